@@ -1,0 +1,132 @@
+# weir: build, test, demo, benchmark, install.
+#
+#   make            build bin/weir-* (PATH=$PWD/bin:$PATH works after this)
+#   make check      install missing Debian packages, build, run every test
+#   make demo       install, build, run a batch and a live pipeline
+#   make bench      throughput against Miller and jq on 1M generated events
+#   make install    PREFIX=/usr/local DESTDIR=
+
+VERSION   = 0.1.0
+PREFIX   ?= /usr/local
+BINDIR    = $(PREFIX)/bin
+MANDIR    = $(PREFIX)/share/man
+CC       ?= cc
+PKGS      = jansson zlib
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARN      = -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wno-missing-field-initializers
+ifdef CI
+WARN     += -Werror
+endif
+OPT      ?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DWEIR_VERSION='"$(VERSION)"' $(OPT) $(WARN) \
+             $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
+LDLIBS    = $(PKG_LIBS) -lcsv -lm
+
+ifndef V
+Q = @
+endif
+
+LIB_SRC   = $(wildcard lib/*.c)
+BIN_SRC   = $(wildcard bin/*.c)
+PROGRAMS  = $(BIN_SRC:.c=)
+SCRIPTS   = bin/weir
+UNIT_SRC  = $(wildcard tests/unit/test_*.c)
+
+# Each build flavour has its own object directory.
+BUILD     = build
+ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+             -fno-sanitize-recover=all
+
+.SECONDARY:
+.PHONY: all check check-unit check-asan check-bats demo bench install uninstall \
+        clean deps lint
+all: $(PROGRAMS) bin/weir
+
+deps:
+	$(Q)./scripts/install-deps
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/asan/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC asan $<")
+	$(Q)$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) -c $< -o $@
+
+$(BUILD)/libweir.a: $(LIB_SRC:%.c=$(BUILD)/%.o)
+	$(Q)$(AR) rcs $@ $^
+
+$(BUILD)/asan/libweir.a: $(LIB_SRC:%.c=$(BUILD)/asan/%.o)
+	$(Q)$(AR) rcs $@ $^
+
+bin/weir-%: $(BUILD)/bin/weir-%.o $(BUILD)/libweir.a
+	@$(if $(Q),echo "  LD      $@")
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+# The dispatcher is a shell script: weir window ... runs weir-window ...
+bin/weir: bin/weir.sh
+	$(Q)sed 's/@VERSION@/$(VERSION)/' $< > $@ && chmod +x $@
+
+# Unit tests: plain and under AddressSanitizer + UndefinedBehaviorSanitizer.
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libweir.a
+	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS) -lcmocka
+
+$(BUILD)/asan/tests/%: $(BUILD)/asan/tests/unit/%.o $(BUILD)/asan/libweir.a
+	$(Q)$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS) -lcmocka
+
+UNITS      = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+ASAN_UNITS = $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRC))
+
+check: deps
+	$(Q)$(MAKE) --no-print-directory CI=1 all $(UNITS) $(ASAN_UNITS)
+	$(Q)./tests/run $(UNITS) $(ASAN_UNITS)
+
+check-asan: deps
+	$(Q)$(MAKE) --no-print-directory CI=1 $(ASAN_UNITS)
+	$(Q)./tests/run $(ASAN_UNITS)
+
+check-unit: deps
+	$(Q)$(MAKE) --no-print-directory CI=1 $(UNITS)
+	$(Q)./tests/run $(UNITS)
+
+check-bats: deps all
+	$(Q)./tests/run
+
+lint:
+	$(Q)for m in man/*.[17]; do mandoc -T lint -W warning $$m || exit 1; done
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)./scripts/demo
+
+bench: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)./bench/run
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man7
+	install -m 755 $(PROGRAMS) bin/weir $(DESTDIR)$(BINDIR)
+	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1
+	install -m 644 man/*.7 $(DESTDIR)$(MANDIR)/man7
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+	    $(DESTDIR)$(PREFIX)/share/zsh/site-functions \
+	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	for p in $(notdir $(PROGRAMS)) weir; do \
+	    install -m 644 completions/weir.bash \
+	        $(DESTDIR)$(PREFIX)/share/bash-completion/completions/$$p; done
+	install -m 644 completions/_weir $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_weir
+	install -m 644 completions/weir.fish \
+	    $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/weir.fish
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(notdir $(PROGRAMS)) weir)
+
+clean:
+	rm -rf $(BUILD) $(PROGRAMS) bin/weir
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,61 @@
+#!/bin/sh
+# weir: the dispatcher.  `weir window ...` runs `weir-window ...` from the
+# same directory as this script, or from PATH.
+set -u
+version=@VERSION@
+here=$(dirname "$0")
+
+usage() {
+	cat <<USAGE
+usage: weir COMMAND [ARGS ...]
+       weir help [COMMAND]
+       weir --version
+
+commands:
+  watermark   order events within a bounded delay, separate late ones
+  window      tumbling, sliding and session windows
+  agg         grouped, windowed aggregation
+  join        interval joins and lookup joins
+  dedupe      drop repeated events within an event-time horizon
+  replay      re-emit stored events in event-time order
+  profile     describe a stream: span, rate, disorder, the lag it needs
+
+See weir(7) for event time, watermarks and the in-band protocol.
+USAGE
+}
+
+find_cmd() {
+	if [ -x "$here/weir-$1" ]; then
+		echo "$here/weir-$1"
+	elif command -v "weir-$1" >/dev/null 2>&1; then
+		command -v "weir-$1"
+	else
+		return 1
+	fi
+}
+
+case ${1-} in
+"" )
+	usage >&2
+	exit 2 ;;
+-h | --help )
+	usage
+	exit 0 ;;
+-V | --version )
+	echo "weir $version"
+	exit 0 ;;
+help )
+	if [ $# -ge 2 ]; then
+		cmd=$(find_cmd "$2") || { echo "weir: unknown command '$2'" >&2; exit 2; }
+		exec "$cmd" --help
+	fi
+	usage
+	exit 0 ;;
+-* )
+	echo "weir: unknown option '$1'" >&2
+	usage >&2
+	exit 2 ;;
+esac
+cmd=$(find_cmd "$1") || { echo "weir: unknown command '$1' (see 'weir help')" >&2; exit 2; }
+shift
+exec "$cmd" "$@"

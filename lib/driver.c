@@ -1,0 +1,619 @@
+/*
+ * driver.c: the read-classify-dispatch loop, watermarks and accounting.
+ *
+ * Watermark of the input (SPEC §5):
+ *
+ *   watermark = max( largest _watermark line received,
+ *                    max event time seen - lag,
+ *                    idle advance (wall clock since the last line),
+ *                    forced advance (a bound was hit) )
+ *
+ * It never goes back.  Each time it moves, on_watermark runs; then, with
+ * --punctuate, a watermark line goes out at each multiple of DUR passed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "driver.h"
+
+static volatile sig_atomic_t got_usr1;
+
+static void
+on_usr1(int sig)
+{
+	(void)sig;
+	got_usr1 = 1;
+}
+
+static int64_t
+wall_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * WEIR_NS_PER_SEC + ts.tv_nsec;
+}
+
+static int64_t
+mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * WEIR_NS_PER_SEC + ts.tv_nsec;
+}
+
+int
+weir_fail(struct weir_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(ctx->error, sizeof ctx->error, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static FILE *
+open_append(const char *path, char *err, size_t errlen, const char *what)
+{
+	FILE *f = fopen(path, "ae");
+	if (f == NULL)
+		snprintf(err, errlen, "cannot open %s file '%s': %s", what, path, strerror(errno));
+	return f;
+}
+
+struct weir_ctx *
+weir_ctx_new(const char *prog, struct weir_opts *opts, const struct weir_hooks *hooks,
+    void *prog_state, char *err, size_t errlen)
+{
+	static const char *const default_time[] = {"ts", "@timestamp", "timestamp", "time"};
+	struct weir_ctx *ctx = calloc(1, sizeof *ctx);
+	if (ctx == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	ctx->prog = prog;
+	ctx->opts = opts;
+	ctx->hooks = hooks;
+	ctx->prog_state = prog_state;
+	ctx->diag = stderr;
+	ctx->watermark = ctx->max_event = ctx->received = WEIR_TIME_NONE;
+	ctx->forced_to = ctx->idle_to = ctx->last_emitted = ctx->punct_mark = WEIR_TIME_NONE;
+	ctx->plan = weir_plan_new();
+	ctx->out = weir_output_new(1, opts->csv_out, opts->unbuffered);
+	if (ctx->plan == NULL || ctx->out == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if (opts->time_field) {
+		ctx->time_slots[0] = weir_plan_add(ctx->plan, opts->time_field);
+		ctx->ntime_slots = 1;
+		if (ctx->time_slots[0] < 0) {
+			snprintf(err, errlen, "bad field path '%s' for --time", opts->time_field);
+			goto fail;
+		}
+	} else {
+		for (int i = 0; i < 4; i++)
+			ctx->time_slots[i] = weir_plan_add(ctx->plan, default_time[i]);
+		ctx->ntime_slots = 4;
+	}
+	ctx->watermark_slot = weir_plan_add(ctx->plan, "_watermark");
+	ctx->checkpoint_slot = weir_plan_add(ctx->plan, "_checkpoint");
+	if (opts->errors_file &&
+	    (ctx->errors = open_append(opts->errors_file, err, errlen, "errors")) == NULL)
+		goto fail;
+	if (opts->late == WEIR_LATE_FILE &&
+	    (ctx->late = open_append(opts->late_file, err, errlen, "late")) == NULL)
+		goto fail;
+	return ctx;
+fail:
+	weir_ctx_free(ctx);
+	return NULL;
+}
+
+void
+weir_ctx_free(struct weir_ctx *ctx)
+{
+	if (ctx == NULL)
+		return;
+	weir_plan_free(ctx->plan);
+	weir_output_free(ctx->out);
+	free(ctx->spans);
+	if (ctx->errors)
+		fclose(ctx->errors);
+	if (ctx->late)
+		fclose(ctx->late);
+	free(ctx);
+}
+
+enum weir_repr
+weir_output_repr(const struct weir_ctx *ctx)
+{
+	if (ctx->opts->time_output != WEIR_REPR_NONE)
+		return ctx->opts->time_output;
+	return ctx->repr != WEIR_REPR_NONE ? ctx->repr : WEIR_REPR_RFC3339;
+}
+
+/* --- output helpers -------------------------------------------------------- */
+
+int
+weir_emit(struct weir_ctx *ctx, const char *line, size_t len)
+{
+	ctx->count.out++;
+	return weir_out_line(ctx->out, line, len);
+}
+
+int
+weir_emit_insert(struct weir_ctx *ctx, const char *line, size_t len,
+    const char *members, size_t mlen)
+{
+	ctx->count.out++;
+	return weir_out_line_insert(ctx->out, line, len, members, mlen);
+}
+
+static int
+write_watermark_line(struct weir_ctx *ctx, int64_t t)
+{
+	char buf[WEIR_TIME_BUFSZ + 32];
+	memcpy(buf, "{\"_watermark\":", 14);
+	size_t n = 14 + weir_time_format_json(t, WEIR_REPR_RFC3339, buf + 14);
+	buf[n++] = '}';
+	if (t > ctx->last_emitted)
+		ctx->last_emitted = t;
+	ctx->count.watermarks_out++;
+	return weir_out_protocol(ctx->out, buf, n);
+}
+
+int
+weir_emit_watermark(struct weir_ctx *ctx, int64_t t)
+{
+	if (t == WEIR_TIME_NONE || t <= ctx->last_emitted)
+		return 0;
+	return write_watermark_line(ctx, t);
+}
+
+int
+weir_late(struct weir_ctx *ctx, const struct weir_event *ev)
+{
+	ctx->count.late++;
+	switch (ctx->opts->late) {
+	case WEIR_LATE_PASS:
+		return weir_out_line(ctx->out, ev->line, ev->len);
+	case WEIR_LATE_FILE:
+		if (fwrite(ev->line, 1, ev->len, ctx->late) != ev->len ||
+		    putc('\n', ctx->late) == EOF)
+			return weir_fail(ctx, "cannot write late file '%s': %s",
+			    ctx->opts->late_file, strerror(errno));
+		return 0;
+	case WEIR_LATE_DROP:
+	default:
+		return 0;
+	}
+}
+
+/* --- watermark ------------------------------------------------------------- */
+
+static int
+advance(struct weir_ctx *ctx)
+{
+	int64_t w = ctx->received;
+	if (ctx->max_event != WEIR_TIME_NONE) {
+		int64_t bounded = weir_time_add_sat(ctx->max_event, -ctx->opts->lag);
+		if (bounded > w)
+			w = bounded;
+	}
+	if (ctx->idle_to > w)
+		w = ctx->idle_to;
+	if (ctx->forced_to > w)
+		w = ctx->forced_to;
+	if (w <= ctx->watermark)
+		return 0;
+	ctx->watermark = w;
+	if (ctx->hooks->on_watermark) {
+		int rc = ctx->hooks->on_watermark(ctx, w);
+		if (rc != 0)
+			return rc;
+	}
+	int64_t p = ctx->opts->punctuate;
+	if (p > 0) {
+		int64_t mark = weir_floor_div(w, p) * p;
+		if (ctx->punct_mark == WEIR_TIME_NONE || mark > ctx->punct_mark) {
+			ctx->punct_mark = mark;
+			return weir_emit_watermark(ctx, mark);
+		}
+	}
+	return 0;
+}
+
+int
+weir_force_watermark(struct weir_ctx *ctx, int64_t t)
+{
+	if (t > ctx->forced_to)
+		ctx->forced_to = t;
+	return advance(ctx);
+}
+
+/* --- accounting ------------------------------------------------------------ */
+
+static void
+format_watermark(const struct weir_ctx *ctx, char *buf)
+{
+	if (ctx->watermark == WEIR_TIME_NONE)
+		strcpy(buf, "null");
+	else
+		weir_time_format_json(ctx->watermark, WEIR_REPR_RFC3339, buf);
+}
+
+void
+weir_print_stats(struct weir_ctx *ctx)
+{
+	char wm[WEIR_TIME_BUFSZ];
+	const struct weir_counters *c = &ctx->count;
+	format_watermark(ctx, wm);
+	fprintf(ctx->diag,
+	    "{\"program\":\"%s\",\"in\":%llu,\"out\":%llu,\"late\":%llu,\"rejected\":%llu,"
+	    "\"dropped\":%llu,\"held\":%llu,\"forced\":%llu,\"watermarks_in\":%llu,"
+	    "\"watermarks_out\":%llu,\"barriers\":%llu,\"state_bytes\":%llu,\"watermark\":%s}\n",
+	    ctx->prog, (unsigned long long)c->in, (unsigned long long)c->out,
+	    (unsigned long long)c->late, (unsigned long long)c->rejected,
+	    (unsigned long long)c->dropped, (unsigned long long)c->held,
+	    (unsigned long long)c->forced, (unsigned long long)c->watermarks_in,
+	    (unsigned long long)c->watermarks_out, (unsigned long long)c->barriers,
+	    (unsigned long long)c->state_bytes, wm);
+	fflush(ctx->diag);
+}
+
+static int
+write_metrics(struct weir_ctx *ctx)
+{
+	static const char *const names[] = {
+		"lines_in", "lines_out", "late", "rejected", "dropped", "forced",
+		"watermarks_in", "watermarks_out", "barriers",
+	};
+	const struct weir_counters *c = &ctx->count;
+	const uint64_t values[] = {
+		c->in, c->out, c->late, c->rejected, c->dropped, c->forced,
+		c->watermarks_in, c->watermarks_out, c->barriers,
+	};
+	const char *path = ctx->opts->metrics_file;
+	char tmp[4096];
+	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+	FILE *f = fopen(tmp, "we");
+	if (f == NULL)
+		return weir_fail(ctx, "cannot write metrics file '%s': %s", tmp, strerror(errno));
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		fprintf(f, "# TYPE weir_%s_total counter\nweir_%s_total{program=\"%s\"} %llu\n",
+		    names[i], names[i], ctx->prog, (unsigned long long)values[i]);
+	fprintf(f, "# TYPE weir_held gauge\nweir_held{program=\"%s\"} %llu\n", ctx->prog,
+	    (unsigned long long)c->held);
+	fprintf(f, "# TYPE weir_state_bytes gauge\nweir_state_bytes{program=\"%s\"} %llu\n",
+	    ctx->prog, (unsigned long long)c->state_bytes);
+	if (ctx->watermark != WEIR_TIME_NONE)
+		fprintf(f, "# TYPE weir_watermark_seconds gauge\n"
+		    "weir_watermark_seconds{program=\"%s\"} %.9f\n", ctx->prog,
+		    (double)ctx->watermark / 1e9);
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		unlink(tmp);
+		return weir_fail(ctx, "cannot write metrics file '%s': %s", path, strerror(errno));
+	}
+	return 0;
+}
+
+/* --- lines ----------------------------------------------------------------- */
+
+struct line_ref {
+	const char *name;
+	uint64_t lineno;
+};
+
+/* A line that is not an event: warn, keep, or fail as --on-error says. */
+static int
+reject(struct weir_ctx *ctx, const char *line, size_t len, const struct line_ref *ref,
+    const char *why)
+{
+	ctx->count.rejected++;
+	if (ctx->errors && (fwrite(line, 1, len, ctx->errors) != len ||
+	    putc('\n', ctx->errors) == EOF))
+		return weir_fail(ctx, "cannot write errors file '%s': %s",
+		    ctx->opts->errors_file, strerror(errno));
+	switch (ctx->opts->on_error) {
+	case WEIR_ON_ERROR_WARN:
+		fprintf(ctx->diag, "%s: %s:%llu: %s\n", ctx->prog, ref->name,
+		    (unsigned long long)ref->lineno, why);
+		return 0;
+	case WEIR_ON_ERROR_FAIL:
+		weir_fail(ctx, "%s:%llu: %s", ref->name, (unsigned long long)ref->lineno, why);
+		return WEIR_EXIT_DATA;
+	default:
+		return 0;
+	}
+}
+
+static int
+protocol_watermark(struct weir_ctx *ctx, const char *line, size_t len,
+    const struct line_ref *ref)
+{
+	static const struct weir_timefmt auto_format = {WEIR_TF_AUTO, NULL};
+	const struct weir_span *v = &ctx->spans[ctx->watermark_slot];
+	const char *why;
+	int64_t t;
+	if (weir_time_from_json(&auto_format, v->p, v->n, &t, NULL, &why) < 0)
+		return reject(ctx, line, len, ref, "bad _watermark value");
+	ctx->count.watermarks_in++;
+	if (t > ctx->received)
+		ctx->received = t;
+	int rc = advance(ctx);
+	if (rc != 0)
+		return rc;
+	/* Forward it, carrying our own (possibly later) watermark. */
+	return write_watermark_line(ctx, ctx->watermark);
+}
+
+static int
+protocol_barrier(struct weir_ctx *ctx, const char *line, size_t len)
+{
+	ctx->count.barriers++;
+	if (ctx->hooks->on_barrier)
+		return ctx->hooks->on_barrier(ctx, line, len);
+	int rc = weir_out_protocol(ctx->out, line, len);
+	return rc ? rc : weir_out_flush(ctx->out);
+}
+
+static const char *
+missing_time_reason(const struct weir_ctx *ctx)
+{
+	if (ctx->opts->time_field == NULL)
+		return "no event time (none of ts, @timestamp, timestamp, time)";
+	return "no event time field";
+}
+
+static int
+process_line(struct weir_ctx *ctx, const char *line, size_t len,
+    const struct line_ref *ref, unsigned input)
+{
+	const char *why;
+	if (weir_scan(ctx->plan, line, len, ctx->spans, &why) < 0) {
+		ctx->count.in++;
+		return reject(ctx, line, len, ref, why);
+	}
+	if (ctx->spans[ctx->watermark_slot].p)
+		return protocol_watermark(ctx, line, len, ref);
+	if (ctx->spans[ctx->checkpoint_slot].p)
+		return protocol_barrier(ctx, line, len);
+
+	ctx->count.in++;
+	struct weir_event ev = {line, len, 0, ctx->spans, input, ref->lineno};
+	enum weir_repr repr = WEIR_REPR_RFC3339;
+	if (ctx->opts->processing_time) {
+		ev.t = wall_now();
+	} else {
+		const struct weir_span *ts = NULL;
+		for (int i = 0; i < ctx->ntime_slots && ts == NULL; i++)
+			if (ctx->spans[ctx->time_slots[i]].p)
+				ts = &ctx->spans[ctx->time_slots[i]];
+		if (ts == NULL)
+			return reject(ctx, line, len, ref, missing_time_reason(ctx));
+		if (weir_time_from_json(&ctx->opts->time_format, ts->p, ts->n, &ev.t, &repr,
+		    &why) < 0)
+			return reject(ctx, line, len, ref, why);
+	}
+	if (ctx->repr == WEIR_REPR_NONE)
+		ctx->repr = repr;
+	if (ctx->hooks->on_event) {
+		int rc = ctx->hooks->on_event(ctx, &ev);
+		if (rc != 0)
+			return rc;
+	}
+	if (ev.t > ctx->max_event) {
+		ctx->max_event = ev.t;
+		if (weir_time_add_sat(ev.t, -ctx->opts->lag) > ctx->watermark)
+			return advance(ctx);
+	}
+	return 0;
+}
+
+/* --- the loop -------------------------------------------------------------- */
+
+struct loop {
+	struct weir_input *in;
+	int64_t last_line_at;	/* monotonic time of the last line read */
+	int64_t last_wall_at;	/* wall time of the same moment */
+	int64_t next_idle;	/* monotonic deadline of the next idle tick */
+	int64_t next_metrics;
+};
+
+static int
+flush_all(struct weir_ctx *ctx)
+{
+	if (ctx->errors)
+		fflush(ctx->errors);
+	if (ctx->late)
+		fflush(ctx->late);
+	return weir_out_flush(ctx->out);
+}
+
+/* The watermark as if event time kept pace with the wall clock since the
+ * last line arrived (--idle). */
+static int
+idle_tick(struct weir_ctx *ctx, struct loop *lp, int64_t now)
+{
+	lp->next_idle = now + ctx->opts->idle;
+	if (ctx->max_event == WEIR_TIME_NONE && ctx->received == WEIR_TIME_NONE)
+		return 0;
+	int64_t base = ctx->max_event != WEIR_TIME_NONE ?
+	    weir_time_add_sat(ctx->max_event, -ctx->opts->lag) : WEIR_TIME_NONE;
+	if (ctx->received > base)
+		base = ctx->received;
+	int64_t to = weir_time_add_sat(base, now - lp->last_line_at);
+	if (to <= ctx->watermark)
+		return 0;
+	ctx->idle_to = to;
+	int rc = advance(ctx);
+	if (rc == 0)
+		rc = weir_emit_watermark(ctx, ctx->watermark);
+	if (rc == 0)
+		rc = flush_all(ctx);
+	return rc;
+}
+
+/*
+ * Waits until the input has bytes (or is at its end).  Output is flushed
+ * first whenever the read would block, so a live pipeline never holds
+ * results back; idle ticks and metrics run on poll timeouts.
+ */
+static int
+wait_input(struct weir_ctx *ctx, struct loop *lp)
+{
+	struct pollfd pfd = {weir_input_fd(lp->in), POLLIN, 0};
+	int r = poll(&pfd, 1, 0);
+	if (r != 0)
+		return 0;
+	int rc = flush_all(ctx);
+	if (rc != 0)
+		return rc;
+	for (;;) {
+		if (got_usr1) {
+			got_usr1 = 0;
+			weir_print_stats(ctx);
+		}
+		int64_t now = mono_now();
+		int64_t deadline = INT64_MAX;
+		if (ctx->opts->idle > 0) {
+			if (lp->next_idle <= now && (rc = idle_tick(ctx, lp, now)) != 0)
+				return rc;
+			deadline = lp->next_idle;
+		}
+		if (ctx->opts->metrics_file) {
+			if (lp->next_metrics <= now) {
+				if ((rc = write_metrics(ctx)) != 0)
+					return rc;
+				lp->next_metrics = now + WEIR_NS_PER_SEC;
+			}
+			if (lp->next_metrics < deadline)
+				deadline = lp->next_metrics;
+		}
+		int timeout = -1;
+		if (deadline != INT64_MAX)
+			timeout = (int)((deadline - now + 999999) / 1000000);
+		r = poll(&pfd, 1, timeout);
+		if (r > 0 || (r < 0 && errno != EINTR))
+			return 0;
+	}
+}
+
+static int
+run_input(struct weir_ctx *ctx, struct loop *lp, unsigned input)
+{
+	const char *line;
+	size_t len;
+	uint64_t lineno;
+	struct line_ref ref = {weir_input_name(lp->in), 0};
+	for (;;) {
+		while (weir_input_line(lp->in, &line, &len, &lineno) == 1) {
+			ref.lineno = lineno;
+			int rc = process_line(ctx, line, len, &ref, input);
+			if (rc != 0)
+				return rc;
+		}
+		if (weir_input_eof(lp->in))
+			return 0;
+		int rc = wait_input(ctx, lp);
+		if (rc != 0)
+			return rc;
+		long n = weir_input_fill(lp->in);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EFBIG)
+				return weir_fail(ctx, "%s:%llu: line longer than %zu bytes",
+				    ref.name, (unsigned long long)ref.lineno + 1, WEIR_MAX_LINE);
+			if (errno == EILSEQ)
+				return weir_fail(ctx, "%s: malformed CSV", ref.name);
+			return weir_fail(ctx, "cannot read '%s': %s", ref.name, strerror(errno));
+		}
+		if (n > 0 && ctx->opts->idle > 0) {
+			lp->last_line_at = mono_now();
+			lp->next_idle = lp->last_line_at + ctx->opts->idle;
+		}
+		if (got_usr1) {
+			got_usr1 = 0;
+			weir_print_stats(ctx);
+		}
+		if (ctx->opts->metrics_file) {
+			int64_t now = mono_now();
+			if (now >= lp->next_metrics) {
+				if ((rc = write_metrics(ctx)) != 0)
+					return rc;
+				lp->next_metrics = now + WEIR_NS_PER_SEC;
+			}
+		}
+	}
+}
+
+int
+weir_run(struct weir_ctx *ctx, char **inputs, int ninputs)
+{
+	static char *stdin_only[] = {"-"};
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);	/* EPIPE comes back from write(2) instead */
+	sa.sa_handler = on_usr1;
+	sigaction(SIGUSR1, &sa, NULL);	/* no SA_RESTART: a blocked read wakes up */
+
+	if (ninputs == 0) {
+		inputs = stdin_only;
+		ninputs = 1;
+	}
+	ctx->spans = calloc(weir_plan_size(ctx->plan) + 1, sizeof *ctx->spans);
+	if (ctx->spans == NULL) {
+		weir_fail(ctx, "out of memory");
+		return WEIR_EXIT_FAILURE;
+	}
+	int rc = 0;
+	for (int i = 0; i < ninputs && rc == 0; i++) {
+		struct loop lp = {0};
+		lp.in = weir_input_open(inputs[i], ctx->opts->csv_in);
+		if (lp.in == NULL) {
+			weir_fail(ctx, "cannot open '%s': %s", inputs[i], strerror(errno));
+			rc = -1;
+			break;
+		}
+		lp.last_line_at = mono_now();
+		lp.last_wall_at = wall_now();
+		lp.next_idle = lp.last_line_at + ctx->opts->idle;
+		rc = run_input(ctx, &lp, 0);
+		weir_input_close(lp.in);
+	}
+	if (rc == 0 && ctx->hooks->on_end)
+		rc = ctx->hooks->on_end(ctx);
+	if (rc != WEIR_IO_EPIPE) {
+		int frc = flush_all(ctx);
+		if (rc == 0)
+			rc = frc;
+	}
+	if (rc == -1 && ctx->error[0] == '\0')
+		weir_fail(ctx, "cannot write standard output: %s", strerror(errno));
+	if (ctx->late && ferror(ctx->late) && rc == 0)
+		rc = weir_fail(ctx, "cannot write late file '%s'", ctx->opts->late_file);
+	if (ctx->errors && ferror(ctx->errors) && rc == 0)
+		rc = weir_fail(ctx, "cannot write errors file '%s'", ctx->opts->errors_file);
+	if (ctx->opts->late == WEIR_LATE_DROP && ctx->count.late > 0)
+		fprintf(ctx->diag, "%s: %llu late events dropped; a larger --lag keeps them "
+		    "(or --late pass, --late FILE)\n", ctx->prog,
+		    (unsigned long long)ctx->count.late);
+	if (ctx->opts->stats)
+		weir_print_stats(ctx);
+	if (ctx->opts->metrics_file && write_metrics(ctx) != 0 && rc == 0)
+		rc = -1;
+	if (rc == WEIR_IO_EPIPE)
+		return WEIR_EXIT_OK;
+	if (rc == WEIR_EXIT_DATA)
+		return WEIR_EXIT_DATA;
+	return rc == 0 ? WEIR_EXIT_OK : WEIR_EXIT_FAILURE;
+}

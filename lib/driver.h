@@ -1,0 +1,148 @@
+/*
+ * driver.h: the one loop every weir program runs.
+ *
+ *   input ──► split lines ──► scan (plan) ──► classify
+ *                                              │ data │ _watermark │ _checkpoint │ bad
+ *                                              ▼
+ *        hooks: on_event(ev)  on_watermark(wm)  on_barrier(n)  on_end()
+ *                                              │
+ *                                              ▼
+ *                        output (weir_emit*, weir_emit_watermark)
+ *
+ * The driver owns reading, the field scan, event-time parsing, watermark
+ * bookkeeping (lag, received watermark lines, --idle, forced advances),
+ * rejected lines (--on-error, --errors), late routing (--late), counters
+ * (--stats, --metrics), signals and flushing.  A program fills a
+ * weir_hooks table and keeps its own state behind `prog`.
+ *
+ * Ownership: an event's line and field spans point into the reader's buffer
+ * and are valid only until the hook returns; a program that holds an event
+ * copies its bytes.  The context owns the output, the plan and the files it
+ * opened; weir_ctx_free accepts NULL.
+ *
+ * Only the driver reads the wall clock (--idle, --processing-time,
+ * --metrics), so program state never depends on it.
+ */
+#ifndef WEIR_DRIVER_H
+#define WEIR_DRIVER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "evtime.h"
+#include "fields.h"
+#include "io.h"
+#include "options.h"
+
+#define WEIR_EXIT_OK 0
+#define WEIR_EXIT_FAILURE 1
+#define WEIR_EXIT_USAGE 2
+#define WEIR_EXIT_DATA 65
+
+#define WEIR_TIME_NONE INT64_MIN	/* no watermark yet, no event yet */
+
+struct weir_event {
+	const char *line;		/* the bytes as they came, no newline */
+	size_t len;
+	int64_t t;			/* event time, ns since the epoch */
+	const struct weir_span *fields;	/* indexed by the slots of ctx->plan */
+	unsigned input;
+	uint64_t lineno;
+};
+
+struct weir_counters {
+	uint64_t in;		/* data lines read, rejected ones included */
+	uint64_t out;		/* events (or rows) written */
+	uint64_t late;
+	uint64_t rejected;
+	uint64_t dropped;	/* dropped by the program's own job (dupes, filters) */
+	uint64_t held;		/* events the program holds right now */
+	uint64_t forced;	/* events let out by a forced watermark advance */
+	uint64_t watermarks_in, watermarks_out, barriers;
+	uint64_t state_bytes;
+};
+
+struct weir_ctx;
+
+/* Each hook returns 0, or what a weir_emit* call returned (WEIR_IO_EPIPE
+ * or -1), or -1 after weir_fail().  Any hook may be NULL. */
+struct weir_hooks {
+	int (*on_event)(struct weir_ctx *ctx, const struct weir_event *ev);
+	int (*on_watermark)(struct weir_ctx *ctx, int64_t watermark);
+	int (*on_barrier)(struct weir_ctx *ctx, const char *line, size_t len);
+	int (*on_end)(struct weir_ctx *ctx);
+};
+
+struct weir_ctx {
+	const char *prog;		/* program name, for messages */
+	struct weir_opts *opts;		/* borrowed */
+	const struct weir_hooks *hooks;
+	void *prog_state;		/* the program's, borrowed */
+	struct weir_plan *plan;		/* add the program's paths before weir_run */
+	struct weir_output *out;
+	FILE *diag;			/* where warnings and stats go (stderr) */
+
+	enum weir_repr repr;		/* how the first event's time was written */
+	int64_t watermark;		/* the program's watermark */
+	int64_t max_event;		/* largest event time seen */
+	struct weir_counters count;
+
+	/* private to the driver */
+	int time_slots[4];
+	int ntime_slots;
+	int watermark_slot, checkpoint_slot;
+	struct weir_span *spans;
+	int64_t received;		/* largest watermark line received */
+	int64_t forced_to;		/* largest forced advance */
+	int64_t idle_to;		/* largest idle advance */
+	int64_t last_emitted;		/* last watermark line written */
+	int64_t punct_mark;
+	FILE *errors, *late;
+	char error[512];
+};
+
+/* Builds a context; returns NULL with a message in err on failure. */
+struct weir_ctx *weir_ctx_new(const char *prog, struct weir_opts *opts,
+    const struct weir_hooks *hooks, void *prog_state, char *err, size_t errlen);
+void weir_ctx_free(struct weir_ctx *ctx);
+
+/*
+ * Runs the loop over the inputs (paths, "-" for stdin; none means stdin)
+ * until end of input, then on_end.  Returns the exit status: 0, 1 (message
+ * in ctx->error), or 65 under --on-error fail.  A closed stdout returns 0.
+ * Prints the late-drop notice and --stats at the end.
+ */
+int weir_run(struct weir_ctx *ctx, char **inputs, int ninputs);
+
+/* Writes an event's line unchanged; counts it as out. */
+int weir_emit(struct weir_ctx *ctx, const char *line, size_t len);
+
+/* Writes the line with members inserted before its closing brace. */
+int weir_emit_insert(struct weir_ctx *ctx, const char *line, size_t len,
+    const char *members, size_t mlen);
+
+/* Writes a watermark line for t, unless one for t or later was written. */
+int weir_emit_watermark(struct weir_ctx *ctx, int64_t t);
+
+/* Routes a late event by --late and counts it. */
+int weir_late(struct weir_ctx *ctx, const struct weir_event *ev);
+
+/*
+ * Moves the watermark forward to at least t (a bound was hit, e.g.
+ * --max-buffer) and runs on_watermark.  Events below it are late from now.
+ */
+int weir_force_watermark(struct weir_ctx *ctx, int64_t t);
+
+/* Records a failure message for weir_run to return; returns -1. */
+int weir_fail(struct weir_ctx *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* The representation computed times are written in (--time-output, or the
+ * input's, or RFC 3339 before any event). */
+enum weir_repr weir_output_repr(const struct weir_ctx *ctx);
+
+/* Prints the counters as one JSON line on ctx->diag. */
+void weir_print_stats(struct weir_ctx *ctx);
+
+#endif

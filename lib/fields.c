@@ -1,0 +1,695 @@
+/*
+ * fields.c: the field plan (a trie of path segments) and the scanner.
+ *
+ * The scanner has two halves.  scan_object follows the plan: it compares
+ * each key of an object with the names the plan wants at that depth,
+ * records spans, and descends (recursively, so at most
+ * WEIR_MAX_PATH_SEGMENTS deep) into objects the plan looks inside.  Every
+ * other value goes to skip_value, which is iterative with an explicit stack
+ * of container kinds, so deep nesting costs no C stack.
+ *
+ * Strings are the bulk of a log line; scan_string checks eight bytes at a
+ * time for the four things that need attention (quote, backslash, control
+ * character, non-ASCII byte) and walks byte by byte only near them.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fields.h"
+
+struct node {
+	char *name;		/* one path segment, unescaped */
+	size_t len;
+	int leaf;		/* slot index, or -1 */
+	struct node *kids;
+	size_t nkids;
+};
+
+struct weir_plan {
+	struct node root;
+	size_t slots;
+};
+
+struct weir_plan *
+weir_plan_new(void)
+{
+	struct weir_plan *plan = calloc(1, sizeof *plan);
+	if (plan)
+		plan->root.leaf = -1;
+	return plan;
+}
+
+static void
+node_free(struct node *n)
+{
+	for (size_t i = 0; i < n->nkids; i++) {
+		node_free(&n->kids[i]);
+		free(n->kids[i].name);
+	}
+	free(n->kids);
+}
+
+void
+weir_plan_free(struct weir_plan *plan)
+{
+	if (plan == NULL)
+		return;
+	node_free(&plan->root);
+	free(plan);
+}
+
+size_t
+weir_plan_size(const struct weir_plan *plan)
+{
+	return plan->slots;
+}
+
+static struct node *
+node_child(struct node *n, const char *name, size_t len)
+{
+	for (size_t i = 0; i < n->nkids; i++)
+		if (n->kids[i].len == len && memcmp(n->kids[i].name, name, len) == 0)
+			return &n->kids[i];
+	struct node *kids = realloc(n->kids, (n->nkids + 1) * sizeof *kids);
+	if (kids == NULL)
+		return NULL;
+	n->kids = kids;
+	struct node *k = &kids[n->nkids];
+	memset(k, 0, sizeof *k);
+	k->leaf = -1;
+	k->name = malloc(len + 1);
+	if (k->name == NULL)
+		return NULL;
+	memcpy(k->name, name, len);
+	k->name[len] = '\0';
+	k->len = len;
+	n->nkids++;
+	return k;
+}
+
+int
+weir_plan_add(struct weir_plan *plan, const char *dotted)
+{
+	size_t total = strlen(dotted);
+	char *seg = malloc(total + 1);
+	struct node *n = &plan->root;
+	int nseg = 0;
+	if (seg == NULL || total == 0) {
+		free(seg);
+		return -1;
+	}
+	const char *p = dotted;
+	for (;;) {
+		size_t len = 0;
+		while (*p && *p != '.') {
+			if (*p == '\\') {
+				if (p[1] == '\0') {
+					free(seg);
+					return -1;
+				}
+				p++;
+			}
+			seg[len++] = *p++;
+		}
+		if (len == 0 || ++nseg > WEIR_MAX_PATH_SEGMENTS) {
+			free(seg);
+			return -1;
+		}
+		n = node_child(n, seg, len);
+		if (n == NULL) {
+			free(seg);
+			return -1;
+		}
+		if (*p == '\0')
+			break;
+		p++;
+	}
+	free(seg);
+	if (n->leaf < 0)
+		n->leaf = (int)plan->slots++;
+	return n->leaf;
+}
+
+int
+weir_plan_add_list(struct weir_plan *plan, const char *list, int *idx, int max)
+{
+	char *copy = strdup(list);
+	int count = 0;
+	if (copy == NULL)
+		return -1;
+	char *start = copy;
+	for (char *p = copy;; p++) {
+		if (*p == '\\' && p[1]) {
+			p++;
+			continue;
+		}
+		if (*p != ',' && *p != '\0')
+			continue;
+		bool last = *p == '\0';
+		*p = '\0';
+		int i = weir_plan_add(plan, start);
+		if (i < 0 || count >= max) {
+			free(copy);
+			return -1;
+		}
+		idx[count++] = i;
+		if (last)
+			break;
+		start = p + 1;
+	}
+	free(copy);
+	return count;
+}
+
+/* --- scanning -------------------------------------------------------------- */
+
+struct scanner {
+	const char *end;
+	const char *why;
+};
+
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+static inline const char *
+skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+static inline int
+hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* Validates one UTF-8 sequence starting at p (a byte >= 0x80); returns its
+ * length or 0 when it is malformed, overlong, a surrogate or beyond U+10FFFF. */
+static inline size_t
+utf8_len(const unsigned char *p, const unsigned char *end)
+{
+	unsigned c = p[0];
+	if (c >= 0xc2 && c <= 0xdf) {
+		if (end - p >= 2 && (p[1] & 0xc0) == 0x80)
+			return 2;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		if (end - p >= 3 && (p[1] & 0xc0) == 0x80 && (p[2] & 0xc0) == 0x80) {
+			if (c == 0xe0 && p[1] < 0xa0)
+				return 0;
+			if (c == 0xed && p[1] >= 0xa0)
+				return 0;
+			return 3;
+		}
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		if (end - p >= 4 && (p[1] & 0xc0) == 0x80 && (p[2] & 0xc0) == 0x80 &&
+		    (p[3] & 0xc0) == 0x80) {
+			if (c == 0xf0 && p[1] < 0x90)
+				return 0;
+			if (c == 0xf4 && p[1] >= 0x90)
+				return 0;
+			return 4;
+		}
+	}
+	return 0;
+}
+
+/* p is at the opening quote; returns the position after the closing quote. */
+static const char *
+scan_string(struct scanner *sc, const char *p)
+{
+	const unsigned char *u = (const unsigned char *)p + 1;
+	const unsigned char *end = (const unsigned char *)sc->end;
+	for (;;) {
+		while (end - u >= 8) {
+			uint64_t x;
+			memcpy(&x, u, 8);
+			uint64_t quote = x ^ (ONES * '"');
+			uint64_t bslash = x ^ (ONES * '\\');
+			uint64_t hit = ((quote - ONES) & ~quote) | ((bslash - ONES) & ~bslash) |
+			    ((x - ONES * 0x20) & ~x) | x;
+			if ((hit & HIGHS) != 0)
+				break;
+			u += 8;
+		}
+		if (u >= end) {
+			sc->why = "unterminated string";
+			return NULL;
+		}
+		unsigned c = *u;
+		if (c == '"')
+			return (const char *)u + 1;
+		if (c == '\\') {
+			if (end - u < 2)
+				goto bad_escape;
+			switch (u[1]) {
+			case '"': case '\\': case '/': case 'b': case 'f':
+			case 'n': case 'r': case 't':
+				u += 2;
+				break;
+			case 'u':
+				if (end - u < 6 || hexval(u[2]) < 0 || hexval(u[3]) < 0 ||
+				    hexval(u[4]) < 0 || hexval(u[5]) < 0)
+					goto bad_escape;
+				u += 6;
+				break;
+			default:
+				goto bad_escape;
+			}
+		} else if (c < 0x20) {
+			sc->why = "control character in string";
+			return NULL;
+		} else if (c >= 0x80) {
+			size_t k = utf8_len(u, end);
+			if (k == 0) {
+				sc->why = "invalid UTF-8";
+				return NULL;
+			}
+			u += k;
+		} else {
+			u++;
+		}
+	}
+bad_escape:
+	sc->why = "bad escape in string";
+	return NULL;
+}
+
+static const char *
+scan_number(struct scanner *sc, const char *p)
+{
+	const char *end = sc->end;
+	if (p < end && *p == '-')
+		p++;
+	if (p >= end)
+		goto bad;
+	if (*p == '0') {
+		p++;
+	} else if (*p >= '1' && *p <= '9') {
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	} else {
+		goto bad;
+	}
+	if (p < end && *p == '.') {
+		p++;
+		if (p >= end || *p < '0' || *p > '9')
+			goto bad;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			p++;
+		if (p >= end || *p < '0' || *p > '9')
+			goto bad;
+		while (p < end && *p >= '0' && *p <= '9')
+			p++;
+	}
+	return p;
+bad:
+	sc->why = "bad number";
+	return NULL;
+}
+
+static const char *
+scan_literal(struct scanner *sc, const char *p, const char *word, size_t n)
+{
+	if ((size_t)(sc->end - p) < n || memcmp(p, word, n) != 0) {
+		sc->why = "not JSON";
+		return NULL;
+	}
+	return p + n;
+}
+
+/* A scalar value at p (not an object or array). */
+static const char *
+scan_scalar(struct scanner *sc, const char *p)
+{
+	switch (*p) {
+	case '"':
+		return scan_string(sc, p);
+	case 't':
+		return scan_literal(sc, p, "true", 4);
+	case 'f':
+		return scan_literal(sc, p, "false", 5);
+	case 'n':
+		return scan_literal(sc, p, "null", 4);
+	default:
+		return scan_number(sc, p);
+	}
+}
+
+/*
+ * Skips one value of any shape.  Containers are tracked on a bit stack:
+ * bit set = object, clear = array.
+ */
+static const char *
+skip_value(struct scanner *sc, const char *p, int depth)
+{
+	uint64_t stack[WEIR_MAX_DEPTH / 64 + 1];
+	int top = 0;	/* number of open containers */
+	const char *end = sc->end;
+
+value:
+	p = skip_ws(p, end);
+	if (p >= end)
+		goto truncated;
+	if (*p == '{' || *p == '[') {
+		if (depth + top >= WEIR_MAX_DEPTH) {
+			sc->why = "nesting too deep";
+			return NULL;
+		}
+		bool obj = *p == '{';
+		if (obj)
+			stack[top / 64] |= 1ULL << (top % 64);
+		else
+			stack[top / 64] &= ~(1ULL << (top % 64));
+		top++;
+		p = skip_ws(p + 1, end);
+		if (p >= end)
+			goto truncated;
+		if (*p == (obj ? '}' : ']')) {
+			p++;
+			top--;
+			goto after;
+		}
+		if (obj)
+			goto key;
+		goto value;
+	}
+	p = scan_scalar(sc, p);
+	if (p == NULL)
+		return NULL;
+after:
+	while (top > 0) {
+		bool obj = (stack[(top - 1) / 64] >> ((top - 1) % 64)) & 1;
+		p = skip_ws(p, end);
+		if (p >= end)
+			goto truncated;
+		if (*p == ',') {
+			p = skip_ws(p + 1, end);
+			if (obj)
+				goto key;
+			goto value;
+		}
+		if (*p != (obj ? '}' : ']')) {
+			sc->why = "expected ',' or a closing bracket";
+			return NULL;
+		}
+		p++;
+		top--;
+	}
+	return p;
+key:
+	if (p >= end || *p != '"') {
+		sc->why = p >= end ? "truncated JSON" : "expected a key";
+		return NULL;
+	}
+	p = scan_string(sc, p);
+	if (p == NULL)
+		return NULL;
+	p = skip_ws(p, end);
+	if (p >= end || *p != ':') {
+		sc->why = "expected ':'";
+		return NULL;
+	}
+	p++;
+	goto value;
+truncated:
+	sc->why = "truncated JSON";
+	return NULL;
+}
+
+/* Decodes a key with escapes for comparison; returns the length or -1. */
+static long
+unescape_into(const char *s, size_t n, char *out, size_t cap)
+{
+	struct weir_span span = {s - 1, n + 2};
+	return weir_span_unescape(&span, out, cap);
+}
+
+static const struct node *
+match_key(const struct node *n, const char *k, size_t klen)
+{
+	char buf[512];
+	if (memchr(k, '\\', klen) != NULL) {
+		long m = unescape_into(k, klen, buf, sizeof buf);
+		if (m < 0)
+			return NULL;
+		k = buf;
+		klen = (size_t)m;
+	}
+	for (size_t i = 0; i < n->nkids; i++)
+		if (n->kids[i].len == klen && memcmp(n->kids[i].name, k, klen) == 0)
+			return &n->kids[i];
+	return NULL;
+}
+
+/* p is at '{'; scans the object, capturing what node asks for. */
+static const char *
+scan_object(struct scanner *sc, const char *p, const struct node *node,
+    struct weir_span *spans, int depth)
+{
+	const char *end = sc->end;
+	p = skip_ws(p + 1, end);
+	if (p < end && *p == '}')
+		return p + 1;
+	for (;;) {
+		if (p >= end || *p != '"') {
+			sc->why = p >= end ? "truncated JSON" : "expected a key";
+			return NULL;
+		}
+		const char *k = p + 1;
+		p = scan_string(sc, p);
+		if (p == NULL)
+			return NULL;
+		const struct node *kid = match_key(node, k, (size_t)(p - 1 - k));
+		p = skip_ws(p, end);
+		if (p >= end || *p != ':') {
+			sc->why = p >= end ? "truncated JSON" : "expected ':'";
+			return NULL;
+		}
+		p = skip_ws(p + 1, end);
+		if (p >= end) {
+			sc->why = "truncated JSON";
+			return NULL;
+		}
+		const char *v = p;
+		if (kid != NULL && kid->nkids > 0 && *p == '{') {
+			if (depth + 1 >= WEIR_MAX_DEPTH) {
+				sc->why = "nesting too deep";
+				return NULL;
+			}
+			p = scan_object(sc, p, kid, spans, depth + 1);
+		} else {
+			p = skip_value(sc, p, depth + 1);
+		}
+		if (p == NULL)
+			return NULL;
+		if (kid != NULL && kid->leaf >= 0 && spans[kid->leaf].p == NULL) {
+			spans[kid->leaf].p = v;
+			spans[kid->leaf].n = (size_t)(p - v);
+		}
+		p = skip_ws(p, end);
+		if (p < end && *p == ',') {
+			p = skip_ws(p + 1, end);
+			continue;
+		}
+		if (p < end && *p == '}')
+			return p + 1;
+		sc->why = p >= end ? "truncated JSON" : "expected ',' or '}'";
+		return NULL;
+	}
+}
+
+int
+weir_scan(const struct weir_plan *plan, const char *line, size_t len,
+    struct weir_span *spans, const char **why)
+{
+	struct scanner sc = {line + len, NULL};
+	for (size_t i = 0; i < plan->slots; i++)
+		spans[i].p = NULL;
+	const char *p = skip_ws(line, sc.end);
+	if (p >= sc.end) {
+		*why = "empty line";
+		return -1;
+	}
+	if (*p != '{') {
+		*why = "not a JSON object";
+		return -1;
+	}
+	p = scan_object(&sc, p, &plan->root, spans, 1);
+	if (p == NULL) {
+		*why = sc.why;
+		return -1;
+	}
+	p = skip_ws(p, sc.end);
+	if (p != sc.end) {
+		*why = "text after the object";
+		return -1;
+	}
+	return 0;
+}
+
+/* Appends code point cp as UTF-8; returns bytes written or 0 if no room. */
+static size_t
+put_utf8(char *out, size_t room, unsigned long cp)
+{
+	if (cp < 0x80 && room >= 1) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800 && room >= 2) {
+		out[0] = (char)(0xc0 | (cp >> 6));
+		out[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000 && room >= 3) {
+		out[0] = (char)(0xe0 | (cp >> 12));
+		out[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	if (cp >= 0x10000 && room >= 4) {
+		out[0] = (char)(0xf0 | (cp >> 18));
+		out[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		out[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		out[3] = (char)(0x80 | (cp & 0x3f));
+		return 4;
+	}
+	return 0;
+}
+
+static unsigned long
+hex4(const char *p)
+{
+	return (unsigned long)(hexval((unsigned char)p[0]) << 12 |
+	    hexval((unsigned char)p[1]) << 8 | hexval((unsigned char)p[2]) << 4 |
+	    hexval((unsigned char)p[3]));
+}
+
+long
+weir_span_unescape(const struct weir_span *s, char *out, size_t cap)
+{
+	if (!weir_span_is_string(s) || cap == 0)
+		return -1;
+	const char *p = s->p + 1, *end = s->p + s->n - 1;
+	size_t o = 0;
+	while (p < end) {
+		if (*p != '\\') {
+			if (o + 1 >= cap)
+				return -1;
+			out[o++] = *p++;
+			continue;
+		}
+		if (end - p < 2)
+			return -1;
+		char c = p[1];
+		p += 2;
+		unsigned long cp;
+		switch (c) {
+		case 'b': cp = '\b'; break;
+		case 'f': cp = '\f'; break;
+		case 'n': cp = '\n'; break;
+		case 'r': cp = '\r'; break;
+		case 't': cp = '\t'; break;
+		case 'u':
+			if (end - p < 4)
+				return -1;
+			cp = hex4(p);
+			p += 4;
+			if (cp >= 0xd800 && cp < 0xdc00 && end - p >= 6 && p[0] == '\\' &&
+			    p[1] == 'u') {
+				unsigned long lo = hex4(p + 2);
+				if (lo >= 0xdc00 && lo < 0xe000) {
+					cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+					p += 6;
+				}
+			}
+			if (cp >= 0xd800 && cp < 0xe000)
+				cp = 0xfffd;	/* a lone surrogate, as jq reads it */
+			break;
+		default:
+			cp = (unsigned char)c;
+			break;
+		}
+		if (o + 1 >= cap)
+			return -1;
+		size_t k = put_utf8(out + o, cap - o - 1, cp);
+		if (k == 0)
+			return -1;
+		o += k;
+	}
+	out[o] = '\0';
+	return (long)o;
+}
+
+int
+weir_span_number(const struct weir_span *s, double *out)
+{
+	char buf[64];
+	if (s->p == NULL || s->n == 0 || s->n >= sizeof buf)
+		return -1;
+	char c = s->p[0];
+	if (c != '-' && (c < '0' || c > '9'))
+		return -1;
+	memcpy(buf, s->p, s->n);
+	buf[s->n] = '\0';
+	char *e;
+	*out = strtod(buf, &e);
+	return *e == '\0' ? 0 : -1;
+}
+
+int
+weir_members(const char *line, size_t len,
+    int (*fn)(void *arg, const struct weir_span *key, const struct weir_span *value),
+    void *arg)
+{
+	struct scanner sc = {line + len, NULL};
+	const char *p = skip_ws(line, sc.end);
+	if (p >= sc.end || *p != '{')
+		return -1;
+	p = skip_ws(p + 1, sc.end);
+	while (p < sc.end && *p == '"') {
+		struct weir_span key = {p, 0}, value;
+		p = scan_string(&sc, p);
+		if (p == NULL)
+			return -1;
+		key.n = (size_t)(p - key.p);
+		p = skip_ws(p, sc.end);
+		if (p >= sc.end || *p != ':')
+			return -1;
+		p = skip_ws(p + 1, sc.end);
+		value.p = p;
+		p = skip_value(&sc, p, 1);
+		if (p == NULL)
+			return -1;
+		value.n = (size_t)(p - value.p);
+		int rc = fn(arg, &key, &value);
+		if (rc != 0)
+			return rc;
+		p = skip_ws(p, sc.end);
+		if (p < sc.end && *p == ',')
+			p = skip_ws(p + 1, sc.end);
+	}
+	return 0;
+}
+
+int
+weir_is_json_number(const char *s, size_t n)
+{
+	struct scanner sc = {s + n, NULL};
+	if (n == 0)
+		return 0;
+	const char *p = scan_number(&sc, s);
+	return p == s + n;
+}

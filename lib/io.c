@@ -1,0 +1,593 @@
+/*
+ * io.c: the line reader (NDJSON and CSV) and the buffered writer.
+ *
+ *   raw bytes:   buf [ consumed | start ... pending lines ... end | free ]
+ *
+ * The reader compacts (moves the pending tail to the front) only when a
+ * read would not fit, and doubles the buffer only when one line fills it,
+ * so memory is bounded by the longest line, never by the input's size.
+ * CSV records become JSON text in a second buffer, `queue`, with the same
+ * layout; weir_input_line then hands lines out of whichever is in use.
+ */
+#include <csv.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fields.h"
+#include "io.h"
+
+#define READ_CHUNK ((size_t)1 << 20)
+#define OUT_CAP ((size_t)1 << 18)
+
+struct bytes {
+	char *p;
+	size_t start, end, cap;
+};
+
+struct weir_input {
+	int fd;
+	bool owned;
+	bool eof;
+	char *name;
+	uint64_t lineno;
+	struct bytes raw;
+	size_t scanned;		/* raw.p[start..start+scanned) holds no newline */
+
+	bool csv;
+	struct csv_parser parser;
+	struct bytes queue;	/* JSON lines made from CSV records */
+	char **header;
+	size_t nheader;
+	bool in_header;
+	struct bytes record;	/* the record being built */
+	size_t ncells;
+	bool oom;
+};
+
+static int
+bytes_reserve(struct bytes *b, size_t more)
+{
+	if (b->cap - b->end >= more)
+		return 0;
+	if (b->start > 0) {
+		memmove(b->p, b->p + b->start, b->end - b->start);
+		b->end -= b->start;
+		b->start = 0;
+		if (b->cap - b->end >= more)
+			return 0;
+	}
+	size_t cap = b->cap ? b->cap : 4096;
+	while (cap - b->end < more) {
+		if (cap > WEIR_MAX_LINE * 2) {
+			errno = EFBIG;
+			return -1;
+		}
+		cap *= 2;
+	}
+	char *p = realloc(b->p, cap);
+	if (p == NULL)
+		return -1;
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+static int
+bytes_append(struct bytes *b, const char *s, size_t n)
+{
+	if (bytes_reserve(b, n) < 0)
+		return -1;
+	memcpy(b->p + b->end, s, n);
+	b->end += n;
+	return 0;
+}
+
+struct weir_input *
+weir_input_open(const char *path, bool csv)
+{
+	struct weir_input *in = calloc(1, sizeof *in);
+	if (in == NULL)
+		return NULL;
+	if (strcmp(path, "-") == 0) {
+		in->fd = 0;
+		in->name = strdup("stdin");
+	} else {
+		in->fd = open(path, O_RDONLY | O_CLOEXEC);
+		in->owned = true;
+		in->name = strdup(path);
+	}
+	if (in->fd < 0 || in->name == NULL) {
+		int e = errno;
+		weir_input_close(in);
+		errno = e;
+		return NULL;
+	}
+	in->csv = csv;
+	if (csv) {
+		if (csv_init(&in->parser, CSV_APPEND_NULL) != 0) {
+			weir_input_close(in);
+			errno = ENOMEM;
+			return NULL;
+		}
+		in->in_header = true;
+	}
+	return in;
+}
+
+void
+weir_input_close(struct weir_input *in)
+{
+	if (in == NULL)
+		return;
+	if (in->owned && in->fd >= 0)
+		close(in->fd);
+	if (in->csv)
+		csv_free(&in->parser);
+	for (size_t i = 0; i < in->nheader; i++)
+		free(in->header[i]);
+	free(in->header);
+	free(in->raw.p);
+	free(in->queue.p);
+	free(in->record.p);
+	free(in->name);
+	free(in);
+}
+
+const char *
+weir_input_name(const struct weir_input *in)
+{
+	return in->name;
+}
+
+int
+weir_input_fd(const struct weir_input *in)
+{
+	return in->fd;
+}
+
+bool
+weir_input_eof(const struct weir_input *in)
+{
+	return in->eof;
+}
+
+static int
+next_line(struct bytes *b, size_t *scanned, bool eof, const char **line,
+    size_t *len)
+{
+	size_t from = b->start + *scanned;
+	char *nl = memchr(b->p + from, '\n', b->end - from);
+	size_t n;
+	if (nl == NULL) {
+		*scanned = b->end - b->start;
+		if (!eof || b->end == b->start)
+			return 0;
+		n = b->end - b->start;	/* the last line has no newline */
+		*line = b->p + b->start;
+		b->start = b->end;
+	} else {
+		n = (size_t)(nl - (b->p + b->start));
+		*line = b->p + b->start;
+		b->start += n + 1;
+	}
+	*scanned = 0;
+	if (n > 0 && (*line)[n - 1] == '\r')
+		n--;
+	*len = n;
+	return 1;
+}
+
+int
+weir_input_line(struct weir_input *in, const char **line, size_t *len,
+    uint64_t *lineno)
+{
+	size_t ignored = 0;
+	int rc = in->csv ? next_line(&in->queue, &ignored, in->eof, line, len)
+	    : next_line(&in->raw, &in->scanned, in->eof, line, len);
+	if (rc == 1)
+		*lineno = ++in->lineno;
+	return rc;
+}
+
+/* --- CSV ------------------------------------------------------------------- */
+
+static void
+csv_cell(void *s, size_t n, void *arg)
+{
+	struct weir_input *in = arg;
+	char tmp[32];
+	if (in->in_header) {
+		char **h = realloc(in->header, (in->nheader + 1) * sizeof *h);
+		if (h == NULL || (h[in->nheader] = malloc(n + 1)) == NULL) {
+			if (h)
+				in->header = h;
+			in->oom = true;
+			return;
+		}
+		in->header = h;
+		memcpy(h[in->nheader], s, n);
+		h[in->nheader++][n] = '\0';
+		return;
+	}
+	const char *name = tmp;
+	if (in->ncells < in->nheader)
+		name = in->header[in->ncells];
+	else
+		snprintf(tmp, sizeof tmp, "%zu", in->ncells + 1);
+	size_t nlen = strlen(name);
+	/* worst case: every byte escaped as \u00XX */
+	if (bytes_reserve(&in->record, 6 * (n + nlen) + 8) < 0) {
+		in->oom = true;
+		return;
+	}
+	struct bytes *r = &in->record;
+	r->p[r->end++] = in->ncells == 0 ? '{' : ',';
+	r->end = (size_t)weir_json_quote(r->p, r->cap, r->end, name, nlen);
+	r->p[r->end++] = ':';
+	if (weir_is_json_number(s, n)) {
+		memcpy(r->p + r->end, s, n);
+		r->end += n;
+	} else {
+		r->end = (size_t)weir_json_quote(r->p, r->cap, r->end, s, n);
+	}
+	in->ncells++;
+}
+
+static void
+csv_row(int c, void *arg)
+{
+	struct weir_input *in = arg;
+	(void)c;
+	if (in->in_header) {
+		in->in_header = false;
+		in->lineno++;	/* the header is line 1 */
+		return;
+	}
+	if (in->ncells == 0 && bytes_append(&in->record, "{", 1) < 0)
+		in->oom = true;
+	if (bytes_append(&in->record, "}\n", 2) < 0 ||
+	    bytes_append(&in->queue, in->record.p, in->record.end) < 0)
+		in->oom = true;
+	in->record.end = 0;
+	in->ncells = 0;
+}
+
+long
+weir_input_fill(struct weir_input *in)
+{
+	struct bytes *b = &in->raw;
+	if (in->csv)
+		b->start = b->end = 0;	/* libcsv has taken all earlier bytes */
+	if (bytes_reserve(b, READ_CHUNK) < 0)
+		return -1;
+	if (!in->csv && b->end - b->start > WEIR_MAX_LINE) {
+		errno = EFBIG;
+		return -1;
+	}
+	ssize_t n = read(in->fd, b->p + b->end, b->cap - b->end);
+	if (n < 0)
+		return -1;
+	if (n == 0)
+		in->eof = true;
+	b->end += (size_t)n;
+	if (in->csv) {
+		if (n > 0 && csv_parse(&in->parser, b->p, (size_t)n, csv_cell, csv_row, in) !=
+		    (size_t)n) {
+			errno = EILSEQ;
+			return -1;
+		}
+		if (n == 0 && csv_fini(&in->parser, csv_cell, csv_row, in) != 0) {
+			errno = EILSEQ;
+			return -1;
+		}
+		if (in->oom) {
+			errno = ENOMEM;
+			return -1;
+		}
+	}
+	return n;
+}
+
+/* --- output ---------------------------------------------------------------- */
+
+struct weir_output {
+	int fd;
+	bool csv;
+	bool unbuffered;
+	char *buf;
+	size_t len, cap;
+	/* CSV: the current header (keys joined by '\n') */
+	struct bytes header;
+	struct bytes row;
+	struct bytes keys;
+	bool wrote_header;
+};
+
+struct weir_output *
+weir_output_new(int fd, bool csv, bool unbuffered)
+{
+	struct weir_output *out = calloc(1, sizeof *out);
+	if (out == NULL)
+		return NULL;
+	out->fd = fd;
+	out->csv = csv;
+	out->unbuffered = unbuffered;
+	out->cap = OUT_CAP;
+	out->buf = malloc(out->cap);
+	if (out->buf == NULL) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+void
+weir_output_free(struct weir_output *out)
+{
+	if (out == NULL)
+		return;
+	free(out->buf);
+	free(out->header.p);
+	free(out->row.p);
+	free(out->keys.p);
+	free(out);
+}
+
+static int
+write_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t k = write(fd, p, n);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN) {
+				struct pollfd pfd = {fd, POLLOUT, 0};
+				poll(&pfd, 1, -1);
+				continue;
+			}
+			return errno == EPIPE ? WEIR_IO_EPIPE : -1;
+		}
+		p += k;
+		n -= (size_t)k;
+	}
+	return 0;
+}
+
+int
+weir_out_flush(struct weir_output *out)
+{
+	if (out->len == 0)
+		return 0;
+	int rc = write_all(out->fd, out->buf, out->len);
+	out->len = 0;
+	return rc;
+}
+
+bool
+weir_out_pending(const struct weir_output *out)
+{
+	return out->len > 0;
+}
+
+static int
+out_put(struct weir_output *out, const char *p, size_t n)
+{
+	if (out->cap - out->len < n) {
+		int rc = weir_out_flush(out);
+		if (rc != 0)
+			return rc;
+		if (n > out->cap)
+			return write_all(out->fd, p, n);
+	}
+	memcpy(out->buf + out->len, p, n);
+	out->len += n;
+	return 0;
+}
+
+static int
+out_end_line(struct weir_output *out)
+{
+	int rc = out_put(out, "\n", 1);
+	if (rc == 0 && out->unbuffered)
+		rc = weir_out_flush(out);
+	return rc;
+}
+
+/* CSV: a cell is quoted when it holds a separator, quote or line break. */
+static int
+csv_put_cell(struct bytes *row, const char *s, size_t n)
+{
+	bool quote = n > 0 && (s[0] == ' ' || s[n - 1] == ' ');
+	for (size_t i = 0; i < n && !quote; i++)
+		quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
+	if (!quote)
+		return bytes_append(row, s, n);
+	if (bytes_append(row, "\"", 1) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		if (bytes_append(row, s[i] == '"' ? "\"\"" : s + i, s[i] == '"' ? 2 : 1) < 0)
+			return -1;
+	return bytes_append(row, "\"", 1);
+}
+
+static int
+csv_member(void *arg, const struct weir_span *key, const struct weir_span *value)
+{
+	struct weir_output *out = arg;
+	char small[4096];
+	char *tmp = small;
+	size_t cap = key->n > value->n ? key->n : value->n;
+	int rc = -1;
+	if (cap + 1 > sizeof small && (tmp = malloc(cap + 1)) == NULL)
+		return -1;
+	long k = weir_span_unescape(key, tmp, cap + 1);
+	if (k < 0 || (out->keys.end > 0 && bytes_append(&out->keys, "\n", 1) < 0) ||
+	    bytes_append(&out->keys, tmp, (size_t)k) < 0)
+		goto done;
+	if (out->row.end > 0 && bytes_append(&out->row, ",", 1) < 0)
+		goto done;
+	if (weir_span_is_string(value)) {
+		long v = weir_span_unescape(value, tmp, cap + 1);
+		if (v < 0 || csv_put_cell(&out->row, tmp, (size_t)v) < 0)
+			goto done;
+	} else if (!(value->n == 4 && memcmp(value->p, "null", 4) == 0)) {
+		if (csv_put_cell(&out->row, value->p, value->n) < 0)
+			goto done;
+	}
+	rc = 0;
+done:
+	if (tmp != small)
+		free(tmp);
+	return rc;
+}
+
+static int
+csv_header_cell(struct bytes *row, const char *keys, size_t n)
+{
+	const char *p = keys, *end = keys + n;
+	while (p <= end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *stop = nl ? nl : end;
+		if (p != keys && bytes_append(row, ",", 1) < 0)
+			return -1;
+		if (csv_put_cell(row, p, (size_t)(stop - p)) < 0)
+			return -1;
+		p = stop + 1;
+	}
+	return 0;
+}
+
+static int
+out_csv_line(struct weir_output *out, const char *line, size_t len)
+{
+	out->row.start = out->row.end = 0;
+	out->keys.start = out->keys.end = 0;
+	if (weir_members(line, len, csv_member, out) != 0)
+		return -1;
+	int rc;
+	if (!out->wrote_header || out->header.end != out->keys.end ||
+	    memcmp(out->header.p, out->keys.p, out->keys.end) != 0) {
+		/* A new schema starts a new header block, as Miller's csvlite does. */
+		if (out->wrote_header && (rc = out_put(out, "\n", 1)) != 0)
+			return rc;
+		out->header.start = out->header.end = 0;
+		if (bytes_append(&out->header, out->keys.p ? out->keys.p : "", out->keys.end) < 0)
+			return -1;
+		struct bytes h = {0};
+		if (csv_header_cell(&h, out->keys.p ? out->keys.p : "", out->keys.end) < 0) {
+			free(h.p);
+			return -1;
+		}
+		rc = out_put(out, h.p ? h.p : "", h.end);
+		free(h.p);
+		if (rc != 0 || (rc = out_put(out, "\n", 1)) != 0)
+			return rc;
+		out->wrote_header = true;
+	}
+	if ((rc = out_put(out, out->row.p ? out->row.p : "", out->row.end)) != 0)
+		return rc;
+	return out_end_line(out);
+}
+
+int
+weir_out_line(struct weir_output *out, const char *line, size_t len)
+{
+	if (out->csv)
+		return out_csv_line(out, line, len);
+	if (out->cap - out->len > len) {	/* the common case: one copy */
+		memcpy(out->buf + out->len, line, len);
+		out->len += len;
+		out->buf[out->len++] = '\n';
+		return out->unbuffered ? weir_out_flush(out) : 0;
+	}
+	int rc = out_put(out, line, len);
+	return rc ? rc : out_end_line(out);
+}
+
+int
+weir_out_line_insert(struct weir_output *out, const char *line, size_t len,
+    const char *members, size_t mlen)
+{
+	size_t brace = len;
+	while (brace > 0 && line[brace - 1] != '}')
+		brace--;
+	if (brace == 0)
+		return -1;
+	brace--;
+	size_t before = brace;
+	while (before > 0 && (line[before - 1] == ' ' || line[before - 1] == '\t' ||
+	    line[before - 1] == '\r' || line[before - 1] == '\n'))
+		before--;
+	bool empty = before > 0 && line[before - 1] == '{';
+	if (out->csv) {
+		struct bytes b = {0};
+		int rc = -1;
+		if (bytes_append(&b, line, brace) == 0 &&
+		    (empty || bytes_append(&b, ",", 1) == 0) &&
+		    bytes_append(&b, members, mlen) == 0 &&
+		    bytes_append(&b, line + brace, len - brace) == 0)
+			rc = out_csv_line(out, b.p, b.end);
+		free(b.p);
+		return rc;
+	}
+	int rc = out_put(out, line, brace);
+	if (rc == 0 && !empty)
+		rc = out_put(out, ",", 1);
+	if (rc == 0)
+		rc = out_put(out, members, mlen);
+	if (rc == 0)
+		rc = out_put(out, line + brace, len - brace);
+	return rc ? rc : out_end_line(out);
+}
+
+int
+weir_out_protocol(struct weir_output *out, const char *line, size_t len)
+{
+	if (out->csv)
+		return 0;
+	int rc = out_put(out, line, len);
+	return rc ? rc : out_end_line(out);
+}
+
+long
+weir_json_quote(char *buf, size_t cap, size_t len, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	if (len + 2 > cap)
+		return -1;
+	buf[len++] = '"';
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (len + 7 > cap)
+			return -1;
+		if (c == '"' || c == '\\') {
+			buf[len++] = '\\';
+			buf[len++] = (char)c;
+		} else if (c < 0x20) {
+			buf[len++] = '\\';
+			switch (c) {
+			case '\n': buf[len++] = 'n'; break;
+			case '\t': buf[len++] = 't'; break;
+			case '\r': buf[len++] = 'r'; break;
+			case '\b': buf[len++] = 'b'; break;
+			case '\f': buf[len++] = 'f'; break;
+			default:
+				buf[len++] = 'u';
+				buf[len++] = '0';
+				buf[len++] = '0';
+				buf[len++] = hex[c >> 4];
+				buf[len++] = hex[c & 15];
+			}
+		} else {
+			buf[len++] = (char)c;
+		}
+	}
+	buf[len++] = '"';
+	return (long)len;
+}

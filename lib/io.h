@@ -1,0 +1,79 @@
+/*
+ * io.h: reading lines and writing them.
+ *
+ * Input: read(2) in large blocks, lines split with memchr, any length up to
+ * WEIR_MAX_LINE.  A line handed out points into the reader's buffer and is
+ * valid until the next call on that reader.  CSV input is turned into one
+ * NDJSON line per record (the header row names the fields; cells that are
+ * JSON numbers become numbers, all others strings), so everything after the
+ * reader sees JSON.
+ *
+ * Output: one buffer, written with write(2) when full, on weir_out_flush,
+ * and after every line with `unbuffered`.  A closed pipe (EPIPE) is
+ * reported as WEIR_IO_EPIPE so that the program can end quietly with 0.
+ * CSV output converts each JSON line's top-level members into a row.
+ *
+ * Readers and writers own their buffers; the close and free functions accept NULL.
+ */
+#ifndef WEIR_IO_H
+#define WEIR_IO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define WEIR_MAX_LINE ((size_t)1 << 30)	/* 1 GiB: a longer line is an error */
+#define WEIR_IO_EPIPE (-2)
+
+struct weir_input;
+
+/* Opens path ("-" is stdin).  Returns NULL with errno set on failure. */
+struct weir_input *weir_input_open(const char *path, bool csv);
+void weir_input_close(struct weir_input *in);
+
+const char *weir_input_name(const struct weir_input *in);
+int weir_input_fd(const struct weir_input *in);
+bool weir_input_eof(const struct weir_input *in);
+
+/*
+ * Hands out the next complete line (without its newline, and without a
+ * trailing \r) if the buffer holds one; at end of input also a last line
+ * that has no newline.  Returns 1 with *line, *len and the line's number in
+ * *lineno, or 0 when more must be read first (or input is over).
+ */
+int weir_input_line(struct weir_input *in, const char **line, size_t *len,
+    uint64_t *lineno);
+
+/*
+ * Reads once (may block).  Returns the bytes read, 0 at end of input, -1 on
+ * a read error (errno set) or a line longer than WEIR_MAX_LINE (errno
+ * EFBIG), or a CSV error (errno EILSEQ).
+ */
+long weir_input_fill(struct weir_input *in);
+
+/* --- output ---------------------------------------------------------------- */
+
+struct weir_output;
+
+struct weir_output *weir_output_new(int fd, bool csv, bool unbuffered);
+void weir_output_free(struct weir_output *out);
+
+/* Writes a line (a newline is added).  Returns 0, -1 (errno), WEIR_IO_EPIPE. */
+int weir_out_line(struct weir_output *out, const char *line, size_t len);
+
+/* Writes the line with `members` (e.g. `"a":1,"b":2`) inserted before its
+ * closing brace, the rest untouched; `{}` gets no comma. */
+int weir_out_line_insert(struct weir_output *out, const char *line, size_t len,
+    const char *members, size_t mlen);
+
+/* Writes a protocol line (watermark, barrier): dropped in CSV output. */
+int weir_out_protocol(struct weir_output *out, const char *line, size_t len);
+
+int weir_out_flush(struct weir_output *out);
+bool weir_out_pending(const struct weir_output *out);
+
+/* Appends s as a JSON string (quotes and escapes) to buf; returns the new
+ * length or -1 if cap would be exceeded. */
+long weir_json_quote(char *buf, size_t cap, size_t len, const char *s, size_t n);
+
+#endif
