@@ -25,17 +25,27 @@ struct chunk {
 	char data[];
 };
 
+/* A heap entry is small (24 bytes) so that sifting touches little memory;
+ * the bytes' whereabouts wait in a slot table. */
 struct held {
 	int64_t t;
 	uint64_t seq;
+	uint32_t slot;
+	uint32_t spare;
+};
+
+struct slot {
 	const char *line;
 	size_t len;
-	struct chunk *chunk;
+	struct chunk *chunk;	/* or, when free, the next free slot's index */
 };
 
 struct reorder {
-	struct held *heap;
+	struct held *heap;	/* a 4-ary min-heap on (t, seq) */
 	size_t n, cap;
+	struct slot *slots;
+	size_t nslots, slots_cap;
+	uint32_t free_slot;	/* head of the free list, UINT32_MAX if none */
 	uint64_t seq;
 	size_t max_buffer;
 	struct chunk *current;	/* where new events are copied */
@@ -95,6 +105,33 @@ before(const struct held *a, const struct held *b)
 }
 
 static int
+slot_take(struct reorder *r, uint32_t *index)
+{
+	if (r->free_slot != UINT32_MAX) {
+		*index = r->free_slot;
+		r->free_slot = (uint32_t)(uintptr_t)r->slots[*index].chunk;
+		return 0;
+	}
+	if (r->nslots == r->slots_cap) {
+		size_t cap = r->slots_cap ? r->slots_cap * 2 : 1024;
+		struct slot *p = realloc(r->slots, cap * sizeof *p);
+		if (p == NULL || cap > UINT32_MAX)
+			return -1;
+		r->slots = p;
+		r->slots_cap = cap;
+	}
+	*index = (uint32_t)r->nslots++;
+	return 0;
+}
+
+static void
+slot_give(struct reorder *r, uint32_t index)
+{
+	r->slots[index].chunk = (struct chunk *)(uintptr_t)r->free_slot;
+	r->free_slot = index;
+}
+
+static int
 heap_push(struct reorder *r, struct held h)
 {
 	if (r->n == r->cap) {
@@ -107,7 +144,7 @@ heap_push(struct reorder *r, struct held h)
 	}
 	size_t i = r->n++;
 	while (i > 0) {
-		size_t parent = (i - 1) / 2;
+		size_t parent = (i - 1) / 4;
 		if (!before(&h, &r->heap[parent]))
 			break;
 		r->heap[i] = r->heap[parent];
@@ -124,15 +161,18 @@ heap_pop(struct reorder *r)
 	struct held last = r->heap[--r->n];
 	size_t i = 0;
 	for (;;) {
-		size_t kid = 2 * i + 1;
+		size_t kid = 4 * i + 1;
 		if (kid >= r->n)
 			break;
-		if (kid + 1 < r->n && before(&r->heap[kid + 1], &r->heap[kid]))
-			kid++;
-		if (!before(&r->heap[kid], &last))
+		size_t best = kid;
+		size_t stop = kid + 4 < r->n ? kid + 4 : r->n;
+		for (size_t k = kid + 1; k < stop; k++)
+			if (before(&r->heap[k], &r->heap[best]))
+				best = k;
+		if (!before(&r->heap[best], &last))
 			break;
-		r->heap[i] = r->heap[kid];
-		i = kid;
+		r->heap[i] = r->heap[best];
+		i = best;
 	}
 	if (r->n > 0)
 		r->heap[i] = last;
@@ -143,7 +183,8 @@ static void
 update_gauges(struct weir_ctx *ctx, struct reorder *r)
 {
 	ctx->count.held = r->n;
-	ctx->count.state_bytes = r->chunk_bytes + r->cap * sizeof *r->heap;
+	ctx->count.state_bytes = r->chunk_bytes + r->cap * sizeof *r->heap +
+	    r->slots_cap * sizeof *r->slots;
 }
 
 /* Lets out every held event at or before `upto`, in order. */
@@ -152,9 +193,11 @@ release(struct weir_ctx *ctx, struct reorder *r, int64_t upto)
 {
 	while (r->n > 0 && r->heap[0].t <= upto) {
 		struct held h = heap_pop(r);
-		int rc = weir_emit(ctx, h.line, h.len);
-		if (--h.chunk->live == 0 && h.chunk != r->current)
-			chunk_release(r, h.chunk);
+		struct slot s = r->slots[h.slot];
+		slot_give(r, h.slot);
+		int rc = weir_emit(ctx, s.line, s.len);
+		if (--s.chunk->live == 0 && s.chunk != r->current)
+			chunk_release(r, s.chunk);
 		if (r->forcing)
 			ctx->count.forced++;
 		if (rc != 0)
@@ -170,10 +213,12 @@ on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 	struct reorder *r = ctx->prog_state;
 	if (ev->t < ctx->watermark)
 		return weir_late(ctx, ev);
-	struct held h = {ev->t, r->seq++, NULL, ev->len, NULL};
-	h.chunk = store(r, ev->line, ev->len, &h.line);
-	if (h.chunk == NULL || heap_push(r, h) < 0)
+	struct held h = {ev->t, r->seq++, 0, 0};
+	struct slot s = {NULL, ev->len, NULL};
+	s.chunk = store(r, ev->line, ev->len, &s.line);
+	if (s.chunk == NULL || slot_take(r, &h.slot) < 0 || heap_push(r, h) < 0)
 		return weir_fail(ctx, "out of memory holding %zu events", r->n);
+	r->slots[h.slot] = s;
 	update_gauges(ctx, r);
 	if (r->n < r->max_buffer)
 		return 0;
@@ -200,6 +245,7 @@ static void
 reorder_free(struct reorder *r)
 {
 	free(r->heap);
+	free(r->slots);
 	free(r->current);
 	free(r->spare);
 	/* chunks still referenced by held events are reachable only through
@@ -243,7 +289,7 @@ main(int argc, char **argv)
 {
 	static const struct weir_hooks hooks = {on_event, on_watermark, NULL, on_end};
 	struct weir_opts opts = {0};
-	struct reorder r = {.max_buffer = DEFAULT_MAX_BUFFER};
+	struct reorder r = {.max_buffer = DEFAULT_MAX_BUFFER, .free_slot = UINT32_MAX};
 	char err[512];
 
 	int first = weir_options_parse(&opts, argc, argv, WEIR_FEATURE_PUNCTUATE,

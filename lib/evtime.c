@@ -135,8 +135,61 @@ utc_offset(const char *p, const char *end, int64_t *offset_s)
 	return used;
 }
 
+/*
+ * Consecutive events share their date, hour and minute, so the seconds of
+ * "YYYY-MM-DDTHH:MM" are remembered per thread with the 16 bytes they came
+ * from; the common case then reads only seconds, fraction and offset.
+ */
+static _Thread_local char minute_text[16];
+static _Thread_local int64_t minute_secs;
+static _Thread_local bool minute_valid;
+
+static int parse_rfc3339_full(const char *s, size_t n, int64_t *t);
+
 int
 weir_time_parse_rfc3339(const char *s, size_t n, int64_t *t)
+{
+	if (n >= 20 && minute_valid && s[16] == ':' && memcmp(s, minute_text, 16) == 0) {
+		unsigned sec;
+		int64_t frac = 0, off = 0;
+		const char *p = s + 19, *end = s + n;
+		if (two_digits(s + 17, &sec) || sec > 60)
+			return -1;
+		if (p < end && (*p == '.' || *p == ',')) {
+			size_t k = fraction(p + 1, end, &frac);
+			if (k == 0)
+				return -1;
+			p += 1 + k;
+		}
+		int k = utc_offset(p, end, &off);
+		if (k < 0 || p + k != end)
+			return -1;
+		int64_t secs = minute_secs + sec - off, ns;
+		if (__builtin_mul_overflow(secs, WEIR_NS_PER_SEC, &ns) ||
+		    __builtin_add_overflow(ns, frac, &ns))
+			return RANGE_ERROR;
+		*t = ns;
+		return 0;
+	}
+	int rc = parse_rfc3339_full(s, n, t);
+	if (rc == 0 && n >= 20 && s[16] == ':' && (s[10] == 'T' || s[10] == 't' || s[10] == ' ')) {
+		unsigned h = 0, mi = 0;
+		two_digits(s + 11, &h);
+		two_digits(s + 14, &mi);
+		unsigned y1 = 0, y2 = 0, mo = 1, d = 1;
+		two_digits(s, &y1);
+		two_digits(s + 2, &y2);
+		two_digits(s + 5, &mo);
+		two_digits(s + 8, &d);
+		memcpy(minute_text, s, 16);
+		minute_secs = weir_days_from_civil(y1 * 100 + y2, mo, d) * 86400 + h * 3600 + mi * 60;
+		minute_valid = true;
+	}
+	return rc;
+}
+
+static int
+parse_rfc3339_full(const char *s, size_t n, int64_t *t)
 {
 	const char *end = s + n;
 	unsigned y1, y2, mo, d, h = 0, mi = 0, sec = 0;
