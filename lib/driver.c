@@ -342,8 +342,10 @@ protocol_watermark(struct weir_ctx *ctx, const char *line, size_t len,
 	const struct weir_span *v = &ctx->spans[ctx->watermark_slot];
 	const char *why;
 	int64_t t;
-	if (weir_time_from_json(&auto_format, v->p, v->n, &t, NULL, &why) < 0)
+	if (weir_time_from_json(&auto_format, v->p, v->n, &t, NULL, &why) < 0) {
+		ctx->count.in++;	/* a rejected line is an input line */
 		return reject(ctx, line, len, ref, "bad _watermark value");
+	}
 	ctx->count.watermarks_in++;
 	if (t > ctx->received)
 		ctx->received = t;
@@ -603,7 +605,7 @@ weir_run(struct weir_ctx *ctx, char **inputs, int ninputs)
 		rc = weir_fail(ctx, "cannot write late file '%s'", ctx->opts->late_file);
 	if (ctx->errors && ferror(ctx->errors) && rc == 0)
 		rc = weir_fail(ctx, "cannot write errors file '%s'", ctx->opts->errors_file);
-	if (ctx->opts->late == WEIR_LATE_DROP && ctx->count.late > 0)
+	if (ctx->opts->late == WEIR_LATE_DROP && ctx->count.late > 0 && rc != WEIR_IO_EPIPE)
 		fprintf(ctx->diag, "%s: %llu late events dropped; a larger --lag keeps them "
 		    "(or --late pass, --late FILE)\n", ctx->prog,
 		    (unsigned long long)ctx->count.late);

@@ -60,6 +60,18 @@ days_in_month(int64_t y, unsigned m)
 	return m == 2 && is_leap(y) ? 29 : dim[m - 1];
 }
 
+/* secs * 1e9 + frac_ns into *t, or RANGE_ERROR: computed wide, since the
+ * earliest instant has secs * 1e9 below INT64_MIN before frac is added. */
+static int
+to_ns(int64_t secs, int64_t frac_ns, int64_t *t)
+{
+	__int128 wide = (__int128)secs * WEIR_NS_PER_SEC + frac_ns;
+	if (wide < INT64_MIN || wide > INT64_MAX)
+		return RANGE_ERROR;
+	*t = (int64_t)wide;
+	return 0;
+}
+
 /* Combines broken-down UTC fields, an offset and nanoseconds into *t. */
 static int
 compose(int64_t y, unsigned mo, unsigned d, unsigned h, unsigned mi, unsigned s,
@@ -69,12 +81,7 @@ compose(int64_t y, unsigned mo, unsigned d, unsigned h, unsigned mi, unsigned s,
 		return RANGE_ERROR;
 	int64_t secs = weir_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + s
 	    - offset_s;
-	int64_t ns;
-	if (__builtin_mul_overflow(secs, WEIR_NS_PER_SEC, &ns) ||
-	    __builtin_add_overflow(ns, frac_ns, &ns))
-		return RANGE_ERROR;
-	*t = ns;
-	return 0;
+	return to_ns(secs, frac_ns, t);
 }
 
 static int
@@ -164,12 +171,7 @@ weir_time_parse_rfc3339(const char *s, size_t n, int64_t *t)
 		int k = utc_offset(p, end, &off);
 		if (k < 0 || p + k != end)
 			return -1;
-		int64_t secs = minute_secs + sec - off, ns;
-		if (__builtin_mul_overflow(secs, WEIR_NS_PER_SEC, &ns) ||
-		    __builtin_add_overflow(ns, frac, &ns))
-			return RANGE_ERROR;
-		*t = ns;
-		return 0;
+		return to_ns(minute_secs + sec - off, frac, t);
 	}
 	int rc = parse_rfc3339_full(s, n, t);
 	if (rc == 0 && n >= 20 && s[16] == ':' && (s[10] == 'T' || s[10] == 't' || s[10] == ' ')) {
@@ -738,14 +740,8 @@ weir_time_parse_pattern(const char *pat, const char *s, size_t n, int64_t *t)
 	}
 	if (p != end)
 		return -1;
-	if (have_epoch) {
-		int64_t ns;
-		if (__builtin_mul_overflow(epoch, WEIR_NS_PER_SEC, &ns) ||
-		    __builtin_add_overflow(ns, frac, &ns))
-			return RANGE_ERROR;
-		*t = ns;
-		return 0;
-	}
+	if (have_epoch)
+		return to_ns(epoch, epoch < 0 ? -frac : frac, t);
 	if (have_ampm) {
 		if (hour < 1 || hour > 12)
 			return -1;
@@ -785,8 +781,11 @@ put_digits(char *p, unsigned v, int width)
 size_t
 weir_time_format_rfc3339(int64_t t, char *buf)
 {
-	int64_t secs = weir_floor_div(t, WEIR_NS_PER_SEC);
-	int64_t ns = t - secs * WEIR_NS_PER_SEC;
+	int64_t secs = t / WEIR_NS_PER_SEC, ns = t % WEIR_NS_PER_SEC;
+	if (ns < 0) {	/* floor, without the overflow of secs * 1e9 at INT64_MIN */
+		ns += WEIR_NS_PER_SEC;
+		secs--;
+	}
 	int64_t days = weir_floor_div(secs, 86400);
 	int64_t sod = secs - days * 86400;
 	int64_t y;
@@ -900,9 +899,15 @@ weir_duration_parse(const char *s, int64_t *out)
 				scale = units[i].ns;
 		if (scale < 0)
 			return -1;
-		int64_t part;
-		if (weir_time_parse_epoch(num, numlen, scale, &part) != 0)
+		/* read as if seconds (exact to 1 ns), then rescale: units such as
+		 * minutes are not powers of ten */
+		int64_t as_seconds;
+		if (weir_time_parse_epoch(num, numlen, WEIR_NS_PER_SEC, &as_seconds) != 0)
 			return -1;
+		__int128 wide = (__int128)as_seconds * scale / WEIR_NS_PER_SEC;
+		if (wide > INT64_MAX)
+			return -1;
+		int64_t part = (int64_t)wide;
 		if (__builtin_add_overflow(total, part, &total))
 			return -1;
 		parts++;

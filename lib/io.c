@@ -161,7 +161,7 @@ next_line(struct bytes *b, size_t *scanned, bool eof, const char **line,
     size_t *len)
 {
 	size_t from = b->start + *scanned;
-	char *nl = memchr(b->p + from, '\n', b->end - from);
+	char *nl = from < b->end ? memchr(b->p + from, '\n', b->end - from) : NULL;
 	size_t n;
 	if (nl == NULL) {
 		*scanned = b->end - b->start;

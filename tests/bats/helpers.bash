@@ -1,0 +1,26 @@
+# Shared set-up for every bats suite.
+bats_require_minimum_version 1.5.0
+bats_load_library bats-support 2>/dev/null || load /usr/lib/bats/bats-support/load
+bats_load_library bats-assert 2>/dev/null || load /usr/lib/bats/bats-assert/load
+
+ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
+PATH="$ROOT/bin:$PATH"
+LIB="$ROOT/tests/lib"
+export ROOT PATH LIB
+
+# feed FILE: writes FILE to stdout in small seeded random chunks (lines cut
+# anywhere), pausing a millisecond between chunks, so that the program
+# reads it piece by piece as it would from a live `tail -F`.
+feed() {
+	python3 "$LIB/feed.py" "$@"
+}
+
+# batch_equals_stream INPUT CMD...: the same bytes whether INPUT arrives
+# whole or piece by piece.
+batch_equals_stream() {
+	local input=$1
+	shift
+	"$@" <"$input" >"$BATS_TEST_TMPDIR/batch.out" 2>/dev/null
+	feed "$input" | "$@" >"$BATS_TEST_TMPDIR/stream.out" 2>/dev/null
+	cmp "$BATS_TEST_TMPDIR/batch.out" "$BATS_TEST_TMPDIR/stream.out"
+}

@@ -1,0 +1,311 @@
+#!/usr/bin/env bats
+# weir-watermark: ordering within --lag, late routing, the protocol, bad
+# input, and every line accounted for.
+
+load helpers
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+}
+
+ref() {
+	python3 "$LIB/reference.py" "$@"
+}
+
+@test "events come out in event-time order within the lag, as the reference says, for several lags and formats" {
+	for fmt in rfc3339 epoch_ms epoch_s; do
+		ref events 400 11 4000 "$fmt" > in.ndjson
+		for lag in 0 0.5 2 5; do
+			ref watermark "$lag" in.ndjson expect.late > expect
+			weir-watermark --lag "${lag}s" --late got.late < in.ndjson > got
+			assert_equal "$(cmp expect got && echo same)" same
+			assert_equal "$(cmp expect.late got.late && echo same)" same
+			rm -f got.late
+		done
+	done
+}
+
+@test "with a lag as large as the disorder nothing is late and the output is sorted with ties in arrival order" {
+	ref events 500 5 3000 > in.ndjson
+	weir-watermark --lag 3s --stats < in.ndjson > got 2> err
+	# sort -s keeps arrival order among equal ts: the reference for ties
+	sort -s -t'"' -k4,4 in.ndjson > expect
+	cmp expect got
+	assert_equal "$(grep -c . err)" 1
+	grep -q '"late":0' err
+}
+
+@test "--late FILE receives late events byte for byte and the rest pass" {
+	printf '%s\n' '{"ts":10,"n":1}' '{"ts":20,"n":2}' '{"ts":5, "n":"late \u00e9"}' '{"ts":21}' > in
+	weir-watermark --late late.ndjson < in > out
+	printf '%s\n' '{"ts":5, "n":"late \u00e9"}' > expect.late
+	cmp expect.late late.ndjson
+	printf '%s\n' '{"ts":10,"n":1}' '{"ts":20,"n":2}' '{"ts":21}' > expect
+	cmp expect out
+}
+
+@test "--late pass writes late events where they arrive" {
+	printf '%s\n' '{"ts":10}' '{"ts":20}' '{"ts":5}' '{"ts":21}' > in
+	run weir-watermark --late pass < in
+	assert_success
+	assert_output "$(printf '%s\n' '{"ts":10}' '{"ts":20}' '{"ts":5}' '{"ts":21}')"
+}
+
+@test "late events are dropped by default, counted, and one line on stderr names --lag" {
+	printf '%s\n' '{"ts":10}' '{"ts":20}' '{"ts":5}' '{"ts":6}' > in
+	run --separate-stderr weir-watermark --stats < in
+	assert_success
+	assert_output "$(printf '%s\n' '{"ts":10}' '{"ts":20}')"
+	[[ "$stderr" == *"2 late events dropped"*"--lag"* ]]
+	[[ "$stderr" == *'"in":4,"out":2,"late":2,"rejected":0'* ]]
+}
+
+@test "every line is accounted for: in = out + late + rejected" {
+	ref events 300 9 5000 > in.ndjson
+	printf '%s\n' 'not json' '{"no":"time"}' '{"ts":"2999-01-01T00:00:00Z"}' >> in.ndjson
+	ref events 50 10 5000 >> in.ndjson
+	weir-watermark --lag 1s --on-error skip --stats < in.ndjson > out 2> err
+	stats=$(tail -n 1 err)
+	lines=$(wc -l < in.ndjson)
+	python3 - "$stats" "$lines" "$(wc -l < out)" <<'PY'
+import json, sys
+s = json.loads(sys.argv[1])
+assert s["in"] == int(sys.argv[2]), s
+assert s["in"] == s["out"] + s["late"] + s["rejected"] + s["dropped"] + s["held"], s
+assert s["out"] == int(sys.argv[3]), s
+assert s["rejected"] == 3, s
+PY
+}
+
+@test "events pass byte for byte: 1.10, a 20-digit integer, escapes, nesting, key order, -0.0, spaces" {
+	cat > in <<'JSON'
+{"ts":1,"price":1.10,"big":12345678901234567890,"name":"caf\u00e9","raw":"café"}
+{ "z" : -0.0 , "ts" : 2 , "nested" : {"a":[1,{"b":null}],"c":"\"q\""} , "a":1e5 }
+{"ts":3,"tab":"\t","slash":"\/","u":"\ud83d\ude00"}
+JSON
+	weir-watermark < in > out
+	cmp in out
+}
+
+@test "bad input goes to --errors byte for byte, and each warning names the input and line" {
+	printf '%s\n' '{"ts":1}' 'not json' '{"x":1}' '{"ts":"yesterday"}' '{"ts":"2263-01-01T00:00:00Z"}' \
+		'[1,2]' '{"ts":2,}' '{"ts":3}' > in
+	printf '\x00\xff\xfe garbage \x01\n' >> in
+	printf '{"ts":"\xff"}\n' >> in
+	run --separate-stderr weir-watermark --errors bad.ndjson < in
+	assert_success
+	assert_output "$(printf '%s\n' '{"ts":1}' '{"ts":3}')"
+	sed -n '2,7p;9,10p' in > expect.bad
+	cmp expect.bad bad.ndjson
+	[[ "$stderr" == *"stdin:2: not a JSON object"* ]]
+	[[ "$stderr" == *"stdin:3: no event time"* ]]
+	[[ "$stderr" == *"stdin:4: unparseable time"* ]]
+	[[ "$stderr" == *"stdin:5: time out of range"* ]]
+	[[ "$stderr" == *"stdin:6: not a JSON object"* ]]
+	[[ "$stderr" == *"stdin:7:"* ]]
+	[[ "$stderr" == *"stdin:9:"* ]]
+	[[ "$stderr" == *"stdin:10: invalid UTF-8"* ]]
+}
+
+@test "a file argument is named in warnings" {
+	printf '%s\n' '{"ts":1}' 'oops' > events.ndjson
+	run --separate-stderr weir-watermark events.ndjson
+	assert_success
+	[[ "$stderr" == *"events.ndjson:2: not a JSON object"* ]]
+}
+
+@test "--on-error skip is silent and --on-error fail exits 65 at the bad line" {
+	printf '%s\n' '{"ts":1}' 'oops' '{"ts":2}' > in
+	run --separate-stderr weir-watermark --on-error skip < in
+	assert_success
+	assert_equal "$stderr" ""
+	run --separate-stderr weir-watermark --on-error fail < in
+	assert_failure 65
+	[[ "$stderr" == *"stdin:2:"* ]]
+	refute_output --partial '"ts":2'
+}
+
+@test "a bad duration exits 2 and names the option and its form" {
+	run --separate-stderr weir-watermark --lag 5x
+	assert_failure 2
+	[[ "$stderr" == *"'5x' for --lag"*"5s"* ]]
+	run --separate-stderr weir-watermark --max-buffer 0
+	assert_failure 2
+	[[ "$stderr" == *"--max-buffer"* ]]
+	run --separate-stderr weir-watermark --no-such-option
+	assert_failure 2
+	[[ "$stderr" == *"--no-such-option"* ]]
+	[[ "$stderr" == *"usage: weir-watermark"* ]]
+}
+
+@test "a missing input file is an error naming it" {
+	run --separate-stderr weir-watermark /nonexistent/events.ndjson
+	assert_failure 1
+	[[ "$stderr" == *"cannot open '/nonexistent/events.ndjson'"* ]]
+}
+
+@test "empty input gives empty output and success" {
+	run weir-watermark < /dev/null
+	assert_success
+	assert_output ""
+}
+
+@test "a closed pipe ends quietly with 0" {
+	ref events 20000 3 1000 > in.ndjson
+	weir-watermark --late pass < in.ndjson 2> err | head -n 1 > first
+	assert_equal "${PIPESTATUS[0]}" 0
+	[ -s first ]
+	[ ! -s err ]
+}
+
+@test "a failed write (/dev/full) exits 1 with a message" {
+	printf '%s\n' '{"ts":1}' > in
+	run --separate-stderr sh -c 'weir-watermark < in > /dev/full'
+	assert_failure 1
+	[[ "$stderr" == *"weir-watermark: cannot write standard output"* ]]
+}
+
+@test "CSV in: the header names the fields and numbers stay numbers; CSV out" {
+	printf 'ts,host,latency\n3,web-1,1.50\n1,web-2,007\n2,"web, 3",2\n' > in.csv
+	run weir-watermark -i csv --lag 5s < in.csv
+	assert_success
+	assert_output "$(printf '%s\n' '{"ts":1,"host":"web-2","latency":"007"}' \
+		'{"ts":2,"host":"web, 3","latency":2}' '{"ts":3,"host":"web-1","latency":1.50}')"
+	run weir-watermark -i csv -o csv --lag 5s < in.csv
+	assert_success
+	assert_output "$(printf '%s\n' 'ts,host,latency' '1,web-2,007' '2,"web, 3",2' '3,web-1,1.50')"
+}
+
+@test "batch = stream: the same bytes whole and piece by piece" {
+	ref events 600 21 3000 > in.ndjson
+	printf '%s\n' '{"_watermark":"2026-11-23T10:05:00Z"}' 'junk' >> in.ndjson
+	ref events 100 22 3000 >> in.ndjson
+	batch_equals_stream in.ndjson weir-watermark --lag 1s --late pass --punctuate 10s
+	batch_equals_stream in.ndjson weir-watermark --lag 2s
+}
+
+@test "--idle emits a watermark after silence while input stays open, and releases held events" {
+	mkfifo fifo
+	weir-watermark --idle 100ms --lag 300ms < fifo > out &
+	pid=$!
+	exec 7> fifo
+	printf '%s\n' '{"ts":"2026-11-23T10:00:00Z"}' >&7
+	# the event is held until the idle watermark passes it; wait, bounded
+	for i in $(seq 50); do
+		[ "$(grep -A1 '"ts"' out 2>/dev/null | wc -l)" -eq 2 ] && break
+		sleep 0.1
+	done
+	exec 7>&-
+	wait "$pid"
+	# watermarks from max - lag = 09:59:59.7 onward, then the event, in order
+	head -n 1 out | grep -q '^{"_watermark":"2026-11-23T09:59:59\.[789]'
+	python3 - out <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+i = next(k for k, o in enumerate(lines) if "ts" in o)
+marks = [o["_watermark"] for o in lines if "_watermark" in o]
+assert marks == sorted(marks), marks
+assert lines[i + 1]["_watermark"] >= "2026-11-23T10:00:00", lines
+assert lines[i - 1]["_watermark"] < "2026-11-23T10:00:00", lines
+assert all("_watermark" in o for k, o in enumerate(lines) if k != i)
+PY
+}
+
+@test "a 10 MB line passes byte for byte" {
+	python3 -c '
+import sys
+sys.stdout.write("{\"ts\":2,\"blob\":\"" + "x" * 10_000_000 + "\"}\n{\"ts\":1}\n")' > in
+	weir-watermark --lag 5s < in > out
+	sed -n 2p in > expect
+	sed -n 1p in >> expect
+	cmp expect out
+}
+
+@test "--max-buffer forces the watermark forward and counts what it forced" {
+	printf '%s\n' '{"ts":5}' '{"ts":4}' '{"ts":3}' '{"ts":2}' '{"ts":6}' > in
+	run --separate-stderr weir-watermark --lag 1h --max-buffer 2 --stats --late pass < in
+	assert_success
+	# 5 and 4 fill the buffer: the watermark is forced to 4 and 4 leaves;
+	# 3 and 2 are then late; 6 fills it again: forced to 5, 5 leaves.
+	assert_output "$(printf '%s\n' '{"ts":4}' '{"ts":3}' '{"ts":2}' '{"ts":5}' '{"ts":6}')"
+	[[ "$stderr" == *'"late":2'* ]]
+	[[ "$stderr" == *'"forced":2'* ]]
+}
+
+@test "--punctuate writes a watermark line at each multiple it passes" {
+	printf '%s\n' '{"ts":"2026-11-23T10:00:01Z"}' '{"ts":"2026-11-23T10:00:04Z"}' \
+		'{"ts":"2026-11-23T10:00:12Z"}' > in
+	run weir-watermark --punctuate 5s < in
+	assert_success
+	assert_output "$(printf '%s\n' '{"ts":"2026-11-23T10:00:01Z"}' '{"_watermark":"2026-11-23T10:00:00Z"}' \
+		'{"ts":"2026-11-23T10:00:04Z"}' '{"ts":"2026-11-23T10:00:12Z"}' '{"_watermark":"2026-11-23T10:00:10Z"}')"
+}
+
+@test "a watermark line releases held events, is forwarded, and later events below it are late" {
+	printf '%s\n' '{"ts":"2026-11-23T10:00:03Z"}' '{"ts":"2026-11-23T10:00:01Z"}' \
+		'{"_watermark":"2026-11-23T10:00:02Z"}' '{"ts":"2026-11-23T10:00:01.5Z"}' \
+		'{"_checkpoint":7}' '{"ts":"2026-11-23T10:00:04Z"}' > in
+	run weir-watermark --lag 1h --late pass < in
+	assert_success
+	assert_output "$(printf '%s\n' '{"ts":"2026-11-23T10:00:01Z"}' '{"_watermark":"2026-11-23T10:00:02Z"}' \
+		'{"ts":"2026-11-23T10:00:01.5Z"}' '{"_checkpoint":7}' '{"ts":"2026-11-23T10:00:03Z"}' \
+		'{"ts":"2026-11-23T10:00:04Z"}')"
+}
+
+@test "time fields: nested -t, the default list, -T patterns with %z, and --processing-time" {
+	printf '%s\n' '{"meta":{"when":"23/Nov/2026:11:00:02 +0100"}}' '{"meta":{"when":"23/Nov/2026:10:00:01 +0000"}}' > in
+	run weir-watermark -t meta.when -T '%d/%b/%Y:%H:%M:%S %z' --lag 1m < in
+	assert_success
+	assert_output "$(printf '%s\n' '{"meta":{"when":"23/Nov/2026:10:00:01 +0000"}}' '{"meta":{"when":"23/Nov/2026:11:00:02 +0100"}}')"
+	printf '%s\n' '{"@timestamp":"2026-11-23T10:00:02Z"}' '{"timestamp":1795428001}' '{"time":"1795428000500"}' > in2
+	run weir-watermark --lag 1m < in2
+	assert_success
+	assert_output "$(printf '%s\n' '{"time":"1795428000500"}' '{"timestamp":1795428001}' '{"@timestamp":"2026-11-23T10:00:02Z"}')"
+	printf '%s\n' '{"a":1}' '{"b":2}' > in3
+	run weir-watermark --processing-time < in3
+	assert_success
+	assert_output "$(cat in3)"
+}
+
+@test "--metrics writes Prometheus text and --stats sums add up" {
+	printf '%s\n' '{"ts":1}' '{"ts":2}' 'bad' > in
+	run --separate-stderr weir-watermark --metrics m.prom --stats < in
+	assert_success
+	grep -qx 'weir_lines_in_total{program="weir-watermark"} 3' m.prom
+	grep -qx 'weir_lines_out_total{program="weir-watermark"} 2' m.prom
+	grep -qx 'weir_rejected_total{program="weir-watermark"} 1' m.prom
+	grep -q '^# TYPE weir_lines_in_total counter' m.prom
+}
+
+@test "SIGUSR1 prints the counters while the program runs" {
+	mkfifo fifo
+	weir-watermark < fifo > out 2> err &
+	pid=$!
+	exec 7> fifo
+	printf '%s\n' '{"ts":1}' >&7
+	for i in $(seq 50); do [ -s out ] && break; sleep 0.1; done
+	kill -USR1 "$pid"
+	for i in $(seq 50); do grep -q '"program"' err && break; sleep 0.1; done
+	exec 7>&-
+	wait "$pid"
+	grep -q '"in":1,"out":1' err
+}
+
+@test "the dispatcher runs weir-watermark, prints help and its version" {
+	printf '%s\n' '{"ts":2}' '{"ts":1}' > in
+	run weir watermark --lag 5s < in
+	assert_success
+	assert_output "$(printf '%s\n' '{"ts":1}' '{"ts":2}')"
+	run weir --version
+	assert_output --regexp '^weir [0-9]+\.[0-9]+\.[0-9]+$'
+	run weir help
+	assert_success
+	assert_output --partial "watermark"
+	run weir no-such-command
+	assert_failure 2
+	run weir-watermark --version
+	assert_output --regexp '^weir-watermark [0-9]'
+	run weir-watermark --help
+	assert_success
+	assert_output --partial "usage: weir-watermark"
+}

@@ -1,0 +1,261 @@
+/* Unit tests for lib/fields: the plan and the validating scanner. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../../lib/fields.h"
+
+struct fixture {
+	struct weir_plan *plan;
+	int ts, user_id, dotted, a, ab;
+	struct weir_span spans[8];
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+	f->plan = weir_plan_new();
+	f->ts = weir_plan_add(f->plan, "ts");
+	f->user_id = weir_plan_add(f->plan, "user.id");
+	f->dotted = weir_plan_add(f->plan, "k\\.8s");
+	f->a = weir_plan_add(f->plan, "a");
+	f->ab = weir_plan_add(f->plan, "a.b");
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	weir_plan_free(f->plan);
+	free(f);
+	return 0;
+}
+
+static int
+scan(struct fixture *f, const char *line)
+{
+	const char *why;
+	return weir_scan(f->plan, line, strlen(line), f->spans, &why);
+}
+
+static void
+expect_span(const struct weir_span *s, const char *text)
+{
+	assert_non_null(s->p);
+	assert_int_equal(s->n, strlen(text));
+	assert_memory_equal(s->p, text, s->n);
+}
+
+static void
+plan_dedupes_and_rejects_bad_paths(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(weir_plan_add(f->plan, "ts"), f->ts);
+	assert_int_equal(weir_plan_add(f->plan, ""), -1);
+	assert_int_equal(weir_plan_add(f->plan, "a..b"), -1);
+	assert_int_equal(weir_plan_add(f->plan, "a."), -1);
+	assert_int_equal(weir_plan_add(f->plan, "a\\"), -1);
+	assert_int_equal(weir_plan_size(f->plan), 5);
+	int idx[4];
+	assert_int_equal(weir_plan_add_list(f->plan, "ts,user.id", idx, 4), 2);
+	assert_int_equal(idx[0], f->ts);
+	assert_int_equal(idx[1], f->user_id);
+}
+
+static void
+finds_top_level_nested_and_escaped_paths(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(scan(f, "{\"x\":[1,{\"ts\":9}],\"user\":{\"name\":\"n\",\"id\":42},"
+	    "\"k.8s\":true, \"ts\" : \"2026-11-23T10:00:00Z\"}"), 0);
+	expect_span(&f->spans[f->ts], "\"2026-11-23T10:00:00Z\"");
+	expect_span(&f->spans[f->user_id], "42");
+	expect_span(&f->spans[f->dotted], "true");
+	assert_null(f->spans[f->a].p);
+}
+
+static void
+a_path_and_its_prefix_both_found(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(scan(f, "{\"a\":{\"b\":[1, 2]}}"), 0);
+	expect_span(&f->spans[f->a], "{\"b\":[1, 2]}");
+	expect_span(&f->spans[f->ab], "[1, 2]");
+	assert_int_equal(scan(f, "{\"a\":5}"), 0);
+	expect_span(&f->spans[f->a], "5");
+	assert_null(f->spans[f->ab].p);
+}
+
+static void
+first_of_duplicate_keys_wins(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(scan(f, "{\"ts\":1,\"ts\":2}"), 0);
+	expect_span(&f->spans[f->ts], "1");
+}
+
+static void
+escaped_key_matches_its_meaning(void **state)
+{
+	struct fixture *f = *state;
+	assert_int_equal(scan(f, "{\"\\u0074s\":7}"), 0);
+	expect_span(&f->spans[f->ts], "7");
+}
+
+static void
+accepts_every_json_shape(void **state)
+{
+	struct fixture *f = *state;
+	const char *good[] = {
+		"{}", " {} ", "{\"a\":null}", "{\"n\":-0.0}", "{\"n\":1.10}",
+		"{\"n\":12345678901234567890}", "{\"n\":1e400}", "{\"n\":-1.5E-7}",
+		"{\"s\":\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\"}", "{\"s\":\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"}",
+		"{\"a\":[],\"b\":{},\"c\":[[[]]],\"d\":[true,false,null]}",
+		"{\"long\":\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\\\"aaaaaaaaaaaaa\"}",
+		"{\"a\":1}\r",
+	};
+	for (size_t i = 0; i < sizeof good / sizeof good[0]; i++)
+		assert_int_equal(scan(f, good[i]), 0);
+}
+
+static void
+rejects_what_is_not_one_object(void **state)
+{
+	struct fixture *f = *state;
+	const char *bad[] = {
+		"", "   ", "[]", "1", "\"s\"", "null", "{", "{\"a\"}", "{\"a\":}", "{\"a\":1,}",
+		"{\"a\":01}", "{\"a\":1.}", "{\"a\":.5}", "{\"a\":+1}", "{\"a\":1e}",
+		"{\"a\":tru}", "{\"a\":\"x}", "{\"a\":\"\\x\"}", "{\"a\":\"\\u12G4\"}",
+		"{\"a\":\"tab\there\"}", "{a:1}", "{'a':1}", "{\"a\":1}{}", "{\"a\":1} x",
+		"{\"a\":[1,2}", "{\"a\":{\"b\":1]}", "{\"a\":\"\xff\"}", "{\"a\":\"\xc0\xaf\"}",
+		"{\"a\":\"\xed\xa0\x80\"}", "{\"a\":\"\xf4\x90\x80\x80\"}", "{\"a\":\"\xe2\x82\"}",
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		if (scan(f, bad[i]) != -1)
+			fail_msg("accepted: %s", bad[i]);
+	}
+}
+
+static void
+nul_byte_is_rejected(void **state)
+{
+	struct fixture *f = *state;
+	const char line[] = "{\"a\":\"x\0y\"}";
+	const char *why;
+	assert_int_equal(weir_scan(f->plan, line, sizeof line - 1, f->spans, &why), -1);
+}
+
+static void
+deep_nesting_is_bounded_not_a_crash(void **state)
+{
+	struct fixture *f = *state;
+	size_t depth = 100000;
+	char *line = malloc(depth * 2 + 16);
+	size_t n = 0;
+	line[n++] = '{';
+	memcpy(line + n, "\"x\":", 4);
+	n += 4;
+	for (size_t i = 0; i < depth; i++)
+		line[n++] = '[';
+	for (size_t i = 0; i < depth; i++)
+		line[n++] = ']';
+	line[n++] = '}';
+	const char *why;
+	assert_int_equal(weir_scan(f->plan, line, n, f->spans, &why), -1);
+	assert_string_equal(why, "nesting too deep");
+	/* and 1000 levels are fine */
+	n = 5;
+	for (size_t i = 0; i < 1000; i++)
+		line[n++] = '[';
+	for (size_t i = 0; i < 1000; i++)
+		line[n++] = ']';
+	line[n++] = '}';
+	assert_int_equal(weir_scan(f->plan, line, n, f->spans, &why), 0);
+	free(line);
+}
+
+static void
+truncated_objects_never_read_past_the_end(void **state)
+{
+	struct fixture *f = *state;
+	const char *full = "{\"ts\":\"2026-11-23T10:00:00Z\",\"user\":{\"id\":[1,2.5e3,\"x\\u00e9\"]}}";
+	size_t n = strlen(full);
+	for (size_t k = 0; k < n; k++) {
+		char *copy = malloc(k ? k : 1);	/* exactly k bytes: ASan sees any overread */
+		memcpy(copy, full, k);
+		const char *why;
+		assert_int_equal(weir_scan(f->plan, copy, k, f->spans, &why), -1);
+		free(copy);
+	}
+	assert_int_equal(scan(f, full), 0);
+}
+
+static void
+unescape_and_number(void **state)
+{
+	(void)state;
+	char out[32];
+	struct weir_span s = {"\"a\\nb\\u00e9\\ud83d\\ude00\"", 24};
+	long n = weir_span_unescape(&s, out, sizeof out);
+	assert_int_equal(n, 9);
+	assert_memory_equal(out, "a\nb\xc3\xa9\xf0\x9f\x98\x80", 9);
+	struct weir_span tiny = {"\"abcdef\"", 8};
+	assert_int_equal(weir_span_unescape(&tiny, out, 4), -1);
+	double d;
+	struct weir_span num = {"1.10", 4};
+	assert_int_equal(weir_span_number(&num, &d), 0);
+	assert_true(d == 1.1);
+	struct weir_span str = {"\"1\"", 3};
+	assert_int_equal(weir_span_number(&str, &d), -1);
+	assert_true(weir_is_json_number("-1.5e3", 6));
+	assert_false(weir_is_json_number("007", 3));
+	assert_false(weir_is_json_number("1,5", 3));
+}
+
+static int
+collect(void *arg, const struct weir_span *key, const struct weir_span *value)
+{
+	char *acc = arg;
+	strncat(acc, key->p, key->n);
+	strcat(acc, "=");
+	strncat(acc, value->p, value->n);
+	strcat(acc, ";");
+	return 0;
+}
+
+static void
+members_in_order(void **state)
+{
+	(void)state;
+	char acc[256] = "";
+	const char *line = "{\"b\":1, \"a\":{\"x\":[1]},\"c\":\"s\"}";
+	assert_int_equal(weir_members(line, strlen(line), collect, acc), 0);
+	assert_string_equal(acc, "\"b\"=1;\"a\"={\"x\":[1]};\"c\"=\"s\";");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(plan_dedupes_and_rejects_bad_paths, setup, teardown),
+		cmocka_unit_test_setup_teardown(finds_top_level_nested_and_escaped_paths, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_path_and_its_prefix_both_found, setup, teardown),
+		cmocka_unit_test_setup_teardown(first_of_duplicate_keys_wins, setup, teardown),
+		cmocka_unit_test_setup_teardown(escaped_key_matches_its_meaning, setup, teardown),
+		cmocka_unit_test_setup_teardown(accepts_every_json_shape, setup, teardown),
+		cmocka_unit_test_setup_teardown(rejects_what_is_not_one_object, setup, teardown),
+		cmocka_unit_test_setup_teardown(nul_byte_is_rejected, setup, teardown),
+		cmocka_unit_test_setup_teardown(deep_nesting_is_bounded_not_a_crash, setup, teardown),
+		cmocka_unit_test_setup_teardown(truncated_objects_never_read_past_the_end, setup, teardown),
+		cmocka_unit_test(unescape_and_number),
+		cmocka_unit_test(members_in_order),
+	};
+	return cmocka_run_group_tests_name("fields", tests, NULL, NULL);
+}

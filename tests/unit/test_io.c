@@ -1,0 +1,228 @@
+/* Unit tests for lib/io: line splitting, CSV to JSON, the writer. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "../../lib/io.h"
+
+/* Writes text to a temporary file and returns its path (static buffer). */
+static const char *
+temp_file(const char *text, size_t n)
+{
+	static char path[64];
+	strcpy(path, "/tmp/weir-test-io-XXXXXX");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, n), (ssize_t)n);
+	close(fd);
+	return path;
+}
+
+/* Reads every line of a file into one string joined by '|'. */
+static char *
+read_all(const char *path, bool csv)
+{
+	struct weir_input *in = weir_input_open(path, csv);
+	assert_non_null(in);
+	size_t cap = 1 << 16, len = 0;
+	char *acc = calloc(cap, 1);
+	for (;;) {
+		const char *line;
+		size_t n;
+		uint64_t lineno;
+		while (weir_input_line(in, &line, &n, &lineno) == 1) {
+			while (len + n + 2 > cap)
+				acc = realloc(acc, cap *= 2);
+			memcpy(acc + len, line, n);
+			len += n;
+			acc[len++] = '|';
+			acc[len] = '\0';
+		}
+		if (weir_input_eof(in))
+			break;
+		assert_true(weir_input_fill(in) >= 0);
+	}
+	weir_input_close(in);
+	return acc;
+}
+
+static void
+splits_lines_crlf_and_a_last_line_without_newline(void **state)
+{
+	(void)state;
+	const char *text = "a\nbb\r\n\nccc";
+	const char *path = temp_file(text, strlen(text));
+	char *got = read_all(path, false);
+	assert_string_equal(got, "a|bb||ccc|");
+	free(got);
+	unlink(path);
+}
+
+static void
+a_line_longer_than_the_read_block(void **state)
+{
+	(void)state;
+	size_t n = 10 * 1024 * 1024;
+	char *text = malloc(n + 4);
+	memset(text, 'x', n);
+	memcpy(text + n, "\ny\n", 3);
+	const char *path = temp_file(text, n + 3);
+	char *got = read_all(path, false);
+	assert_int_equal(strlen(got), n + 3);
+	assert_memory_equal(got + n, "|y|", 3);
+	free(got);
+	free(text);
+	unlink(path);
+}
+
+static void
+line_numbers_count_from_one(void **state)
+{
+	(void)state;
+	const char *path = temp_file("a\nb\n", 4);
+	struct weir_input *in = weir_input_open(path, false);
+	const char *line;
+	size_t n;
+	uint64_t lineno = 0;
+	assert_true(weir_input_fill(in) > 0);
+	assert_int_equal(weir_input_line(in, &line, &n, &lineno), 1);
+	assert_int_equal(lineno, 1);
+	assert_int_equal(weir_input_line(in, &line, &n, &lineno), 1);
+	assert_int_equal(lineno, 2);
+	assert_string_equal(weir_input_name(in), path);
+	weir_input_close(in);
+	unlink(path);
+}
+
+static void
+missing_file_sets_errno(void **state)
+{
+	(void)state;
+	errno = 0;
+	assert_null(weir_input_open("/nonexistent/weir", false));
+	assert_int_equal(errno, ENOENT);
+}
+
+static void
+csv_becomes_json_with_numbers_and_strings(void **state)
+{
+	(void)state;
+	const char *text = "ts,host,n,note\n1795428005,web-1,1.10,\"a, \"\"b\"\"\"\n"
+	    "1795428006,007,-2,\"multi\nline\"\n1795428007,x\n";
+	const char *path = temp_file(text, strlen(text));
+	char *got = read_all(path, true);
+	assert_string_equal(got,
+	    "{\"ts\":1795428005,\"host\":\"web-1\",\"n\":1.10,\"note\":\"a, \\\"b\\\"\"}|"
+	    "{\"ts\":1795428006,\"host\":\"007\",\"n\":-2,\"note\":\"multi\\nline\"}|"
+	    "{\"ts\":1795428007,\"host\":\"x\"}|");
+	free(got);
+	unlink(path);
+}
+
+/* The writer, into a pipe read back here. */
+struct pipe_out {
+	int fds[2];
+	struct weir_output *out;
+};
+
+static void
+open_pipe(struct pipe_out *p, bool csv, bool unbuffered)
+{
+	assert_int_equal(pipe(p->fds), 0);
+	p->out = weir_output_new(p->fds[1], csv, unbuffered);
+}
+
+static char *
+close_pipe(struct pipe_out *p)
+{
+	assert_int_equal(weir_out_flush(p->out), 0);
+	weir_output_free(p->out);
+	close(p->fds[1]);
+	static char buf[4096];
+	ssize_t n = read(p->fds[0], buf, sizeof buf - 1);
+	buf[n > 0 ? n : 0] = '\0';
+	close(p->fds[0]);
+	return buf;
+}
+
+static void
+insert_before_the_closing_brace(void **state)
+{
+	(void)state;
+	struct pipe_out p;
+	open_pipe(&p, false, false);
+	const char *l1 = "{\"a\":1.10 , \"b\":[1]}  ";
+	assert_int_equal(weir_out_line_insert(p.out, l1, strlen(l1), "\"w\":2", 5), 0);
+	assert_int_equal(weir_out_line_insert(p.out, "{ }", 3, "\"w\":2", 5), 0);
+	assert_int_equal(weir_out_line(p.out, "{\"x\":1}", 7), 0);
+	assert_string_equal(close_pipe(&p),
+	    "{\"a\":1.10 , \"b\":[1],\"w\":2}  \n{ \"w\":2}\n{\"x\":1}\n");
+}
+
+static void
+csv_output_with_header_blocks(void **state)
+{
+	(void)state;
+	struct pipe_out p;
+	open_pipe(&p, true, false);
+	const char *a = "{\"k\":\"a,b\",\"n\":1.10,\"z\":null,\"o\":{\"x\":1}}";
+	const char *b = "{\"k\":\"say \\\"hi\\\"\",\"n\":2,\"z\":true,\"o\":[]}";
+	const char *c = "{\"other\":1}";
+	assert_int_equal(weir_out_line(p.out, a, strlen(a)), 0);
+	assert_int_equal(weir_out_line(p.out, b, strlen(b)), 0);
+	assert_int_equal(weir_out_protocol(p.out, "{\"_watermark\":1}", 16), 0);
+	assert_int_equal(weir_out_line(p.out, c, strlen(c)), 0);
+	assert_string_equal(close_pipe(&p),
+	    "k,n,z,o\n\"a,b\",1.10,,\"{\"\"x\"\":1}\"\n\"say \"\"hi\"\"\",2,true,[]\n"
+	    "\nother\n1\n");
+}
+
+static void
+closed_pipe_is_reported_as_epipe(void **state)
+{
+	(void)state;
+	signal(SIGPIPE, SIG_IGN);
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	close(fds[0]);
+	struct weir_output *out = weir_output_new(fds[1], false, true);
+	assert_int_equal(weir_out_line(out, "{}", 2), WEIR_IO_EPIPE);
+	weir_output_free(out);
+	close(fds[1]);
+}
+
+static void
+json_quote_escapes(void **state)
+{
+	(void)state;
+	char buf[64];
+	long n = weir_json_quote(buf, sizeof buf, 0, "a\"\\\n\x01", 5);
+	assert_int_equal(n, 15);
+	assert_memory_equal(buf, "\"a\\\"\\\\\\n\\u0001\"", 15);
+	assert_int_equal(weir_json_quote(buf, 4, 0, "abcdef", 6), -1);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(splits_lines_crlf_and_a_last_line_without_newline),
+		cmocka_unit_test(a_line_longer_than_the_read_block),
+		cmocka_unit_test(line_numbers_count_from_one),
+		cmocka_unit_test(missing_file_sets_errno),
+		cmocka_unit_test(csv_becomes_json_with_numbers_and_strings),
+		cmocka_unit_test(insert_before_the_closing_brace),
+		cmocka_unit_test(csv_output_with_header_blocks),
+		cmocka_unit_test(closed_pipe_is_reported_as_epipe),
+		cmocka_unit_test(json_quote_escapes),
+	};
+	return cmocka_run_group_tests_name("io", tests, NULL, NULL);
+}
