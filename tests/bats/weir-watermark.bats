@@ -309,3 +309,13 @@ sys.stdout.write("{\"ts\":2,\"blob\":\"" + "x" * 10_000_000 + "\"}\n{\"ts\":1}\n
 	assert_success
 	assert_output --partial "usage: weir-watermark"
 }
+
+@test "the man pages' EXAMPLES run as shown" {
+	python3 "$LIB/man_examples.py" "$ROOT/man/weir-watermark.1"
+}
+
+@test "the man pages are clean under mandoc -T lint -W warning" {
+	run mandoc -T lint -W warning "$ROOT/man/weir.7" "$ROOT/man/weir-watermark.1"
+	assert_success
+	assert_output ""
+}
