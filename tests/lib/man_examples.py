@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""man_examples.py PAGE: runs the EXAMPLES of a man page and checks their output.
+"""man_examples.py PAGE: runs the EXAMPLES of a man page (or the ```console
+blocks of a Markdown file) and checks their output.
 
 In the rendered EXAMPLES section, a line starting with "$ " is a command
 (continued while it ends with a backslash or a pipe); the lines after it, up
@@ -15,8 +16,21 @@ import tempfile
 
 page = sys.argv[1]
 root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-text = subprocess.run(["mandoc", "-T", "ascii", page], check=True,
-                      capture_output=True, text=True).stdout
+if page.endswith(".md"):
+    blocks, inside = ["EXAMPLES"], False
+    for line in open(page, encoding="utf-8"):
+        line = line.rstrip("\n")
+        if line.startswith("```console"):
+            inside = True
+        elif line.startswith("```"):
+            inside = False
+            blocks.append("")
+        elif inside:
+            blocks.append("    " + line)
+    text = "\n".join(blocks) + "\nEND"
+else:
+    text = subprocess.run(["mandoc", "-T", "ascii", page], check=True,
+                          capture_output=True, text=True).stdout
 # undo backspace overstrike (bold, underline)
 clean = []
 for line in text.split("\n"):

@@ -1,0 +1,35 @@
+#!/usr/bin/env bats
+# The toolkit as a whole: the README's examples, completions, install.
+
+load helpers
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+}
+
+@test "the README's console examples run as shown" {
+	python3 "$LIB/man_examples.py" "$ROOT/README.md"
+}
+
+@test "bash completion offers each program's own options and the shared ones" {
+	run bash -c "source '$ROOT/completions/weir.bash'
+		COMP_WORDS=(weir-watermark --ma); COMP_CWORD=1; _weir; echo \"\${COMPREPLY[*]}\"
+		COMP_WORDS=(weir watermark --on-error ''); COMP_CWORD=3; _weir; echo \"\${COMPREPLY[*]}\"
+		COMP_WORDS=(weir wat); COMP_CWORD=1; _weir; echo \"\${COMPREPLY[*]}\""
+	assert_success
+	assert_line --index 0 "--max-buffer"
+	assert_line --index 1 "warn skip fail"
+	assert_line --index 2 "watermark"
+}
+
+@test "make install honours PREFIX and DESTDIR" {
+	run make -C "$ROOT" --no-print-directory install DESTDIR="$BATS_TEST_TMPDIR/root" PREFIX=/opt/weir
+	assert_success
+	[ -x "$BATS_TEST_TMPDIR/root/opt/weir/bin/weir-watermark" ]
+	[ -x "$BATS_TEST_TMPDIR/root/opt/weir/bin/weir" ]
+	[ -f "$BATS_TEST_TMPDIR/root/opt/weir/share/man/man7/weir.7" ]
+	[ -f "$BATS_TEST_TMPDIR/root/opt/weir/share/man/man1/weir-watermark.1" ]
+	[ -f "$BATS_TEST_TMPDIR/root/opt/weir/share/bash-completion/completions/weir-watermark" ]
+	run "$BATS_TEST_TMPDIR/root/opt/weir/bin/weir" --version
+	assert_success
+}
