@@ -160,8 +160,8 @@ run_jansson(struct line *lines, size_t count)
 int
 main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: scanners FILE\n");
+	if (argc != 2 && argc != 3) {
+		fprintf(stderr, "usage: scanners FILE [CANDIDATE]\n");
 		return 2;
 	}
 	FILE *f = fopen(argv[1], "rb");
@@ -195,6 +195,8 @@ main(int argc, char **argv)
 		{"jansson-tree", run_jansson},
 	};
 	for (size_t c = 0; c < sizeof candidates / sizeof candidates[0]; c++) {
+		if (argc == 3 && strcmp(argv[2], candidates[c].name) != 0)
+			continue;
 		double best = 1e9;
 		for (int r = 0; r < 3; r++) {
 			found = 0;

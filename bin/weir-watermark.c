@@ -98,10 +98,12 @@ store(struct reorder *r, const char *line, size_t len, const char **copy)
 	return c;
 }
 
+/* (t, seq) order, computed without branches: the heap compares often and
+ * the outcome is unpredictable. */
 static inline bool
 before(const struct held *a, const struct held *b)
 {
-	return a->t < b->t || (a->t == b->t && a->seq < b->seq);
+	return (a->t < b->t) | ((a->t == b->t) & (a->seq < b->seq));
 }
 
 static int
@@ -165,10 +167,16 @@ heap_pop(struct reorder *r)
 		if (kid >= r->n)
 			break;
 		size_t best = kid;
-		size_t stop = kid + 4 < r->n ? kid + 4 : r->n;
-		for (size_t k = kid + 1; k < stop; k++)
-			if (before(&r->heap[k], &r->heap[best]))
-				best = k;
+		if (kid + 4 <= r->n) {
+			/* a full family: a tournament of selects */
+			size_t b1 = before(&r->heap[kid + 1], &r->heap[kid]) ? kid + 1 : kid;
+			size_t b2 = before(&r->heap[kid + 3], &r->heap[kid + 2]) ? kid + 3 : kid + 2;
+			best = before(&r->heap[b2], &r->heap[b1]) ? b2 : b1;
+		} else {
+			for (size_t k = kid + 1; k < r->n; k++)
+				if (before(&r->heap[k], &r->heap[best]))
+					best = k;
+		}
 		if (!before(&r->heap[best], &last))
 			break;
 		r->heap[i] = r->heap[best];

@@ -493,6 +493,13 @@ weir_time_from_json(const struct weir_timefmt *tf, const char *v, size_t n,
 	char buf[128];
 	int rc;
 
+	if (is_string && tf->kind <= WEIR_TF_RFC3339 && n >= 12 && v[5] == '-' &&
+	    weir_time_parse_rfc3339(v + 1, n - 2, t) == 0) {
+		/* the common case first: RFC 3339 text with no escapes */
+		if (repr)
+			*repr = WEIR_REPR_RFC3339;
+		return 0;
+	}
 	if (is_string) {
 		s = v + 1;
 		len = n - 2;

@@ -494,24 +494,189 @@ unescape_into(const char *s, size_t n, char *out, size_t cap)
 	return weir_span_unescape(&span, out, cap);
 }
 
-static const struct node *
-match_key(const struct node *n, const char *k, size_t klen, bool escaped)
+/* A key with escapes is compared by its meaning; kept out of line so the
+ * common path carries no 512-byte buffer. */
+static __attribute__((noinline)) const struct node *
+match_escaped_key(const struct node *n, const char *k, size_t klen)
 {
 	char buf[512];
-	unsigned char c = (unsigned char)k[0];
-	if (!escaped && !(n->first[c >> 6] >> (c & 63) & 1))
+	long m = unescape_into(k, klen, buf, sizeof buf);
+	if (m < 0)
 		return NULL;
-	if (escaped) {
-		long m = unescape_into(k, klen, buf, sizeof buf);
-		if (m < 0)
-			return NULL;
-		k = buf;
-		klen = (size_t)m;
-	}
 	for (size_t i = 0; i < n->nkids; i++)
-		if (n->kids[i].len == klen && n->kids[i].name[0] == k[0] &&
-		    memcmp(n->kids[i].name, k, klen) == 0)
+		if (n->kids[i].len == (size_t)m && memcmp(n->kids[i].name, buf, (size_t)m) == 0)
 			return &n->kids[i];
+	return NULL;
+}
+
+static inline const struct node *
+match_key(const struct node *n, const char *k, size_t klen, bool escaped)
+{
+	if (escaped)
+		return match_escaped_key(n, k, klen);
+	unsigned char c = (unsigned char)k[0];
+	if (!(n->first[c >> 6] >> (c & 63) & 1))
+		return NULL;
+	for (size_t i = 0; i < n->nkids; i++)
+		if (n->kids[i].len == klen && memcmp(n->kids[i].name, k, klen) == 0)
+			return &n->kids[i];
+	return NULL;
+}
+
+/*
+ * The fast path, for a line that line_is_clean accepted: no string can hold
+ * an escape, a control character or a non-ASCII byte, so a string ends at the
+ * next quote.  Same grammar and same spans as scan_object; containers the
+ * plan does not look into go to skip_value.
+ */
+static inline const char *
+clean_string_end(const char *p, const char *end)
+{
+	const unsigned char *u = (const unsigned char *)p + 1;
+#ifdef __SSE2__
+	const __m128i quote = _mm_set1_epi8('"');
+	while (end - (const char *)u >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)u);
+		unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, quote));
+		if (mask != 0)
+			return (const char *)u + __builtin_ctz(mask) + 1;
+		u += 16;
+	}
+#endif
+	for (; (const char *)u < end; u++)
+		if (*u == '"')
+			return (const char *)u + 1;
+	return NULL;
+}
+
+static inline bool
+is_digit_char(char c)
+{
+	return (unsigned char)(c - '0') < 10;
+}
+
+/* A number, inline: the common short integer or decimal. */
+static inline const char *
+clean_number_end(struct scanner *sc, const char *p)
+{
+	const char *end = sc->end, *start = p;
+	if (*p == '-')
+		p++;
+	if (p < end && *p == '0') {
+		p++;
+	} else if (p < end && is_digit_char(*p)) {
+		do
+			p++;
+		while (p < end && is_digit_char(*p));
+	} else {
+		return scan_number(sc, start);	/* reports the error */
+	}
+	if (p < end && *p == '.') {
+		p++;
+		if (p >= end || !is_digit_char(*p))
+			return scan_number(sc, start);
+		do
+			p++;
+		while (p < end && is_digit_char(*p));
+	}
+	if (p < end && (*p == 'e' || *p == 'E'))
+		return scan_number(sc, start);
+	return p;
+}
+
+static const char *
+scan_object_clean(struct scanner *sc, const char *p, const struct node *node,
+    struct weir_span *spans, int depth)
+{
+	const char *end = sc->end;
+	p = skip_ws(p + 1, end);
+	if (p < end && *p == '}')
+		return p + 1;
+	for (;;) {
+		if (p >= end || *p != '"')
+			goto expected_key;
+		const char *k = p + 1;
+		p = clean_string_end(p, end);
+		if (p == NULL)
+			goto unterminated;
+		const struct node *kid = NULL;
+		if (node->nkids > 0 && p - 1 > k)
+			kid = match_key(node, k, (size_t)(p - 1 - k), false);
+		if (p < end && *p == ':') {
+			p++;
+		} else {
+			p = skip_ws(p, end);
+			if (p >= end || *p != ':')
+				goto expected_colon;
+			p++;
+		}
+		if (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+			p = skip_ws(p, end);
+		if (p >= end)
+			goto truncated;
+		const char *v = p;
+		switch (*p) {
+		case '"':
+			p = clean_string_end(p, end);
+			if (p == NULL)
+				goto unterminated;
+			break;
+		case '{':
+			if (kid != NULL && kid->nkids > 0) {
+				if (depth + 1 >= WEIR_MAX_DEPTH) {
+					sc->why = "nesting too deep";
+					return NULL;
+				}
+				p = scan_object_clean(sc, p, kid, spans, depth + 1);
+			} else {
+				p = skip_value(sc, p, depth + 1);
+			}
+			break;
+		case '[':
+			p = skip_value(sc, p, depth + 1);
+			break;
+		case 't':
+		case 'f':
+		case 'n':
+			p = scan_scalar(sc, p);
+			break;
+		default:
+			p = clean_number_end(sc, p);
+			break;
+		}
+		if (p == NULL)
+			return NULL;
+		if (kid != NULL && kid->leaf >= 0 && spans[kid->leaf].p == NULL) {
+			spans[kid->leaf].p = v;
+			spans[kid->leaf].n = (size_t)(p - v);
+		}
+		if (p < end && *p == ',') {
+			p++;
+		} else {
+			p = skip_ws(p, end);
+			if (p < end && *p == '}')
+				return p + 1;
+			if (p >= end || *p != ',')
+				goto expected_comma;
+			p++;
+		}
+		if (p < end && *p != '"')
+			p = skip_ws(p, end);
+	}
+expected_key:
+	sc->why = p >= end ? "truncated JSON" : "expected a key";
+	return NULL;
+unterminated:
+	sc->why = "unterminated string";
+	return NULL;
+expected_colon:
+	sc->why = p >= end ? "truncated JSON" : "expected ':'";
+	return NULL;
+expected_comma:
+	sc->why = p >= end ? "truncated JSON" : "expected ',' or '}'";
+	return NULL;
+truncated:
+	sc->why = "truncated JSON";
 	return NULL;
 }
 
@@ -587,15 +752,22 @@ line_is_clean(const char *line, size_t len)
 	const __m128i bslash = _mm_set1_epi8('\\');
 	const __m128i ctl = _mm_set1_epi8(0x1f);
 	__m128i acc = _mm_setzero_si128();
-	while (end - u >= 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)u);
-		acc = _mm_or_si128(acc, _mm_cmpeq_epi8(x, bslash));
-		acc = _mm_or_si128(acc, _mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x));
-		acc = _mm_or_si128(acc, x);
-		u += 16;
+	if (len >= 16) {
+		/* the last block overlaps the one before: no byte loop at the end */
+		const unsigned char *last = end - 16;
+		for (;;) {
+			if (u > last)
+				u = last;
+			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)u);
+			acc = _mm_or_si128(acc, _mm_cmpeq_epi8(x, bslash));
+			acc = _mm_or_si128(acc, _mm_cmpeq_epi8(_mm_min_epu8(x, ctl), x));
+			acc = _mm_or_si128(acc, x);
+			if (u == last)
+				break;
+			u += 16;
+		}
+		return _mm_movemask_epi8(acc) == 0;
 	}
-	if (_mm_movemask_epi8(acc) != 0)
-		return false;
 #endif
 	for (; u < end; u++)
 		if (*u == '\\' || *u < 0x20 || *u >= 0x80)
@@ -619,7 +791,10 @@ weir_scan(const struct weir_plan *plan, const char *line, size_t len,
 		*why = "not a JSON object";
 		return -1;
 	}
-	p = scan_object(&sc, p, &plan->root, spans, 1);
+	if (sc.clean)
+		p = scan_object_clean(&sc, p, &plan->root, spans, 1);
+	else
+		p = scan_object(&sc, p, &plan->root, spans, 1);
 	if (p == NULL) {
 		*why = sc.why;
 		return -1;
