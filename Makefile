@@ -23,7 +23,7 @@ endif
 OPT      ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DWEIR_VERSION='"$(VERSION)"' $(OPT) $(WARN) \
              $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
-LDLIBS    = $(PKG_LIBS) -lcsv -lm
+LDLIBS    = $(PKG_LIBS) -lcsv -lm -pthread
 
 ifndef V
 Q = @
@@ -64,6 +64,21 @@ $(BUILD)/libweir.a: $(LIB_SRC:%.c=$(BUILD)/%.o)
 $(BUILD)/asan/libweir.a: $(LIB_SRC:%.c=$(BUILD)/asan/%.o)
 	$(Q)$(AR) rcs $@ $^
 
+# ThreadSanitizer builds of the programs: the reader thread is checked by tests.
+TSAN_FLAGS = -O1 -g -fsanitize=thread
+$(BUILD)/tsan/%.o: %.c
+	@mkdir -p $(dir $@)
+	@$(if $(Q),echo "  CC tsan $<")
+	$(Q)$(CC) $(ALL_CFLAGS) $(TSAN_FLAGS) -c $< -o $@
+
+$(BUILD)/tsan/libweir.a: $(LIB_SRC:%.c=$(BUILD)/tsan/%.o)
+	$(Q)$(AR) rcs $@ $^
+
+$(BUILD)/tsan/bin/weir-%: $(BUILD)/tsan/bin/weir-%.o $(BUILD)/tsan/libweir.a
+	$(Q)$(CC) $(ALL_CFLAGS) $(TSAN_FLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+TSAN_PROGRAMS = $(patsubst bin/%.c,$(BUILD)/tsan/bin/%,$(BIN_SRC))
+
 bin/weir-%: $(BUILD)/bin/weir-%.o $(BUILD)/libweir.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
@@ -83,7 +98,7 @@ UNITS      = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 ASAN_UNITS = $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRC))
 
 check: deps
-	$(Q)$(MAKE) --no-print-directory CI=1 all $(UNITS) $(ASAN_UNITS)
+	$(Q)$(MAKE) --no-print-directory CI=1 all $(UNITS) $(ASAN_UNITS) $(TSAN_PROGRAMS)
 	$(Q)./tests/run $(UNITS) $(ASAN_UNITS)
 
 check-asan: deps
@@ -94,7 +109,8 @@ check-unit: deps
 	$(Q)$(MAKE) --no-print-directory CI=1 $(UNITS)
 	$(Q)WEIR_SKIP_BATS=1 ./tests/run $(UNITS)
 
-check-bats: deps all
+check-bats: deps
+	$(Q)$(MAKE) --no-print-directory CI=1 all $(TSAN_PROGRAMS)
 	$(Q)./tests/run
 
 lint:

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "driver.h"
+#include "reader.h"
 
 static volatile sig_atomic_t got_usr1;
 
@@ -335,28 +336,6 @@ reject(struct weir_ctx *ctx, const char *line, size_t len, const struct line_ref
 }
 
 static int
-protocol_watermark(struct weir_ctx *ctx, const char *line, size_t len,
-    const struct line_ref *ref)
-{
-	static const struct weir_timefmt auto_format = {WEIR_TF_AUTO, NULL};
-	const struct weir_span *v = &ctx->spans[ctx->watermark_slot];
-	const char *why;
-	int64_t t;
-	if (weir_time_from_json(&auto_format, v->p, v->n, &t, NULL, &why) < 0) {
-		ctx->count.in++;	/* a rejected line is an input line */
-		return reject(ctx, line, len, ref, "bad _watermark value");
-	}
-	ctx->count.watermarks_in++;
-	if (t > ctx->received)
-		ctx->received = t;
-	int rc = advance(ctx);
-	if (rc != 0)
-		return rc;
-	/* Forward it, carrying our own (possibly later) watermark. */
-	return write_watermark_line(ctx, ctx->watermark);
-}
-
-static int
 protocol_barrier(struct weir_ctx *ctx, const char *line, size_t len)
 {
 	ctx->count.barriers++;
@@ -374,43 +353,88 @@ missing_time_reason(const struct weir_ctx *ctx)
 	return "no event time field";
 }
 
-static int
-process_line(struct weir_ctx *ctx, const char *line, size_t len,
-    const struct line_ref *ref, unsigned input)
-{
-	const char *why;
-	if (weir_scan(ctx->plan, line, len, ctx->spans, &why) < 0) {
-		ctx->count.in++;
-		return reject(ctx, line, len, ref, why);
-	}
-	if (ctx->spans[ctx->watermark_slot].p)
-		return protocol_watermark(ctx, line, len, ref);
-	if (ctx->spans[ctx->checkpoint_slot].p)
-		return protocol_barrier(ctx, line, len);
+enum { RECORD_DATA, RECORD_WATERMARK, RECORD_BARRIER, RECORD_BAD };
 
-	ctx->count.in++;
-	struct weir_event ev = {line, len, 0, ctx->spans, input, ref->lineno};
+/*
+ * Scans and classifies one line, and reads its event time.  Reads only
+ * what weir_run set up before the loop (plan, slots, options), so it runs
+ * in the reader thread too.
+ */
+static void
+scan_record(void *arg, struct weir_scanned *rec, struct weir_span *spans)
+{
+	static const struct weir_timefmt auto_format = {WEIR_TF_AUTO, NULL};
+	const struct weir_ctx *ctx = arg;
 	enum weir_repr repr = WEIR_REPR_RFC3339;
-	if (ctx->opts->processing_time) {
-		ev.t = wall_now();
-	} else {
-		const struct weir_span *ts = NULL;
-		for (int i = 0; i < ctx->ntime_slots && ts == NULL; i++)
-			if (ctx->spans[ctx->time_slots[i]].p)
-				ts = &ctx->spans[ctx->time_slots[i]];
-		if (ts == NULL)
-			return reject(ctx, line, len, ref, missing_time_reason(ctx));
-		if (weir_time_from_json(&ctx->opts->time_format, ts->p, ts->n, &ev.t, &repr,
-		    &why) < 0)
-			return reject(ctx, line, len, ref, why);
+	if (weir_scan(ctx->plan, rec->line, rec->len, spans, &rec->why) < 0) {
+		rec->kind = RECORD_BAD;
+		return;
 	}
-	if (ctx->repr == WEIR_REPR_NONE)
-		ctx->repr = repr;
-	if (ctx->hooks->on_event) {
-		int rc = ctx->hooks->on_event(ctx, &ev);
-		if (rc != 0)
+	const struct weir_span *v = &spans[ctx->watermark_slot];
+	if (v->p) {
+		rec->kind = RECORD_WATERMARK;
+		if (weir_time_from_json(&auto_format, v->p, v->n, &rec->t, NULL, &rec->why) < 0) {
+			rec->kind = RECORD_BAD;
+			rec->why = "bad _watermark value";
+		}
+		return;
+	}
+	if (spans[ctx->checkpoint_slot].p) {
+		rec->kind = RECORD_BARRIER;
+		return;
+	}
+	rec->kind = RECORD_DATA;
+	if (ctx->opts->processing_time)
+		return;		/* stamped on arrival, in handle_record */
+	const struct weir_span *ts = NULL;
+	for (int i = 0; i < ctx->ntime_slots && ts == NULL; i++)
+		if (spans[ctx->time_slots[i]].p)
+			ts = &spans[ctx->time_slots[i]];
+	if (ts == NULL) {
+		rec->kind = RECORD_BAD;
+		rec->why = missing_time_reason(ctx);
+		return;
+	}
+	if (weir_time_from_json(&ctx->opts->time_format, ts->p, ts->n, &rec->t, &repr,
+	    &rec->why) < 0) {
+		rec->kind = RECORD_BAD;
+		return;
+	}
+	rec->repr = repr;
+}
+
+/* Acts on a scanned line: the program's hooks, the protocol, accounting. */
+static int
+handle_record(struct weir_ctx *ctx, const struct weir_scanned *rec,
+    const struct weir_span *spans, const char *input_name, unsigned input)
+{
+	struct line_ref ref = {input_name, rec->lineno};
+	int rc;
+	switch (rec->kind) {
+	case RECORD_BAD:
+		ctx->count.in++;	/* a rejected line is an input line */
+		return reject(ctx, rec->line, rec->len, &ref, rec->why);
+	case RECORD_WATERMARK:
+		ctx->count.watermarks_in++;
+		if (rec->t > ctx->received)
+			ctx->received = rec->t;
+		if ((rc = advance(ctx)) != 0)
 			return rc;
+		/* forward it, carrying our own (possibly later) watermark */
+		return write_watermark_line(ctx, ctx->watermark);
+	case RECORD_BARRIER:
+		return protocol_barrier(ctx, rec->line, rec->len);
+	default:
+		break;
 	}
+	ctx->count.in++;
+	struct weir_event ev = {rec->line, rec->len, rec->t, spans, input, rec->lineno};
+	if (ctx->opts->processing_time)
+		ev.t = wall_now();
+	if (ctx->repr == WEIR_REPR_NONE)
+		ctx->repr = (enum weir_repr)rec->repr;
+	if (ctx->hooks->on_event && (rc = ctx->hooks->on_event(ctx, &ev)) != 0)
+		return rc;
 	if (ev.t > ctx->max_event) {
 		ctx->max_event = ev.t;
 		if (weir_time_add_sat(ev.t, -ctx->opts->lag) > ctx->watermark)
@@ -422,9 +446,9 @@ process_line(struct weir_ctx *ctx, const char *line, size_t len,
 /* --- the loop -------------------------------------------------------------- */
 
 struct loop {
-	struct weir_input *in;
+	const char *name;	/* the input's name, for messages */
+	int wait_fd;		/* readable when there is something to do */
 	int64_t last_line_at;	/* monotonic time of the last line read */
-	int64_t last_wall_at;	/* wall time of the same moment */
 	int64_t next_idle;	/* monotonic deadline of the next idle tick */
 	int64_t next_metrics;
 };
@@ -463,15 +487,43 @@ idle_tick(struct weir_ctx *ctx, struct loop *lp, int64_t now)
 	return rc;
 }
 
+/* Lines arrived: the idle clock starts again. */
+static void
+lines_arrived(struct weir_ctx *ctx, struct loop *lp)
+{
+	if (ctx->opts->idle > 0) {
+		lp->last_line_at = mono_now();
+		lp->next_idle = lp->last_line_at + ctx->opts->idle;
+	}
+}
+
+/* Between two reads: SIGUSR1 and the metrics clock. */
+static int
+housekeeping(struct weir_ctx *ctx, struct loop *lp)
+{
+	if (got_usr1) {
+		got_usr1 = 0;
+		weir_print_stats(ctx);
+	}
+	if (ctx->opts->metrics_file) {
+		int64_t now = mono_now();
+		if (now >= lp->next_metrics) {
+			lp->next_metrics = now + WEIR_NS_PER_SEC;
+			return write_metrics(ctx);
+		}
+	}
+	return 0;
+}
+
 /*
- * Waits until the input has bytes (or is at its end).  Output is flushed
- * first whenever the read would block, so a live pipeline never holds
- * results back; idle ticks and metrics run on poll timeouts.
+ * Waits until lp->wait_fd is readable.  Output is flushed first whenever the
+ * wait would block, so a live pipeline never holds results back; idle ticks
+ * and metrics run on poll timeouts.
  */
 static int
 wait_input(struct weir_ctx *ctx, struct loop *lp)
 {
-	struct pollfd pfd = {weir_input_fd(lp->in), POLLIN, 0};
+	struct pollfd pfd = {lp->wait_fd, POLLIN, 0};
 	int r = poll(&pfd, 1, 0);
 	if (r != 0)
 		return 0;
@@ -479,10 +531,8 @@ wait_input(struct weir_ctx *ctx, struct loop *lp)
 	if (rc != 0)
 		return rc;
 	for (;;) {
-		if (got_usr1) {
-			got_usr1 = 0;
-			weir_print_stats(ctx);
-		}
+		if ((rc = housekeeping(ctx, lp)) != 0)
+			return rc;
 		int64_t now = mono_now();
 		int64_t deadline = INT64_MAX;
 		if (ctx->opts->idle > 0) {
@@ -490,18 +540,11 @@ wait_input(struct weir_ctx *ctx, struct loop *lp)
 				return rc;
 			deadline = lp->next_idle;
 		}
-		if (ctx->opts->metrics_file) {
-			if (lp->next_metrics <= now) {
-				if ((rc = write_metrics(ctx)) != 0)
-					return rc;
-				lp->next_metrics = now + WEIR_NS_PER_SEC;
-			}
-			if (lp->next_metrics < deadline)
-				deadline = lp->next_metrics;
-		}
+		if (ctx->opts->metrics_file && lp->next_metrics < deadline)
+			deadline = lp->next_metrics;
 		int timeout = -1;
 		if (deadline != INT64_MAX)
-			timeout = (int)((deadline - now + 999999) / 1000000);
+			timeout = deadline <= now ? 0 : (int)((deadline - now + 999999) / 1000000);
 		r = poll(&pfd, 1, timeout);
 		if (r > 0 || (r < 0 && errno != EINTR))
 			return 0;
@@ -509,51 +552,90 @@ wait_input(struct weir_ctx *ctx, struct loop *lp)
 }
 
 static int
-run_input(struct weir_ctx *ctx, struct loop *lp, unsigned input)
+read_failed(struct weir_ctx *ctx, const struct loop *lp, int err, uint64_t lineno)
+{
+	if (err == EFBIG)
+		return weir_fail(ctx, "%s:%llu: line longer than %zu bytes", lp->name,
+		    (unsigned long long)lineno + 1, WEIR_MAX_LINE);
+	if (err == EILSEQ)
+		return weir_fail(ctx, "%s: malformed CSV", lp->name);
+	return weir_fail(ctx, "cannot read '%s': %s", lp->name, strerror(err));
+}
+
+/* NDJSON: a reader thread splits and scans while this thread runs the hooks. */
+static int
+run_threaded(struct weir_ctx *ctx, struct loop *lp, int fd, unsigned input)
+{
+	struct weir_reader *reader = weir_reader_start(fd, weir_plan_size(ctx->plan),
+	    scan_record, ctx);
+	if (reader == NULL)
+		return weir_fail(ctx, "cannot start the reader: %s", strerror(errno));
+	lp->wait_fd = weir_reader_fd(reader);
+	uint64_t lineno = 0;
+	int rc = 0;
+	for (;;) {
+		struct weir_batch *b;
+		if (weir_reader_take(reader, &b) == 0) {
+			if ((rc = wait_input(ctx, lp)) != 0)
+				break;
+			continue;
+		}
+		size_t nslots = weir_plan_size(ctx->plan);
+		for (size_t i = 0; i < b->n && rc == 0; i++) {
+			rc = handle_record(ctx, &b->recs[i], &b->spans[i * nslots], lp->name, input);
+			lineno = b->recs[i].lineno;
+		}
+		bool eof = b->eof, any = b->n > 0;
+		int err = b->err;
+		weir_reader_give_back(reader, b);	/* b is the reader's again */
+		if (rc != 0)
+			break;
+		if (any)
+			lines_arrived(ctx, lp);
+		if (err) {
+			rc = read_failed(ctx, lp, err, lineno);
+			break;
+		}
+		if (eof)
+			break;
+		if ((rc = housekeeping(ctx, lp)) != 0)
+			break;
+	}
+	weir_reader_stop(reader);
+	return rc;
+}
+
+/* CSV (and anything weir_input reads): lines split and scanned here. */
+static int
+run_direct(struct weir_ctx *ctx, struct loop *lp, struct weir_input *in, unsigned input)
 {
 	const char *line;
 	size_t len;
-	uint64_t lineno;
-	struct line_ref ref = {weir_input_name(lp->in), 0};
+	uint64_t lineno = 0;
+	lp->wait_fd = weir_input_fd(in);
 	for (;;) {
-		while (weir_input_line(lp->in, &line, &len, &lineno) == 1) {
-			ref.lineno = lineno;
-			int rc = process_line(ctx, line, len, &ref, input);
+		while (weir_input_line(in, &line, &len, &lineno) == 1) {
+			struct weir_scanned rec = {line, len, lineno, 0, 0, 0, NULL};
+			scan_record(ctx, &rec, ctx->spans);
+			int rc = handle_record(ctx, &rec, ctx->spans, lp->name, input);
 			if (rc != 0)
 				return rc;
 		}
-		if (weir_input_eof(lp->in))
+		if (weir_input_eof(in))
 			return 0;
 		int rc = wait_input(ctx, lp);
 		if (rc != 0)
 			return rc;
-		long n = weir_input_fill(lp->in);
+		long n = weir_input_fill(in);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EFBIG)
-				return weir_fail(ctx, "%s:%llu: line longer than %zu bytes",
-				    ref.name, (unsigned long long)ref.lineno + 1, WEIR_MAX_LINE);
-			if (errno == EILSEQ)
-				return weir_fail(ctx, "%s: malformed CSV", ref.name);
-			return weir_fail(ctx, "cannot read '%s': %s", ref.name, strerror(errno));
+			return read_failed(ctx, lp, errno, lineno);
 		}
-		if (n > 0 && ctx->opts->idle > 0) {
-			lp->last_line_at = mono_now();
-			lp->next_idle = lp->last_line_at + ctx->opts->idle;
-		}
-		if (got_usr1) {
-			got_usr1 = 0;
-			weir_print_stats(ctx);
-		}
-		if (ctx->opts->metrics_file) {
-			int64_t now = mono_now();
-			if (now >= lp->next_metrics) {
-				if ((rc = write_metrics(ctx)) != 0)
-					return rc;
-				lp->next_metrics = now + WEIR_NS_PER_SEC;
-			}
-		}
+		if (n > 0)
+			lines_arrived(ctx, lp);
+		if ((rc = housekeeping(ctx, lp)) != 0)
+			return rc;
 	}
 }
 
@@ -579,18 +661,19 @@ weir_run(struct weir_ctx *ctx, char **inputs, int ninputs)
 	}
 	int rc = 0;
 	for (int i = 0; i < ninputs && rc == 0; i++) {
-		struct loop lp = {0};
-		lp.in = weir_input_open(inputs[i], ctx->opts->csv_in);
-		if (lp.in == NULL) {
+		struct weir_input *in = weir_input_open(inputs[i], ctx->opts->csv_in);
+		if (in == NULL) {
 			weir_fail(ctx, "cannot open '%s': %s", inputs[i], strerror(errno));
 			rc = -1;
 			break;
 		}
-		lp.last_line_at = mono_now();
-		lp.last_wall_at = wall_now();
+		struct loop lp = {weir_input_name(in), -1, mono_now(), 0, 0};
 		lp.next_idle = lp.last_line_at + ctx->opts->idle;
-		rc = run_input(ctx, &lp, 0);
-		weir_input_close(lp.in);
+		if (ctx->opts->csv_in)
+			rc = run_direct(ctx, &lp, in, 0);
+		else
+			rc = run_threaded(ctx, &lp, weir_input_fd(in), 0);
+		weir_input_close(in);
 	}
 	if (rc == 0 && ctx->hooks->on_end)
 		rc = ctx->hooks->on_end(ctx);

@@ -742,7 +742,8 @@ scan_object(struct scanner *sc, const char *p, const struct node *node,
 }
 
 /* True when no byte of the line is a backslash, a control character or
- * non-ASCII, so that strings need no closer look. */
+ * non-ASCII, so that strings need no closer look.  (A bitmap of the quotes
+ * built here, to find string ends without loads, measured slower.) */
 static bool
 line_is_clean(const char *line, size_t len)
 {

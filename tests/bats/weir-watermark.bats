@@ -319,3 +319,19 @@ sys.stdout.write("{\"ts\":2,\"blob\":\"" + "x" * 10_000_000 + "\"}\n{\"ts\":1}\n
 	assert_success
 	assert_output ""
 }
+
+@test "no data race between the reader thread and the program (ThreadSanitizer)" {
+	tsan="$ROOT/build/tsan/bin/weir-watermark"
+	[ -x "$tsan" ] || skip "no ThreadSanitizer build (make check builds it)"
+	ref events 3000 4 3000 > in.ndjson
+	printf '%s\n' 'junk' '{"_watermark":"2026-11-23T10:00:10Z"}' >> in.ndjson
+	ref events 3000 5 3000 >> in.ndjson
+	export TSAN_OPTIONS="halt_on_error=1 exitcode=66"
+	"$tsan" --lag 1s --late pass --on-error skip < in.ndjson > tsan.out 2> tsan.err
+	weir-watermark --lag 1s --late pass --on-error skip < in.ndjson > plain.out
+	cmp plain.out tsan.out
+	feed in.ndjson | "$tsan" --lag 1s --idle 20ms --on-error skip > /dev/null 2>> tsan.err
+	"$tsan" < in.ndjson 2>> tsan.err | head -n 1 > /dev/null
+	run grep -c "ThreadSanitizer" tsan.err
+	assert_output 0
+}

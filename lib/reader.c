@@ -1,0 +1,296 @@
+/*
+ * reader.c: the reader thread and its two alternating batches.
+ *
+ *   batch state:  FREE ──(reader fills, scans)──► READY ──(main takes)──► TAKEN
+ *                   ▲                                                      │
+ *                   └──────────────────(main gives back)───────────────────┘
+ *
+ * The reader waits for a FREE batch on a condition variable; the main
+ * thread learns of READY batches through a pipe it can poll(2) with its
+ * timers.  To stop, the main thread writes to a second pipe that the reader
+ * polls together with its input before each read(2), so no thread is ever
+ * cancelled and no lock is ever left held.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "io.h"
+#include "reader.h"
+
+#define BLOCK ((size_t)1 << 20)
+#define MIN_READ ((size_t)1 << 16)
+
+enum { FREE, READY, TAKEN };
+
+struct weir_reader {
+	int fd;
+	size_t nslots;
+	weir_scan_fn *fn;
+	void *arg;
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t lock;
+	pthread_cond_t freed;
+	struct weir_batch batch[2];
+	unsigned next_take;
+	bool stopping;
+	int notify[2];		/* reader -> main: a batch is ready */
+	int stop[2];		/* main -> reader: stop now */
+	uint64_t lineno;
+	char *carry;		/* the cut line, between two blocks */
+	size_t carry_len, carry_cap;
+};
+
+static int
+reserve(char **p, size_t *cap, size_t need)
+{
+	if (*cap >= need)
+		return 0;
+	size_t c = *cap ? *cap : BLOCK;
+	while (c < need)
+		c *= 2;
+	char *q = realloc(*p, c);
+	if (q == NULL)
+		return -1;
+	*p = q;
+	*cap = c;
+	return 0;
+}
+
+static int
+add_record(struct weir_reader *r, struct weir_batch *b, const char *line, size_t len)
+{
+	if (b->n == b->reccap) {
+		size_t cap = b->reccap ? b->reccap * 2 : 4096;
+		struct weir_scanned *recs = realloc(b->recs, cap * sizeof *recs);
+		if (recs == NULL)
+			return -1;
+		b->recs = recs;
+		struct weir_span *spans = realloc(b->spans, cap * (r->nslots + 1) * sizeof *spans);
+		if (spans == NULL)
+			return -1;
+		b->spans = spans;
+		b->reccap = cap;
+	}
+	if (len > 0 && line[len - 1] == '\r')
+		len--;
+	struct weir_scanned *rec = &b->recs[b->n];
+	memset(rec, 0, sizeof *rec);
+	rec->line = line;
+	rec->len = len;
+	rec->lineno = ++r->lineno;
+	r->fn(r->arg, rec, &b->spans[b->n * r->nslots]);
+	b->n++;
+	return 0;
+}
+
+/* Reads until the batch holds a whole line, end of input or an error. */
+static void
+fill(struct weir_reader *r, struct weir_batch *b, size_t *filled)
+{
+	size_t n = *filled;
+	for (;;) {
+		if (b->cap - n < MIN_READ) {
+			if (n > WEIR_MAX_LINE) {
+				b->err = EFBIG;
+				break;
+			}
+			if (reserve(&b->buf, &b->cap, n + MIN_READ) < 0) {
+				b->err = ENOMEM;
+				break;
+			}
+		}
+		struct pollfd pfd[2] = {{r->fd, POLLIN, 0}, {r->stop[0], POLLIN, 0}};
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			b->err = errno;
+			break;
+		}
+		if (pfd[1].revents) {
+			b->err = ECANCELED;
+			break;
+		}
+		ssize_t k = read(r->fd, b->buf + n, b->cap - n);
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			b->err = errno;
+			break;
+		}
+		if (k == 0) {
+			b->eof = true;
+			break;
+		}
+		size_t before = n;
+		n += (size_t)k;
+		if (memchr(b->buf + before, '\n', (size_t)k) != NULL)
+			break;
+	}
+	*filled = n;
+}
+
+static void *
+run(void *arg)
+{
+	struct weir_reader *r = arg;
+	for (unsigned k = 0;; k++) {
+		struct weir_batch *b = &r->batch[k % 2];
+		pthread_mutex_lock(&r->lock);
+		while (b->state != FREE && !r->stopping)
+			pthread_cond_wait(&r->freed, &r->lock);
+		bool stop = r->stopping;
+		pthread_mutex_unlock(&r->lock);
+		if (stop)
+			return NULL;
+
+		b->n = 0;
+		b->eof = false;
+		b->err = 0;
+		size_t filled = r->carry_len;
+		if (reserve(&b->buf, &b->cap, r->carry_len + MIN_READ) < 0) {
+			b->err = ENOMEM;
+		} else {
+			if (r->carry_len)
+				memcpy(b->buf, r->carry, r->carry_len);
+			r->carry_len = 0;
+			fill(r, b, &filled);
+		}
+		/* complete lines: up to the last newline, or everything at the end */
+		size_t complete = filled;
+		if (!b->eof) {
+			char *nl = filled ? memrchr(b->buf, '\n', filled) : NULL;
+			complete = nl ? (size_t)(nl - b->buf) + 1 : 0;
+		}
+		for (size_t at = 0; at < complete && b->err != ENOMEM;) {
+			char *nl = memchr(b->buf + at, '\n', complete - at);
+			size_t stop_at = nl ? (size_t)(nl - b->buf) : complete;
+			if (add_record(r, b, b->buf + at, stop_at - at) < 0)
+				b->err = ENOMEM;
+			at = stop_at + 1;
+		}
+		if (!b->eof && !b->err && filled > complete) {
+			if (reserve(&r->carry, &r->carry_cap, filled - complete) < 0)
+				b->err = ENOMEM;
+			else {
+				memcpy(r->carry, b->buf + complete, filled - complete);
+				r->carry_len = filled - complete;
+			}
+		}
+		bool last = b->eof || b->err;
+		pthread_mutex_lock(&r->lock);
+		b->state = READY;
+		pthread_mutex_unlock(&r->lock);
+		ssize_t w;
+		do
+			w = write(r->notify[1], "b", 1);
+		while (w < 0 && errno == EINTR);
+		if (last)
+			return NULL;
+	}
+}
+
+struct weir_reader *
+weir_reader_start(int fd, size_t nslots, weir_scan_fn *fn, void *arg)
+{
+	struct weir_reader *r = calloc(1, sizeof *r);
+	if (r == NULL)
+		return NULL;
+	r->fd = fd;
+	r->nslots = nslots;
+	r->fn = fn;
+	r->arg = arg;
+	r->notify[0] = r->notify[1] = r->stop[0] = r->stop[1] = -1;
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->freed, NULL);
+	if (pipe2(r->notify, O_CLOEXEC | O_NONBLOCK) < 0 || pipe2(r->stop, O_CLOEXEC) < 0)
+		goto fail;
+	sigset_t all, saved;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &saved);
+	int rc = pthread_create(&r->thread, NULL, run, r);
+	pthread_sigmask(SIG_SETMASK, &saved, NULL);
+	if (rc != 0) {
+		errno = rc;
+		goto fail;
+	}
+	r->started = true;
+	return r;
+fail:
+	weir_reader_stop(r);
+	return NULL;
+}
+
+int
+weir_reader_fd(const struct weir_reader *r)
+{
+	return r->notify[0];
+}
+
+int
+weir_reader_take(struct weir_reader *r, struct weir_batch **out)
+{
+	char drain[64];
+	while (read(r->notify[0], drain, sizeof drain) > 0)
+		;
+	struct weir_batch *b = &r->batch[r->next_take % 2];
+	pthread_mutex_lock(&r->lock);
+	int state = b->state;
+	if (state == READY)
+		b->state = TAKEN;
+	pthread_mutex_unlock(&r->lock);
+	if (state != READY)
+		return 0;
+	r->next_take++;
+	*out = b;
+	return 1;
+}
+
+void
+weir_reader_give_back(struct weir_reader *r, struct weir_batch *b)
+{
+	pthread_mutex_lock(&r->lock);
+	b->state = FREE;
+	pthread_cond_signal(&r->freed);
+	pthread_mutex_unlock(&r->lock);
+}
+
+void
+weir_reader_stop(struct weir_reader *r)
+{
+	if (r == NULL)
+		return;
+	if (r->started) {
+		pthread_mutex_lock(&r->lock);
+		r->stopping = true;
+		pthread_cond_broadcast(&r->freed);
+		pthread_mutex_unlock(&r->lock);
+		ssize_t w;
+		do	/* wakes it from its poll before read */
+			w = write(r->stop[1], "s", 1);
+		while (w < 0 && errno == EINTR);
+		pthread_join(r->thread, NULL);
+	}
+	for (int i = 0; i < 2; i++) {
+		free(r->batch[i].buf);
+		free(r->batch[i].recs);
+		free(r->batch[i].spans);
+	}
+	free(r->carry);
+	if (r->notify[0] >= 0)
+		close(r->notify[0]);
+	if (r->notify[1] >= 0)
+		close(r->notify[1]);
+	for (int i = 0; i < 2; i++)
+		if (r->stop[i] >= 0)
+			close(r->stop[i]);
+	pthread_mutex_destroy(&r->lock);
+	pthread_cond_destroy(&r->freed);
+	free(r);
+}

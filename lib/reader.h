@@ -1,0 +1,77 @@
+/*
+ * reader.h: a thread that reads NDJSON, splits lines and scans them, so
+ * that the program's own work runs on the other core.
+ *
+ *   reader thread:  read(2) ─► split lines ─► scan_fn per line ─► batch READY
+ *   main thread:    take batch ─► hooks, output ─► give it back (FREE)
+ *
+ * Two batches alternate, so the reader scans block k+1 while the main
+ * thread works on block k.  A batch owns its bytes: the lines and spans it
+ * holds stay valid until it is given back.  A line cut by the end of a
+ * block is carried into the next one; a line longer than a block grows the
+ * block, up to WEIR_MAX_LINE.
+ *
+ * weir_reader_fd is readable whenever a batch may be ready, so the main
+ * thread can poll(2) it together with its timers; when no batch is ready,
+ * the next one would block and the caller flushes its output.
+ *
+ * All signals are blocked in the reader thread: they reach the main thread.
+ */
+#ifndef WEIR_READER_H
+#define WEIR_READER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fields.h"
+
+struct weir_scanned {
+	const char *line;
+	size_t len;
+	uint64_t lineno;
+	int64_t t;
+	int kind;		/* the scan function's classification */
+	int repr;
+	const char *why;	/* static reason for a rejected line */
+};
+
+/* Runs in the reader thread, once per line: fills rec (line, len and
+ * lineno are set) and spans[0..nslots).  Must only read shared state. */
+typedef void weir_scan_fn(void *arg, struct weir_scanned *rec, struct weir_span *spans);
+
+struct weir_batch {
+	struct weir_scanned *recs;
+	struct weir_span *spans;	/* nslots per record */
+	size_t n;
+	/* private */
+	char *buf;
+	size_t cap, used;
+	size_t reccap;
+	int state;
+	bool eof;
+	int err;
+};
+
+struct weir_reader;
+
+/* Starts the thread on fd.  Returns NULL with errno set on failure. */
+struct weir_reader *weir_reader_start(int fd, size_t nslots, weir_scan_fn *fn, void *arg);
+
+/* A descriptor that is readable when a batch may be ready. */
+int weir_reader_fd(const struct weir_reader *r);
+
+/*
+ * Takes the next batch in order.  Returns 1 with *b (give it back with
+ * weir_reader_give_back), or 0 when none is ready yet.  The last batch has
+ * eof set, or err (an errno value: EFBIG for a line longer than
+ * WEIR_MAX_LINE) after the lines read before the error.
+ */
+int weir_reader_take(struct weir_reader *r, struct weir_batch **b);
+void weir_reader_give_back(struct weir_reader *r, struct weir_batch *b);
+
+/* Stops the thread (also when it is blocked in read) and frees everything;
+ * accepts NULL. */
+void weir_reader_stop(struct weir_reader *r);
+
+#endif

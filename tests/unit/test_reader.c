@@ -1,0 +1,163 @@
+/* Unit tests for lib/reader: the reader thread and its batches. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "../../lib/io.h"
+#include "../../lib/reader.h"
+
+/* The scan function of the tests: records the length as the "time". */
+static void
+scan_len(void *arg, struct weir_scanned *rec, struct weir_span *spans)
+{
+	(void)arg;
+	rec->t = (int64_t)rec->len;
+	spans[0].p = rec->line;
+	spans[0].n = rec->len;
+}
+
+/* Reads everything from fd through a reader; returns lines joined by '|'. */
+static char *
+drain(int fd, size_t *nlines)
+{
+	struct weir_reader *r = weir_reader_start(fd, 1, scan_len, NULL);
+	assert_non_null(r);
+	size_t cap = 1 << 16, len = 0;
+	char *acc = calloc(cap, 1);
+	*nlines = 0;
+	uint64_t expect_lineno = 1;
+	for (;;) {
+		struct weir_batch *b;
+		if (weir_reader_take(r, &b) == 0) {
+			struct pollfd p = {weir_reader_fd(r), POLLIN, 0};
+			poll(&p, 1, 1000);
+			continue;
+		}
+		for (size_t i = 0; i < b->n; i++) {
+			const struct weir_scanned *rec = &b->recs[i];
+			assert_int_equal(rec->lineno, expect_lineno++);
+			assert_int_equal(rec->t, (int64_t)rec->len);
+			assert_ptr_equal(b->spans[i].p, rec->line);
+			while (len + rec->len + 2 > cap)
+				acc = realloc(acc, cap *= 2);
+			memcpy(acc + len, rec->line, rec->len);
+			len += rec->len;
+			acc[len++] = '|';
+			acc[len] = '\0';
+			(*nlines)++;
+		}
+		bool last = b->eof || b->err;
+		assert_int_equal(b->err, 0);
+		weir_reader_give_back(r, b);
+		if (last)
+			break;
+	}
+	weir_reader_stop(r);
+	return acc;
+}
+
+static int
+file_with(const char *text, size_t n)
+{
+	char path[] = "/tmp/weir-test-reader-XXXXXX";
+	int fd = mkstemp(path);
+	assert_int_equal(write(fd, text, n), (ssize_t)n);
+	lseek(fd, 0, SEEK_SET);
+	unlink(path);
+	return fd;
+}
+
+static void
+lines_crlf_and_a_last_line_without_newline(void **state)
+{
+	(void)state;
+	const char *text = "a\nbb\r\n\nccc";
+	int fd = file_with(text, strlen(text));
+	size_t n;
+	char *got = drain(fd, &n);
+	assert_string_equal(got, "a|bb||ccc|");
+	assert_int_equal(n, 4);
+	free(got);
+	close(fd);
+}
+
+static void
+lines_cut_by_block_ends_and_longer_than_a_block(void **state)
+{
+	(void)state;
+	/* 3 MB of lines of many lengths, and one of 5 MB */
+	size_t cap = 9 << 20, n = 0, lines = 0;
+	char *text = malloc(cap);
+	for (size_t k = 0; n < (3u << 20); k++, lines++) {
+		size_t len = (k * 7919) % 3000;
+		memset(text + n, 'a' + (int)(k % 26), len);
+		n += len;
+		text[n++] = '\n';
+	}
+	memset(text + n, 'z', 5u << 20);
+	n += 5u << 20;
+	text[n++] = '\n';
+	lines++;
+	int fd = file_with(text, n);
+	size_t got_lines;
+	char *got = drain(fd, &got_lines);
+	assert_int_equal(got_lines, lines);
+	for (size_t i = 0; i < n; i++)
+		if (text[i] == '\n')
+			text[i] = '|';
+	assert_memory_equal(got, text, n);
+	free(got);
+	free(text);
+	close(fd);
+}
+
+static void
+empty_input(void **state)
+{
+	(void)state;
+	int fd = file_with("", 0);
+	size_t n;
+	char *got = drain(fd, &n);
+	assert_int_equal(n, 0);
+	free(got);
+	close(fd);
+}
+
+static void
+stops_while_blocked_on_a_pipe(void **state)
+{
+	(void)state;
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	assert_int_equal(write(fds[1], "x\n", 2), 2);
+	struct weir_reader *r = weir_reader_start(fds[0], 1, scan_len, NULL);
+	struct weir_batch *b;
+	struct pollfd p = {weir_reader_fd(r), POLLIN, 0};
+	while (weir_reader_take(r, &b) == 0)
+		poll(&p, 1, 1000);
+	assert_int_equal(b->n, 1);
+	weir_reader_give_back(r, b);
+	/* the reader is now blocked in read(2) on the empty pipe */
+	weir_reader_stop(r);
+	close(fds[0]);
+	close(fds[1]);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(lines_crlf_and_a_last_line_without_newline),
+		cmocka_unit_test(lines_cut_by_block_ends_and_longer_than_a_block),
+		cmocka_unit_test(empty_input),
+		cmocka_unit_test(stops_while_blocked_on_a_pipe),
+	};
+	return cmocka_run_group_tests_name("reader", tests, NULL, NULL);
+}
