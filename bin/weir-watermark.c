@@ -3,11 +3,9 @@
  * events, emits watermarks.
  *
  * Held events sit in a min-heap ordered by (event time, arrival number), so
- * ties leave in arrival order.  Their bytes are copied into chunks of 1 MiB;
- * a chunk counts the events still in it and is recycled when the last one
- * leaves.  Events leave in roughly arrival order (disorder is bounded by the
- * lag), so few chunks are alive at once: memory follows the events inside
- * the lag, never the size of the input.
+ * ties leave in arrival order.  Their bytes wait in a weir_store (chunks,
+ * recycled as events leave): memory follows the events inside the lag,
+ * never the size of the input.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -15,15 +13,10 @@
 #include <string.h>
 
 #include "../lib/driver.h"
+#include "../lib/program.h"
+#include "../lib/store.h"
 
-#define CHUNK_SIZE ((size_t)1 << 20)
 #define DEFAULT_MAX_BUFFER 1000000
-
-struct chunk {
-	size_t used, cap;
-	size_t live;		/* held events whose bytes are here */
-	char data[];
-};
 
 /* A heap entry is small (24 bytes) so that sifting touches little memory;
  * the bytes' whereabouts wait in a slot table. */
@@ -34,69 +27,22 @@ struct held {
 	uint32_t spare;
 };
 
-struct slot {
-	const char *line;
-	size_t len;
-	struct chunk *chunk;	/* or, when free, the next free slot's index */
+union slot {
+	struct weir_stored event;
+	uint32_t next_free;	/* when free: the next free slot's index */
 };
 
 struct reorder {
 	struct held *heap;	/* a 4-ary min-heap on (t, seq) */
 	size_t n, cap;
-	struct slot *slots;
+	union slot *slots;
 	size_t nslots, slots_cap;
 	uint32_t free_slot;	/* head of the free list, UINT32_MAX if none */
 	uint64_t seq;
 	size_t max_buffer;
-	struct chunk *current;	/* where new events are copied */
-	struct chunk *spare;	/* one empty chunk kept for reuse */
-	size_t chunk_bytes;
+	struct weir_store *store;
 	bool forcing;
 };
-
-static void
-chunk_release(struct reorder *r, struct chunk *c)
-{
-	if (c->cap == CHUNK_SIZE && r->spare == NULL) {
-		r->spare = c;
-		return;
-	}
-	r->chunk_bytes -= c->cap;
-	free(c);
-}
-
-/* Copies an event's bytes; returns NULL when memory runs out. */
-static struct chunk *
-store(struct reorder *r, const char *line, size_t len, const char **copy)
-{
-	struct chunk *c = r->current;
-	if (c == NULL || c->cap - c->used < len) {
-		if (c != NULL) {
-			r->current = NULL;
-			if (c->live == 0)
-				chunk_release(r, c);
-		}
-		if (len <= CHUNK_SIZE && r->spare != NULL) {
-			c = r->spare;
-			r->spare = NULL;
-		} else {
-			size_t cap = len > CHUNK_SIZE ? len : CHUNK_SIZE;
-			c = malloc(sizeof *c + cap);
-			if (c == NULL)
-				return NULL;
-			c->cap = cap;
-			r->chunk_bytes += cap;
-		}
-		c->used = 0;
-		c->live = 0;
-		r->current = c;
-	}
-	memcpy(c->data + c->used, line, len);
-	*copy = c->data + c->used;
-	c->used += len;
-	c->live++;
-	return c;
-}
 
 /* (t, seq) order, computed without branches: the heap compares often and
  * the outcome is unpredictable. */
@@ -111,12 +57,12 @@ slot_take(struct reorder *r, uint32_t *index)
 {
 	if (r->free_slot != UINT32_MAX) {
 		*index = r->free_slot;
-		r->free_slot = (uint32_t)(uintptr_t)r->slots[*index].chunk;
+		r->free_slot = r->slots[*index].next_free;
 		return 0;
 	}
 	if (r->nslots == r->slots_cap) {
 		size_t cap = r->slots_cap ? r->slots_cap * 2 : 1024;
-		struct slot *p = realloc(r->slots, cap * sizeof *p);
+		union slot *p = realloc(r->slots, cap * sizeof *p);
 		if (p == NULL || cap > UINT32_MAX)
 			return -1;
 		r->slots = p;
@@ -129,7 +75,7 @@ slot_take(struct reorder *r, uint32_t *index)
 static void
 slot_give(struct reorder *r, uint32_t index)
 {
-	r->slots[index].chunk = (struct chunk *)(uintptr_t)r->free_slot;
+	r->slots[index].next_free = r->free_slot;
 	r->free_slot = index;
 }
 
@@ -191,7 +137,7 @@ static void
 update_gauges(struct weir_ctx *ctx, struct reorder *r)
 {
 	ctx->count.held = r->n;
-	ctx->count.state_bytes = r->chunk_bytes + r->cap * sizeof *r->heap +
+	ctx->count.state_bytes = weir_store_bytes(r->store) + r->cap * sizeof *r->heap +
 	    r->slots_cap * sizeof *r->slots;
 }
 
@@ -201,11 +147,10 @@ release(struct weir_ctx *ctx, struct reorder *r, int64_t upto)
 {
 	while (r->n > 0 && r->heap[0].t <= upto) {
 		struct held h = heap_pop(r);
-		struct slot s = r->slots[h.slot];
+		struct weir_stored ev = r->slots[h.slot].event;
 		slot_give(r, h.slot);
-		int rc = weir_emit(ctx, s.line, s.len);
-		if (--s.chunk->live == 0 && s.chunk != r->current)
-			chunk_release(r, s.chunk);
+		int rc = weir_emit(ctx, ev.line, ev.len);
+		weir_store_release(r->store, &ev);
 		if (r->forcing)
 			ctx->count.forced++;
 		if (rc != 0)
@@ -222,11 +167,11 @@ on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 	if (ev->t < ctx->watermark)
 		return weir_late(ctx, ev);
 	struct held h = {ev->t, r->seq++, 0, 0};
-	struct slot s = {NULL, ev->len, NULL};
-	s.chunk = store(r, ev->line, ev->len, &s.line);
-	if (s.chunk == NULL || slot_take(r, &h.slot) < 0 || heap_push(r, h) < 0)
+	struct weir_stored copy;
+	if (weir_store_put(r->store, ev->line, ev->len, &copy) < 0 ||
+	    slot_take(r, &h.slot) < 0 || heap_push(r, h) < 0)
 		return weir_fail(ctx, "out of memory holding %zu events", r->n);
-	r->slots[h.slot] = s;
+	r->slots[h.slot].event = copy;
 	update_gauges(ctx, r);
 	if (r->n < r->max_buffer)
 		return 0;
@@ -254,10 +199,7 @@ reorder_free(struct reorder *r)
 {
 	free(r->heap);
 	free(r->slots);
-	free(r->current);
-	free(r->spare);
-	/* chunks still referenced by held events are reachable only through
-	 * the heap; at exit the heap is empty unless a write failed */
+	weir_store_free(r->store);
 }
 
 enum { OPT_MAX_BUFFER = 1 };
@@ -285,53 +227,46 @@ own_option(void *arg, int id, const char *value, char *err, size_t errlen)
 	return 0;
 }
 
-static void
-usage(FILE *f)
+static int
+setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 {
-	fprintf(f, "usage: weir-watermark [--lag DUR] [--punctuate DUR] [--max-buffer N] "
-	    "[--late POLICY] [--idle DUR] [options] [FILE ...]\n");
+	struct reorder *r = ctx->prog_state;
+	(void)argc;
+	(void)argv;
+	r->store = weir_store_new();
+	if (r->store == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;	/* every operand is an input file */
+}
+
+static void
+teardown(void *state)
+{
+	reorder_free(state);
 }
 
 int
 main(int argc, char **argv)
 {
 	static const struct weir_hooks hooks = {on_event, on_watermark, NULL, on_end};
-	struct weir_opts opts = {0};
-	struct reorder r = {.max_buffer = DEFAULT_MAX_BUFFER, .free_slot = UINT32_MAX};
-	char err[512];
-
-	int first = weir_options_parse(&opts, argc, argv, WEIR_FEATURE_PUNCTUATE,
-	    own_options, own_option, &r);
-	if (first == WEIR_OPTS_HELP) {
-		usage(stdout);
-		printf("Orders events by event time within --lag, routes late ones, emits "
-		    "watermarks.\n\n"
-		    "      --max-buffer N       hold at most N events (default 1000000)\n"
-		    "      --punctuate DUR      emit a watermark line each time it passes a "
-		    "multiple of DUR\n%s", weir_options_help);
-		return fclose(stdout) == 0 ? 0 : 1;
-	}
-	if (first == WEIR_OPTS_VERSION) {
-		printf("weir-watermark %s\n", WEIR_VERSION);
-		return fclose(stdout) == 0 ? 0 : 1;
-	}
-	if (first < 0) {
-		fprintf(stderr, "weir-watermark: %s\n", opts.error);
-		usage(stderr);
-		return WEIR_EXIT_USAGE;
-	}
-	struct weir_ctx *ctx = weir_ctx_new("weir-watermark", &opts, &hooks, &r, err,
-	    sizeof err);
-	if (ctx == NULL) {
-		fprintf(stderr, "weir-watermark: %s\n", err);
-		weir_options_free(&opts);
-		return WEIR_EXIT_FAILURE;
-	}
-	int status = weir_run(ctx, argv + first, argc - first);
-	if (status != WEIR_EXIT_OK && ctx->error[0])
-		fprintf(stderr, "weir-watermark: %s\n", ctx->error);
-	weir_ctx_free(ctx);
-	reorder_free(&r);
-	weir_options_free(&opts);
-	return status;
+	static struct reorder r = {.max_buffer = DEFAULT_MAX_BUFFER, .free_slot = UINT32_MAX};
+	static const struct weir_program program = {
+		.name = "weir-watermark",
+		.synopsis = "weir-watermark [--lag DUR] [--punctuate DUR] [--max-buffer N] "
+		    "[--late POLICY] [--idle DUR] [options] [FILE ...]",
+		.summary = "Orders events by event time within --lag, routes late ones, "
+		    "emits watermarks.",
+		.own_help = "      --max-buffer N       hold at most N events (default 1000000)\n"
+		    "      --punctuate DUR      a watermark line each time it passes a multiple of DUR\n",
+		.features = WEIR_FEATURE_PUNCTUATE,
+		.options = own_options,
+		.option = own_option,
+		.state = &r,
+		.hooks = &hooks,
+		.setup = setup,
+		.teardown = teardown,
+	};
+	return weir_program_main(&program, argc, argv);
 }

@@ -1,0 +1,49 @@
+/*
+ * store.h: where held events keep their bytes.
+ *
+ * A program that holds events past its hook (a reorder buffer, windows,
+ * sessions) copies their bytes here: into chunks of 1 MiB, not one
+ * allocation per event.  A chunk counts the references to events in it and
+ * is recycled when the last one is released.  Events leave in roughly the
+ * order they came (disorder is bounded by the lag and the window), so few
+ * chunks are alive at once and memory follows what is held, never what was
+ * read.  An event longer than a chunk gets a chunk of its own.
+ *
+ *   chunk: [ ev1 bytes | ev2 bytes | ev3 bytes | ... free ]   live = refs
+ *
+ * The store owns the chunks; a weir_stored handle is valid until its last
+ * reference is released.  weir_store_free accepts NULL and frees every
+ * chunk, referenced or not.
+ */
+#ifndef WEIR_STORE_H
+#define WEIR_STORE_H
+
+#include <stddef.h>
+
+struct weir_chunk;
+struct weir_store;
+
+struct weir_stored {
+	const char *line;
+	size_t len;
+	struct weir_chunk *chunk;
+};
+
+struct weir_store *weir_store_new(void);
+void weir_store_free(struct weir_store *s);
+
+/* Copies line[0..len) and returns a handle with one reference, or -1 when
+ * memory ran out. */
+int weir_store_put(struct weir_store *s, const char *line, size_t len,
+    struct weir_stored *out);
+
+/* One more reference to the same bytes (an event in several windows). */
+void weir_store_ref(const struct weir_stored *h);
+
+/* Drops one reference; the chunk is recycled when none is left. */
+void weir_store_release(struct weir_store *s, const struct weir_stored *h);
+
+/* Bytes the store holds in chunks (for --stats). */
+size_t weir_store_bytes(const struct weir_store *s);
+
+#endif
