@@ -146,6 +146,14 @@ int
 weir_emit(struct weir_ctx *ctx, const char *line, size_t len)
 {
 	ctx->count.out++;
+	ctx->count.rows++;
+	return weir_out_line(ctx->out, line, len);
+}
+
+int
+weir_emit_row(struct weir_ctx *ctx, const char *line, size_t len)
+{
+	ctx->count.rows++;
 	return weir_out_line(ctx->out, line, len);
 }
 
@@ -153,7 +161,7 @@ int
 weir_emit_insert(struct weir_ctx *ctx, const char *line, size_t len,
     const char *members, size_t mlen)
 {
-	ctx->count.out++;
+	ctx->count.rows++;
 	return weir_out_line_insert(ctx->out, line, len, members, mlen);
 }
 
@@ -258,12 +266,12 @@ weir_print_stats(struct weir_ctx *ctx)
 	format_watermark(ctx, wm);
 	fprintf(ctx->diag,
 	    "{\"program\":\"%s\",\"in\":%llu,\"out\":%llu,\"late\":%llu,\"rejected\":%llu,"
-	    "\"dropped\":%llu,\"held\":%llu,\"forced\":%llu,\"watermarks_in\":%llu,"
+	    "\"dropped\":%llu,\"held\":%llu,\"rows\":%llu,\"forced\":%llu,\"watermarks_in\":%llu,"
 	    "\"watermarks_out\":%llu,\"barriers\":%llu,\"state_bytes\":%llu,\"watermark\":%s}\n",
 	    ctx->prog, (unsigned long long)c->in, (unsigned long long)c->out,
 	    (unsigned long long)c->late, (unsigned long long)c->rejected,
 	    (unsigned long long)c->dropped, (unsigned long long)c->held,
-	    (unsigned long long)c->forced, (unsigned long long)c->watermarks_in,
+	    (unsigned long long)c->rows, (unsigned long long)c->forced, (unsigned long long)c->watermarks_in,
 	    (unsigned long long)c->watermarks_out, (unsigned long long)c->barriers,
 	    (unsigned long long)c->state_bytes, wm);
 	fflush(ctx->diag);
@@ -273,12 +281,12 @@ static int
 write_metrics(struct weir_ctx *ctx)
 {
 	static const char *const names[] = {
-		"lines_in", "lines_out", "late", "rejected", "dropped", "forced",
+		"lines_in", "lines_out", "rows", "late", "rejected", "dropped", "forced",
 		"watermarks_in", "watermarks_out", "barriers",
 	};
 	const struct weir_counters *c = &ctx->count;
 	const uint64_t values[] = {
-		c->in, c->out, c->late, c->rejected, c->dropped, c->forced,
+		c->in, c->out, c->rows, c->late, c->rejected, c->dropped, c->forced,
 		c->watermarks_in, c->watermarks_out, c->barriers,
 	};
 	const char *path = ctx->opts->metrics_file;
@@ -333,6 +341,13 @@ reject(struct weir_ctx *ctx, const char *line, size_t len, const struct line_ref
 	default:
 		return 0;
 	}
+}
+
+int
+weir_reject(struct weir_ctx *ctx, const struct weir_event *ev, const char *why)
+{
+	struct line_ref ref = {ctx->input_name, ev->lineno};
+	return reject(ctx, ev->line, ev->len, &ref, why);
 }
 
 static int
@@ -410,6 +425,7 @@ handle_record(struct weir_ctx *ctx, const struct weir_scanned *rec,
 {
 	struct line_ref ref = {input_name, rec->lineno};
 	int rc;
+	ctx->input_name = input_name;
 	switch (rec->kind) {
 	case RECORD_BAD:
 		ctx->count.in++;	/* a rejected line is an input line */

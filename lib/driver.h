@@ -53,7 +53,8 @@ struct weir_event {
 
 struct weir_counters {
 	uint64_t in;		/* data lines read, rejected ones included */
-	uint64_t out;		/* events (or rows) written */
+	uint64_t out;		/* events that left the program, each once */
+	uint64_t rows;		/* data lines written: events, copies, computed rows */
 	uint64_t late;
 	uint64_t rejected;
 	uint64_t dropped;	/* dropped by the program's own job (dupes, filters) */
@@ -93,6 +94,7 @@ struct weir_ctx {
 	int ntime_slots;
 	int watermark_slot, checkpoint_slot;
 	struct weir_span *spans;
+	const char *input_name;		/* of the line being handled */
 	int64_t received;		/* largest watermark line received */
 	int64_t forced_to;		/* largest forced advance */
 	int64_t idle_to;		/* largest idle advance */
@@ -115,12 +117,20 @@ void weir_ctx_free(struct weir_ctx *ctx);
  */
 int weir_run(struct weir_ctx *ctx, char **inputs, int ninputs);
 
-/* Writes an event's line unchanged; counts it as out. */
+/* Writes an event's line unchanged; counts it as out (it leaves) and as a row. */
 int weir_emit(struct weir_ctx *ctx, const char *line, size_t len);
 
-/* Writes the line with members inserted before its closing brace. */
+/* Writes a line (a computed row, or a copy of an event) and counts a row
+ * only: the program counts count.out when the event leaves for good. */
+int weir_emit_row(struct weir_ctx *ctx, const char *line, size_t len);
+
+/* Writes the line with members inserted before its closing brace; a row. */
 int weir_emit_insert(struct weir_ctx *ctx, const char *line, size_t len,
     const char *members, size_t mlen);
+
+/* A line the program itself cannot take (e.g. a window bound out of range):
+ * rejected as --on-error says, and counted.  Returns 0, -1 or 65. */
+int weir_reject(struct weir_ctx *ctx, const struct weir_event *ev, const char *why);
 
 /* Writes a watermark line for t, unless one for t or later was written. */
 int weir_emit_watermark(struct weir_ctx *ctx, int64_t t);

@@ -782,7 +782,7 @@ weir_scan(const struct weir_plan *plan, const char *line, size_t len,
 {
 	struct scanner sc = {line + len, NULL, false, line_is_clean(line, len)};
 	for (size_t i = 0; i < plan->slots; i++)
-		spans[i].p = NULL;
+		spans[i] = (struct weir_span){NULL, 0};
 	const char *p = skip_ws(line, sc.end);
 	if (p >= sc.end) {
 		*why = "empty line";

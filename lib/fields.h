@@ -25,7 +25,7 @@
 
 struct weir_span {
 	const char *p;		/* NULL when the field is absent */
-	size_t n;
+	size_t n;		/* 0 when absent */
 };
 
 struct weir_plan;

@@ -8,6 +8,11 @@ reference.py watermark LAG_SECONDS FILE [LATE_FILE]
     to stdout and writes the late ones to LATE_FILE.  Event time is `ts`, as
     RFC 3339 text or epoch milliseconds.
 
+reference.py window KIND SIZE SLIDE_OR_GAP LAG BY COLLECT FILE [LATENESS]
+    What SPEC §5/§6 say weir-window writes: KIND tumbling|sliding|session,
+    durations in seconds (decimal), BY a comma list or "-", COLLECT 0|1.
+    Window bounds in the first event's representation.
+
 reference.py events N SEED MAX_DISORDER_MS [FORMAT]
     N events with `ts` (rfc3339 | epoch_ms | epoch_s), arrival disorder up
     to MAX_DISORDER_MS, repeated timestamps included.
@@ -86,10 +91,184 @@ def events(n, seed, disorder_ms, fmt="rfc3339"):
         print('{"ts":%s,"id":%d,"v":"x%d"}' % (ts, i, i % 7))
 
 
+def ns_to_repr(t, repr_):
+    if repr_ == "rfc3339":
+        s, frac = divmod(t, 10**9)
+        text = datetime.fromtimestamp(s, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+        if frac:
+            text += "." + ("%09d" % frac).rstrip("0")
+        return '"%sZ"' % text
+    unit = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}[repr_]
+    whole, rest = divmod(abs(t), unit)
+    text = ("-" if t < 0 else "") + str(whole)
+    if rest:
+        width = len(str(unit)) - 1
+        text += "." + ("%0*d" % (width, rest)).rstrip("0")
+    return text
+
+
+def repr_of(v):
+    if isinstance(v, str):
+        return "rfc3339"
+    digits = len(str(abs(int(v))))
+    return "s" if digits <= 11 else "ms" if digits <= 14 else "us" if digits <= 17 else "ns"
+
+
+def insert(line, members):
+    i = line.rstrip().rindex("}")
+    body = line[:i].rstrip()
+    comma = "" if body.endswith("{") else ","
+    return line[:i] + comma + members + line[i:]
+
+
+def window(kind, size_s, other_s, lag_s, by, collect, path, lateness_s="0"):
+    size = int(Decimal(size_s) * 10**9)
+    other = int(Decimal(other_s) * 10**9)
+    lag = int(Decimal(lag_s) * 10**9)
+    lateness = int(Decimal(lateness_s) * 10**9)
+    collect = collect == "1"
+    fields = [] if by == "-" else by.split(",")
+    out = sys.stdout
+    repr_ = None
+    keys = {}          # key -> first-seen number
+    windows = {}       # (key, start) -> dict(start, end, members, fired)
+    sessions = {}      # key -> list of windows
+    wm = None
+    mx = None
+    seq = 0
+
+    def bounds(w):
+        return '"window_start":%s,"window_end":%s' % (ns_to_repr(w["start"], repr_),
+                                                      ns_to_repr(w["end"], repr_))
+
+    def emit(w):
+        members = sorted(w["members"])
+        if not collect:
+            for _, _, line in members:
+                out.write(insert(line, bounds(w)) + "\n")
+            return
+        row = "{" + bounds(w)
+        if w["keytext"]:
+            row += "," + w["keytext"]
+        row += ',"count":%d,"events":[%s]}' % (len(members), ",".join(m[2] for m in members))
+        out.write(row + "\n")
+
+    def all_windows():
+        if kind == "session":
+            return [w for ws in sessions.values() for w in ws]
+        return list(windows.values())
+
+    def remove(w):
+        if kind == "session":
+            sessions[w["key"]].remove(w)
+        else:
+            del windows[(w["key"], w["start"])]
+
+    def advance(new_wm):
+        due = [w for w in all_windows() if not w["fired"] and w["end"] <= new_wm]
+        due.sort(key=lambda w: (w["end"], w["start"], keys[w["key"]]))
+        for w in due:
+            emit(w)
+            w["fired"] = True
+        for w in all_windows():
+            if w["fired"] and w["end"] + lateness <= new_wm:
+                remove(w)
+
+    for line in open(path, encoding="utf-8"):
+        line = line.rstrip("\n")
+        obj = json.loads(line, parse_float=Decimal)
+        if repr_ is None:
+            repr_ = repr_of(obj["ts"])
+        t = event_time_ns(obj["ts"])
+        vals = []
+        text = []
+        for f in fields:
+            cur = obj
+            for part in f.split("."):
+                cur = cur.get(part) if isinstance(cur, dict) else None
+                if cur is None:
+                    break
+            if cur is None:
+                vals.append(None)
+            else:
+                raw = json.dumps(cur, separators=(",", ":"), ensure_ascii=False)
+                vals.append(raw)
+                text.append('"%s":%s' % (f, raw))
+        key = tuple(vals)
+        keys.setdefault(key, len(keys))
+        member = (t, seq, line)
+        seq += 1
+        if kind in ("tumbling", "sliding") and not collect:
+            step = size if kind == "tumbling" else other
+            last = (t // step) * step
+            starts = []
+            s = last
+            while s > t - size:
+                starts.append(s)
+                s -= step
+            for s in reversed(starts):
+                out.write(insert(line, bounds({"start": s, "end": s + size})) + "\n")
+            continue
+        if kind in ("tumbling", "sliding"):
+            step = size if kind == "tumbling" else other
+            last = (t // step) * step
+            starts = []
+            s = last
+            while s > t - size:
+                starts.append(s)
+                s -= step
+            taken = False
+            for s in reversed(starts):
+                if wm is not None and s + size + lateness <= wm:
+                    continue
+                w = windows.get((key, s))
+                if w is None:
+                    w = windows[(key, s)] = {"start": s, "end": s + size, "members": [],
+                                             "fired": False, "key": key, "keytext": ",".join(text)}
+                w["members"].append(member)
+                taken = True
+                if wm is not None and w["end"] <= wm:
+                    emit(w)
+                    w["fired"] = True
+        else:
+            gap = other
+            new = {"start": t, "end": t + gap, "members": [member], "fired": False, "key": key,
+                   "keytext": ",".join(text)}
+            ws = sessions.setdefault(key, [])
+            hits = [w for w in ws if w["start"] < new["end"] and t < w["end"]]
+            if not hits and wm is not None and new["end"] + lateness <= wm:
+                taken = False
+            else:
+                taken = True
+                for w in hits:
+                    ws.remove(w)
+                    new["start"] = min(new["start"], w["start"])
+                    new["end"] = max(new["end"], w["end"])
+                    new["members"] += w["members"]
+                ws.append(new)
+                if wm is not None and new["end"] <= wm:
+                    emit(new)
+                    new["fired"] = True
+        if not taken:
+            continue  # late: dropped
+        if mx is None or t > mx:
+            mx = t
+            if wm is None or mx - lag > wm:
+                wm = mx - lag
+                advance(wm)
+    if kind == "session" or collect:
+        due = [w for w in all_windows() if not w["fired"]]
+        due.sort(key=lambda w: (w["end"], w["start"], keys[w["key"]]))
+        for w in due:
+            emit(w)
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "watermark":
         watermark(*sys.argv[2:])
+    elif cmd == "window":
+        window(*sys.argv[2:])
     elif cmd == "events":
         events(*sys.argv[2:])
     else:

@@ -1,0 +1,811 @@
+/*
+ * weir-window: assigns events to tumbling, sliding or session windows.
+ *
+ * Tumbling and sliding windows without --collect annotate each event at
+ * once (one copy per window for sliding) and hold nothing.  Sessions, and
+ * every window under --collect, are held until the watermark reaches their
+ * end:
+ *
+ *   key (the --by values) ──► windows of that key ──► members (held events)
+ *                                   │
+ *   timer heap, ordered by (due, start, key first seen): FIRE at end,
+ *   DROP at end + --allowed-lateness.
+ *
+ * An open window has one FIRE timer.  When a session grows, the timer is
+ * not replaced: when it comes due it is pushed again with the window's
+ * current end, so timers never multiply with events.  A window that already
+ * fired and changes (a late event within --allowed-lateness) bumps its
+ * version, which makes its older timers stale.  A window is freed only when
+ * no timer refers to it any more.
+ *
+ * Members keep their bytes in a weir_store; an event in several sliding
+ * windows is stored once and referenced by each.  State is bounded by the
+ * open windows and their events, never by the events read.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uthash.h>
+
+#include "../lib/driver.h"
+#include "../lib/program.h"
+#include "../lib/store.h"
+
+enum kind { TUMBLING, SLIDING, SESSION };
+enum phase { FIRE, DROP };
+
+#define MAX_BY 16
+
+struct member {
+	int64_t t;
+	uint64_t seq;		/* arrival order, for ties */
+	struct weir_stored ev;
+	struct weir_event_ref *ref;
+};
+
+/* One stored event, referenced by each window it is in. */
+struct weir_event_ref {
+	struct weir_stored ev;
+	unsigned windows;	/* windows still holding it */
+};
+
+struct key;
+
+struct window {
+	int64_t start, end;
+	struct key *key;
+	struct member *members;
+	size_t n, cap;
+	uint64_t version;
+	unsigned timers;	/* heap entries that point here */
+	bool kept;		/* fired, and kept until end + allowed lateness */
+	bool dead;		/* merged away or dropped: waits for its timers */
+	struct window *next;	/* sessions: the key's other sessions */
+	UT_hash_handle hh;	/* tumbling and sliding: by (key, start) */
+	struct {
+		struct key *key;
+		int64_t start;
+	} id;
+};
+
+struct key {
+	uint64_t seq;		/* first seen */
+	char *bytes;		/* the --by values as written, NUL separated */
+	size_t len;
+	char *members;		/* `"host":"web-1"`, for --collect rows */
+	size_t members_len;
+	struct window *sessions;
+	UT_hash_handle hh;
+};
+
+struct timer {
+	int64_t due;
+	int64_t start;
+	uint64_t key_seq;
+	struct window *w;
+	uint64_t version;
+	enum phase phase;
+};
+
+struct windower {
+	enum kind kind;
+	int64_t size, slide, gap, offset, lateness;
+	bool collect;
+	const char *by;
+	int by_slots[MAX_BY];
+	char *by_names[MAX_BY];	/* JSON-quoted output names */
+	int nby;
+
+	struct key *keys;
+	uint64_t key_seq;
+	struct window *windows;	/* tumbling/sliding with --collect */
+	struct timer *heap;
+	size_t nheap, heapcap;
+	struct weir_store *store;
+	uint64_t seq;
+	uint64_t held;		/* distinct events in state */
+	size_t live_windows;
+	char *scratch;		/* key bytes and output rows */
+	size_t scratch_cap;
+};
+
+/* --- small helpers ------------------------------------------------------- */
+
+static int
+reserve(char **p, size_t *cap, size_t need)
+{
+	if (*cap >= need)
+		return 0;
+	size_t c = *cap ? *cap : 4096;
+	while (c < need)
+		c *= 2;
+	char *q = realloc(*p, c);
+	if (q == NULL)
+		return -1;
+	*p = q;
+	*cap = c;
+	return 0;
+}
+
+static bool
+timer_before(const struct timer *a, const struct timer *b)
+{
+	if (a->due != b->due)
+		return a->due < b->due;
+	if (a->phase != b->phase)
+		return a->phase < b->phase;	/* fire before drop at the same instant */
+	if (a->start != b->start)
+		return a->start < b->start;
+	return a->key_seq < b->key_seq;
+}
+
+static int
+timer_push(struct windower *wr, struct timer t)
+{
+	if (wr->nheap == wr->heapcap) {
+		size_t cap = wr->heapcap ? wr->heapcap * 2 : 256;
+		struct timer *h = realloc(wr->heap, cap * sizeof *h);
+		if (h == NULL)
+			return -1;
+		wr->heap = h;
+		wr->heapcap = cap;
+	}
+	size_t i = wr->nheap++;
+	while (i > 0 && timer_before(&t, &wr->heap[(i - 1) / 2])) {
+		wr->heap[i] = wr->heap[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	wr->heap[i] = t;
+	return 0;
+}
+
+static struct timer
+timer_pop(struct windower *wr)
+{
+	struct timer top = wr->heap[0], last = wr->heap[--wr->nheap];
+	size_t i = 0;
+	for (;;) {
+		size_t kid = 2 * i + 1;
+		if (kid >= wr->nheap)
+			break;
+		if (kid + 1 < wr->nheap && timer_before(&wr->heap[kid + 1], &wr->heap[kid]))
+			kid++;
+		if (!timer_before(&wr->heap[kid], &last))
+			break;
+		wr->heap[i] = wr->heap[kid];
+		i = kid;
+	}
+	if (wr->nheap > 0)
+		wr->heap[i] = last;
+	return top;
+}
+
+static int
+schedule(struct windower *wr, struct window *w, enum phase phase)
+{
+	int64_t due = phase == FIRE ? w->end : weir_time_add_sat(w->end, wr->lateness);
+	if (timer_push(wr, (struct timer){due, w->start, w->key->seq, w, w->version, phase}) < 0)
+		return -1;
+	w->timers++;
+	return 0;
+}
+
+/* --- keys ---------------------------------------------------------------- */
+
+/* The key of an event: each --by value as written, NUL after each; a
+ * missing field is \1 (no JSON value starts with it). */
+static struct key *
+find_key(struct windower *wr, const struct weir_event *ev)
+{
+	size_t need = 0;
+	for (int i = 0; i < wr->nby; i++)
+		need += ev->fields[wr->by_slots[i]].n + 2;
+	if (reserve(&wr->scratch, &wr->scratch_cap, need + 1) < 0)
+		return NULL;
+	size_t len = 0;
+	for (int i = 0; i < wr->nby; i++) {
+		const struct weir_span *v = &ev->fields[wr->by_slots[i]];
+		if (v->p == NULL) {
+			wr->scratch[len++] = '\1';
+		} else {
+			memcpy(wr->scratch + len, v->p, v->n);
+			len += v->n;
+		}
+		wr->scratch[len++] = '\0';
+	}
+	struct key *k;
+	HASH_FIND(hh, wr->keys, wr->scratch, len, k);
+	if (k != NULL)
+		return k;
+	k = calloc(1, sizeof *k);
+	if (k == NULL || (k->bytes = malloc(len + 1)) == NULL) {
+		free(k);
+		return NULL;
+	}
+	memcpy(k->bytes, wr->scratch, len);
+	k->len = len;
+	k->seq = wr->key_seq++;
+	/* the members a --collect row shows: `"host":"web-1","user.id":7` */
+	size_t mlen = 0;
+	for (int i = 0; i < wr->nby; i++)
+		mlen += strlen(wr->by_names[i]) + ev->fields[wr->by_slots[i]].n + 2;
+	k->members = malloc(mlen + 1);
+	if (k->members == NULL) {
+		free(k->bytes);
+		free(k);
+		return NULL;
+	}
+	for (int i = 0; i < wr->nby; i++) {
+		const struct weir_span *v = &ev->fields[wr->by_slots[i]];
+		if (v->p == NULL)
+			continue;
+		if (k->members_len)
+			k->members[k->members_len++] = ',';
+		size_t nl = strlen(wr->by_names[i]);
+		memcpy(k->members + k->members_len, wr->by_names[i], nl);
+		k->members_len += nl;
+		k->members[k->members_len++] = ':';
+		memcpy(k->members + k->members_len, v->p, v->n);
+		k->members_len += v->n;
+	}
+	HASH_ADD_KEYPTR(hh, wr->keys, k->bytes, k->len, k);
+	return k;
+}
+
+/* --- windows ------------------------------------------------------------- */
+
+static struct window *
+window_new(struct windower *wr, struct key *k, int64_t start, int64_t end)
+{
+	struct window *w = calloc(1, sizeof *w);
+	if (w == NULL)
+		return NULL;
+	w->start = start;
+	w->end = end;
+	w->key = k;
+	w->id.key = k;
+	w->id.start = start;
+	wr->live_windows++;
+	return w;
+}
+
+static int
+add_member(struct window *w, struct weir_event_ref *ref, int64_t t, uint64_t seq)
+{
+	if (w->n == w->cap) {
+		size_t cap = w->cap ? w->cap * 2 : 8;
+		struct member *m = realloc(w->members, cap * sizeof *m);
+		if (m == NULL)
+			return -1;
+		w->members = m;
+		w->cap = cap;
+	}
+	w->members[w->n++] = (struct member){t, seq, ref->ev, ref};
+	ref->windows++;
+	return 0;
+}
+
+/* Lets go of a window's members (an event leaves when its last window
+ * does); the window itself is freed once no timer points to it. */
+static void
+window_release(struct weir_ctx *ctx, struct windower *wr, struct window *w)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		struct weir_event_ref *ref = w->members[i].ref;
+		if (--ref->windows == 0) {
+			weir_store_release(wr->store, &ref->ev);
+			free(ref);
+			wr->held--;
+			ctx->count.out++;
+		}
+	}
+	free(w->members);
+	w->members = NULL;
+	w->n = w->cap = 0;
+	w->dead = true;
+	wr->live_windows--;
+	if (w->timers == 0)
+		free(w);
+}
+
+static int
+member_order(const void *a, const void *b)
+{
+	const struct member *x = a, *y = b;
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static size_t
+format_bounds(const struct weir_ctx *ctx, const struct window *w, char *buf)
+{
+	enum weir_repr repr = weir_output_repr(ctx);
+	size_t n = 0;
+	memcpy(buf, "\"window_start\":", 15);
+	n += 15;
+	n += weir_time_format_json(w->start, repr, buf + n);
+	memcpy(buf + n, ",\"window_end\":", 14);
+	n += 14;
+	n += weir_time_format_json(w->end, repr, buf + n);
+	return n;
+}
+
+/* Writes what a window holds: its events annotated, or one --collect row. */
+static int
+fire(struct weir_ctx *ctx, struct windower *wr, struct window *w)
+{
+	char bounds[2 * WEIR_TIME_BUFSZ + 32];
+	size_t blen = format_bounds(ctx, w, bounds);
+	qsort(w->members, w->n, sizeof *w->members, member_order);
+	if (!wr->collect) {
+		for (size_t i = 0; i < w->n; i++) {
+			int rc = weir_emit_insert(ctx, w->members[i].ev.line, w->members[i].ev.len,
+			    bounds, blen);
+			if (rc != 0)
+				return rc;
+		}
+		return 0;
+	}
+	size_t need = blen + w->key->members_len + 64;
+	for (size_t i = 0; i < w->n; i++)
+		need += w->members[i].ev.len + 1;
+	if (reserve(&wr->scratch, &wr->scratch_cap, need) < 0)
+		return weir_fail(ctx, "out of memory writing a window of %zu events", w->n);
+	char *p = wr->scratch;
+	*p++ = '{';
+	memcpy(p, bounds, blen);
+	p += blen;
+	if (w->key->members_len) {
+		*p++ = ',';
+		memcpy(p, w->key->members, w->key->members_len);
+		p += w->key->members_len;
+	}
+	p += sprintf(p, ",\"count\":%zu,\"events\":[", w->n);
+	for (size_t i = 0; i < w->n; i++) {
+		if (i)
+			*p++ = ',';
+		memcpy(p, w->members[i].ev.line, w->members[i].ev.len);
+		p += w->members[i].ev.len;
+	}
+	*p++ = ']';
+	*p++ = '}';
+	return weir_emit_row(ctx, wr->scratch, (size_t)(p - wr->scratch));
+}
+
+static void
+unlink_window(struct windower *wr, struct window *w)
+{
+	if (wr->kind == SESSION) {
+		struct window **pp = &w->key->sessions;
+		while (*pp && *pp != w)
+			pp = &(*pp)->next;
+		if (*pp)
+			*pp = w->next;
+	} else {
+		HASH_DEL(wr->windows, w);
+	}
+}
+
+/* After a window took an event: an open window waits for its timer; one
+ * whose end has passed (a late event within --allowed-lateness) fires again
+ * now and is kept until its new end + lateness. */
+static int
+settle(struct weir_ctx *ctx, struct windower *wr, struct window *w, bool is_new,
+    bool moved)
+{
+	int rc = 0;
+	if (w->end > ctx->watermark || ctx->watermark == WEIR_TIME_NONE) {
+		if (is_new || w->kept) {
+			if (w->kept)
+				w->version++;	/* open again: its DROP timer is stale */
+			w->kept = false;
+			rc = schedule(wr, w, FIRE);
+		}
+	} else {
+		rc = fire(ctx, wr, w);
+		if (rc == 0 && (is_new || moved || !w->kept)) {
+			w->version++;
+			w->kept = true;
+			rc = schedule(wr, w, DROP);
+		}
+	}
+	return rc < 0 && ctx->error[0] == '\0' ? weir_fail(ctx, "out of memory") : rc;
+}
+
+/* --- events -------------------------------------------------------------- */
+
+static struct weir_event_ref *
+keep(struct weir_ctx *ctx, struct windower *wr, const struct weir_event *ev)
+{
+	struct weir_event_ref *ref = calloc(1, sizeof *ref);
+	if (ref == NULL || weir_store_put(wr->store, ev->line, ev->len, &ref->ev) < 0) {
+		free(ref);
+		weir_fail(ctx, "out of memory holding %llu events", (unsigned long long)wr->held);
+		return NULL;
+	}
+	wr->held++;
+	return ref;
+}
+
+/*
+ * The starts of the windows holding t: first..last in steps of `step` (one
+ * for tumbling; SIZE/SLIDE, rounded, for sliding), with s <= t < s + size.
+ * Returns -1 when a bound falls outside the time range.
+ */
+static int
+window_starts(const struct windower *wr, int64_t t, int64_t *first, int64_t *last)
+{
+	int64_t step = wr->kind == SLIDING ? wr->slide : wr->size;
+	int64_t shifted, s, lowest, end;
+	if (__builtin_sub_overflow(t, wr->offset, &shifted))
+		return -1;
+	s = weir_floor_div(shifted, step) * step;
+	if (__builtin_add_overflow(s, wr->offset, last) ||
+	    __builtin_add_overflow(*last, wr->size, &end))
+		return -1;
+	if (__builtin_sub_overflow(t, wr->size, &lowest))
+		return -1;
+	*first = *last;
+	while (*first - step > lowest)	/* no overflow: first - step > t - size */
+		*first -= step;
+	return 0;
+}
+
+static int
+annotate(struct weir_ctx *ctx, struct windower *wr, const struct weir_event *ev)
+{
+	int64_t step = wr->kind == SLIDING ? wr->slide : wr->size;
+	int64_t first, last;
+	if (window_starts(wr, ev->t, &first, &last) < 0)
+		return weir_reject(ctx, ev, "window out of range");
+	char bounds[2 * WEIR_TIME_BUFSZ + 32];
+	for (int64_t s = first;; s += step) {
+		struct window w = {.start = s, .end = s + wr->size};
+		size_t n = format_bounds(ctx, &w, bounds);
+		int rc = weir_emit_insert(ctx, ev->line, ev->len, bounds, n);
+		if (rc != 0)
+			return rc;
+		if (s == last)
+			break;
+	}
+	ctx->count.out++;
+	return 0;
+}
+
+static int
+collect_fixed(struct weir_ctx *ctx, struct windower *wr, const struct weir_event *ev)
+{
+	int64_t step = wr->kind == SLIDING ? wr->slide : wr->size;
+	int64_t first, last;
+	if (window_starts(wr, ev->t, &first, &last) < 0)
+		return weir_reject(ctx, ev, "window out of range");
+	struct key *k = find_key(wr, ev);
+	if (k == NULL)
+		return weir_fail(ctx, "out of memory");
+	struct weir_event_ref *ref = NULL;
+	uint64_t seq = wr->seq++;
+	for (int64_t s = first;; s += step) {
+		int64_t end = s + wr->size;
+		bool gone = ctx->watermark != WEIR_TIME_NONE &&
+		    weir_time_add_sat(end, wr->lateness) <= ctx->watermark;
+		if (!gone) {
+			if (ref == NULL && (ref = keep(ctx, wr, ev)) == NULL)
+				return -1;
+			struct window *w;
+			struct { struct key *key; int64_t start; } id = {k, s};
+			HASH_FIND(hh, wr->windows, &id, sizeof id, w);
+			bool is_new = w == NULL;
+			if (is_new) {
+				if ((w = window_new(wr, k, s, end)) == NULL)
+					return weir_fail(ctx, "out of memory");
+				HASH_ADD(hh, wr->windows, id, sizeof w->id, w);
+			}
+			if (add_member(w, ref, ev->t, seq) < 0)
+				return weir_fail(ctx, "out of memory");
+			int rc = settle(ctx, wr, w, is_new, false);
+			if (rc != 0)
+				return rc;
+		}
+		if (s == last)
+			break;
+	}
+	if (ref == NULL)
+		return weir_late(ctx, ev);	/* every window it belongs to is gone */
+	return 0;
+}
+
+/* Moves every member of `from` into `into` and forgets `from`. */
+static int
+absorb(struct weir_ctx *ctx, struct windower *wr, struct window *into, struct window *from)
+{
+	for (size_t i = 0; i < from->n; i++) {
+		struct member *m = &from->members[i];
+		if (add_member(into, m->ref, m->t, m->seq) < 0)
+			return -1;
+	}
+	if (from->start < into->start)
+		into->start = from->start;
+	if (from->end > into->end)
+		into->end = from->end;
+	unlink_window(wr, from);
+	window_release(ctx, wr, from);	/* drops the references it had */
+	return 0;
+}
+
+static int
+session(struct weir_ctx *ctx, struct windower *wr, const struct weir_event *ev)
+{
+	int64_t end;
+	if (__builtin_add_overflow(ev->t, wr->gap, &end))
+		return weir_reject(ctx, ev, "window out of range");
+	struct key *k = find_key(wr, ev);
+	if (k == NULL)
+		return weir_fail(ctx, "out of memory");
+	/* [t, t + gap) merges with every session of the key it overlaps; the
+	 * earliest of them takes in the others */
+	struct window *into = NULL;
+	for (struct window *w = k->sessions; w; w = w->next)
+		if (w->start < end && ev->t < w->end && (into == NULL || w->start < into->start))
+			into = w;
+	if (into == NULL && ctx->watermark != WEIR_TIME_NONE &&
+	    weir_time_add_sat(end, wr->lateness) <= ctx->watermark)
+		return weir_late(ctx, ev);
+	bool is_new = into == NULL, moved = false;
+	if (is_new) {
+		if ((into = window_new(wr, k, ev->t, end)) == NULL)
+			return weir_fail(ctx, "out of memory");
+		into->next = k->sessions;
+		k->sessions = into;
+	} else {
+		for (struct window *w = k->sessions, *next; w; w = next) {
+			next = w->next;
+			if (w != into && w->start < end && ev->t < w->end) {
+				if (absorb(ctx, wr, into, w) < 0)
+					return weir_fail(ctx, "out of memory");
+				moved = true;
+			}
+		}
+		if (ev->t < into->start || end > into->end)
+			moved = true;
+		if (ev->t < into->start)
+			into->start = ev->t;
+		if (end > into->end)
+			into->end = end;
+	}
+	struct weir_event_ref *ref = keep(ctx, wr, ev);
+	if (ref == NULL || add_member(into, ref, ev->t, wr->seq++) < 0)
+		return weir_fail(ctx, "out of memory");
+	return settle(ctx, wr, into, is_new, moved);
+}
+
+static void
+update_gauges(struct weir_ctx *ctx, struct windower *wr)
+{
+	ctx->count.held = wr->held;
+	ctx->count.state_bytes = weir_store_bytes(wr->store) + wr->heapcap * sizeof *wr->heap +
+	    wr->live_windows * sizeof(struct window) + HASH_COUNT(wr->keys) * sizeof(struct key);
+}
+
+static int
+on_event(struct weir_ctx *ctx, const struct weir_event *ev)
+{
+	struct windower *wr = ctx->prog_state;
+	int rc;
+	if (wr->kind == SESSION)
+		rc = session(ctx, wr, ev);
+	else if (wr->collect)
+		rc = collect_fixed(ctx, wr, ev);
+	else
+		return annotate(ctx, wr, ev);
+	update_gauges(ctx, wr);
+	return rc;
+}
+
+/* Fires every window whose end the watermark reached, in (end, start, key)
+ * order, and drops those past their allowed lateness. */
+static int
+on_watermark(struct weir_ctx *ctx, int64_t watermark)
+{
+	struct windower *wr = ctx->prog_state;
+	int rc = 0;
+	while (rc == 0 && wr->nheap > 0 && wr->heap[0].due <= watermark) {
+		struct timer t = timer_pop(wr);
+		struct window *w = t.w;
+		w->timers--;
+		if (w->dead || t.version != w->version) {
+			if (w->dead && w->timers == 0)
+				free(w);
+			continue;	/* stale: merged, dropped or rescheduled */
+		}
+		if (t.phase == FIRE && (t.due != w->end || t.start != w->start)) {
+			/* the session grew since: wait for its current end */
+			if (schedule(wr, w, FIRE) < 0)
+				rc = weir_fail(ctx, "out of memory");
+			continue;
+		}
+		if (t.phase == FIRE) {
+			rc = fire(ctx, wr, w);
+			if (rc == 0 && wr->lateness > 0) {
+				w->kept = true;
+				if (schedule(wr, w, DROP) < 0)
+					rc = weir_fail(ctx, "out of memory");
+				continue;	/* kept for late events */
+			}
+		}
+		unlink_window(wr, w);
+		window_release(ctx, wr, w);
+	}
+	update_gauges(ctx, wr);
+	return rc;
+}
+
+/* End of input is a watermark at +infinity: every open window fires in
+ * order, and every kept one is dropped. */
+static int
+on_end(struct weir_ctx *ctx)
+{
+	return on_watermark(ctx, INT64_MAX);
+}
+
+/* --- options ------------------------------------------------------------- */
+
+enum { OPT_OFFSET = 1, OPT_BY, OPT_COLLECT, OPT_ALLOWED_LATENESS };
+
+static const struct weir_optdef own_options[] = {
+	{"allowed-lateness", 0, 1, OPT_ALLOWED_LATENESS, "DUR"},
+	{"by", 0, 1, OPT_BY, "FIELDS"},
+	{"collect", 0, 0, OPT_COLLECT, NULL},
+	{"offset", 0, 1, OPT_OFFSET, "DUR"},
+	{NULL, 0, 0, 0, NULL},
+};
+
+static int
+own_option(void *arg, int id, const char *value, char *err, size_t errlen)
+{
+	struct windower *wr = arg;
+	switch (id) {
+	case OPT_OFFSET:
+		return weir_option_duration("offset", value, &wr->offset, err, errlen);
+	case OPT_ALLOWED_LATENESS:
+		return weir_option_duration("allowed-lateness", value, &wr->lateness, err, errlen);
+	case OPT_BY:
+		wr->by = value;
+		return 0;
+	case OPT_COLLECT:
+		wr->collect = true;
+		return 0;
+	}
+	return -1;
+}
+
+static int
+positive_duration(const char *what, const char *value, int64_t *ns, char *err, size_t errlen)
+{
+	if (value == NULL) {
+		snprintf(err, errlen, "%s needs a duration (e.g. 1m, 30s)", what);
+		return -1;
+	}
+	if (weir_duration_parse(value, ns) < 0 || *ns <= 0) {
+		snprintf(err, errlen, "bad %s '%s' (expected a duration above 0, e.g. 1m, 30s, 250ms)",
+		    what, value);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
+{
+	struct windower *wr = ctx->prog_state;
+	int used;
+	if (argc < 1) {
+		snprintf(err, errlen, "a window kind is needed: tumbling SIZE, sliding SIZE SLIDE "
+		    "or session GAP");
+		return -1;
+	}
+	if (strcmp(argv[0], "tumbling") == 0) {
+		wr->kind = TUMBLING;
+		if (positive_duration("tumbling SIZE", argc > 1 ? argv[1] : NULL, &wr->size, err,
+		    errlen) < 0)
+			return -1;
+		used = 2;
+	} else if (strcmp(argv[0], "sliding") == 0) {
+		wr->kind = SLIDING;
+		if (positive_duration("sliding SIZE", argc > 1 ? argv[1] : NULL, &wr->size, err,
+		    errlen) < 0 || positive_duration("sliding SLIDE", argc > 2 ? argv[2] : NULL,
+		    &wr->slide, err, errlen) < 0)
+			return -1;
+		if (wr->slide > wr->size) {
+			snprintf(err, errlen, "sliding SLIDE '%s' is longer than SIZE '%s': "
+			    "events between windows would belong to none", argv[2], argv[1]);
+			return -1;
+		}
+		used = 3;
+	} else if (strcmp(argv[0], "session") == 0) {
+		wr->kind = SESSION;
+		if (positive_duration("session GAP", argc > 1 ? argv[1] : NULL, &wr->gap, err,
+		    errlen) < 0)
+			return -1;
+		used = 2;
+	} else {
+		snprintf(err, errlen, "unknown window kind '%s' (expected tumbling, sliding or "
+		    "session)", argv[0]);
+		return -1;
+	}
+	if (wr->offset != 0 && wr->kind == SESSION) {
+		snprintf(err, errlen, "--offset applies to tumbling and sliding windows");
+		return -1;
+	}
+	if (wr->by) {
+		wr->nby = weir_plan_add_list(ctx->plan, wr->by, wr->by_slots, MAX_BY);
+		if (wr->nby < 0) {
+			snprintf(err, errlen, "bad --by '%s' (expected field paths separated by "
+			    "commas, at most %d)", wr->by, MAX_BY);
+			return -1;
+		}
+		/* the output name of each field: the path as given */
+		char *copy = strdup(wr->by), *save = NULL;
+		int i = 0;
+		for (char *f = strtok_r(copy, ",", &save); f && i < wr->nby;
+		    f = strtok_r(NULL, ",", &save), i++) {
+			char quoted[1024];
+			long n = weir_json_quote(quoted, sizeof quoted, 0, f, strlen(f));
+			wr->by_names[i] = n > 0 ? strndup(quoted, (size_t)n) : strdup("\"\"");
+		}
+		free(copy);
+	}
+	wr->store = weir_store_new();
+	if (wr->store == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return used;
+}
+
+static void
+teardown(void *state)
+{
+	struct windower *wr = state;
+	struct key *k, *tmp;
+	HASH_ITER(hh, wr->keys, k, tmp) {
+		HASH_DEL(wr->keys, k);
+		free(k->bytes);
+		free(k->members);
+		free(k);
+	}
+	for (int i = 0; i < wr->nby; i++)
+		free(wr->by_names[i]);
+	free(wr->heap);
+	free(wr->scratch);
+	weir_store_free(wr->store);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct weir_hooks hooks = {on_event, on_watermark, NULL, on_end};
+	static struct windower wr;
+	static const struct weir_program program = {
+		.name = "weir-window",
+		.synopsis = "weir-window tumbling SIZE [--offset DUR] [options] [FILE ...]\n"
+		    "       weir-window sliding SIZE SLIDE [--offset DUR] [options] [FILE ...]\n"
+		    "       weir-window session GAP [--by FIELDS] [options] [FILE ...]",
+		.summary = "Assigns events to tumbling, sliding or session windows.",
+		.own_help =
+		    "      --offset DUR         shift window bounds from the epoch by DUR\n"
+		    "      --by FIELDS          key fields: sessions and --collect rows per key\n"
+		    "      --collect            one row per closed window and key, with its events\n"
+		    "      --allowed-lateness DUR  keep closed windows DUR longer; late events re-fire them\n"
+		    "      --time-output FMT    rfc3339, epoch, epoch_ms, epoch_us or epoch_ns bounds\n",
+		.features = WEIR_FEATURE_TIME_OUTPUT,
+		.options = own_options,
+		.option = own_option,
+		.state = &wr,
+		.hooks = &hooks,
+		.setup = setup,
+		.teardown = teardown,
+	};
+	return weir_program_main(&program, argc, argv);
+}
