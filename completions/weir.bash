@@ -1,5 +1,5 @@
 # bash completion for weir and the weir-* programs.
-# Installed once per program name; `complete -F _weir weir weir-watermark ...`.
+# Installed once per program name; `complete -F _weir weir weir-watermark weir-window ...`.
 
 _weir_shared_opts="--time --time-format --processing-time --lag --idle --late
 	--input-format --output-format --on-error --errors --unbuffered --stats
@@ -8,6 +8,7 @@ _weir_shared_opts="--time --time-format --processing-time --lag --idle --late
 _weir_program_opts() {
 	case $1 in
 	watermark) echo "--max-buffer --punctuate" ;;
+	window) echo "--offset --by --collect --allowed-lateness --time-output" ;;
 	esac
 }
 
@@ -20,7 +21,7 @@ _weir() {
 	local prog=${COMP_WORDS[0]##*/} sub
 	if [[ $prog == weir ]]; then
 		if [[ $COMP_CWORD -eq 1 ]]; then
-			COMPREPLY=($(compgen -W "watermark help --version --help" -- "$cur"))
+			COMPREPLY=($(compgen -W "watermark window help --version --help" -- "$cur"))
 			return
 		fi
 		sub=${COMP_WORDS[1]}
@@ -43,16 +44,30 @@ _weir() {
 	--errors|--metrics)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
-	--lag|--idle|--punctuate)
+	--time-output)
+		COMPREPLY=($(compgen -W "rfc3339 epoch epoch_ms epoch_us epoch_ns" -- "$cur"))
+		return ;;
+	--lag|--idle|--punctuate|--offset|--allowed-lateness)
 		COMPREPLY=($(compgen -W "250ms 1s 5s 30s 1m 5m" -- "$cur"))
 		return ;;
-	-t|--time|--max-buffer)
+	-t|--time|--max-buffer|--by)
 		return ;;
 	esac
+	# weir-window's first operand is the window kind
+	if [[ $sub == window && $cur != -* ]]; then
+		local i kinds=0
+		for ((i = 1; i < COMP_CWORD; i++)); do
+			case ${COMP_WORDS[i]} in tumbling|sliding|session) kinds=1 ;; esac
+		done
+		if [[ $kinds == 0 ]]; then
+			COMPREPLY=($(compgen -W "tumbling sliding session" -- "$cur"))
+			return
+		fi
+	fi
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "$_weir_shared_opts $(_weir_program_opts "$sub")" -- "$cur"))
 	else
 		COMPREPLY=($(compgen -f -- "$cur"))
 	fi
 }
-complete -F _weir weir weir-watermark
+complete -F _weir weir weir-watermark weir-window

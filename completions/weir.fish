@@ -1,5 +1,5 @@
 # fish completion for weir and the weir-* programs.
-for prog in weir-watermark
+for prog in weir-watermark weir-window
 	complete -c $prog -s t -l time -r -d 'event-time field'
 	complete -c $prog -s T -l time-format -x -a 'auto rfc3339 epoch epoch_ms epoch_us epoch_ns' -d 'time format'
 	complete -c $prog -l processing-time -d 'wall clock at arrival as event time'
@@ -20,5 +20,12 @@ complete -c weir-watermark -l max-buffer -x -d 'hold at most N events'
 complete -c weir-watermark -l punctuate -x -a '1s 10s 1m' -d 'watermark line at each multiple'
 
 complete -c weir -f -n '__fish_use_subcommand' -a watermark -d 'order events within a bounded delay'
+complete -c weir-window -f -n 'not __fish_seen_subcommand_from tumbling sliding session' -a 'tumbling sliding session' -d 'window kind'
+complete -c weir-window -l offset -x -d 'shift window bounds'
+complete -c weir-window -l by -x -d 'key fields'
+complete -c weir-window -l collect -d 'one row per closed window and key'
+complete -c weir-window -l allowed-lateness -x -d 'keep closed windows longer'
+complete -c weir-window -l time-output -x -a 'rfc3339 epoch epoch_ms epoch_us epoch_ns' -d 'format of window bounds'
+complete -c weir -f -n '__fish_use_subcommand' -a window -d 'tumbling, sliding and session windows'
 complete -c weir -f -n '__fish_use_subcommand' -a help -d 'help on a command'
 complete -c weir -f -n '__fish_use_subcommand' -l version -d 'version'
