@@ -37,17 +37,12 @@ enum phase { FIRE, DROP };
 
 #define MAX_BY 16
 
+/* An event in a window: 40 bytes, its bytes in the store (one copy however
+ * many windows hold it; the store counts the references). */
 struct member {
 	int64_t t;
 	uint64_t seq;		/* arrival order, for ties */
 	struct weir_stored ev;
-	struct weir_event_ref *ref;
-};
-
-/* One stored event, referenced by each window it is in. */
-struct weir_event_ref {
-	struct weir_stored ev;
-	unsigned windows;	/* windows still holding it */
 };
 
 struct key;
@@ -270,8 +265,9 @@ window_new(struct windower *wr, struct key *k, int64_t start, int64_t end)
 	return w;
 }
 
+/* Adds an event to a window; the caller has given it a reference. */
 static int
-add_member(struct window *w, struct weir_event_ref *ref, int64_t t, uint64_t seq)
+add_member(struct window *w, const struct weir_stored *ev, int64_t t, uint64_t seq)
 {
 	if (w->n == w->cap) {
 		size_t cap = w->cap ? w->cap * 2 : 8;
@@ -281,8 +277,7 @@ add_member(struct window *w, struct weir_event_ref *ref, int64_t t, uint64_t seq
 		w->members = m;
 		w->cap = cap;
 	}
-	w->members[w->n++] = (struct member){t, seq, ref->ev, ref};
-	ref->windows++;
+	w->members[w->n++] = (struct member){t, seq, *ev};
 	return 0;
 }
 
@@ -292,11 +287,8 @@ static void
 window_release(struct weir_ctx *ctx, struct windower *wr, struct window *w)
 {
 	for (size_t i = 0; i < w->n; i++) {
-		struct weir_event_ref *ref = w->members[i].ref;
-		if (--ref->windows == 0) {
-			weir_store_release(wr->store, &ref->ev);
-			free(ref);
-			wr->held--;
+		if (weir_store_release(wr->store, &w->members[i].ev)) {
+			wr->held--;	/* its last window let it go */
 			ctx->count.out++;
 		}
 	}
@@ -416,17 +408,16 @@ settle(struct weir_ctx *ctx, struct windower *wr, struct window *w, bool is_new,
 
 /* --- events -------------------------------------------------------------- */
 
-static struct weir_event_ref *
-keep(struct weir_ctx *ctx, struct windower *wr, const struct weir_event *ev)
+/* Stores an event's bytes with one reference; returns -1 if out of memory. */
+static int
+keep(struct weir_ctx *ctx, struct windower *wr, const struct weir_event *ev,
+    struct weir_stored *out)
 {
-	struct weir_event_ref *ref = calloc(1, sizeof *ref);
-	if (ref == NULL || weir_store_put(wr->store, ev->line, ev->len, &ref->ev) < 0) {
-		free(ref);
-		weir_fail(ctx, "out of memory holding %llu events", (unsigned long long)wr->held);
-		return NULL;
-	}
+	if (weir_store_put(wr->store, ev->line, ev->len, out) < 0)
+		return weir_fail(ctx, "out of memory holding %llu events",
+		    (unsigned long long)wr->held);
 	wr->held++;
-	return ref;
+	return 0;
 }
 
 /*
@@ -484,15 +475,21 @@ collect_fixed(struct weir_ctx *ctx, struct windower *wr, const struct weir_event
 	struct key *k = find_key(wr, ev);
 	if (k == NULL)
 		return weir_fail(ctx, "out of memory");
-	struct weir_event_ref *ref = NULL;
+	struct weir_stored copy;
+	bool kept = false;
 	uint64_t seq = wr->seq++;
 	for (int64_t s = first;; s += step) {
 		int64_t end = s + wr->size;
 		bool gone = ctx->watermark != WEIR_TIME_NONE &&
 		    weir_time_add_sat(end, wr->lateness) <= ctx->watermark;
 		if (!gone) {
-			if (ref == NULL && (ref = keep(ctx, wr, ev)) == NULL)
-				return -1;
+			if (!kept) {
+				if (keep(ctx, wr, ev, &copy) < 0)
+					return -1;
+				kept = true;
+			} else {
+				weir_store_ref(&copy);	/* one more window holds it */
+			}
 			struct window *w;
 			struct { struct key *key; int64_t start; } id = {k, s};
 			HASH_FIND(hh, wr->windows, &id, sizeof id, w);
@@ -502,7 +499,7 @@ collect_fixed(struct weir_ctx *ctx, struct windower *wr, const struct weir_event
 					return weir_fail(ctx, "out of memory");
 				HASH_ADD(hh, wr->windows, id, sizeof w->id, w);
 			}
-			if (add_member(w, ref, ev->t, seq) < 0)
+			if (add_member(w, &copy, ev->t, seq) < 0)
 				return weir_fail(ctx, "out of memory");
 			int rc = settle(ctx, wr, w, is_new, false);
 			if (rc != 0)
@@ -511,26 +508,28 @@ collect_fixed(struct weir_ctx *ctx, struct windower *wr, const struct weir_event
 		if (s == last)
 			break;
 	}
-	if (ref == NULL)
+	if (!kept)
 		return weir_late(ctx, ev);	/* every window it belongs to is gone */
 	return 0;
 }
 
-/* Moves every member of `from` into `into` and forgets `from`. */
+/* Moves every member of `from` into `into` (their references with them)
+ * and forgets `from`. */
 static int
 absorb(struct weir_ctx *ctx, struct windower *wr, struct window *into, struct window *from)
 {
 	for (size_t i = 0; i < from->n; i++) {
 		struct member *m = &from->members[i];
-		if (add_member(into, m->ref, m->t, m->seq) < 0)
+		if (add_member(into, &m->ev, m->t, m->seq) < 0)
 			return -1;
 	}
+	from->n = 0;
 	if (from->start < into->start)
 		into->start = from->start;
 	if (from->end > into->end)
 		into->end = from->end;
 	unlink_window(wr, from);
-	window_release(ctx, wr, from);	/* drops the references it had */
+	window_release(ctx, wr, from);
 	return 0;
 }
 
@@ -574,8 +573,10 @@ session(struct weir_ctx *ctx, struct windower *wr, const struct weir_event *ev)
 		if (end > into->end)
 			into->end = end;
 	}
-	struct weir_event_ref *ref = keep(ctx, wr, ev);
-	if (ref == NULL || add_member(into, ref, ev->t, wr->seq++) < 0)
+	struct weir_stored copy;
+	if (keep(ctx, wr, ev, &copy) < 0)
+		return -1;
+	if (add_member(into, &copy, ev->t, wr->seq++) < 0)
 		return weir_fail(ctx, "out of memory");
 	return settle(ctx, wr, into, is_new, moved);
 }

@@ -92,6 +92,8 @@ weir_ctx_new(const char *prog, struct weir_opts *opts, const struct weir_hooks *
 		goto fail;
 	}
 	if (opts->time_field) {
+		snprintf(ctx->missing_time, sizeof ctx->missing_time, "no event time field '%s'",
+		    opts->time_field);
 		ctx->time_slots[0] = weir_plan_add(ctx->plan, opts->time_field);
 		ctx->ntime_slots = 1;
 		if (ctx->time_slots[0] < 0) {
@@ -365,7 +367,7 @@ missing_time_reason(const struct weir_ctx *ctx)
 {
 	if (ctx->opts->time_field == NULL)
 		return "no event time (none of ts, @timestamp, timestamp, time)";
-	return "no event time field";
+	return ctx->missing_time;
 }
 
 enum { RECORD_DATA, RECORD_WATERMARK, RECORD_BARRIER, RECORD_BAD };

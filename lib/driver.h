@@ -101,6 +101,7 @@ struct weir_ctx {
 	int64_t last_emitted;		/* last watermark line written */
 	int64_t punct_mark;
 	FILE *errors, *late;
+	char missing_time[160];		/* "no event time field 'x'" */
 	char error[512];
 };
 

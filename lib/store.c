@@ -1,6 +1,7 @@
 /*
  * store.c: refcounted chunks for held events' bytes.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,9 +13,24 @@ struct weir_chunk {
 	struct weir_chunk *next;	/* every chunk, for weir_store_free */
 	struct weir_chunk **prev_next;
 	size_t used, cap;
-	size_t live;
+	size_t live;		/* events (not references) still in it */
 	char data[];
 };
+
+/* Each event: a 4-byte reference count, then its bytes, 4-byte aligned. */
+#define HEADER sizeof(uint32_t)
+
+static inline size_t
+footprint(size_t len)
+{
+	return (HEADER + len + 3) & ~(size_t)3;
+}
+
+static inline uint32_t *
+refs_of(const struct weir_stored *h)
+{
+	return (uint32_t *)(void *)((char *)(uintptr_t)h->line - HEADER);
+}
 
 struct weir_store {
 	struct weir_chunk *all;
@@ -65,18 +81,19 @@ int
 weir_store_put(struct weir_store *s, const char *line, size_t len,
     struct weir_stored *out)
 {
+	size_t need = footprint(len);
 	struct weir_chunk *c = s->current;
-	if (c == NULL || c->cap - c->used < len) {
+	if (c == NULL || c->cap - c->used < need) {
 		if (c != NULL) {
 			s->current = NULL;
 			if (c->live == 0)
 				retire(s, c);
 		}
-		if (len <= CHUNK_SIZE && s->spare != NULL) {
+		if (need <= CHUNK_SIZE && s->spare != NULL) {
 			c = s->spare;
 			s->spare = NULL;
 		} else {
-			size_t cap = len > CHUNK_SIZE ? len : CHUNK_SIZE;
+			size_t cap = need > CHUNK_SIZE ? need : CHUNK_SIZE;
 			c = malloc(sizeof *c + cap);
 			if (c == NULL)
 				return -1;
@@ -92,11 +109,13 @@ weir_store_put(struct weir_store *s, const char *line, size_t len,
 		c->used = 0;
 		s->current = c;
 	}
-	memcpy(c->data + c->used, line, len);
-	out->line = c->data + c->used;
+	char *at = c->data + c->used;
+	*(uint32_t *)(void *)at = 1;
+	memcpy(at + HEADER, line, len);
+	out->line = at + HEADER;
 	out->len = len;
 	out->chunk = c;
-	c->used += len;
+	c->used += need;
 	c->live++;
 	return 0;
 }
@@ -104,15 +123,18 @@ weir_store_put(struct weir_store *s, const char *line, size_t len,
 void
 weir_store_ref(const struct weir_stored *h)
 {
-	h->chunk->live++;
+	(*refs_of(h))++;
 }
 
-void
+int
 weir_store_release(struct weir_store *s, const struct weir_stored *h)
 {
+	if (--*refs_of(h) > 0)
+		return 0;
 	struct weir_chunk *c = h->chunk;
 	if (--c->live == 0 && c != s->current && c != s->spare)
 		retire(s, c);
+	return 1;
 }
 
 size_t

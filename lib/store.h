@@ -9,7 +9,11 @@
  * chunks are alive at once and memory follows what is held, never what was
  * read.  An event longer than a chunk gets a chunk of its own.
  *
- *   chunk: [ ev1 bytes | ev2 bytes | ev3 bytes | ... free ]   live = refs
+ *   chunk: [ refs|ev1 bytes | refs|ev2 bytes | ... free ]   live = events in it
+ *
+ * Each event carries its own reference count (4 bytes before its bytes), so
+ * an event held by several windows is stored once with no allocation of its
+ * own.
  *
  * The store owns the chunks; a weir_stored handle is valid until its last
  * reference is released.  weir_store_free accepts NULL and frees every
@@ -40,8 +44,9 @@ int weir_store_put(struct weir_store *s, const char *line, size_t len,
 /* One more reference to the same bytes (an event in several windows). */
 void weir_store_ref(const struct weir_stored *h);
 
-/* Drops one reference; the chunk is recycled when none is left. */
-void weir_store_release(struct weir_store *s, const struct weir_stored *h);
+/* Drops one reference.  Returns 1 when it was the last (the event is gone;
+ * its chunk is recycled once no event in it is left), else 0. */
+int weir_store_release(struct weir_store *s, const struct weir_stored *h);
 
 /* Bytes the store holds in chunks (for --stats). */
 size_t weir_store_bytes(const struct weir_store *s);
