@@ -26,9 +26,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <uthash.h>
-
 #include "../lib/driver.h"
+#include "../lib/hash.h"
 #include "../lib/program.h"
 #include "../lib/store.h"
 
@@ -65,7 +64,8 @@ struct window {
 };
 
 struct key {
-	uint64_t seq;		/* first seen */
+	uint64_t seq;		/* first seen (since its state was last empty) */
+	size_t nwindows;	/* open or kept windows: at 0 the key is forgotten */
 	char *bytes;		/* the --by values as written, NUL separated */
 	size_t len;
 	char *members;		/* `"host":"web-1"`, for --collect rows */
@@ -188,6 +188,14 @@ schedule(struct windower *wr, struct window *w, enum phase phase)
 
 /* --- keys ---------------------------------------------------------------- */
 
+static void
+key_free(struct key *k)
+{
+	free(k->bytes);
+	free(k->members);
+	free(k);
+}
+
 /* The key of an event: each --by value as written, NUL after each; a
  * missing field is \1 (no JSON value starts with it). */
 static struct key *
@@ -261,6 +269,7 @@ window_new(struct windower *wr, struct key *k, int64_t start, int64_t end)
 	w->key = k;
 	w->id.key = k;
 	w->id.start = start;
+	k->nwindows++;
 	wr->live_windows++;
 	return w;
 }
@@ -366,17 +375,25 @@ fire(struct weir_ctx *ctx, struct windower *wr, struct window *w)
 	return weir_emit_row(ctx, wr->scratch, (size_t)(p - wr->scratch));
 }
 
+/* Takes a window out of its key; a key with no window left is forgotten,
+ * so the key table follows open windows, not every key ever seen. */
 static void
 unlink_window(struct windower *wr, struct window *w)
 {
+	struct key *k = w->key;
 	if (wr->kind == SESSION) {
-		struct window **pp = &w->key->sessions;
+		struct window **pp = &k->sessions;
 		while (*pp && *pp != w)
 			pp = &(*pp)->next;
 		if (*pp)
 			*pp = w->next;
 	} else {
 		HASH_DEL(wr->windows, w);
+	}
+	w->key = NULL;	/* no use of it from here on: it may be freed next */
+	if (--k->nwindows == 0) {
+		HASH_DEL(wr->keys, k);
+		key_free(k);
 	}
 }
 
@@ -508,8 +525,13 @@ collect_fixed(struct weir_ctx *ctx, struct windower *wr, const struct weir_event
 		if (s == last)
 			break;
 	}
-	if (!kept)
+	if (!kept) {
+		if (k->nwindows == 0) {	/* a key seen only in a late event */
+			HASH_DEL(wr->keys, k);
+			key_free(k);
+		}
 		return weir_late(ctx, ev);	/* every window it belongs to is gone */
+	}
 	return 0;
 }
 
@@ -549,8 +571,13 @@ session(struct weir_ctx *ctx, struct windower *wr, const struct weir_event *ev)
 		if (w->start < end && ev->t < w->end && (into == NULL || w->start < into->start))
 			into = w;
 	if (into == NULL && ctx->watermark != WEIR_TIME_NONE &&
-	    weir_time_add_sat(end, wr->lateness) <= ctx->watermark)
+	    weir_time_add_sat(end, wr->lateness) <= ctx->watermark) {
+		if (k->nwindows == 0) {	/* a key seen only in a late event */
+			HASH_DEL(wr->keys, k);
+			key_free(k);
+		}
 		return weir_late(ctx, ev);
+	}
 	bool is_new = into == NULL, moved = false;
 	if (is_new) {
 		if ((into = window_new(wr, k, ev->t, end)) == NULL)
@@ -772,9 +799,7 @@ teardown(void *state)
 	struct key *k, *tmp;
 	HASH_ITER(hh, wr->keys, k, tmp) {
 		HASH_DEL(wr->keys, k);
-		free(k->bytes);
-		free(k->members);
-		free(k);
+		key_free(k);
 	}
 	for (int i = 0; i < wr->nby; i++)
 		free(wr->by_names[i]);

@@ -130,7 +130,8 @@ def window(kind, size_s, other_s, lag_s, by, collect, path, lateness_s="0"):
     fields = [] if by == "-" else by.split(",")
     out = sys.stdout
     repr_ = None
-    keys = {}          # key -> first-seen number
+    keys = {}          # key -> first-seen number, while the key has windows
+    key_counter = [0]  # (a key with no window left is forgotten: weir-window(1))
     windows = {}       # (key, start) -> dict(start, end, members, fired)
     sessions = {}      # key -> list of windows
     wm = None
@@ -161,8 +162,17 @@ def window(kind, size_s, other_s, lag_s, by, collect, path, lateness_s="0"):
     def remove(w):
         if kind == "session":
             sessions[w["key"]].remove(w)
+            empty = not sessions[w["key"]]
         else:
             del windows[(w["key"], w["start"])]
+            empty = not any(k == w["key"] for k, _ in windows)
+        if empty:
+            del keys[w["key"]]
+
+    def key_seen(key):
+        if key not in keys:
+            keys[key] = key_counter[0]
+            key_counter[0] += 1
 
     def advance(new_wm):
         due = [w for w in all_windows() if not w["fired"] and w["end"] <= new_wm]
@@ -195,7 +205,6 @@ def window(kind, size_s, other_s, lag_s, by, collect, path, lateness_s="0"):
                 vals.append(raw)
                 text.append('"%s":%s' % (f, raw))
         key = tuple(vals)
-        keys.setdefault(key, len(keys))
         member = (t, seq, line)
         seq += 1
         if kind in ("tumbling", "sliding") and not collect:
@@ -221,6 +230,7 @@ def window(kind, size_s, other_s, lag_s, by, collect, path, lateness_s="0"):
             for s in reversed(starts):
                 if wm is not None and s + size + lateness <= wm:
                     continue
+                key_seen(key)
                 w = windows.get((key, s))
                 if w is None:
                     w = windows[(key, s)] = {"start": s, "end": s + size, "members": [],
@@ -240,6 +250,7 @@ def window(kind, size_s, other_s, lag_s, by, collect, path, lateness_s="0"):
                 taken = False
             else:
                 taken = True
+                key_seen(key)
                 for w in hits:
                     ws.remove(w)
                     new["start"] = min(new["start"], w["start"])
