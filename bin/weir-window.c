@@ -103,6 +103,12 @@ struct windower {
 	size_t live_windows;
 	char *scratch;		/* key bytes and output rows */
 	size_t scratch_cap;
+	/* annotation: the last window's bounds, already formatted (consecutive
+	 * events mostly share it) */
+	int64_t cached_start;
+	bool cached;
+	size_t cached_len;
+	char cached_bounds[2 * WEIR_TIME_BUFSZ + 32];
 };
 
 /* --- small helpers ------------------------------------------------------- */
@@ -468,11 +474,14 @@ annotate(struct weir_ctx *ctx, struct windower *wr, const struct weir_event *ev)
 	int64_t first, last;
 	if (window_starts(wr, ev->t, &first, &last) < 0)
 		return weir_reject(ctx, ev, "window out of range");
-	char bounds[2 * WEIR_TIME_BUFSZ + 32];
 	for (int64_t s = first;; s += step) {
-		struct window w = {.start = s, .end = s + wr->size};
-		size_t n = format_bounds(ctx, &w, bounds);
-		int rc = weir_emit_insert(ctx, ev->line, ev->len, bounds, n);
+		if (!wr->cached || wr->cached_start != s) {
+			struct window w = {.start = s, .end = s + wr->size};
+			wr->cached_len = format_bounds(ctx, &w, wr->cached_bounds);
+			wr->cached_start = s;
+			wr->cached = true;
+		}
+		int rc = weir_emit_insert(ctx, ev->line, ev->len, wr->cached_bounds, wr->cached_len);
 		if (rc != 0)
 			return rc;
 		if (s == last)
