@@ -373,16 +373,16 @@ missing_time_reason(const struct weir_ctx *ctx)
 enum { RECORD_DATA, RECORD_WATERMARK, RECORD_BARRIER, RECORD_BAD };
 
 /*
- * Scans and classifies one line, and reads its event time.  Reads only
- * what weir_run set up before the loop (plan, slots, options), so it runs
- * in the reader thread too.
+ * Scans and classifies one line and finds its event-time field.  Reads
+ * only what weir_run set up before the loop (plan, slots, options), so it
+ * runs in the reader thread too.  The time itself is parsed in
+ * handle_record: measured, that balances the two threads best.
  */
 static void
 scan_record(void *arg, struct weir_scanned *rec, struct weir_span *spans)
 {
 	static const struct weir_timefmt auto_format = {WEIR_TF_AUTO, NULL};
 	const struct weir_ctx *ctx = arg;
-	enum weir_repr repr = WEIR_REPR_RFC3339;
 	if (weir_scan(ctx->plan, rec->line, rec->len, spans, &rec->why) < 0) {
 		rec->kind = RECORD_BAD;
 		return;
@@ -403,21 +403,13 @@ scan_record(void *arg, struct weir_scanned *rec, struct weir_span *spans)
 	rec->kind = RECORD_DATA;
 	if (ctx->opts->processing_time)
 		return;		/* stamped on arrival, in handle_record */
-	const struct weir_span *ts = NULL;
-	for (int i = 0; i < ctx->ntime_slots && ts == NULL; i++)
-		if (spans[ctx->time_slots[i]].p)
-			ts = &spans[ctx->time_slots[i]];
-	if (ts == NULL) {
-		rec->kind = RECORD_BAD;
-		rec->why = missing_time_reason(ctx);
-		return;
-	}
-	if (weir_time_from_json(&ctx->opts->time_format, ts->p, ts->n, &rec->t, &repr,
-	    &rec->why) < 0) {
-		rec->kind = RECORD_BAD;
-		return;
-	}
-	rec->repr = repr;
+	for (int i = 0; i < ctx->ntime_slots; i++)
+		if (spans[ctx->time_slots[i]].p) {
+			rec->aux = ctx->time_slots[i];	/* the time field's slot */
+			return;
+		}
+	rec->kind = RECORD_BAD;
+	rec->why = missing_time_reason(ctx);
 }
 
 /* Acts on a scanned line: the program's hooks, the protocol, accounting. */
@@ -446,11 +438,19 @@ handle_record(struct weir_ctx *ctx, const struct weir_scanned *rec,
 		break;
 	}
 	ctx->count.in++;
-	struct weir_event ev = {rec->line, rec->len, rec->t, spans, input, rec->lineno};
-	if (ctx->opts->processing_time)
+	struct weir_event ev = {rec->line, rec->len, 0, spans, input, rec->lineno};
+	enum weir_repr repr = WEIR_REPR_RFC3339;
+	if (ctx->opts->processing_time) {
 		ev.t = wall_now();
+	} else {
+		const struct weir_span *ts = &spans[rec->aux];
+		const char *why;
+		if (weir_time_from_json(&ctx->opts->time_format, ts->p, ts->n, &ev.t, &repr,
+		    &why) < 0)
+			return reject(ctx, rec->line, rec->len, &ref, why);
+	}
 	if (ctx->repr == WEIR_REPR_NONE)
-		ctx->repr = (enum weir_repr)rec->repr;
+		ctx->repr = repr;
 	if (ctx->hooks->on_event && (rc = ctx->hooks->on_event(ctx, &ev)) != 0)
 		return rc;
 	if (ev.t > ctx->max_event) {
@@ -633,7 +633,7 @@ run_direct(struct weir_ctx *ctx, struct loop *lp, struct weir_input *in, unsigne
 	lp->wait_fd = weir_input_fd(in);
 	for (;;) {
 		while (weir_input_line(in, &line, &len, &lineno) == 1) {
-			struct weir_scanned rec = {line, len, lineno, 0, 0, 0, NULL};
+			struct weir_scanned rec = {.line = line, .len = len, .lineno = lineno};
 			scan_record(ctx, &rec, ctx->spans);
 			int rc = handle_record(ctx, &rec, ctx->spans, lp->name, input);
 			if (rc != 0)

@@ -33,6 +33,7 @@ struct weir_scanned {
 	int64_t t;
 	int kind;		/* the scan function's classification */
 	int repr;
+	int aux;		/* for the scan function's own use */
 	const char *why;	/* static reason for a rejected line */
 };
 
