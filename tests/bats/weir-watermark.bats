@@ -335,3 +335,14 @@ sys.stdout.write("{\"ts\":2,\"blob\":\"" + "x" * 10_000_000 + "\"}\n{\"ts\":1}\n
 	run grep -c "ThreadSanitizer" tsan.err
 	assert_output 0
 }
+
+@test "a file on stdin is read from where its offset stands" {
+	printf '%s\n' '{"ts":1,"n":"read by the shell"}' '{"ts":3}' '{"ts":2}' > in
+	run bash -c '{ read -r first; weir-watermark --lag 5s; } < in'
+	assert_success
+	assert_output "$(printf '%s\n' '{"ts":2}' '{"ts":3}')"
+	# and a last line without a newline after the mapped part
+	printf '{"ts":5}\n{"ts":4}' > tail
+	run weir-watermark --lag 5s < tail
+	assert_output "$(printf '%s\n' '{"ts":4}' '{"ts":5}')"
+}
