@@ -12,6 +12,7 @@
  * time for the four things that need attention (quote, backslash, control
  * character, non-ASCII byte) and walks byte by byte only near them.
  */
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +31,11 @@ struct node {
 	size_t nkids;
 	uint64_t first[4];	/* bitmap of the kids' first bytes: most keys
 				   of a line are rejected with one test */
+	uint64_t id;		/* root only: changes with every change of the
+				   plan, so caches of an older plan are not used */
 };
+
+static _Atomic uint64_t plan_ids;
 
 struct weir_plan {
 	struct node root;
@@ -41,8 +46,10 @@ struct weir_plan *
 weir_plan_new(void)
 {
 	struct weir_plan *plan = calloc(1, sizeof *plan);
-	if (plan)
+	if (plan) {
 		plan->root.leaf = -1;
+		plan->root.id = ++plan_ids;
+	}
 	return plan;
 }
 
@@ -136,6 +143,7 @@ weir_plan_add(struct weir_plan *plan, const char *dotted)
 	free(seg);
 	if (n->leaf < 0)
 		n->leaf = (int)plan->slots++;
+	plan->root.id = ++plan_ids;	/* kids may have moved */
 	return n->leaf;
 }
 
@@ -584,31 +592,100 @@ clean_number_end(struct scanner *sc, const char *p)
 	return p;
 }
 
+/*
+ * The shape of the last line, per thread: lines of one log nearly always
+ * repeat the keys of the line before, in the same order.  For the i-th
+ * top-level member the cache holds the bytes `"key":` as they stood there
+ * (already validated) and what the plan wants of that key; one 16-byte
+ * compare then replaces finding the key's end and matching it.
+ */
+#define SHAPE_KEYS 32
+#define SHAPE_BYTES 16
+
+struct shape {
+	uint64_t plan;			/* the id of the plan it belongs to */
+	struct {
+		const struct node *kid;
+		unsigned len;		/* bytes of `"key":`, 0 when not cached */
+		char text[SHAPE_BYTES];
+	} key[SHAPE_KEYS];
+};
+
+static _Thread_local struct shape shape;
+
+static inline bool
+shape_hit(const char *p, const char *end, unsigned i, const struct node **kid)
+{
+#ifdef __SSE2__
+	if (i >= SHAPE_KEYS || shape.key[i].len == 0 || end - p < SHAPE_BYTES)
+		return false;
+	__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
+	__m128i y = _mm_loadu_si128((const __m128i *)(const void *)shape.key[i].text);
+	unsigned same = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, y));
+	unsigned want = (1u << shape.key[i].len) - 1;
+	if ((same & want) != want)
+		return false;
+	*kid = shape.key[i].kid;
+	return true;
+#else
+	(void)p, (void)end, (void)i, (void)kid;
+	return false;
+#endif
+}
+
+static inline void
+shape_learn(unsigned i, const char *key, size_t len, const struct node *kid)
+{
+	if (i >= SHAPE_KEYS)
+		return;
+	if (len > SHAPE_BYTES) {
+		shape.key[i].len = 0;
+		return;
+	}
+	memset(shape.key[i].text, 0, SHAPE_BYTES);
+	memcpy(shape.key[i].text, key, len);
+	shape.key[i].len = (unsigned)len;
+	shape.key[i].kid = kid;
+}
+
 static const char *
 scan_object_clean(struct scanner *sc, const char *p, const struct node *node,
     struct weir_span *spans, int depth)
 {
 	const char *end = sc->end;
+	bool top = depth == 1;
+	if (top && shape.plan != node->id) {
+		memset(&shape, 0, sizeof shape);
+		shape.plan = node->id;
+	}
 	p = skip_ws(p + 1, end);
 	if (p < end && *p == '}')
 		return p + 1;
-	for (;;) {
+	for (unsigned member = 0;; member++) {
 		if (p >= end || *p != '"')
 			goto expected_key;
-		const char *k = p + 1;
-		p = clean_string_end(p, end);
-		if (p == NULL)
-			goto unterminated;
 		const struct node *kid = NULL;
-		if (node->nkids > 0 && p - 1 > k)
-			kid = match_key(node, k, (size_t)(p - 1 - k), false);
-		if (p < end && *p == ':') {
-			p++;
+		if (top && shape_hit(p, end, member, &kid)) {
+			p += shape.key[member].len;	/* past `"key":` */
 		} else {
-			p = skip_ws(p, end);
-			if (p >= end || *p != ':')
-				goto expected_colon;
-			p++;
+			const char *q = p, *k = p + 1;
+			p = clean_string_end(p, end);
+			if (p == NULL)
+				goto unterminated;
+			if (node->nkids > 0 && p - 1 > k)
+				kid = match_key(node, k, (size_t)(p - 1 - k), false);
+			if (p < end && *p == ':') {
+				p++;
+				if (top)
+					shape_learn(member, q, (size_t)(p - q), kid);
+			} else {
+				if (top)
+					shape_learn(member, q, SHAPE_BYTES + 1, NULL);
+				p = skip_ws(p, end);
+				if (p >= end || *p != ':')
+					goto expected_colon;
+				p++;
+			}
 		}
 		if (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
 			p = skip_ws(p, end);

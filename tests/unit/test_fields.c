@@ -240,6 +240,52 @@ members_in_order(void **state)
 	assert_string_equal(acc, "\"b\"=1;\"a\"={\"x\":[1]};\"c\"=\"s\";");
 }
 
+/* The shape cache (the previous line's keys) must never change a result. */
+static void
+repeated_and_changing_shapes_scan_the_same(void **state)
+{
+	struct fixture *f = *state;
+	const char *lines[] = {
+		"{\"ts\":1,\"host\":\"a\",\"user\":{\"id\":7}}",
+		"{\"ts\":2,\"host\":\"b\",\"user\":{\"id\":8}}",
+		"{\"ts\":3,\"hos\":\"x\",\"user\":{\"id\":9}}",		/* a prefix of a cached key */
+		"{\"tsx\":4,\"ts\":5,\"user\":{\"id\":10}}",		/* an extension */
+		"{\"ts\" :6,\"user\" : {\"id\":11}}",			/* spaces before colons */
+		"{\"abcdefghijklmn\":1,\"ts\":7}",			/* `"key":` of 17 bytes */
+		"{\"abcdefghijklm\":1,\"ts\":8}",			/* of 16 bytes */
+		"{\"abcdefghijklm\":1,\"ts\":8}",
+		"{\"ts\":9,\"ts\":10}",					/* duplicate: first wins */
+		"{\"user\":5,\"ts\":12}",				/* user no object now */
+	};
+	const char *ts[] = {"1", "2", "3", "5", "6", "7", "8", "8", "9", "12"};
+	const char *id[] = {"7", "8", "9", "10", "11", NULL, NULL, NULL, NULL, NULL};
+	for (int round = 0; round < 2; round++)
+		for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+			assert_int_equal(scan(f, lines[i]), 0);
+			expect_span(&f->spans[f->ts], ts[i]);
+			if (id[i])
+				expect_span(&f->spans[f->user_id], id[i]);
+			else
+				assert_null(f->spans[f->user_id].p);
+		}
+}
+
+static void
+a_new_plan_does_not_inherit_the_shape(void **state)
+{
+	(void)state;
+	for (int i = 0; i < 3; i++) {
+		struct weir_plan *plan = weir_plan_new();
+		int slot = weir_plan_add(plan, i == 1 ? "b" : "a");
+		struct weir_span spans[2];
+		const char *why;
+		const char *line = "{\"a\":1,\"b\":2}";
+		assert_int_equal(weir_scan(plan, line, strlen(line), spans, &why), 0);
+		expect_span(&spans[slot], i == 1 ? "2" : "1");
+		weir_plan_free(plan);	/* the next plan may get the same address */
+	}
+}
+
 int
 main(void)
 {
@@ -254,6 +300,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(nul_byte_is_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(deep_nesting_is_bounded_not_a_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(truncated_objects_never_read_past_the_end, setup, teardown),
+		cmocka_unit_test_setup_teardown(repeated_and_changing_shapes_scan_the_same, setup, teardown),
+		cmocka_unit_test(a_new_plan_does_not_inherit_the_shape),
 		cmocka_unit_test(unescape_and_number),
 		cmocka_unit_test(members_in_order),
 	};
