@@ -111,23 +111,7 @@ struct windower {
 	char cached_bounds[2 * WEIR_TIME_BUFSZ + 32];
 };
 
-/* --- small helpers ------------------------------------------------------- */
-
-static int
-reserve(char **p, size_t *cap, size_t need)
-{
-	if (*cap >= need)
-		return 0;
-	size_t c = *cap ? *cap : 4096;
-	while (c < need)
-		c *= 2;
-	char *q = realloc(*p, c);
-	if (q == NULL)
-		return -1;
-	*p = q;
-	*cap = c;
-	return 0;
-}
+/* --- timers -------------------------------------------------------------- */
 
 static bool
 timer_before(const struct timer *a, const struct timer *b)
@@ -210,7 +194,7 @@ find_key(struct windower *wr, const struct weir_event *ev)
 	size_t need = 0;
 	for (int i = 0; i < wr->nby; i++)
 		need += ev->fields[wr->by_slots[i]].n + 2;
-	if (reserve(&wr->scratch, &wr->scratch_cap, need + 1) < 0)
+	if (weir_reserve(&wr->scratch, &wr->scratch_cap, need + 1) < 0)
 		return NULL;
 	size_t len = 0;
 	for (int i = 0; i < wr->nby; i++) {
@@ -358,7 +342,7 @@ fire(struct weir_ctx *ctx, struct windower *wr, struct window *w)
 	size_t need = blen + w->key->members_len + 64;
 	for (size_t i = 0; i < w->n; i++)
 		need += w->members[i].ev.len + 1;
-	if (reserve(&wr->scratch, &wr->scratch_cap, need) < 0)
+	if (weir_reserve(&wr->scratch, &wr->scratch_cap, need) < 0)
 		return weir_fail(ctx, "out of memory writing a window of %zu events", w->n);
 	char *p = wr->scratch;
 	*p++ = '{';

@@ -555,6 +555,22 @@ weir_out_protocol(struct weir_output *out, const char *line, size_t len)
 	return rc ? rc : out_end_line(out);
 }
 
+int
+weir_reserve(char **buf, size_t *cap, size_t need)
+{
+	if (*cap >= need)
+		return 0;
+	size_t c = *cap ? *cap : 4096;
+	while (c < need)
+		c *= 2;
+	char *q = realloc(*buf, c);
+	if (q == NULL)
+		return -1;
+	*buf = q;
+	*cap = c;
+	return 0;
+}
+
 long
 weir_json_quote(char *buf, size_t cap, size_t len, const char *s, size_t n)
 {

@@ -72,6 +72,10 @@ int weir_out_protocol(struct weir_output *out, const char *line, size_t len);
 int weir_out_flush(struct weir_output *out);
 bool weir_out_pending(const struct weir_output *out);
 
+/* Grows *buf (capacity *cap) by doubling until it holds need bytes;
+ * contents kept.  Returns 0, or -1 when memory ran out (*buf unchanged). */
+int weir_reserve(char **buf, size_t *cap, size_t need);
+
 /* Appends s as a JSON string (quotes and escapes) to buf; returns the new
  * length or -1 if cap would be exceeded. */
 long weir_json_quote(char *buf, size_t cap, size_t len, const char *s, size_t n);

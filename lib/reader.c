@@ -60,20 +60,17 @@ struct weir_reader {
 	size_t page;
 };
 
-static int
-reserve(char **p, size_t *cap, size_t need)
+/* Hands a filled batch to the main thread. */
+static void
+publish(struct weir_reader *r, struct weir_batch *b)
 {
-	if (*cap >= need)
-		return 0;
-	size_t c = *cap ? *cap : BLOCK;
-	while (c < need)
-		c *= 2;
-	char *q = realloc(*p, c);
-	if (q == NULL)
-		return -1;
-	*p = q;
-	*cap = c;
-	return 0;
+	pthread_mutex_lock(&r->lock);
+	b->state = READY;
+	pthread_mutex_unlock(&r->lock);
+	ssize_t w;
+	do
+		w = write(r->notify[1], "b", 1);
+	while (w < 0 && errno == EINTR);
 }
 
 static int
@@ -114,7 +111,7 @@ fill(struct weir_reader *r, struct weir_batch *b, size_t *filled)
 				b->err = EFBIG;
 				break;
 			}
-			if (reserve(&b->buf, &b->cap, n + MIN_READ) < 0) {
+			if (weir_reserve(&b->buf, &b->cap, n + MIN_READ) < 0) {
 				b->err = ENOMEM;
 				break;
 			}
@@ -248,19 +245,13 @@ run(void *arg)
 		b->err = 0;
 		if (fill_from_map(r, b)) {
 			bool failed = b->err != 0;
-			pthread_mutex_lock(&r->lock);
-			b->state = READY;
-			pthread_mutex_unlock(&r->lock);
-			ssize_t w;
-			do
-				w = write(r->notify[1], "b", 1);
-			while (w < 0 && errno == EINTR);
+			publish(r, b);
 			if (failed)
 				return NULL;
 			continue;
 		}
 		size_t filled = r->carry_len;
-		if (reserve(&b->buf, &b->cap, r->carry_len + MIN_READ) < 0) {
+		if (weir_reserve(&b->buf, &b->cap, r->carry_len + MIN_READ) < 0) {
 			b->err = ENOMEM;
 		} else {
 			if (r->carry_len)
@@ -277,7 +268,7 @@ run(void *arg)
 		if (b->err != ENOMEM && split(r, b, b->buf, complete) < 0)
 			b->err = ENOMEM;
 		if (!b->eof && !b->err && filled > complete) {
-			if (reserve(&r->carry, &r->carry_cap, filled - complete) < 0)
+			if (weir_reserve(&r->carry, &r->carry_cap, filled - complete) < 0)
 				b->err = ENOMEM;
 			else {
 				memcpy(r->carry, b->buf + complete, filled - complete);
@@ -285,13 +276,7 @@ run(void *arg)
 			}
 		}
 		bool last = b->eof || b->err;
-		pthread_mutex_lock(&r->lock);
-		b->state = READY;
-		pthread_mutex_unlock(&r->lock);
-		ssize_t w;
-		do
-			w = write(r->notify[1], "b", 1);
-		while (w < 0 && errno == EINTR);
+		publish(r, b);
 		if (last)
 			return NULL;
 	}
