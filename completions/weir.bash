@@ -1,5 +1,5 @@
 # bash completion for weir and the weir-* programs.
-# Installed once per program name; `complete -F _weir weir weir-watermark weir-window ...`.
+# Installed once per program name; `complete -F _weir weir weir-watermark weir-window weir-profile ...`.
 
 _weir_shared_opts="--time --time-format --processing-time --lag --idle --late
 	--input-format --output-format --on-error --errors --unbuffered --stats
@@ -9,6 +9,7 @@ _weir_program_opts() {
 	case $1 in
 	watermark) echo "--max-buffer --punctuate" ;;
 	window) echo "--offset --by --collect --allowed-lateness --time-output" ;;
+	profile) echo "--key --completeness --human --max-keys" ;;
 	esac
 }
 
@@ -21,7 +22,7 @@ _weir() {
 	local prog=${COMP_WORDS[0]##*/} sub
 	if [[ $prog == weir ]]; then
 		if [[ $COMP_CWORD -eq 1 ]]; then
-			COMPREPLY=($(compgen -W "watermark window help --version --help" -- "$cur"))
+			COMPREPLY=($(compgen -W "watermark window profile help --version --help" -- "$cur"))
 			return
 		fi
 		sub=${COMP_WORDS[1]}
@@ -50,7 +51,10 @@ _weir() {
 	--lag|--idle|--punctuate|--offset|--allowed-lateness)
 		COMPREPLY=($(compgen -W "250ms 1s 5s 30s 1m 5m" -- "$cur"))
 		return ;;
-	-t|--time|--max-buffer|--by)
+	-t|--time|--max-buffer|--by|--key|--max-keys)
+		return ;;
+	--completeness)
+		COMPREPLY=($(compgen -W "0.99 0.999 0.9999" -- "$cur"))
 		return ;;
 	esac
 	# weir-window's first operand is the window kind
@@ -70,4 +74,4 @@ _weir() {
 		COMPREPLY=($(compgen -f -- "$cur"))
 	fi
 }
-complete -F _weir weir weir-watermark weir-window
+complete -F _weir weir weir-watermark weir-window weir-profile

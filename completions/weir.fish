@@ -1,5 +1,5 @@
 # fish completion for weir and the weir-* programs.
-for prog in weir-watermark weir-window
+for prog in weir-watermark weir-window weir-profile
 	complete -c $prog -s t -l time -r -d 'event-time field'
 	complete -c $prog -s T -l time-format -x -a 'auto rfc3339 epoch epoch_ms epoch_us epoch_ns' -d 'time format'
 	complete -c $prog -l processing-time -d 'wall clock at arrival as event time'
@@ -27,5 +27,10 @@ complete -c weir-window -l collect -d 'one row per closed window and key'
 complete -c weir-window -l allowed-lateness -x -d 'keep closed windows longer'
 complete -c weir-window -l time-output -x -a 'rfc3339 epoch epoch_ms epoch_us epoch_ns' -d 'format of window bounds'
 complete -c weir -f -n '__fish_use_subcommand' -a window -d 'tumbling, sliding and session windows'
+complete -c weir-profile -l key -x -d 'key fields whose repeats to measure'
+complete -c weir-profile -l completeness -x -a '0.99 0.999 0.9999' -d 'fraction kept on time'
+complete -c weir-profile -l max-keys -x -d 'follow at most N keys'
+complete -c weir-profile -l human -d 'a readable table'
+complete -c weir -f -n '__fish_use_subcommand' -a profile -d 'describe a stream and the lag it needs'
 complete -c weir -f -n '__fish_use_subcommand' -a help -d 'help on a command'
 complete -c weir -f -n '__fish_use_subcommand' -l version -d 'version'

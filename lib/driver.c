@@ -24,13 +24,20 @@
 #include "driver.h"
 #include "reader.h"
 
-static volatile sig_atomic_t got_usr1;
+static volatile sig_atomic_t got_usr1, got_interrupt;
 
 static void
 on_usr1(int sig)
 {
 	(void)sig;
 	got_usr1 = 1;
+}
+
+static void
+on_interrupt(int sig)
+{
+	(void)sig;
+	got_interrupt = 1;
 }
 
 static int64_t
@@ -356,6 +363,8 @@ static int
 protocol_barrier(struct weir_ctx *ctx, const char *line, size_t len)
 {
 	ctx->count.barriers++;
+	if (ctx->report_only)
+		return 0;
 	if (ctx->hooks->on_barrier)
 		return ctx->hooks->on_barrier(ctx, line, len);
 	int rc = weir_out_protocol(ctx->out, line, len);
@@ -428,7 +437,7 @@ handle_record(struct weir_ctx *ctx, const struct weir_scanned *rec,
 		ctx->count.watermarks_in++;
 		if (rec->t > ctx->received)
 			ctx->received = rec->t;
-		if ((rc = advance(ctx)) != 0)
+		if ((rc = advance(ctx)) != 0 || ctx->report_only)
 			return rc;
 		/* forward it, carrying our own (possibly later) watermark */
 		return write_watermark_line(ctx, ctx->watermark);
@@ -521,7 +530,17 @@ housekeeping(struct weir_ctx *ctx, struct loop *lp)
 {
 	if (got_usr1) {
 		got_usr1 = 0;
-		weir_print_stats(ctx);
+		if (ctx->hooks->on_snapshot) {
+			int rc = ctx->hooks->on_snapshot(ctx);
+			if (rc == 0)
+				rc = flush_all(ctx);
+			if (rc != 0)
+				return rc;
+			if (ctx->opts->stats)
+				weir_print_stats(ctx);
+		} else {
+			weir_print_stats(ctx);
+		}
 	}
 	if (ctx->opts->metrics_file) {
 		int64_t now = mono_now();
@@ -564,7 +583,7 @@ wait_input(struct weir_ctx *ctx, struct loop *lp)
 		if (deadline != INT64_MAX)
 			timeout = deadline <= now ? 0 : (int)((deadline - now + 999999) / 1000000);
 		r = poll(&pfd, 1, timeout);
-		if (r > 0 || (r < 0 && errno != EINTR))
+		if (r > 0 || (r < 0 && errno != EINTR) || got_interrupt)
 			return 0;
 	}
 }
@@ -593,6 +612,8 @@ run_threaded(struct weir_ctx *ctx, struct loop *lp, int fd, unsigned input)
 	int rc = 0;
 	for (;;) {
 		struct weir_batch *b;
+		if (got_interrupt)
+			break;	/* as if the input ended here */
 		if (weir_reader_take(reader, &b) == 0) {
 			if ((rc = wait_input(ctx, lp)) != 0)
 				break;
@@ -639,7 +660,7 @@ run_direct(struct weir_ctx *ctx, struct loop *lp, struct weir_input *in, unsigne
 			if (rc != 0)
 				return rc;
 		}
-		if (weir_input_eof(in))
+		if (weir_input_eof(in) || got_interrupt)
 			return 0;
 		int rc = wait_input(ctx, lp);
 		if (rc != 0)
@@ -667,6 +688,11 @@ weir_run(struct weir_ctx *ctx, char **inputs, int ninputs)
 	sigaction(SIGPIPE, &sa, NULL);	/* EPIPE comes back from write(2) instead */
 	sa.sa_handler = on_usr1;
 	sigaction(SIGUSR1, &sa, NULL);	/* no SA_RESTART: a blocked read wakes up */
+	if (ctx->interrupt_ends_input) {
+		sa.sa_handler = on_interrupt;
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
 
 	if (ninputs == 0) {
 		inputs = stdin_only;
@@ -678,7 +704,7 @@ weir_run(struct weir_ctx *ctx, char **inputs, int ninputs)
 		return WEIR_EXIT_FAILURE;
 	}
 	int rc = 0;
-	for (int i = 0; i < ninputs && rc == 0; i++) {
+	for (int i = 0; i < ninputs && rc == 0 && !got_interrupt; i++) {
 		struct weir_input *in = weir_input_open(inputs[i], ctx->opts->csv_in);
 		if (in == NULL) {
 			weir_fail(ctx, "cannot open '%s': %s", inputs[i], strerror(errno));

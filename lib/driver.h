@@ -73,6 +73,9 @@ struct weir_hooks {
 	int (*on_watermark)(struct weir_ctx *ctx, int64_t watermark);
 	int (*on_barrier)(struct weir_ctx *ctx, const char *line, size_t len);
 	int (*on_end)(struct weir_ctx *ctx);
+	/* SIGUSR1: a report of what has been seen so far (weir-profile).
+	 * Without it SIGUSR1 prints the counters. */
+	int (*on_snapshot)(struct weir_ctx *ctx);
 };
 
 struct weir_ctx {
@@ -85,6 +88,9 @@ struct weir_ctx {
 	FILE *diag;			/* where warnings and stats go (stderr) */
 
 	enum weir_repr repr;		/* how the first event's time was written */
+	bool interrupt_ends_input;	/* SIGINT/SIGTERM end the input (then on_end) */
+	bool report_only;		/* writes a report, not a stream: protocol
+					   lines are counted, not forwarded */
 	int64_t watermark;		/* the program's watermark */
 	int64_t max_event;		/* largest event time seen */
 	struct weir_counters count;
