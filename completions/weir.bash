@@ -1,5 +1,5 @@
 # bash completion for weir and the weir-* programs.
-# Installed once per program name; `complete -F _weir weir weir-watermark weir-window weir-profile ...`.
+# Installed once per program name; `complete -F _weir weir weir-watermark weir-window weir-profile weir-dedupe ...`.
 
 _weir_shared_opts="--time --time-format --processing-time --lag --idle --late
 	--input-format --output-format --on-error --errors --unbuffered --stats
@@ -10,6 +10,7 @@ _weir_program_opts() {
 	watermark) echo "--max-buffer --punctuate" ;;
 	window) echo "--offset --by --collect --allowed-lateness --time-output" ;;
 	profile) echo "--key --completeness --human --max-keys" ;;
+	dedupe) echo "--key --within --keep --max-keys --dups" ;;
 	esac
 }
 
@@ -22,7 +23,7 @@ _weir() {
 	local prog=${COMP_WORDS[0]##*/} sub
 	if [[ $prog == weir ]]; then
 		if [[ $COMP_CWORD -eq 1 ]]; then
-			COMPREPLY=($(compgen -W "watermark window profile help --version --help" -- "$cur"))
+			COMPREPLY=($(compgen -W "watermark window profile dedupe help --version --help" -- "$cur"))
 			return
 		fi
 		sub=${COMP_WORDS[1]}
@@ -42,13 +43,16 @@ _weir() {
 	--late)
 		COMPREPLY=($(compgen -W "drop pass" -- "$cur") $(compgen -f -- "$cur"))
 		return ;;
-	--errors|--metrics)
+	--keep)
+		COMPREPLY=($(compgen -W "first last" -- "$cur"))
+		return ;;
+	--errors|--metrics|--dups)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
 	--time-output)
 		COMPREPLY=($(compgen -W "rfc3339 epoch epoch_ms epoch_us epoch_ns" -- "$cur"))
 		return ;;
-	--lag|--idle|--punctuate|--offset|--allowed-lateness)
+	--lag|--idle|--punctuate|--offset|--allowed-lateness|--within)
 		COMPREPLY=($(compgen -W "250ms 1s 5s 30s 1m 5m" -- "$cur"))
 		return ;;
 	-t|--time|--max-buffer|--by|--key|--max-keys)
@@ -74,4 +78,4 @@ _weir() {
 		COMPREPLY=($(compgen -f -- "$cur"))
 	fi
 }
-complete -F _weir weir weir-watermark weir-window weir-profile
+complete -F _weir weir weir-watermark weir-window weir-profile weir-dedupe

@@ -1,5 +1,5 @@
 # fish completion for weir and the weir-* programs.
-for prog in weir-watermark weir-window weir-profile
+for prog in weir-watermark weir-window weir-profile weir-dedupe
 	complete -c $prog -s t -l time -r -d 'event-time field'
 	complete -c $prog -s T -l time-format -x -a 'auto rfc3339 epoch epoch_ms epoch_us epoch_ns' -d 'time format'
 	complete -c $prog -l processing-time -d 'wall clock at arrival as event time'
@@ -32,5 +32,11 @@ complete -c weir-profile -l completeness -x -a '0.99 0.999 0.9999' -d 'fraction 
 complete -c weir-profile -l max-keys -x -d 'follow at most N keys'
 complete -c weir-profile -l human -d 'a readable table'
 complete -c weir -f -n '__fish_use_subcommand' -a profile -d 'describe a stream and the lag it needs'
+complete -c weir-dedupe -l key -x -d 'key fields'
+complete -c weir-dedupe -l within -x -a '10s 1m 1h' -d 'horizon in event time'
+complete -c weir-dedupe -l keep -x -a 'first last' -d 'which event of a key'
+complete -c weir-dedupe -l max-keys -x -d 'at most N keys'
+complete -c weir-dedupe -l dups -r -d 'append dropped repeats to FILE'
+complete -c weir -f -n '__fish_use_subcommand' -a dedupe -d 'drop repeated events within a horizon'
 complete -c weir -f -n '__fish_use_subcommand' -a help -d 'help on a command'
 complete -c weir -f -n '__fish_use_subcommand' -l version -d 'version'

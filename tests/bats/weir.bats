@@ -18,7 +18,8 @@ setup() {
 		COMP_WORDS=(weir wat); COMP_CWORD=1; _weir; echo \"\${COMPREPLY[*]}\"
 		COMP_WORDS=(weir-window se); COMP_CWORD=1; _weir; echo \"\${COMPREPLY[*]}\"
 		COMP_WORDS=(weir-window session 5m --co); COMP_CWORD=3; _weir; echo \"\${COMPREPLY[*]}\"
-		COMP_WORDS=(weir-profile --hu); COMP_CWORD=1; _weir; echo \"\${COMPREPLY[*]}\""
+		COMP_WORDS=(weir-profile --hu); COMP_CWORD=1; _weir; echo \"\${COMPREPLY[*]}\"
+		COMP_WORDS=(weir-dedupe --keep ''); COMP_CWORD=2; _weir; echo \"\${COMPREPLY[*]}\""
 	assert_success
 	assert_line --index 0 "--max-buffer"
 	assert_line --index 1 "warn skip fail"
@@ -26,6 +27,7 @@ setup() {
 	assert_line --index 3 "session"
 	assert_line --index 4 "--collect"
 	assert_line --index 5 "--human"
+	assert_line --index 6 "first last"
 }
 
 @test "make install honours PREFIX and DESTDIR" {

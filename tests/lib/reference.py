@@ -13,6 +13,10 @@ reference.py window KIND SIZE SLIDE_OR_GAP LAG BY COLLECT FILE [LATENESS]
     durations in seconds (decimal), BY a comma list or "-", COLLECT 0|1.
     Window bounds in the first event's representation.
 
+reference.py dedupe KEY WITHIN LAG KEEP MAX_KEYS FILE [DUPS_FILE]
+    What weir-dedupe writes: KEY a comma list or "-" (the whole line), WITHIN
+    and LAG in seconds (WITHIN 0: no horizon), KEEP first|last.
+
 reference.py events N SEED MAX_DISORDER_MS [FORMAT]
     N events with `ts` (rfc3339 | epoch_ms | epoch_s), arrival disorder up
     to MAX_DISORDER_MS, repeated timestamps included.
@@ -274,12 +278,85 @@ def window(kind, size_s, other_s, lag_s, by, collect, path, lateness_s="0"):
             emit(w)
 
 
+def dedupe(key_spec, within_s, lag_s, keep, max_keys, path, dups_path=None):
+    from collections import OrderedDict
+    within = int(Decimal(within_s) * 10**9)
+    lag = int(Decimal(lag_s) * 10**9)
+    max_keys = int(max_keys)
+    fields = [] if key_spec == "-" else key_spec.split(",")
+    out = sys.stdout
+    dups = open(dups_path, "w") if dups_path else None
+    state = OrderedDict()   # key -> [last, seq, held]; order: least recently seen first
+    seq = 0
+    mx = None
+    forced = 0
+
+    def finish(k):
+        held = state[k][2]
+        if held is not None:
+            out.write(held + "\n")
+
+    def expire(wm):
+        due = [(st[0] + within, st[1], k) for k, st in state.items() if st[0] + within < wm]
+        for _, _, k in sorted(due):
+            finish(k)
+            del state[k]
+
+    for line in open(path, encoding="utf-8"):
+        line = line.rstrip("\n")
+        obj = json.loads(line, parse_float=Decimal)
+        t = event_time_ns(obj["ts"])
+        if fields:
+            key = tuple(json.dumps(obj[f], separators=(",", ":")) if f in obj else None
+                        for f in fields)
+        else:
+            key = line
+        if key in state:
+            st = state[key]
+            state.move_to_end(key)
+            if within == 0 or abs(t - st[0]) <= within:
+                st[0] = max(st[0], t)
+                if keep == "first":
+                    if dups: dups.write(line + "\n")
+                else:
+                    if dups: dups.write(st[2] + "\n")
+                    st[2] = line
+            else:
+                finish(key)
+                st[0] = t
+                if keep == "first":
+                    out.write(line + "\n")
+                    st[2] = None
+                else:
+                    st[2] = line
+        else:
+            state[key] = [t, seq, line if keep == "last" else None]
+            seq += 1
+            if keep == "first":
+                out.write(line + "\n")
+            if len(state) > max_keys:
+                victim = next(iter(state))
+                finish(victim)
+                del state[victim]
+                forced += 1
+        if mx is None or t > mx:
+            mx = t
+            if within:
+                expire(mx - lag)
+    rest = sorted(((st[0] + within if within else 2**63, st[1], k) for k, st in state.items()))
+    for _, _, k in rest:
+        finish(k)
+    sys.stderr.write("forced %d\n" % forced)
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "watermark":
         watermark(*sys.argv[2:])
     elif cmd == "window":
         window(*sys.argv[2:])
+    elif cmd == "dedupe":
+        dedupe(*sys.argv[2:])
     elif cmd == "events":
         events(*sys.argv[2:])
     else:

@@ -1,0 +1,551 @@
+/*
+ * weir-dedupe: drops repeated events by key within an event-time horizon,
+ * in bounded memory.
+ *
+ * A key is the --key values as written (or the whole line), known only by
+ * its 128-bit XXH3 hash: two different keys share a hash with probability
+ * about n^2 / 2^129, below 1e-26 for a billion keys, and no key bytes are
+ * stored.  Per key:
+ *
+ *   entries[i]: hash, last sighting, first-seen number, LRU links, held event
+ *   slots[]:    open addressing (linear probing) from hash to i + 1
+ *   timers:     a heap on (last + DUR, first seen), re-armed lazily
+ *
+ * An event repeats its key when the key has state and the event lies within
+ * DUR of the key's last sighting.  State ends when the watermark passes the
+ * last sighting + DUR (then --keep last writes the event it held); a key
+ * whose state ended is new again.  Nothing is ever late here.  Without
+ * --within, state ends only by eviction: past --max-keys the least recently
+ * seen key goes (and is counted as forced).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <xxhash.h>
+
+#include "../lib/driver.h"
+#include "../lib/program.h"
+#include "../lib/store.h"
+
+#define MAX_KEY_FIELDS 16
+#define NONE UINT32_MAX
+
+struct entry {
+	uint64_t lo, hi;	/* the key's hash */
+	int64_t last;		/* its latest sighting */
+	uint64_t seq;		/* first seen: ties in output order */
+	uint32_t prev, next;	/* least recently seen list */
+	uint32_t gen;		/* bumped when the entry is reused */
+	bool holding;		/* --keep last: `held` is an event */
+	struct weir_stored held;
+};
+
+struct timer {
+	int64_t due;
+	uint64_t seq;
+	uint32_t entry, gen;
+};
+
+struct dedupe {
+	const char *key;
+	int key_slots[MAX_KEY_FIELDS];
+	int nkey;
+	int64_t within;		/* 0: no horizon */
+	bool keep_last;
+	size_t max_keys;
+	const char *dups_path;
+	FILE *dups;
+
+	struct entry *entries;
+	size_t nentries, entries_cap;
+	uint32_t free_list;	/* reusable entries, linked by `next` */
+	uint32_t *slots;	/* entry index + 1, 0 = empty */
+	size_t slots_cap, live;
+	uint32_t lru_head, lru_tail;	/* head: most recently seen */
+	struct timer *heap;
+	size_t nheap, heapcap;
+	struct weir_store *store;
+	uint64_t seq;
+	char *keybuf;
+	size_t keybuf_cap;
+};
+
+/* --- least recently seen list -------------------------------------------- */
+
+static void
+lru_unlink(struct dedupe *d, uint32_t i)
+{
+	struct entry *e = &d->entries[i];
+	if (e->prev != NONE)
+		d->entries[e->prev].next = e->next;
+	else
+		d->lru_head = e->next;
+	if (e->next != NONE)
+		d->entries[e->next].prev = e->prev;
+	else
+		d->lru_tail = e->prev;
+}
+
+static void
+lru_push_front(struct dedupe *d, uint32_t i)
+{
+	struct entry *e = &d->entries[i];
+	e->prev = NONE;
+	e->next = d->lru_head;
+	if (d->lru_head != NONE)
+		d->entries[d->lru_head].prev = i;
+	d->lru_head = i;
+	if (d->lru_tail == NONE)
+		d->lru_tail = i;
+}
+
+/* --- the hash table ------------------------------------------------------- */
+
+static int
+slots_grow(struct dedupe *d)
+{
+	size_t cap = d->slots_cap ? d->slots_cap * 2 : 1024;
+	uint32_t *s = calloc(cap, sizeof *s);
+	if (s == NULL)
+		return -1;
+	for (size_t k = 0; k < d->slots_cap; k++) {
+		if (d->slots[k] == 0)
+			continue;
+		size_t j = d->entries[d->slots[k] - 1].lo & (cap - 1);
+		while (s[j] != 0)
+			j = (j + 1) & (cap - 1);
+		s[j] = d->slots[k];
+	}
+	free(d->slots);
+	d->slots = s;
+	d->slots_cap = cap;
+	return 0;
+}
+
+/* The slot holding the key, or the empty slot where it would go. */
+static size_t
+slot_of(const struct dedupe *d, uint64_t lo, uint64_t hi)
+{
+	size_t j = lo & (d->slots_cap - 1);
+	while (d->slots[j] != 0) {
+		const struct entry *e = &d->entries[d->slots[j] - 1];
+		if (e->lo == lo && e->hi == hi)
+			return j;
+		j = (j + 1) & (d->slots_cap - 1);
+	}
+	return j;
+}
+
+/* Removes slot j by shifting the probe chain back (no tombstones). */
+static void
+slot_remove(struct dedupe *d, size_t j)
+{
+	size_t mask = d->slots_cap - 1;
+	d->slots[j] = 0;
+	for (size_t k = (j + 1) & mask; d->slots[k] != 0; k = (k + 1) & mask) {
+		size_t home = d->entries[d->slots[k] - 1].lo & mask;
+		/* move k back to j unless its home lies cyclically in (j, k] */
+		bool stays = j <= k ? (home > j && home <= k) : (home > j || home <= k);
+		if (!stays) {
+			d->slots[j] = d->slots[k];
+			d->slots[k] = 0;
+			j = k;
+		}
+	}
+}
+
+/* --- timers --------------------------------------------------------------- */
+
+static bool
+timer_before(const struct timer *a, const struct timer *b)
+{
+	return a->due < b->due || (a->due == b->due && a->seq < b->seq);
+}
+
+static int
+timer_push(struct dedupe *d, uint32_t i)
+{
+	if (d->nheap == d->heapcap) {
+		size_t cap = d->heapcap ? d->heapcap * 2 : 1024;
+		struct timer *h = realloc(d->heap, cap * sizeof *h);
+		if (h == NULL)
+			return -1;
+		d->heap = h;
+		d->heapcap = cap;
+	}
+	const struct entry *e = &d->entries[i];
+	struct timer t = {weir_time_add_sat(e->last, d->within == 0 ? INT64_MAX : d->within + 1),
+	    e->seq, i, e->gen};
+	if (d->within == 0)
+		t.due = INT64_MAX;
+	size_t k = d->nheap++;
+	while (k > 0 && timer_before(&t, &d->heap[(k - 1) / 2])) {
+		d->heap[k] = d->heap[(k - 1) / 2];
+		k = (k - 1) / 2;
+	}
+	d->heap[k] = t;
+	return 0;
+}
+
+static struct timer
+timer_pop(struct dedupe *d)
+{
+	struct timer top = d->heap[0], last = d->heap[--d->nheap];
+	size_t k = 0;
+	for (;;) {
+		size_t kid = 2 * k + 1;
+		if (kid >= d->nheap)
+			break;
+		if (kid + 1 < d->nheap && timer_before(&d->heap[kid + 1], &d->heap[kid]))
+			kid++;
+		if (!timer_before(&d->heap[kid], &last))
+			break;
+		d->heap[k] = d->heap[kid];
+		k = kid;
+	}
+	if (d->nheap > 0)
+		d->heap[k] = last;
+	return top;
+}
+
+/* --- state ---------------------------------------------------------------- */
+
+static int
+drop(struct weir_ctx *ctx, struct dedupe *d, const char *line, size_t len)
+{
+	ctx->count.dropped++;
+	if (d->dups && (fwrite(line, 1, len, d->dups) != len || putc('\n', d->dups) == EOF))
+		return weir_fail(ctx, "cannot write dups file '%s': %s", d->dups_path,
+		    strerror(errno));
+	return 0;
+}
+
+/* The key's state ends: --keep last writes what it held. */
+static int
+finish(struct weir_ctx *ctx, struct dedupe *d, uint32_t i)
+{
+	struct entry *e = &d->entries[i];
+	int rc = 0;
+	if (e->holding) {
+		rc = weir_emit(ctx, e->held.line, e->held.len);
+		weir_store_release(d->store, &e->held);
+		e->holding = false;
+		ctx->count.held--;
+	}
+	return rc;
+}
+
+static void
+forget(struct dedupe *d, uint32_t i)
+{
+	struct entry *e = &d->entries[i];
+	slot_remove(d, slot_of(d, e->lo, e->hi));
+	lru_unlink(d, i);
+	e->gen++;
+	e->next = d->free_list;
+	d->free_list = i;
+	d->live--;
+}
+
+static int
+hold(struct weir_ctx *ctx, struct dedupe *d, struct entry *e, const struct weir_event *ev)
+{
+	if (weir_store_put(d->store, ev->line, ev->len, &e->held) < 0)
+		return weir_fail(ctx, "out of memory holding events");
+	e->holding = true;
+	ctx->count.held++;
+	return 0;
+}
+
+static uint32_t
+new_entry(struct dedupe *d)
+{
+	if (d->free_list != NONE) {
+		uint32_t i = d->free_list;
+		d->free_list = d->entries[i].next;
+		return i;
+	}
+	if (d->nentries == d->entries_cap) {
+		size_t cap = d->entries_cap ? d->entries_cap * 2 : 1024;
+		struct entry *e = realloc(d->entries, cap * sizeof *e);
+		if (e == NULL)
+			return NONE;
+		d->entries = e;
+		d->entries_cap = cap;
+	}
+	d->entries[d->nentries].gen = 0;
+	return (uint32_t)d->nentries++;
+}
+
+static void
+update_gauges(struct weir_ctx *ctx, struct dedupe *d)
+{
+	ctx->count.state_bytes = d->entries_cap * sizeof *d->entries +
+	    d->slots_cap * sizeof *d->slots + d->heapcap * sizeof *d->heap +
+	    weir_store_bytes(d->store);
+}
+
+static int
+on_event(struct weir_ctx *ctx, const struct weir_event *ev)
+{
+	struct dedupe *d = ctx->prog_state;
+	const char *key = ev->line;
+	size_t len = ev->len;
+	if (d->nkey > 0) {
+		size_t need = 0;
+		for (int i = 0; i < d->nkey; i++)
+			need += ev->fields[d->key_slots[i]].n + 2;
+		if (weir_reserve(&d->keybuf, &d->keybuf_cap, need) < 0)
+			return weir_fail(ctx, "out of memory");
+		len = 0;
+		for (int i = 0; i < d->nkey; i++) {
+			const struct weir_span *v = &ev->fields[d->key_slots[i]];
+			if (v->p == NULL) {
+				d->keybuf[len++] = '\1';	/* missing: no JSON value starts so */
+			} else {
+				memcpy(d->keybuf + len, v->p, v->n);
+				len += v->n;
+			}
+			d->keybuf[len++] = '\0';
+		}
+		key = d->keybuf;
+	}
+	XXH128_hash_t h = XXH3_128bits(key, len);
+	if ((d->live + 1) * 4 > d->slots_cap * 3 && slots_grow(d) < 0)
+		return weir_fail(ctx, "out of memory");
+	size_t j = slot_of(d, h.low64, h.high64);
+	int rc = 0;
+	if (d->slots[j] != 0) {
+		uint32_t i = d->slots[j] - 1;
+		struct entry *e = &d->entries[i];
+		int64_t gap = ev->t > e->last ? ev->t - e->last : e->last - ev->t;
+		lru_unlink(d, i);
+		lru_push_front(d, i);
+		if (d->within == 0 || gap <= d->within) {
+			/* a repeat */
+			if (ev->t > e->last)
+				e->last = ev->t;	/* its timer re-arms when it comes due */
+			if (!d->keep_last)
+				rc = drop(ctx, d, ev->line, ev->len);
+			else {
+				rc = drop(ctx, d, e->held.line, e->held.len);
+				weir_store_release(d->store, &e->held);
+				e->holding = false;
+				ctx->count.held--;
+				if (rc == 0)
+					rc = hold(ctx, d, e, ev);
+			}
+			update_gauges(ctx, d);
+			return rc;
+		}
+		/* far from its last sighting: the key starts anew */
+		if ((rc = finish(ctx, d, i)) != 0)
+			return rc;
+		e->last = ev->t;
+		e->gen++;
+		if (timer_push(d, i) < 0)
+			return weir_fail(ctx, "out of memory");
+		rc = d->keep_last ? hold(ctx, d, e, ev) : weir_emit(ctx, ev->line, ev->len);
+		update_gauges(ctx, d);
+		return rc;
+	}
+	uint32_t i = new_entry(d);
+	if (i == NONE)
+		return weir_fail(ctx, "out of memory");
+	struct entry *e = &d->entries[i];
+	uint32_t gen = e->gen;
+	*e = (struct entry){h.low64, h.high64, ev->t, d->seq++, NONE, NONE, gen, false, {0}};
+	d->slots[j] = i + 1;
+	d->live++;
+	lru_push_front(d, i);
+	if (d->within != 0 || d->keep_last)
+		if (timer_push(d, i) < 0)
+			return weir_fail(ctx, "out of memory");
+	rc = d->keep_last ? hold(ctx, d, e, ev) : weir_emit(ctx, ev->line, ev->len);
+	if (rc == 0 && d->live > d->max_keys) {
+		/* full: the least recently seen key goes */
+		uint32_t victim = d->lru_tail;
+		rc = finish(ctx, d, victim);
+		forget(d, victim);
+		ctx->count.forced++;
+	}
+	update_gauges(ctx, d);
+	return rc;
+}
+
+/* Ends every key whose horizon the watermark passed, in (due, first seen)
+ * order. */
+static int
+expire(struct weir_ctx *ctx, struct dedupe *d, int64_t watermark)
+{
+	int rc = 0;
+	while (rc == 0 && d->nheap > 0 && d->heap[0].due <= watermark) {
+		struct timer t = timer_pop(d);
+		struct entry *e = &d->entries[t.entry];
+		if (e->gen != t.gen)
+			continue;	/* forgotten or started anew since */
+		int64_t due = d->within == 0 ? INT64_MAX :
+		    weir_time_add_sat(e->last, d->within + 1);
+		if (due > t.due) {
+			if (timer_push(d, t.entry) < 0)	/* seen again since: later */
+				rc = weir_fail(ctx, "out of memory");
+			continue;
+		}
+		rc = finish(ctx, d, t.entry);
+		forget(d, t.entry);
+	}
+	update_gauges(ctx, d);
+	return rc;
+}
+
+static int
+on_watermark(struct weir_ctx *ctx, int64_t watermark)
+{
+	struct dedupe *d = ctx->prog_state;
+	if (d->within == 0)
+		return 0;
+	return expire(ctx, d, watermark);
+}
+
+static int
+on_end(struct weir_ctx *ctx)
+{
+	struct dedupe *d = ctx->prog_state;
+	int rc = expire(ctx, d, INT64_MAX);
+	if (d->dups && fflush(d->dups) != 0 && rc == 0)
+		rc = weir_fail(ctx, "cannot write dups file '%s': %s", d->dups_path,
+		    strerror(errno));
+	return rc;
+}
+
+/* --- options -------------------------------------------------------------- */
+
+enum { OPT_KEY = 1, OPT_WITHIN, OPT_KEEP, OPT_MAX_KEYS, OPT_DUPS };
+
+static const struct weir_optdef own_options[] = {
+	{"dups", 0, 1, OPT_DUPS, "FILE"},
+	{"keep", 0, 1, OPT_KEEP, "first|last"},
+	{"key", 0, 1, OPT_KEY, "FIELDS"},
+	{"max-keys", 0, 1, OPT_MAX_KEYS, "N"},
+	{"within", 0, 1, OPT_WITHIN, "DUR"},
+	{NULL, 0, 0, 0, NULL},
+};
+
+static int
+own_option(void *arg, int id, const char *value, char *err, size_t errlen)
+{
+	struct dedupe *d = arg;
+	char *end;
+	switch (id) {
+	case OPT_KEY:
+		d->key = value;
+		return 0;
+	case OPT_WITHIN:
+		if (weir_option_duration("within", value, &d->within, err, errlen) < 0)
+			return -1;
+		if (d->within <= 0) {
+			snprintf(err, errlen, "--within '%s' must be more than 0", value);
+			return -1;
+		}
+		return 0;
+	case OPT_KEEP:
+		if (strcmp(value, "first") == 0)
+			d->keep_last = false;
+		else if (strcmp(value, "last") == 0)
+			d->keep_last = true;
+		else {
+			snprintf(err, errlen, "bad value '%s' for --keep (expected first or last)", value);
+			return -1;
+		}
+		return 0;
+	case OPT_MAX_KEYS: {
+		errno = 0;
+		unsigned long long n = strtoull(value, &end, 10);
+		if (errno || *end || end == value || *value == '-' || n < 1 || n > 1000000000ULL) {
+			snprintf(err, errlen, "bad count '%s' for --max-keys "
+			    "(expected a whole number from 1 to 1000000000)", value);
+			return -1;
+		}
+		d->max_keys = (size_t)n;
+		return 0;
+	}
+	case OPT_DUPS:
+		d->dups_path = value;
+		return 0;
+	}
+	return -1;
+}
+
+static int
+setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
+{
+	struct dedupe *d = ctx->prog_state;
+	(void)argc;
+	(void)argv;
+	if (d->key) {
+		d->nkey = weir_plan_add_list(ctx->plan, d->key, d->key_slots, MAX_KEY_FIELDS);
+		if (d->nkey < 0) {
+			snprintf(err, errlen, "bad --key '%s' (expected field paths separated by "
+			    "commas, at most %d)", d->key, MAX_KEY_FIELDS);
+			return -1;
+		}
+	}
+	if (d->dups_path && (d->dups = fopen(d->dups_path, "ae")) == NULL) {
+		snprintf(err, errlen, "cannot open dups file '%s': %s", d->dups_path,
+		    strerror(errno));
+		return -1;
+	}
+	d->store = weir_store_new();
+	if (d->store == NULL || slots_grow(d) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+teardown(void *state)
+{
+	struct dedupe *d = state;
+	if (d->dups)
+		fclose(d->dups);
+	free(d->entries);
+	free(d->slots);
+	free(d->heap);
+	free(d->keybuf);
+	weir_store_free(d->store);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct weir_hooks hooks = {
+		.on_event = on_event, .on_watermark = on_watermark, .on_end = on_end,
+	};
+	static struct dedupe d = {
+		.max_keys = 1000000, .free_list = NONE, .lru_head = NONE, .lru_tail = NONE,
+	};
+	static const struct weir_program program = {
+		.name = "weir-dedupe",
+		.synopsis = "weir-dedupe [--key FIELDS] [--within DUR] [--keep first|last] "
+		    "[--max-keys N] [--dups FILE] [options] [FILE ...]",
+		.summary = "Drops repeated events by key within an event-time horizon, "
+		    "in bounded memory.",
+		.own_help =
+		    "      --key FIELDS         the key (default: the whole line)\n"
+		    "      --within DUR         horizon in event time after a key's last sighting\n"
+		    "      --keep first|last    write the first at once (default), or the last "
+		    "when the horizon closes\n"
+		    "      --max-keys N         at most N keys; the least recently seen goes "
+		    "(default 1000000)\n"
+		    "      --dups FILE          append every dropped repeat to FILE\n",
+		.options = own_options,
+		.option = own_option,
+		.state = &d,
+		.hooks = &hooks,
+		.setup = setup,
+		.teardown = teardown,
+	};
+	return weir_program_main(&program, argc, argv);
+}
