@@ -9,7 +9,7 @@
  *
  *   entries[i]: hash, last sighting, first-seen number, LRU links, held event
  *   slots[]:    open addressing (linear probing) from hash to i + 1
- *   timers:     a heap on (last + DUR, first seen), re-armed lazily
+ *   timers:     a 4-ary heap on (last + DUR, first seen), re-armed lazily
  *
  * An event repeats its key when the key has state and the event lies within
  * DUR of the key's last sighting.  State ends when the watermark passes the
@@ -180,9 +180,9 @@ timer_push(struct dedupe *d, uint32_t i)
 	if (d->within == 0)
 		t.due = INT64_MAX;
 	size_t k = d->nheap++;
-	while (k > 0 && timer_before(&t, &d->heap[(k - 1) / 2])) {
-		d->heap[k] = d->heap[(k - 1) / 2];
-		k = (k - 1) / 2;
+	while (k > 0 && timer_before(&t, &d->heap[(k - 1) / 4])) {
+		d->heap[k] = d->heap[(k - 1) / 4];
+		k = (k - 1) / 4;
 	}
 	d->heap[k] = t;
 	return 0;
@@ -194,15 +194,17 @@ timer_pop(struct dedupe *d)
 	struct timer top = d->heap[0], last = d->heap[--d->nheap];
 	size_t k = 0;
 	for (;;) {
-		size_t kid = 2 * k + 1;
+		size_t kid = 4 * k + 1;
 		if (kid >= d->nheap)
 			break;
-		if (kid + 1 < d->nheap && timer_before(&d->heap[kid + 1], &d->heap[kid]))
-			kid++;
-		if (!timer_before(&d->heap[kid], &last))
+		size_t best = kid, stop = kid + 4 < d->nheap ? kid + 4 : d->nheap;
+		for (size_t c = kid + 1; c < stop; c++)
+			if (timer_before(&d->heap[c], &d->heap[best]))
+				best = c;
+		if (!timer_before(&d->heap[best], &last))
 			break;
-		d->heap[k] = d->heap[kid];
-		k = kid;
+		d->heap[k] = d->heap[best];
+		k = best;
 	}
 	if (d->nheap > 0)
 		d->heap[k] = last;
