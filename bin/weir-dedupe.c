@@ -438,7 +438,6 @@ static int
 own_option(void *arg, int id, const char *value, char *err, size_t errlen)
 {
 	struct dedupe *d = arg;
-	char *end;
 	switch (id) {
 	case OPT_KEY:
 		d->key = value;
@@ -461,17 +460,8 @@ own_option(void *arg, int id, const char *value, char *err, size_t errlen)
 			return -1;
 		}
 		return 0;
-	case OPT_MAX_KEYS: {
-		errno = 0;
-		unsigned long long n = strtoull(value, &end, 10);
-		if (errno || *end || end == value || *value == '-' || n < 1 || n > 1000000000ULL) {
-			snprintf(err, errlen, "bad count '%s' for --max-keys "
-			    "(expected a whole number from 1 to 1000000000)", value);
-			return -1;
-		}
-		d->max_keys = (size_t)n;
-		return 0;
-	}
+	case OPT_MAX_KEYS:
+		return weir_option_count("max-keys", value, 1, 1000000000ULL, &d->max_keys, err, errlen);
 	case OPT_DUPS:
 		d->dups_path = value;
 		return 0;

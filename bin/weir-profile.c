@@ -473,17 +473,8 @@ own_option(void *arg, int id, const char *value, char *err, size_t errlen)
 			return -1;
 		}
 		return 0;
-	case OPT_MAX_KEYS: {
-		errno = 0;
-		unsigned long long n = strtoull(value, &end, 10);
-		if (errno || *end || end == value || *value == '-' || n < 1 || n > 1000000000ULL) {
-			snprintf(err, errlen, "bad count '%s' for --max-keys "
-			    "(expected a whole number from 1 to 1000000000)", value);
-			return -1;
-		}
-		p->max_keys = (size_t)n;
-		return 0;
-	}
+	case OPT_MAX_KEYS:
+		return weir_option_count("max-keys", value, 1, 1000000000ULL, &p->max_keys, err, errlen);
 	}
 	return -1;
 }

@@ -7,7 +7,6 @@
  * recycled as events leave): memory follows the events inside the lag,
  * never the size of the input.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,17 +212,9 @@ static int
 own_option(void *arg, int id, const char *value, char *err, size_t errlen)
 {
 	struct reorder *r = arg;
-	char *end;
-	if (id == OPT_MAX_BUFFER) {
-		errno = 0;
-		unsigned long long n = strtoull(value, &end, 10);
-		if (errno || *end || end == value || n < 1 || n > 1000000000ULL || *value == '-') {
-			snprintf(err, errlen, "bad count '%s' for --max-buffer "
-			    "(expected a whole number from 1 to 1000000000)", value);
-			return -1;
-		}
-		r->max_buffer = (size_t)n;
-	}
+	if (id == OPT_MAX_BUFFER)
+		return weir_option_count("max-buffer", value, 1, 1000000000ULL, &r->max_buffer, err,
+		    errlen);
 	return 0;
 }
 

@@ -14,10 +14,7 @@ usage: weir COMMAND [ARGS ...]
 commands:
   watermark   order events within a bounded delay, separate late ones
   window      tumbling, sliding and session windows
-  agg         grouped, windowed aggregation
-  join        interval joins and lookup joins
   dedupe      drop repeated events within an event-time horizon
-  replay      re-emit stored events in event-time order
   profile     describe a stream: span, rate, disorder, the lag it needs
 
 See weir(7) for event time, watermarks and the in-band protocol.

@@ -277,6 +277,29 @@ plain_run(const unsigned char *u, const unsigned char *end)
 	return u;
 }
 
+/* In a clean line (no escape, control or non-ASCII byte anywhere) a string
+ * ends at the next quote.  p is at the opening quote; returns the position
+ * after the closing one, or NULL. */
+static inline const char *
+clean_string_end(const char *p, const char *end)
+{
+	const unsigned char *u = (const unsigned char *)p + 1;
+#ifdef __SSE2__
+	const __m128i quote = _mm_set1_epi8('"');
+	while (end - (const char *)u >= 16) {
+		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)u);
+		unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, quote));
+		if (mask != 0)
+			return (const char *)u + __builtin_ctz(mask) + 1;
+		u += 16;
+	}
+#endif
+	for (; (const char *)u < end; u++)
+		if (*u == '"')
+			return (const char *)u + 1;
+	return NULL;
+}
+
 /* p is at the opening quote; returns the position after the closing quote. */
 static const char *
 scan_string(struct scanner *sc, const char *p)
@@ -285,21 +308,10 @@ scan_string(struct scanner *sc, const char *p)
 	const unsigned char *end = (const unsigned char *)sc->end;
 	sc->escaped = false;
 	if (sc->clean) {
-#ifdef __SSE2__
-		const __m128i quote = _mm_set1_epi8('"');
-		while (end - u >= 16) {
-			__m128i x = _mm_loadu_si128((const __m128i *)(const void *)u);
-			unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, quote));
-			if (mask != 0)
-				return (const char *)u + __builtin_ctz(mask) + 1;
-			u += 16;
-		}
-#endif
-		for (; u < end; u++)
-			if (*u == '"')
-				return (const char *)u + 1;
-		sc->why = "unterminated string";
-		return NULL;
+		const char *q = clean_string_end(p, sc->end);
+		if (q == NULL)
+			sc->why = "unterminated string";
+		return q;
 	}
 	for (;;) {
 		u = plain_run(u, end);
@@ -537,25 +549,6 @@ match_key(const struct node *n, const char *k, size_t klen, bool escaped)
  * next quote.  Same grammar and same spans as scan_object; containers the
  * plan does not look into go to skip_value.
  */
-static inline const char *
-clean_string_end(const char *p, const char *end)
-{
-	const unsigned char *u = (const unsigned char *)p + 1;
-#ifdef __SSE2__
-	const __m128i quote = _mm_set1_epi8('"');
-	while (end - (const char *)u >= 16) {
-		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)u);
-		unsigned mask = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, quote));
-		if (mask != 0)
-			return (const char *)u + __builtin_ctz(mask) + 1;
-		u += 16;
-	}
-#endif
-	for (; (const char *)u < end; u++)
-		if (*u == '"')
-			return (const char *)u + 1;
-	return NULL;
-}
 
 static inline bool
 is_digit_char(char c)

@@ -1,6 +1,7 @@
 /*
  * options.c: getopt_long over the shared table and the program's own.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +62,22 @@ weir_option_duration(const char *name, const char *value, int64_t *ns, char *err
 	snprintf(err, errlen,
 	    "bad duration '%s' for --%s (expected e.g. 5s, 250ms, 1h30m, 1.5s)", value, name);
 	return -1;
+}
+
+int
+weir_option_count(const char *name, const char *value, unsigned long long min,
+    unsigned long long max, size_t *n, char *err, size_t errlen)
+{
+	char *end;
+	errno = 0;
+	unsigned long long v = strtoull(value, &end, 10);
+	if (errno || *end || end == value || *value == '-' || v < min || v > max) {
+		snprintf(err, errlen, "bad count '%s' for --%s (expected a whole number from %llu "
+		    "to %llu)", value, name, min, max);
+		return -1;
+	}
+	*n = (size_t)v;
+	return 0;
 }
 
 static int

@@ -71,6 +71,11 @@ void weir_options_free(struct weir_opts *o);
 int weir_option_duration(const char *name, const char *value, int64_t *ns,
     char *err, size_t errlen);
 
+/* Parses a whole number from min to max for option `name` into *n; on
+ * failure writes the usage message into err and returns -1. */
+int weir_option_count(const char *name, const char *value, unsigned long long min,
+    unsigned long long max, size_t *n, char *err, size_t errlen);
+
 /* The usage lines of the shared options, for a program's --help. */
 extern const char weir_options_help[];
 
