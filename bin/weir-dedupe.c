@@ -25,6 +25,7 @@
 #include <xxhash.h>
 
 #include "../lib/driver.h"
+#include "../lib/heap.h"
 #include "../lib/program.h"
 #include "../lib/store.h"
 
@@ -47,6 +48,14 @@ struct timer {
 	uint32_t entry, gen;
 };
 
+static inline bool
+timer_before(const struct timer *a, const struct timer *b)
+{
+	return (a->due < b->due) | ((a->due == b->due) & (a->seq < b->seq));
+}
+
+WEIR_HEAP_DEFINE(timers, struct timer, timer_before)
+
 struct dedupe {
 	const char *key;
 	int key_slots[MAX_KEY_FIELDS];
@@ -63,8 +72,7 @@ struct dedupe {
 	uint32_t *slots;	/* entry index + 1, 0 = empty */
 	size_t slots_cap, live;
 	uint32_t lru_head, lru_tail;	/* head: most recently seen */
-	struct timer *heap;
-	size_t nheap, heapcap;
+	struct timers_heap timers;
 	struct weir_store *store;
 	uint64_t seq;
 	char *keybuf;
@@ -157,58 +165,16 @@ slot_remove(struct dedupe *d, size_t j)
 
 /* --- timers --------------------------------------------------------------- */
 
-static bool
-timer_before(const struct timer *a, const struct timer *b)
-{
-	return a->due < b->due || (a->due == b->due && a->seq < b->seq);
-}
-
+/* Arms the key's timer at its last sighting + DUR (+1: "passes"). */
 static int
-timer_push(struct dedupe *d, uint32_t i)
+arm(struct dedupe *d, uint32_t i)
 {
-	if (d->nheap == d->heapcap) {
-		size_t cap = d->heapcap ? d->heapcap * 2 : 1024;
-		struct timer *h = realloc(d->heap, cap * sizeof *h);
-		if (h == NULL)
-			return -1;
-		d->heap = h;
-		d->heapcap = cap;
-	}
 	const struct entry *e = &d->entries[i];
 	struct timer t = {weir_time_add_sat(e->last, d->within == 0 ? INT64_MAX : d->within + 1),
 	    e->seq, i, e->gen};
 	if (d->within == 0)
 		t.due = INT64_MAX;
-	size_t k = d->nheap++;
-	while (k > 0 && timer_before(&t, &d->heap[(k - 1) / 4])) {
-		d->heap[k] = d->heap[(k - 1) / 4];
-		k = (k - 1) / 4;
-	}
-	d->heap[k] = t;
-	return 0;
-}
-
-static struct timer
-timer_pop(struct dedupe *d)
-{
-	struct timer top = d->heap[0], last = d->heap[--d->nheap];
-	size_t k = 0;
-	for (;;) {
-		size_t kid = 4 * k + 1;
-		if (kid >= d->nheap)
-			break;
-		size_t best = kid, stop = kid + 4 < d->nheap ? kid + 4 : d->nheap;
-		for (size_t c = kid + 1; c < stop; c++)
-			if (timer_before(&d->heap[c], &d->heap[best]))
-				best = c;
-		if (!timer_before(&d->heap[best], &last))
-			break;
-		d->heap[k] = d->heap[best];
-		k = best;
-	}
-	if (d->nheap > 0)
-		d->heap[k] = last;
-	return top;
+	return timers_push(&d->timers, t);
 }
 
 /* --- state ---------------------------------------------------------------- */
@@ -284,7 +250,7 @@ static void
 update_gauges(struct weir_ctx *ctx, struct dedupe *d)
 {
 	ctx->count.state_bytes = d->entries_cap * sizeof *d->entries +
-	    d->slots_cap * sizeof *d->slots + d->heapcap * sizeof *d->heap +
+	    d->slots_cap * sizeof *d->slots + d->timers.cap * sizeof *d->timers.items +
 	    weir_store_bytes(d->store);
 }
 
@@ -346,7 +312,7 @@ on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 			return rc;
 		e->last = ev->t;
 		e->gen++;
-		if (timer_push(d, i) < 0)
+		if (arm(d, i) < 0)
 			return weir_fail(ctx, "out of memory");
 		rc = d->keep_last ? hold(ctx, d, e, ev) : weir_emit(ctx, ev->line, ev->len);
 		update_gauges(ctx, d);
@@ -362,7 +328,7 @@ on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 	d->live++;
 	lru_push_front(d, i);
 	if (d->within != 0 || d->keep_last)
-		if (timer_push(d, i) < 0)
+		if (arm(d, i) < 0)
 			return weir_fail(ctx, "out of memory");
 	rc = d->keep_last ? hold(ctx, d, e, ev) : weir_emit(ctx, ev->line, ev->len);
 	if (rc == 0 && d->live > d->max_keys) {
@@ -382,15 +348,15 @@ static int
 expire(struct weir_ctx *ctx, struct dedupe *d, int64_t watermark)
 {
 	int rc = 0;
-	while (rc == 0 && d->nheap > 0 && d->heap[0].due <= watermark) {
-		struct timer t = timer_pop(d);
+	while (rc == 0 && d->timers.n > 0 && d->timers.items[0].due <= watermark) {
+		struct timer t = timers_pop(&d->timers);
 		struct entry *e = &d->entries[t.entry];
 		if (e->gen != t.gen)
 			continue;	/* forgotten or started anew since */
 		int64_t due = d->within == 0 ? INT64_MAX :
 		    weir_time_add_sat(e->last, d->within + 1);
 		if (due > t.due) {
-			if (timer_push(d, t.entry) < 0)	/* seen again since: later */
+			if (arm(d, t.entry) < 0)	/* seen again since: later */
 				rc = weir_fail(ctx, "out of memory");
 			continue;
 		}
@@ -504,7 +470,7 @@ teardown(void *state)
 		fclose(d->dups);
 	free(d->entries);
 	free(d->slots);
-	free(d->heap);
+	timers_free(&d->timers);
 	free(d->keybuf);
 	weir_store_free(d->store);
 }

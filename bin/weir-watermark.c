@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../lib/driver.h"
+#include "../lib/heap.h"
 #include "../lib/program.h"
 #include "../lib/store.h"
 
@@ -31,9 +32,18 @@ union slot {
 	uint32_t next_free;	/* when free: the next free slot's index */
 };
 
+/* (t, seq) order, computed without branches: the heap compares often and
+ * the outcome is unpredictable. */
+static inline bool
+before(const struct held *a, const struct held *b)
+{
+	return (a->t < b->t) | ((a->t == b->t) & (a->seq < b->seq));
+}
+
+WEIR_HEAP_DEFINE(held, struct held, before)
+
 struct reorder {
-	struct held *heap;	/* a 4-ary min-heap on (t, seq) */
-	size_t n, cap;
+	struct held_heap heap;	/* on (t, seq) */
 	union slot *slots;
 	size_t nslots, slots_cap;
 	uint32_t free_slot;	/* head of the free list, UINT32_MAX if none */
@@ -42,14 +52,6 @@ struct reorder {
 	struct weir_store *store;
 	bool forcing;
 };
-
-/* (t, seq) order, computed without branches: the heap compares often and
- * the outcome is unpredictable. */
-static inline bool
-before(const struct held *a, const struct held *b)
-{
-	return (a->t < b->t) | ((a->t == b->t) & (a->seq < b->seq));
-}
 
 static int
 slot_take(struct reorder *r, uint32_t *index)
@@ -78,65 +80,11 @@ slot_give(struct reorder *r, uint32_t index)
 	r->free_slot = index;
 }
 
-static int
-heap_push(struct reorder *r, struct held h)
-{
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? r->cap * 2 : 1024;
-		struct held *p = realloc(r->heap, cap * sizeof *p);
-		if (p == NULL)
-			return -1;
-		r->heap = p;
-		r->cap = cap;
-	}
-	size_t i = r->n++;
-	while (i > 0) {
-		size_t parent = (i - 1) / 4;
-		if (!before(&h, &r->heap[parent]))
-			break;
-		r->heap[i] = r->heap[parent];
-		i = parent;
-	}
-	r->heap[i] = h;
-	return 0;
-}
-
-static struct held
-heap_pop(struct reorder *r)
-{
-	struct held top = r->heap[0];
-	struct held last = r->heap[--r->n];
-	size_t i = 0;
-	for (;;) {
-		size_t kid = 4 * i + 1;
-		if (kid >= r->n)
-			break;
-		size_t best = kid;
-		if (kid + 4 <= r->n) {
-			/* a full family: a tournament of selects */
-			size_t b1 = before(&r->heap[kid + 1], &r->heap[kid]) ? kid + 1 : kid;
-			size_t b2 = before(&r->heap[kid + 3], &r->heap[kid + 2]) ? kid + 3 : kid + 2;
-			best = before(&r->heap[b2], &r->heap[b1]) ? b2 : b1;
-		} else {
-			for (size_t k = kid + 1; k < r->n; k++)
-				if (before(&r->heap[k], &r->heap[best]))
-					best = k;
-		}
-		if (!before(&r->heap[best], &last))
-			break;
-		r->heap[i] = r->heap[best];
-		i = best;
-	}
-	if (r->n > 0)
-		r->heap[i] = last;
-	return top;
-}
-
 static void
 update_gauges(struct weir_ctx *ctx, struct reorder *r)
 {
-	ctx->count.held = r->n;
-	ctx->count.state_bytes = weir_store_bytes(r->store) + r->cap * sizeof *r->heap +
+	ctx->count.held = r->heap.n;
+	ctx->count.state_bytes = weir_store_bytes(r->store) + r->heap.cap * sizeof *r->heap.items +
 	    r->slots_cap * sizeof *r->slots;
 }
 
@@ -144,8 +92,8 @@ update_gauges(struct weir_ctx *ctx, struct reorder *r)
 static int
 release(struct weir_ctx *ctx, struct reorder *r, int64_t upto)
 {
-	while (r->n > 0 && r->heap[0].t <= upto) {
-		struct held h = heap_pop(r);
+	while (r->heap.n > 0 && r->heap.items[0].t <= upto) {
+		struct held h = held_pop(&r->heap);
 		struct weir_stored ev = r->slots[h.slot].event;
 		slot_give(r, h.slot);
 		int rc = weir_emit(ctx, ev.line, ev.len);
@@ -168,15 +116,15 @@ on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 	struct held h = {ev->t, r->seq++, 0, 0};
 	struct weir_stored copy;
 	if (weir_store_put(r->store, ev->line, ev->len, &copy) < 0 ||
-	    slot_take(r, &h.slot) < 0 || heap_push(r, h) < 0)
-		return weir_fail(ctx, "out of memory holding %zu events", r->n);
+	    slot_take(r, &h.slot) < 0 || held_push(&r->heap, h) < 0)
+		return weir_fail(ctx, "out of memory holding %zu events", r->heap.n);
 	r->slots[h.slot].event = copy;
 	update_gauges(ctx, r);
-	if (r->n < r->max_buffer)
+	if (r->heap.n < r->max_buffer)
 		return 0;
 	/* Full: force the watermark to the oldest held event. */
 	r->forcing = true;
-	int rc = weir_force_watermark(ctx, r->heap[0].t);
+	int rc = weir_force_watermark(ctx, r->heap.items[0].t);
 	r->forcing = false;
 	return rc;
 }
@@ -196,7 +144,7 @@ on_end(struct weir_ctx *ctx)
 static void
 reorder_free(struct reorder *r)
 {
-	free(r->heap);
+	held_free(&r->heap);
 	free(r->slots);
 	weir_store_free(r->store);
 }

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "../lib/driver.h"
+#include "../lib/heap.h"
 #include "../lib/hash.h"
 #include "../lib/program.h"
 #include "../lib/store.h"
@@ -83,6 +84,20 @@ struct timer {
 	enum phase phase;
 };
 
+static inline bool
+timer_before(const struct timer *a, const struct timer *b)
+{
+	if (a->due != b->due)
+		return a->due < b->due;
+	if (a->phase != b->phase)
+		return a->phase < b->phase;	/* fire before drop at the same instant */
+	if (a->start != b->start)
+		return a->start < b->start;
+	return a->key_seq < b->key_seq;
+}
+
+WEIR_HEAP_DEFINE(timers, struct timer, timer_before)
+
 struct windower {
 	enum kind kind;
 	int64_t size, slide, gap, offset, lateness;
@@ -95,8 +110,7 @@ struct windower {
 	struct key *keys;
 	uint64_t key_seq;
 	struct window *windows;	/* tumbling/sliding with --collect */
-	struct timer *heap;
-	size_t nheap, heapcap;
+	struct timers_heap timers;
 	struct weir_store *store;
 	uint64_t seq;
 	uint64_t held;		/* distinct events in state */
@@ -113,64 +127,12 @@ struct windower {
 
 /* --- timers -------------------------------------------------------------- */
 
-static bool
-timer_before(const struct timer *a, const struct timer *b)
-{
-	if (a->due != b->due)
-		return a->due < b->due;
-	if (a->phase != b->phase)
-		return a->phase < b->phase;	/* fire before drop at the same instant */
-	if (a->start != b->start)
-		return a->start < b->start;
-	return a->key_seq < b->key_seq;
-}
-
-static int
-timer_push(struct windower *wr, struct timer t)
-{
-	if (wr->nheap == wr->heapcap) {
-		size_t cap = wr->heapcap ? wr->heapcap * 2 : 256;
-		struct timer *h = realloc(wr->heap, cap * sizeof *h);
-		if (h == NULL)
-			return -1;
-		wr->heap = h;
-		wr->heapcap = cap;
-	}
-	size_t i = wr->nheap++;
-	while (i > 0 && timer_before(&t, &wr->heap[(i - 1) / 2])) {
-		wr->heap[i] = wr->heap[(i - 1) / 2];
-		i = (i - 1) / 2;
-	}
-	wr->heap[i] = t;
-	return 0;
-}
-
-static struct timer
-timer_pop(struct windower *wr)
-{
-	struct timer top = wr->heap[0], last = wr->heap[--wr->nheap];
-	size_t i = 0;
-	for (;;) {
-		size_t kid = 2 * i + 1;
-		if (kid >= wr->nheap)
-			break;
-		if (kid + 1 < wr->nheap && timer_before(&wr->heap[kid + 1], &wr->heap[kid]))
-			kid++;
-		if (!timer_before(&wr->heap[kid], &last))
-			break;
-		wr->heap[i] = wr->heap[kid];
-		i = kid;
-	}
-	if (wr->nheap > 0)
-		wr->heap[i] = last;
-	return top;
-}
-
 static int
 schedule(struct windower *wr, struct window *w, enum phase phase)
 {
 	int64_t due = phase == FIRE ? w->end : weir_time_add_sat(w->end, wr->lateness);
-	if (timer_push(wr, (struct timer){due, w->start, w->key->seq, w, w->version, phase}) < 0)
+	if (timers_push(&wr->timers, (struct timer){due, w->start, w->key->seq, w, w->version,
+	    phase}) < 0)
 		return -1;
 	w->timers++;
 	return 0;
@@ -605,7 +567,7 @@ static void
 update_gauges(struct weir_ctx *ctx, struct windower *wr)
 {
 	ctx->count.held = wr->held;
-	ctx->count.state_bytes = weir_store_bytes(wr->store) + wr->heapcap * sizeof *wr->heap +
+	ctx->count.state_bytes = weir_store_bytes(wr->store) + wr->timers.cap * sizeof *wr->timers.items +
 	    wr->live_windows * sizeof(struct window) + HASH_COUNT(wr->keys) * sizeof(struct key);
 }
 
@@ -631,8 +593,8 @@ on_watermark(struct weir_ctx *ctx, int64_t watermark)
 {
 	struct windower *wr = ctx->prog_state;
 	int rc = 0;
-	while (rc == 0 && wr->nheap > 0 && wr->heap[0].due <= watermark) {
-		struct timer t = timer_pop(wr);
+	while (rc == 0 && wr->timers.n > 0 && wr->timers.items[0].due <= watermark) {
+		struct timer t = timers_pop(&wr->timers);
 		struct window *w = t.w;
 		w->timers--;
 		if (w->dead || t.version != w->version) {
@@ -796,7 +758,7 @@ teardown(void *state)
 	}
 	for (int i = 0; i < wr->nby; i++)
 		free(wr->by_names[i]);
-	free(wr->heap);
+	timers_free(&wr->timers);
 	free(wr->scratch);
 	weir_store_free(wr->store);
 }
