@@ -79,6 +79,16 @@ $(BUILD)/tsan/bin/weir-%: $(BUILD)/tsan/bin/weir-%.o $(BUILD)/tsan/libweir.a
 
 TSAN_PROGRAMS = $(patsubst bin/%.c,$(BUILD)/tsan/bin/%,$(BIN_SRC))
 
+# AddressSanitizer + UndefinedBehaviorSanitizer builds of the programs: the
+# bats suites run a second time against them (WEIR_BIN=build/asan/bin).
+$(BUILD)/asan/bin/weir-%: $(BUILD)/asan/bin/weir-%.o $(BUILD)/asan/libweir.a
+	$(Q)$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/asan/bin/weir: bin/weir
+	$(Q)mkdir -p $(dir $@) && cp $< $@
+
+ASAN_PROGRAMS = $(patsubst bin/%.c,$(BUILD)/asan/bin/%,$(BIN_SRC)) $(BUILD)/asan/bin/weir
+
 bin/weir-%: $(BUILD)/bin/weir-%.o $(BUILD)/libweir.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
@@ -98,8 +108,9 @@ UNITS      = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 ASAN_UNITS = $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRC))
 
 check: deps
-	$(Q)$(MAKE) --no-print-directory CI=1 all $(UNITS) $(ASAN_UNITS) $(TSAN_PROGRAMS)
-	$(Q)./tests/run $(UNITS) $(ASAN_UNITS)
+	$(Q)$(MAKE) --no-print-directory CI=1 all $(UNITS) $(ASAN_UNITS) $(TSAN_PROGRAMS) \
+	    $(ASAN_PROGRAMS)
+	$(Q)WEIR_ASAN_BIN=$(BUILD)/asan/bin ./tests/run $(UNITS) $(ASAN_UNITS)
 
 check-asan: deps
 	$(Q)$(MAKE) --no-print-directory CI=1 $(ASAN_UNITS)

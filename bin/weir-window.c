@@ -399,17 +399,18 @@ window_starts(const struct windower *wr, int64_t t, int64_t *first, int64_t *las
 {
 	int64_t step = wr->kind == SLIDING ? wr->slide : wr->size;
 	int64_t shifted, s, lowest, end;
-	if (__builtin_sub_overflow(t, wr->offset, &shifted))
+	if (__builtin_sub_overflow(t, wr->offset, &shifted) ||
+	    weir_floor_multiple(shifted, step, &s) < 0)
 		return -1;
-	s = weir_floor_div(shifted, step) * step;
 	if (__builtin_add_overflow(s, wr->offset, last) ||
 	    __builtin_add_overflow(*last, wr->size, &end))
 		return -1;
 	if (__builtin_sub_overflow(t, wr->size, &lowest))
 		return -1;
 	*first = *last;
-	while (*first - step > lowest)	/* no overflow: first - step > t - size */
-		*first -= step;
+	int64_t earlier;	/* a start below INT64_MIN is below lowest too */
+	while (!__builtin_sub_overflow(*first, step, &earlier) && earlier > lowest)
+		*first = earlier;
 	return 0;
 }
 

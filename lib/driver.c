@@ -239,7 +239,9 @@ advance(struct weir_ctx *ctx)
 	}
 	int64_t p = ctx->opts->punctuate;
 	if (p > 0) {
-		int64_t mark = weir_floor_div(w, p) * p;
+		int64_t mark;
+		if (weir_floor_multiple(w, p, &mark) < 0)
+			return 0;	/* no multiple of DUR this early in time */
 		if (ctx->punct_mark == WEIR_TIME_NONE || mark > ctx->punct_mark) {
 			ctx->punct_mark = mark;
 			return weir_emit_watermark(ctx, mark);
@@ -678,22 +680,27 @@ run_direct(struct weir_ctx *ctx, struct loop *lp, struct weir_input *in, unsigne
 	}
 }
 
-int
-weir_run(struct weir_ctx *ctx, char **inputs, int ninputs)
+void
+weir_signals(bool interrupt_ends_input)
 {
-	static char *stdin_only[] = {"-"};
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);	/* EPIPE comes back from write(2) instead */
 	sa.sa_handler = on_usr1;
 	sigaction(SIGUSR1, &sa, NULL);	/* no SA_RESTART: a blocked read wakes up */
-	if (ctx->interrupt_ends_input) {
+	if (interrupt_ends_input) {
 		sa.sa_handler = on_interrupt;
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
 	}
+}
 
+int
+weir_run(struct weir_ctx *ctx, char **inputs, int ninputs)
+{
+	static char *stdin_only[] = {"-"};
+	weir_signals(ctx->interrupt_ends_input);
 	if (ninputs == 0) {
 		inputs = stdin_only;
 		ninputs = 1;

@@ -124,6 +124,14 @@ void weir_ctx_free(struct weir_ctx *ctx);
  */
 int weir_run(struct weir_ctx *ctx, char **inputs, int ninputs);
 
+/*
+ * Installs the driver's signal handling: SIGPIPE ignored (EPIPE instead),
+ * SIGUSR1 for counters or a snapshot, and with interrupt_ends_input SIGINT
+ * and SIGTERM ending the input.  weir_run calls it; a program's main calls
+ * it first thing too, so that a signal sent right after start is not fatal.
+ */
+void weir_signals(bool interrupt_ends_input);
+
 /* Writes an event's line unchanged; counts it as out (it leaves) and as a row. */
 int weir_emit(struct weir_ctx *ctx, const char *line, size_t len);
 

@@ -100,6 +100,14 @@ weir_floor_div(int64_t a, int64_t b)
 	return (a % b != 0 && a < 0) ? q - 1 : q;
 }
 
+/* The largest multiple of step (> 0) at or below t, into *out; -1 when it
+ * lies below the int64 range (t within step of 1677). */
+static inline int
+weir_floor_multiple(int64_t t, int64_t step, int64_t *out)
+{
+	return __builtin_mul_overflow(weir_floor_div(t, step), step, out) ? -1 : 0;
+}
+
 /* a + b clamped to the int64 range (watermark arithmetic never wraps). */
 static inline int64_t
 weir_time_add_sat(int64_t a, int64_t b)

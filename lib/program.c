@@ -19,6 +19,8 @@ weir_program_main(const struct weir_program *p, int argc, char **argv)
 	char err[512];
 	int status;
 
+	weir_signals(false);	/* SIGUSR1 must not kill a program that just started */
+
 	int first = weir_options_parse(&opts, argc, argv, p->features, p->options, p->option,
 	    p->state);
 	if (first == WEIR_OPTS_HELP) {

@@ -4,9 +4,11 @@ bats_load_library bats-support 2>/dev/null || load /usr/lib/bats/bats-support/lo
 bats_load_library bats-assert 2>/dev/null || load /usr/lib/bats/bats-assert/load
 
 ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
-PATH="$ROOT/bin:$PATH"
+# WEIR_BIN: where the programs under test are (bin/, or the sanitizer build)
+WEIR_BIN=${WEIR_BIN:-bin}
+PATH="$ROOT/$WEIR_BIN:$PATH"
 LIB="$ROOT/tests/lib"
-export ROOT PATH LIB
+export ROOT PATH LIB WEIR_BIN
 
 # feed FILE: writes FILE to stdout in small seeded random chunks (lines cut
 # anywhere), pausing a millisecond between chunks, so that the program
@@ -23,4 +25,18 @@ batch_equals_stream() {
 	"$@" <"$input" >"$BATS_TEST_TMPDIR/batch.out" 2>/dev/null
 	feed "$input" | "$@" >"$BATS_TEST_TMPDIR/stream.out" 2>/dev/null
 	cmp "$BATS_TEST_TMPDIR/batch.out" "$BATS_TEST_TMPDIR/stream.out"
+}
+
+# wait_for_handler PID SIGNAL_NUMBER: waits (at most 5 s) until the process
+# catches that signal, read from /proc, so a test never signals too early.
+wait_for_handler() {
+	local mask bit=$((1 << ($2 - 1)))
+	for _ in $(seq 100); do
+		mask=$(awk '/^SigCgt:/ {print $2}' "/proc/$1/status" 2>/dev/null)
+		if [ -n "$mask" ] && [ $((0x$mask & bit)) -ne 0 ]; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	return 1
 }

@@ -147,6 +147,7 @@ PY
 	pid=$!
 	exec 7> fifo
 	printf '%s\n' '{"ts":1}' '{"ts":2}' >&7
+	wait_for_handler "$pid" 10	# SIGUSR1
 	for i in $(seq 50); do kill -USR1 "$pid"; sleep 0.1; grep -q '"events":2' out && break; done
 	printf '%s\n' '{"ts":3}' >&7
 	for i in $(seq 50); do kill -USR1 "$pid"; sleep 0.1; grep -q '"events":3' out && break; done

@@ -284,6 +284,7 @@ sys.stdout.write("{\"ts\":2,\"blob\":\"" + "x" * 10_000_000 + "\"}\n{\"ts\":1}\n
 	exec 7> fifo
 	printf '%s\n' '{"ts":1}' >&7
 	for i in $(seq 50); do [ -s out ] && break; sleep 0.1; done
+	wait_for_handler "$pid" 10	# SIGUSR1
 	kill -USR1 "$pid"
 	for i in $(seq 50); do grep -q '"program"' err && break; sleep 0.1; done
 	exec 7>&-

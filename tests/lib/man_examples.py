@@ -72,7 +72,8 @@ while i < len(section):
 
 if not examples:
     sys.exit("no runnable example in " + page)
-env = dict(os.environ, PATH=os.path.join(root, "bin") + os.pathsep + os.environ["PATH"])
+bindir = os.path.join(root, os.environ.get("WEIR_BIN", "bin"))
+env = dict(os.environ, PATH=bindir + os.pathsep + os.environ["PATH"])
 failed = 0
 with tempfile.TemporaryDirectory() as tmp:
     for cmd, expected in examples:
