@@ -41,3 +41,15 @@ setup() {
 	run "$BATS_TEST_TMPDIR/root/opt/weir/bin/weir" --version
 	assert_success
 }
+
+@test "zsh and fish completions parse, and fish offers each program's options" {
+	command -v zsh >/dev/null || skip "zsh is not installed"
+	command -v fish >/dev/null || skip "fish is not installed"
+	zsh -n "$ROOT/completions/_weir"
+	fish -n "$ROOT/completions/weir.fish"
+	run fish -c "source '$ROOT/completions/weir.fish'; complete -C 'weir-dedupe --ke'"
+	assert_output --partial "--keep"
+	assert_output --partial "--key"
+	run fish -c "source '$ROOT/completions/weir.fish'; complete -C 'weir-window --allowed'"
+	assert_output --partial "--allowed-lateness"
+}
