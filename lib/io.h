@@ -8,6 +8,11 @@
  * JSON numbers become numbers, all others strings), so everything after the
  * reader sees JSON.
  *
+ * Who uses it: the driver reads NDJSON through reader.h (a second thread)
+ * and CSV through this reader.  Its NDJSON mode is kept, and unit-tested,
+ * for readers that must step through several files in one thread (the
+ * k-way merge weir-replay will need).
+ *
  * Output: one buffer, written with write(2) when full, on weir_out_flush,
  * and after every line with `unbuffered`.  A closed pipe (EPIPE) is
  * reported as WEIR_IO_EPIPE so that the program can end quietly with 0.

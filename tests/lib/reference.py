@@ -142,6 +142,15 @@ def window(kind, size_s, other_s, lag_s, by, collect, path, lateness_s="0"):
     mx = None
     seq = 0
 
+    def window_starts(t):
+        """Starts of the windows [s, s + size) holding t, earliest first."""
+        step = size if kind == "tumbling" else other
+        s, starts = (t // step) * step, []
+        while s > t - size:
+            starts.append(s)
+            s -= step
+        return reversed(starts)
+
     def bounds(w):
         return '"window_start":%s,"window_end":%s' % (ns_to_repr(w["start"], repr_),
                                                       ns_to_repr(w["end"], repr_))
@@ -212,26 +221,12 @@ def window(kind, size_s, other_s, lag_s, by, collect, path, lateness_s="0"):
         member = (t, seq, line)
         seq += 1
         if kind in ("tumbling", "sliding") and not collect:
-            step = size if kind == "tumbling" else other
-            last = (t // step) * step
-            starts = []
-            s = last
-            while s > t - size:
-                starts.append(s)
-                s -= step
-            for s in reversed(starts):
+            for s in window_starts(t):
                 out.write(insert(line, bounds({"start": s, "end": s + size})) + "\n")
             continue
         if kind in ("tumbling", "sliding"):
-            step = size if kind == "tumbling" else other
-            last = (t // step) * step
-            starts = []
-            s = last
-            while s > t - size:
-                starts.append(s)
-                s -= step
             taken = False
-            for s in reversed(starts):
+            for s in window_starts(t):
                 if wm is not None and s + size + lateness <= wm:
                     continue
                 key_seen(key)
