@@ -31,6 +31,7 @@
 #include "../lib/hash.h"
 #include "../lib/program.h"
 #include "../lib/store.h"
+#include "../lib/windows.h"
 
 enum kind { TUMBLING, SLIDING, SESSION };
 enum phase { FIRE, DROP };
@@ -389,29 +390,13 @@ keep(struct weir_ctx *ctx, struct windower *wr, const struct weir_event *ev,
 	return 0;
 }
 
-/*
- * The starts of the windows holding t: first..last in steps of `step` (one
- * for tumbling; SIZE/SLIDE, rounded, for sliding), with s <= t < s + size.
- * Returns -1 when a bound falls outside the time range.
- */
+/* The starts of the windows holding t (lib/windows.h); -1 when a bound
+ * falls outside the time range. */
 static int
 window_starts(const struct windower *wr, int64_t t, int64_t *first, int64_t *last)
 {
 	int64_t step = wr->kind == SLIDING ? wr->slide : wr->size;
-	int64_t shifted, s, lowest, end;
-	if (__builtin_sub_overflow(t, wr->offset, &shifted) ||
-	    weir_floor_multiple(shifted, step, &s) < 0)
-		return -1;
-	if (__builtin_add_overflow(s, wr->offset, last) ||
-	    __builtin_add_overflow(*last, wr->size, &end))
-		return -1;
-	if (__builtin_sub_overflow(t, wr->size, &lowest))
-		return -1;
-	*first = *last;
-	int64_t earlier;	/* a start below INT64_MIN is below lowest too */
-	while (!__builtin_sub_overflow(*first, step, &earlier) && earlier > lowest)
-		*first = earlier;
-	return 0;
+	return weir_window_starts(t, wr->size, step, wr->offset, first, last);
 }
 
 static int

@@ -278,13 +278,16 @@ weir_print_stats(struct weir_ctx *ctx)
 	fprintf(ctx->diag,
 	    "{\"program\":\"%s\",\"in\":%llu,\"out\":%llu,\"late\":%llu,\"rejected\":%llu,"
 	    "\"dropped\":%llu,\"held\":%llu,\"rows\":%llu,\"forced\":%llu,\"watermarks_in\":%llu,"
-	    "\"watermarks_out\":%llu,\"barriers\":%llu,\"state_bytes\":%llu,\"watermark\":%s}\n",
+	    "\"watermarks_out\":%llu,\"barriers\":%llu,\"state_bytes\":%llu,\"watermark\":%s",
 	    ctx->prog, (unsigned long long)c->in, (unsigned long long)c->out,
 	    (unsigned long long)c->late, (unsigned long long)c->rejected,
 	    (unsigned long long)c->dropped, (unsigned long long)c->held,
 	    (unsigned long long)c->rows, (unsigned long long)c->forced, (unsigned long long)c->watermarks_in,
 	    (unsigned long long)c->watermarks_out, (unsigned long long)c->barriers,
 	    (unsigned long long)c->state_bytes, wm);
+	if (ctx->hooks->on_stats)
+		ctx->hooks->on_stats(ctx, ctx->diag);
+	fputs("}\n", ctx->diag);
 	fflush(ctx->diag);
 }
 
@@ -412,7 +415,7 @@ scan_record(void *arg, struct weir_scanned *rec, struct weir_span *spans)
 		return;
 	}
 	rec->kind = RECORD_DATA;
-	if (ctx->opts->processing_time)
+	if (ctx->opts->processing_time || ctx->untimed)
 		return;		/* stamped on arrival, in handle_record */
 	for (int i = 0; i < ctx->ntime_slots; i++)
 		if (spans[ctx->time_slots[i]].p) {
@@ -451,7 +454,9 @@ handle_record(struct weir_ctx *ctx, const struct weir_scanned *rec,
 	ctx->count.in++;
 	struct weir_event ev = {rec->line, rec->len, 0, spans, input, rec->lineno};
 	enum weir_repr repr = WEIR_REPR_RFC3339;
-	if (ctx->opts->processing_time) {
+	if (ctx->untimed) {
+		ev.t = WEIR_TIME_NONE;
+	} else if (ctx->opts->processing_time) {
 		ev.t = wall_now();
 	} else {
 		const struct weir_span *ts = &spans[rec->aux];
@@ -464,7 +469,7 @@ handle_record(struct weir_ctx *ctx, const struct weir_scanned *rec,
 		ctx->repr = repr;
 	if (ctx->hooks->on_event && (rc = ctx->hooks->on_event(ctx, &ev)) != 0)
 		return rc;
-	if (ev.t > ctx->max_event) {
+	if (!ctx->untimed && ev.t > ctx->max_event) {
 		ctx->max_event = ev.t;
 		if (weir_time_add_sat(ev.t, -ctx->opts->lag) > ctx->watermark)
 			return advance(ctx);
@@ -480,6 +485,7 @@ struct loop {
 	int64_t last_line_at;	/* monotonic time of the last line read */
 	int64_t next_idle;	/* monotonic deadline of the next idle tick */
 	int64_t next_metrics;
+	int64_t next_tick;
 };
 
 static int
@@ -544,6 +550,19 @@ housekeeping(struct weir_ctx *ctx, struct loop *lp)
 			weir_print_stats(ctx);
 		}
 	}
+	if (ctx->tick_every > 0 && ctx->hooks->on_tick) {
+		int64_t now = mono_now();
+		if (lp->next_tick == 0)
+			lp->next_tick = now + ctx->tick_every;
+		if (now >= lp->next_tick) {
+			lp->next_tick = now + ctx->tick_every;
+			int rc = ctx->hooks->on_tick(ctx);
+			if (rc == 0)
+				rc = flush_all(ctx);
+			if (rc != 0)
+				return rc;
+		}
+	}
 	if (ctx->opts->metrics_file) {
 		int64_t now = mono_now();
 		if (now >= lp->next_metrics) {
@@ -581,6 +600,8 @@ wait_input(struct weir_ctx *ctx, struct loop *lp)
 		}
 		if (ctx->opts->metrics_file && lp->next_metrics < deadline)
 			deadline = lp->next_metrics;
+		if (ctx->tick_every > 0 && lp->next_tick != 0 && lp->next_tick < deadline)
+			deadline = lp->next_tick;
 		int timeout = -1;
 		if (deadline != INT64_MAX)
 			timeout = deadline <= now ? 0 : (int)((deadline - now + 999999) / 1000000);
@@ -718,7 +739,7 @@ weir_run(struct weir_ctx *ctx, char **inputs, int ninputs)
 			rc = -1;
 			break;
 		}
-		struct loop lp = {weir_input_name(in), -1, mono_now(), 0, 0};
+		struct loop lp = {weir_input_name(in), -1, mono_now(), 0, 0, 0};
 		lp.next_idle = lp.last_line_at + ctx->opts->idle;
 		if (ctx->opts->csv_in)
 			rc = run_direct(ctx, &lp, in, 0);

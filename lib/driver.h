@@ -76,6 +76,11 @@ struct weir_hooks {
 	/* SIGUSR1: a report of what has been seen so far (weir-profile).
 	 * Without it SIGUSR1 prints the counters. */
 	int (*on_snapshot)(struct weir_ctx *ctx);
+	/* Every ctx->tick_every of wall time (weir-agg --emit every:DUR). */
+	int (*on_tick)(struct weir_ctx *ctx);
+	/* Adds the program's own members to the --stats line: writes
+	 * `,"name":value...` to f. */
+	void (*on_stats)(struct weir_ctx *ctx, FILE *f);
 };
 
 struct weir_ctx {
@@ -91,6 +96,9 @@ struct weir_ctx {
 	bool interrupt_ends_input;	/* SIGINT/SIGTERM end the input (then on_end) */
 	bool report_only;		/* writes a report, not a stream: protocol
 					   lines are counted, not forwarded */
+	bool untimed;			/* events need no time field (weir-agg
+					   --merge): t is WEIR_TIME_NONE */
+	int64_t tick_every;		/* on_tick period in ns; 0: none */
 	int64_t watermark;		/* the program's watermark */
 	int64_t max_event;		/* largest event time seen */
 	struct weir_counters count;

@@ -11,6 +11,8 @@
  */
 #include <csv.h>
 #include <errno.h>
+#include <math.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -606,4 +608,75 @@ weir_json_quote(char *buf, size_t cap, size_t len, const char *s, size_t n)
 	}
 	buf[len++] = '"';
 	return (long)len;
+}
+
+/* --- growable strings ------------------------------------------------------ */
+
+int
+weir_buf_add(struct weir_buf *b, const void *s, size_t n)
+{
+	if (weir_reserve(&b->p, &b->cap, b->n + n + 1) < 0)
+		return -1;
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+	return 0;
+}
+
+int
+weir_buf_str(struct weir_buf *b, const char *s)
+{
+	return weir_buf_add(b, s, strlen(s));
+}
+
+int
+weir_buf_printf(struct weir_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0 || weir_reserve(&b->p, &b->cap, b->n + (size_t)n + 1) < 0)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(b->p + b->n, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	b->n += (size_t)n;
+	return 0;
+}
+
+size_t
+weir_format_double(double v, char *buf)
+{
+	if (!isfinite(v)) {
+		memcpy(buf, "null", 5);
+		return 4;
+	}
+	if (v == 0) {	/* -0 too: JSON readers make 0 of it either way */
+		memcpy(buf, "0", 2);
+		return 1;
+	}
+	int n = 0;
+	for (int prec = 15; prec <= 17; prec++) {
+		n = snprintf(buf, 32, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	return (size_t)n;
+}
+
+int
+weir_buf_double(struct weir_buf *b, double v)
+{
+	char tmp[32];
+	size_t n = weir_format_double(v, tmp);
+	return weir_buf_add(b, tmp, n);
+}
+
+void
+weir_buf_free(struct weir_buf *b)
+{
+	free(b->p);
+	b->p = NULL;
+	b->n = b->cap = 0;
 }

@@ -81,6 +81,26 @@ bool weir_out_pending(const struct weir_output *out);
  * contents kept.  Returns 0, or -1 when memory ran out (*buf unchanged). */
 int weir_reserve(char **buf, size_t *cap, size_t need);
 
+/* A growable byte string for building rows; owns p (free with
+ * weir_buf_free).  The adders return 0, or -1 when memory runs out. */
+struct weir_buf {
+	char *p;
+	size_t n, cap;
+};
+
+int weir_buf_add(struct weir_buf *b, const void *s, size_t n);
+int weir_buf_str(struct weir_buf *b, const char *s);
+int weir_buf_printf(struct weir_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* A JSON number: the shortest text that reads back as v; null when v is
+ * not finite (JSON has no NaN or infinity). */
+int weir_buf_double(struct weir_buf *b, double v);
+void weir_buf_free(struct weir_buf *b);
+
+/* The shortest text that reads back as v (at most 24 bytes and a NUL);
+ * "null" when v is not finite.  Returns the length. */
+size_t weir_format_double(double v, char *buf);
+
 /* Appends s as a JSON string (quotes and escapes) to buf; returns the new
  * length or -1 if cap would be exceeded. */
 long weir_json_quote(char *buf, size_t cap, size_t len, const char *s, size_t n);

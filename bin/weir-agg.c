@@ -1,0 +1,1943 @@
+/*
+ * weir-agg: grouped, windowed aggregation.
+ *
+ *   key (the --by values) ──► its groups: one per open window (or one for
+ *                             all input, without windows)
+ *   group: bounds, count, one cell per aggregate (moments, a raw value, a
+ *          value set, a sketch ...)
+ *   timer heap, ordered by (due, phase, start, group first seen):
+ *          FIRE at the window's end, DROP at end + --allowed-lateness
+ *
+ * A key holds a short list of its open groups (with 1m windows and a few
+ * seconds of lag, one or two), so an event costs one hash lookup for its
+ * key and a walk of that list, and no tree or copy of the line: the values
+ * are read from the spans the scanner found.
+ *
+ * Timers work as in weir-window: a session that grows keeps its timer,
+ * which is pushed again with the new end when it comes due; a change to a
+ * fired window (within --allowed-lateness) bumps its version, making older
+ * timers stale; a group is freed when no timer refers to it any more.
+ *
+ * --partial writes each group's cells as JSON (sketches included) and
+ * --merge reads such rows back, merging cells with the same functions that
+ * join two sessions.  Raw values (min, max, first, last, collect, top,
+ * distinct) travel in partial rows as JSON strings holding their text as
+ * it came, so a merge writes them byte for byte.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <jansson.h>
+
+#include "../lib/driver.h"
+#include "../lib/hash.h"
+#include "../lib/heap.h"
+#include "../lib/program.h"
+#include "../lib/sketch.h"
+#include "../lib/windows.h"
+
+#define MAX_BY 16
+#define MAX_AGGS 64
+
+enum func {
+	COUNT, COUNT_FIELD, SUM, MIN, MAX, AVG, STDDEV, VAR, FIRST, LAST, DISTINCT,
+	APPROX_DISTINCT, QUANTILE, TOP, COLLECT,
+};
+
+static const char *const func_names[] = {
+	"count", "count", "sum", "min", "max", "avg", "stddev", "var", "first", "last",
+	"distinct", "approx_distinct", "pNN", "top", "collect",
+};
+
+enum kind { NONE, TUMBLING, SLIDING, SESSION };
+enum emit { EMIT_FINAL, EMIT_UPDATES, EMIT_EVERY };
+enum phase { FIRE, DROP };
+
+struct aggdef {
+	enum func func;
+	const char *spec;	/* as given, for messages */
+	char *field;		/* path; NULL for count */
+	int slot;
+	double rank;		/* QUANTILE: 0..1 */
+	size_t k;		/* TOP */
+	char *name;		/* output name, JSON-quoted */
+	char *plain;		/* output name as text */
+	uint64_t rejected;	/* values that are not numbers */
+};
+
+/* --- cells: one aggregate's state in one group ------------------------------ */
+
+/* Sum, mean and variance.  Integers are summed exactly in 128 bits; other
+ * numbers with Neumaier's compensated sum; mean and M2 by Welford. */
+struct moments {
+	__int128 isum;
+	uint64_t n;
+	bool inexact;		/* a non-integer, or the integers overflowed */
+	double fsum, fcomp;
+	double mean, m2;
+};
+
+/* A value as it came (min, max, first, last). */
+struct raw {
+	char *p;		/* NULL: none yet */
+	size_t len;
+	double v;
+	uint64_t seq;		/* arrival order of its event */
+};
+
+/* One distinct value and how often it came (distinct, top). */
+struct value {
+	UT_hash_handle hh;
+	uint64_t count;
+	size_t len;
+	char bytes[];
+};
+
+struct exact {
+	double *v;
+	size_t n, cap;
+};
+
+union cell {
+	uint64_t count;
+	struct moments m;
+	struct raw r;
+	struct value *set;		/* uthash head, in first-seen order */
+	struct weir_quantiles *q;
+	struct exact ex;		/* QUANTILE with --exact */
+	struct weir_distinct *d;
+	struct weir_buf col;		/* raw values, comma separated */
+};
+
+/* A value read from an event once, however many groups take it. */
+struct number {
+	enum { NUM_ABSENT, NUM_BAD, NUM_INT, NUM_REAL } kind;
+	__int128 i;
+	double d;
+};
+
+struct key;
+
+struct group {
+	struct key *key;
+	int64_t start, end;	/* unwindowed: INT64_MIN, INT64_MAX */
+	uint64_t seq;		/* arrival of its first event: ties in output */
+	uint64_t count;
+	uint64_t version;
+	unsigned timers;
+	bool kept;		/* fired; kept until end + allowed lateness */
+	bool dead;		/* merged away or dropped: waits for its timers */
+	bool dirty;		/* changed since its row was last written */
+	bool listed;		/* on the --emit every list */
+	char *bounds;		/* upstream or merged windows: the bounds as they came */
+	size_t bounds_len;
+	struct group *next;	/* the key's other groups */
+	struct group *dirty_next;
+	union cell cells[];
+};
+
+struct key {
+	size_t ngroups;
+	char *bytes;		/* the --by values as written, NUL after each */
+	size_t len;
+	char *members;		/* `"host":"web-1"` for rows */
+	size_t members_len;
+	struct group *groups;
+	UT_hash_handle hh;
+};
+
+struct timer {
+	int64_t due;
+	int64_t start;
+	uint64_t seq;
+	struct group *g;
+	uint64_t version;
+	enum phase phase;
+};
+
+static inline bool
+timer_before(const struct timer *a, const struct timer *b)
+{
+	if (a->due != b->due)
+		return a->due < b->due;
+	if (a->phase != b->phase)
+		return a->phase < b->phase;	/* fire before drop at the same instant */
+	if (a->start != b->start)
+		return a->start < b->start;
+	return a->seq < b->seq;
+}
+
+WEIR_HEAP_DEFINE(timers, struct timer, timer_before)
+
+struct agg {
+	enum kind kind;
+	int64_t size, slide, gap, offset, lateness;
+	enum emit emit;
+	int64_t every;
+	bool exact, partial, merge;
+	const char *window_spec;
+	const char *by;
+	int by_slots[MAX_BY];
+	char *by_names[MAX_BY];
+	int nby;
+	int start_slot, end_slot, partial_slot;
+
+	struct aggdef defs[MAX_AGGS];
+	int ndefs;
+	struct number *numbers;	/* per definition, for the event at hand */
+
+	struct key *keys;
+	struct timers_heap timers;
+	struct group *dirty;	/* --emit every: changed since the last tick */
+	uint64_t seq;
+	size_t live_groups;
+	size_t group_size;
+	int64_t extra_bytes;	/* sets, sketches, collected values */
+	struct weir_buf row;
+	char *scratch;
+	size_t scratch_cap;
+};
+
+/* --- numbers ------------------------------------------------------------------- */
+
+static const double pow10[] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+/*
+ * Reads a value for a numeric aggregate.  Missing and null are absent (as
+ * SQL's aggregates skip NULL); strings, booleans, objects and arrays are
+ * not numbers.  Integers up to 38 digits are read exactly; a decimal with
+ * at most 15 significant digits is read exactly by one division (both
+ * parts are exact doubles), anything else by strtod.
+ */
+static void
+read_number(const struct weir_span *s, struct number *out)
+{
+	const char *p = s->p, *end = s->p + s->n;
+	if (p == NULL || (s->n == 4 && memcmp(p, "null", 4) == 0)) {
+		out->kind = NUM_ABSENT;
+		return;
+	}
+	if (*p != '-' && (*p < '0' || *p > '9')) {
+		out->kind = NUM_BAD;
+		return;
+	}
+	bool neg = *p == '-';
+	const char *q = p + neg;
+	unsigned __int128 mag = 0;
+	int digits = 0;
+	while (q < end && *q >= '0' && *q <= '9') {
+		mag = mag * 10 + (unsigned)(*q - '0');
+		q++;
+		if (++digits > 38)
+			goto slow;
+	}
+	if (q == end) {
+		out->kind = NUM_INT;
+		out->i = neg ? -(__int128)mag : (__int128)mag;
+		out->d = (double)out->i;
+		return;
+	}
+	if (*q == '.' && digits <= 15) {
+		const char *frac = ++q;
+		while (q < end && *q >= '0' && *q <= '9') {
+			mag = mag * 10 + (unsigned)(*q - '0');
+			q++;
+		}
+		int fd = (int)(q - frac);
+		if (q == end && digits + fd <= 15 && fd <= 22) {
+			out->kind = NUM_REAL;
+			out->d = (double)(uint64_t)mag / pow10[fd];
+			if (neg)
+				out->d = -out->d;
+			return;
+		}
+	}
+slow:
+	out->kind = NUM_REAL;
+	if (weir_span_number(s, &out->d) < 0) {
+		/* longer than the scanner's number buffer: strtod on the line,
+		 * which stops at the delimiter after the number */
+		out->d = strtod(p, NULL);
+	}
+}
+
+static void
+neumaier(double *sum, double *comp, double x)
+{
+	double t = *sum + x;
+	if (fabs(*sum) >= fabs(x))
+		*comp += (*sum - t) + x;
+	else
+		*comp += (x - t) + *sum;
+	*sum = t;
+}
+
+static void
+moments_add(struct moments *m, const struct number *x)
+{
+	m->n++;
+	double delta = x->d - m->mean;
+	m->mean += delta / (double)m->n;
+	m->m2 += delta * (x->d - m->mean);
+	if (x->kind == NUM_INT && !__builtin_add_overflow(m->isum, x->i, &m->isum))
+		return;
+	m->inexact = true;
+	neumaier(&m->fsum, &m->fcomp, x->d);
+}
+
+/* Chan et al.'s pairwise update: as if b's values had come after a's. */
+static void
+moments_merge(struct moments *a, const struct moments *b)
+{
+	if (b->n == 0)
+		return;
+	if (a->n == 0) {
+		*a = *b;
+		return;
+	}
+	double n = (double)(a->n + b->n);
+	double delta = b->mean - a->mean;
+	a->mean += delta * (double)b->n / n;
+	a->m2 += b->m2 + delta * delta * (double)a->n * (double)b->n / n;
+	a->n += b->n;
+	if (__builtin_add_overflow(a->isum, b->isum, &a->isum)) {
+		a->inexact = true;
+		neumaier(&a->fsum, &a->fcomp, (double)b->isum);
+	}
+	a->inexact |= b->inexact;
+	neumaier(&a->fsum, &a->fcomp, b->fsum);
+	neumaier(&a->fsum, &a->fcomp, b->fcomp);
+}
+
+static long double
+moments_total(const struct moments *m)
+{
+	return (long double)m->isum + (long double)m->fsum + (long double)m->fcomp;
+}
+
+/* Writes a 128-bit integer in decimal. */
+static int
+buf_int128(struct weir_buf *b, __int128 v)
+{
+	char tmp[48], *p = tmp + sizeof tmp;
+	unsigned __int128 mag = v < 0 ? -(unsigned __int128)v : (unsigned __int128)v;
+	do {
+		*--p = (char)('0' + (int)(mag % 10));
+		mag /= 10;
+	} while (mag);
+	if (v < 0)
+		*--p = '-';
+	return weir_buf_add(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+static int
+parse_int128(const char *s, __int128 *out)
+{
+	bool neg = *s == '-';
+	s += neg;
+	if (*s == '\0')
+		return -1;
+	__int128 v = 0;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || __builtin_mul_overflow(v, 10, &v) ||
+		    __builtin_add_overflow(v, *s - '0', &v))
+			return -1;
+	}
+	*out = neg ? -v : v;
+	return 0;
+}
+
+/* --- cells ---------------------------------------------------------------------- */
+
+static bool
+is_numeric(enum func f)
+{
+	return f == SUM || f == MIN || f == MAX || f == AVG || f == STDDEV || f == VAR ||
+	    f == QUANTILE;
+}
+
+static void
+raw_set(struct raw *r, const char *p, size_t len, double v, uint64_t seq, int64_t *bytes)
+{
+	char *copy = malloc(len ? len : 1);
+	if (copy == NULL)
+		return;		/* the caller checks r->p */
+	memcpy(copy, p, len);
+	*bytes += (int64_t)len - (int64_t)r->len;
+	free(r->p);
+	r->p = copy;
+	r->len = len;
+	r->v = v;
+	r->seq = seq;
+}
+
+static int
+set_add(struct value **set, const char *p, size_t len, uint64_t count, int64_t *bytes)
+{
+	struct value *e;
+	HASH_FIND(hh, *set, p, len, e);
+	if (e == NULL) {
+		if ((e = malloc(sizeof *e + len)) == NULL)
+			return -1;
+		e->count = 0;
+		e->len = len;
+		memcpy(e->bytes, p, len);
+		HASH_ADD_KEYPTR(hh, *set, e->bytes, e->len, e);
+		*bytes += (int64_t)(sizeof *e + len + 16);
+	}
+	e->count += count;
+	return 0;
+}
+
+static void
+cell_free(const struct aggdef *def, union cell *c, bool exact)
+{
+	struct value *e, *tmp;
+	switch (def->func) {
+	case MIN: case MAX: case FIRST: case LAST:
+		free(c->r.p);
+		break;
+	case DISTINCT: case TOP:
+		HASH_ITER(hh, c->set, e, tmp) {
+			HASH_DEL(c->set, e);
+			free(e);
+		}
+		break;
+	case QUANTILE:
+		if (exact)
+			free(c->ex.v);
+		else
+			weir_quantiles_free(c->q);
+		break;
+	case APPROX_DISTINCT:
+		weir_distinct_free(c->d);
+		break;
+	case COLLECT:
+		weir_buf_free(&c->col);
+		break;
+	default:
+		break;
+	}
+}
+
+static size_t
+cell_bytes(const struct aggdef *def, const union cell *c, bool exact)
+{
+	switch (def->func) {
+	case QUANTILE:
+		return exact ? c->ex.cap * sizeof(double) : c->q ? weir_quantiles_bytes(c->q) : 0;
+	case APPROX_DISTINCT:
+		return c->d ? weir_distinct_bytes(c->d) : 0;
+	default:
+		return 0;
+	}
+}
+
+/* Takes one event's value into a cell.  Returns -1 when memory runs out. */
+static int
+cell_add(struct agg *ag, const struct aggdef *def, union cell *c,
+    const struct weir_span *v, const struct number *num, uint64_t seq)
+{
+	int64_t *bytes = &ag->extra_bytes;
+	bool present = v->p != NULL && !(v->n == 4 && memcmp(v->p, "null", 4) == 0);
+	switch (def->func) {
+	case COUNT:
+		break;
+	case COUNT_FIELD:
+		c->count += present;
+		break;
+	case SUM: case AVG: case STDDEV: case VAR:
+		if (num->kind >= NUM_INT)
+			moments_add(&c->m, num);
+		break;
+	case MIN: case MAX:
+		if (num->kind >= NUM_INT && (c->r.p == NULL ||
+		    (def->func == MIN ? num->d < c->r.v : num->d > c->r.v))) {
+			raw_set(&c->r, v->p, v->n, num->d, seq, bytes);
+			if (c->r.p == NULL)
+				return -1;
+		}
+		break;
+	case FIRST:
+		if (present && c->r.p == NULL) {
+			raw_set(&c->r, v->p, v->n, 0, seq, bytes);
+			if (c->r.p == NULL)
+				return -1;
+		}
+		break;
+	case LAST:
+		if (present) {
+			raw_set(&c->r, v->p, v->n, 0, seq, bytes);
+			if (c->r.p == NULL)
+				return -1;
+		}
+		break;
+	case DISTINCT: case TOP:
+		if (present)
+			return set_add(&c->set, v->p, v->n, 1, bytes);
+		break;
+	case APPROX_DISTINCT:
+		if (present) {
+			if (c->d == NULL && (c->d = weir_distinct_new()) == NULL)
+				return -1;
+			size_t before = weir_distinct_bytes(c->d);
+			if (weir_distinct_add(c->d, v->p, v->n) < 0)
+				return -1;
+			*bytes += (int64_t)(weir_distinct_bytes(c->d) - before);
+		}
+		break;
+	case QUANTILE:
+		if (num->kind < NUM_INT)
+			break;
+		if (ag->exact) {
+			if (c->ex.n == c->ex.cap) {
+				size_t cap = c->ex.cap ? c->ex.cap * 2 : 8;
+				double *p = realloc(c->ex.v, cap * sizeof *p);
+				if (p == NULL)
+					return -1;
+				*bytes += (int64_t)((cap - c->ex.cap) * sizeof *p);
+				c->ex.v = p;
+				c->ex.cap = cap;
+			}
+			c->ex.v[c->ex.n++] = num->d;
+		} else {
+			if (c->q == NULL && (c->q = weir_quantiles_new(0.01)) == NULL)
+				return -1;
+			size_t before = weir_quantiles_bytes(c->q);
+			if (weir_quantiles_add(c->q, num->d) < 0)
+				return -1;
+			*bytes += (int64_t)(weir_quantiles_bytes(c->q) - before);
+		}
+		break;
+	case COLLECT:
+		if (present) {
+			size_t before = c->col.cap;
+			if ((c->col.n && weir_buf_add(&c->col, ",", 1) < 0) ||
+			    weir_buf_add(&c->col, v->p, v->n) < 0)
+				return -1;
+			*bytes += (int64_t)(c->col.cap - before);
+		}
+		break;
+	}
+	return 0;
+}
+
+/*
+ * Folds cell b into a (b is left empty or unchanged; the caller frees it).
+ * For first and last, arrival order decides (the seq of each value); for
+ * everything else the union is order-free, except that collect puts a's
+ * values first and sets keep a's first-seen order.
+ */
+static int
+cell_merge(struct agg *ag, const struct aggdef *def, union cell *a, union cell *b)
+{
+	int64_t *bytes = &ag->extra_bytes;
+	struct value *e, *tmp;
+	switch (def->func) {
+	case COUNT:
+		break;
+	case COUNT_FIELD:
+		a->count += b->count;
+		break;
+	case SUM: case AVG: case STDDEV: case VAR:
+		moments_merge(&a->m, &b->m);
+		break;
+	case MIN: case MAX: case FIRST: case LAST: {
+		if (b->r.p == NULL)
+			break;
+		bool take = a->r.p == NULL;
+		if (!take && def->func == MIN)
+			take = b->r.v < a->r.v || (b->r.v == a->r.v && b->r.seq < a->r.seq);
+		if (!take && def->func == MAX)
+			take = b->r.v > a->r.v || (b->r.v == a->r.v && b->r.seq < a->r.seq);
+		if (!take && def->func == FIRST)
+			take = b->r.seq < a->r.seq;
+		if (!take && def->func == LAST)
+			take = b->r.seq > a->r.seq;
+		if (take) {
+			*bytes += (int64_t)b->r.len - (int64_t)a->r.len;
+			free(a->r.p);
+			a->r = b->r;
+			b->r.p = NULL;
+			b->r.len = 0;
+		}
+		break;
+	}
+	case DISTINCT: case TOP:
+		HASH_ITER(hh, b->set, e, tmp)
+			if (set_add(&a->set, e->bytes, e->len, e->count, bytes) < 0)
+				return -1;
+		break;
+	case APPROX_DISTINCT:
+		if (b->d == NULL)
+			break;
+		if (a->d == NULL) {
+			a->d = b->d;
+			b->d = NULL;
+			break;
+		}
+		return weir_distinct_merge(a->d, b->d);
+	case QUANTILE:
+		if (ag->exact) {
+			for (size_t i = 0; i < b->ex.n; i++) {
+				struct number x = {NUM_REAL, 0, b->ex.v[i]};
+				if (cell_add(ag, def, a, &(struct weir_span){"0", 1}, &x, 0) < 0)
+					return -1;
+			}
+			break;
+		}
+		if (b->q == NULL)
+			break;
+		if (a->q == NULL) {
+			a->q = b->q;
+			b->q = NULL;
+			break;
+		}
+		return weir_quantiles_merge(a->q, b->q);
+	case COLLECT:
+		if (b->col.n == 0)
+			break;
+		if ((a->col.n && weir_buf_add(&a->col, ",", 1) < 0) ||
+		    weir_buf_add(&a->col, b->col.p, b->col.n) < 0)
+			return -1;
+		*bytes += (int64_t)b->col.n;
+		break;
+	}
+	return 0;
+}
+
+static int
+by_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+struct ranked {
+	struct value *v;
+	size_t first_seen;
+};
+
+/* Most frequent first; equal counts in first-seen order. */
+static int
+by_count(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+	if (x->v->count != y->v->count)
+		return x->v->count > y->v->count ? -1 : 1;
+	return x->first_seen < y->first_seen ? -1 : x->first_seen > y->first_seen;
+}
+
+/* Writes a cell's result as a JSON value. */
+static int
+cell_result(struct agg *ag, const struct aggdef *def, union cell *c, uint64_t count,
+    struct weir_buf *b)
+{
+	switch (def->func) {
+	case COUNT:
+		return weir_buf_printf(b, "%llu", (unsigned long long)count);
+	case COUNT_FIELD:
+		return weir_buf_printf(b, "%llu", (unsigned long long)c->count);
+	case SUM:
+		if (!c->m.inexact)
+			return buf_int128(b, c->m.isum);
+		return weir_buf_double(b, (double)moments_total(&c->m));
+	case AVG: {
+		if (c->m.n == 0)
+			return weir_buf_str(b, "null");
+		double avg = (double)(moments_total(&c->m) / (long double)c->m.n);
+		return weir_buf_double(b, isfinite(avg) ? avg : c->m.mean);
+	}
+	case VAR: case STDDEV: {
+		if (c->m.n < 2)
+			return weir_buf_str(b, "null");
+		double var = c->m.m2 / (double)(c->m.n - 1);
+		if (var < 0)
+			var = 0;
+		return weir_buf_double(b, def->func == VAR ? var : sqrt(var));
+	}
+	case MIN: case MAX: case FIRST: case LAST:
+		if (c->r.p == NULL)
+			return weir_buf_str(b, "null");
+		return weir_buf_add(b, c->r.p, c->r.len);
+	case DISTINCT:
+		return weir_buf_printf(b, "%u", c->set ? HASH_COUNT(c->set) : 0);
+	case APPROX_DISTINCT:
+		return weir_buf_printf(b, "%.0f", c->d ? round(weir_distinct_estimate(c->d)) : 0.0);
+	case QUANTILE:
+		if (ag->exact) {
+			if (c->ex.n == 0)
+				return weir_buf_str(b, "null");
+			qsort(c->ex.v, c->ex.n, sizeof *c->ex.v, by_double);
+			double k = ceil(def->rank * (double)c->ex.n) - 1;
+			size_t i = k < 0 ? 0 : k >= (double)c->ex.n ? c->ex.n - 1 : (size_t)k;
+			return weir_buf_double(b, c->ex.v[i]);
+		}
+		if (c->q == NULL || weir_quantiles_count(c->q) == 0)
+			return weir_buf_str(b, "null");
+		return weir_buf_double(b, weir_quantiles_value(c->q, def->rank));
+	case TOP: {
+		size_t n = c->set ? HASH_COUNT(c->set) : 0, i = 0;
+		struct ranked *v = malloc((n ? n : 1) * sizeof *v);
+		struct value *e, *tmp;
+		if (v == NULL)
+			return -1;
+		HASH_ITER(hh, c->set, e, tmp) {
+			v[i].v = e;
+			v[i].first_seen = i;
+			i++;
+		}
+		qsort(v, n, sizeof *v, by_count);
+		int rc = weir_buf_add(b, "[", 1);
+		for (i = 0; i < n && i < def->k && rc == 0; i++) {
+			rc = weir_buf_str(b, i ? ",{\"value\":" : "{\"value\":");
+			if (rc == 0)
+				rc = weir_buf_add(b, v[i].v->bytes, v[i].v->len);
+			if (rc == 0)
+				rc = weir_buf_printf(b, ",\"count\":%llu}",
+				    (unsigned long long)v[i].v->count);
+		}
+		free(v);
+		return rc ? rc : weir_buf_add(b, "]", 1);
+	}
+	case COLLECT:
+		if (weir_buf_add(b, "[", 1) < 0 || weir_buf_add(b, c->col.p, c->col.n) < 0)
+			return -1;
+		return weir_buf_add(b, "]", 1);
+	}
+	return 0;
+}
+
+/* A raw value's text as a JSON string. */
+static int
+buf_raw_string(struct weir_buf *b, const char *p, size_t len)
+{
+	if (weir_reserve(&b->p, &b->cap, b->n + 6 * len + 3) < 0)
+		return -1;
+	long n = weir_json_quote(b->p, b->cap, b->n, p, len);
+	if (n < 0)
+		return -1;
+	b->n = (size_t)n;
+	b->p[b->n] = '\0';
+	return 0;
+}
+
+/* Writes a cell's state for --partial; cell_read reads it back. */
+static int
+cell_write(struct agg *ag, const struct aggdef *def, const union cell *c, struct weir_buf *b)
+{
+	struct value *e, *tmp;
+	switch (def->func) {
+	case COUNT:
+		return weir_buf_str(b, "null");
+	case COUNT_FIELD:
+		return weir_buf_printf(b, "%llu", (unsigned long long)c->count);
+	case SUM: case AVG: case STDDEV: case VAR:
+		if (weir_buf_printf(b, "{\"n\":%llu,\"i\":\"", (unsigned long long)c->m.n) < 0 ||
+		    buf_int128(b, c->m.isum) < 0 ||
+		    weir_buf_printf(b, "\",\"inexact\":%s,\"f\":", c->m.inexact ? "true" : "false") < 0 ||
+		    weir_buf_double(b, c->m.fsum) < 0 || weir_buf_str(b, ",\"c\":") < 0 ||
+		    weir_buf_double(b, c->m.fcomp) < 0 || weir_buf_str(b, ",\"mean\":") < 0 ||
+		    weir_buf_double(b, c->m.mean) < 0 || weir_buf_str(b, ",\"m2\":") < 0 ||
+		    weir_buf_double(b, c->m.m2) < 0)
+			return -1;
+		return weir_buf_add(b, "}", 1);
+	case MIN: case MAX: case FIRST: case LAST:
+		if (c->r.p == NULL)
+			return weir_buf_str(b, "null");
+		return buf_raw_string(b, c->r.p, c->r.len);
+	case DISTINCT: case TOP: {
+		int rc = weir_buf_add(b, "[", 1);
+		bool first = true;
+		HASH_ITER(hh, c->set, e, tmp) {
+			if (rc == 0 && !first)
+				rc = weir_buf_add(b, ",", 1);
+			first = false;
+			if (rc == 0)
+				rc = weir_buf_add(b, "[", 1);
+			if (rc == 0)
+				rc = buf_raw_string(b, e->bytes, e->len);
+			if (rc == 0)
+				rc = weir_buf_printf(b, ",%llu]", (unsigned long long)e->count);
+		}
+		return rc ? rc : weir_buf_add(b, "]", 1);
+	}
+	case APPROX_DISTINCT:
+		if (c->d == NULL)
+			return weir_buf_str(b, "null");
+		return weir_distinct_write(c->d, b);
+	case QUANTILE:
+		if (ag->exact) {
+			int rc = weir_buf_add(b, "[", 1);
+			for (size_t i = 0; i < c->ex.n && rc == 0; i++) {
+				if (i)
+					rc = weir_buf_add(b, ",", 1);
+				if (rc == 0)
+					rc = weir_buf_double(b, c->ex.v[i]);
+			}
+			return rc ? rc : weir_buf_add(b, "]", 1);
+		}
+		if (c->q == NULL)
+			return weir_buf_str(b, "null");
+		return weir_quantiles_write(c->q, b);
+	case COLLECT:
+		/* the comma-joined values as one string of their text: a merge
+		 * joins such strings again */
+		return buf_raw_string(b, c->col.p ? c->col.p : "", c->col.n);
+	}
+	return 0;
+}
+
+static double
+json_double(const json_t *v, int *bad)
+{
+	if (json_is_number(v))
+		return json_number_value(v);
+	if (!json_is_null(v))	/* null: a value that was not finite */
+		*bad = 1;
+	return NAN;
+}
+
+static int
+raw_read(struct raw *r, const json_t *v, uint64_t seq, int64_t *bytes)
+{
+	if (json_is_null(v))
+		return 0;
+	if (!json_is_string(v) || json_string_length(v) == 0)
+		return -1;
+	const char *s = json_string_value(v);
+	size_t n = json_string_length(v);
+	double d = 0;
+	struct weir_span span = {s, n};
+	weir_span_number(&span, &d);
+	raw_set(r, s, n, d, seq, bytes);
+	return r->p ? 0 : -1;
+}
+
+/* Reads a cell written by cell_write into c (zeroed by the caller); seq
+ * is the arrival of the partial row, for first and last.  Returns -1 when
+ * v is not such a cell (or memory ran out). */
+static int
+cell_read(struct agg *ag, const struct aggdef *def, union cell *c, const json_t *v,
+    uint64_t seq)
+{
+	int64_t *bytes = &ag->extra_bytes;
+	int bad = 0;
+	switch (def->func) {
+	case COUNT:
+		return 0;
+	case COUNT_FIELD:
+		if (!json_is_integer(v) || json_integer_value(v) < 0)
+			return -1;
+		c->count = (uint64_t)json_integer_value(v);
+		return 0;
+	case SUM: case AVG: case STDDEV: case VAR: {
+		const json_t *n = json_object_get(v, "n"), *i = json_object_get(v, "i");
+		if (!json_is_integer(n) || json_integer_value(n) < 0 || !json_is_string(i) ||
+		    parse_int128(json_string_value(i), &c->m.isum) < 0 ||
+		    !json_is_boolean(json_object_get(v, "inexact")))
+			return -1;
+		c->m.n = (uint64_t)json_integer_value(n);
+		c->m.inexact = json_is_true(json_object_get(v, "inexact"));
+		c->m.fsum = json_double(json_object_get(v, "f"), &bad);
+		c->m.fcomp = json_double(json_object_get(v, "c"), &bad);
+		c->m.mean = json_double(json_object_get(v, "mean"), &bad);
+		c->m.m2 = json_double(json_object_get(v, "m2"), &bad);
+		return bad ? -1 : 0;
+	}
+	case MIN: case MAX: case FIRST: case LAST:
+		return raw_read(&c->r, v, seq, bytes);
+	case DISTINCT: case TOP: {
+		if (!json_is_array(v))
+			return -1;
+		size_t i;
+		const json_t *pair;
+		json_array_foreach(v, i, pair) {
+			const json_t *text = json_array_get(pair, 0), *n = json_array_get(pair, 1);
+			if (!json_is_string(text) || !json_is_integer(n) || json_integer_value(n) < 1 ||
+			    set_add(&c->set, json_string_value(text), json_string_length(text),
+			    (uint64_t)json_integer_value(n), bytes) < 0)
+				return -1;
+		}
+		return 0;
+	}
+	case APPROX_DISTINCT:
+		if (json_is_null(v))
+			return 0;
+		c->d = weir_distinct_read(v);
+		return c->d ? 0 : -1;
+	case QUANTILE:
+		if (ag->exact) {
+			if (!json_is_array(v))
+				return -1;
+			size_t i;
+			const json_t *x;
+			json_array_foreach(v, i, x) {
+				struct number num = {NUM_REAL, 0, json_double(x, &bad)};
+				if (bad || cell_add(ag, def, c, &(struct weir_span){"0", 1}, &num, 0) < 0)
+					return -1;
+			}
+			return 0;
+		}
+		if (json_is_null(v))
+			return 0;
+		c->q = weir_quantiles_read(v);
+		return c->q ? 0 : -1;
+	case COLLECT:
+		if (!json_is_string(v))
+			return -1;
+		if (json_string_length(v) == 0)
+			return 0;
+		return weir_buf_add(&c->col, json_string_value(v), json_string_length(v));
+	}
+	return -1;
+}
+
+/* --- keys and groups -------------------------------------------------------------- */
+
+static void
+key_free(struct key *k)
+{
+	free(k->bytes);
+	free(k->members);
+	free(k);
+}
+
+/* The key of an event: each --by value as written, NUL after each; a
+ * missing field is \1 (no JSON value starts with it). */
+static struct key *
+find_key(struct agg *ag, const struct weir_event *ev)
+{
+	size_t need = 0;
+	for (int i = 0; i < ag->nby; i++)
+		need += ev->fields[ag->by_slots[i]].n + 2;
+	if (weir_reserve(&ag->scratch, &ag->scratch_cap, need + 1) < 0)
+		return NULL;
+	size_t len = 0;
+	for (int i = 0; i < ag->nby; i++) {
+		const struct weir_span *v = &ev->fields[ag->by_slots[i]];
+		if (v->p == NULL) {
+			ag->scratch[len++] = '\1';
+		} else {
+			memcpy(ag->scratch + len, v->p, v->n);
+			len += v->n;
+		}
+		ag->scratch[len++] = '\0';
+	}
+	struct key *k;
+	HASH_FIND(hh, ag->keys, ag->scratch, len, k);
+	if (k != NULL)
+		return k;
+	k = calloc(1, sizeof *k);
+	if (k == NULL || (k->bytes = malloc(len + 1)) == NULL) {
+		free(k);
+		return NULL;
+	}
+	memcpy(k->bytes, ag->scratch, len);
+	k->len = len;
+	/* the members a row shows: `"host":"web-1","user.id":7`; a missing
+	 * field is left out, as it was absent */
+	size_t mlen = 0;
+	for (int i = 0; i < ag->nby; i++)
+		mlen += strlen(ag->by_names[i]) + ev->fields[ag->by_slots[i]].n + 2;
+	if ((k->members = malloc(mlen + 1)) == NULL) {
+		key_free(k);
+		return NULL;
+	}
+	for (int i = 0; i < ag->nby; i++) {
+		const struct weir_span *v = &ev->fields[ag->by_slots[i]];
+		if (v->p == NULL)
+			continue;
+		if (k->members_len)
+			k->members[k->members_len++] = ',';
+		size_t nl = strlen(ag->by_names[i]);
+		memcpy(k->members + k->members_len, ag->by_names[i], nl);
+		k->members_len += nl;
+		k->members[k->members_len++] = ':';
+		memcpy(k->members + k->members_len, v->p, v->n);
+		k->members_len += v->n;
+	}
+	HASH_ADD_KEYPTR(hh, ag->keys, k->bytes, k->len, k);
+	return k;
+}
+
+static struct group *
+group_new(struct agg *ag, struct key *k, int64_t start, int64_t end, uint64_t seq)
+{
+	struct group *g = calloc(1, ag->group_size);
+	if (g == NULL)
+		return NULL;
+	g->key = k;
+	g->start = start;
+	g->end = end;
+	g->seq = seq;
+	g->next = k->groups;
+	k->groups = g;
+	k->ngroups++;
+	ag->live_groups++;
+	return g;
+}
+
+/* Takes a group out of its key (a key with no group left is forgotten)
+ * and frees its cells; the group itself goes once no timer points to it. */
+static void
+group_release(struct agg *ag, struct group *g)
+{
+	struct key *k = g->key;
+	struct group **pp = &k->groups;
+	while (*pp && *pp != g)
+		pp = &(*pp)->next;
+	if (*pp)
+		*pp = g->next;
+	if (--k->ngroups == 0) {
+		HASH_DEL(ag->keys, k);
+		key_free(k);
+	}
+	g->key = NULL;
+	for (int i = 0; i < ag->ndefs; i++) {
+		ag->extra_bytes -= (int64_t)cell_bytes(&ag->defs[i], &g->cells[i], ag->exact);
+		cell_free(&ag->defs[i], &g->cells[i], ag->exact);
+	}
+	free(g->bounds);
+	g->bounds = NULL;
+	g->dead = true;
+	ag->live_groups--;
+	if (g->timers == 0 && !g->listed)
+		free(g);
+}
+
+static int
+schedule(struct agg *ag, struct group *g, enum phase phase)
+{
+	int64_t due = phase == FIRE ? g->end : weir_time_add_sat(g->end, ag->lateness);
+	if (timers_push(&ag->timers, (struct timer){due, g->start, g->seq, g, g->version,
+	    phase}) < 0)
+		return -1;
+	g->timers++;
+	return 0;
+}
+
+/* --- rows ---------------------------------------------------------------------------- */
+
+static int
+write_row(struct weir_ctx *ctx, struct agg *ag, struct group *g)
+{
+	struct weir_buf *b = &ag->row;
+	b->n = 0;
+	int rc = weir_buf_add(b, "{", 1);
+	bool comma = false;
+	if (rc == 0 && g->key->members_len) {
+		rc = weir_buf_add(b, g->key->members, g->key->members_len);
+		comma = true;
+	}
+	if (rc == 0 && g->bounds) {
+		rc = weir_buf_str(b, comma ? "," : "");
+		if (rc == 0)
+			rc = weir_buf_add(b, g->bounds, g->bounds_len);
+		comma = true;
+	} else if (rc == 0 && g->end != INT64_MAX) {
+		enum weir_repr repr = weir_output_repr(ctx);
+		char t[WEIR_TIME_BUFSZ];
+		size_t n = weir_time_format_json(g->start, repr, t);
+		rc = weir_buf_str(b, comma ? ",\"window_start\":" : "\"window_start\":");
+		if (rc == 0)
+			rc = weir_buf_add(b, t, n);
+		n = weir_time_format_json(g->end, repr, t);
+		if (rc == 0)
+			rc = weir_buf_str(b, ",\"window_end\":");
+		if (rc == 0)
+			rc = weir_buf_add(b, t, n);
+		comma = true;
+	}
+	if (ag->partial) {
+		if (rc == 0)
+			rc = weir_buf_printf(b, "%s\"_partial\":{\"v\":1,\"n\":%llu,\"a\":{",
+			    comma ? "," : "", (unsigned long long)g->count);
+		for (int i = 0; i < ag->ndefs && rc == 0; i++) {
+			rc = weir_buf_str(b, i ? "," : "");
+			if (rc == 0)
+				rc = weir_buf_str(b, ag->defs[i].name);
+			if (rc == 0)
+				rc = weir_buf_add(b, ":", 1);
+			if (rc == 0)
+				rc = cell_write(ag, &ag->defs[i], &g->cells[i], b);
+		}
+		if (rc == 0)
+			rc = weir_buf_add(b, "}}", 2);
+	} else {
+		for (int i = 0; i < ag->ndefs && rc == 0; i++) {
+			rc = weir_buf_str(b, comma ? "," : "");
+			comma = true;
+			if (rc == 0)
+				rc = weir_buf_str(b, ag->defs[i].name);
+			if (rc == 0)
+				rc = weir_buf_add(b, ":", 1);
+			if (rc == 0)
+				rc = cell_result(ag, &ag->defs[i], &g->cells[i], g->count, b);
+		}
+	}
+	if (rc == 0)
+		rc = weir_buf_add(b, "}", 1);
+	if (rc != 0)
+		return weir_fail(ctx, "out of memory writing a row");
+	g->dirty = false;
+	return weir_emit_row(ctx, b->p, b->n);
+}
+
+/* --- events ------------------------------------------------------------------------- */
+
+static const struct weir_span no_value = {NULL, 0};
+
+/* Reads the event's values for the numeric aggregates, once per event;
+ * a value that is not a number is counted against its aggregate. */
+static void
+read_numbers(struct agg *ag, const struct weir_event *ev)
+{
+	for (int i = 0; i < ag->ndefs; i++) {
+		struct aggdef *def = &ag->defs[i];
+		if (!is_numeric(def->func))
+			continue;
+		read_number(&ev->fields[def->slot], &ag->numbers[i]);
+		if (ag->numbers[i].kind == NUM_BAD)
+			def->rejected++;
+	}
+}
+
+static int
+take(struct weir_ctx *ctx, struct agg *ag, struct group *g, const struct weir_event *ev,
+    uint64_t seq)
+{
+	g->count++;
+	for (int i = 0; i < ag->ndefs; i++) {
+		const struct aggdef *def = &ag->defs[i];
+		const struct weir_span *v = def->slot >= 0 ? &ev->fields[def->slot] : &no_value;
+		if (cell_add(ag, def, &g->cells[i], v, &ag->numbers[i], seq) < 0)
+			return weir_fail(ctx, "out of memory in %zu groups", ag->live_groups);
+	}
+	g->dirty = true;
+	return 0;
+}
+
+/* After a group changed: an open window waits for its timer (writing its
+ * row now under --emit updates, or listing it for the next tick under
+ * every:DUR); one whose end has passed (a late event within
+ * --allowed-lateness) fires again now and is kept until end + lateness. */
+static int
+settle(struct weir_ctx *ctx, struct agg *ag, struct group *g, bool is_new, bool moved)
+{
+	int rc = 0;
+	if (ctx->watermark == WEIR_TIME_NONE || g->end > ctx->watermark) {
+		if (is_new || g->kept) {
+			if (g->kept)
+				g->version++;	/* open again: its DROP timer is stale */
+			g->kept = false;
+			if (schedule(ag, g, FIRE) < 0)
+				return weir_fail(ctx, "out of memory");
+		}
+		if (ag->emit == EMIT_UPDATES) {
+			rc = write_row(ctx, ag, g);
+		} else if (ag->emit == EMIT_EVERY && !g->listed) {
+			g->listed = true;
+			g->dirty_next = ag->dirty;
+			ag->dirty = g;
+		}
+		return rc;
+	}
+	rc = write_row(ctx, ag, g);
+	if (rc == 0 && (is_new || moved || !g->kept)) {
+		g->version++;
+		g->kept = true;
+		if (schedule(ag, g, DROP) < 0)
+			rc = weir_fail(ctx, "out of memory");
+	}
+	return rc;
+}
+
+static struct group *
+find_group(struct key *k, int64_t start, int64_t end)
+{
+	for (struct group *g = k->groups; g; g = g->next)
+		if (g->start == start && g->end == end)
+			return g;
+	return NULL;
+}
+
+/* Forgets a key that only a late event brought. */
+static void
+drop_empty_key(struct agg *ag, struct key *k)
+{
+	if (k->ngroups == 0) {
+		HASH_DEL(ag->keys, k);
+		key_free(k);
+	}
+}
+
+static bool
+gone(const struct weir_ctx *ctx, const struct agg *ag, int64_t end)
+{
+	return ctx->watermark != WEIR_TIME_NONE &&
+	    weir_time_add_sat(end, ag->lateness) <= ctx->watermark;
+}
+
+/* Tumbling and sliding windows, and windows that came from upstream
+ * (bounds given: their text is kept for the rows). */
+static int
+fixed(struct weir_ctx *ctx, struct agg *ag, const struct weir_event *ev,
+    int64_t first, int64_t last, int64_t size, int64_t step,
+    const struct weir_span *start_text, const struct weir_span *end_text)
+{
+	struct key *k = find_key(ag, ev);
+	if (k == NULL)
+		return weir_fail(ctx, "out of memory");
+	uint64_t seq = ag->seq++;
+	bool taken = false;
+	for (int64_t s = first;; s += step) {
+		int64_t end = size == INT64_MAX ? INT64_MAX : s + size;
+		if (!gone(ctx, ag, end)) {
+			if (!taken)
+				read_numbers(ag, ev);
+			taken = true;
+			struct group *g = find_group(k, s, end);
+			bool is_new = g == NULL;
+			if (is_new) {
+				if ((g = group_new(ag, k, s, end, seq)) == NULL)
+					return weir_fail(ctx, "out of memory");
+				if (start_text) {
+					struct weir_buf b = {0};
+					if (weir_buf_str(&b, "\"window_start\":") < 0 ||
+					    weir_buf_add(&b, start_text->p, start_text->n) < 0 ||
+					    weir_buf_str(&b, ",\"window_end\":") < 0 ||
+					    weir_buf_add(&b, end_text->p, end_text->n) < 0)
+						return weir_fail(ctx, "out of memory");
+					g->bounds = b.p;
+					g->bounds_len = b.n;
+				}
+			}
+			int rc = take(ctx, ag, g, ev, seq);
+			if (rc == 0)
+				rc = settle(ctx, ag, g, is_new, false);
+			if (rc != 0)
+				return rc;
+		}
+		if (s == last)
+			break;
+	}
+	if (!taken) {
+		drop_empty_key(ag, k);
+		return weir_late(ctx, ev);	/* every window it belongs to is gone */
+	}
+	ctx->count.out++;
+	return 0;
+}
+
+/* Folds `from` into `into` (a session that an event joined to it). */
+static int
+absorb(struct agg *ag, struct group *into, struct group *from)
+{
+	for (int i = 0; i < ag->ndefs; i++) {
+		const struct aggdef *def = &ag->defs[i];
+		size_t before = cell_bytes(def, &into->cells[i], ag->exact);
+		if (cell_merge(ag, def, &into->cells[i], &from->cells[i]) < 0)
+			return -1;
+		ag->extra_bytes += (int64_t)cell_bytes(def, &into->cells[i], ag->exact) -
+		    (int64_t)before;
+	}
+	into->count += from->count;
+	if (from->seq < into->seq)
+		into->seq = from->seq;
+	if (from->start < into->start)
+		into->start = from->start;
+	if (from->end > into->end)
+		into->end = from->end;
+	group_release(ag, from);
+	return 0;
+}
+
+static int
+session(struct weir_ctx *ctx, struct agg *ag, const struct weir_event *ev)
+{
+	int64_t end;
+	if (__builtin_add_overflow(ev->t, ag->gap, &end))
+		return weir_reject(ctx, ev, "window out of range");
+	struct key *k = find_key(ag, ev);
+	if (k == NULL)
+		return weir_fail(ctx, "out of memory");
+	/* [t, t + gap) merges with every session of the key it overlaps; the
+	 * earliest of them takes in the others */
+	struct group *into = NULL;
+	for (struct group *g = k->groups; g; g = g->next)
+		if (g->start < end && ev->t < g->end && (into == NULL || g->start < into->start))
+			into = g;
+	if (into == NULL && gone(ctx, ag, end)) {
+		drop_empty_key(ag, k);
+		return weir_late(ctx, ev);
+	}
+	uint64_t seq = ag->seq++;
+	bool is_new = into == NULL, moved = false;
+	if (is_new) {
+		if ((into = group_new(ag, k, ev->t, end, seq)) == NULL)
+			return weir_fail(ctx, "out of memory");
+	} else {
+		for (struct group *g = k->groups, *next; g; g = next) {
+			next = g->next;
+			if (g != into && g->start < end && ev->t < g->end) {
+				if (absorb(ag, into, g) < 0)
+					return weir_fail(ctx, "out of memory");
+				moved = true;
+			}
+		}
+		if (ev->t < into->start || end > into->end)
+			moved = true;
+		if (ev->t < into->start)
+			into->start = ev->t;
+		if (end > into->end)
+			into->end = end;
+	}
+	read_numbers(ag, ev);
+	int rc = take(ctx, ag, into, ev, seq);
+	if (rc == 0)
+		rc = settle(ctx, ag, into, is_new, moved);
+	if (rc == 0)
+		ctx->count.out++;
+	return rc;
+}
+
+/* Reads window_start/window_end as an event carries them; 1 when both are
+ * there, 0 when neither is, -1 (with *why) otherwise. */
+static int
+upstream_window(struct agg *ag, const struct weir_event *ev, int64_t *start, int64_t *end,
+    const char **why)
+{
+	static const struct weir_timefmt auto_format = {WEIR_TF_AUTO, NULL};
+	const struct weir_span *s = &ev->fields[ag->start_slot], *e = &ev->fields[ag->end_slot];
+	if (s->p == NULL && e->p == NULL)
+		return 0;
+	if (s->p == NULL || e->p == NULL) {
+		*why = s->p ? "window_start without window_end" : "window_end without window_start";
+		return -1;
+	}
+	if (weir_time_from_json(&auto_format, s->p, s->n, start, NULL, why) < 0 ||
+	    weir_time_from_json(&auto_format, e->p, e->n, end, NULL, why) < 0) {
+		*why = "window_start or window_end is not a time";
+		return -1;
+	}
+	if (*end <= *start) {
+		*why = "window_end is not after window_start";
+		return -1;
+	}
+	return 1;
+}
+
+/* --merge: one partial row, folded into its group. */
+static int
+merge_row(struct weir_ctx *ctx, struct agg *ag, const struct weir_event *ev)
+{
+	const struct weir_span *p = &ev->fields[ag->partial_slot];
+	int64_t start = INT64_MIN, end = INT64_MAX;
+	const char *why = NULL;
+	int windowed = upstream_window(ag, ev, &start, &end, &why);
+	if (windowed < 0)
+		return weir_reject(ctx, ev, why);
+	if (p->p == NULL)
+		return weir_reject(ctx, ev, "not a partial row (no _partial member)");
+	json_t *root = json_loadb(p->p, p->n, 0, NULL);
+	const json_t *a = json_object_get(root, "a"), *n = json_object_get(root, "n");
+	if (!json_is_object(a) || !json_is_integer(n) || json_integer_value(n) < 0 ||
+	    json_integer_value(json_object_get(root, "v")) != 1) {
+		json_decref(root);
+		return weir_reject(ctx, ev, "not a partial row of this version");
+	}
+	union cell *cells = calloc((size_t)ag->ndefs, sizeof *cells);
+	if (cells == NULL) {
+		json_decref(root);
+		return weir_fail(ctx, "out of memory");
+	}
+	uint64_t seq = ag->seq++;
+	int bad = -1;
+	for (int i = 0; i < ag->ndefs && bad < 0; i++) {
+		const json_t *v = json_object_get(a, ag->defs[i].plain);
+		if (v == NULL || cell_read(ag, &ag->defs[i], &cells[i], v, seq) < 0)
+			bad = i;
+	}
+	int rc = 0;
+	struct group *g = NULL;
+	struct key *k = NULL;
+	if (bad >= 0) {
+		char msg[256];
+		snprintf(msg, sizeof msg, "partial row has no valid state for '%s' "
+		    "(were the shards run with the same aggregates?)", ag->defs[bad].plain);
+		rc = weir_reject(ctx, ev, msg);
+		goto out;
+	}
+	if ((k = find_key(ag, ev)) == NULL) {
+		rc = weir_fail(ctx, "out of memory");
+		goto out;
+	}
+	g = find_group(k, start, end);
+	if (g == NULL) {
+		if ((g = group_new(ag, k, start, end, seq)) == NULL) {
+			rc = weir_fail(ctx, "out of memory");
+			goto out;
+		}
+		if (windowed) {
+			struct weir_buf b = {0};
+			const struct weir_span *st = &ev->fields[ag->start_slot];
+			const struct weir_span *en = &ev->fields[ag->end_slot];
+			if (weir_buf_str(&b, "\"window_start\":") < 0 ||
+			    weir_buf_add(&b, st->p, st->n) < 0 ||
+			    weir_buf_str(&b, ",\"window_end\":") < 0 ||
+			    weir_buf_add(&b, en->p, en->n) < 0) {
+				rc = weir_fail(ctx, "out of memory");
+				goto out;
+			}
+			g->bounds = b.p;
+			g->bounds_len = b.n;
+		}
+		if (schedule(ag, g, FIRE) < 0) {
+			rc = weir_fail(ctx, "out of memory");
+			goto out;
+		}
+	}
+	for (int i = 0; i < ag->ndefs && rc == 0; i++) {
+		const struct aggdef *def = &ag->defs[i];
+		size_t before = cell_bytes(def, &g->cells[i], ag->exact);
+		if (cell_merge(ag, def, &g->cells[i], &cells[i]) < 0)
+			rc = weir_fail(ctx, "out of memory");
+		ag->extra_bytes += (int64_t)cell_bytes(def, &g->cells[i], ag->exact) -
+		    (int64_t)before;
+	}
+	g->count += (uint64_t)json_integer_value(n);
+	ctx->count.out++;
+out:
+	for (int i = 0; i < ag->ndefs; i++)
+		cell_free(&ag->defs[i], &cells[i], ag->exact);
+	free(cells);
+	json_decref(root);
+	return rc;
+}
+
+static void
+update_gauges(struct weir_ctx *ctx, struct agg *ag)
+{
+	ctx->count.held = 0;	/* events are folded into groups, not held */
+	int64_t bytes = (int64_t)(ag->live_groups * ag->group_size +
+	    HASH_COUNT(ag->keys) * sizeof(struct key) + ag->timers.cap * sizeof(struct timer)) +
+	    ag->extra_bytes;
+	ctx->count.state_bytes = bytes > 0 ? (uint64_t)bytes : 0;
+}
+
+static int
+on_event(struct weir_ctx *ctx, const struct weir_event *ev)
+{
+	struct agg *ag = ctx->prog_state;
+	int rc;
+	int64_t first, last, start, end;
+	const char *why = NULL;
+	switch (ag->kind) {
+	case TUMBLING:
+	case SLIDING: {
+		int64_t step = ag->kind == SLIDING ? ag->slide : ag->size;
+		if (weir_window_starts(ev->t, ag->size, step, ag->offset, &first, &last) < 0)
+			return weir_reject(ctx, ev, "window out of range");
+		rc = fixed(ctx, ag, ev, first, last, ag->size, step, NULL, NULL);
+		break;
+	}
+	case SESSION:
+		rc = session(ctx, ag, ev);
+		break;
+	default:
+		if (ag->merge) {
+			rc = merge_row(ctx, ag, ev);
+			break;
+		}
+		switch (upstream_window(ag, ev, &start, &end, &why)) {
+		case 1:
+			rc = fixed(ctx, ag, ev, start, start, end - start, 1,
+			    &ev->fields[ag->start_slot], &ev->fields[ag->end_slot]);
+			break;
+		case 0:
+			rc = fixed(ctx, ag, ev, INT64_MIN, INT64_MIN, INT64_MAX, 1, NULL, NULL);
+			break;
+		default:
+			return weir_reject(ctx, ev, why);
+		}
+	}
+	if ((ag->seq & 1023) == 0)
+		update_gauges(ctx, ag);
+	return rc;
+}
+
+/* Writes the listed groups' rows in (end, start, first seen) order. */
+static int
+on_tick(struct weir_ctx *ctx)
+{
+	struct agg *ag = ctx->prog_state;
+	size_t n = 0, i = 0;
+	for (struct group *g = ag->dirty; g; g = g->dirty_next)
+		n++;
+	struct timer *order = malloc((n ? n : 1) * sizeof *order);
+	if (order == NULL)
+		return weir_fail(ctx, "out of memory");
+	for (struct group *g = ag->dirty, *next; g; g = next) {
+		next = g->dirty_next;
+		g->listed = false;
+		if (g->dead) {
+			if (g->timers == 0)
+				free(g);
+		} else if (g->dirty) {
+			order[i++] = (struct timer){g->end, g->start, g->seq, g, 0, FIRE};
+		}
+	}
+	ag->dirty = NULL;
+	struct timers_heap h = {order, i, n ? n : 1};
+	int rc = 0;
+	while (rc == 0 && h.n > 0)
+		rc = write_row(ctx, ag, timers_pop(&h).g);
+	free(order);
+	return rc;
+}
+
+/* Fires every window whose end the watermark reached, in (end, start,
+ * first seen) order, and drops those past their allowed lateness. */
+static int
+on_watermark(struct weir_ctx *ctx, int64_t watermark)
+{
+	struct agg *ag = ctx->prog_state;
+	if (ag->merge && watermark != INT64_MAX)
+		return 0;	/* shards' watermarks: see weir-agg(1), --merge */
+	int rc = 0;
+	while (rc == 0 && ag->timers.n > 0 && ag->timers.items[0].due <= watermark) {
+		struct timer t = timers_pop(&ag->timers);
+		struct group *g = t.g;
+		g->timers--;
+		if (g->dead || t.version != g->version) {
+			if (g->dead && g->timers == 0 && !g->listed)
+				free(g);
+			continue;	/* stale: merged, dropped or rescheduled */
+		}
+		if (t.phase == FIRE && (t.due != g->end || t.start != g->start)) {
+			/* the session grew since: wait for its current end */
+			if (schedule(ag, g, FIRE) < 0)
+				rc = weir_fail(ctx, "out of memory");
+			continue;
+		}
+		if (t.phase == FIRE) {
+			if (ag->emit == EMIT_FINAL || g->dirty)
+				rc = write_row(ctx, ag, g);
+			if (rc == 0 && ag->lateness > 0 && watermark != INT64_MAX) {
+				g->kept = true;
+				if (schedule(ag, g, DROP) < 0)
+					rc = weir_fail(ctx, "out of memory");
+				continue;	/* kept for late events */
+			}
+		}
+		group_release(ag, g);
+	}
+	update_gauges(ctx, ag);
+	return rc;
+}
+
+/* End of input is a watermark at +infinity: every open window fires in
+ * order, then the groups without windows. */
+static int
+on_end(struct weir_ctx *ctx)
+{
+	struct agg *ag = ctx->prog_state;
+	int rc = on_watermark(ctx, INT64_MAX);
+	for (int i = 0; i < ag->ndefs; i++) {
+		const struct aggdef *def = &ag->defs[i];
+		if (def->rejected > 0)
+			fprintf(ctx->diag, "%s: %llu values of '%s' were not numbers: %s left "
+			    "them out\n", ctx->prog, (unsigned long long)def->rejected, def->field,
+			    def->plain);
+	}
+	return rc;
+}
+
+static void
+on_stats(struct weir_ctx *ctx, FILE *f)
+{
+	struct agg *ag = ctx->prog_state;
+	update_gauges(ctx, ag);
+	fprintf(f, ",\"groups\":%zu,\"values_rejected\":{", ag->live_groups);
+	bool comma = false;
+	for (int i = 0; i < ag->ndefs; i++) {
+		const struct aggdef *def = &ag->defs[i];
+		if (!is_numeric(def->func))
+			continue;
+		fprintf(f, "%s%s:%llu", comma ? "," : "", def->name,
+		    (unsigned long long)def->rejected);
+		comma = true;
+	}
+	fputc('}', f);
+}
+
+/* --- options ------------------------------------------------------------------------ */
+
+enum {
+	OPT_ALLOWED_LATENESS = 1, OPT_BY, OPT_EMIT, OPT_EXACT, OPT_MERGE, OPT_OFFSET,
+	OPT_PARTIAL, OPT_WINDOW,
+};
+
+static const struct weir_optdef own_options[] = {
+	{"allowed-lateness", 0, 1, OPT_ALLOWED_LATENESS, "DUR"},
+	{"by", 0, 1, OPT_BY, "FIELDS"},
+	{"emit", 0, 1, OPT_EMIT, "final|updates|every:DUR"},
+	{"exact", 0, 0, OPT_EXACT, NULL},
+	{"merge", 0, 0, OPT_MERGE, NULL},
+	{"offset", 0, 1, OPT_OFFSET, "DUR"},
+	{"partial", 0, 0, OPT_PARTIAL, NULL},
+	{"window", 0, 1, OPT_WINDOW, "SIZE|SIZE/SLIDE|session:GAP"},
+	{NULL, 0, 0, 0, NULL},
+};
+
+static int
+positive(const char *s, int64_t *ns)
+{
+	return weir_duration_parse(s, ns) < 0 || *ns <= 0 ? -1 : 0;
+}
+
+static int
+parse_window(struct agg *ag, const char *v, char *err, size_t errlen)
+{
+	const char *slash = strchr(v, '/');
+	if (strncmp(v, "session:", 8) == 0) {
+		ag->kind = SESSION;
+		if (positive(v + 8, &ag->gap) == 0)
+			return 0;
+	} else if (slash) {
+		char size[64];
+		ag->kind = SLIDING;
+		snprintf(size, sizeof size, "%.*s", (int)(slash - v), v);
+		if (positive(size, &ag->size) == 0 && positive(slash + 1, &ag->slide) == 0) {
+			if (ag->slide <= ag->size)
+				return 0;
+			snprintf(err, errlen, "bad --window '%s': the slide is longer than the "
+			    "window, so events between windows would belong to none", v);
+			return -1;
+		}
+	} else {
+		ag->kind = TUMBLING;
+		if (positive(v, &ag->size) == 0)
+			return 0;
+	}
+	snprintf(err, errlen, "bad --window '%s' (expected SIZE, SIZE/SLIDE or session:GAP "
+	    "with durations above 0, e.g. 1m, 10m/1m, session:30s)", v);
+	return -1;
+}
+
+static int
+own_option(void *arg, int id, const char *value, char *err, size_t errlen)
+{
+	struct agg *ag = arg;
+	switch (id) {
+	case OPT_ALLOWED_LATENESS:
+		return weir_option_duration("allowed-lateness", value, &ag->lateness, err, errlen);
+	case OPT_BY:
+		ag->by = value;
+		return 0;
+	case OPT_EMIT:
+		if (strcmp(value, "final") == 0) {
+			ag->emit = EMIT_FINAL;
+		} else if (strcmp(value, "updates") == 0) {
+			ag->emit = EMIT_UPDATES;
+		} else if (strncmp(value, "every:", 6) == 0 && positive(value + 6, &ag->every) == 0) {
+			ag->emit = EMIT_EVERY;
+		} else {
+			snprintf(err, errlen, "bad --emit '%s' (expected final, updates or "
+			    "every:DUR, e.g. every:10s)", value);
+			return -1;
+		}
+		return 0;
+	case OPT_EXACT:
+		ag->exact = true;
+		return 0;
+	case OPT_MERGE:
+		ag->merge = true;
+		return 0;
+	case OPT_OFFSET:
+		return weir_option_duration("offset", value, &ag->offset, err, errlen);
+	case OPT_PARTIAL:
+		ag->partial = true;
+		return 0;
+	case OPT_WINDOW:
+		ag->window_spec = value;
+		return parse_window(ag, value, err, errlen);
+	}
+	return -1;
+}
+
+/* The JSON-quoted form of s, newly allocated. */
+static char *
+quoted(const char *s)
+{
+	size_t cap = 6 * strlen(s) + 3;
+	char *q = malloc(cap);
+	if (q == NULL)
+		return NULL;
+	long n = weir_json_quote(q, cap, 0, s, strlen(s));
+	q[n < 0 ? 0 : n] = '\0';
+	return q;
+}
+
+/* Is `s` (up to ':' or '=') the name of a function?  Decides where the
+ * aggregates end and the input files begin. */
+static bool
+looks_like_agg(const char *s)
+{
+	size_t n = strcspn(s, ":=");
+	for (size_t i = 0; i < sizeof func_names / sizeof func_names[0]; i++)
+		if (strlen(func_names[i]) == n && strncmp(s, func_names[i], n) == 0)
+			return true;
+	if (n == 6 && strncmp(s, "median", 6) == 0)
+		return true;
+	if (n >= 2 && s[0] == 'p' && strspn(s + 1, "0123456789.") == n - 1)
+		return true;
+	return false;
+}
+
+/* Parses FUNC[:ARGS][=NAME] into def; -1 with a usage message. */
+static int
+parse_agg(struct weir_ctx *ctx, struct aggdef *def, const char *spec, char *err, size_t errlen)
+{
+	char buf[1024];
+	snprintf(buf, sizeof buf, "%s", spec);
+	def->spec = spec;
+	def->slot = -1;
+	char *rename = strrchr(buf, '=');
+	if (rename)
+		*rename++ = '\0';
+	char *colon = strchr(buf, ':');
+	char *field = colon ? colon + 1 : NULL;
+	if (colon)
+		*colon = '\0';
+	const char *fn = buf;
+	char prefix[1100];
+	if (strcmp(fn, "count") == 0) {
+		def->func = field ? COUNT_FIELD : COUNT;
+		snprintf(prefix, sizeof prefix, "count");
+	} else if (strcmp(fn, "median") == 0) {
+		def->func = QUANTILE;
+		def->rank = 0.5;
+		snprintf(prefix, sizeof prefix, "median");
+	} else if (fn[0] == 'p' && fn[1] != '\0' && strspn(fn + 1, "0123456789.") == strlen(fn + 1)) {
+		char *end;
+		double pct = strtod(fn + 1, &end);
+		if (*end != '\0' || !(pct >= 0 && pct <= 100)) {
+			snprintf(err, errlen, "bad aggregate '%s' (pNN takes a percentile from 0 to "
+			    "100, e.g. p99:latency_ms, p99.9:latency_ms)", spec);
+			return -1;
+		}
+		def->func = QUANTILE;
+		def->rank = pct / 100;
+		snprintf(prefix, sizeof prefix, "%s", fn);
+	} else if (strcmp(fn, "top") == 0) {
+		char *second = field ? strchr(field, ':') : NULL;
+		char *end = NULL;
+		unsigned long k = field ? strtoul(field, &end, 10) : 0;
+		if (second == NULL || end != second || k == 0 || k > 1000000) {
+			snprintf(err, errlen, "bad aggregate '%s' (expected top:K:FIELD with K from "
+			    "1 to 1000000, e.g. top:5:path)", spec);
+			return -1;
+		}
+		def->func = TOP;
+		def->k = k;
+		field = second + 1;
+		snprintf(prefix, sizeof prefix, "top");
+	} else {
+		size_t i;
+		for (i = 0; i < sizeof func_names / sizeof func_names[0]; i++)
+			if (strcmp(fn, func_names[i]) == 0)
+				break;
+		if (i == sizeof func_names / sizeof func_names[0] || i == COUNT_FIELD ||
+		    i == QUANTILE) {
+			snprintf(err, errlen, "unknown aggregate '%s' (expected count, sum, min, max, "
+			    "avg, stddev, var, first, last, distinct, approx_distinct, pNN, median, "
+			    "top:K, collect, each with :FIELD)", spec);
+			return -1;
+		}
+		def->func = (enum func)i;
+		snprintf(prefix, sizeof prefix, "%s", fn);
+	}
+	if (def->func != COUNT && (field == NULL || *field == '\0')) {
+		snprintf(err, errlen, "aggregate '%s' needs a field: %s:FIELD", spec, prefix);
+		return -1;
+	}
+	if (field) {
+		def->field = strdup(field);
+		def->slot = weir_plan_add(ctx->plan, field);
+		if (def->slot < 0) {
+			snprintf(err, errlen, "bad field path in aggregate '%s'", spec);
+			return -1;
+		}
+	}
+	char name[2300];
+	if (rename) {
+		if (*rename == '\0') {
+			snprintf(err, errlen, "aggregate '%s' renames to nothing (expected AGG=NAME)",
+			    spec);
+			return -1;
+		}
+		snprintf(name, sizeof name, "%s", rename);
+	} else if (field) {
+		snprintf(name, sizeof name, "%s_%s", prefix, field);
+		for (char *c = name + strlen(prefix) + 1; *c; c++)
+			if (*c == '.')
+				*c = '_';
+	} else {
+		snprintf(name, sizeof name, "%s", prefix);
+	}
+	def->plain = strdup(name);
+	def->name = quoted(name);
+	return def->plain && def->name ? 0 : -1;
+}
+
+static int
+setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
+{
+	struct agg *ag = ctx->prog_state;
+	int used = 0;
+	while (used < argc && looks_like_agg(argv[used])) {
+		if (ag->ndefs == MAX_AGGS) {
+			snprintf(err, errlen, "at most %d aggregates", MAX_AGGS);
+			return -1;
+		}
+		if (parse_agg(ctx, &ag->defs[ag->ndefs], argv[used], err, errlen) < 0)
+			return -1;
+		ag->ndefs++;
+		used++;
+	}
+	if (ag->ndefs == 0 && parse_agg(ctx, &ag->defs[ag->ndefs++], "count", err, errlen) < 0)
+		return -1;
+	for (int i = 0; i < ag->ndefs; i++)
+		for (int j = 0; j < i; j++)
+			if (strcmp(ag->defs[i].plain, ag->defs[j].plain) == 0) {
+				snprintf(err, errlen, "two aggregates write '%s' ('%s' and '%s'): "
+				    "rename one with =NAME", ag->defs[i].plain, ag->defs[j].spec,
+				    ag->defs[i].spec);
+				return -1;
+			}
+	if (ag->offset != 0 && ag->kind != TUMBLING && ag->kind != SLIDING) {
+		snprintf(err, errlen, "--offset applies to --window SIZE and SIZE/SLIDE");
+		return -1;
+	}
+	if (ag->partial && (ag->emit != EMIT_FINAL || ag->lateness > 0)) {
+		snprintf(err, errlen, "--partial writes each group once, when it closes: it "
+		    "takes neither --emit updates/every nor --allowed-lateness");
+		return -1;
+	}
+	if (ag->merge && (ag->kind != NONE || ag->emit != EMIT_FINAL || ag->lateness > 0)) {
+		snprintf(err, errlen, "--merge takes its windows from the partial rows and writes "
+		    "at end of input: no --window, --emit or --allowed-lateness");
+		return -1;
+	}
+	if (ag->by) {
+		ag->nby = weir_plan_add_list(ctx->plan, ag->by, ag->by_slots, MAX_BY);
+		if (ag->nby < 0) {
+			snprintf(err, errlen, "bad --by '%s' (expected field paths separated by "
+			    "commas, at most %d)", ag->by, MAX_BY);
+			return -1;
+		}
+		char *copy = strdup(ag->by), *save = NULL;
+		int i = 0;
+		for (char *f = strtok_r(copy, ",", &save); f && i < ag->nby;
+		    f = strtok_r(NULL, ",", &save), i++)
+			ag->by_names[i] = quoted(f);
+		free(copy);
+	}
+	ag->start_slot = weir_plan_add(ctx->plan, "window_start");
+	ag->end_slot = weir_plan_add(ctx->plan, "window_end");
+	if (ag->merge) {
+		ag->partial_slot = weir_plan_add(ctx->plan, "_partial");
+		ctx->untimed = true;	/* partial rows have no event time */
+		ctx->report_only = true;	/* protocol lines: see the man page */
+	}
+	if (ag->emit == EMIT_EVERY)
+		ctx->tick_every = ag->every;
+	ag->group_size = sizeof(struct group) + (size_t)ag->ndefs * sizeof(union cell);
+	ag->numbers = calloc((size_t)ag->ndefs, sizeof *ag->numbers);
+	if (ag->numbers == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return used;
+}
+
+static void
+teardown(void *state)
+{
+	struct agg *ag = state;
+	while (ag->timers.n > 0) {
+		struct timer t = timers_pop(&ag->timers);
+		if (--t.g->timers == 0) {
+			if (!t.g->dead)
+				group_release(ag, t.g);
+			else if (!t.g->listed)
+				free(t.g);
+		}
+	}
+	timers_free(&ag->timers);
+	for (struct group *g = ag->dirty, *next; g; g = next) {
+		next = g->dirty_next;
+		if (g->dead && g->timers == 0)
+			free(g);
+	}
+	for (int i = 0; i < ag->ndefs; i++) {
+		free(ag->defs[i].field);
+		free(ag->defs[i].name);
+		free(ag->defs[i].plain);
+	}
+	for (int i = 0; i < ag->nby; i++)
+		free(ag->by_names[i]);
+	free(ag->numbers);
+	weir_buf_free(&ag->row);
+	free(ag->scratch);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct weir_hooks hooks = {
+		.on_event = on_event,
+		.on_watermark = on_watermark,
+		.on_end = on_end,
+		.on_tick = on_tick,
+		.on_stats = on_stats,
+	};
+	static struct agg ag;
+	static const struct weir_program program = {
+		.name = "weir-agg",
+		.synopsis = "weir-agg [--by FIELDS] [--window SIZE|SIZE/SLIDE|session:GAP] "
+		    "[--emit final|updates|every:DUR] [options] AGG... [FILE ...]\n"
+		    "       weir-agg --partial ... AGG...\n"
+		    "       weir-agg --merge [--by FIELDS] AGG... [FILE ...]",
+		.summary = "Aggregates events by key and window: count, sum, avg, percentiles, "
+		    "distinct, top-k ...",
+		.own_help =
+		    "      --by FIELDS          group by these fields (paths, comma separated)\n"
+		    "      --window SPEC        1m (tumbling), 10m/1m (sliding) or session:30s\n"
+		    "      --offset DUR         shift window bounds from the epoch by DUR\n"
+		    "      --emit MODE          final (default), updates, or every:DUR\n"
+		    "      --allowed-lateness DUR  keep closed windows DUR longer; late events re-fire them\n"
+		    "      --exact              percentiles from all values instead of a sketch\n"
+		    "      --partial            write each group's state, for --merge\n"
+		    "      --merge              combine partial rows from several shards\n"
+		    "      --time-output FMT    rfc3339, epoch, epoch_ms, epoch_us or epoch_ns bounds\n"
+		    "AGG: count, count:F, sum:F, min:F, max:F, avg:F, stddev:F, var:F, first:F,\n"
+		    "     last:F, distinct:F, approx_distinct:F, pNN:F, median:F, top:K:F,\n"
+		    "     collect:F; AGG=NAME renames the output field\n",
+		.features = WEIR_FEATURE_TIME_OUTPUT,
+		.options = own_options,
+		.option = own_option,
+		.state = &ag,
+		.hooks = &hooks,
+		.setup = setup,
+		.teardown = teardown,
+	};
+	return weir_program_main(&program, argc, argv);
+}
