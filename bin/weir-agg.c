@@ -91,12 +91,25 @@ struct raw {
 struct value {
 	UT_hash_handle hh;
 	uint64_t count;
+	uint64_t seq;		/* first seen: ties in top */
 	size_t len;
 	char bytes[];
 };
 
 struct exact {
 	double *v;
+	size_t n, cap;
+};
+
+/* collect: the values' text one after another, and where each is. */
+struct collected {
+	uint64_t seq;		/* arrival: merged sessions keep arrival order */
+	size_t off, len;
+};
+
+struct collect {
+	struct weir_buf text;
+	struct collected *items;
 	size_t n, cap;
 };
 
@@ -108,7 +121,7 @@ union cell {
 	struct weir_quantiles *q;
 	struct exact ex;		/* QUANTILE with --exact */
 	struct weir_distinct *d;
-	struct weir_buf col;		/* raw values, comma separated */
+	struct collect col;
 };
 
 /* A value read from an event once, however many groups take it. */
@@ -377,20 +390,67 @@ raw_set(struct raw *r, const char *p, size_t len, double v, uint64_t seq, int64_
 }
 
 static int
-set_add(struct value **set, const char *p, size_t len, uint64_t count, int64_t *bytes)
+set_add(struct value **set, const char *p, size_t len, uint64_t count, uint64_t seq,
+    int64_t *bytes)
 {
 	struct value *e;
 	HASH_FIND(hh, *set, p, len, e);
+	if (e != NULL && seq < e->seq)
+		e->seq = seq;
 	if (e == NULL) {
 		if ((e = malloc(sizeof *e + len)) == NULL)
 			return -1;
 		e->count = 0;
+		e->seq = seq;
 		e->len = len;
 		memcpy(e->bytes, p, len);
 		HASH_ADD_KEYPTR(hh, *set, e->bytes, e->len, e);
 		*bytes += (int64_t)(sizeof *e + len + 16);
 	}
 	e->count += count;
+	return 0;
+}
+
+static int
+collect_add(struct collect *c, const char *p, size_t len, uint64_t seq, int64_t *bytes)
+{
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 8;
+		struct collected *items = realloc(c->items, cap * sizeof *items);
+		if (items == NULL)
+			return -1;
+		*bytes += (int64_t)((cap - c->cap) * sizeof *items);
+		c->items = items;
+		c->cap = cap;
+	}
+	size_t before = c->text.cap;
+	c->items[c->n++] = (struct collected){seq, c->text.n, len};
+	if (weir_buf_add(&c->text, p, len) < 0)
+		return -1;
+	*bytes += (int64_t)(c->text.cap - before);
+	return 0;
+}
+
+/* a's and b's values in arrival order (a's first among equals) */
+static int
+collect_merge(struct collect *a, const struct collect *b, int64_t *bytes)
+{
+	struct collect m = {0};
+	size_t i = 0, j = 0;
+	while (i < a->n || j < b->n) {
+		bool from_a = j == b->n || (i < a->n && a->items[i].seq <= b->items[j].seq);
+		const struct collect *src = from_a ? a : b;
+		const struct collected *it = &src->items[from_a ? i++ : j++];
+		if (collect_add(&m, src->text.p + it->off, it->len, it->seq, bytes) < 0) {
+			weir_buf_free(&m.text);
+			free(m.items);
+			return -1;
+		}
+	}
+	*bytes -= (int64_t)(a->cap * sizeof *a->items + a->text.cap);
+	weir_buf_free(&a->text);
+	free(a->items);
+	*a = m;
 	return 0;
 }
 
@@ -418,7 +478,8 @@ cell_free(const struct aggdef *def, union cell *c, bool exact)
 		weir_distinct_free(c->d);
 		break;
 	case COLLECT:
-		weir_buf_free(&c->col);
+		weir_buf_free(&c->col.text);
+		free(c->col.items);
 		break;
 	default:
 		break;
@@ -479,7 +540,7 @@ cell_add(struct agg *ag, const struct aggdef *def, union cell *c,
 		break;
 	case DISTINCT: case TOP:
 		if (present)
-			return set_add(&c->set, v->p, v->n, 1, bytes);
+			return set_add(&c->set, v->p, v->n, 1, seq, bytes);
 		break;
 	case APPROX_DISTINCT:
 		if (present) {
@@ -515,13 +576,8 @@ cell_add(struct agg *ag, const struct aggdef *def, union cell *c,
 		}
 		break;
 	case COLLECT:
-		if (present) {
-			size_t before = c->col.cap;
-			if ((c->col.n && weir_buf_add(&c->col, ",", 1) < 0) ||
-			    weir_buf_add(&c->col, v->p, v->n) < 0)
-				return -1;
-			*bytes += (int64_t)(c->col.cap - before);
-		}
+		if (present)
+			return collect_add(&c->col, v->p, v->n, seq, bytes);
 		break;
 	}
 	return 0;
@@ -570,7 +626,7 @@ cell_merge(struct agg *ag, const struct aggdef *def, union cell *a, union cell *
 	}
 	case DISTINCT: case TOP:
 		HASH_ITER(hh, b->set, e, tmp)
-			if (set_add(&a->set, e->bytes, e->len, e->count, bytes) < 0)
+			if (set_add(&a->set, e->bytes, e->len, e->count, e->seq, bytes) < 0)
 				return -1;
 		break;
 	case APPROX_DISTINCT:
@@ -602,11 +658,7 @@ cell_merge(struct agg *ag, const struct aggdef *def, union cell *a, union cell *
 	case COLLECT:
 		if (b->col.n == 0)
 			break;
-		if ((a->col.n && weir_buf_add(&a->col, ",", 1) < 0) ||
-		    weir_buf_add(&a->col, b->col.p, b->col.n) < 0)
-			return -1;
-		*bytes += (int64_t)b->col.n;
-		break;
+		return collect_merge(&a->col, &b->col, bytes);
 	}
 	return 0;
 }
@@ -620,7 +672,7 @@ by_double(const void *a, const void *b)
 
 struct ranked {
 	struct value *v;
-	size_t first_seen;
+	uint64_t first_seen;
 };
 
 /* Most frequent first; equal counts in first-seen order. */
@@ -630,6 +682,13 @@ by_count(const void *a, const void *b)
 	const struct ranked *x = a, *y = b;
 	if (x->v->count != y->v->count)
 		return x->v->count > y->v->count ? -1 : 1;
+	return x->first_seen < y->first_seen ? -1 : x->first_seen > y->first_seen;
+}
+
+static int
+by_first_seen(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
 	return x->first_seen < y->first_seen ? -1 : x->first_seen > y->first_seen;
 }
 
@@ -689,7 +748,7 @@ cell_result(struct agg *ag, const struct aggdef *def, union cell *c, uint64_t co
 			return -1;
 		HASH_ITER(hh, c->set, e, tmp) {
 			v[i].v = e;
-			v[i].first_seen = i;
+			v[i].first_seen = e->seq;
 			i++;
 		}
 		qsort(v, n, sizeof *v, by_count);
@@ -705,10 +764,17 @@ cell_result(struct agg *ag, const struct aggdef *def, union cell *c, uint64_t co
 		free(v);
 		return rc ? rc : weir_buf_add(b, "]", 1);
 	}
-	case COLLECT:
-		if (weir_buf_add(b, "[", 1) < 0 || weir_buf_add(b, c->col.p, c->col.n) < 0)
-			return -1;
-		return weir_buf_add(b, "]", 1);
+	case COLLECT: {
+		int rc = weir_buf_add(b, "[", 1);
+		for (size_t i = 0; i < c->col.n && rc == 0; i++) {
+			if (i)
+				rc = weir_buf_add(b, ",", 1);
+			if (rc == 0)
+				rc = weir_buf_add(b, c->col.text.p + c->col.items[i].off,
+				    c->col.items[i].len);
+		}
+		return rc ? rc : weir_buf_add(b, "]", 1);
+	}
 	}
 	return 0;
 }
@@ -752,19 +818,26 @@ cell_write(struct agg *ag, const struct aggdef *def, const union cell *c, struct
 			return weir_buf_str(b, "null");
 		return buf_raw_string(b, c->r.p, c->r.len);
 	case DISTINCT: case TOP: {
-		int rc = weir_buf_add(b, "[", 1);
-		bool first = true;
+		/* in first-seen order, which a merge reads back as such */
+		size_t n = c->set ? HASH_COUNT(c->set) : 0, i = 0;
+		struct ranked *v = malloc((n ? n : 1) * sizeof *v);
+		if (v == NULL)
+			return -1;
 		HASH_ITER(hh, c->set, e, tmp) {
-			if (rc == 0 && !first)
-				rc = weir_buf_add(b, ",", 1);
-			first = false;
-			if (rc == 0)
-				rc = weir_buf_add(b, "[", 1);
-			if (rc == 0)
-				rc = buf_raw_string(b, e->bytes, e->len);
-			if (rc == 0)
-				rc = weir_buf_printf(b, ",%llu]", (unsigned long long)e->count);
+			v[i].v = e;
+			v[i].first_seen = e->seq;
+			i++;
 		}
+		qsort(v, n, sizeof *v, by_first_seen);
+		int rc = weir_buf_add(b, "[", 1);
+		for (i = 0; i < n && rc == 0; i++) {
+			rc = weir_buf_add(b, i ? ",[" : "[", i ? 2 : 1);
+			if (rc == 0)
+				rc = buf_raw_string(b, v[i].v->bytes, v[i].v->len);
+			if (rc == 0)
+				rc = weir_buf_printf(b, ",%llu]", (unsigned long long)v[i].v->count);
+		}
+		free(v);
 		return rc ? rc : weir_buf_add(b, "]", 1);
 	}
 	case APPROX_DISTINCT:
@@ -785,10 +858,17 @@ cell_write(struct agg *ag, const struct aggdef *def, const union cell *c, struct
 		if (c->q == NULL)
 			return weir_buf_str(b, "null");
 		return weir_quantiles_write(c->q, b);
-	case COLLECT:
-		/* the comma-joined values as one string of their text: a merge
-		 * joins such strings again */
-		return buf_raw_string(b, c->col.p ? c->col.p : "", c->col.n);
+	case COLLECT: {
+		int rc = weir_buf_add(b, "[", 1);
+		for (size_t i = 0; i < c->col.n && rc == 0; i++) {
+			if (i)
+				rc = weir_buf_add(b, ",", 1);
+			if (rc == 0)
+				rc = buf_raw_string(b, c->col.text.p + c->col.items[i].off,
+				    c->col.items[i].len);
+		}
+		return rc ? rc : weir_buf_add(b, "]", 1);
+	}
 	}
 	return 0;
 }
@@ -858,10 +938,12 @@ cell_read(struct agg *ag, const struct aggdef *def, union cell *c, const json_t 
 		size_t i;
 		const json_t *pair;
 		json_array_foreach(v, i, pair) {
+			/* first seen: this row's arrival, then the order within it */
 			const json_t *text = json_array_get(pair, 0), *n = json_array_get(pair, 1);
 			if (!json_is_string(text) || !json_is_integer(n) || json_integer_value(n) < 1 ||
 			    set_add(&c->set, json_string_value(text), json_string_length(text),
-			    (uint64_t)json_integer_value(n), bytes) < 0)
+			    (uint64_t)json_integer_value(n), seq << 24 | (i < 0xffffff ? i : 0xffffff),
+			    bytes) < 0)
 				return -1;
 		}
 		return 0;
@@ -888,12 +970,18 @@ cell_read(struct agg *ag, const struct aggdef *def, union cell *c, const json_t 
 			return 0;
 		c->q = weir_quantiles_read(v);
 		return c->q ? 0 : -1;
-	case COLLECT:
-		if (!json_is_string(v))
+	case COLLECT: {
+		if (!json_is_array(v))
 			return -1;
-		if (json_string_length(v) == 0)
-			return 0;
-		return weir_buf_add(&c->col, json_string_value(v), json_string_length(v));
+		size_t i;
+		const json_t *text;
+		json_array_foreach(v, i, text)
+			if (!json_is_string(text) || json_string_length(text) == 0 ||
+			    collect_add(&c->col, json_string_value(text), json_string_length(text),
+			    seq, bytes) < 0)
+				return -1;
+		return 0;
+	}
 	}
 	return -1;
 }

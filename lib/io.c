@@ -657,7 +657,10 @@ weir_format_double(double v, char *buf)
 		return 1;
 	}
 	int n = 0;
-	for (int prec = 15; prec <= 17; prec++) {
+	/* 15 digits always read back as the same decimal, so they are the
+	 * shortest form of a double that has one of up to 15 digits; below
+	 * DBL_MIN (subnormals) precision is lower and shorter forms exist */
+	for (int prec = fabs(v) < 2.2250738585072014e-308 ? 1 : 15; prec <= 17; prec++) {
 		n = snprintf(buf, 32, "%.*g", prec, v);
 		if (strtod(buf, NULL) == v)
 			break;

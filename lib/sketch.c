@@ -438,23 +438,56 @@ weir_distinct_merge(struct weir_distinct *dst, const struct weir_distinct *src)
 	return 0;
 }
 
+/* Ertl's sigma and tau ("New cardinality estimation algorithms for
+ * HyperLogLog sketches", 2017): the corrections for empty and saturated
+ * registers that make the estimate unbiased across the whole range, where
+ * the classic estimator with linear counting is off by a few percent
+ * around 2.5 m distinct values. */
+static double
+hll_sigma(double x)
+{
+	if (x == 1)
+		return INFINITY;
+	double y = 1, z = x, old;
+	do {
+		x *= x;
+		old = z;
+		z += x * y;
+		y += y;
+	} while (z != old);
+	return z;
+}
+
+static double
+hll_tau(double x)
+{
+	if (x == 0 || x == 1)
+		return 0;
+	double y = 1, z = 1 - x, old;
+	do {
+		x = sqrt(x);
+		old = z;
+		y *= 0.5;
+		z -= (1 - x) * (1 - x) * y;
+	} while (z != old);
+	return z / 3;
+}
+
 double
 weir_distinct_estimate(const struct weir_distinct *d)
 {
 	if (d->reg == NULL)
 		return d->n;
-	double sum = 0;
-	unsigned zeros = 0;
-	for (unsigned i = 0; i < HLL_M; i++) {
-		sum += ldexp(1.0, -d->reg[i]);
-		zeros += d->reg[i] == 0;
-	}
+	enum { Q = 64 - HLL_P };
+	uint32_t hist[Q + 2] = {0};
+	for (unsigned i = 0; i < HLL_M; i++)
+		hist[d->reg[i]]++;
 	double m = HLL_M;
-	double alpha = 0.7213 / (1 + 1.079 / m);
-	double e = alpha * m * m / sum;
-	if (e <= 2.5 * m && zeros > 0)
-		e = m * log(m / zeros);	/* small ranges: linear counting */
-	return e;
+	double z = m * hll_tau(1 - hist[Q + 1] / m);
+	for (int k = Q; k >= 1; k--)
+		z = 0.5 * (z + hist[k]);
+	z += m * hll_sigma(hist[0] / m);
+	return m * m / (2 * log(2) * z);
 }
 
 size_t

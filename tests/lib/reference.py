@@ -17,6 +17,20 @@ reference.py dedupe KEY WITHIN LAG KEEP MAX_KEYS FILE [DUPS_FILE]
     What weir-dedupe writes: KEY a comma list or "-" (the whole line), WITHIN
     and LAG in seconds (WITHIN 0: no horizon), KEEP first|last.
 
+reference.py agg SPEC FILE
+    What weir-agg writes (--emit final): SPEC is JSON with "window" (null,
+    "tumbling", "sliding", "session"), "size", "slide", "gap", "lag",
+    "lateness" (seconds), "by" (list of paths) and "aggs" (weir-agg's AGG
+    operands).  Aggregates are computed from each window's members at firing
+    time (not incrementally): exact sums with Python integers and Decimal,
+    nearest-rank percentiles from the sorted values, exact distinct counts.
+
+reference.py agg-compare EXPECT GOT
+    Compares weir-agg rows with the reference's: the same rows, keys and
+    order; exact values equal; avg, var, stddev and non-integer sums within
+    1e-9 relative; percentiles within 1% relative (the sketch's bound);
+    approx_distinct within 2%.
+
 reference.py events N SEED MAX_DISORDER_MS [FORMAT]
     N events with `ts` (rfc3339 | epoch_ms | epoch_s), arrival disorder up
     to MAX_DISORDER_MS, repeated timestamps included.
@@ -273,6 +287,224 @@ def window(kind, size_s, other_s, lag_s, by, collect, path, lateness_s="0"):
             emit(w)
 
 
+def get_path(obj, path):
+    cur = obj
+    for part in path.split("."):
+        cur = cur.get(part) if isinstance(cur, dict) else None
+        if cur is None:
+            return None
+    return cur
+
+
+def raw(v):
+    return json.dumps(v, separators=(",", ":"), ensure_ascii=False)
+
+
+def is_num(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def agg_value(spec, members):
+    """members: parsed events of one group, in arrival order."""
+    import math
+    import statistics
+    spec = spec.split("=")[0]
+    parts = spec.split(":")
+    fn = parts[0]
+    if fn == "count" and len(parts) == 1:
+        return len(members)
+    field = parts[-1]
+    vals = [get_path(m, field) for m in members]
+    present = [v for v in vals if v is not None]
+    nums = [v for v in present if is_num(v)]
+    if fn == "count":
+        return len(present)
+    if fn == "sum":
+        if all(isinstance(v, int) for v in nums):
+            return sum(nums)
+        return float(sum(Decimal(raw(v)) for v in nums))
+    if fn in ("min", "max"):
+        if not nums:
+            return None
+        best = nums[0]
+        for v in nums[1:]:
+            if (v < best) if fn == "min" else (v > best):
+                best = v
+        return best
+    if fn == "avg":
+        return float(sum(Decimal(raw(v)) for v in nums) / len(nums)) if nums else None
+    if fn in ("var", "stddev"):
+        if len(nums) < 2:
+            return None
+        var = statistics.variance([Decimal(raw(v)) for v in nums])
+        return float(var) if fn == "var" else math.sqrt(float(var))
+    if fn == "first":
+        return present[0] if present else None
+    if fn == "last":
+        return present[-1] if present else None
+    if fn in ("distinct", "approx_distinct"):
+        return len(set(raw(v) for v in present))
+    if fn == "median" or (fn.startswith("p") and fn[1:].replace(".", "").isdigit()):
+        rank = 0.5 if fn == "median" else float(fn[1:]) / 100
+        if not nums:
+            return None
+        s = sorted(nums)
+        k = max(0, min(len(s) - 1, math.ceil(rank * len(s)) - 1))
+        return s[k]
+    if fn == "top":
+        k = int(parts[1])
+        counts, order = {}, []
+        for v in present:
+            r = raw(v)
+            if r not in counts:
+                counts[r] = 0
+                order.append(r)
+            counts[r] += 1
+        ranked = sorted(order, key=lambda r: (-counts[r], order.index(r)))[:k]
+        return [{"value": json.loads(r), "count": counts[r]} for r in ranked]
+    if fn == "collect":
+        return present
+    raise SystemExit("reference: unknown aggregate " + spec)
+
+
+def agg_name(spec):
+    if "=" in spec:
+        return spec.rsplit("=", 1)[1]
+    parts = spec.split(":")
+    if len(parts) == 1:
+        return parts[0]
+    return parts[0] + "_" + parts[-1].replace(".", "_")
+
+
+def agg(spec_json, path):
+    spec = json.loads(spec_json)
+    kind = spec.get("window")
+    ns = lambda key: int(Decimal(str(spec.get(key, 0))) * 10**9)
+    size, slide, gap, lag, lateness = ns("size"), ns("slide"), ns("gap"), ns("lag"), ns("lateness")
+    by, aggs = spec.get("by", []), spec["aggs"]
+    out = sys.stdout
+    repr_ = None
+    groups = {}     # (key, start) -> group; sessions: key -> [groups]
+    sessions = {}
+    wm = mx = None
+    seq = 0
+
+    def starts(t):
+        step = size if kind == "tumbling" else slide
+        s, res = (t // step) * step, []
+        while s > t - size:
+            res.append(s)
+            s -= step
+        return reversed(res)
+
+    def emit(g):
+        row = "{"
+        items = []
+        for f, v in zip(by, g["key"]):
+            if v is not None:
+                items.append('"%s":%s' % (f, v))
+        if kind is not None:
+            items.append('"window_start":%s' % ns_to_repr(g["start"], repr_))
+            items.append('"window_end":%s' % ns_to_repr(g["end"], repr_))
+        members = [m for _, m in sorted(g["members"], key=lambda x: x[0])]
+        for a in aggs:
+            items.append('"%s":%s' % (agg_name(a), raw(agg_value(a, members))))
+        out.write(row + ",".join(items) + "}\n")
+
+    def all_groups():
+        if kind == "session":
+            return [g for gs in sessions.values() for g in gs]
+        return list(groups.values())
+
+    def fire_due(new_wm, final=False):
+        due = [g for g in all_groups() if not g["fired"] and (final or g["end"] <= new_wm)]
+        due.sort(key=lambda g: (g["end"], g["start"], g["seq"]))
+        for g in due:
+            emit(g)
+            g["fired"] = True
+        for g in all_groups():
+            if g["fired"] and (final or g["end"] + lateness <= new_wm):
+                if kind == "session":
+                    sessions[g["key"]].remove(g)
+                else:
+                    del groups[(g["key"], g["start"])]
+
+    for line in open(path, encoding="utf-8"):
+        obj = json.loads(line)
+        if repr_ is None:
+            repr_ = repr_of(obj["ts"])
+        t = event_time_ns(obj["ts"])
+        key = tuple(None if get_path(obj, f) is None else raw(get_path(obj, f)) for f in by)
+        me = (seq, obj)
+        taken = False
+        touched = []
+        if kind in ("tumbling", "sliding", None):
+            for s in (starts(t) if kind else [None]):
+                end = s + size if kind else None
+                if kind and wm is not None and end + lateness <= wm:
+                    continue
+                g = groups.get((key, s))
+                if g is None:
+                    g = groups[(key, s)] = {"key": key, "start": s, "end": end, "members": [],
+                                            "fired": False, "seq": seq}
+                g["members"].append(me)
+                touched.append(g)
+                taken = True
+        else:
+            new = {"key": key, "start": t, "end": t + gap, "members": [me], "fired": False,
+                   "seq": seq}
+            gs = sessions.setdefault(key, [])
+            hits = [g for g in gs if g["start"] < new["end"] and t < g["end"]]
+            if hits or wm is None or new["end"] + lateness > wm:
+                taken = True
+                for g in hits:
+                    gs.remove(g)
+                    new["start"] = min(new["start"], g["start"])
+                    new["end"] = max(new["end"], g["end"])
+                    new["members"] += g["members"]
+                    new["seq"] = min(new["seq"], g["seq"])
+                gs.append(new)
+                touched.append(new)
+        seq += 1
+        if not taken:
+            continue
+        for g in touched:
+            if kind and wm is not None and g["end"] <= wm:
+                emit(g)  # late within the allowed lateness: fires again
+                g["fired"] = True
+        if mx is None or t > mx:
+            mx = t
+            if wm is None or mx - lag > wm:
+                wm = mx - lag
+                if kind:
+                    fire_due(wm)
+    fire_due(None, final=True)
+
+
+def agg_compare(expect_path, got_path):
+    import math
+    expect = [json.loads(l, object_pairs_hook=list) for l in open(expect_path)]
+    got = [json.loads(l, object_pairs_hook=list) for l in open(got_path)]
+    def fail(msg):
+        raise SystemExit("agg-compare: " + msg)
+    if len(expect) != len(got):
+        fail("%d rows expected, %d written" % (len(expect), len(got)))
+    for i, (e, g) in enumerate(zip(expect, got)):
+        if [k for k, _ in e] != [k for k, _ in g]:
+            fail("row %d: keys %s, expected %s" % (i + 1, [k for k, _ in g], [k for k, _ in e]))
+        for (k, ev), (_, gv) in zip(e, g):
+            if k.startswith(("avg_", "var_", "stddev_", "sum_")) and isinstance(ev, float):
+                ok = gv is not None and math.isclose(ev, gv, rel_tol=1e-9, abs_tol=1e-9)
+            elif k.startswith(("median_", "p")) and is_num(ev):
+                ok = is_num(gv) and abs(gv - ev) <= 0.01 * abs(ev) + 1e-12
+            elif k.startswith("approx_distinct_"):
+                ok = abs(gv - ev) <= 0.02 * ev
+            else:
+                ok = ev == gv and type(ev) == type(gv)
+            if not ok:
+                fail("row %d: %s is %r, expected %r" % (i + 1, k, gv, ev))
+
+
 def dedupe(key_spec, within_s, lag_s, keep, max_keys, path, dups_path=None):
     from collections import OrderedDict
     within = int(Decimal(within_s) * 10**9)
@@ -346,7 +578,11 @@ def dedupe(key_spec, within_s, lag_s, keep, max_keys, path, dups_path=None):
 
 if __name__ == "__main__":
     cmd = sys.argv[1]
-    if cmd == "watermark":
+    if cmd == "agg":
+        agg(*sys.argv[2:])
+    elif cmd == "agg-compare":
+        agg_compare(*sys.argv[2:])
+    elif cmd == "watermark":
         watermark(*sys.argv[2:])
     elif cmd == "window":
         window(*sys.argv[2:])
