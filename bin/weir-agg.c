@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <jansson.h>
 
 #include "../lib/driver.h"
@@ -101,6 +102,18 @@ struct exact {
 	size_t n, cap;
 };
 
+/*
+ * Percentiles: the values themselves while there are at most PCT_SMALL of
+ * them (so small groups get exact answers), then a DDSketch; with --exact
+ * always the values.
+ */
+#define PCT_SMALL 64
+
+struct pct {
+	struct exact ex;
+	struct weir_quantiles *q;
+};
+
 /* collect: the values' text one after another, and where each is. */
 struct collected {
 	uint64_t seq;		/* arrival: merged sessions keep arrival order */
@@ -118,8 +131,7 @@ union cell {
 	struct moments m;
 	struct raw r;
 	struct value *set;		/* uthash head, in first-seen order */
-	struct weir_quantiles *q;
-	struct exact ex;		/* QUANTILE with --exact */
+	struct pct p;
 	struct weir_distinct *d;
 	struct collect col;
 };
@@ -454,8 +466,134 @@ collect_merge(struct collect *a, const struct collect *b, int64_t *bytes)
 	return 0;
 }
 
+static size_t
+pct_bytes(const struct pct *p)
+{
+	return p->ex.cap * sizeof(double) + (p->q ? weir_quantiles_bytes(p->q) : 0);
+}
+
 static void
-cell_free(const struct aggdef *def, union cell *c, bool exact)
+pct_free(struct pct *p)
+{
+	free(p->ex.v);
+	weir_quantiles_free(p->q);
+	memset(p, 0, sizeof *p);
+}
+
+static int
+pct_to_sketch(struct pct *p)
+{
+	if (p->q)
+		return 0;
+	if ((p->q = weir_quantiles_new(0.01)) == NULL)
+		return -1;
+	for (size_t i = 0; i < p->ex.n; i++)
+		if (weir_quantiles_add(p->q, p->ex.v[i]) < 0)
+			return -1;
+	free(p->ex.v);
+	memset(&p->ex, 0, sizeof p->ex);
+	return 0;
+}
+
+static int
+pct_add(struct agg *ag, struct pct *p, double v)
+{
+	size_t before = pct_bytes(p);
+	int rc = 0;
+	if (p->q) {
+		rc = weir_quantiles_add(p->q, v);
+	} else if (!ag->exact && p->ex.n == PCT_SMALL) {
+		rc = pct_to_sketch(p);
+		if (rc == 0)
+			rc = weir_quantiles_add(p->q, v);
+	} else {
+		if (p->ex.n == p->ex.cap) {
+			size_t cap = p->ex.cap ? p->ex.cap * 2 : 4;
+			double *vals = realloc(p->ex.v, cap * sizeof *vals);
+			if (vals == NULL)
+				return -1;
+			p->ex.v = vals;
+			p->ex.cap = cap;
+		}
+		p->ex.v[p->ex.n++] = v;
+	}
+	ag->extra_bytes += (int64_t)pct_bytes(p) - (int64_t)before;
+	return rc;
+}
+
+static int
+pct_merge(struct agg *ag, struct pct *a, struct pct *b)
+{
+	if (b->q == NULL) {
+		for (size_t i = 0; i < b->ex.n; i++)
+			if (pct_add(ag, a, b->ex.v[i]) < 0)
+				return -1;
+		return 0;
+	}
+	size_t before = pct_bytes(a);
+	if (pct_to_sketch(a) < 0 || weir_quantiles_merge(a->q, b->q) < 0)
+		return -1;
+	ag->extra_bytes += (int64_t)pct_bytes(a) - (int64_t)before;
+	return 0;
+}
+
+static int
+by_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int
+pct_result(struct pct *p, double rank, struct weir_buf *b)
+{
+	if (p->q)
+		return weir_buf_double(b, weir_quantiles_value(p->q, rank));
+	if (p->ex.n == 0)
+		return weir_buf_str(b, "null");
+	qsort(p->ex.v, p->ex.n, sizeof *p->ex.v, by_double);
+	double k = ceil(rank * (double)p->ex.n) - 1;
+	size_t i = k < 0 ? 0 : k >= (double)p->ex.n ? p->ex.n - 1 : (size_t)k;
+	return weir_buf_double(b, p->ex.v[i]);
+}
+
+/* A sketch as its JSON object; values as an array of numbers. */
+static int
+pct_write(const struct pct *p, struct weir_buf *b)
+{
+	if (p->q)
+		return weir_quantiles_write(p->q, b);
+	int rc = weir_buf_add(b, "[", 1);
+	for (size_t i = 0; i < p->ex.n && rc == 0; i++) {
+		if (i)
+			rc = weir_buf_add(b, ",", 1);
+		if (rc == 0)
+			rc = weir_buf_double(b, p->ex.v[i]);
+	}
+	return rc ? rc : weir_buf_add(b, "]", 1);
+}
+
+static int
+pct_read(struct agg *ag, struct pct *p, const json_t *v)
+{
+	if (json_is_object(v)) {
+		if (ag->exact)
+			return -1;	/* a sketch cannot give back exact values */
+		p->q = weir_quantiles_read(v);
+		return p->q ? 0 : -1;
+	}
+	if (!json_is_array(v))
+		return -1;
+	size_t i;
+	const json_t *x;
+	json_array_foreach(v, i, x)
+		if (!json_is_number(x) || pct_add(ag, p, json_number_value(x)) < 0)
+			return -1;
+	return 0;
+}
+
+static void
+cell_free(const struct aggdef *def, union cell *c)
 {
 	struct value *e, *tmp;
 	switch (def->func) {
@@ -469,10 +607,7 @@ cell_free(const struct aggdef *def, union cell *c, bool exact)
 		}
 		break;
 	case QUANTILE:
-		if (exact)
-			free(c->ex.v);
-		else
-			weir_quantiles_free(c->q);
+		pct_free(&c->p);
 		break;
 	case APPROX_DISTINCT:
 		weir_distinct_free(c->d);
@@ -487,11 +622,11 @@ cell_free(const struct aggdef *def, union cell *c, bool exact)
 }
 
 static size_t
-cell_bytes(const struct aggdef *def, const union cell *c, bool exact)
+cell_bytes(const struct aggdef *def, const union cell *c)
 {
 	switch (def->func) {
 	case QUANTILE:
-		return exact ? c->ex.cap * sizeof(double) : c->q ? weir_quantiles_bytes(c->q) : 0;
+		return pct_bytes(&c->p);
 	case APPROX_DISTINCT:
 		return c->d ? weir_distinct_bytes(c->d) : 0;
 	default:
@@ -553,27 +688,8 @@ cell_add(struct agg *ag, const struct aggdef *def, union cell *c,
 		}
 		break;
 	case QUANTILE:
-		if (num->kind < NUM_INT)
-			break;
-		if (ag->exact) {
-			if (c->ex.n == c->ex.cap) {
-				size_t cap = c->ex.cap ? c->ex.cap * 2 : 8;
-				double *p = realloc(c->ex.v, cap * sizeof *p);
-				if (p == NULL)
-					return -1;
-				*bytes += (int64_t)((cap - c->ex.cap) * sizeof *p);
-				c->ex.v = p;
-				c->ex.cap = cap;
-			}
-			c->ex.v[c->ex.n++] = num->d;
-		} else {
-			if (c->q == NULL && (c->q = weir_quantiles_new(0.01)) == NULL)
-				return -1;
-			size_t before = weir_quantiles_bytes(c->q);
-			if (weir_quantiles_add(c->q, num->d) < 0)
-				return -1;
-			*bytes += (int64_t)(weir_quantiles_bytes(c->q) - before);
-		}
+		if (num->kind >= NUM_INT)
+			return pct_add(ag, &c->p, num->d);
 		break;
 	case COLLECT:
 		if (present)
@@ -639,35 +755,13 @@ cell_merge(struct agg *ag, const struct aggdef *def, union cell *a, union cell *
 		}
 		return weir_distinct_merge(a->d, b->d);
 	case QUANTILE:
-		if (ag->exact) {
-			for (size_t i = 0; i < b->ex.n; i++) {
-				struct number x = {NUM_REAL, 0, b->ex.v[i]};
-				if (cell_add(ag, def, a, &(struct weir_span){"0", 1}, &x, 0) < 0)
-					return -1;
-			}
-			break;
-		}
-		if (b->q == NULL)
-			break;
-		if (a->q == NULL) {
-			a->q = b->q;
-			b->q = NULL;
-			break;
-		}
-		return weir_quantiles_merge(a->q, b->q);
+		return pct_merge(ag, &a->p, &b->p);
 	case COLLECT:
 		if (b->col.n == 0)
 			break;
 		return collect_merge(&a->col, &b->col, bytes);
 	}
 	return 0;
-}
-
-static int
-by_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
 }
 
 struct ranked {
@@ -694,7 +788,7 @@ by_first_seen(const void *a, const void *b)
 
 /* Writes a cell's result as a JSON value. */
 static int
-cell_result(struct agg *ag, const struct aggdef *def, union cell *c, uint64_t count,
+cell_result(const struct aggdef *def, union cell *c, uint64_t count,
     struct weir_buf *b)
 {
 	switch (def->func) {
@@ -729,17 +823,7 @@ cell_result(struct agg *ag, const struct aggdef *def, union cell *c, uint64_t co
 	case APPROX_DISTINCT:
 		return weir_buf_printf(b, "%.0f", c->d ? round(weir_distinct_estimate(c->d)) : 0.0);
 	case QUANTILE:
-		if (ag->exact) {
-			if (c->ex.n == 0)
-				return weir_buf_str(b, "null");
-			qsort(c->ex.v, c->ex.n, sizeof *c->ex.v, by_double);
-			double k = ceil(def->rank * (double)c->ex.n) - 1;
-			size_t i = k < 0 ? 0 : k >= (double)c->ex.n ? c->ex.n - 1 : (size_t)k;
-			return weir_buf_double(b, c->ex.v[i]);
-		}
-		if (c->q == NULL || weir_quantiles_count(c->q) == 0)
-			return weir_buf_str(b, "null");
-		return weir_buf_double(b, weir_quantiles_value(c->q, def->rank));
+		return pct_result(&c->p, def->rank, b);
 	case TOP: {
 		size_t n = c->set ? HASH_COUNT(c->set) : 0, i = 0;
 		struct ranked *v = malloc((n ? n : 1) * sizeof *v);
@@ -795,7 +879,7 @@ buf_raw_string(struct weir_buf *b, const char *p, size_t len)
 
 /* Writes a cell's state for --partial; cell_read reads it back. */
 static int
-cell_write(struct agg *ag, const struct aggdef *def, const union cell *c, struct weir_buf *b)
+cell_write(const struct aggdef *def, const union cell *c, struct weir_buf *b)
 {
 	struct value *e, *tmp;
 	switch (def->func) {
@@ -845,19 +929,7 @@ cell_write(struct agg *ag, const struct aggdef *def, const union cell *c, struct
 			return weir_buf_str(b, "null");
 		return weir_distinct_write(c->d, b);
 	case QUANTILE:
-		if (ag->exact) {
-			int rc = weir_buf_add(b, "[", 1);
-			for (size_t i = 0; i < c->ex.n && rc == 0; i++) {
-				if (i)
-					rc = weir_buf_add(b, ",", 1);
-				if (rc == 0)
-					rc = weir_buf_double(b, c->ex.v[i]);
-			}
-			return rc ? rc : weir_buf_add(b, "]", 1);
-		}
-		if (c->q == NULL)
-			return weir_buf_str(b, "null");
-		return weir_quantiles_write(c->q, b);
+		return pct_write(&c->p, b);
 	case COLLECT: {
 		int rc = weir_buf_add(b, "[", 1);
 		for (size_t i = 0; i < c->col.n && rc == 0; i++) {
@@ -954,22 +1026,7 @@ cell_read(struct agg *ag, const struct aggdef *def, union cell *c, const json_t 
 		c->d = weir_distinct_read(v);
 		return c->d ? 0 : -1;
 	case QUANTILE:
-		if (ag->exact) {
-			if (!json_is_array(v))
-				return -1;
-			size_t i;
-			const json_t *x;
-			json_array_foreach(v, i, x) {
-				struct number num = {NUM_REAL, 0, json_double(x, &bad)};
-				if (bad || cell_add(ag, def, c, &(struct weir_span){"0", 1}, &num, 0) < 0)
-					return -1;
-			}
-			return 0;
-		}
-		if (json_is_null(v))
-			return 0;
-		c->q = weir_quantiles_read(v);
-		return c->q ? 0 : -1;
+		return pct_read(ag, &c->p, v);
 	case COLLECT: {
 		if (!json_is_array(v))
 			return -1;
@@ -1088,8 +1145,8 @@ group_release(struct agg *ag, struct group *g)
 	}
 	g->key = NULL;
 	for (int i = 0; i < ag->ndefs; i++) {
-		ag->extra_bytes -= (int64_t)cell_bytes(&ag->defs[i], &g->cells[i], ag->exact);
-		cell_free(&ag->defs[i], &g->cells[i], ag->exact);
+		ag->extra_bytes -= (int64_t)cell_bytes(&ag->defs[i], &g->cells[i]);
+		cell_free(&ag->defs[i], &g->cells[i]);
 	}
 	free(g->bounds);
 	g->bounds = NULL;
@@ -1153,7 +1210,7 @@ write_row(struct weir_ctx *ctx, struct agg *ag, struct group *g)
 			if (rc == 0)
 				rc = weir_buf_add(b, ":", 1);
 			if (rc == 0)
-				rc = cell_write(ag, &ag->defs[i], &g->cells[i], b);
+				rc = cell_write(&ag->defs[i], &g->cells[i], b);
 		}
 		if (rc == 0)
 			rc = weir_buf_add(b, "}}", 2);
@@ -1166,7 +1223,7 @@ write_row(struct weir_ctx *ctx, struct agg *ag, struct group *g)
 			if (rc == 0)
 				rc = weir_buf_add(b, ":", 1);
 			if (rc == 0)
-				rc = cell_result(ag, &ag->defs[i], &g->cells[i], g->count, b);
+				rc = cell_result(&ag->defs[i], &g->cells[i], g->count, b);
 		}
 	}
 	if (rc == 0)
@@ -1329,10 +1386,10 @@ absorb(struct agg *ag, struct group *into, struct group *from)
 {
 	for (int i = 0; i < ag->ndefs; i++) {
 		const struct aggdef *def = &ag->defs[i];
-		size_t before = cell_bytes(def, &into->cells[i], ag->exact);
+		size_t before = cell_bytes(def, &into->cells[i]);
 		if (cell_merge(ag, def, &into->cells[i], &from->cells[i]) < 0)
 			return -1;
-		ag->extra_bytes += (int64_t)cell_bytes(def, &into->cells[i], ag->exact) -
+		ag->extra_bytes += (int64_t)cell_bytes(def, &into->cells[i]) -
 		    (int64_t)before;
 	}
 	into->count += from->count;
@@ -1493,17 +1550,17 @@ merge_row(struct weir_ctx *ctx, struct agg *ag, const struct weir_event *ev)
 	}
 	for (int i = 0; i < ag->ndefs && rc == 0; i++) {
 		const struct aggdef *def = &ag->defs[i];
-		size_t before = cell_bytes(def, &g->cells[i], ag->exact);
+		size_t before = cell_bytes(def, &g->cells[i]);
 		if (cell_merge(ag, def, &g->cells[i], &cells[i]) < 0)
 			rc = weir_fail(ctx, "out of memory");
-		ag->extra_bytes += (int64_t)cell_bytes(def, &g->cells[i], ag->exact) -
+		ag->extra_bytes += (int64_t)cell_bytes(def, &g->cells[i]) -
 		    (int64_t)before;
 	}
 	g->count += (uint64_t)json_integer_value(n);
 	ctx->count.out++;
 out:
 	for (int i = 0; i < ag->ndefs; i++)
-		cell_free(&ag->defs[i], &cells[i], ag->exact);
+		cell_free(&ag->defs[i], &cells[i]);
 	free(cells);
 	json_decref(root);
 	return rc;
@@ -1899,6 +1956,16 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 			return -1;
 		ag->ndefs++;
 		used++;
+	}
+	if (used < argc && strchr(argv[used], ':') && access(argv[used], F_OK) != 0) {
+		/* neither an aggregate nor a file: most likely a misspelt function */
+		struct aggdef scratch = {0};
+		if (parse_agg(ctx, &scratch, argv[used], err, errlen) == 0)
+			snprintf(err, errlen, "unknown aggregate '%s'", argv[used]);
+		free(scratch.field);
+		free(scratch.name);
+		free(scratch.plain);
+		return -1;
 	}
 	if (ag->ndefs == 0 && parse_agg(ctx, &ag->defs[ag->ndefs++], "count", err, errlen) < 0)
 		return -1;

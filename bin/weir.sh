@@ -14,6 +14,7 @@ usage: weir COMMAND [ARGS ...]
 commands:
   watermark   order events within a bounded delay, separate late ones
   window      tumbling, sliding and session windows
+  agg         grouped, windowed aggregation: count, avg, percentiles, top-k ...
   dedupe      drop repeated events within an event-time horizon
   profile     describe a stream: span, rate, disorder, the lag it needs
 

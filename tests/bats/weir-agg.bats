@@ -132,3 +132,254 @@ PY
 	assert_success
 	assert_output '{"sum_n":12363693299744049876,"avg_x":1e+308,"avg_y":5e-324,"min_n":9007199254740993,"max_n":12345678901234567890}'
 }
+
+@test "--partial over 4 shards, then --merge, writes what one process writes" {
+	access_events 3000 6000 > in.ndjson
+	split -n l/4 -d in.ndjson shard.
+	for w in "" "--window 1m" "--window 10m/5m" "--window session:3s"; do
+		# shards are contiguous pieces of the input, kept in order
+		weir-agg $w --lag 1h --by host "${ALL_AGGS[@]}" < in.ndjson > one 2>/dev/null
+		for s in shard.0*; do
+			weir-agg $w --lag 1h --by host --partial "${ALL_AGGS[@]}" < "$s" > "$s.part" 2>/dev/null
+		done
+		cat shard.0*.part | weir-agg --merge --by host "${ALL_AGGS[@]}" > merged
+		if [ "$w" = "--window session:3s" ]; then
+			# a session can span shards: the merge cannot join what each shard closed
+			# apart, so only the totals are compared
+			python3 - <<'PY'
+import json
+one = [json.loads(l) for l in open("one")]
+merged = [json.loads(l) for l in open("merged")]
+assert sum(r["count"] for r in one) == sum(r["count"] for r in merged)
+PY
+			continue
+		fi
+		ref agg-compare one merged
+		# exact functions byte for byte, sketches too (a merged DDSketch or HLL
+		# is the sketch of the union)
+		python3 - <<'PY'
+import json
+for a, b in zip(open("one"), open("merged")):
+    x, y = json.loads(a), json.loads(b)
+    for k in x:
+        if not k.startswith(("avg_", "var_", "stddev_", "sum_latency")):
+            assert x[k] == y[k], (k, x[k], y[k])
+PY
+	done
+	# a merge of merges (a tree of shards) is the same again
+	{ cat shard.00.part shard.01.part | weir-agg --merge --partial --by host "${ALL_AGGS[@]}"
+	  cat shard.02.part shard.03.part | weir-agg --merge --partial --by host "${ALL_AGGS[@]}"; } |
+	    weir-agg --merge --by host "${ALL_AGGS[@]}" > tree
+	ref agg-compare merged tree
+}
+
+@test "--merge refuses rows that are not partial rows of the same aggregates" {
+	printf '%s\n' '{"ts":1,"v":2}' | weir-agg --partial sum:v > part
+	run --separate-stderr weir-agg --merge avg:v < part
+	assert_success
+	assert_output ""
+	[[ "$stderr" == *"no valid state for 'avg_v'"* ]]
+	run --separate-stderr weir-agg --merge sum:v <<< '{"host":"a"}'
+	[[ "$stderr" == *"not a partial row"* ]]
+	run --separate-stderr weir-agg --merge --window 1m sum:v < part
+	assert_failure 2
+	run --separate-stderr weir-agg --partial --emit updates sum:v < part
+	assert_failure 2
+}
+
+@test "batch = stream: the same bytes whether input comes whole or piece by piece" {
+	access_events 2000 3000 > in.ndjson
+	batch_equals_stream in.ndjson weir-agg --window 1m --lag 2s --by host "${ALL_AGGS[@]}"
+	batch_equals_stream in.ndjson weir-agg --window session:2s --lag 2s --by host count avg:latency_ms
+	batch_equals_stream in.ndjson weir-agg --window 1m --lag 2s --by host --emit updates count sum:bytes
+	batch_equals_stream in.ndjson weir-agg --by host "${ALL_AGGS[@]}"
+}
+
+@test "--emit updates writes the group's new row after every change; the last ones are the final rows" {
+	access_events 1000 2000 > in.ndjson
+	weir-agg --window 1m --lag 2s --by host --emit updates count sum:bytes < in.ndjson > updates
+	weir-agg --window 1m --lag 2s --by host count sum:bytes < in.ndjson > final 2>/dev/null
+	weir-agg --window 1m --lag 2s --stats count < in.ndjson 2> err > /dev/null
+	python3 - <<'PY'
+import json
+ups = [json.loads(l) for l in open("updates")]
+final = [json.loads(l) for l in open("final")]
+stats = [json.loads(l) for l in open("err") if l.startswith("{")][-1]
+assert len(ups) == stats["out"], (len(ups), stats)   # one row per event taken
+last = {}
+for r in ups:
+    k = (r["host"], r["window_start"])
+    assert r["count"] == last.get(k, {"count": 0})["count"] + 1
+    last[k] = r
+assert sorted(last.values(), key=json.dumps) == sorted(final, key=json.dumps)
+PY
+}
+
+@test "--emit every:DUR writes changed rows on the wall clock, before the input ends" {
+	access_events 0 200 > in.ndjson
+	# the input stays open for 1.5 s after its lines: rows must come out
+	# within it, from the clock alone
+	{ cat in.ndjson; sleep 1.5; } | timeout 10 weir-agg --by host --emit every:200ms count > got &
+	sleep 1
+	[ -s got ]
+	wait
+	python3 - <<'PY'
+import json
+rows = [json.loads(l) for l in open("got")]
+final = {}
+for r in rows:
+    final[r["host"]] = r["count"]
+assert sum(final.values()) == 200, final
+PY
+}
+
+@test "windows from upstream: weir-window's window_start/window_end group the rows" {
+	access_events 2000 3000 > in.ndjson
+	weir-window tumbling 1m < in.ndjson | weir-agg --lag 3s --by host count sum:bytes > got
+	weir-agg --window 1m --lag 3s --by host count sum:bytes < in.ndjson > expect
+	cmp expect got
+	# and sliding: each copy goes to its own window
+	weir-window sliding 1m 20s < in.ndjson | weir-agg --lag 3s --by host count > got
+	weir-agg --window 1m/20s --lag 3s --by host count < in.ndjson > expect
+	cmp expect got
+}
+
+@test "min, max, first and last write values as they came; a renamed aggregate; nested fields" {
+	printf '%s\n' '{"ts":1,"v":1.10,"s":{"x":"b"}}' '{"ts":2,"v":1.1e1,"s":{"x":"a\u00e9"}}' \
+	    '{"ts":3,"v":-0.50,"s":{"x":"c"}}' > in
+	run weir-agg min:v max:v first:v last:v first:s.x count=n collect:v < in
+	assert_output '{"min_v":-0.50,"max_v":1.1e1,"first_v":1.10,"last_v":-0.50,"first_s_x":"b","n":3,"collect_v":[1.10,1.1e1,-0.50]}'
+}
+
+@test "a value that is not a number is counted and reported, never read as 0" {
+	printf '%s\n' '{"ts":1,"v":10}' '{"ts":2,"v":"12"}' '{"ts":3,"v":true}' '{"ts":4}' \
+	    '{"ts":5,"v":null}' '{"ts":6,"v":20}' > in
+	run --separate-stderr weir-agg --stats count avg:v min:v count:v < in
+	assert_success
+	assert_output '{"count":6,"avg_v":15,"min_v":10,"count_v":4}'
+	[[ "$stderr" == *"2 values of 'v' were not numbers"* ]]
+	[[ "$stderr" == *'"values_rejected":{"avg_v":2,"min_v":2}'* ]]
+}
+
+@test "groups: a missing --by field is its own group; rows come in (end, start, first seen) order" {
+	printf '%s\n' '{"ts":1,"k":"b"}' '{"ts":2}' '{"ts":3,"k":"a"}' '{"ts":61,"k":"a"}' \
+	    '{"ts":4,"k":null}' > in
+	run weir-agg --window 1m --lag 1m --by k count < in
+	assert_output "$(printf '%s\n' \
+	    '{"k":"b","window_start":0,"window_end":60,"count":1}' \
+	    '{"window_start":0,"window_end":60,"count":1}' \
+	    '{"k":"a","window_start":0,"window_end":60,"count":1}' \
+	    '{"k":null,"window_start":0,"window_end":60,"count":1}' \
+	    '{"k":"a","window_start":60,"window_end":120,"count":1}')"
+}
+
+@test "watermark lines fire windows and are forwarded; barriers pass" {
+	printf '%s\n' '{"ts":"2026-11-23T10:00:01Z","v":1}' '{"_watermark":"2026-11-23T10:01:00Z"}' \
+	    '{"_checkpoint":7}' '{"ts":"2026-11-23T10:01:02Z","v":2}' > in
+	run weir-agg --window 1m sum:v < in
+	assert_output "$(printf '%s\n' \
+	    '{"window_start":"2026-11-23T10:00:00Z","window_end":"2026-11-23T10:01:00Z","sum_v":1}' \
+	    '{"_watermark":"2026-11-23T10:01:00Z"}' '{"_checkpoint":7}' \
+	    '{"window_start":"2026-11-23T10:01:00Z","window_end":"2026-11-23T10:02:00Z","sum_v":2}')"
+}
+
+@test "bad input: not JSON, no time, bad or out-of-range time, binary, a 10 MB line, empty input" {
+	# no event, no group, no row (as Miller; SQL's one row of 0 needs a group)
+	run weir-agg count < /dev/null
+	assert_success
+	assert_output ""
+	python3 - <<'PY' > in
+import sys
+print('{"ts":1,"v":1}')
+print('not json')
+print('{"v":2}')
+print('{"ts":"yesterday","v":3}')
+print('{"ts":"2263-01-01T00:00:00Z","v":4}')
+sys.stdout.flush()
+sys.stdout.buffer.write(b'\x00\xff\xfe{"ts":2}\n')
+print('{"ts":3,"v":"%s"}' % ("x" * 10_000_000))
+print('{"ts":4,"v":5}')
+PY
+	run --separate-stderr weir-agg --errors rejected --stats count sum:v < in
+	assert_success
+	assert_output '{"count":3,"sum_v":6}'
+	[ "$(wc -l < rejected)" -eq 5 ]
+	[[ "$stderr" == *'"in":8,"out":3,"late":0,"rejected":5'* ]]
+	run weir-agg --on-error fail count < in
+	assert_failure 65
+}
+
+@test "usage errors exit 2 and say what is wrong" {
+	run --separate-stderr weir-agg frobnicate:v
+	assert_failure 2
+	[[ "$stderr" == *"unknown aggregate 'frobnicate:v'"* ]]
+	run --separate-stderr weir-agg sum
+	assert_failure 2
+	[[ "$stderr" == *"needs a field: sum:FIELD"* ]]
+	run --separate-stderr weir-agg p101:v
+	assert_failure 2
+	run --separate-stderr weir-agg top:x:v
+	assert_failure 2
+	[[ "$stderr" == *"top:K:FIELD"* ]]
+	run --separate-stderr weir-agg sum:v sum:v
+	assert_failure 2
+	[[ "$stderr" == *"rename one with =NAME"* ]]
+	run --separate-stderr weir-agg --window 1m/2m count
+	assert_failure 2
+	run --separate-stderr weir-agg --window fortnightly count
+	assert_failure 2
+	[[ "$stderr" == *"bad --window 'fortnightly'"* ]]
+	run --separate-stderr weir-agg --emit sometimes count
+	assert_failure 2
+	[[ "$stderr" == *"bad --emit 'sometimes'"* ]]
+	run --separate-stderr weir-agg --window session:1m --offset 1s count
+	assert_failure 2
+	run --separate-stderr weir-agg count no-such-file
+	assert_failure 1
+	[[ "$stderr" == *"cannot open 'no-such-file'"* ]]
+}
+
+@test "a closed pipe is quiet, /dev/full exits 1" {
+	access_events 0 20000 > in.ndjson
+	weir-agg --window 1s --by host count < in.ndjson 2> err | head -n 1 > first
+	assert_equal "${PIPESTATUS[0]}" 0
+	[ ! -s err ]
+	run --separate-stderr sh -c 'weir-agg --window 1s count < in.ndjson > /dev/full'
+	assert_failure 1
+	[[ "$stderr" == *"cannot write standard output"* ]]
+}
+
+@test "CSV in and out, with a header as Miller writes it" {
+	printf 'ts,host,ms\n1,a,10\n2,b,20\n3,a,30\n' > in.csv
+	run weir-agg -i csv -o csv --by host count avg:ms < in.csv
+	assert_success
+	assert_output "$(printf '%s\n' 'host,count,avg_ms' 'a,2,20' 'b,1,20')"
+}
+
+@test "the dispatcher, --help and --version" {
+	run weir agg count <<< '{"ts":1}'
+	assert_output '{"count":1}'
+	run weir-agg --help
+	assert_success
+	assert_output --partial "usage: weir-agg [--by FIELDS]"
+	run weir-agg --version
+	assert_output --regexp '^weir-agg [0-9]'
+}
+
+@test "the man page's EXAMPLES run as shown and it is lint-clean" {
+	python3 "$LIB/man_examples.py" "$ROOT/man/weir-agg.1"
+	run mandoc -T lint -W warning "$ROOT/man/weir-agg.1"
+	assert_output ""
+}
+
+@test "no data race between the reader thread and the groups (ThreadSanitizer)" {
+	tsan="$ROOT/build/tsan/bin/weir-agg"
+	[ -x "$tsan" ] || skip "no ThreadSanitizer build (make check builds it)"
+	access_events 2000 3000 > in.ndjson
+	export TSAN_OPTIONS="halt_on_error=1 exitcode=66"
+	"$tsan" --window 1m --by host --lag 3s count p99:latency_ms < in.ndjson > tsan.out 2> tsan.err
+	weir-agg --window 1m --by host --lag 3s count p99:latency_ms < in.ndjson > plain.out 2>/dev/null
+	cmp plain.out tsan.out
+	run grep -c ThreadSanitizer tsan.err
+	assert_output 0
+}
