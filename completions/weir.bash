@@ -1,5 +1,5 @@
 # bash completion for weir and the weir-* programs.
-# Installed once per program name; `complete -F _weir weir weir-watermark weir-window weir-profile weir-dedupe ...`.
+# Installed once per program name; `complete -F _weir weir weir-watermark weir-window weir-agg weir-profile weir-dedupe ...`.
 
 _weir_shared_opts="--time --time-format --processing-time --lag --idle --late
 	--input-format --output-format --on-error --errors --unbuffered --stats
@@ -9,6 +9,7 @@ _weir_program_opts() {
 	case $1 in
 	watermark) echo "--max-buffer --punctuate" ;;
 	window) echo "--offset --by --collect --allowed-lateness --time-output" ;;
+	agg) echo "--by --window --offset --emit --allowed-lateness --exact --partial --merge --time-output" ;;
 	profile) echo "--key --completeness --human --max-keys" ;;
 	dedupe) echo "--key --within --keep --max-keys --dups" ;;
 	esac
@@ -23,7 +24,7 @@ _weir() {
 	local prog=${COMP_WORDS[0]##*/} sub
 	if [[ $prog == weir ]]; then
 		if [[ $COMP_CWORD -eq 1 ]]; then
-			COMPREPLY=($(compgen -W "watermark window profile dedupe help --version --help" -- "$cur"))
+			COMPREPLY=($(compgen -W "watermark window agg profile dedupe help --version --help" -- "$cur"))
 			return
 		fi
 		sub=${COMP_WORDS[1]}
@@ -45,6 +46,12 @@ _weir() {
 		return ;;
 	--keep)
 		COMPREPLY=($(compgen -W "first last" -- "$cur"))
+		return ;;
+	--emit)
+		COMPREPLY=($(compgen -W "final updates every:10s every:1m" -- "$cur"))
+		return ;;
+	--window)
+		COMPREPLY=($(compgen -W "1m 5m 1h 10m/1m 1h/5m session:30s session:30m" -- "$cur"))
 		return ;;
 	--errors|--metrics|--dups)
 		COMPREPLY=($(compgen -f -- "$cur"))
@@ -72,10 +79,17 @@ _weir() {
 			return
 		fi
 	fi
+	# weir-agg's operands are aggregates, then files
+	if [[ $sub == agg && $cur != -* && $cur != */* ]]; then
+		COMPREPLY=($(compgen -W "count count: sum: min: max: avg: stddev: var: first: last:
+			distinct: approx_distinct: median: p50: p90: p99: p99.9: top:5: collect:" -- "$cur")
+			$(compgen -f -- "$cur"))
+		return
+	fi
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "$_weir_shared_opts $(_weir_program_opts "$sub")" -- "$cur"))
 	else
 		COMPREPLY=($(compgen -f -- "$cur"))
 	fi
 }
-complete -F _weir weir weir-watermark weir-window weir-profile weir-dedupe
+complete -F _weir weir weir-watermark weir-window weir-agg weir-profile weir-dedupe

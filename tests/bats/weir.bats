@@ -19,7 +19,9 @@ setup() {
 		COMP_WORDS=(weir-window se); COMP_CWORD=1; _weir; echo \"\${COMPREPLY[*]}\"
 		COMP_WORDS=(weir-window session 5m --co); COMP_CWORD=3; _weir; echo \"\${COMPREPLY[*]}\"
 		COMP_WORDS=(weir-profile --hu); COMP_CWORD=1; _weir; echo \"\${COMPREPLY[*]}\"
-		COMP_WORDS=(weir-dedupe --keep ''); COMP_CWORD=2; _weir; echo \"\${COMPREPLY[*]}\""
+		COMP_WORDS=(weir-dedupe --keep ''); COMP_CWORD=2; _weir; echo \"\${COMPREPLY[*]}\"
+		COMP_WORDS=(weir-agg --ex); COMP_CWORD=1; _weir; echo \"\${COMPREPLY[*]}\"
+		COMP_WORDS=(weir-agg --window 1m appr); COMP_CWORD=3; _weir; echo \"\${COMPREPLY[*]}\""
 	assert_success
 	assert_line --index 0 "--max-buffer"
 	assert_line --index 1 "warn skip fail"
@@ -28,6 +30,8 @@ setup() {
 	assert_line --index 4 "--collect"
 	assert_line --index 5 "--human"
 	assert_line --index 6 "first last"
+	assert_line --index 7 "--exact"
+	assert_line --index 8 "approx_distinct:"
 }
 
 @test "make install honours PREFIX and DESTDIR" {
@@ -52,4 +56,6 @@ setup() {
 	assert_output --partial "--key"
 	run fish -c "source '$ROOT/completions/weir.fish'; complete -C 'weir-window --allowed'"
 	assert_output --partial "--allowed-lateness"
+	run fish -c "source '$ROOT/completions/weir.fish'; complete -C 'weir-agg --pa'"
+	assert_output --partial "--partial"
 }
