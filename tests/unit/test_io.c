@@ -5,12 +5,14 @@
 #include <stdint.h>
 #include <errno.h>
 #include <signal.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "../../lib/fields.h"
 #include "../../lib/io.h"
 
 /* Writes text to a temporary file and returns its path (static buffer). */
@@ -210,6 +212,46 @@ json_quote_escapes(void **state)
 	assert_int_equal(weir_json_quote(buf, 4, 0, "abcdef", 6), -1);
 }
 
+static void
+doubles_are_written_shortest_and_read_back(void **state)
+{
+	(void)state;
+	const double values[] = {0.1, 418.90483870967745, 1e308, 5e-324, -2.5, 1e21, 123456789012,
+	    0.30000000000000004, 2.2250738585072014e-308};
+	char buf[32];
+	for (size_t i = 0; i < sizeof values / sizeof values[0]; i++) {
+		weir_format_double(values[i], buf);
+		assert_true(strtod(buf, NULL) == values[i]);
+		assert_true(weir_is_json_number(buf, strlen(buf)));
+	}
+	weir_format_double(0.1, buf);
+	assert_string_equal(buf, "0.1");
+	weir_format_double(5e-324, buf);
+	assert_string_equal(buf, "5e-324");
+	weir_format_double(-0.0, buf);
+	assert_string_equal(buf, "0");
+	/* JSON has no NaN or infinity */
+	weir_format_double(NAN, buf);
+	assert_string_equal(buf, "null");
+	weir_format_double(-INFINITY, buf);
+	assert_string_equal(buf, "null");
+}
+
+static void
+growable_strings_grow(void **state)
+{
+	(void)state;
+	struct weir_buf b = {0};
+	for (int i = 0; i < 10000; i++)
+		assert_int_equal(weir_buf_printf(&b, "%d,", i % 10), 0);
+	assert_int_equal(b.n, 20000);
+	assert_int_equal(weir_buf_str(&b, "x"), 0);
+	assert_int_equal(weir_buf_double(&b, 1.5), 0);
+	assert_string_equal(b.p + 20000, "x1.5");
+	weir_buf_free(&b);
+	weir_buf_free(&b);	/* twice is harmless */
+}
+
 int
 main(void)
 {
@@ -223,6 +265,8 @@ main(void)
 		cmocka_unit_test(csv_output_with_header_blocks),
 		cmocka_unit_test(closed_pipe_is_reported_as_epipe),
 		cmocka_unit_test(json_quote_escapes),
+		cmocka_unit_test(doubles_are_written_shortest_and_read_back),
+		cmocka_unit_test(growable_strings_grow),
 	};
 	return cmocka_run_group_tests_name("io", tests, NULL, NULL);
 }
