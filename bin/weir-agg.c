@@ -35,11 +35,11 @@
 #include "../lib/driver.h"
 #include "../lib/hash.h"
 #include "../lib/heap.h"
+#include "../lib/keys.h"
 #include "../lib/program.h"
 #include "../lib/sketch.h"
 #include "../lib/windows.h"
 
-#define MAX_BY 16
 #define MAX_AGGS 64
 
 enum func {
@@ -203,10 +203,8 @@ struct agg {
 	int64_t every;
 	bool exact, partial, merge;
 	const char *window_spec;
-	const char *by;
-	int by_slots[MAX_BY];
-	char *by_names[MAX_BY];
-	int nby;
+	const char *by_list;
+	struct weir_keys by;
 	int start_slot, end_slot, partial_slot;
 
 	struct aggdef defs[MAX_AGGS];
@@ -786,6 +784,57 @@ by_first_seen(const void *a, const void *b)
 	return x->first_seen < y->first_seen ? -1 : x->first_seen > y->first_seen;
 }
 
+/* A set's values sorted by `order` (a new array the caller frees), or NULL
+ * when memory ran out. */
+static struct ranked *
+ranked_values(struct value *set, size_t *n, int (*order)(const void *, const void *))
+{
+	struct value *e, *tmp;
+	size_t i = 0;
+	*n = set ? HASH_COUNT(set) : 0;
+	struct ranked *v = malloc((*n ? *n : 1) * sizeof *v);
+	if (v == NULL)
+		return NULL;
+	HASH_ITER(hh, set, e, tmp) {
+		v[i].v = e;
+		v[i].first_seen = e->seq;
+		i++;
+	}
+	qsort(v, *n, sizeof *v, order);
+	return v;
+}
+
+/* A raw value's text as a JSON string. */
+static int
+buf_raw_string(struct weir_buf *b, const char *p, size_t len)
+{
+	if (weir_reserve(&b->p, &b->cap, b->n + 6 * len + 3) < 0)
+		return -1;
+	long n = weir_json_quote(b->p, b->cap, b->n, p, len);
+	if (n < 0)
+		return -1;
+	b->n = (size_t)n;
+	b->p[b->n] = '\0';
+	return 0;
+}
+
+/* collect's values as an array: as they came, or (as_text) each as a
+ * JSON string of its text. */
+static int
+collect_write(const struct collect *c, struct weir_buf *b, bool as_text)
+{
+	int rc = weir_buf_add(b, "[", 1);
+	for (size_t i = 0; i < c->n && rc == 0; i++) {
+		const char *p = c->text.p + c->items[i].off;
+		if (i)
+			rc = weir_buf_add(b, ",", 1);
+		if (rc == 0)
+			rc = as_text ? buf_raw_string(b, p, c->items[i].len) :
+			    weir_buf_add(b, p, c->items[i].len);
+	}
+	return rc ? rc : weir_buf_add(b, "]", 1);
+}
+
 /* Writes a cell's result as a JSON value. */
 static int
 cell_result(const struct aggdef *def, union cell *c, uint64_t count,
@@ -825,17 +874,10 @@ cell_result(const struct aggdef *def, union cell *c, uint64_t count,
 	case QUANTILE:
 		return pct_result(&c->p, def->rank, b);
 	case TOP: {
-		size_t n = c->set ? HASH_COUNT(c->set) : 0, i = 0;
-		struct ranked *v = malloc((n ? n : 1) * sizeof *v);
-		struct value *e, *tmp;
+		size_t n, i;
+		struct ranked *v = ranked_values(c->set, &n, by_count);
 		if (v == NULL)
 			return -1;
-		HASH_ITER(hh, c->set, e, tmp) {
-			v[i].v = e;
-			v[i].first_seen = e->seq;
-			i++;
-		}
-		qsort(v, n, sizeof *v, by_count);
 		int rc = weir_buf_add(b, "[", 1);
 		for (i = 0; i < n && i < def->k && rc == 0; i++) {
 			rc = weir_buf_str(b, i ? ",{\"value\":" : "{\"value\":");
@@ -848,32 +890,9 @@ cell_result(const struct aggdef *def, union cell *c, uint64_t count,
 		free(v);
 		return rc ? rc : weir_buf_add(b, "]", 1);
 	}
-	case COLLECT: {
-		int rc = weir_buf_add(b, "[", 1);
-		for (size_t i = 0; i < c->col.n && rc == 0; i++) {
-			if (i)
-				rc = weir_buf_add(b, ",", 1);
-			if (rc == 0)
-				rc = weir_buf_add(b, c->col.text.p + c->col.items[i].off,
-				    c->col.items[i].len);
-		}
-		return rc ? rc : weir_buf_add(b, "]", 1);
+	case COLLECT:
+		return collect_write(&c->col, b, false);
 	}
-	}
-	return 0;
-}
-
-/* A raw value's text as a JSON string. */
-static int
-buf_raw_string(struct weir_buf *b, const char *p, size_t len)
-{
-	if (weir_reserve(&b->p, &b->cap, b->n + 6 * len + 3) < 0)
-		return -1;
-	long n = weir_json_quote(b->p, b->cap, b->n, p, len);
-	if (n < 0)
-		return -1;
-	b->n = (size_t)n;
-	b->p[b->n] = '\0';
 	return 0;
 }
 
@@ -881,7 +900,6 @@ buf_raw_string(struct weir_buf *b, const char *p, size_t len)
 static int
 cell_write(const struct aggdef *def, const union cell *c, struct weir_buf *b)
 {
-	struct value *e, *tmp;
 	switch (def->func) {
 	case COUNT:
 		return weir_buf_str(b, "null");
@@ -903,16 +921,10 @@ cell_write(const struct aggdef *def, const union cell *c, struct weir_buf *b)
 		return buf_raw_string(b, c->r.p, c->r.len);
 	case DISTINCT: case TOP: {
 		/* in first-seen order, which a merge reads back as such */
-		size_t n = c->set ? HASH_COUNT(c->set) : 0, i = 0;
-		struct ranked *v = malloc((n ? n : 1) * sizeof *v);
+		size_t n, i;
+		struct ranked *v = ranked_values(c->set, &n, by_first_seen);
 		if (v == NULL)
 			return -1;
-		HASH_ITER(hh, c->set, e, tmp) {
-			v[i].v = e;
-			v[i].first_seen = e->seq;
-			i++;
-		}
-		qsort(v, n, sizeof *v, by_first_seen);
 		int rc = weir_buf_add(b, "[", 1);
 		for (i = 0; i < n && rc == 0; i++) {
 			rc = weir_buf_add(b, i ? ",[" : "[", i ? 2 : 1);
@@ -930,17 +942,9 @@ cell_write(const struct aggdef *def, const union cell *c, struct weir_buf *b)
 		return weir_distinct_write(c->d, b);
 	case QUANTILE:
 		return pct_write(&c->p, b);
-	case COLLECT: {
-		int rc = weir_buf_add(b, "[", 1);
-		for (size_t i = 0; i < c->col.n && rc == 0; i++) {
-			if (i)
-				rc = weir_buf_add(b, ",", 1);
-			if (rc == 0)
-				rc = buf_raw_string(b, c->col.text.p + c->col.items[i].off,
-				    c->col.items[i].len);
-		}
-		return rc ? rc : weir_buf_add(b, "]", 1);
-	}
+	case COLLECT:
+		/* as strings of their text: the merge writes them as they came */
+		return collect_write(&c->col, b, true);
 	}
 	return 0;
 }
@@ -1053,59 +1057,27 @@ key_free(struct key *k)
 	free(k);
 }
 
-/* The key of an event: each --by value as written, NUL after each; a
- * missing field is \1 (no JSON value starts with it). */
+/* The key of an event (lib/keys.h), found or made. */
 static struct key *
 find_key(struct agg *ag, const struct weir_event *ev)
 {
-	size_t need = 0;
-	for (int i = 0; i < ag->nby; i++)
-		need += ev->fields[ag->by_slots[i]].n + 2;
-	if (weir_reserve(&ag->scratch, &ag->scratch_cap, need + 1) < 0)
+	long len = weir_keys_bytes(&ag->by, ev->fields, &ag->scratch, &ag->scratch_cap);
+	if (len < 0)
 		return NULL;
-	size_t len = 0;
-	for (int i = 0; i < ag->nby; i++) {
-		const struct weir_span *v = &ev->fields[ag->by_slots[i]];
-		if (v->p == NULL) {
-			ag->scratch[len++] = '\1';
-		} else {
-			memcpy(ag->scratch + len, v->p, v->n);
-			len += v->n;
-		}
-		ag->scratch[len++] = '\0';
-	}
 	struct key *k;
-	HASH_FIND(hh, ag->keys, ag->scratch, len, k);
+	HASH_FIND(hh, ag->keys, ag->scratch, (size_t)len, k);
 	if (k != NULL)
 		return k;
 	k = calloc(1, sizeof *k);
-	if (k == NULL || (k->bytes = malloc(len + 1)) == NULL) {
+	if (k == NULL || (k->bytes = malloc((size_t)len + 1)) == NULL) {
 		free(k);
 		return NULL;
 	}
-	memcpy(k->bytes, ag->scratch, len);
-	k->len = len;
-	/* the members a row shows: `"host":"web-1","user.id":7`; a missing
-	 * field is left out, as it was absent */
-	size_t mlen = 0;
-	for (int i = 0; i < ag->nby; i++)
-		mlen += strlen(ag->by_names[i]) + ev->fields[ag->by_slots[i]].n + 2;
-	if ((k->members = malloc(mlen + 1)) == NULL) {
+	memcpy(k->bytes, ag->scratch, (size_t)len);
+	k->len = (size_t)len;
+	if ((k->members = weir_keys_members(&ag->by, ev->fields, &k->members_len)) == NULL) {
 		key_free(k);
 		return NULL;
-	}
-	for (int i = 0; i < ag->nby; i++) {
-		const struct weir_span *v = &ev->fields[ag->by_slots[i]];
-		if (v->p == NULL)
-			continue;
-		if (k->members_len)
-			k->members[k->members_len++] = ',';
-		size_t nl = strlen(ag->by_names[i]);
-		memcpy(k->members + k->members_len, ag->by_names[i], nl);
-		k->members_len += nl;
-		k->members[k->members_len++] = ':';
-		memcpy(k->members + k->members_len, v->p, v->n);
-		k->members_len += v->n;
 	}
 	HASH_ADD_KEYPTR(hh, ag->keys, k->bytes, k->len, k);
 	return k;
@@ -1784,7 +1756,7 @@ own_option(void *arg, int id, const char *value, char *err, size_t errlen)
 	case OPT_ALLOWED_LATENESS:
 		return weir_option_duration("allowed-lateness", value, &ag->lateness, err, errlen);
 	case OPT_BY:
-		ag->by = value;
+		ag->by_list = value;
 		return 0;
 	case OPT_EMIT:
 		if (strcmp(value, "final") == 0) {
@@ -1991,19 +1963,10 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 		    "at end of input: no --window, --emit or --allowed-lateness");
 		return -1;
 	}
-	if (ag->by) {
-		ag->nby = weir_plan_add_list(ctx->plan, ag->by, ag->by_slots, MAX_BY);
-		if (ag->nby < 0) {
-			snprintf(err, errlen, "bad --by '%s' (expected field paths separated by "
-			    "commas, at most %d)", ag->by, MAX_BY);
-			return -1;
-		}
-		char *copy = strdup(ag->by), *save = NULL;
-		int i = 0;
-		for (char *f = strtok_r(copy, ",", &save); f && i < ag->nby;
-		    f = strtok_r(NULL, ",", &save), i++)
-			ag->by_names[i] = quoted(f);
-		free(copy);
+	if (ag->by_list && weir_keys_parse(&ag->by, ctx->plan, ag->by_list) < 0) {
+		snprintf(err, errlen, "bad --by '%s' (expected field paths separated by "
+		    "commas, at most %d)", ag->by_list, WEIR_MAX_KEY_FIELDS);
+		return -1;
 	}
 	ag->start_slot = weir_plan_add(ctx->plan, "window_start");
 	ag->end_slot = weir_plan_add(ctx->plan, "window_end");
@@ -2047,8 +2010,7 @@ teardown(void *state)
 		free(ag->defs[i].name);
 		free(ag->defs[i].plain);
 	}
-	for (int i = 0; i < ag->nby; i++)
-		free(ag->by_names[i]);
+	weir_keys_free(&ag->by);
 	free(ag->numbers);
 	weir_buf_free(&ag->row);
 	free(ag->scratch);

@@ -28,6 +28,7 @@
 #include <string.h>
 #include "../lib/driver.h"
 #include "../lib/heap.h"
+#include "../lib/keys.h"
 #include "../lib/hash.h"
 #include "../lib/program.h"
 #include "../lib/store.h"
@@ -36,7 +37,6 @@
 enum kind { TUMBLING, SLIDING, SESSION };
 enum phase { FIRE, DROP };
 
-#define MAX_BY 16
 
 /* An event in a window: 40 bytes, its bytes in the store (one copy however
  * many windows hold it; the store counts the references). */
@@ -103,10 +103,8 @@ struct windower {
 	enum kind kind;
 	int64_t size, slide, gap, offset, lateness;
 	bool collect;
-	const char *by;
-	int by_slots[MAX_BY];
-	char *by_names[MAX_BY];	/* JSON-quoted output names */
-	int nby;
+	const char *by_list;
+	struct weir_keys by;
 
 	struct key *keys;
 	uint64_t key_seq;
@@ -149,61 +147,28 @@ key_free(struct key *k)
 	free(k);
 }
 
-/* The key of an event: each --by value as written, NUL after each; a
- * missing field is \1 (no JSON value starts with it). */
+/* The key of an event (lib/keys.h), found or made. */
 static struct key *
 find_key(struct windower *wr, const struct weir_event *ev)
 {
-	size_t need = 0;
-	for (int i = 0; i < wr->nby; i++)
-		need += ev->fields[wr->by_slots[i]].n + 2;
-	if (weir_reserve(&wr->scratch, &wr->scratch_cap, need + 1) < 0)
+	long len = weir_keys_bytes(&wr->by, ev->fields, &wr->scratch, &wr->scratch_cap);
+	if (len < 0)
 		return NULL;
-	size_t len = 0;
-	for (int i = 0; i < wr->nby; i++) {
-		const struct weir_span *v = &ev->fields[wr->by_slots[i]];
-		if (v->p == NULL) {
-			wr->scratch[len++] = '\1';
-		} else {
-			memcpy(wr->scratch + len, v->p, v->n);
-			len += v->n;
-		}
-		wr->scratch[len++] = '\0';
-	}
 	struct key *k;
-	HASH_FIND(hh, wr->keys, wr->scratch, len, k);
+	HASH_FIND(hh, wr->keys, wr->scratch, (size_t)len, k);
 	if (k != NULL)
 		return k;
 	k = calloc(1, sizeof *k);
-	if (k == NULL || (k->bytes = malloc(len + 1)) == NULL) {
+	if (k == NULL || (k->bytes = malloc((size_t)len + 1)) == NULL) {
 		free(k);
 		return NULL;
 	}
-	memcpy(k->bytes, wr->scratch, len);
-	k->len = len;
+	memcpy(k->bytes, wr->scratch, (size_t)len);
+	k->len = (size_t)len;
 	k->seq = wr->key_seq++;
-	/* the members a --collect row shows: `"host":"web-1","user.id":7` */
-	size_t mlen = 0;
-	for (int i = 0; i < wr->nby; i++)
-		mlen += strlen(wr->by_names[i]) + ev->fields[wr->by_slots[i]].n + 2;
-	k->members = malloc(mlen + 1);
-	if (k->members == NULL) {
-		free(k->bytes);
-		free(k);
+	if ((k->members = weir_keys_members(&wr->by, ev->fields, &k->members_len)) == NULL) {
+		key_free(k);
 		return NULL;
-	}
-	for (int i = 0; i < wr->nby; i++) {
-		const struct weir_span *v = &ev->fields[wr->by_slots[i]];
-		if (v->p == NULL)
-			continue;
-		if (k->members_len)
-			k->members[k->members_len++] = ',';
-		size_t nl = strlen(wr->by_names[i]);
-		memcpy(k->members + k->members_len, wr->by_names[i], nl);
-		k->members_len += nl;
-		k->members[k->members_len++] = ':';
-		memcpy(k->members + k->members_len, v->p, v->n);
-		k->members_len += v->n;
 	}
 	HASH_ADD_KEYPTR(hh, wr->keys, k->bytes, k->len, k);
 	return k;
@@ -640,7 +605,7 @@ own_option(void *arg, int id, const char *value, char *err, size_t errlen)
 	case OPT_ALLOWED_LATENESS:
 		return weir_option_duration("allowed-lateness", value, &wr->lateness, err, errlen);
 	case OPT_BY:
-		wr->by = value;
+		wr->by_list = value;
 		return 0;
 	case OPT_COLLECT:
 		wr->collect = true;
@@ -707,23 +672,10 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 		snprintf(err, errlen, "--offset applies to tumbling and sliding windows");
 		return -1;
 	}
-	if (wr->by) {
-		wr->nby = weir_plan_add_list(ctx->plan, wr->by, wr->by_slots, MAX_BY);
-		if (wr->nby < 0) {
-			snprintf(err, errlen, "bad --by '%s' (expected field paths separated by "
-			    "commas, at most %d)", wr->by, MAX_BY);
-			return -1;
-		}
-		/* the output name of each field: the path as given */
-		char *copy = strdup(wr->by), *save = NULL;
-		int i = 0;
-		for (char *f = strtok_r(copy, ",", &save); f && i < wr->nby;
-		    f = strtok_r(NULL, ",", &save), i++) {
-			char quoted[1024];
-			long n = weir_json_quote(quoted, sizeof quoted, 0, f, strlen(f));
-			wr->by_names[i] = n > 0 ? strndup(quoted, (size_t)n) : strdup("\"\"");
-		}
-		free(copy);
+	if (wr->by_list && weir_keys_parse(&wr->by, ctx->plan, wr->by_list) < 0) {
+		snprintf(err, errlen, "bad --by '%s' (expected field paths separated by "
+		    "commas, at most %d)", wr->by_list, WEIR_MAX_KEY_FIELDS);
+		return -1;
 	}
 	wr->store = weir_store_new();
 	if (wr->store == NULL) {
@@ -742,8 +694,7 @@ teardown(void *state)
 		HASH_DEL(wr->keys, k);
 		key_free(k);
 	}
-	for (int i = 0; i < wr->nby; i++)
-		free(wr->by_names[i]);
+	weir_keys_free(&wr->by);
 	timers_free(&wr->timers);
 	free(wr->scratch);
 	weir_store_free(wr->store);

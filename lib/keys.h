@@ -1,0 +1,43 @@
+/*
+ * keys.h: group keys from a --by list of fields.
+ *
+ * A key is the values of its fields as they are written in the line (the
+ * JSON text), so `1` and `1.0` are different keys and nothing is decoded.
+ * In the key bytes each value is followed by a NUL; a missing field is the
+ * single byte \1, which no JSON value starts with, so an event that lacks a
+ * field groups with the others that lack it (as SQL groups NULL).
+ *
+ * weir_keys owns the output names; weir_keys_free releases them (and
+ * accepts a zeroed struct).
+ */
+#ifndef WEIR_KEYS_H
+#define WEIR_KEYS_H
+
+#include <stddef.h>
+
+#include "fields.h"
+
+#define WEIR_MAX_KEY_FIELDS 16
+
+struct weir_keys {
+	int slots[WEIR_MAX_KEY_FIELDS];		/* in the plan */
+	char *names[WEIR_MAX_KEY_FIELDS];	/* JSON-quoted paths, as given */
+	int n;
+};
+
+/* Adds the comma-separated paths of `list` to the plan; -1 when a path is
+ * malformed, there are more than WEIR_MAX_KEY_FIELDS, or memory ran out. */
+int weir_keys_parse(struct weir_keys *k, struct weir_plan *plan, const char *list);
+void weir_keys_free(struct weir_keys *k);
+
+/* Writes an event's key bytes into *buf (grown as needed); returns their
+ * length, or -1 when memory ran out. */
+long weir_keys_bytes(const struct weir_keys *k, const struct weir_span *spans, char **buf,
+    size_t *cap);
+
+/* The members a row shows for the event's key, `"host":"web-1","user.id":7`
+ * (missing fields left out), newly allocated with its length in *len; NULL
+ * when memory ran out. */
+char *weir_keys_members(const struct weir_keys *k, const struct weir_span *spans, size_t *len);
+
+#endif
