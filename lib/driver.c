@@ -477,6 +477,56 @@ handle_record(struct weir_ctx *ctx, const struct weir_scanned *rec,
 	return 0;
 }
 
+/* --- for programs that read on their own ------------------------------------ */
+
+int
+weir_classify(struct weir_ctx *ctx, const char *line, size_t len, struct weir_span *spans,
+    int64_t *t, const char **why)
+{
+	struct weir_scanned rec = {.line = line, .len = len};
+	scan_record(ctx, &rec, spans);
+	*why = rec.why;
+	if (rec.kind == RECORD_WATERMARK)
+		*t = rec.t;
+	if (rec.kind != RECORD_DATA)
+		return rec.kind == RECORD_BAD ? WEIR_LINE_BAD : rec.kind == RECORD_WATERMARK ?
+		    WEIR_LINE_WATERMARK : WEIR_LINE_BARRIER;
+	enum weir_repr repr = WEIR_REPR_RFC3339;
+	const struct weir_span *ts = &spans[rec.aux];
+	if (ctx->opts->processing_time) {
+		*t = wall_now();
+	} else if (weir_time_from_json(&ctx->opts->time_format, ts->p, ts->n, t, &repr, why) < 0) {
+		return WEIR_LINE_BAD;
+	}
+	if (ctx->repr == WEIR_REPR_NONE)
+		ctx->repr = repr;
+	return WEIR_LINE_DATA;
+}
+
+int
+weir_reject_line(struct weir_ctx *ctx, const char *line, size_t len, const char *input_name,
+    uint64_t lineno, const char *why)
+{
+	struct line_ref ref = {input_name, lineno};
+	return reject(ctx, line, len, &ref, why);
+}
+
+bool
+weir_interrupted(void)
+{
+	return got_interrupt != 0;
+}
+
+int
+weir_take_usr1(struct weir_ctx *ctx)
+{
+	if (!got_usr1)
+		return 0;
+	got_usr1 = 0;
+	weir_print_stats(ctx);
+	return 1;
+}
+
 /* --- the loop -------------------------------------------------------------- */
 
 struct loop {
@@ -733,6 +783,10 @@ weir_run(struct weir_ctx *ctx, char **inputs, int ninputs)
 	}
 	int rc = 0;
 	for (int i = 0; i < ninputs && rc == 0 && !got_interrupt; i++) {
+		if (i == 0 && ctx->run) {
+			rc = ctx->run(ctx, inputs, ninputs);
+			break;
+		}
 		struct weir_input *in = weir_input_open(inputs[i], ctx->opts->csv_in);
 		if (in == NULL) {
 			weir_fail(ctx, "cannot open '%s': %s", inputs[i], strerror(errno));
@@ -749,6 +803,12 @@ weir_run(struct weir_ctx *ctx, char **inputs, int ninputs)
 	}
 	if (rc == 0 && ctx->hooks->on_end)
 		rc = ctx->hooks->on_end(ctx);
+	return weir_finish(ctx, rc);
+}
+
+int
+weir_finish(struct weir_ctx *ctx, int rc)
+{
 	if (rc != WEIR_IO_EPIPE) {
 		int frc = flush_all(ctx);
 		if (rc == 0)

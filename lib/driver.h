@@ -99,6 +99,10 @@ struct weir_ctx {
 	bool untimed;			/* events need no time field (weir-agg
 					   --merge): t is WEIR_TIME_NONE */
 	int64_t tick_every;		/* on_tick period in ns; 0: none */
+	/* A program that reads its inputs itself (weir-replay: several files
+	 * merged, followed) sets run; weir_run calls it in place of its own
+	 * loop, then on_end and the accounting of weir_finish. */
+	int (*run)(struct weir_ctx *ctx, char **inputs, int ninputs);
 	int64_t watermark;		/* the program's watermark */
 	int64_t max_event;		/* largest event time seen */
 	struct weir_counters count;
@@ -139,6 +143,28 @@ int weir_run(struct weir_ctx *ctx, char **inputs, int ninputs);
  * it first thing too, so that a signal sent right after start is not fatal.
  */
 void weir_signals(bool interrupt_ends_input);
+
+/* Ends a run whose loop returned rc: flushes, checks the late and errors
+ * files, prints the late-drop notice and --stats, writes --metrics, and
+ * returns the exit status as weir_run does. */
+int weir_finish(struct weir_ctx *ctx, int rc);
+
+/* For a program with its own run: what a line is.  Scans it with the plan
+ * (spans: weir_plan_size slots) and, for an event, reads its time into *t;
+ * for a watermark line, its time.  A line that is no event gets *why. */
+enum { WEIR_LINE_DATA, WEIR_LINE_WATERMARK, WEIR_LINE_BARRIER, WEIR_LINE_BAD };
+int weir_classify(struct weir_ctx *ctx, const char *line, size_t len, struct weir_span *spans,
+    int64_t *t, const char **why);
+
+/* Rejects a line as --on-error says (counted); returns 0, -1 or 65. */
+int weir_reject_line(struct weir_ctx *ctx, const char *line, size_t len, const char *input_name,
+    uint64_t lineno, const char *why);
+
+/* SIGINT or SIGTERM arrived (with interrupt_ends_input). */
+bool weir_interrupted(void);
+
+/* Prints --stats if SIGUSR1 arrived since the last call; returns 1 if so. */
+int weir_take_usr1(struct weir_ctx *ctx);
 
 /* Writes an event's line unchanged; counts it as out (it leaves) and as a row. */
 int weir_emit(struct weir_ctx *ctx, const char *line, size_t len);

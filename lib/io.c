@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "fields.h"
 #include "io.h"
@@ -35,6 +36,10 @@ struct weir_input {
 	int fd;
 	bool owned;
 	bool eof;
+	bool follow;		/* a read of 0 bytes is not the end */
+	bool at_end;		/* the last read returned 0 bytes */
+	gzFile gz;		/* gzip data, read through zlib */
+	uint64_t consumed;	/* bytes read from the start (decompressed) */
 	char *name;
 	uint64_t lineno;
 	struct bytes raw;
@@ -109,6 +114,18 @@ weir_input_open(const char *path, bool csv)
 		errno = e;
 		return NULL;
 	}
+	unsigned char magic[2];
+	if (in->owned && pread(in->fd, magic, 2, 0) == 2 && magic[0] == 0x1f && magic[1] == 0x8b) {
+		int fd = dup(in->fd);
+		if (fd < 0 || (in->gz = gzdopen(fd, "rb")) == NULL) {
+			if (fd >= 0)
+				close(fd);
+			weir_input_close(in);
+			errno = ENOMEM;
+			return NULL;
+		}
+		gzbuffer(in->gz, 1 << 17);
+	}
 	in->csv = csv;
 	if (csv) {
 		if (csv_init(&in->parser, CSV_APPEND_NULL) != 0) {
@@ -128,6 +145,8 @@ weir_input_close(struct weir_input *in)
 		return;
 	if (in->owned && in->fd >= 0)
 		close(in->fd);
+	if (in->gz)
+		gzclose(in->gz);
 	if (in->csv)
 		csv_free(&in->parser);
 	for (size_t i = 0; i < in->nheader; i++)
@@ -194,6 +213,60 @@ weir_input_line(struct weir_input *in, const char **line, size_t *len,
 	if (rc == 1)
 		*lineno = ++in->lineno;
 	return rc;
+}
+
+void
+weir_input_set_follow(struct weir_input *in, bool follow)
+{
+	in->follow = follow;
+	if (!follow && in->at_end)
+		in->eof = true;
+}
+
+bool
+weir_input_at_end(const struct weir_input *in)
+{
+	return in->at_end;
+}
+
+bool
+weir_input_is_gzip(const struct weir_input *in)
+{
+	return in->gz != NULL;
+}
+
+uint64_t
+weir_input_position(const struct weir_input *in)
+{
+	return in->gz ? (uint64_t)gzoffset(in->gz) : in->consumed;
+}
+
+uint64_t
+weir_input_offset(const struct weir_input *in)
+{
+	return in->consumed - (in->raw.end - in->raw.start);
+}
+
+int
+weir_input_seek(struct weir_input *in, uint64_t offset)
+{
+	if (in->csv) {
+		errno = ESPIPE;
+		return -1;
+	}
+	if (in->gz) {
+		if (gzseek(in->gz, (z_off_t)offset, SEEK_SET) != (z_off_t)offset) {
+			errno = EBADMSG;
+			return -1;
+		}
+	} else if (lseek(in->fd, (off_t)offset, SEEK_SET) < 0) {
+		return -1;
+	}
+	in->raw.start = in->raw.end = 0;
+	in->scanned = 0;
+	in->consumed = offset;
+	in->eof = in->at_end = false;
+	return 0;
 }
 
 /* --- CSV ------------------------------------------------------------------- */
@@ -271,12 +344,27 @@ weir_input_fill(struct weir_input *in)
 		errno = EFBIG;
 		return -1;
 	}
-	ssize_t n = read(in->fd, b->p + b->end, b->cap - b->end);
-	if (n < 0)
-		return -1;
-	if (n == 0)
+	ssize_t n;
+	if (in->gz) {
+		size_t want = b->cap - b->end;
+		n = gzread(in->gz, b->p + b->end, want > INT32_MAX ? INT32_MAX : (unsigned)want);
+		int zerr = Z_OK;
+		if (n < 0 || (n == 0 && (gzerror(in->gz, &zerr), zerr != Z_OK))) {
+			if (zerr == Z_ERRNO)
+				return -1;
+			errno = EBADMSG;	/* corrupt or truncated gzip data */
+			return -1;
+		}
+	} else {
+		n = read(in->fd, b->p + b->end, b->cap - b->end);
+		if (n < 0)
+			return -1;
+	}
+	in->at_end = n == 0;
+	if (n == 0 && !in->follow)
 		in->eof = true;
 	b->end += (size_t)n;
+	in->consumed += (uint64_t)n;
 	if (in->csv) {
 		if (n > 0 && csv_parse(&in->parser, b->p, (size_t)n, csv_cell, csv_row, in) !=
 		    (size_t)n) {

@@ -50,9 +50,33 @@ int weir_input_line(struct weir_input *in, const char **line, size_t *len,
     uint64_t *lineno);
 
 /*
+ * Following a growing file (weir-replay --follow): with follow set, a read
+ * that finds no more bytes does not end the input, so a last line without
+ * its newline waits for the rest; weir_input_at_end says the last read
+ * found nothing.  Clearing follow makes such a read the end again.
+ */
+void weir_input_set_follow(struct weir_input *in, bool follow);
+bool weir_input_at_end(const struct weir_input *in);
+
+/* gzip data (found by its magic bytes in a regular file) is read through
+ * zlib; offsets then count decompressed bytes. */
+bool weir_input_is_gzip(const struct weir_input *in);
+
+/* Bytes of the input taken as lines so far (lines handed out, plus any
+ * CSV bytes parsed): where a restart resumes. */
+uint64_t weir_input_offset(const struct weir_input *in);
+
+/* Bytes of the file read so far (compressed bytes for gzip): progress. */
+uint64_t weir_input_position(const struct weir_input *in);
+
+/* Goes to a byte offset (NDJSON only: lseek, or gzseek which re-reads);
+ * the buffer is dropped.  Returns 0 or -1 with errno. */
+int weir_input_seek(struct weir_input *in, uint64_t offset);
+
+/*
  * Reads once (may block).  Returns the bytes read, 0 at end of input, -1 on
  * a read error (errno set) or a line longer than WEIR_MAX_LINE (errno
- * EFBIG), or a CSV error (errno EILSEQ).
+ * EFBIG), a CSV error (errno EILSEQ), or corrupt gzip data (EBADMSG).
  */
 long weir_input_fill(struct weir_input *in);
 

@@ -1,0 +1,748 @@
+/*
+ * weir-replay: re-emits stored events in event-time order, optionally at
+ * their original pace; follows growing files.
+ *
+ * Several files merge by event time (a k-way merge).  Each file is read in
+ * order and assumed ordered within --lag; its frontier is the largest time
+ * it has shown minus the lag, below which nothing more can come from it:
+ *
+ *   file A ──► read ──┐
+ *   file B ──► read ──┼──► heap on (time, file, line) ──► out, once below
+ *   file C ──► read ──┘      min over files of their frontier
+ *
+ * The loop always reads from the file with the lowest frontier, so the
+ * heap holds about one line per file (plus what --lag lets through).  A
+ * file at its end stops holding the merge back; under --follow that
+ * happens after --idle of silence (default 1 s), and it rejoins when it
+ * grows.  A line below what was already written is late (--late).
+ *
+ * Read positions: every line a file gives is remembered, in file order,
+ * until it has been written (or rejected, filtered, dropped); the offset
+ * after the longest such done prefix is what --offsets records, with the
+ * file's identity (device, inode, and a hash of its first bytes), so a
+ * restart goes on after the last line written.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <jansson.h>
+#include <xxhash.h>
+
+#include "../lib/driver.h"
+#include "../lib/heap.h"
+#include "../lib/program.h"
+#include "../lib/store.h"
+
+#define FINGERPRINT_BYTES 1024
+
+struct pending {
+	uint64_t end;		/* offset just after the line */
+	bool done;
+};
+
+struct source {
+	const char *path;
+	unsigned index;
+	struct weir_input *in;
+	bool done;		/* at its end, not followed */
+	bool waiting;		/* followed, and at its end right now */
+	bool idle;		/* waiting for longer than --idle */
+	int64_t quiet_since;	/* monotonic ns */
+	int64_t max_t;
+	uint64_t seq;		/* lines read */
+	/* identity, for --offsets and rotation */
+	dev_t dev;
+	ino_t ino;
+	uint64_t fp, fp_len;
+	/* lines read and not yet done, in file order: ring[head..head+n) */
+	struct pending *ring;
+	size_t head, n, cap;
+	uint64_t ring_seq;	/* seq of ring[head] */
+	uint64_t committed;	/* offset after the done prefix */
+	off_t size;		/* for --progress */
+};
+
+struct entry {
+	int64_t t;
+	unsigned src;
+	uint64_t seq;
+	struct weir_stored ev;
+};
+
+static inline bool
+entry_before(const struct entry *a, const struct entry *b)
+{
+	if (a->t != b->t)
+		return a->t < b->t;
+	if (a->src != b->src)
+		return a->src < b->src;
+	return a->seq < b->seq;
+}
+
+WEIR_HEAP_DEFINE(entries, struct entry, entry_before)
+
+struct replay {
+	double speed;
+	double rate;
+	int64_t from, to;
+	bool has_from, has_to;
+	bool follow;
+	bool progress;
+	const char *offsets_file;
+
+	struct source *src;
+	unsigned nsrc;
+	struct entries_heap heap;
+	struct weir_store *store;
+	struct weir_span *spans;
+	int64_t written_upto;	/* everything below this was written */
+	int64_t punct_mark;
+	/* pacing */
+	int64_t first_t, wall0;
+	uint64_t emitted;
+	/* progress */
+	int64_t next_draw, started;
+	bool drew;
+};
+
+static int64_t
+mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * WEIR_NS_PER_SEC + ts.tv_nsec;
+}
+
+static void
+sleep_until(int64_t deadline)
+{
+	struct timespec ts = {(time_t)(deadline / WEIR_NS_PER_SEC),
+	    (long)(deadline % WEIR_NS_PER_SEC)};
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR &&
+	    !weir_interrupted())
+		;
+}
+
+/* --- read positions ---------------------------------------------------------- */
+
+static int
+ring_push(struct source *s, uint64_t end, bool done)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		struct pending *r = malloc(cap * sizeof *r);
+		if (r == NULL)
+			return -1;
+		for (size_t i = 0; i < s->n; i++)
+			r[i] = s->ring[(s->head + i) % s->cap];
+		free(s->ring);
+		s->ring = r;
+		s->head = 0;
+		s->cap = cap;
+	}
+	s->ring[(s->head + s->n++) % s->cap] = (struct pending){end, done};
+	return 0;
+}
+
+/* Line `seq` of s is done: the committed offset moves over the done prefix. */
+static void
+ring_done(struct source *s, uint64_t seq)
+{
+	s->ring[(s->head + (seq - s->ring_seq)) % s->cap].done = true;
+	while (s->n > 0 && s->ring[s->head].done) {
+		s->committed = s->ring[s->head].end;
+		s->head = (s->head + 1) % s->cap;
+		s->n--;
+		s->ring_seq++;
+	}
+}
+
+static void
+identify(struct source *s, int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) == 0) {
+		s->dev = st.st_dev;
+		s->ino = st.st_ino;
+		s->size = st.st_size;
+	}
+	char buf[FINGERPRINT_BYTES];
+	ssize_t n = pread(fd, buf, sizeof buf, 0);
+	s->fp_len = n > 0 ? (uint64_t)n : 0;
+	s->fp = XXH3_64bits(buf, s->fp_len);
+}
+
+/* Writes every file's committed offset, atomically (temporary file and
+ * rename), after the output it stands for was flushed. */
+static int
+save_offsets(struct weir_ctx *ctx, struct replay *r)
+{
+	if (r->offsets_file == NULL)
+		return 0;
+	char tmp[4096];
+	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", r->offsets_file, (long)getpid());
+	FILE *f = fopen(tmp, "we");
+	if (f == NULL)
+		return weir_fail(ctx, "cannot write offsets file '%s': %s", tmp, strerror(errno));
+	for (unsigned i = 0; i < r->nsrc; i++) {
+		struct source *s = &r->src[i];
+		if (strcmp(s->path, "-") == 0)
+			continue;
+		json_t *o = json_pack("{s:s,s:I,s:I,s:s,s:I,s:I}", "path", s->path,
+		    "dev", (json_int_t)s->dev, "ino", (json_int_t)s->ino, "fingerprint", "",
+		    "fingerprint_bytes", (json_int_t)s->fp_len, "offset", (json_int_t)s->committed);
+		char hex[17];
+		snprintf(hex, sizeof hex, "%016" PRIx64, s->fp);
+		json_object_set_new(o, "fingerprint", json_string(hex));
+		char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		fprintf(f, "%s\n", line ? line : "{}");
+		free(line);
+		json_decref(o);
+	}
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0 || fclose(f) != 0 ||
+	    rename(tmp, r->offsets_file) != 0) {
+		unlink(tmp);
+		return weir_fail(ctx, "cannot write offsets file '%s': %s", r->offsets_file,
+		    strerror(errno));
+	}
+	return 0;
+}
+
+/* Where s resumes: its recorded offset when the file is the one recorded
+ * (the same first bytes), else its start. */
+static uint64_t
+resume_offset(struct replay *r, const struct source *s)
+{
+	FILE *f = r->offsets_file ? fopen(r->offsets_file, "re") : NULL;
+	if (f == NULL)
+		return 0;
+	char line[8192];
+	uint64_t offset = 0;
+	while (fgets(line, sizeof line, f)) {
+		json_t *o = json_loads(line, 0, NULL);
+		const char *path = json_string_value(json_object_get(o, "path"));
+		const char *fp = json_string_value(json_object_get(o, "fingerprint"));
+		json_int_t fp_len = json_integer_value(json_object_get(o, "fingerprint_bytes"));
+		json_int_t off = json_integer_value(json_object_get(o, "offset"));
+		char hex[17];
+		snprintf(hex, sizeof hex, "%016" PRIx64, s->fp);
+		/* the first bytes decide: a file that grew since keeps them; a new
+		 * one that took the name (rotation) does not */
+		if (path && strcmp(path, s->path) == 0 && fp && off >= 0 &&
+		    (uint64_t)fp_len <= s->fp_len) {
+			uint64_t h = s->fp;
+			if ((uint64_t)fp_len < s->fp_len) {
+				char buf[FINGERPRINT_BYTES];
+				int fd = open(s->path, O_RDONLY | O_CLOEXEC);
+				ssize_t n = fd >= 0 ? pread(fd, buf, (size_t)fp_len, 0) : -1;
+				if (fd >= 0)
+					close(fd);
+				h = n == fp_len ? XXH3_64bits(buf, (size_t)n) : 0;
+				snprintf(hex, sizeof hex, "%016" PRIx64, h);
+			}
+			if (strcmp(hex, fp) == 0)
+				offset = (uint64_t)off;
+		}
+		json_decref(o);
+	}
+	fclose(f);
+	return offset;
+}
+
+/* --- sources ------------------------------------------------------------------ */
+
+static int
+source_open(struct weir_ctx *ctx, struct replay *r, struct source *s, bool resume)
+{
+	s->in = weir_input_open(s->path, ctx->opts->csv_in);
+	if (s->in == NULL)
+		return weir_fail(ctx, "cannot open '%s': %s", s->path, strerror(errno));
+	bool followed = r->follow && strcmp(s->path, "-") != 0 && !weir_input_is_gzip(s->in);
+	weir_input_set_follow(s->in, followed);
+	s->done = s->waiting = s->idle = false;
+	s->n = s->head = 0;
+	s->seq = s->ring_seq = 0;
+	s->committed = 0;
+	if (strcmp(s->path, "-") == 0)
+		return 0;
+	identify(s, weir_input_fd(s->in));
+	uint64_t at = resume ? resume_offset(r, s) : 0;
+	if (at > 0) {
+		if (weir_input_seek(s->in, at) < 0)
+			return weir_fail(ctx, "cannot resume '%s' at byte %" PRIu64 ": %s", s->path, at,
+			    errno == EBADMSG ? "corrupt gzip data" : strerror(errno));
+		s->committed = at;
+	}
+	return 0;
+}
+
+/* The lowest time file s may still give (+inf when it cannot hold the
+ * merge back). */
+static int64_t
+frontier(const struct weir_ctx *ctx, const struct source *s)
+{
+	if (s->done || s->idle)
+		return INT64_MAX;
+	if (s->max_t == WEIR_TIME_NONE)
+		return INT64_MIN;
+	return weir_time_add_sat(s->max_t, -ctx->opts->lag);
+}
+
+/* A followed file at its end: rotated (the path names another file now)
+ * or truncated?  Returns 1 when it was reopened or rewound. */
+static int
+check_rotation(struct weir_ctx *ctx, struct replay *r, struct source *s)
+{
+	struct stat st, cur;
+	if (stat(s->path, &st) != 0)
+		return 0;	/* gone for now: wait for the new one */
+	if (st.st_dev != s->dev || st.st_ino != s->ino) {
+		/* the old file was read to its end: on to the new one, from its start */
+		if (s->n > 0)
+			return 0;	/* lines of the old file still wait to be written */
+		weir_input_close(s->in);
+		s->in = NULL;
+		if (source_open(ctx, r, s, false) < 0)
+			return -1;
+		return 1;
+	}
+	if (fstat(weir_input_fd(s->in), &cur) == 0 && (uint64_t)cur.st_size < weir_input_offset(s->in)) {
+		if (weir_input_seek(s->in, 0) < 0)
+			return weir_fail(ctx, "cannot rewind '%s': %s", s->path, strerror(errno));
+		s->committed = 0;
+		identify(s, weir_input_fd(s->in));
+		return 1;
+	}
+	return 0;
+}
+
+/* --- output -------------------------------------------------------------------- */
+
+static void
+draw_progress(struct weir_ctx *ctx, struct replay *r, bool last)
+{
+	int64_t now = mono_now();
+	if (!last && now < r->next_draw)
+		return;
+	r->next_draw = now + 200 * 1000000LL;
+	uint64_t done = 0, total = 0;
+	for (unsigned i = 0; i < r->nsrc; i++) {
+		struct source *s = &r->src[i];
+		total += s->size > 0 ? (uint64_t)s->size : 0;
+		if (s->in)
+			done += weir_input_position(s->in);
+	}
+	double secs = (double)(now - r->started) / 1e9;
+	double pct = total ? 100.0 * (double)done / (double)total : 0;
+	if (pct > 100)
+		pct = 100;
+	char at[WEIR_TIME_BUFSZ] = "-";
+	if (r->written_upto != WEIR_TIME_NONE && r->written_upto != INT64_MAX)
+		weir_time_format_rfc3339(r->written_upto, at);
+	int width = 24, fill = (int)(pct / 100 * width);
+	char bar[32];
+	for (int i = 0; i < width; i++)
+		bar[i] = i < fill ? '#' : '.';
+	bar[width] = '\0';
+	double rate = secs > 0 ? (double)done / secs : 0;
+	fprintf(ctx->diag, "\r[%s] %5.1f%% %.1f/%.1f MB %llu events %.1f MB/s at %s ETA %.0fs ",
+	    bar, pct, (double)done / 1e6, (double)total / 1e6,
+	    (unsigned long long)ctx->count.out, rate / 1e6, at,
+	    rate > 0 && total > done ? (double)(total - done) / rate : 0.0);
+	if (last)
+		fputc('\n', ctx->diag);
+	fflush(ctx->diag);
+	r->drew = true;
+}
+
+static int
+pace(struct weir_ctx *ctx, struct replay *r, int64_t t)
+{
+	if (r->speed <= 0 && r->rate <= 0)
+		return 0;
+	int64_t now = mono_now(), target;
+	if (r->emitted == 0) {
+		r->first_t = t;
+		r->wall0 = now;
+	}
+	if (r->rate > 0)
+		target = r->wall0 + (int64_t)((double)r->emitted * 1e9 / r->rate);
+	else
+		target = r->wall0 + (int64_t)((double)(t - r->first_t) / r->speed);
+	if (target > now) {
+		int rc = weir_out_flush(ctx->out);
+		if (rc != 0)
+			return rc;
+		sleep_until(target);
+	}
+	return 0;
+}
+
+/* Writes what no file can undercut any more: every held line below the
+ * lowest frontier. */
+static int
+drain(struct weir_ctx *ctx, struct replay *r)
+{
+	int64_t low = INT64_MAX;
+	for (unsigned i = 0; i < r->nsrc; i++) {
+		int64_t f = frontier(ctx, &r->src[i]);
+		if (f < low)
+			low = f;
+	}
+	int rc = 0;
+	while (rc == 0 && r->heap.n > 0 && r->heap.items[0].t < low && !weir_interrupted()) {
+		struct entry e = entries_pop(&r->heap);
+		rc = pace(ctx, r, e.t);
+		if (rc == 0)
+			rc = weir_emit(ctx, e.ev.line, e.ev.len);
+		weir_store_release(r->store, &e.ev);
+		struct source *s = &r->src[e.src];
+		if (r->offsets_file)
+			ring_done(s, e.seq);
+		r->emitted++;
+		if (e.t > r->written_upto || r->written_upto == WEIR_TIME_NONE)
+			r->written_upto = e.t;
+	}
+	ctx->count.held = r->heap.n;
+	if (rc == 0 && low > r->written_upto && low != INT64_MAX && low != INT64_MIN)
+		r->written_upto = low;	/* nothing below it can come any more */
+	int64_t p = ctx->opts->punctuate;
+	if (rc == 0 && p > 0 && low != INT64_MAX && low != INT64_MIN) {
+		int64_t mark;
+		if (weir_floor_multiple(low, p, &mark) == 0 &&
+		    (r->punct_mark == WEIR_TIME_NONE || mark > r->punct_mark)) {
+			r->punct_mark = mark;
+			rc = weir_emit_watermark(ctx, mark);
+		}
+	}
+	if (rc == 0 && r->progress)
+		draw_progress(ctx, r, false);
+	return rc;
+}
+
+/* Takes one line of s. */
+static int
+take_line(struct weir_ctx *ctx, struct replay *r, struct source *s, const char *line,
+    size_t len, uint64_t lineno)
+{
+	int64_t t = 0;
+	const char *why = NULL;
+	uint64_t seq = s->seq++;
+	int kind = weir_classify(ctx, line, len, r->spans, &t, &why);
+	bool held = false;
+	int rc = 0;
+	if (kind == WEIR_LINE_DATA)
+		ctx->count.in++;
+	switch (kind) {
+	case WEIR_LINE_BAD:
+		ctx->count.in++;
+		rc = weir_reject_line(ctx, line, len, s->path, lineno, why);
+		break;
+	case WEIR_LINE_WATERMARK:
+		ctx->count.watermarks_in++;	/* replay makes its own */
+		break;
+	case WEIR_LINE_BARRIER:
+		ctx->count.barriers++;
+		break;
+	default:
+		if (t > s->max_t || s->max_t == WEIR_TIME_NONE)
+			s->max_t = t;
+		if ((r->has_from && t < r->from) || (r->has_to && t >= r->to)) {
+			ctx->count.dropped++;	/* outside [--from, --to) */
+		} else if (r->written_upto != WEIR_TIME_NONE && t < r->written_upto) {
+			struct weir_event ev = {line, len, t, r->spans, s->index, lineno};
+			rc = weir_late(ctx, &ev);
+		} else {
+			struct entry e = {t, s->index, seq, {0}};
+			if (weir_store_put(r->store, line, len, &e.ev) < 0 ||
+			    entries_push(&r->heap, e) < 0)
+				return weir_fail(ctx, "out of memory holding %zu lines", r->heap.n);
+			held = true;
+		}
+	}
+	if (r->offsets_file) {
+		if (ring_push(s, weir_input_offset(s->in), held == false) < 0)
+			return weir_fail(ctx, "out of memory");
+		if (!held)
+			ring_done(s, seq);
+	}
+	return rc;
+}
+
+/* Reads from s until it gives a line or cannot now.  Returns 0, or what
+ * failed. */
+static int
+read_some(struct weir_ctx *ctx, struct replay *r, struct source *s)
+{
+	const char *line;
+	size_t len;
+	uint64_t lineno;
+	for (;;) {
+		if (weir_input_line(s->in, &line, &len, &lineno) == 1) {
+			s->waiting = s->idle = false;
+			return take_line(ctx, r, s, line, len, lineno);
+		}
+		if (weir_input_eof(s->in)) {
+			s->done = true;
+			return 0;
+		}
+		long n = weir_input_fill(s->in);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EBADMSG)
+				return weir_fail(ctx, "'%s': corrupt gzip data", s->path);
+			if (errno == EFBIG)
+				return weir_fail(ctx, "%s: line longer than %zu bytes", s->path,
+				    WEIR_MAX_LINE);
+			if (errno == EILSEQ)
+				return weir_fail(ctx, "%s: malformed CSV", s->path);
+			return weir_fail(ctx, "cannot read '%s': %s", s->path, strerror(errno));
+		}
+		if (n == 0 && weir_input_at_end(s->in) && !weir_input_eof(s->in)) {
+			/* followed, and nothing more for now */
+			if (!s->waiting) {
+				s->waiting = true;
+				s->quiet_since = mono_now();
+			}
+			return 0;
+		}
+	}
+}
+
+static int
+run(struct weir_ctx *ctx, char **inputs, int ninputs)
+{
+	struct replay *r = ctx->prog_state;
+	r->nsrc = (unsigned)ninputs;
+	r->src = calloc(r->nsrc, sizeof *r->src);
+	r->spans = calloc(weir_plan_size(ctx->plan) + 1, sizeof *r->spans);
+	r->store = weir_store_new();
+	if (r->src == NULL || r->spans == NULL || r->store == NULL)
+		return weir_fail(ctx, "out of memory");
+	r->written_upto = r->punct_mark = WEIR_TIME_NONE;
+	r->started = mono_now();
+	r->progress = r->progress && isatty(fileno(ctx->diag));
+	for (unsigned i = 0; i < r->nsrc; i++) {
+		r->src[i].path = inputs[i];
+		r->src[i].index = i;
+		r->src[i].max_t = WEIR_TIME_NONE;
+		if (source_open(ctx, r, &r->src[i], true) < 0)
+			return -1;
+	}
+	int64_t idle = ctx->opts->idle > 0 ? ctx->opts->idle : WEIR_NS_PER_SEC;
+	int rc = 0;
+	while (rc == 0 && !weir_interrupted()) {
+		weir_take_usr1(ctx);
+		/* the file that holds the merge back the most, and can be read now */
+		struct source *next = NULL;
+		int64_t low = INT64_MAX;
+		bool waiting = false;
+		for (unsigned i = 0; i < r->nsrc; i++) {
+			struct source *s = &r->src[i];
+			if (s->done)
+				continue;
+			if (s->waiting) {
+				waiting = true;
+				continue;
+			}
+			int64_t f = s->idle ? INT64_MAX - 1 : frontier(ctx, s);
+			if (next == NULL || f < low) {
+				next = s;
+				low = f;
+			}
+		}
+		if (next) {
+			rc = read_some(ctx, r, next);
+			if (rc == 0)
+				rc = drain(ctx, r);
+			continue;
+		}
+		rc = drain(ctx, r);
+		if (rc != 0 || !waiting)
+			break;	/* every file read to its end */
+		/* every followed file is at its end: write what can go, then wait */
+		if ((rc = weir_out_flush(ctx->out)) != 0 || (rc = save_offsets(ctx, r)) != 0)
+			break;
+		poll(NULL, 0, 100);
+		int64_t now = mono_now();
+		for (unsigned i = 0; i < r->nsrc && rc == 0; i++) {
+			struct source *s = &r->src[i];
+			if (!s->waiting)
+				continue;
+			if (!s->idle && now - s->quiet_since >= idle)
+				s->idle = true;	/* stops holding the others back */
+			if ((rc = check_rotation(ctx, r, s)) < 0)
+				break;
+			s->waiting = false;	/* read again: it may have grown */
+		}
+		rc = rc < 0 ? -1 : 0;
+	}
+	if (rc == 0)
+		rc = drain(ctx, r);	/* interrupted: what is in hand goes out */
+	if (rc == 0 && weir_interrupted()) {
+		/* an interrupted follow: the lines held back go out too, so that the
+		 * offsets saved stand for everything read */
+		for (unsigned i = 0; i < r->nsrc; i++)
+			r->src[i].done = true;
+		rc = drain(ctx, r);
+	}
+	if (rc == 0 && r->heap.n > 0) {
+		for (unsigned i = 0; i < r->nsrc; i++)
+			r->src[i].done = true;
+		rc = drain(ctx, r);
+	}
+	if (rc == 0)
+		rc = weir_out_flush(ctx->out);
+	if (rc == 0)
+		rc = save_offsets(ctx, r);
+	if (r->drew)
+		draw_progress(ctx, r, true);
+	return rc;
+}
+
+/* --- options ---------------------------------------------------------------------- */
+
+enum { OPT_FOLLOW = 1, OPT_FROM, OPT_OFFSETS, OPT_PROGRESS, OPT_RATE, OPT_SPEED, OPT_TO };
+
+static const struct weir_optdef own_options[] = {
+	{"follow", 'f', 0, OPT_FOLLOW, NULL},
+	{"from", 0, 1, OPT_FROM, "TIME"},
+	{"offsets", 0, 1, OPT_OFFSETS, "FILE"},
+	{"progress", 0, 0, OPT_PROGRESS, NULL},
+	{"rate", 0, 1, OPT_RATE, "N"},
+	{"speed", 0, 1, OPT_SPEED, "X"},
+	{"to", 0, 1, OPT_TO, "TIME"},
+	{NULL, 0, 0, 0, NULL},
+};
+
+/* RFC 3339, or epoch seconds (fractions allowed). */
+static int
+parse_time(const char *name, const char *v, int64_t *t, char *err, size_t errlen)
+{
+	if (weir_time_parse_rfc3339(v, strlen(v), t) == 0 ||
+	    weir_time_parse_epoch(v, strlen(v), WEIR_NS_PER_SEC, t) == 0)
+		return 0;
+	snprintf(err, errlen, "bad --%s '%s' (expected RFC 3339, e.g. 2026-11-23T10:00:00Z, or "
+	    "epoch seconds)", name, v);
+	return -1;
+}
+
+static int
+positive_number(const char *name, const char *v, double *x, char *err, size_t errlen)
+{
+	char *end;
+	*x = strtod(v, &end);
+	if (*end == '\0' && end != v && *x > 0 && *x < 1e12)
+		return 0;
+	snprintf(err, errlen, "bad --%s '%s' (expected a number above 0, e.g. %s)", name, v,
+	    strcmp(name, "speed") == 0 ? "10 or 0.5" : "1000");
+	return -1;
+}
+
+static int
+own_option(void *arg, int id, const char *value, char *err, size_t errlen)
+{
+	struct replay *r = arg;
+	switch (id) {
+	case OPT_FOLLOW:
+		r->follow = true;
+		return 0;
+	case OPT_FROM:
+		r->has_from = true;
+		return parse_time("from", value, &r->from, err, errlen);
+	case OPT_TO:
+		r->has_to = true;
+		return parse_time("to", value, &r->to, err, errlen);
+	case OPT_OFFSETS:
+		r->offsets_file = value;
+		return 0;
+	case OPT_PROGRESS:
+		r->progress = true;
+		return 0;
+	case OPT_RATE:
+		return positive_number("rate", value, &r->rate, err, errlen);
+	case OPT_SPEED:
+		return positive_number("speed", value, &r->speed, err, errlen);
+	}
+	return -1;
+}
+
+static int
+setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
+{
+	struct replay *r = ctx->prog_state;
+	(void)argv;
+	if (r->speed > 0 && r->rate > 0) {
+		snprintf(err, errlen, "--speed and --rate both set the pace: give one");
+		return -1;
+	}
+	if (r->has_from && r->has_to && r->to <= r->from) {
+		snprintf(err, errlen, "--to is not after --from: [--from, --to) would be empty");
+		return -1;
+	}
+	if (r->offsets_file && ctx->opts->csv_in) {
+		snprintf(err, errlen, "--offsets needs NDJSON input (a CSV file cannot be resumed "
+		    "mid-way: its header is at the start)");
+		return -1;
+	}
+	if (argc == 0 && r->follow) {
+		snprintf(err, errlen, "--follow needs files to follow");
+		return -1;
+	}
+	ctx->run = run;
+	ctx->interrupt_ends_input = true;	/* Ctrl-C: write what is read, save offsets */
+	return 0;
+}
+
+static void
+teardown(void *state)
+{
+	struct replay *r = state;
+	for (unsigned i = 0; i < r->nsrc; i++) {
+		weir_input_close(r->src[i].in);
+		free(r->src[i].ring);
+	}
+	free(r->src);
+	free(r->spans);
+	entries_free(&r->heap);
+	weir_store_free(r->store);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct weir_hooks hooks = {0};
+	static struct replay r;
+	static const struct weir_program program = {
+		.name = "weir-replay",
+		.synopsis = "weir-replay [--speed X | --rate N] [--from TIME] [--to TIME] [--follow] "
+		    "[--offsets FILE] [--progress] [--punctuate DUR] [options] [FILE ...]",
+		.summary = "Re-emits stored events in event-time order, optionally at their "
+		    "original pace; follows growing files.",
+		.own_help =
+		    "      --speed X            pace: event-time gaps divided by X\n"
+		    "      --rate N             pace: N events a second\n"
+		    "      --from TIME          only events at or after TIME (RFC 3339 or epoch seconds)\n"
+		    "      --to TIME            only events before TIME\n"
+		    "  -f, --follow             keep reading files as they grow, across rotation\n"
+		    "      --offsets FILE       record read positions in FILE; resume from them\n"
+		    "      --progress           a progress bar on stderr when it is a terminal\n"
+		    "      --punctuate DUR      a watermark line at each multiple of DUR\n",
+		.features = WEIR_FEATURE_PUNCTUATE,
+		.options = own_options,
+		.option = own_option,
+		.state = &r,
+		.hooks = &hooks,
+		.setup = setup,
+		.teardown = teardown,
+	};
+	return weir_program_main(&program, argc, argv);
+}
