@@ -313,13 +313,24 @@ check_rotation(struct weir_ctx *ctx, struct replay *r, struct source *s)
 			return -1;
 		return 1;
 	}
-	if (fstat(weir_input_fd(s->in), &cur) == 0 && (uint64_t)cur.st_size < weir_input_offset(s->in)) {
+	/* truncated: shorter than what was read, or (rewritten past that
+	 * length meanwhile) its first bytes are not the ones it had */
+	bool rewritten = false;
+	if (s->fp_len > 0) {
+		char buf[FINGERPRINT_BYTES];
+		ssize_t n = pread(weir_input_fd(s->in), buf, s->fp_len, 0);
+		rewritten = n != (ssize_t)s->fp_len || XXH3_64bits(buf, s->fp_len) != s->fp;
+	}
+	if (fstat(weir_input_fd(s->in), &cur) == 0 &&
+	    ((uint64_t)cur.st_size < weir_input_offset(s->in) || rewritten)) {
 		if (weir_input_seek(s->in, 0) < 0)
 			return weir_fail(ctx, "cannot rewind '%s': %s", s->path, strerror(errno));
 		s->committed = 0;
 		identify(s, weir_input_fd(s->in));
 		return 1;
 	}
+	if (s->fp_len < FINGERPRINT_BYTES && (uint64_t)cur.st_size > s->fp_len)
+		identify(s, weir_input_fd(s->in));	/* it grew: know it by more of it */
 	return 0;
 }
 

@@ -15,6 +15,7 @@ commands:
   watermark   order events within a bounded delay, separate late ones
   window      tumbling, sliding and session windows
   agg         grouped, windowed aggregation: count, avg, percentiles, top-k ...
+  replay      re-emit stored logs in event-time order, paced; follow files
   dedupe      drop repeated events within an event-time horizon
   profile     describe a stream: span, rate, disorder, the lag it needs
 
