@@ -1,5 +1,5 @@
 # bash completion for weir and the weir-* programs.
-# Installed once per program name; `complete -F _weir weir weir-watermark weir-window weir-agg weir-profile weir-dedupe ...`.
+# Installed once per program name; `complete -F _weir weir weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe ...`.
 
 _weir_shared_opts="--time --time-format --processing-time --lag --idle --late
 	--input-format --output-format --on-error --errors --unbuffered --stats
@@ -9,6 +9,7 @@ _weir_program_opts() {
 	case $1 in
 	watermark) echo "--max-buffer --punctuate" ;;
 	window) echo "--offset --by --collect --allowed-lateness --time-output" ;;
+	replay) echo "--speed --rate --from --to --follow --offsets --progress --punctuate" ;;
 	agg) echo "--by --window --offset --emit --allowed-lateness --exact --partial --merge --time-output" ;;
 	profile) echo "--key --completeness --human --max-keys" ;;
 	dedupe) echo "--key --within --keep --max-keys --dups" ;;
@@ -24,7 +25,7 @@ _weir() {
 	local prog=${COMP_WORDS[0]##*/} sub
 	if [[ $prog == weir ]]; then
 		if [[ $COMP_CWORD -eq 1 ]]; then
-			COMPREPLY=($(compgen -W "watermark window agg profile dedupe help --version --help" -- "$cur"))
+			COMPREPLY=($(compgen -W "watermark window agg replay profile dedupe help --version --help" -- "$cur"))
 			return
 		fi
 		sub=${COMP_WORDS[1]}
@@ -53,7 +54,7 @@ _weir() {
 	--window)
 		COMPREPLY=($(compgen -W "1m 5m 1h 10m/1m 1h/5m session:30s session:30m" -- "$cur"))
 		return ;;
-	--errors|--metrics|--dups)
+	--errors|--metrics|--dups|--offsets)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
 	--time-output)
@@ -62,7 +63,7 @@ _weir() {
 	--lag|--idle|--punctuate|--offset|--allowed-lateness|--within)
 		COMPREPLY=($(compgen -W "250ms 1s 5s 30s 1m 5m" -- "$cur"))
 		return ;;
-	-t|--time|--max-buffer|--by|--key|--max-keys)
+	-t|--time|--max-buffer|--by|--key|--max-keys|--speed|--rate|--from|--to)
 		return ;;
 	--completeness)
 		COMPREPLY=($(compgen -W "0.99 0.999 0.9999" -- "$cur"))
@@ -92,4 +93,4 @@ _weir() {
 		COMPREPLY=($(compgen -f -- "$cur"))
 	fi
 }
-complete -F _weir weir weir-watermark weir-window weir-agg weir-profile weir-dedupe
+complete -F _weir weir weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe

@@ -1,5 +1,5 @@
 # fish completion for weir and the weir-* programs.
-for prog in weir-watermark weir-window weir-agg weir-profile weir-dedupe
+for prog in weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe
 	complete -c $prog -s t -l time -r -d 'event-time field'
 	complete -c $prog -s T -l time-format -x -a 'auto rfc3339 epoch epoch_ms epoch_us epoch_ns' -d 'time format'
 	complete -c $prog -l processing-time -d 'wall clock at arrival as event time'
@@ -38,6 +38,15 @@ complete -c weir-agg -l merge -d 'combine partial rows from shards'
 complete -c weir-agg -l time-output -x -a 'rfc3339 epoch epoch_ms epoch_us epoch_ns' -d 'format of window bounds'
 complete -c weir-agg -a 'count sum: min: max: avg: stddev: var: first: last: distinct: approx_distinct: median: p99: top:5: collect:' -d 'aggregate'
 complete -c weir -f -n '__fish_use_subcommand' -a agg -d 'grouped, windowed aggregation'
+complete -c weir-replay -l speed -x -a '1 10 60 3600' -d 'pace: event-time gaps divided by X'
+complete -c weir-replay -l rate -x -d 'pace: N events a second'
+complete -c weir-replay -l from -x -d 'only events at or after TIME'
+complete -c weir-replay -l to -x -d 'only events before TIME'
+complete -c weir-replay -s f -l follow -d 'keep reading growing files'
+complete -c weir-replay -l offsets -r -d 'record read positions in FILE'
+complete -c weir-replay -l progress -d 'progress bar on a terminal'
+complete -c weir-replay -l punctuate -x -a '1s 10s 1m' -d 'watermark line at each multiple'
+complete -c weir -f -n '__fish_use_subcommand' -a replay -d 'replay stored logs in event-time order'
 complete -c weir-profile -l key -x -d 'key fields whose repeats to measure'
 complete -c weir-profile -l completeness -x -a '0.99 0.999 0.9999' -d 'fraction kept on time'
 complete -c weir-profile -l max-keys -x -d 'follow at most N keys'

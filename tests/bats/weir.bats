@@ -21,7 +21,8 @@ setup() {
 		COMP_WORDS=(weir-profile --hu); COMP_CWORD=1; _weir; echo \"\${COMPREPLY[*]}\"
 		COMP_WORDS=(weir-dedupe --keep ''); COMP_CWORD=2; _weir; echo \"\${COMPREPLY[*]}\"
 		COMP_WORDS=(weir-agg --ex); COMP_CWORD=1; _weir; echo \"\${COMPREPLY[*]}\"
-		COMP_WORDS=(weir-agg --window 1m appr); COMP_CWORD=3; _weir; echo \"\${COMPREPLY[*]}\""
+		COMP_WORDS=(weir-agg --window 1m appr); COMP_CWORD=3; _weir; echo \"\${COMPREPLY[*]}\"
+		COMP_WORDS=(weir-replay --fol); COMP_CWORD=1; _weir; echo \"\${COMPREPLY[*]}\""
 	assert_success
 	assert_line --index 0 "--max-buffer"
 	assert_line --index 1 "warn skip fail"
@@ -32,6 +33,7 @@ setup() {
 	assert_line --index 6 "first last"
 	assert_line --index 7 "--exact"
 	assert_line --index 8 "approx_distinct:"
+	assert_line --index 9 "--follow"
 }
 
 @test "make install honours PREFIX and DESTDIR" {
@@ -58,4 +60,6 @@ setup() {
 	assert_output --partial "--allowed-lateness"
 	run fish -c "source '$ROOT/completions/weir.fish'; complete -C 'weir-agg --pa'"
 	assert_output --partial "--partial"
+	run fish -c "source '$ROOT/completions/weir.fish'; complete -C 'weir-replay --off'"
+	assert_output --partial "--offsets"
 }
