@@ -70,12 +70,17 @@ struct aggdef {
 
 /* --- cells: one aggregate's state in one group ------------------------------ */
 
-/* Sum, mean and variance.  Integers are summed exactly in 128 bits; other
- * numbers with Neumaier's compensated sum; mean and M2 by Welford. */
+/* Sum, mean and variance.  Numbers written as plain decimals (`42`,
+ * `-0.125`, up to 38 digits) are summed exactly: their digits in 128 bits,
+ * scaled to the most fraction digits seen, so 0.1 + 0.2 is 0.3 and integer
+ * sums stay exact far beyond 2^53.  Other numbers (exponents, more digits,
+ * a sum that would overflow) go to Neumaier's compensated sum; mean and M2
+ * by Welford. */
 struct moments {
-	__int128 isum;
+	__int128 dsum;		/* exact part: dsum / 10^scale */
+	int scale;
 	uint64_t n;
-	bool inexact;		/* a non-integer, or the integers overflowed */
+	bool inexact;		/* some value went to the float sum */
 	double fsum, fcomp;
 	double mean, m2;
 };
@@ -139,7 +144,8 @@ union cell {
 /* A value read from an event once, however many groups take it. */
 struct number {
 	enum { NUM_ABSENT, NUM_BAD, NUM_INT, NUM_REAL } kind;
-	__int128 i;
+	__int128 i;		/* its digits, when exact */
+	int fd;			/* fraction digits of i; -1: not a plain decimal */
 	double d;
 };
 
@@ -233,9 +239,10 @@ static const double pow10[] = {
 /*
  * Reads a value for a numeric aggregate.  Missing and null are absent (as
  * SQL's aggregates skip NULL); strings, booleans, objects and arrays are
- * not numbers.  Integers up to 38 digits are read exactly; a decimal with
- * at most 15 significant digits is read exactly by one division (both
- * parts are exact doubles), anything else by strtod.
+ * not numbers.  A plain decimal of up to 38 digits keeps its digits (for
+ * exact sums); its double comes by one correctly rounded division when it
+ * has at most 15 digits (both parts are exact doubles), by strtod
+ * otherwise.
  */
 static void
 read_number(const struct weir_span *s, struct number *out)
@@ -253,6 +260,7 @@ read_number(const struct weir_span *s, struct number *out)
 	const char *q = p + neg;
 	unsigned __int128 mag = 0;
 	int digits = 0;
+	out->fd = -1;
 	while (q < end && *q >= '0' && *q <= '9') {
 		mag = mag * 10 + (unsigned)(*q - '0');
 		q++;
@@ -262,22 +270,27 @@ read_number(const struct weir_span *s, struct number *out)
 	if (q == end) {
 		out->kind = NUM_INT;
 		out->i = neg ? -(__int128)mag : (__int128)mag;
+		out->fd = 0;
 		out->d = (double)out->i;
 		return;
 	}
-	if (*q == '.' && digits <= 15) {
+	if (*q == '.') {
 		const char *frac = ++q;
-		while (q < end && *q >= '0' && *q <= '9') {
+		while (q < end && *q >= '0' && *q <= '9' && digits < 38) {
 			mag = mag * 10 + (unsigned)(*q - '0');
 			q++;
+			digits++;
 		}
-		int fd = (int)(q - frac);
-		if (q == end && digits + fd <= 15 && fd <= 22) {
+		if (q == end) {
 			out->kind = NUM_REAL;
-			out->d = (double)(uint64_t)mag / pow10[fd];
-			if (neg)
-				out->d = -out->d;
-			return;
+			out->i = neg ? -(__int128)mag : (__int128)mag;
+			out->fd = (int)(q - frac);
+			if (digits <= 15 && out->fd <= 22) {
+				out->d = (double)(uint64_t)mag / pow10[out->fd];
+				if (neg)
+					out->d = -out->d;
+				return;
+			}
 		}
 	}
 slow:
@@ -300,6 +313,36 @@ neumaier(double *sum, double *comp, double x)
 	*sum = t;
 }
 
+static __int128
+pow10_int(int k)
+{
+	__int128 v = 1;
+	while (k-- > 0)
+		v *= 10;
+	return v;
+}
+
+/* Adds digits/10^fd to the exact sum; -1 (nothing changed) when it would
+ * not fit in 128 bits. */
+static int
+exact_add(struct moments *m, __int128 digits, int fd)
+{
+	__int128 sum = m->dsum;
+	int scale = m->scale;
+	if (fd > scale) {
+		if (fd > 38 || __builtin_mul_overflow(sum, pow10_int(fd - scale), &sum))
+			return -1;
+		scale = fd;
+	} else if (fd < scale && __builtin_mul_overflow(digits, pow10_int(scale - fd), &digits)) {
+		return -1;
+	}
+	if (__builtin_add_overflow(sum, digits, &sum))
+		return -1;
+	m->dsum = sum;
+	m->scale = scale;
+	return 0;
+}
+
 static void
 moments_add(struct moments *m, const struct number *x)
 {
@@ -307,7 +350,7 @@ moments_add(struct moments *m, const struct number *x)
 	double delta = x->d - m->mean;
 	m->mean += delta / (double)m->n;
 	m->m2 += delta * (x->d - m->mean);
-	if (x->kind == NUM_INT && !__builtin_add_overflow(m->isum, x->i, &m->isum))
+	if (x->fd >= 0 && exact_add(m, x->i, x->fd) == 0)
 		return;
 	m->inexact = true;
 	neumaier(&m->fsum, &m->fcomp, x->d);
@@ -328,9 +371,9 @@ moments_merge(struct moments *a, const struct moments *b)
 	a->mean += delta * (double)b->n / n;
 	a->m2 += b->m2 + delta * delta * (double)a->n * (double)b->n / n;
 	a->n += b->n;
-	if (__builtin_add_overflow(a->isum, b->isum, &a->isum)) {
+	if (exact_add(a, b->dsum, b->scale) < 0) {
 		a->inexact = true;
-		neumaier(&a->fsum, &a->fcomp, (double)b->isum);
+		neumaier(&a->fsum, &a->fcomp, (double)((long double)b->dsum / powl(10, b->scale)));
 	}
 	a->inexact |= b->inexact;
 	neumaier(&a->fsum, &a->fcomp, b->fsum);
@@ -340,7 +383,8 @@ moments_merge(struct moments *a, const struct moments *b)
 static long double
 moments_total(const struct moments *m)
 {
-	return (long double)m->isum + (long double)m->fsum + (long double)m->fcomp;
+	return (long double)m->dsum / powl(10, m->scale) + (long double)m->fsum +
+	    (long double)m->fcomp;
 }
 
 /* Writes a 128-bit integer in decimal. */
@@ -354,6 +398,34 @@ buf_int128(struct weir_buf *b, __int128 v)
 		mag /= 10;
 	} while (mag);
 	if (v < 0)
+		*--p = '-';
+	return weir_buf_add(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+/* Writes digits / 10^scale as a JSON number, without trailing zeros. */
+static int
+buf_decimal(struct weir_buf *b, __int128 digits, int scale)
+{
+	char tmp[96], *p = tmp + sizeof tmp;
+	unsigned __int128 mag = digits < 0 ? -(unsigned __int128)digits : (unsigned __int128)digits;
+	int place = 0;
+	bool any = false;	/* a fraction digit written */
+	do {
+		int digit = (int)(mag % 10);
+		mag /= 10;
+		if (place < scale) {
+			if (digit != 0 || any) {
+				*--p = (char)('0' + digit);
+				any = true;
+			}
+			if (place == scale - 1 && any)
+				*--p = '.';
+		} else {
+			*--p = (char)('0' + digit);
+		}
+		place++;
+	} while (mag || place <= scale);
+	if (digits < 0)
 		*--p = '-';
 	return weir_buf_add(b, p, (size_t)(tmp + sizeof tmp - p));
 }
@@ -847,7 +919,7 @@ cell_result(const struct aggdef *def, union cell *c, uint64_t count,
 		return weir_buf_printf(b, "%llu", (unsigned long long)c->count);
 	case SUM:
 		if (!c->m.inexact)
-			return buf_int128(b, c->m.isum);
+			return buf_decimal(b, c->m.dsum, c->m.scale);
 		return weir_buf_double(b, (double)moments_total(&c->m));
 	case AVG: {
 		if (c->m.n == 0)
@@ -907,8 +979,9 @@ cell_write(const struct aggdef *def, const union cell *c, struct weir_buf *b)
 		return weir_buf_printf(b, "%llu", (unsigned long long)c->count);
 	case SUM: case AVG: case STDDEV: case VAR:
 		if (weir_buf_printf(b, "{\"n\":%llu,\"i\":\"", (unsigned long long)c->m.n) < 0 ||
-		    buf_int128(b, c->m.isum) < 0 ||
-		    weir_buf_printf(b, "\",\"inexact\":%s,\"f\":", c->m.inexact ? "true" : "false") < 0 ||
+		    buf_int128(b, c->m.dsum) < 0 ||
+		    weir_buf_printf(b, "\",\"s\":%d,\"inexact\":%s,\"f\":", c->m.scale,
+		    c->m.inexact ? "true" : "false") < 0 ||
 		    weir_buf_double(b, c->m.fsum) < 0 || weir_buf_str(b, ",\"c\":") < 0 ||
 		    weir_buf_double(b, c->m.fcomp) < 0 || weir_buf_str(b, ",\"mean\":") < 0 ||
 		    weir_buf_double(b, c->m.mean) < 0 || weir_buf_str(b, ",\"m2\":") < 0 ||
@@ -994,11 +1067,15 @@ cell_read(struct agg *ag, const struct aggdef *def, union cell *c, const json_t 
 		return 0;
 	case SUM: case AVG: case STDDEV: case VAR: {
 		const json_t *n = json_object_get(v, "n"), *i = json_object_get(v, "i");
+		const json_t *scale = json_object_get(v, "s");
 		if (!json_is_integer(n) || json_integer_value(n) < 0 || !json_is_string(i) ||
-		    parse_int128(json_string_value(i), &c->m.isum) < 0 ||
+		    parse_int128(json_string_value(i), &c->m.dsum) < 0 ||
+		    !json_is_integer(scale) || json_integer_value(scale) < 0 ||
+		    json_integer_value(scale) > 38 ||
 		    !json_is_boolean(json_object_get(v, "inexact")))
 			return -1;
 		c->m.n = (uint64_t)json_integer_value(n);
+		c->m.scale = (int)json_integer_value(scale);
 		c->m.inexact = json_is_true(json_object_get(v, "inexact"));
 		c->m.fsum = json_double(json_object_get(v, "f"), &bad);
 		c->m.fcomp = json_double(json_object_get(v, "c"), &bad);

@@ -124,13 +124,21 @@ for name, p in (("p1_v", 1), ("p50_v", 50), ("p99.9_v", 99.9)):
 PY
 }
 
-@test "integer sums stay exact beyond 2^53 and 64 bits; avg of huge and tiny values" {
+@test "sums stay exact beyond 2^53 and 64 bits, and for decimals; avg of huge and tiny values" {
 	printf '%s\n' '{"ts":1,"n":9007199254740993,"x":1e308,"y":5e-324}' \
 	    '{"ts":2,"n":9007199254740993,"x":1e308,"y":5e-324}' \
 	    '{"ts":3,"n":12345678901234567890,"x":1e308,"y":5e-324}' > in
 	run weir-agg sum:n avg:x avg:y min:n max:n < in
 	assert_success
 	assert_output '{"sum_n":12363693299744049876,"avg_x":1e+308,"avg_y":5e-324,"min_n":9007199254740993,"max_n":12345678901234567890}'
+	# decimals as written add up exactly: no 0.30000000000000004
+	printf '%s\n' '{"ts":1,"v":0.1}' '{"ts":2,"v":0.2}' '{"ts":3,"v":-0.005}' '{"ts":4,"v":2}' > in
+	run weir-agg sum:v < in
+	assert_output '{"sum_v":2.295}'
+	# an exponent leaves the exact path: a floating-point sum
+	printf '%s\n' '{"ts":1,"v":0.5}' '{"ts":2,"v":1e2}' > in
+	run weir-agg sum:v < in
+	assert_output '{"sum_v":100.5}'
 }
 
 @test "--partial over 4 shards, then --merge, writes what one process writes" {
