@@ -6,7 +6,8 @@ In the rendered EXAMPLES section, a line starting with "$ " is a command
 (continued while it ends with a backslash or a pipe); the lines after it, up
 to the next command or a blank line, are its expected standard output.
 Blocks without "$ " are illustrations and are not run.  Commands of one page
-run in order in one temporary directory, with bin/ first on PATH.
+run in order in one temporary directory, with bin/ first on PATH and the
+repository's examples/ linked in, as a reader in the repository sees it.
 Exits 1 and shows the difference when an example does not do what it says.
 """
 import os
@@ -76,6 +77,8 @@ bindir = os.path.join(root, os.environ.get("WEIR_BIN", "bin"))
 env = dict(os.environ, PATH=bindir + os.pathsep + os.environ["PATH"])
 failed = 0
 with tempfile.TemporaryDirectory() as tmp:
+    # the sample logs, where a reader in the repository finds them
+    os.symlink(os.path.join(root, "examples"), os.path.join(tmp, "examples"))
     for cmd, expected in examples:
         got = subprocess.run(["sh", "-c", cmd], cwd=tmp, env=env, capture_output=True,
                              text=True).stdout.rstrip("\n").split("\n")
