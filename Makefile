@@ -42,7 +42,7 @@ ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 
 .SECONDARY:
 .PHONY: all check check-unit check-asan check-bats demo bench install uninstall \
-        clean deps lint
+        clean deps lint fuzz
 all: $(PROGRAMS) bin/weir
 
 deps:
@@ -107,10 +107,38 @@ $(BUILD)/asan/tests/%: $(BUILD)/asan/tests/unit/%.o $(BUILD)/asan/libweir.a
 UNITS      = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 ASAN_UNITS = $(patsubst tests/unit/%.c,$(BUILD)/asan/tests/%,$(UNIT_SRC))
 
+# Fuzz targets (tests/fuzz/fuzz_NAME.c).  `make check` replays each committed
+# corpus once under ASan+UBSan (a plain main, no clang needed); `make fuzz`
+# runs each under libFuzzer for FUZZ_SECONDS, new inputs kept in build/fuzz.
+FUZZ_SRC     = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_REGRESS = $(patsubst tests/fuzz/%.c,$(BUILD)/asan/fuzz/%,$(FUZZ_SRC))
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+
+$(BUILD)/asan/fuzz/%: tests/fuzz/%.c tests/fuzz/regress.c $(BUILD)/asan/libweir.a
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ASAN_FLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+fuzz: deps
+	$(Q)mkdir -p $(BUILD)/fuzz
+	$(Q)for src in $(FUZZ_SRC); do \
+	    name=$$(basename $$src .c); n=$${name#fuzz_}; \
+	    $(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 \
+	        -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) \
+	        -o $(BUILD)/fuzz/$$name $$src lib/*.c $(PKG_LIBS) -lcsv -lm -pthread || exit 1; \
+	    mkdir -p $(BUILD)/fuzz/corpus-$$n; \
+	    echo "== $$name for $(FUZZ_SECONDS) s"; \
+	    $(BUILD)/fuzz/$$name -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	        -print_final_stats=1 $(BUILD)/fuzz/corpus-$$n tests/fuzz/corpus/$$n \
+	        2>&1 | grep -E 'stat::number_of_executed_units|stat::peak_rss|ERROR|SUMMARY' \
+	        || exit 1; \
+	    test -z "$$(ls crash-* leak-* timeout-* 2>/dev/null)" || exit 1; \
+	done
+
 check: deps
 	$(Q)$(MAKE) --no-print-directory CI=1 all $(UNITS) $(ASAN_UNITS) $(TSAN_PROGRAMS) \
-	    $(ASAN_PROGRAMS)
-	$(Q)WEIR_ASAN_BIN=$(BUILD)/asan/bin ./tests/run $(UNITS) $(ASAN_UNITS)
+	    $(ASAN_PROGRAMS) $(FUZZ_REGRESS)
+	$(Q)WEIR_ASAN_BIN=$(BUILD)/asan/bin ./tests/run $(UNITS) $(ASAN_UNITS) $(FUZZ_REGRESS)
 
 check-asan: deps
 	$(Q)$(MAKE) --no-print-directory CI=1 $(ASAN_UNITS)
