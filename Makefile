@@ -123,8 +123,8 @@ fuzz: deps
 	$(Q)mkdir -p $(BUILD)/fuzz
 	$(Q)for src in $(FUZZ_SRC); do \
 	    name=$$(basename $$src .c); n=$${name#fuzz_}; \
-	    $(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 \
-	        -fsanitize=fuzzer,address,undefined $(PKG_CFLAGS) \
+	    $(FUZZ_CC) -std=c11 -D_GNU_SOURCE -DWEIR_VERSION='"fuzz"' -g -O1 \
+	        -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(PKG_CFLAGS) \
 	        -o $(BUILD)/fuzz/$$name $$src lib/*.c $(PKG_LIBS) -lcsv -lm -pthread || exit 1; \
 	    mkdir -p $(BUILD)/fuzz/corpus-$$n; \
 	    echo "== $$name for $(FUZZ_SECONDS) s"; \

@@ -573,6 +573,8 @@ read_number(const char **pp, const char *end, int maxd, bool allow_sign, int64_t
 	int64_t x = 0;
 	int k = 0;
 	while (p < end && k < maxd && is_digit(*p)) {
+		if (x > (INT64_MAX - 9) / 10)
+			return -1;	/* no field of a time is this large */
 		x = x * 10 + (*p++ - '0');
 		k++;
 	}

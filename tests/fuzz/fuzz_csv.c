@@ -35,9 +35,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t lineno;
 	struct weir_span spans[4];
 	for (;;) {
+		/* CSV makes lines that are JSON objects; only bytes that are not
+		 * UTF-8 make them invalid (and the driver rejects them) */
 		while (weir_input_line(in, &line, &len, &lineno) == 1)
-			if (weir_scan(plan, line, len, spans, &why) < 0)
-				abort();	/* CSV made a line that is not JSON */
+			if (weir_scan(plan, line, len, spans, &why) < 0 && strstr(why, "UTF-8") == NULL)
+				abort();
 		if (weir_input_eof(in) || weir_input_fill(in) < 0)
 			break;
 	}

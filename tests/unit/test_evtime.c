@@ -245,6 +245,18 @@ days_from_civil_edges(void **state)
 	assert_int_equal(weir_floor_div(59, 60), 0);
 }
 
+/* found by fuzz_time: a %s of more digits than int64 holds */
+static void
+pattern_numbers_too_large_are_refused(void **state)
+{
+	(void)state;
+	int64_t t;
+	assert_int_equal(weir_time_parse_pattern("%s", "99999999999999999999", 20, &t), -1);
+	assert_int_equal(weir_time_parse_pattern("%s.%f", "9999999999999999999.5", 21, &t), -1);
+	assert_int_equal(weir_time_parse_pattern("%s", "1795428000", 10, &t), 0);
+	assert_true(t == 1795428000LL * 1000000000LL);
+}
+
 int
 main(void)
 {
@@ -260,6 +272,7 @@ main(void)
 		cmocka_unit_test(format_round_trips),
 		cmocka_unit_test(durations),
 		cmocka_unit_test(days_from_civil_edges),
+		cmocka_unit_test(pattern_numbers_too_large_are_refused),
 	};
 	return cmocka_run_group_tests_name("evtime", tests, NULL, NULL);
 }
