@@ -135,9 +135,14 @@ fuzz: deps
 	    test -z "$$(ls crash-* leak-* timeout-* 2>/dev/null)" || exit 1; \
 	done
 
+# The fault-injection shim the bats suites preload (tests/lib/faults.c).
+$(BUILD)/faults.so: tests/lib/faults.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -shared -o $@ $< -ldl
+
 check: deps
 	$(Q)$(MAKE) --no-print-directory CI=1 all $(UNITS) $(ASAN_UNITS) $(TSAN_PROGRAMS) \
-	    $(ASAN_PROGRAMS) $(FUZZ_REGRESS)
+	    $(ASAN_PROGRAMS) $(FUZZ_REGRESS) $(BUILD)/faults.so
 	$(Q)WEIR_ASAN_BIN=$(BUILD)/asan/bin ./tests/run $(UNITS) $(ASAN_UNITS) $(FUZZ_REGRESS)
 
 check-asan: deps
@@ -149,7 +154,7 @@ check-unit: deps
 	$(Q)WEIR_SKIP_BATS=1 ./tests/run $(UNITS)
 
 check-bats: deps
-	$(Q)$(MAKE) --no-print-directory CI=1 all $(TSAN_PROGRAMS)
+	$(Q)$(MAKE) --no-print-directory CI=1 all $(TSAN_PROGRAMS) $(BUILD)/faults.so
 	$(Q)./tests/run
 
 lint:
