@@ -42,7 +42,7 @@ ASAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 
 .SECONDARY:
 .PHONY: all check check-unit check-asan check-bats demo bench install uninstall \
-        clean deps lint fuzz
+        clean deps lint fuzz soak
 all: $(PROGRAMS) bin/weir
 
 deps:
@@ -159,6 +159,10 @@ check-bats: deps
 
 lint:
 	$(Q)for m in man/*.[17]; do mandoc -T lint -W warning $$m || exit 1; done
+
+soak: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)./scripts/soak
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all

@@ -304,9 +304,15 @@ check_rotation(struct weir_ctx *ctx, struct replay *r, struct source *s)
 	if (stat(s->path, &st) != 0)
 		return 0;	/* gone for now: wait for the new one */
 	if (st.st_dev != s->dev || st.st_ino != s->ino) {
-		/* the old file was read to its end: on to the new one, from its start */
+		/* lines may have reached the old file after our last read and
+		 * before the rename: read it to its end first */
+		long n = weir_input_fill(s->in);
+		if (n != 0)
+			return n > 0 ? 1 : weir_fail(ctx, "cannot read '%s': %s", s->path,
+			    strerror(errno));
 		if (s->n > 0)
 			return 0;	/* lines of the old file still wait to be written */
+		/* on to the new one, from its start */
 		weir_input_close(s->in);
 		s->in = NULL;
 		if (source_open(ctx, r, s, false) < 0)
@@ -376,8 +382,8 @@ draw_progress(struct weir_ctx *ctx, struct replay *r, bool last)
 static int
 pace(struct weir_ctx *ctx, struct replay *r, int64_t t)
 {
-	if (r->speed <= 0 && r->rate <= 0)
-		return 0;
+	if ((r->speed <= 0 && r->rate <= 0) || weir_interrupted())
+		return 0;	/* interrupted: what is left goes out at once */
 	int64_t now = mono_now(), target;
 	if (r->emitted == 0) {
 		r->first_t = t;
@@ -408,7 +414,7 @@ drain(struct weir_ctx *ctx, struct replay *r)
 			low = f;
 	}
 	int rc = 0;
-	while (rc == 0 && r->heap.n > 0 && r->heap.items[0].t < low && !weir_interrupted()) {
+	while (rc == 0 && r->heap.n > 0 && r->heap.items[0].t < low) {
 		struct entry e = entries_pop(&r->heap);
 		rc = pace(ctx, r, e.t);
 		if (rc == 0)
