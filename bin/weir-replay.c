@@ -268,7 +268,8 @@ source_open(struct weir_ctx *ctx, struct replay *r, struct source *s, bool resum
 	weir_input_set_follow(s->in, followed);
 	s->done = s->waiting = s->idle = false;
 	s->n = s->head = 0;
-	s->seq = s->ring_seq = 0;
+	s->ring_seq = s->seq;	/* line numbers go on across a rotation, so equal
+				   times keep the order of a batch read of both files */
 	s->committed = 0;
 	if (strcmp(s->path, "-") == 0)
 		return 0;
