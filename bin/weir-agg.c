@@ -3,8 +3,8 @@
  *
  *   key (the --by values) ──► its groups: one per open window (or one for
  *                             all input, without windows)
- *   group: bounds, count, one cell per aggregate (moments, a raw value, a
- *          value set, a sketch ...)
+ *   group: bounds, count, one cell per aggregate (lib/aggregate.h:
+ *          moments, a raw value, a value set, a sketch ...)
  *   timer heap, ordered by (due, phase, start, group first seen):
  *          FIRE at the window's end, DROP at end + --allowed-lateness
  *
@@ -37,15 +37,11 @@
 #include "../lib/heap.h"
 #include "../lib/keys.h"
 #include "../lib/program.h"
+#include "../lib/aggregate.h"
 #include "../lib/sketch.h"
 #include "../lib/windows.h"
 
 #define MAX_AGGS 64
-
-enum func {
-	COUNT, COUNT_FIELD, SUM, MIN, MAX, AVG, STDDEV, VAR, FIRST, LAST, DISTINCT,
-	APPROX_DISTINCT, QUANTILE, TOP, COLLECT,
-};
 
 static const char *const func_names[] = {
 	"count", "count", "sum", "min", "max", "avg", "stddev", "var", "first", "last",
@@ -55,99 +51,6 @@ static const char *const func_names[] = {
 enum kind { NONE, TUMBLING, SLIDING, SESSION };
 enum emit { EMIT_FINAL, EMIT_UPDATES, EMIT_EVERY };
 enum phase { FIRE, DROP };
-
-struct aggdef {
-	enum func func;
-	const char *spec;	/* as given, for messages */
-	char *field;		/* path; NULL for count */
-	int slot;
-	double rank;		/* QUANTILE: 0..1 */
-	size_t k;		/* TOP */
-	char *name;		/* output name, JSON-quoted */
-	char *plain;		/* output name as text */
-	uint64_t rejected;	/* values that are not numbers */
-};
-
-/* --- cells: one aggregate's state in one group ------------------------------ */
-
-/* Sum, mean and variance.  Numbers written as plain decimals (`42`,
- * `-0.125`, up to 38 digits) are summed exactly: their digits in 128 bits,
- * scaled to the most fraction digits seen, so 0.1 + 0.2 is 0.3 and integer
- * sums stay exact far beyond 2^53.  Other numbers (exponents, more digits,
- * a sum that would overflow) go to Neumaier's compensated sum; mean and M2
- * by Welford. */
-struct moments {
-	__int128 dsum;		/* exact part: dsum / 10^scale */
-	int scale;
-	uint64_t n;
-	bool inexact;		/* some value went to the float sum */
-	double fsum, fcomp;
-	double mean, m2;
-};
-
-/* A value as it came (min, max, first, last). */
-struct raw {
-	char *p;		/* NULL: none yet */
-	size_t len;
-	double v;
-	uint64_t seq;		/* arrival order of its event */
-};
-
-/* One distinct value and how often it came (distinct, top). */
-struct value {
-	UT_hash_handle hh;
-	uint64_t count;
-	uint64_t seq;		/* first seen: ties in top */
-	size_t len;
-	char bytes[];
-};
-
-struct exact {
-	double *v;
-	size_t n, cap;
-};
-
-/*
- * Percentiles: the values themselves while there are at most PCT_SMALL of
- * them (so small groups get exact answers), then a DDSketch; with --exact
- * always the values.
- */
-#define PCT_SMALL 64
-
-struct pct {
-	struct exact ex;
-	struct weir_quantiles *q;
-};
-
-/* collect: the values' text one after another, and where each is. */
-struct collected {
-	uint64_t seq;		/* arrival: merged sessions keep arrival order */
-	size_t off, len;
-};
-
-struct collect {
-	struct weir_buf text;
-	struct collected *items;
-	size_t n, cap;
-};
-
-union cell {
-	uint64_t count;
-	struct moments m;
-	struct raw r;
-	struct value *set;		/* uthash head, in first-seen order */
-	struct pct p;
-	struct weir_distinct *d;
-	struct collect col;
-};
-
-/* A value read from an event once, however many groups take it. */
-struct number {
-	enum { NUM_ABSENT, NUM_BAD, NUM_INT, NUM_REAL } kind;
-	__int128 i;		/* its digits, when exact */
-	int fd;			/* fraction digits of i; -1: not a plain decimal */
-	double d;
-};
 
 struct key;
 
@@ -166,7 +69,7 @@ struct group {
 	size_t bounds_len;
 	struct group *next;	/* the key's other groups */
 	struct group *dirty_next;
-	union cell cells[];
+	union weir_cell cells[];
 };
 
 struct key {
@@ -207,15 +110,16 @@ struct agg {
 	int64_t size, slide, gap, offset, lateness;
 	enum emit emit;
 	int64_t every;
-	bool exact, partial, merge;
+	bool partial, merge;
+	struct weir_cells cells;	/* --exact, and the bytes cells hold */
 	const char *window_spec;
 	const char *by_list;
 	struct weir_keys by;
 	int start_slot, end_slot, partial_slot;
 
-	struct aggdef defs[MAX_AGGS];
+	struct weir_aggdef defs[MAX_AGGS];
 	int ndefs;
-	struct number *numbers;	/* per definition, for the event at hand */
+	struct weir_number *numbers;	/* per definition, for the event at hand */
 
 	struct key *keys;
 	struct timers_heap timers;
@@ -223,906 +127,10 @@ struct agg {
 	uint64_t seq;
 	size_t live_groups;
 	size_t group_size;
-	int64_t extra_bytes;	/* sets, sketches, collected values */
 	struct weir_buf row;
 	char *scratch;
 	size_t scratch_cap;
 };
-
-/* --- numbers ------------------------------------------------------------------- */
-
-static const double pow10[] = {
-	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
-};
-
-/*
- * Reads a value for a numeric aggregate.  Missing and null are absent (as
- * SQL's aggregates skip NULL); strings, booleans, objects and arrays are
- * not numbers.  A plain decimal of up to 38 digits keeps its digits (for
- * exact sums); its double comes by one correctly rounded division when it
- * has at most 15 digits (both parts are exact doubles), by strtod
- * otherwise.
- */
-static void
-read_number(const struct weir_span *s, struct number *out)
-{
-	const char *p = s->p, *end = s->p + s->n;
-	if (p == NULL || (s->n == 4 && memcmp(p, "null", 4) == 0)) {
-		out->kind = NUM_ABSENT;
-		return;
-	}
-	if (*p != '-' && (*p < '0' || *p > '9')) {
-		out->kind = NUM_BAD;
-		return;
-	}
-	bool neg = *p == '-';
-	const char *q = p + neg;
-	unsigned __int128 mag = 0;
-	int digits = 0;
-	out->fd = -1;
-	while (q < end && *q >= '0' && *q <= '9') {
-		mag = mag * 10 + (unsigned)(*q - '0');
-		q++;
-		if (++digits > 38)
-			goto slow;
-	}
-	if (q == end) {
-		out->kind = NUM_INT;
-		out->i = neg ? -(__int128)mag : (__int128)mag;
-		out->fd = 0;
-		out->d = (double)out->i;
-		return;
-	}
-	if (*q == '.') {
-		const char *frac = ++q;
-		while (q < end && *q >= '0' && *q <= '9' && digits < 38) {
-			mag = mag * 10 + (unsigned)(*q - '0');
-			q++;
-			digits++;
-		}
-		if (q == end) {
-			out->kind = NUM_REAL;
-			out->i = neg ? -(__int128)mag : (__int128)mag;
-			out->fd = (int)(q - frac);
-			if (digits <= 15 && out->fd <= 22) {
-				out->d = (double)(uint64_t)mag / pow10[out->fd];
-				if (neg)
-					out->d = -out->d;
-				return;
-			}
-		}
-	}
-slow:
-	out->kind = NUM_REAL;
-	if (weir_span_number(s, &out->d) < 0) {
-		/* longer than the scanner's number buffer: strtod on the line,
-		 * which stops at the delimiter after the number */
-		out->d = strtod(p, NULL);
-	}
-}
-
-static void
-neumaier(double *sum, double *comp, double x)
-{
-	double t = *sum + x;
-	if (fabs(*sum) >= fabs(x))
-		*comp += (*sum - t) + x;
-	else
-		*comp += (x - t) + *sum;
-	*sum = t;
-}
-
-static __int128
-pow10_int(int k)
-{
-	__int128 v = 1;
-	while (k-- > 0)
-		v *= 10;
-	return v;
-}
-
-/* Adds digits/10^fd to the exact sum; -1 (nothing changed) when it would
- * not fit in 128 bits. */
-static int
-exact_add(struct moments *m, __int128 digits, int fd)
-{
-	__int128 sum = m->dsum;
-	int scale = m->scale;
-	if (fd > scale) {
-		if (fd > 38 || __builtin_mul_overflow(sum, pow10_int(fd - scale), &sum))
-			return -1;
-		scale = fd;
-	} else if (fd < scale && __builtin_mul_overflow(digits, pow10_int(scale - fd), &digits)) {
-		return -1;
-	}
-	if (__builtin_add_overflow(sum, digits, &sum))
-		return -1;
-	m->dsum = sum;
-	m->scale = scale;
-	return 0;
-}
-
-static void
-moments_add(struct moments *m, const struct number *x)
-{
-	m->n++;
-	double delta = x->d - m->mean;
-	m->mean += delta / (double)m->n;
-	m->m2 += delta * (x->d - m->mean);
-	if (x->fd >= 0 && exact_add(m, x->i, x->fd) == 0)
-		return;
-	m->inexact = true;
-	neumaier(&m->fsum, &m->fcomp, x->d);
-}
-
-/* Chan et al.'s pairwise update: as if b's values had come after a's. */
-static void
-moments_merge(struct moments *a, const struct moments *b)
-{
-	if (b->n == 0)
-		return;
-	if (a->n == 0) {
-		*a = *b;
-		return;
-	}
-	double n = (double)(a->n + b->n);
-	double delta = b->mean - a->mean;
-	a->mean += delta * (double)b->n / n;
-	a->m2 += b->m2 + delta * delta * (double)a->n * (double)b->n / n;
-	a->n += b->n;
-	if (exact_add(a, b->dsum, b->scale) < 0) {
-		a->inexact = true;
-		neumaier(&a->fsum, &a->fcomp, (double)((long double)b->dsum / powl(10, b->scale)));
-	}
-	a->inexact |= b->inexact;
-	neumaier(&a->fsum, &a->fcomp, b->fsum);
-	neumaier(&a->fsum, &a->fcomp, b->fcomp);
-}
-
-static long double
-moments_total(const struct moments *m)
-{
-	return (long double)m->dsum / powl(10, m->scale) + (long double)m->fsum +
-	    (long double)m->fcomp;
-}
-
-/* Writes a 128-bit integer in decimal. */
-static int
-buf_int128(struct weir_buf *b, __int128 v)
-{
-	char tmp[48], *p = tmp + sizeof tmp;
-	unsigned __int128 mag = v < 0 ? -(unsigned __int128)v : (unsigned __int128)v;
-	do {
-		*--p = (char)('0' + (int)(mag % 10));
-		mag /= 10;
-	} while (mag);
-	if (v < 0)
-		*--p = '-';
-	return weir_buf_add(b, p, (size_t)(tmp + sizeof tmp - p));
-}
-
-/* Writes digits / 10^scale as a JSON number, without trailing zeros. */
-static int
-buf_decimal(struct weir_buf *b, __int128 digits, int scale)
-{
-	char tmp[96], *p = tmp + sizeof tmp;
-	unsigned __int128 mag = digits < 0 ? -(unsigned __int128)digits : (unsigned __int128)digits;
-	int place = 0;
-	bool any = false;	/* a fraction digit written */
-	do {
-		int digit = (int)(mag % 10);
-		mag /= 10;
-		if (place < scale) {
-			if (digit != 0 || any) {
-				*--p = (char)('0' + digit);
-				any = true;
-			}
-			if (place == scale - 1 && any)
-				*--p = '.';
-		} else {
-			*--p = (char)('0' + digit);
-		}
-		place++;
-	} while (mag || place <= scale);
-	if (digits < 0)
-		*--p = '-';
-	return weir_buf_add(b, p, (size_t)(tmp + sizeof tmp - p));
-}
-
-static int
-parse_int128(const char *s, __int128 *out)
-{
-	bool neg = *s == '-';
-	s += neg;
-	if (*s == '\0')
-		return -1;
-	__int128 v = 0;
-	for (; *s; s++) {
-		if (*s < '0' || *s > '9' || __builtin_mul_overflow(v, 10, &v) ||
-		    __builtin_add_overflow(v, *s - '0', &v))
-			return -1;
-	}
-	*out = neg ? -v : v;
-	return 0;
-}
-
-/* --- cells ---------------------------------------------------------------------- */
-
-static bool
-is_numeric(enum func f)
-{
-	return f == SUM || f == MIN || f == MAX || f == AVG || f == STDDEV || f == VAR ||
-	    f == QUANTILE;
-}
-
-static void
-raw_set(struct raw *r, const char *p, size_t len, double v, uint64_t seq, int64_t *bytes)
-{
-	char *copy = malloc(len ? len : 1);
-	if (copy == NULL)
-		return;		/* the caller checks r->p */
-	memcpy(copy, p, len);
-	*bytes += (int64_t)len - (int64_t)r->len;
-	free(r->p);
-	r->p = copy;
-	r->len = len;
-	r->v = v;
-	r->seq = seq;
-}
-
-static int
-set_add(struct value **set, const char *p, size_t len, uint64_t count, uint64_t seq,
-    int64_t *bytes)
-{
-	struct value *e;
-	HASH_FIND(hh, *set, p, len, e);
-	if (e != NULL && seq < e->seq)
-		e->seq = seq;
-	if (e == NULL) {
-		if ((e = malloc(sizeof *e + len)) == NULL)
-			return -1;
-		e->count = 0;
-		e->seq = seq;
-		e->len = len;
-		memcpy(e->bytes, p, len);
-		HASH_ADD_KEYPTR(hh, *set, e->bytes, e->len, e);
-		*bytes += (int64_t)(sizeof *e + len + 16);
-	}
-	e->count += count;
-	return 0;
-}
-
-static int
-collect_add(struct collect *c, const char *p, size_t len, uint64_t seq, int64_t *bytes)
-{
-	if (c->n == c->cap) {
-		size_t cap = c->cap ? c->cap * 2 : 8;
-		struct collected *items = realloc(c->items, cap * sizeof *items);
-		if (items == NULL)
-			return -1;
-		*bytes += (int64_t)((cap - c->cap) * sizeof *items);
-		c->items = items;
-		c->cap = cap;
-	}
-	size_t before = c->text.cap;
-	c->items[c->n++] = (struct collected){seq, c->text.n, len};
-	if (weir_buf_add(&c->text, p, len) < 0)
-		return -1;
-	*bytes += (int64_t)(c->text.cap - before);
-	return 0;
-}
-
-/* a's and b's values in arrival order (a's first among equals) */
-static int
-collect_merge(struct collect *a, const struct collect *b, int64_t *bytes)
-{
-	struct collect m = {0};
-	size_t i = 0, j = 0;
-	while (i < a->n || j < b->n) {
-		bool from_a = j == b->n || (i < a->n && a->items[i].seq <= b->items[j].seq);
-		const struct collect *src = from_a ? a : b;
-		const struct collected *it = &src->items[from_a ? i++ : j++];
-		if (collect_add(&m, src->text.p + it->off, it->len, it->seq, bytes) < 0) {
-			weir_buf_free(&m.text);
-			free(m.items);
-			return -1;
-		}
-	}
-	*bytes -= (int64_t)(a->cap * sizeof *a->items + a->text.cap);
-	weir_buf_free(&a->text);
-	free(a->items);
-	*a = m;
-	return 0;
-}
-
-static size_t
-pct_bytes(const struct pct *p)
-{
-	return p->ex.cap * sizeof(double) + (p->q ? weir_quantiles_bytes(p->q) : 0);
-}
-
-static void
-pct_free(struct pct *p)
-{
-	free(p->ex.v);
-	weir_quantiles_free(p->q);
-	memset(p, 0, sizeof *p);
-}
-
-static int
-pct_to_sketch(struct pct *p)
-{
-	if (p->q)
-		return 0;
-	if ((p->q = weir_quantiles_new(0.01)) == NULL)
-		return -1;
-	for (size_t i = 0; i < p->ex.n; i++)
-		if (weir_quantiles_add(p->q, p->ex.v[i]) < 0)
-			return -1;
-	free(p->ex.v);
-	memset(&p->ex, 0, sizeof p->ex);
-	return 0;
-}
-
-static int
-pct_add(struct agg *ag, struct pct *p, double v)
-{
-	size_t before = pct_bytes(p);
-	int rc = 0;
-	if (p->q) {
-		rc = weir_quantiles_add(p->q, v);
-	} else if (!ag->exact && p->ex.n == PCT_SMALL) {
-		rc = pct_to_sketch(p);
-		if (rc == 0)
-			rc = weir_quantiles_add(p->q, v);
-	} else {
-		if (p->ex.n == p->ex.cap) {
-			size_t cap = p->ex.cap ? p->ex.cap * 2 : 4;
-			double *vals = realloc(p->ex.v, cap * sizeof *vals);
-			if (vals == NULL)
-				return -1;
-			p->ex.v = vals;
-			p->ex.cap = cap;
-		}
-		p->ex.v[p->ex.n++] = v;
-	}
-	ag->extra_bytes += (int64_t)pct_bytes(p) - (int64_t)before;
-	return rc;
-}
-
-static int
-pct_merge(struct agg *ag, struct pct *a, struct pct *b)
-{
-	if (b->q == NULL) {
-		for (size_t i = 0; i < b->ex.n; i++)
-			if (pct_add(ag, a, b->ex.v[i]) < 0)
-				return -1;
-		return 0;
-	}
-	size_t before = pct_bytes(a);
-	if (pct_to_sketch(a) < 0 || weir_quantiles_merge(a->q, b->q) < 0)
-		return -1;
-	ag->extra_bytes += (int64_t)pct_bytes(a) - (int64_t)before;
-	return 0;
-}
-
-static int
-by_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static int
-pct_result(struct pct *p, double rank, struct weir_buf *b)
-{
-	if (p->q)
-		return weir_buf_double(b, weir_quantiles_value(p->q, rank));
-	if (p->ex.n == 0)
-		return weir_buf_str(b, "null");
-	qsort(p->ex.v, p->ex.n, sizeof *p->ex.v, by_double);
-	double k = ceil(rank * (double)p->ex.n) - 1;
-	size_t i = k < 0 ? 0 : k >= (double)p->ex.n ? p->ex.n - 1 : (size_t)k;
-	return weir_buf_double(b, p->ex.v[i]);
-}
-
-/* A sketch as its JSON object; values as an array of numbers. */
-static int
-pct_write(const struct pct *p, struct weir_buf *b)
-{
-	if (p->q)
-		return weir_quantiles_write(p->q, b);
-	int rc = weir_buf_add(b, "[", 1);
-	for (size_t i = 0; i < p->ex.n && rc == 0; i++) {
-		if (i)
-			rc = weir_buf_add(b, ",", 1);
-		if (rc == 0)
-			rc = weir_buf_double(b, p->ex.v[i]);
-	}
-	return rc ? rc : weir_buf_add(b, "]", 1);
-}
-
-static int
-pct_read(struct agg *ag, struct pct *p, const json_t *v)
-{
-	if (json_is_object(v)) {
-		if (ag->exact)
-			return -1;	/* a sketch cannot give back exact values */
-		p->q = weir_quantiles_read(v);
-		return p->q ? 0 : -1;
-	}
-	if (!json_is_array(v))
-		return -1;
-	size_t i;
-	const json_t *x;
-	json_array_foreach(v, i, x)
-		if (!json_is_number(x) || pct_add(ag, p, json_number_value(x)) < 0)
-			return -1;
-	return 0;
-}
-
-static void
-cell_free(const struct aggdef *def, union cell *c)
-{
-	struct value *e, *tmp;
-	switch (def->func) {
-	case MIN: case MAX: case FIRST: case LAST:
-		free(c->r.p);
-		break;
-	case DISTINCT: case TOP:
-		HASH_ITER(hh, c->set, e, tmp) {
-			HASH_DEL(c->set, e);
-			free(e);
-		}
-		break;
-	case QUANTILE:
-		pct_free(&c->p);
-		break;
-	case APPROX_DISTINCT:
-		weir_distinct_free(c->d);
-		break;
-	case COLLECT:
-		weir_buf_free(&c->col.text);
-		free(c->col.items);
-		break;
-	default:
-		break;
-	}
-}
-
-static size_t
-cell_bytes(const struct aggdef *def, const union cell *c)
-{
-	switch (def->func) {
-	case QUANTILE:
-		return pct_bytes(&c->p);
-	case APPROX_DISTINCT:
-		return c->d ? weir_distinct_bytes(c->d) : 0;
-	default:
-		return 0;
-	}
-}
-
-/* Takes one event's value into a cell.  Returns -1 when memory runs out. */
-static int
-cell_add(struct agg *ag, const struct aggdef *def, union cell *c,
-    const struct weir_span *v, const struct number *num, uint64_t seq)
-{
-	int64_t *bytes = &ag->extra_bytes;
-	bool present = v->p != NULL && !(v->n == 4 && memcmp(v->p, "null", 4) == 0);
-	switch (def->func) {
-	case COUNT:
-		break;
-	case COUNT_FIELD:
-		c->count += present;
-		break;
-	case SUM: case AVG: case STDDEV: case VAR:
-		if (num->kind >= NUM_INT)
-			moments_add(&c->m, num);
-		break;
-	case MIN: case MAX:
-		if (num->kind >= NUM_INT && (c->r.p == NULL ||
-		    (def->func == MIN ? num->d < c->r.v : num->d > c->r.v))) {
-			raw_set(&c->r, v->p, v->n, num->d, seq, bytes);
-			if (c->r.p == NULL)
-				return -1;
-		}
-		break;
-	case FIRST:
-		if (present && c->r.p == NULL) {
-			raw_set(&c->r, v->p, v->n, 0, seq, bytes);
-			if (c->r.p == NULL)
-				return -1;
-		}
-		break;
-	case LAST:
-		if (present) {
-			raw_set(&c->r, v->p, v->n, 0, seq, bytes);
-			if (c->r.p == NULL)
-				return -1;
-		}
-		break;
-	case DISTINCT: case TOP:
-		if (present)
-			return set_add(&c->set, v->p, v->n, 1, seq, bytes);
-		break;
-	case APPROX_DISTINCT:
-		if (present) {
-			if (c->d == NULL && (c->d = weir_distinct_new()) == NULL)
-				return -1;
-			size_t before = weir_distinct_bytes(c->d);
-			if (weir_distinct_add(c->d, v->p, v->n) < 0)
-				return -1;
-			*bytes += (int64_t)(weir_distinct_bytes(c->d) - before);
-		}
-		break;
-	case QUANTILE:
-		if (num->kind >= NUM_INT)
-			return pct_add(ag, &c->p, num->d);
-		break;
-	case COLLECT:
-		if (present)
-			return collect_add(&c->col, v->p, v->n, seq, bytes);
-		break;
-	}
-	return 0;
-}
-
-/*
- * Folds cell b into a (b is left empty or unchanged; the caller frees it).
- * For first and last, arrival order decides (the seq of each value); for
- * everything else the union is order-free, except that collect puts a's
- * values first and sets keep a's first-seen order.
- */
-static int
-cell_merge(struct agg *ag, const struct aggdef *def, union cell *a, union cell *b)
-{
-	int64_t *bytes = &ag->extra_bytes;
-	struct value *e, *tmp;
-	switch (def->func) {
-	case COUNT:
-		break;
-	case COUNT_FIELD:
-		a->count += b->count;
-		break;
-	case SUM: case AVG: case STDDEV: case VAR:
-		moments_merge(&a->m, &b->m);
-		break;
-	case MIN: case MAX: case FIRST: case LAST: {
-		if (b->r.p == NULL)
-			break;
-		bool take = a->r.p == NULL;
-		if (!take && def->func == MIN)
-			take = b->r.v < a->r.v || (b->r.v == a->r.v && b->r.seq < a->r.seq);
-		if (!take && def->func == MAX)
-			take = b->r.v > a->r.v || (b->r.v == a->r.v && b->r.seq < a->r.seq);
-		if (!take && def->func == FIRST)
-			take = b->r.seq < a->r.seq;
-		if (!take && def->func == LAST)
-			take = b->r.seq > a->r.seq;
-		if (take) {
-			*bytes += (int64_t)b->r.len - (int64_t)a->r.len;
-			free(a->r.p);
-			a->r = b->r;
-			b->r.p = NULL;
-			b->r.len = 0;
-		}
-		break;
-	}
-	case DISTINCT: case TOP:
-		HASH_ITER(hh, b->set, e, tmp)
-			if (set_add(&a->set, e->bytes, e->len, e->count, e->seq, bytes) < 0)
-				return -1;
-		break;
-	case APPROX_DISTINCT:
-		if (b->d == NULL)
-			break;
-		if (a->d == NULL) {
-			a->d = b->d;
-			b->d = NULL;
-			break;
-		}
-		return weir_distinct_merge(a->d, b->d);
-	case QUANTILE:
-		return pct_merge(ag, &a->p, &b->p);
-	case COLLECT:
-		if (b->col.n == 0)
-			break;
-		return collect_merge(&a->col, &b->col, bytes);
-	}
-	return 0;
-}
-
-struct ranked {
-	struct value *v;
-	uint64_t first_seen;
-};
-
-/* Most frequent first; equal counts in first-seen order. */
-static int
-by_count(const void *a, const void *b)
-{
-	const struct ranked *x = a, *y = b;
-	if (x->v->count != y->v->count)
-		return x->v->count > y->v->count ? -1 : 1;
-	return x->first_seen < y->first_seen ? -1 : x->first_seen > y->first_seen;
-}
-
-static int
-by_first_seen(const void *a, const void *b)
-{
-	const struct ranked *x = a, *y = b;
-	return x->first_seen < y->first_seen ? -1 : x->first_seen > y->first_seen;
-}
-
-/* A set's values sorted by `order` (a new array the caller frees), or NULL
- * when memory ran out. */
-static struct ranked *
-ranked_values(struct value *set, size_t *n, int (*order)(const void *, const void *))
-{
-	struct value *e, *tmp;
-	size_t i = 0;
-	*n = set ? HASH_COUNT(set) : 0;
-	struct ranked *v = malloc((*n ? *n : 1) * sizeof *v);
-	if (v == NULL)
-		return NULL;
-	HASH_ITER(hh, set, e, tmp) {
-		v[i].v = e;
-		v[i].first_seen = e->seq;
-		i++;
-	}
-	qsort(v, *n, sizeof *v, order);
-	return v;
-}
-
-/* A raw value's text as a JSON string. */
-static int
-buf_raw_string(struct weir_buf *b, const char *p, size_t len)
-{
-	if (weir_reserve(&b->p, &b->cap, b->n + 6 * len + 3) < 0)
-		return -1;
-	long n = weir_json_quote(b->p, b->cap, b->n, p, len);
-	if (n < 0)
-		return -1;
-	b->n = (size_t)n;
-	b->p[b->n] = '\0';
-	return 0;
-}
-
-/* collect's values as an array: as they came, or (as_text) each as a
- * JSON string of its text. */
-static int
-collect_write(const struct collect *c, struct weir_buf *b, bool as_text)
-{
-	int rc = weir_buf_add(b, "[", 1);
-	for (size_t i = 0; i < c->n && rc == 0; i++) {
-		const char *p = c->text.p + c->items[i].off;
-		if (i)
-			rc = weir_buf_add(b, ",", 1);
-		if (rc == 0)
-			rc = as_text ? buf_raw_string(b, p, c->items[i].len) :
-			    weir_buf_add(b, p, c->items[i].len);
-	}
-	return rc ? rc : weir_buf_add(b, "]", 1);
-}
-
-/* Writes a cell's result as a JSON value. */
-static int
-cell_result(const struct aggdef *def, union cell *c, uint64_t count,
-    struct weir_buf *b)
-{
-	switch (def->func) {
-	case COUNT:
-		return weir_buf_printf(b, "%llu", (unsigned long long)count);
-	case COUNT_FIELD:
-		return weir_buf_printf(b, "%llu", (unsigned long long)c->count);
-	case SUM:
-		if (!c->m.inexact)
-			return buf_decimal(b, c->m.dsum, c->m.scale);
-		return weir_buf_double(b, (double)moments_total(&c->m));
-	case AVG: {
-		if (c->m.n == 0)
-			return weir_buf_str(b, "null");
-		double avg = (double)(moments_total(&c->m) / (long double)c->m.n);
-		return weir_buf_double(b, isfinite(avg) ? avg : c->m.mean);
-	}
-	case VAR: case STDDEV: {
-		if (c->m.n < 2)
-			return weir_buf_str(b, "null");
-		double var = c->m.m2 / (double)(c->m.n - 1);
-		if (var < 0)
-			var = 0;
-		return weir_buf_double(b, def->func == VAR ? var : sqrt(var));
-	}
-	case MIN: case MAX: case FIRST: case LAST:
-		if (c->r.p == NULL)
-			return weir_buf_str(b, "null");
-		return weir_buf_add(b, c->r.p, c->r.len);
-	case DISTINCT:
-		return weir_buf_printf(b, "%u", c->set ? HASH_COUNT(c->set) : 0);
-	case APPROX_DISTINCT:
-		return weir_buf_printf(b, "%.0f", c->d ? round(weir_distinct_estimate(c->d)) : 0.0);
-	case QUANTILE:
-		return pct_result(&c->p, def->rank, b);
-	case TOP: {
-		size_t n, i;
-		struct ranked *v = ranked_values(c->set, &n, by_count);
-		if (v == NULL)
-			return -1;
-		int rc = weir_buf_add(b, "[", 1);
-		for (i = 0; i < n && i < def->k && rc == 0; i++) {
-			rc = weir_buf_str(b, i ? ",{\"value\":" : "{\"value\":");
-			if (rc == 0)
-				rc = weir_buf_add(b, v[i].v->bytes, v[i].v->len);
-			if (rc == 0)
-				rc = weir_buf_printf(b, ",\"count\":%llu}",
-				    (unsigned long long)v[i].v->count);
-		}
-		free(v);
-		return rc ? rc : weir_buf_add(b, "]", 1);
-	}
-	case COLLECT:
-		return collect_write(&c->col, b, false);
-	}
-	return 0;
-}
-
-/* Writes a cell's state for --partial; cell_read reads it back. */
-static int
-cell_write(const struct aggdef *def, const union cell *c, struct weir_buf *b)
-{
-	switch (def->func) {
-	case COUNT:
-		return weir_buf_str(b, "null");
-	case COUNT_FIELD:
-		return weir_buf_printf(b, "%llu", (unsigned long long)c->count);
-	case SUM: case AVG: case STDDEV: case VAR:
-		if (weir_buf_printf(b, "{\"n\":%llu,\"i\":\"", (unsigned long long)c->m.n) < 0 ||
-		    buf_int128(b, c->m.dsum) < 0 ||
-		    weir_buf_printf(b, "\",\"s\":%d,\"inexact\":%s,\"f\":", c->m.scale,
-		    c->m.inexact ? "true" : "false") < 0 ||
-		    weir_buf_double(b, c->m.fsum) < 0 || weir_buf_str(b, ",\"c\":") < 0 ||
-		    weir_buf_double(b, c->m.fcomp) < 0 || weir_buf_str(b, ",\"mean\":") < 0 ||
-		    weir_buf_double(b, c->m.mean) < 0 || weir_buf_str(b, ",\"m2\":") < 0 ||
-		    weir_buf_double(b, c->m.m2) < 0)
-			return -1;
-		return weir_buf_add(b, "}", 1);
-	case MIN: case MAX: case FIRST: case LAST:
-		if (c->r.p == NULL)
-			return weir_buf_str(b, "null");
-		return buf_raw_string(b, c->r.p, c->r.len);
-	case DISTINCT: case TOP: {
-		/* in first-seen order, which a merge reads back as such */
-		size_t n, i;
-		struct ranked *v = ranked_values(c->set, &n, by_first_seen);
-		if (v == NULL)
-			return -1;
-		int rc = weir_buf_add(b, "[", 1);
-		for (i = 0; i < n && rc == 0; i++) {
-			rc = weir_buf_add(b, i ? ",[" : "[", i ? 2 : 1);
-			if (rc == 0)
-				rc = buf_raw_string(b, v[i].v->bytes, v[i].v->len);
-			if (rc == 0)
-				rc = weir_buf_printf(b, ",%llu]", (unsigned long long)v[i].v->count);
-		}
-		free(v);
-		return rc ? rc : weir_buf_add(b, "]", 1);
-	}
-	case APPROX_DISTINCT:
-		if (c->d == NULL)
-			return weir_buf_str(b, "null");
-		return weir_distinct_write(c->d, b);
-	case QUANTILE:
-		return pct_write(&c->p, b);
-	case COLLECT:
-		/* as strings of their text: the merge writes them as they came */
-		return collect_write(&c->col, b, true);
-	}
-	return 0;
-}
-
-static double
-json_double(const json_t *v, int *bad)
-{
-	if (json_is_number(v))
-		return json_number_value(v);
-	if (!json_is_null(v))	/* null: a value that was not finite */
-		*bad = 1;
-	return NAN;
-}
-
-static int
-raw_read(struct raw *r, const json_t *v, uint64_t seq, int64_t *bytes)
-{
-	if (json_is_null(v))
-		return 0;
-	if (!json_is_string(v) || json_string_length(v) == 0)
-		return -1;
-	const char *s = json_string_value(v);
-	size_t n = json_string_length(v);
-	double d = 0;
-	struct weir_span span = {s, n};
-	weir_span_number(&span, &d);
-	raw_set(r, s, n, d, seq, bytes);
-	return r->p ? 0 : -1;
-}
-
-/* Reads a cell written by cell_write into c (zeroed by the caller); seq
- * is the arrival of the partial row, for first and last.  Returns -1 when
- * v is not such a cell (or memory ran out). */
-static int
-cell_read(struct agg *ag, const struct aggdef *def, union cell *c, const json_t *v,
-    uint64_t seq)
-{
-	int64_t *bytes = &ag->extra_bytes;
-	int bad = 0;
-	switch (def->func) {
-	case COUNT:
-		return 0;
-	case COUNT_FIELD:
-		if (!json_is_integer(v) || json_integer_value(v) < 0)
-			return -1;
-		c->count = (uint64_t)json_integer_value(v);
-		return 0;
-	case SUM: case AVG: case STDDEV: case VAR: {
-		const json_t *n = json_object_get(v, "n"), *i = json_object_get(v, "i");
-		const json_t *scale = json_object_get(v, "s");
-		if (!json_is_integer(n) || json_integer_value(n) < 0 || !json_is_string(i) ||
-		    parse_int128(json_string_value(i), &c->m.dsum) < 0 ||
-		    !json_is_integer(scale) || json_integer_value(scale) < 0 ||
-		    json_integer_value(scale) > 38 ||
-		    !json_is_boolean(json_object_get(v, "inexact")))
-			return -1;
-		c->m.n = (uint64_t)json_integer_value(n);
-		c->m.scale = (int)json_integer_value(scale);
-		c->m.inexact = json_is_true(json_object_get(v, "inexact"));
-		c->m.fsum = json_double(json_object_get(v, "f"), &bad);
-		c->m.fcomp = json_double(json_object_get(v, "c"), &bad);
-		c->m.mean = json_double(json_object_get(v, "mean"), &bad);
-		c->m.m2 = json_double(json_object_get(v, "m2"), &bad);
-		return bad ? -1 : 0;
-	}
-	case MIN: case MAX: case FIRST: case LAST:
-		return raw_read(&c->r, v, seq, bytes);
-	case DISTINCT: case TOP: {
-		if (!json_is_array(v))
-			return -1;
-		size_t i;
-		const json_t *pair;
-		json_array_foreach(v, i, pair) {
-			/* first seen: this row's arrival, then the order within it */
-			const json_t *text = json_array_get(pair, 0), *n = json_array_get(pair, 1);
-			if (!json_is_string(text) || !json_is_integer(n) || json_integer_value(n) < 1 ||
-			    set_add(&c->set, json_string_value(text), json_string_length(text),
-			    (uint64_t)json_integer_value(n), seq << 24 | (i < 0xffffff ? i : 0xffffff),
-			    bytes) < 0)
-				return -1;
-		}
-		return 0;
-	}
-	case APPROX_DISTINCT:
-		if (json_is_null(v))
-			return 0;
-		c->d = weir_distinct_read(v);
-		return c->d ? 0 : -1;
-	case QUANTILE:
-		return pct_read(ag, &c->p, v);
-	case COLLECT: {
-		if (!json_is_array(v))
-			return -1;
-		size_t i;
-		const json_t *text;
-		json_array_foreach(v, i, text)
-			if (!json_is_string(text) || json_string_length(text) == 0 ||
-			    collect_add(&c->col, json_string_value(text), json_string_length(text),
-			    seq, bytes) < 0)
-				return -1;
-		return 0;
-	}
-	}
-	return -1;
-}
 
 /* --- keys and groups -------------------------------------------------------------- */
 
@@ -1194,8 +202,7 @@ group_release(struct agg *ag, struct group *g)
 	}
 	g->key = NULL;
 	for (int i = 0; i < ag->ndefs; i++) {
-		ag->extra_bytes -= (int64_t)cell_bytes(&ag->defs[i], &g->cells[i]);
-		cell_free(&ag->defs[i], &g->cells[i]);
+		weir_cell_free(&ag->cells, &ag->defs[i], &g->cells[i]);
 	}
 	free(g->bounds);
 	g->bounds = NULL;
@@ -1259,7 +266,7 @@ write_row(struct weir_ctx *ctx, struct agg *ag, struct group *g)
 			if (rc == 0)
 				rc = weir_buf_add(b, ":", 1);
 			if (rc == 0)
-				rc = cell_write(&ag->defs[i], &g->cells[i], b);
+				rc = weir_cell_write(&ag->defs[i], &g->cells[i], b);
 		}
 		if (rc == 0)
 			rc = weir_buf_add(b, "}}", 2);
@@ -1272,7 +279,7 @@ write_row(struct weir_ctx *ctx, struct agg *ag, struct group *g)
 			if (rc == 0)
 				rc = weir_buf_add(b, ":", 1);
 			if (rc == 0)
-				rc = cell_result(&ag->defs[i], &g->cells[i], g->count, b);
+				rc = weir_cell_result(&ag->defs[i], &g->cells[i], g->count, b);
 		}
 	}
 	if (rc == 0)
@@ -1293,10 +300,10 @@ static void
 read_numbers(struct agg *ag, const struct weir_event *ev)
 {
 	for (int i = 0; i < ag->ndefs; i++) {
-		struct aggdef *def = &ag->defs[i];
-		if (!is_numeric(def->func))
+		struct weir_aggdef *def = &ag->defs[i];
+		if (!weir_agg_is_numeric(def->func))
 			continue;
-		read_number(&ev->fields[def->slot], &ag->numbers[i]);
+		weir_number_read(&ev->fields[def->slot], &ag->numbers[i]);
 		if (ag->numbers[i].kind == NUM_BAD)
 			def->rejected++;
 	}
@@ -1308,9 +315,9 @@ take(struct weir_ctx *ctx, struct agg *ag, struct group *g, const struct weir_ev
 {
 	g->count++;
 	for (int i = 0; i < ag->ndefs; i++) {
-		const struct aggdef *def = &ag->defs[i];
+		const struct weir_aggdef *def = &ag->defs[i];
 		const struct weir_span *v = def->slot >= 0 ? &ev->fields[def->slot] : &no_value;
-		if (cell_add(ag, def, &g->cells[i], v, &ag->numbers[i], seq) < 0)
+		if (weir_cell_add(&ag->cells, def, &g->cells[i], v, &ag->numbers[i], seq) < 0)
 			return weir_fail(ctx, "out of memory in %zu groups", ag->live_groups);
 	}
 	g->dirty = true;
@@ -1433,14 +440,9 @@ fixed(struct weir_ctx *ctx, struct agg *ag, const struct weir_event *ev,
 static int
 absorb(struct agg *ag, struct group *into, struct group *from)
 {
-	for (int i = 0; i < ag->ndefs; i++) {
-		const struct aggdef *def = &ag->defs[i];
-		size_t before = cell_bytes(def, &into->cells[i]);
-		if (cell_merge(ag, def, &into->cells[i], &from->cells[i]) < 0)
+	for (int i = 0; i < ag->ndefs; i++)
+		if (weir_cell_merge(&ag->cells, &ag->defs[i], &into->cells[i], &from->cells[i]) < 0)
 			return -1;
-		ag->extra_bytes += (int64_t)cell_bytes(def, &into->cells[i]) -
-		    (int64_t)before;
-	}
 	into->count += from->count;
 	if (from->seq < into->seq)
 		into->seq = from->seq;
@@ -1546,7 +548,7 @@ merge_row(struct weir_ctx *ctx, struct agg *ag, const struct weir_event *ev)
 		json_decref(root);
 		return weir_reject(ctx, ev, "not a partial row of this version");
 	}
-	union cell *cells = calloc((size_t)ag->ndefs, sizeof *cells);
+	union weir_cell *cells = calloc((size_t)ag->ndefs, sizeof *cells);
 	if (cells == NULL) {
 		json_decref(root);
 		return weir_fail(ctx, "out of memory");
@@ -1555,7 +557,7 @@ merge_row(struct weir_ctx *ctx, struct agg *ag, const struct weir_event *ev)
 	int bad = -1;
 	for (int i = 0; i < ag->ndefs && bad < 0; i++) {
 		const json_t *v = json_object_get(a, ag->defs[i].plain);
-		if (v == NULL || cell_read(ag, &ag->defs[i], &cells[i], v, seq) < 0)
+		if (v == NULL || weir_cell_read(&ag->cells, &ag->defs[i], &cells[i], v, seq) < 0)
 			bad = i;
 	}
 	int rc = 0;
@@ -1597,19 +599,14 @@ merge_row(struct weir_ctx *ctx, struct agg *ag, const struct weir_event *ev)
 			goto out;
 		}
 	}
-	for (int i = 0; i < ag->ndefs && rc == 0; i++) {
-		const struct aggdef *def = &ag->defs[i];
-		size_t before = cell_bytes(def, &g->cells[i]);
-		if (cell_merge(ag, def, &g->cells[i], &cells[i]) < 0)
+	for (int i = 0; i < ag->ndefs && rc == 0; i++)
+		if (weir_cell_merge(&ag->cells, &ag->defs[i], &g->cells[i], &cells[i]) < 0)
 			rc = weir_fail(ctx, "out of memory");
-		ag->extra_bytes += (int64_t)cell_bytes(def, &g->cells[i]) -
-		    (int64_t)before;
-	}
 	g->count += (uint64_t)json_integer_value(n);
 	ctx->count.out++;
 out:
 	for (int i = 0; i < ag->ndefs; i++)
-		cell_free(&ag->defs[i], &cells[i]);
+		weir_cell_free(&ag->cells, &ag->defs[i], &cells[i]);
 	free(cells);
 	json_decref(root);
 	return rc;
@@ -1621,7 +618,7 @@ update_gauges(struct weir_ctx *ctx, struct agg *ag)
 	ctx->count.held = 0;	/* events are folded into groups, not held */
 	int64_t bytes = (int64_t)(ag->live_groups * ag->group_size +
 	    HASH_COUNT(ag->keys) * sizeof(struct key) + ag->timers.cap * sizeof(struct timer)) +
-	    ag->extra_bytes;
+	    ag->cells.bytes;
 	ctx->count.state_bytes = bytes > 0 ? (uint64_t)bytes : 0;
 }
 
@@ -1744,7 +741,7 @@ on_end(struct weir_ctx *ctx)
 	struct agg *ag = ctx->prog_state;
 	int rc = on_watermark(ctx, INT64_MAX);
 	for (int i = 0; i < ag->ndefs; i++) {
-		const struct aggdef *def = &ag->defs[i];
+		const struct weir_aggdef *def = &ag->defs[i];
 		if (def->rejected > 0)
 			fprintf(ctx->diag, "%s: %llu values of '%s' were not numbers: %s left "
 			    "them out\n", ctx->prog, (unsigned long long)def->rejected, def->field,
@@ -1761,8 +758,8 @@ on_stats(struct weir_ctx *ctx, FILE *f)
 	fprintf(f, ",\"groups\":%zu,\"values_rejected\":{", ag->live_groups);
 	bool comma = false;
 	for (int i = 0; i < ag->ndefs; i++) {
-		const struct aggdef *def = &ag->defs[i];
-		if (!is_numeric(def->func))
+		const struct weir_aggdef *def = &ag->defs[i];
+		if (!weir_agg_is_numeric(def->func))
 			continue;
 		fprintf(f, "%s%s:%llu", comma ? "," : "", def->name,
 		    (unsigned long long)def->rejected);
@@ -1849,7 +846,7 @@ own_option(void *arg, int id, const char *value, char *err, size_t errlen)
 		}
 		return 0;
 	case OPT_EXACT:
-		ag->exact = true;
+		ag->cells.exact = true;
 		return 0;
 	case OPT_MERGE:
 		ag->merge = true;
@@ -1897,7 +894,7 @@ looks_like_agg(const char *s)
 
 /* Parses FUNC[:ARGS][=NAME] into def; -1 with a usage message. */
 static int
-parse_agg(struct weir_ctx *ctx, struct aggdef *def, const char *spec, char *err, size_t errlen)
+parse_agg(struct weir_ctx *ctx, struct weir_aggdef *def, const char *spec, char *err, size_t errlen)
 {
 	char buf[1024];
 	snprintf(buf, sizeof buf, "%s", spec);
@@ -1913,10 +910,10 @@ parse_agg(struct weir_ctx *ctx, struct aggdef *def, const char *spec, char *err,
 	const char *fn = buf;
 	char prefix[1100];
 	if (strcmp(fn, "count") == 0) {
-		def->func = field ? COUNT_FIELD : COUNT;
+		def->func = field ? WEIR_AGG_COUNT_FIELD : WEIR_AGG_COUNT;
 		snprintf(prefix, sizeof prefix, "count");
 	} else if (strcmp(fn, "median") == 0) {
-		def->func = QUANTILE;
+		def->func = WEIR_AGG_QUANTILE;
 		def->rank = 0.5;
 		snprintf(prefix, sizeof prefix, "median");
 	} else if (fn[0] == 'p' && fn[1] != '\0' && strspn(fn + 1, "0123456789.") == strlen(fn + 1)) {
@@ -1927,7 +924,7 @@ parse_agg(struct weir_ctx *ctx, struct aggdef *def, const char *spec, char *err,
 			    "100, e.g. p99:latency_ms, p99.9:latency_ms)", spec);
 			return -1;
 		}
-		def->func = QUANTILE;
+		def->func = WEIR_AGG_QUANTILE;
 		def->rank = pct / 100;
 		snprintf(prefix, sizeof prefix, "%s", fn);
 	} else if (strcmp(fn, "top") == 0) {
@@ -1939,7 +936,7 @@ parse_agg(struct weir_ctx *ctx, struct aggdef *def, const char *spec, char *err,
 			    "1 to 1000000, e.g. top:5:path)", spec);
 			return -1;
 		}
-		def->func = TOP;
+		def->func = WEIR_AGG_TOP;
 		def->k = k;
 		field = second + 1;
 		snprintf(prefix, sizeof prefix, "top");
@@ -1948,17 +945,17 @@ parse_agg(struct weir_ctx *ctx, struct aggdef *def, const char *spec, char *err,
 		for (i = 0; i < sizeof func_names / sizeof func_names[0]; i++)
 			if (strcmp(fn, func_names[i]) == 0)
 				break;
-		if (i == sizeof func_names / sizeof func_names[0] || i == COUNT_FIELD ||
-		    i == QUANTILE) {
+		if (i == sizeof func_names / sizeof func_names[0] || i == WEIR_AGG_COUNT_FIELD ||
+		    i == WEIR_AGG_QUANTILE) {
 			snprintf(err, errlen, "unknown aggregate '%s' (expected count, sum, min, max, "
 			    "avg, stddev, var, first, last, distinct, approx_distinct, pNN, median, "
 			    "top:K, collect, each with :FIELD)", spec);
 			return -1;
 		}
-		def->func = (enum func)i;
+		def->func = (enum weir_func)i;
 		snprintf(prefix, sizeof prefix, "%s", fn);
 	}
-	if (def->func != COUNT && (field == NULL || *field == '\0')) {
+	if (def->func != WEIR_AGG_COUNT && (field == NULL || *field == '\0')) {
 		snprintf(err, errlen, "aggregate '%s' needs a field: %s:FIELD", spec, prefix);
 		return -1;
 	}
@@ -2008,7 +1005,7 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 	}
 	if (used < argc && strchr(argv[used], ':') && access(argv[used], F_OK) != 0) {
 		/* neither an aggregate nor a file: most likely a misspelt function */
-		struct aggdef scratch = {0};
+		struct weir_aggdef scratch = {0};
 		if (parse_agg(ctx, &scratch, argv[used], err, errlen) == 0)
 			snprintf(err, errlen, "unknown aggregate '%s'", argv[used]);
 		free(scratch.field);
@@ -2054,7 +1051,7 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 	}
 	if (ag->emit == EMIT_EVERY)
 		ctx->tick_every = ag->every;
-	ag->group_size = sizeof(struct group) + (size_t)ag->ndefs * sizeof(union cell);
+	ag->group_size = sizeof(struct group) + (size_t)ag->ndefs * sizeof(union weir_cell);
 	ag->numbers = calloc((size_t)ag->ndefs, sizeof *ag->numbers);
 	if (ag->numbers == NULL) {
 		snprintf(err, errlen, "out of memory");

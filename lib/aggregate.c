@@ -1,0 +1,930 @@
+/*
+ * aggregate.c: cells of weir-agg: sums, moments, raw values, value sets,
+ * percentiles, distinct counts, collected values.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aggregate.h"
+
+/* A value entry's bytes, as cells count them (its hash handle's share of
+ * the table too). */
+#define VALUE_BYTES(len) ((int64_t)(sizeof(struct weir_value) + (len) + 16))
+
+/* --- numbers ------------------------------------------------------------------ */
+
+static const double pow10[] = {
+	1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
+};
+
+/*
+ * Reads a value for a numeric aggregate.  Missing and null are absent (as
+ * SQL's aggregates skip NULL); strings, booleans, objects and arrays are
+ * not numbers.  A plain decimal of up to 38 digits keeps its digits (for
+ * exact sums); its double comes by one correctly rounded division when it
+ * has at most 15 digits (both parts are exact doubles), by strtod
+ * otherwise.
+ */
+void
+weir_number_read(const struct weir_span *s, struct weir_number *out)
+{
+	const char *p = s->p, *end = s->p + s->n;
+	if (p == NULL || (s->n == 4 && memcmp(p, "null", 4) == 0)) {
+		out->kind = NUM_ABSENT;
+		return;
+	}
+	if (*p != '-' && (*p < '0' || *p > '9')) {
+		out->kind = NUM_BAD;
+		return;
+	}
+	bool neg = *p == '-';
+	const char *q = p + neg;
+	unsigned __int128 mag = 0;
+	int digits = 0;
+	out->fd = -1;
+	while (q < end && *q >= '0' && *q <= '9') {
+		mag = mag * 10 + (unsigned)(*q - '0');
+		q++;
+		if (++digits > 38)
+			goto slow;
+	}
+	if (q == end) {
+		out->kind = NUM_INT;
+		out->i = neg ? -(__int128)mag : (__int128)mag;
+		out->fd = 0;
+		out->d = (double)out->i;
+		return;
+	}
+	if (*q == '.') {
+		const char *frac = ++q;
+		while (q < end && *q >= '0' && *q <= '9' && digits < 38) {
+			mag = mag * 10 + (unsigned)(*q - '0');
+			q++;
+			digits++;
+		}
+		if (q == end) {
+			out->kind = NUM_REAL;
+			out->i = neg ? -(__int128)mag : (__int128)mag;
+			out->fd = (int)(q - frac);
+			if (digits <= 15 && out->fd <= 22) {
+				out->d = (double)(uint64_t)mag / pow10[out->fd];
+				if (neg)
+					out->d = -out->d;
+				return;
+			}
+		}
+	}
+slow:
+	out->kind = NUM_REAL;
+	if (weir_span_number(s, &out->d) < 0) {
+		/* longer than the scanner's number buffer: strtod on the line,
+		 * which stops at the delimiter after the number */
+		out->d = strtod(p, NULL);
+	}
+}
+
+static void
+neumaier(double *sum, double *comp, double x)
+{
+	double t = *sum + x;
+	if (fabs(*sum) >= fabs(x))
+		*comp += (*sum - t) + x;
+	else
+		*comp += (x - t) + *sum;
+	*sum = t;
+}
+
+static __int128
+pow10_int(int k)
+{
+	__int128 v = 1;
+	while (k-- > 0)
+		v *= 10;
+	return v;
+}
+
+/* Adds digits/10^fd to the exact sum; -1 (nothing changed) when it would
+ * not fit in 128 bits. */
+static int
+exact_add(struct weir_moments *m, __int128 digits, int fd)
+{
+	__int128 sum = m->dsum;
+	int scale = m->scale;
+	if (fd > scale) {
+		if (fd > 38 || __builtin_mul_overflow(sum, pow10_int(fd - scale), &sum))
+			return -1;
+		scale = fd;
+	} else if (fd < scale && __builtin_mul_overflow(digits, pow10_int(scale - fd), &digits)) {
+		return -1;
+	}
+	if (__builtin_add_overflow(sum, digits, &sum))
+		return -1;
+	m->dsum = sum;
+	m->scale = scale;
+	return 0;
+}
+
+static void
+moments_add(struct weir_moments *m, const struct weir_number *x)
+{
+	m->n++;
+	double delta = x->d - m->mean;
+	m->mean += delta / (double)m->n;
+	m->m2 += delta * (x->d - m->mean);
+	if (x->fd >= 0 && exact_add(m, x->i, x->fd) == 0)
+		return;
+	m->inexact = true;
+	neumaier(&m->fsum, &m->fcomp, x->d);
+}
+
+/* Chan et al.'s pairwise update: as if b's values had come after a's. */
+static void
+moments_merge(struct weir_moments *a, const struct weir_moments *b)
+{
+	if (b->n == 0)
+		return;
+	if (a->n == 0) {
+		*a = *b;
+		return;
+	}
+	double n = (double)(a->n + b->n);
+	double delta = b->mean - a->mean;
+	a->mean += delta * (double)b->n / n;
+	a->m2 += b->m2 + delta * delta * (double)a->n * (double)b->n / n;
+	a->n += b->n;
+	if (exact_add(a, b->dsum, b->scale) < 0) {
+		a->inexact = true;
+		neumaier(&a->fsum, &a->fcomp, (double)((long double)b->dsum / powl(10, b->scale)));
+	}
+	a->inexact |= b->inexact;
+	neumaier(&a->fsum, &a->fcomp, b->fsum);
+	neumaier(&a->fsum, &a->fcomp, b->fcomp);
+}
+
+static long double
+moments_total(const struct weir_moments *m)
+{
+	return (long double)m->dsum / powl(10, m->scale) + (long double)m->fsum +
+	    (long double)m->fcomp;
+}
+
+/* Writes a 128-bit integer in decimal. */
+static int
+buf_int128(struct weir_buf *b, __int128 v)
+{
+	char tmp[48], *p = tmp + sizeof tmp;
+	unsigned __int128 mag = v < 0 ? -(unsigned __int128)v : (unsigned __int128)v;
+	do {
+		*--p = (char)('0' + (int)(mag % 10));
+		mag /= 10;
+	} while (mag);
+	if (v < 0)
+		*--p = '-';
+	return weir_buf_add(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+/* Writes digits / 10^scale as a JSON number, without trailing zeros. */
+static int
+buf_decimal(struct weir_buf *b, __int128 digits, int scale)
+{
+	char tmp[96], *p = tmp + sizeof tmp;
+	unsigned __int128 mag = digits < 0 ? -(unsigned __int128)digits : (unsigned __int128)digits;
+	int place = 0;
+	bool any = false;	/* a fraction digit written */
+	do {
+		int digit = (int)(mag % 10);
+		mag /= 10;
+		if (place < scale) {
+			if (digit != 0 || any) {
+				*--p = (char)('0' + digit);
+				any = true;
+			}
+			if (place == scale - 1 && any)
+				*--p = '.';
+		} else {
+			*--p = (char)('0' + digit);
+		}
+		place++;
+	} while (mag || place <= scale);
+	if (digits < 0)
+		*--p = '-';
+	return weir_buf_add(b, p, (size_t)(tmp + sizeof tmp - p));
+}
+
+static int
+parse_int128(const char *s, __int128 *out)
+{
+	bool neg = *s == '-';
+	s += neg;
+	if (*s == '\0')
+		return -1;
+	__int128 v = 0;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || __builtin_mul_overflow(v, 10, &v) ||
+		    __builtin_add_overflow(v, *s - '0', &v))
+			return -1;
+	}
+	*out = neg ? -v : v;
+	return 0;
+}
+
+/* --- cells ---------------------------------------------------------------------- */
+
+bool
+weir_agg_is_numeric(enum weir_func f)
+{
+	return f == WEIR_AGG_SUM || f == WEIR_AGG_MIN || f == WEIR_AGG_MAX || f == WEIR_AGG_AVG ||
+	    f == WEIR_AGG_STDDEV || f == WEIR_AGG_VAR ||
+	    f == WEIR_AGG_QUANTILE;
+}
+
+static void
+raw_set(struct weir_raw *r, const char *p, size_t len, double v, uint64_t seq, int64_t *bytes)
+{
+	char *copy = malloc(len ? len : 1);
+	if (copy == NULL)
+		return;		/* the caller checks r->p */
+	memcpy(copy, p, len);
+	*bytes += (int64_t)len - (int64_t)r->len;
+	free(r->p);
+	r->p = copy;
+	r->len = len;
+	r->v = v;
+	r->seq = seq;
+}
+
+static int
+set_add(struct weir_value **set, const char *p, size_t len, uint64_t count, uint64_t seq,
+    int64_t *bytes)
+{
+	struct weir_value *e;
+	HASH_FIND(hh, *set, p, len, e);
+	if (e != NULL && seq < e->seq)
+		e->seq = seq;
+	if (e == NULL) {
+		if ((e = malloc(sizeof *e + len)) == NULL)
+			return -1;
+		e->count = 0;
+		e->seq = seq;
+		e->len = len;
+		memcpy(e->bytes, p, len);
+		HASH_ADD_KEYPTR(hh, *set, e->bytes, e->len, e);
+		*bytes += VALUE_BYTES(len);
+	}
+	e->count += count;
+	return 0;
+}
+
+static int
+collect_add(struct weir_collect *c, const char *p, size_t len, uint64_t seq, int64_t *bytes)
+{
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 8;
+		struct weir_collected *items = realloc(c->items, cap * sizeof *items);
+		if (items == NULL)
+			return -1;
+		*bytes += (int64_t)((cap - c->cap) * sizeof *items);
+		c->items = items;
+		c->cap = cap;
+	}
+	size_t before = c->text.cap;
+	c->items[c->n++] = (struct weir_collected){seq, c->text.n, len};
+	if (weir_buf_add(&c->text, p, len) < 0)
+		return -1;
+	*bytes += (int64_t)(c->text.cap - before);
+	return 0;
+}
+
+/* a's and b's values in arrival order (a's first among equals) */
+static int
+collect_merge(struct weir_collect *a, const struct weir_collect *b, int64_t *bytes)
+{
+	struct weir_collect m = {0};
+	size_t i = 0, j = 0;
+	while (i < a->n || j < b->n) {
+		bool from_a = j == b->n || (i < a->n && a->items[i].seq <= b->items[j].seq);
+		const struct weir_collect *src = from_a ? a : b;
+		const struct weir_collected *it = &src->items[from_a ? i++ : j++];
+		if (collect_add(&m, src->text.p + it->off, it->len, it->seq, bytes) < 0) {
+			weir_buf_free(&m.text);
+			free(m.items);
+			return -1;
+		}
+	}
+	*bytes -= (int64_t)(a->cap * sizeof *a->items + a->text.cap);
+	weir_buf_free(&a->text);
+	free(a->items);
+	*a = m;
+	return 0;
+}
+
+static size_t
+pct_bytes(const struct weir_pct *p)
+{
+	return p->ex.cap * sizeof(double) + (p->q ? weir_quantiles_bytes(p->q) : 0);
+}
+
+static void
+pct_free(struct weir_pct *p)
+{
+	free(p->ex.v);
+	weir_quantiles_free(p->q);
+	memset(p, 0, sizeof *p);
+}
+
+static int
+pct_to_sketch(struct weir_pct *p)
+{
+	if (p->q)
+		return 0;
+	if ((p->q = weir_quantiles_new(0.01)) == NULL)
+		return -1;
+	for (size_t i = 0; i < p->ex.n; i++)
+		if (weir_quantiles_add(p->q, p->ex.v[i]) < 0)
+			return -1;
+	free(p->ex.v);
+	memset(&p->ex, 0, sizeof p->ex);
+	return 0;
+}
+
+static int
+pct_add(struct weir_cells *cx, struct weir_pct *p, double v)
+{
+	size_t before = pct_bytes(p);
+	int rc = 0;
+	if (p->q) {
+		rc = weir_quantiles_add(p->q, v);
+	} else if (!cx->exact && p->ex.n == WEIR_PCT_SMALL) {
+		rc = pct_to_sketch(p);
+		if (rc == 0)
+			rc = weir_quantiles_add(p->q, v);
+	} else {
+		if (p->ex.n == p->ex.cap) {
+			size_t cap = p->ex.cap ? p->ex.cap * 2 : 4;
+			double *vals = realloc(p->ex.v, cap * sizeof *vals);
+			if (vals == NULL)
+				return -1;
+			p->ex.v = vals;
+			p->ex.cap = cap;
+		}
+		p->ex.v[p->ex.n++] = v;
+	}
+	cx->bytes += (int64_t)pct_bytes(p) - (int64_t)before;
+	return rc;
+}
+
+static int
+pct_merge(struct weir_cells *cx, struct weir_pct *a, struct weir_pct *b)
+{
+	if (b->q == NULL) {
+		for (size_t i = 0; i < b->ex.n; i++)
+			if (pct_add(cx, a, b->ex.v[i]) < 0)
+				return -1;
+		return 0;
+	}
+	size_t before = pct_bytes(a);
+	if (pct_to_sketch(a) < 0 || weir_quantiles_merge(a->q, b->q) < 0)
+		return -1;
+	cx->bytes += (int64_t)pct_bytes(a) - (int64_t)before;
+	return 0;
+}
+
+static int
+by_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static int
+pct_result(struct weir_pct *p, double rank, struct weir_buf *b)
+{
+	if (p->q)
+		return weir_buf_double(b, weir_quantiles_value(p->q, rank));
+	if (p->ex.n == 0)
+		return weir_buf_str(b, "null");
+	qsort(p->ex.v, p->ex.n, sizeof *p->ex.v, by_double);
+	double k = ceil(rank * (double)p->ex.n) - 1;
+	size_t i = k < 0 ? 0 : k >= (double)p->ex.n ? p->ex.n - 1 : (size_t)k;
+	return weir_buf_double(b, p->ex.v[i]);
+}
+
+/* A sketch as its JSON object; values as an array of numbers. */
+static int
+pct_write(const struct weir_pct *p, struct weir_buf *b)
+{
+	if (p->q)
+		return weir_quantiles_write(p->q, b);
+	int rc = weir_buf_add(b, "[", 1);
+	for (size_t i = 0; i < p->ex.n && rc == 0; i++) {
+		if (i)
+			rc = weir_buf_add(b, ",", 1);
+		if (rc == 0)
+			rc = weir_buf_double(b, p->ex.v[i]);
+	}
+	return rc ? rc : weir_buf_add(b, "]", 1);
+}
+
+static int
+pct_read(struct weir_cells *cx, struct weir_pct *p, const json_t *v)
+{
+	if (json_is_object(v)) {
+		if (cx->exact)
+			return -1;	/* a sketch cannot give back exact values */
+		if ((p->q = weir_quantiles_read(v)) == NULL)
+			return -1;
+		cx->bytes += (int64_t)weir_quantiles_bytes(p->q);
+		return 0;
+	}
+	if (!json_is_array(v))
+		return -1;
+	size_t i;
+	const json_t *x;
+	json_array_foreach(v, i, x)
+		if (!json_is_number(x) || pct_add(cx, p, json_number_value(x)) < 0)
+			return -1;
+	return 0;
+}
+
+size_t
+weir_cell_bytes(const struct weir_aggdef *def, const union weir_cell *c)
+{
+	const struct weir_value *e;
+	size_t n = 0;
+	switch (def->func) {
+	case WEIR_AGG_MIN: case WEIR_AGG_MAX: case WEIR_AGG_FIRST: case WEIR_AGG_LAST:
+		return c->r.p ? c->r.len : 0;
+	case WEIR_AGG_DISTINCT: case WEIR_AGG_TOP:
+		for (e = c->set; e; e = e->hh.next)
+			n += (size_t)VALUE_BYTES(e->len);
+		return n;
+	case WEIR_AGG_QUANTILE:
+		return pct_bytes(&c->p);
+	case WEIR_AGG_APPROX_DISTINCT:
+		return c->d ? weir_distinct_bytes(c->d) : 0;
+	case WEIR_AGG_COLLECT:
+		return c->col.cap * sizeof *c->col.items + c->col.text.cap;
+	default:
+		return 0;
+	}
+}
+
+void
+weir_cell_free(struct weir_cells *cx, const struct weir_aggdef *def, union weir_cell *c)
+{
+	struct weir_value *e, *tmp;
+	cx->bytes -= (int64_t)weir_cell_bytes(def, c);
+	switch (def->func) {
+	case WEIR_AGG_MIN: case WEIR_AGG_MAX: case WEIR_AGG_FIRST: case WEIR_AGG_LAST:
+		free(c->r.p);
+		break;
+	case WEIR_AGG_DISTINCT: case WEIR_AGG_TOP:
+		HASH_ITER(hh, c->set, e, tmp) {
+			HASH_DEL(c->set, e);
+			free(e);
+		}
+		break;
+	case WEIR_AGG_QUANTILE:
+		pct_free(&c->p);
+		break;
+	case WEIR_AGG_APPROX_DISTINCT:
+		weir_distinct_free(c->d);
+		break;
+	case WEIR_AGG_COLLECT:
+		weir_buf_free(&c->col.text);
+		free(c->col.items);
+		break;
+	default:
+		break;
+	}
+}
+
+/* Takes one event's value into a cell.  Returns -1 when memory runs out. */
+int
+weir_cell_add(struct weir_cells *cx, const struct weir_aggdef *def, union weir_cell *c,
+    const struct weir_span *v, const struct weir_number *num, uint64_t seq)
+{
+	int64_t *bytes = &cx->bytes;
+	bool present = v->p != NULL && !(v->n == 4 && memcmp(v->p, "null", 4) == 0);
+	switch (def->func) {
+	case WEIR_AGG_COUNT:
+		break;
+	case WEIR_AGG_COUNT_FIELD:
+		c->count += present;
+		break;
+	case WEIR_AGG_SUM: case WEIR_AGG_AVG: case WEIR_AGG_STDDEV: case WEIR_AGG_VAR:
+		if (num->kind >= NUM_INT)
+			moments_add(&c->m, num);
+		break;
+	case WEIR_AGG_MIN: case WEIR_AGG_MAX:
+		if (num->kind >= NUM_INT && (c->r.p == NULL ||
+		    (def->func == WEIR_AGG_MIN ? num->d < c->r.v : num->d > c->r.v))) {
+			raw_set(&c->r, v->p, v->n, num->d, seq, bytes);
+			if (c->r.p == NULL)
+				return -1;
+		}
+		break;
+	case WEIR_AGG_FIRST:
+		if (present && c->r.p == NULL) {
+			raw_set(&c->r, v->p, v->n, 0, seq, bytes);
+			if (c->r.p == NULL)
+				return -1;
+		}
+		break;
+	case WEIR_AGG_LAST:
+		if (present) {
+			raw_set(&c->r, v->p, v->n, 0, seq, bytes);
+			if (c->r.p == NULL)
+				return -1;
+		}
+		break;
+	case WEIR_AGG_DISTINCT: case WEIR_AGG_TOP:
+		if (present)
+			return set_add(&c->set, v->p, v->n, 1, seq, bytes);
+		break;
+	case WEIR_AGG_APPROX_DISTINCT:
+		if (present) {
+			size_t before = c->d ? weir_distinct_bytes(c->d) : 0;
+			if (c->d == NULL && (c->d = weir_distinct_new()) == NULL)
+				return -1;
+			int rc = weir_distinct_add(c->d, v->p, v->n);
+			*bytes += (int64_t)weir_distinct_bytes(c->d) - (int64_t)before;
+			return rc;
+		}
+		break;
+	case WEIR_AGG_QUANTILE:
+		if (num->kind >= NUM_INT)
+			return pct_add(cx, &c->p, num->d);
+		break;
+	case WEIR_AGG_COLLECT:
+		if (present)
+			return collect_add(&c->col, v->p, v->n, seq, bytes);
+		break;
+	}
+	return 0;
+}
+
+/*
+ * Folds cell b into a (b is left empty or unchanged; the caller frees it).
+ * For first and last, arrival order decides (the seq of each value); for
+ * everything else the union is order-free, except that collect puts a's
+ * values first and sets keep a's first-seen order.
+ */
+int
+weir_cell_merge(struct weir_cells *cx, const struct weir_aggdef *def, union weir_cell *a,
+    union weir_cell *b)
+{
+	int64_t *bytes = &cx->bytes;
+	struct weir_value *e, *tmp;
+	switch (def->func) {
+	case WEIR_AGG_COUNT:
+		break;
+	case WEIR_AGG_COUNT_FIELD:
+		a->count += b->count;
+		break;
+	case WEIR_AGG_SUM: case WEIR_AGG_AVG: case WEIR_AGG_STDDEV: case WEIR_AGG_VAR:
+		moments_merge(&a->m, &b->m);
+		break;
+	case WEIR_AGG_MIN: case WEIR_AGG_MAX: case WEIR_AGG_FIRST: case WEIR_AGG_LAST: {
+		if (b->r.p == NULL)
+			break;
+		bool take = a->r.p == NULL;
+		if (!take && def->func == WEIR_AGG_MIN)
+			take = b->r.v < a->r.v || (b->r.v == a->r.v && b->r.seq < a->r.seq);
+		if (!take && def->func == WEIR_AGG_MAX)
+			take = b->r.v > a->r.v || (b->r.v == a->r.v && b->r.seq < a->r.seq);
+		if (!take && def->func == WEIR_AGG_FIRST)
+			take = b->r.seq < a->r.seq;
+		if (!take && def->func == WEIR_AGG_LAST)
+			take = b->r.seq > a->r.seq;
+		if (take) {
+			if (a->r.p)
+				*bytes -= (int64_t)a->r.len;	/* b's were counted with b */
+			free(a->r.p);
+			a->r = b->r;
+			b->r.p = NULL;
+			b->r.len = 0;
+		}
+		break;
+	}
+	case WEIR_AGG_DISTINCT: case WEIR_AGG_TOP:
+		HASH_ITER(hh, b->set, e, tmp)
+			if (set_add(&a->set, e->bytes, e->len, e->count, e->seq, bytes) < 0)
+				return -1;
+		break;
+	case WEIR_AGG_APPROX_DISTINCT:
+		if (b->d == NULL)
+			break;
+		if (a->d == NULL) {
+			a->d = b->d;
+			b->d = NULL;
+			break;
+		}
+		size_t before = weir_distinct_bytes(a->d);
+		int rc = weir_distinct_merge(a->d, b->d);
+		*bytes += (int64_t)weir_distinct_bytes(a->d) - (int64_t)before;
+		return rc;
+	case WEIR_AGG_QUANTILE:
+		return pct_merge(cx, &a->p, &b->p);
+	case WEIR_AGG_COLLECT:
+		if (b->col.n == 0)
+			break;
+		return collect_merge(&a->col, &b->col, bytes);
+	}
+	return 0;
+}
+
+struct ranked {
+	struct weir_value *v;
+	uint64_t first_seen;
+};
+
+/* Most frequent first; equal counts in first-seen order. */
+static int
+by_count(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+	if (x->v->count != y->v->count)
+		return x->v->count > y->v->count ? -1 : 1;
+	return x->first_seen < y->first_seen ? -1 : x->first_seen > y->first_seen;
+}
+
+static int
+by_first_seen(const void *a, const void *b)
+{
+	const struct ranked *x = a, *y = b;
+	return x->first_seen < y->first_seen ? -1 : x->first_seen > y->first_seen;
+}
+
+/* A set's values sorted by `order` (a new array the caller frees), or NULL
+ * when memory ran out. */
+static struct ranked *
+ranked_values(struct weir_value *set, size_t *n, int (*order)(const void *, const void *))
+{
+	struct weir_value *e, *tmp;
+	size_t i = 0;
+	*n = set ? HASH_COUNT(set) : 0;
+	struct ranked *v = malloc((*n ? *n : 1) * sizeof *v);
+	if (v == NULL)
+		return NULL;
+	HASH_ITER(hh, set, e, tmp) {
+		v[i].v = e;
+		v[i].first_seen = e->seq;
+		i++;
+	}
+	qsort(v, *n, sizeof *v, order);
+	return v;
+}
+
+/* A raw value's text as a JSON string. */
+static int
+buf_raw_string(struct weir_buf *b, const char *p, size_t len)
+{
+	if (weir_reserve(&b->p, &b->cap, b->n + 6 * len + 3) < 0)
+		return -1;
+	long n = weir_json_quote(b->p, b->cap, b->n, p, len);
+	if (n < 0)
+		return -1;
+	b->n = (size_t)n;
+	b->p[b->n] = '\0';
+	return 0;
+}
+
+/* collect's values as an array: as they came, or (as_text) each as a
+ * JSON string of its text. */
+static int
+collect_write(const struct weir_collect *c, struct weir_buf *b, bool as_text)
+{
+	int rc = weir_buf_add(b, "[", 1);
+	for (size_t i = 0; i < c->n && rc == 0; i++) {
+		const char *p = c->text.p + c->items[i].off;
+		if (i)
+			rc = weir_buf_add(b, ",", 1);
+		if (rc == 0)
+			rc = as_text ? buf_raw_string(b, p, c->items[i].len) :
+			    weir_buf_add(b, p, c->items[i].len);
+	}
+	return rc ? rc : weir_buf_add(b, "]", 1);
+}
+
+/* Writes a cell's result as a JSON value. */
+int
+weir_cell_result(const struct weir_aggdef *def, union weir_cell *c, uint64_t count,
+    struct weir_buf *b)
+{
+	switch (def->func) {
+	case WEIR_AGG_COUNT:
+		return weir_buf_printf(b, "%llu", (unsigned long long)count);
+	case WEIR_AGG_COUNT_FIELD:
+		return weir_buf_printf(b, "%llu", (unsigned long long)c->count);
+	case WEIR_AGG_SUM:
+		if (!c->m.inexact)
+			return buf_decimal(b, c->m.dsum, c->m.scale);
+		return weir_buf_double(b, (double)moments_total(&c->m));
+	case WEIR_AGG_AVG: {
+		if (c->m.n == 0)
+			return weir_buf_str(b, "null");
+		double avg = (double)(moments_total(&c->m) / (long double)c->m.n);
+		return weir_buf_double(b, isfinite(avg) ? avg : c->m.mean);
+	}
+	case WEIR_AGG_VAR: case WEIR_AGG_STDDEV: {
+		if (c->m.n < 2)
+			return weir_buf_str(b, "null");
+		double var = c->m.m2 / (double)(c->m.n - 1);
+		if (var < 0)
+			var = 0;
+		return weir_buf_double(b, def->func == WEIR_AGG_VAR ? var : sqrt(var));
+	}
+	case WEIR_AGG_MIN: case WEIR_AGG_MAX: case WEIR_AGG_FIRST: case WEIR_AGG_LAST:
+		if (c->r.p == NULL)
+			return weir_buf_str(b, "null");
+		return weir_buf_add(b, c->r.p, c->r.len);
+	case WEIR_AGG_DISTINCT:
+		return weir_buf_printf(b, "%u", c->set ? HASH_COUNT(c->set) : 0);
+	case WEIR_AGG_APPROX_DISTINCT:
+		return weir_buf_printf(b, "%.0f", c->d ? round(weir_distinct_estimate(c->d)) : 0.0);
+	case WEIR_AGG_QUANTILE:
+		return pct_result(&c->p, def->rank, b);
+	case WEIR_AGG_TOP: {
+		size_t n, i;
+		struct ranked *v = ranked_values(c->set, &n, by_count);
+		if (v == NULL)
+			return -1;
+		int rc = weir_buf_add(b, "[", 1);
+		for (i = 0; i < n && i < def->k && rc == 0; i++) {
+			rc = weir_buf_str(b, i ? ",{\"value\":" : "{\"value\":");
+			if (rc == 0)
+				rc = weir_buf_add(b, v[i].v->bytes, v[i].v->len);
+			if (rc == 0)
+				rc = weir_buf_printf(b, ",\"count\":%llu}",
+				    (unsigned long long)v[i].v->count);
+		}
+		free(v);
+		return rc ? rc : weir_buf_add(b, "]", 1);
+	}
+	case WEIR_AGG_COLLECT:
+		return collect_write(&c->col, b, false);
+	}
+	return 0;
+}
+
+/* Writes a cell's state for --partial; cell_read reads it back. */
+int
+weir_cell_write(const struct weir_aggdef *def, const union weir_cell *c, struct weir_buf *b)
+{
+	switch (def->func) {
+	case WEIR_AGG_COUNT:
+		return weir_buf_str(b, "null");
+	case WEIR_AGG_COUNT_FIELD:
+		return weir_buf_printf(b, "%llu", (unsigned long long)c->count);
+	case WEIR_AGG_SUM: case WEIR_AGG_AVG: case WEIR_AGG_STDDEV: case WEIR_AGG_VAR:
+		if (weir_buf_printf(b, "{\"n\":%llu,\"i\":\"", (unsigned long long)c->m.n) < 0 ||
+		    buf_int128(b, c->m.dsum) < 0 ||
+		    weir_buf_printf(b, "\",\"s\":%d,\"inexact\":%s,\"f\":", c->m.scale,
+		    c->m.inexact ? "true" : "false") < 0 ||
+		    weir_buf_double(b, c->m.fsum) < 0 || weir_buf_str(b, ",\"c\":") < 0 ||
+		    weir_buf_double(b, c->m.fcomp) < 0 || weir_buf_str(b, ",\"mean\":") < 0 ||
+		    weir_buf_double(b, c->m.mean) < 0 || weir_buf_str(b, ",\"m2\":") < 0 ||
+		    weir_buf_double(b, c->m.m2) < 0)
+			return -1;
+		return weir_buf_add(b, "}", 1);
+	case WEIR_AGG_MIN: case WEIR_AGG_MAX: case WEIR_AGG_FIRST: case WEIR_AGG_LAST:
+		if (c->r.p == NULL)
+			return weir_buf_str(b, "null");
+		return buf_raw_string(b, c->r.p, c->r.len);
+	case WEIR_AGG_DISTINCT: case WEIR_AGG_TOP: {
+		/* in first-seen order, which a merge reads back as such */
+		size_t n, i;
+		struct ranked *v = ranked_values(c->set, &n, by_first_seen);
+		if (v == NULL)
+			return -1;
+		int rc = weir_buf_add(b, "[", 1);
+		for (i = 0; i < n && rc == 0; i++) {
+			rc = weir_buf_add(b, i ? ",[" : "[", i ? 2 : 1);
+			if (rc == 0)
+				rc = buf_raw_string(b, v[i].v->bytes, v[i].v->len);
+			if (rc == 0)
+				rc = weir_buf_printf(b, ",%llu]", (unsigned long long)v[i].v->count);
+		}
+		free(v);
+		return rc ? rc : weir_buf_add(b, "]", 1);
+	}
+	case WEIR_AGG_APPROX_DISTINCT:
+		if (c->d == NULL)
+			return weir_buf_str(b, "null");
+		return weir_distinct_write(c->d, b);
+	case WEIR_AGG_QUANTILE:
+		return pct_write(&c->p, b);
+	case WEIR_AGG_COLLECT:
+		/* as strings of their text: the merge writes them as they came */
+		return collect_write(&c->col, b, true);
+	}
+	return 0;
+}
+
+static double
+json_double(const json_t *v, int *bad)
+{
+	if (json_is_number(v))
+		return json_number_value(v);
+	if (!json_is_null(v))	/* null: a value that was not finite */
+		*bad = 1;
+	return NAN;
+}
+
+static int
+raw_read(struct weir_raw *r, const json_t *v, uint64_t seq, int64_t *bytes)
+{
+	if (json_is_null(v))
+		return 0;
+	if (!json_is_string(v) || json_string_length(v) == 0)
+		return -1;
+	const char *s = json_string_value(v);
+	size_t n = json_string_length(v);
+	double d = 0;
+	struct weir_span span = {s, n};
+	weir_span_number(&span, &d);
+	raw_set(r, s, n, d, seq, bytes);
+	return r->p ? 0 : -1;
+}
+
+/* Reads a cell written by cell_write into c (zeroed by the caller); seq
+ * is the arrival of the partial row, for first and last.  Returns -1 when
+ * v is not such a cell (or memory ran out). */
+int
+weir_cell_read(struct weir_cells *cx, const struct weir_aggdef *def, union weir_cell *c,
+    const json_t *v, uint64_t seq)
+{
+	int64_t *bytes = &cx->bytes;
+	int bad = 0;
+	switch (def->func) {
+	case WEIR_AGG_COUNT:
+		return 0;
+	case WEIR_AGG_COUNT_FIELD:
+		if (!json_is_integer(v) || json_integer_value(v) < 0)
+			return -1;
+		c->count = (uint64_t)json_integer_value(v);
+		return 0;
+	case WEIR_AGG_SUM: case WEIR_AGG_AVG: case WEIR_AGG_STDDEV: case WEIR_AGG_VAR: {
+		const json_t *n = json_object_get(v, "n"), *i = json_object_get(v, "i");
+		const json_t *scale = json_object_get(v, "s");
+		if (!json_is_integer(n) || json_integer_value(n) < 0 || !json_is_string(i) ||
+		    parse_int128(json_string_value(i), &c->m.dsum) < 0 ||
+		    !json_is_integer(scale) || json_integer_value(scale) < 0 ||
+		    json_integer_value(scale) > 38 ||
+		    !json_is_boolean(json_object_get(v, "inexact")))
+			return -1;
+		c->m.n = (uint64_t)json_integer_value(n);
+		c->m.scale = (int)json_integer_value(scale);
+		c->m.inexact = json_is_true(json_object_get(v, "inexact"));
+		c->m.fsum = json_double(json_object_get(v, "f"), &bad);
+		c->m.fcomp = json_double(json_object_get(v, "c"), &bad);
+		c->m.mean = json_double(json_object_get(v, "mean"), &bad);
+		c->m.m2 = json_double(json_object_get(v, "m2"), &bad);
+		return bad ? -1 : 0;
+	}
+	case WEIR_AGG_MIN: case WEIR_AGG_MAX: case WEIR_AGG_FIRST: case WEIR_AGG_LAST:
+		return raw_read(&c->r, v, seq, bytes);
+	case WEIR_AGG_DISTINCT: case WEIR_AGG_TOP: {
+		if (!json_is_array(v))
+			return -1;
+		size_t i;
+		const json_t *pair;
+		json_array_foreach(v, i, pair) {
+			/* first seen: this row's arrival, then the order within it */
+			const json_t *text = json_array_get(pair, 0), *n = json_array_get(pair, 1);
+			if (!json_is_string(text) || !json_is_integer(n) || json_integer_value(n) < 1 ||
+			    set_add(&c->set, json_string_value(text), json_string_length(text),
+			    (uint64_t)json_integer_value(n), seq << 24 | (i < 0xffffff ? i : 0xffffff),
+			    bytes) < 0)
+				return -1;
+		}
+		return 0;
+	}
+	case WEIR_AGG_APPROX_DISTINCT:
+		if (json_is_null(v))
+			return 0;
+		if ((c->d = weir_distinct_read(v)) == NULL)
+			return -1;
+		cx->bytes += (int64_t)weir_distinct_bytes(c->d);
+		return 0;
+	case WEIR_AGG_QUANTILE:
+		return pct_read(cx, &c->p, v);
+	case WEIR_AGG_COLLECT: {
+		if (!json_is_array(v))
+			return -1;
+		size_t i;
+		const json_t *text;
+		json_array_foreach(v, i, text)
+			if (!json_is_string(text) || json_string_length(text) == 0 ||
+			    collect_add(&c->col, json_string_value(text), json_string_length(text),
+			    seq, bytes) < 0)
+				return -1;
+		return 0;
+	}
+	}
+	return -1;
+}

@@ -1,0 +1,163 @@
+/*
+ * aggregate.h: the state of one aggregate in one group (a cell), and what
+ * weir-agg does with it: take a value, merge two cells (sessions that join,
+ * partial rows from shards), write the result, write and read the state.
+ *
+ * Values are read from the spans the scanner found, once per event
+ * (weir_number_read); raw values are copied.  A cell owns what it points
+ * to; weir_cell_free releases it (a zeroed cell is empty and valid).  The
+ * bytes cells hold are kept in weir_cells.bytes, for --stats.
+ */
+#ifndef WEIR_AGGREGATE_H
+#define WEIR_AGGREGATE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fields.h"
+#include "io.h"
+#include "sketch.h"
+#include "hash.h"
+
+enum weir_func {
+	WEIR_AGG_COUNT, WEIR_AGG_COUNT_FIELD, WEIR_AGG_SUM, WEIR_AGG_MIN, WEIR_AGG_MAX,
+	WEIR_AGG_AVG, WEIR_AGG_STDDEV, WEIR_AGG_VAR, WEIR_AGG_FIRST, WEIR_AGG_LAST,
+	WEIR_AGG_DISTINCT, WEIR_AGG_APPROX_DISTINCT, WEIR_AGG_QUANTILE, WEIR_AGG_TOP,
+	WEIR_AGG_COLLECT,
+};
+
+/* One AGG operand. */
+
+struct weir_aggdef {
+	enum weir_func func;
+	const char *spec;	/* as given, for messages */
+	char *field;		/* path; NULL for count */
+	int slot;
+	double rank;		/* WEIR_AGG_QUANTILE: 0..1 */
+	size_t k;		/* WEIR_AGG_TOP */
+	char *name;		/* output name, JSON-quoted */
+	char *plain;		/* output name as text */
+	uint64_t rejected;	/* values that are not numbers */
+};
+
+/* Sum, mean and variance.  Numbers written as plain decimals (`42`,
+ * `-0.125`, up to 38 digits) are summed exactly: their digits in 128 bits,
+ * scaled to the most fraction digits seen, so 0.1 + 0.2 is 0.3 and integer
+ * sums stay exact far beyond 2^53.  Other numbers (exponents, more digits,
+ * a sum that would overflow) go to Neumaier's compensated sum; mean and M2
+ * by Welford. */
+struct weir_moments {
+	__int128 dsum;		/* exact part: dsum / 10^scale */
+	int scale;
+	uint64_t n;
+	bool inexact;		/* some value went to the float sum */
+	double fsum, fcomp;
+	double mean, m2;
+};
+
+/* A value as it came (min, max, first, last). */
+struct weir_raw {
+	char *p;		/* NULL: none yet */
+	size_t len;
+	double v;
+	uint64_t seq;		/* arrival order of its event */
+};
+
+/* One distinct value and how often it came (distinct, top). */
+struct weir_value {
+	UT_hash_handle hh;
+	uint64_t count;
+	uint64_t seq;		/* first seen: ties in top */
+	size_t len;
+	char bytes[];
+};
+
+struct weir_exact {
+	double *v;
+	size_t n, cap;
+};
+
+/*
+ * Percentiles: the values themselves while there are at most WEIR_PCT_SMALL of
+ * them (so small groups get exact answers), then a DDSketch; with --exact
+ * always the values.
+ */
+#define WEIR_PCT_SMALL 64
+
+struct weir_pct {
+	struct weir_exact ex;
+	struct weir_quantiles *q;
+};
+
+/* collect: the values' text one after another, and where each is. */
+struct weir_collected {
+	uint64_t seq;		/* arrival: merged sessions keep arrival order */
+	size_t off, len;
+};
+
+struct weir_collect {
+	struct weir_buf text;
+	struct weir_collected *items;
+	size_t n, cap;
+};
+
+union weir_cell {
+	uint64_t count;
+	struct weir_moments m;
+	struct weir_raw r;
+	struct weir_value *set;		/* uthash head, in first-seen order */
+	struct weir_pct p;
+	struct weir_distinct *d;
+	struct weir_collect col;
+};
+
+/* A value read from an event once, however many groups take it. */
+struct weir_number {
+	enum { NUM_ABSENT, NUM_BAD, NUM_INT, NUM_REAL } kind;
+	__int128 i;		/* its digits, when exact */
+	int fd;			/* fraction digits of i; -1: not a plain decimal */
+	double d;
+};
+
+/* Settings every cell shares, and the bytes all cells hold (sets, sketches,
+ * collected values), kept up to date by the functions below. */
+struct weir_cells {
+	bool exact;		/* --exact: percentiles from every value */
+	int64_t bytes;
+};
+
+/* Reads a span as a value for the numeric aggregates. */
+void weir_number_read(const struct weir_span *s, struct weir_number *out);
+
+/* Is the function numeric (a value that is not a number is rejected)? */
+bool weir_agg_is_numeric(enum weir_func f);
+
+/* Takes one event's value (v: its span, num: as read) into a cell; seq
+ * is the event's arrival.  Returns -1 when memory runs out. */
+int weir_cell_add(struct weir_cells *cx, const struct weir_aggdef *def, union weir_cell *c,
+    const struct weir_span *v, const struct weir_number *num, uint64_t seq);
+
+/* Folds cell b into a (b's parts may move to a; free b after). */
+int weir_cell_merge(struct weir_cells *cx, const struct weir_aggdef *def, union weir_cell *a,
+    union weir_cell *b);
+
+/* Writes the result as a JSON value (count: the group's event count). */
+int weir_cell_result(const struct weir_aggdef *def, union weir_cell *c, uint64_t count,
+    struct weir_buf *b);
+
+/* Writes the state as JSON for --partial; weir_cell_read reads it back
+ * into a zeroed cell (seq: the partial row's arrival).  -1 when it is not
+ * such a state or memory ran out. */
+int weir_cell_write(const struct weir_aggdef *def, const union weir_cell *c, struct weir_buf *b);
+int weir_cell_read(struct weir_cells *cx, const struct weir_aggdef *def, union weir_cell *c,
+    const json_t *v, uint64_t seq);
+
+/* Frees what the cell holds (and takes its bytes off cx->bytes). */
+void weir_cell_free(struct weir_cells *cx, const struct weir_aggdef *def, union weir_cell *c);
+
+/* Bytes a cell holds beyond itself: the sum over live cells is what
+ * cx->bytes counts, kept by the functions above. */
+size_t weir_cell_bytes(const struct weir_aggdef *def, const union weir_cell *c);
+
+#endif

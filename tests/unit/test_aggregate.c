@@ -1,0 +1,152 @@
+/* Unit tests for lib/aggregate: cells take values, merge, and read back
+ * what they wrote. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "../../lib/aggregate.h"
+
+/* the result of one cell over values given as JSON number texts */
+static void
+result_of(enum weir_func f, double rank, const char *const *values, size_t n, char *out)
+{
+	struct weir_cells cx = {0};
+	struct weir_aggdef def = {.func = f, .rank = rank, .k = 2};
+	union weir_cell c;
+	memset(&c, 0, sizeof c);
+	for (size_t i = 0; i < n; i++) {
+		struct weir_span v = {values[i], strlen(values[i])};
+		struct weir_number num;
+		weir_number_read(&v, &num);
+		assert_int_equal(weir_cell_add(&cx, &def, &c, &v, &num, i), 0);
+	}
+	struct weir_buf b = {0};
+	assert_int_equal(weir_cell_result(&def, &c, n, &b), 0);
+	strcpy(out, b.p);
+	weir_buf_free(&b);
+	assert_true(cx.bytes == (int64_t)weir_cell_bytes(&def, &c));
+	weir_cell_free(&cx, &def, &c);
+	assert_true(cx.bytes == 0);	/* what the cell held, it gave back */
+}
+
+static void
+sums_of_decimals_are_exact(void **state)
+{
+	(void)state;
+	char out[256];
+	const char *money[] = {"0.1", "0.2", "19.99", "-0.29"};
+	result_of(WEIR_AGG_SUM, 0, money, 4, out);
+	assert_string_equal(out, "20");
+	const char *big[] = {"9223372036854775807", "9223372036854775807", "1"};
+	result_of(WEIR_AGG_SUM, 0, big, 3, out);
+	assert_string_equal(out, "18446744073709551615");
+	const char *tiny[] = {"0.000000000000000000001", "2"};
+	result_of(WEIR_AGG_SUM, 0, tiny, 2, out);
+	assert_string_equal(out, "2.000000000000000000001");
+	const char *none[] = {"null"};
+	result_of(WEIR_AGG_SUM, 0, none, 1, out);
+	assert_string_equal(out, "0");
+}
+
+static void
+min_max_first_last_keep_the_text(void **state)
+{
+	(void)state;
+	char out[256];
+	const char *v[] = {"1.10", "-2.50", "1e1", "\"x\""};
+	result_of(WEIR_AGG_MIN, 0, v, 4, out);
+	assert_string_equal(out, "-2.50");
+	result_of(WEIR_AGG_MAX, 0, v, 4, out);
+	assert_string_equal(out, "1e1");
+	result_of(WEIR_AGG_LAST, 0, v, 4, out);
+	assert_string_equal(out, "\"x\"");
+	result_of(WEIR_AGG_TOP, 0, v, 4, out);
+	assert_string_equal(out, "[{\"value\":1.10,\"count\":1},{\"value\":-2.50,\"count\":1}]");
+}
+
+static void
+variance_and_percentiles(void **state)
+{
+	(void)state;
+	char out[256];
+	const char *v[] = {"2", "4", "4", "4", "5", "5", "7", "9"};
+	result_of(WEIR_AGG_VAR, 0, v, 8, out);
+	assert_string_equal(out, "4.571428571428571");	/* 32 / 7 */
+	result_of(WEIR_AGG_QUANTILE, 0.5, v, 8, out);
+	assert_string_equal(out, "4");	/* nearest rank: the 4th of 8 */
+	result_of(WEIR_AGG_QUANTILE, 1, v, 8, out);
+	assert_string_equal(out, "9");
+	const char *one[] = {"3"};
+	result_of(WEIR_AGG_STDDEV, 0, one, 1, out);
+	assert_string_equal(out, "null");
+}
+
+/* two halves merged, and a cell written and read back, give what one
+ * cell over everything gives */
+static void
+merge_and_round_trip(void **state)
+{
+	(void)state;
+	const enum weir_func funcs[] = {WEIR_AGG_SUM, WEIR_AGG_AVG, WEIR_AGG_MIN, WEIR_AGG_FIRST,
+	    WEIR_AGG_LAST, WEIR_AGG_DISTINCT, WEIR_AGG_APPROX_DISTINCT, WEIR_AGG_QUANTILE,
+	    WEIR_AGG_TOP, WEIR_AGG_COLLECT, WEIR_AGG_COUNT_FIELD};
+	char text[300][16];
+	for (int i = 0; i < 300; i++)
+		snprintf(text[i], sizeof text[i], "%d.%d", (i * 37) % 101, i % 7);
+	for (size_t f = 0; f < sizeof funcs / sizeof funcs[0]; f++) {
+		struct weir_cells cx = {0};
+		struct weir_aggdef def = {.func = funcs[f], .rank = 0.9, .k = 3};
+		union weir_cell all, a, b, back;
+		memset(&all, 0, sizeof all);
+		memset(&a, 0, sizeof a);
+		memset(&b, 0, sizeof b);
+		memset(&back, 0, sizeof back);
+		for (int i = 0; i < 300; i++) {
+			struct weir_span v = {text[i], strlen(text[i])};
+			struct weir_number num;
+			weir_number_read(&v, &num);
+			weir_cell_add(&cx, &def, &all, &v, &num, (uint64_t)i);
+			weir_cell_add(&cx, &def, i < 120 ? &a : &b, &v, &num, (uint64_t)i);
+		}
+		assert_int_equal(weir_cell_merge(&cx, &def, &a, &b), 0);
+		struct weir_buf w = {0}, r1 = {0}, r2 = {0}, r3 = {0};
+		assert_int_equal(weir_cell_write(&def, &a, &w), 0);
+		json_t *j = json_loadb(w.p, w.n, JSON_DECODE_ANY, NULL);
+		assert_non_null(j);
+		assert_int_equal(weir_cell_read(&cx, &def, &back, j, 0), 0);
+		weir_cell_result(&def, &all, 300, &r1);
+		weir_cell_result(&def, &a, 300, &r2);
+		weir_cell_result(&def, &back, 300, &r3);
+		assert_string_equal(r1.p, r2.p);
+		assert_string_equal(r1.p, r3.p);
+		json_decref(j);
+		weir_buf_free(&w);
+		weir_buf_free(&r1);
+		weir_buf_free(&r2);
+		weir_buf_free(&r3);
+		/* the bytes counted are the bytes held, through merge and read */
+		assert_true(cx.bytes == (int64_t)(weir_cell_bytes(&def, &all) +
+		    weir_cell_bytes(&def, &a) + weir_cell_bytes(&def, &b) +
+		    weir_cell_bytes(&def, &back)));
+		weir_cell_free(&cx, &def, &all);
+		weir_cell_free(&cx, &def, &a);
+		weir_cell_free(&cx, &def, &b);
+		weir_cell_free(&cx, &def, &back);
+		assert_true(cx.bytes == 0);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(sums_of_decimals_are_exact),
+		cmocka_unit_test(min_max_first_last_keep_the_text),
+		cmocka_unit_test(variance_and_percentiles),
+		cmocka_unit_test(merge_and_round_trip),
+	};
+	return cmocka_run_group_tests_name("aggregate", tests, NULL, NULL);
+}
