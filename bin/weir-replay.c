@@ -112,14 +112,6 @@ struct replay {
 	bool drew;
 };
 
-static int64_t
-mono_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * WEIR_NS_PER_SEC + ts.tv_nsec;
-}
-
 static void
 sleep_until(int64_t deadline)
 {
@@ -346,7 +338,7 @@ check_rotation(struct weir_ctx *ctx, struct replay *r, struct source *s)
 static void
 draw_progress(struct weir_ctx *ctx, struct replay *r, bool last)
 {
-	int64_t now = mono_now();
+	int64_t now = weir_mono_now();
 	if (!last && now < r->next_draw)
 		return;
 	r->next_draw = now + 200 * 1000000LL;
@@ -385,7 +377,7 @@ pace(struct weir_ctx *ctx, struct replay *r, int64_t t)
 {
 	if ((r->speed <= 0 && r->rate <= 0) || weir_interrupted())
 		return 0;	/* interrupted: what is left goes out at once */
-	int64_t now = mono_now(), target;
+	int64_t now = weir_mono_now(), target;
 	if (r->emitted == 0) {
 		r->first_t = t;
 		r->wall0 = now;
@@ -528,7 +520,7 @@ read_some(struct weir_ctx *ctx, struct replay *r, struct source *s)
 			/* followed, and nothing more for now */
 			if (!s->waiting) {
 				s->waiting = true;
-				s->quiet_since = mono_now();
+				s->quiet_since = weir_mono_now();
 			}
 			return 0;
 		}
@@ -546,7 +538,7 @@ run(struct weir_ctx *ctx, char **inputs, int ninputs)
 	if (r->src == NULL || r->spans == NULL || r->store == NULL)
 		return weir_fail(ctx, "out of memory");
 	r->written_upto = r->punct_mark = WEIR_TIME_NONE;
-	r->started = mono_now();
+	r->started = weir_mono_now();
 	r->progress = r->progress && isatty(fileno(ctx->diag));
 	for (unsigned i = 0; i < r->nsrc; i++) {
 		r->src[i].path = inputs[i];
@@ -590,7 +582,7 @@ run(struct weir_ctx *ctx, char **inputs, int ninputs)
 		if ((rc = weir_out_flush(ctx->out)) != 0 || (rc = save_offsets(ctx, r)) != 0)
 			break;
 		poll(NULL, 0, 100);
-		int64_t now = mono_now();
+		int64_t now = weir_mono_now();
 		for (unsigned i = 0; i < r->nsrc && rc == 0; i++) {
 			struct source *s = &r->src[i];
 			if (!s->waiting)

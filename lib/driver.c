@@ -48,8 +48,8 @@ wall_now(void)
 	return (int64_t)ts.tv_sec * WEIR_NS_PER_SEC + ts.tv_nsec;
 }
 
-static int64_t
-mono_now(void)
+int64_t
+weir_mono_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -577,7 +577,7 @@ static void
 lines_arrived(struct weir_ctx *ctx, struct loop *lp)
 {
 	if (ctx->opts->idle > 0) {
-		lp->last_line_at = mono_now();
+		lp->last_line_at = weir_mono_now();
 		lp->next_idle = lp->last_line_at + ctx->opts->idle;
 	}
 }
@@ -601,7 +601,7 @@ housekeeping(struct weir_ctx *ctx, struct loop *lp)
 		}
 	}
 	if (ctx->tick_every > 0 && ctx->hooks->on_tick) {
-		int64_t now = mono_now();
+		int64_t now = weir_mono_now();
 		if (lp->next_tick == 0)
 			lp->next_tick = now + ctx->tick_every;
 		if (now >= lp->next_tick) {
@@ -614,7 +614,7 @@ housekeeping(struct weir_ctx *ctx, struct loop *lp)
 		}
 	}
 	if (ctx->opts->metrics_file) {
-		int64_t now = mono_now();
+		int64_t now = weir_mono_now();
 		if (now >= lp->next_metrics) {
 			lp->next_metrics = now + WEIR_NS_PER_SEC;
 			return write_metrics(ctx);
@@ -641,7 +641,7 @@ wait_input(struct weir_ctx *ctx, struct loop *lp)
 	for (;;) {
 		if ((rc = housekeeping(ctx, lp)) != 0)
 			return rc;
-		int64_t now = mono_now();
+		int64_t now = weir_mono_now();
 		int64_t deadline = INT64_MAX;
 		if (ctx->opts->idle > 0) {
 			if (lp->next_idle <= now && (rc = idle_tick(ctx, lp, now)) != 0)
@@ -793,7 +793,7 @@ weir_run(struct weir_ctx *ctx, char **inputs, int ninputs)
 			rc = -1;
 			break;
 		}
-		struct loop lp = {weir_input_name(in), -1, mono_now(), 0, 0, 0};
+		struct loop lp = {weir_input_name(in), -1, weir_mono_now(), 0, 0, 0};
 		lp.next_idle = lp.last_line_at + ctx->opts->idle;
 		if (ctx->opts->csv_in)
 			rc = run_direct(ctx, &lp, in, 0);

@@ -160,6 +160,10 @@ int weir_classify(struct weir_ctx *ctx, const char *line, size_t len, struct wei
 int weir_reject_line(struct weir_ctx *ctx, const char *line, size_t len, const char *input_name,
     uint64_t lineno, const char *why);
 
+/* The monotonic clock in ns: the wall clock a program with its own loop
+ * may read (pacing, --idle, progress), as the driver does. */
+int64_t weir_mono_now(void);
+
 /* SIGINT or SIGTERM arrived (with interrupt_ends_input). */
 bool weir_interrupted(void);
 
