@@ -550,7 +550,8 @@ run(struct weir_ctx *ctx, char **inputs, int ninputs)
 	int64_t idle = ctx->opts->idle > 0 ? ctx->opts->idle : WEIR_NS_PER_SEC;
 	int rc = 0;
 	while (rc == 0 && !weir_interrupted()) {
-		weir_take_usr1(ctx);
+		if ((rc = weir_housekeeping(ctx)) != 0)
+			break;
 		/* the file that holds the merge back the most, and can be read now */
 		struct source *next = NULL;
 		int64_t low = INT64_MAX;

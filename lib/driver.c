@@ -527,6 +527,19 @@ weir_take_usr1(struct weir_ctx *ctx)
 	return 1;
 }
 
+int
+weir_housekeeping(struct weir_ctx *ctx)
+{
+	weir_take_usr1(ctx);
+	if (ctx->opts->metrics_file == NULL)
+		return 0;
+	int64_t now = weir_mono_now();
+	if (now < ctx->next_metrics)
+		return 0;
+	ctx->next_metrics = now + WEIR_NS_PER_SEC;
+	return write_metrics(ctx);
+}
+
 /* --- the loop -------------------------------------------------------------- */
 
 struct loop {

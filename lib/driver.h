@@ -118,6 +118,7 @@ struct weir_ctx {
 	int64_t idle_to;		/* largest idle advance */
 	int64_t last_emitted;		/* last watermark line written */
 	int64_t punct_mark;
+	int64_t next_metrics;		/* weir_housekeeping's clock */
 	FILE *errors, *late;
 	char missing_time[160];		/* "no event time field 'x'" */
 	char error[512];
@@ -169,6 +170,11 @@ bool weir_interrupted(void);
 
 /* Prints --stats if SIGUSR1 arrived since the last call; returns 1 if so. */
 int weir_take_usr1(struct weir_ctx *ctx);
+
+/* For a program with its own loop, between reads: SIGUSR1 (the counters)
+ * and the --metrics file, rewritten at most once a second.  Returns 0, or
+ * -1 when the metrics file cannot be written. */
+int weir_housekeeping(struct weir_ctx *ctx);
 
 /* Writes an event's line unchanged; counts it as out (it leaves) and as a row. */
 int weir_emit(struct weir_ctx *ctx, const char *line, size_t len);

@@ -53,9 +53,12 @@ weir_program_main(const struct weir_program *p, int argc, char **argv)
 		used = p->setup(ctx, argc - first, argv + first, err, sizeof err);
 		if (used < 0) {
 			fprintf(stderr, "%s: %s\n", p->name, err);
-			usage(p, stderr);
+			status = WEIR_EXIT_FAILURE;
+			if (used != WEIR_SETUP_FAILED) {
+				usage(p, stderr);
+				status = WEIR_EXIT_USAGE;
+			}
 			weir_ctx_free(ctx);
-			status = WEIR_EXIT_USAGE;
 			goto out;
 		}
 	}

@@ -11,6 +11,8 @@
 
 #include "driver.h"
 
+#define WEIR_SETUP_FAILED (-2)
+
 struct weir_program {
 	const char *name;		/* "weir-window" */
 	const char *synopsis;		/* the usage line(s), as the man page's SYNOPSIS */
@@ -24,8 +26,10 @@ struct weir_program {
 	/*
 	 * Called after the options with the operands; reads those it needs
 	 * (e.g. `tumbling 1m`), adds its paths to ctx->plan, builds its state.
-	 * Returns how many operands it used (the rest are input files), or -1
-	 * after writing a usage message into err.  May be NULL.
+	 * Returns how many operands it used (the rest are input files), -1
+	 * after writing a usage message into err (exit 2), or WEIR_SETUP_FAILED
+	 * after writing what failed into err (a file it must read: exit 1).
+	 * May be NULL.
 	 */
 	int (*setup)(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen);
 	/* Releases the state; may be NULL. */

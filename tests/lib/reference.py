@@ -34,6 +34,21 @@ reference.py agg-compare EXPECT GOT
 reference.py events N SEED MAX_DISORDER_MS [FORMAT]
     N events with `ts` (rfc3339 | epoch_ms | epoch_s), arrival disorder up
     to MAX_DISORDER_MS, repeated timestamps included.
+
+reference.py join LAG WITHIN TYPE NEST ON LEFT RIGHT
+    What weir-join writes for two files: an event below its own input's
+    watermark (max earlier time there - LAG) is late and left out; the rest
+    are taken in (time, left before right, arrival) order.  A pair (equal
+    keys, no key field missing, times at most WITHIN apart) is written when
+    the later of the two is taken, partners in their order; an unmatched
+    event of an outer side is written at its time + WITHIN, after the
+    events of that time.  TYPE inner|left|right|full, NEST 0|1, ON a comma
+    list of top-level fields; LAG and WITHIN in seconds.
+
+reference.py join-events N SEED MAX_DISORDER_MS SIDE
+    N events for one side of a join test (SIDE left|right): `ts` RFC 3339,
+    `id` from a small set (many-to-many; missing on some), `region`
+    (a second key field), and fields that clash with the other side.
 """
 import heapq
 import json
@@ -576,6 +591,99 @@ def dedupe(key_spec, within_s, lag_s, keep, max_keys, path, dups_path=None):
     sys.stderr.write("forced %d\n" % forced)
 
 
+def join_events(n, seed, disorder_ms, side):
+    rng = random.Random(int(seed) * 2 + (side == "right"))
+    t = BASE_MS
+    pending = []
+    for i in range(int(n)):
+        t += rng.choice([0, 0, 200, 500, 1000, 2000, 4000])
+        obj = {}
+        s, m = divmod(t, 1000)
+        obj["ts"] = "%s.%03dZ" % (datetime.fromtimestamp(s, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S"), m)
+        if rng.random() > 0.1:
+            obj["id"] = rng.randrange(12)
+        obj["region"] = rng.choice(["eu", "us"])
+        if side == "left":
+            obj["amount"] = rng.randrange(1000)
+            if rng.random() < 0.5:
+                obj["note"] = "l%d" % i
+        else:
+            obj["method"] = rng.choice(["card", "cash"])
+            if rng.random() < 0.5:
+                obj["amount"] = rng.randrange(1000)
+            if rng.random() < 0.3:
+                obj["note"] = "r\u00e9%d" % i
+        line = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+        pending.append((t + rng.randint(0, int(disorder_ms)), i, line))
+    pending.sort()
+    for _, _, line in pending:
+        print(line)
+
+
+def join(lag_s, within_s, typ, nest, on, left_path, right_path):
+    lag = int(Decimal(lag_s) * 10**9)
+    within = int(Decimal(within_s) * 10**9)
+    on = on.split(",")
+    taken = []
+    for side, path in enumerate([left_path, right_path]):
+        mx = None
+        for arr, line in enumerate(open(path, encoding="utf-8")):
+            line = line.rstrip("\n")
+            obj = json.loads(line, object_pairs_hook=lambda kv: kv)
+            d = dict(obj)
+            t = event_time_ns(d["ts"])
+            if mx is not None and t < mx - lag:
+                continue  # late
+            mx = t if mx is None else max(mx, t)
+            key = tuple(json.dumps(d[f], separators=(",", ":"), ensure_ascii=False)
+                        for f in on) if all(f in d for f in on) else None
+            taken.append({"t": t, "side": side, "arr": arr, "key": key, "line": line,
+                          "members": obj})
+    outer = {"inner": [], "left": [0], "right": [1], "full": [0, 1]}[typ]
+    order = sorted(taken, key=lambda e: (e["t"], e["side"], e["arr"]))
+    for rank, e in enumerate(order):
+        e["rank"] = rank
+    actions = []
+    for e in order:
+        actions.append(((e["t"], 0, e["side"], e["arr"]), "take", e))
+        if e["side"] in outer:
+            actions.append(((e["t"] + within, 1, e["side"], e["t"], e["arr"]), "expire", e))
+    actions.sort(key=lambda a: a[0])
+
+    def row(l, r):
+        if nest == "1":
+            return '{"left":%s,"right":%s}' % (l["line"] if l else "null", r["line"] if r else "null")
+        if r is None:
+            return l["line"]
+        if l is None:
+            return r["line"]
+        left_names = {k for k, _ in l["members"]}
+        parts = []
+        for k, v in r["members"]:
+            if k in on:
+                continue
+            name = "right_" + k if k in left_names else k
+            parts.append("%s:%s" % (json.dumps(name, ensure_ascii=False),
+                                    json.dumps(v, separators=(",", ":"), ensure_ascii=False)))
+        return insert(l["line"], ",".join(parts)) if parts else l["line"]
+
+    matched = set()
+    out = sys.stdout
+    for _, what, e in actions:
+        if what == "take":
+            if e["key"] is None:
+                continue
+            partners = [p for p in order if p["rank"] < e["rank"] and p["side"] != e["side"]
+                        and p["key"] == e["key"] and abs(p["t"] - e["t"]) <= within]
+            for p in partners:
+                matched.add(p["rank"])
+                matched.add(e["rank"])
+                l, r = (e, p) if e["side"] == 0 else (p, e)
+                out.write(row(l, r) + "\n")
+        elif e["rank"] not in matched:
+            out.write((row(e, None) if e["side"] == 0 else row(None, e)) + "\n")
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "agg":
@@ -588,6 +696,10 @@ if __name__ == "__main__":
         window(*sys.argv[2:])
     elif cmd == "dedupe":
         dedupe(*sys.argv[2:])
+    elif cmd == "join":
+        join(*sys.argv[2:])
+    elif cmd == "join-events":
+        join_events(*sys.argv[2:])
     elif cmd == "events":
         events(*sys.argv[2:])
     else:

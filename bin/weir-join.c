@@ -1,0 +1,1113 @@
+/*
+ * weir-join: joins two streams within an event-time interval, or a stream
+ * with a lookup table.
+ *
+ * Interval join (LEFT RIGHT --on FIELDS --within DUR).  Both inputs are
+ * read as they arrive (poll(2)); each has its own watermark, and the
+ * program's is the lower of the two.  Events wait in a pending heap per
+ * input until the program's watermark passes them, and are then processed
+ * in one event-time order over both inputs, (time, left before right,
+ * arrival), so the rows come out the same however the two inputs happened
+ * to interleave: a file piped at once and the same file fed slowly give the
+ * same bytes.
+ *
+ *   left  ──► pending (t, seq) ──┐                 ┌─► state L ─┐
+ *                                ├─► merged order ─┤            ├─ chained per key
+ *   right ──► pending (t, seq) ──┘   below W       └─► state R ─┘
+ *
+ * Processing an event matches it against the other side's state for its
+ * key, then appends it to its own side's state.  Events reach state in
+ * time order, so each side's state is a FIFO (a ring of entries), and so
+ * is each key's chain inside it: the oldest entry expires first, when the
+ * watermark passes its time + within.  Everything still in the other
+ * side's chain is within `within` of the event being processed, so a
+ * match is a walk of that chain.  An expiry is ordered by its time
+ * t + within among the events, so unmatched outer rows too come out in an
+ * order that does not depend on how the inputs arrived.
+ *
+ * Backpressure: an input whose event time runs ahead of the other's
+ * watermark by more than within + lag is not read until the other catches
+ * up; its writer then blocks on the pipe.  Memory follows the events
+ * inside the horizon, never the input.
+ *
+ * Table join (--table FILE): the table is read whole into a hash by key;
+ * each stream event is enriched at once, in arrival order.  --reload looks
+ * at the file (device, inode, size, mtime) four times a second between
+ * events and swaps in a new table once it has read it whole.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../lib/driver.h"
+#include "../lib/heap.h"
+#include "../lib/keys.h"
+#include "../lib/map.h"
+#include "../lib/program.h"
+#include "../lib/store.h"
+
+#define NONE UINT64_MAX
+#define RELOAD_EVERY (WEIR_NS_PER_SEC / 4)
+
+enum { LEFT, RIGHT };
+enum join_type { JOIN_INNER, JOIN_LEFT, JOIN_RIGHT, JOIN_FULL };
+
+/* A key of the interval join: its chains on both sides.  Counted
+ * references from pending events and state entries; freed at zero. */
+struct key {
+	uint64_t hash;
+	uint64_t head[2], tail[2];	/* seq of the chain's ends, NONE if empty */
+	uint32_t refs;
+	size_t len;
+	char bytes[];
+};
+
+/* A pending event: not yet passed by the watermark. */
+struct pending {
+	int64_t t;
+	uint64_t seq;
+	struct key *key;	/* NULL: a key field is missing (matches nothing) */
+	struct weir_stored ev;
+};
+
+static inline bool
+pending_before(const struct pending *a, const struct pending *b)
+{
+	return a->t < b->t || (a->t == b->t && a->seq < b->seq);
+}
+
+WEIR_HEAP_DEFINE(pendings, struct pending, pending_before)
+
+/* An event in state, waiting for partners until t + within. */
+struct entry {
+	int64_t t;
+	struct key *key;
+	uint64_t next;		/* seq of the next entry of the same key and side */
+	struct weir_stored ev;
+	bool matched;
+};
+
+/* Entry seq lives at ring[seq & mask]; head..tail are alive. */
+struct state {
+	struct entry *ring;
+	uint64_t mask, head, tail;
+};
+
+struct side {
+	const char *path;
+	struct weir_input *in;
+	bool done;
+	bool excluded;		/* idle with nothing seen: does not hold the other back */
+	int64_t max_t, received, idle_to;
+	int64_t last_line_at;	/* monotonic */
+	int64_t next_idle;	/* monotonic: when --idle looks at it again */
+	uint64_t seq;
+	uint64_t pauses;
+	bool paused;
+	struct pendings_heap pending;
+	struct state st;
+};
+
+/* --- the lookup table ------------------------------------------------------------ */
+
+struct row {
+	struct row *next;
+	size_t len;
+	char line[];
+};
+
+struct table_key {
+	uint64_t hash;
+	struct row *first, *last;
+	size_t len;
+	char bytes[];
+};
+
+struct table {
+	struct weir_map keys;	/* of struct table_key */
+	size_t nkeys, rows, without_key, bytes;
+	struct stat id;
+};
+
+struct join {
+	/* options */
+	const char *on;
+	int64_t within;
+	enum join_type type;
+	bool nest;
+	const char *table_path;
+	bool reload;
+
+	struct weir_keys keys;
+	char *keybuf;
+	size_t keycap;
+	struct weir_buf row;		/* the output row being built */
+	struct weir_buf members;
+
+	/* interval join */
+	struct side side[2];
+	struct weir_map key_table;	/* of struct key */
+	size_t nkeys, key_bytes;
+	struct weir_store *store;
+	bool watermark_line_due;
+
+	/* table join */
+	struct weir_plan *table_plan;
+	struct weir_keys table_keys;
+	struct table table;
+	struct stat tried;		/* the file last tried and refused by --reload */
+	uint64_t reloads;
+};
+
+static bool
+outer(const struct join *j, int s)
+{
+	return j->type == JOIN_FULL || (s == LEFT ? j->type == JOIN_LEFT : j->type == JOIN_RIGHT);
+}
+
+/* --- output rows ----------------------------------------------------------------- */
+
+/* Top-level member names of the left line, for renaming clashes. */
+struct names {
+	struct weir_span *v;
+	size_t n, cap;
+};
+
+static int
+collect_name(void *arg, const struct weir_span *key, const struct weir_span *value)
+{
+	struct names *names = arg;
+	(void)value;
+	if (names->n == names->cap) {
+		size_t cap = names->cap ? names->cap * 2 : 16;
+		struct weir_span *p = realloc(names->v, cap * sizeof *p);
+		if (p == NULL)
+			return -1;
+		names->v = p;
+		names->cap = cap;
+	}
+	names->v[names->n++] = *key;
+	return 0;
+}
+
+static bool
+span_in(const struct weir_span *s, const struct weir_span *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (v[i].n == s->n && memcmp(v[i].p, s->p, s->n) == 0)
+			return true;
+	return false;
+}
+
+struct merge {
+	struct join *j;
+	struct names left;
+};
+
+/* One member of the right line, after the left's: key fields once, a
+ * clashing name becomes right_NAME. */
+static int
+add_right_member(void *arg, const struct weir_span *key, const struct weir_span *value)
+{
+	struct merge *m = arg;
+	struct join *j = m->j;
+	for (int i = 0; i < j->keys.n; i++) {
+		const char *name = j->keys.names[i];
+		if (strlen(name) == key->n && memcmp(name, key->p, key->n) == 0)
+			return 0;
+	}
+	struct weir_buf *b = &j->members;
+	if (b->n > 0 && weir_buf_add(b, ",", 1) < 0)
+		return -1;
+	if (span_in(key, m->left.v, m->left.n)) {
+		if (weir_buf_add(b, "\"right_", 7) < 0 ||
+		    weir_buf_add(b, key->p + 1, key->n - 1) < 0)
+			return -1;
+	} else if (weir_buf_add(b, key->p, key->n) < 0) {
+		return -1;
+	}
+	if (weir_buf_add(b, ":", 1) < 0 || weir_buf_add(b, value->p, value->n) < 0)
+		return -1;
+	return 0;
+}
+
+/* Writes the row for a pair; a NULL side is missing (an outer row). */
+static int
+emit_pair(struct weir_ctx *ctx, struct join *j, const char *l, size_t ln, const char *r,
+    size_t rn)
+{
+	if (j->nest) {
+		struct weir_buf *b = &j->row;
+		b->n = 0;
+		if (weir_buf_str(b, "{\"left\":") < 0 ||
+		    (l ? weir_buf_add(b, l, ln) : weir_buf_str(b, "null")) < 0 ||
+		    weir_buf_str(b, ",\"right\":") < 0 ||
+		    (r ? weir_buf_add(b, r, rn) : weir_buf_str(b, "null")) < 0 ||
+		    weir_buf_add(b, "}", 1) < 0)
+			return weir_fail(ctx, "out of memory");
+		return weir_emit_row(ctx, b->p, b->n);
+	}
+	if (r == NULL)
+		return weir_emit_row(ctx, l, ln);
+	if (l == NULL)
+		return weir_emit_row(ctx, r, rn);
+	struct merge m = {j, {0}};
+	j->members.n = 0;
+	int rc = weir_members(l, ln, collect_name, &m.left);
+	if (rc == 0)
+		rc = weir_members(r, rn, add_right_member, &m);
+	free(m.left.v);
+	if (rc != 0)
+		return weir_fail(ctx, "out of memory");
+	return weir_emit_insert(ctx, l, ln, j->members.p, j->members.n);
+}
+
+/* --- keys -------------------------------------------------------------------------- */
+
+/* The event's key bytes into j->keybuf; 0 when a key field is missing
+ * (SQL's NULL: it equals nothing), -1 when memory ran out. */
+static long
+key_bytes(struct join *j, const struct weir_span *spans)
+{
+	for (int i = 0; i < j->keys.n; i++)
+		if (spans[j->keys.slots[i]].p == NULL)
+			return 0;
+	return weir_keys_bytes(&j->keys, spans, &j->keybuf, &j->keycap);
+}
+
+static struct key *
+key_take(struct join *j, const char *bytes, size_t len)
+{
+	uint64_t h = weir_map_hash(bytes, len);
+	size_t at = weir_map_start(&j->key_table, h);
+	struct key *k;
+	while ((k = weir_map_next(&j->key_table, h, &at)) != NULL)
+		if (k->len == len && memcmp(k->bytes, bytes, len) == 0)
+			break;
+	if (k == NULL) {
+		if ((k = malloc(sizeof *k + len)) == NULL)
+			return NULL;
+		k->hash = h;
+		k->head[0] = k->head[1] = k->tail[0] = k->tail[1] = NONE;
+		k->refs = 0;
+		k->len = len;
+		memcpy(k->bytes, bytes, len);
+		if (weir_map_insert(&j->key_table, h, k) < 0) {
+			free(k);
+			return NULL;
+		}
+		j->nkeys++;
+		j->key_bytes += sizeof *k + len;
+	}
+	k->refs++;
+	return k;
+}
+
+static void
+key_give(struct join *j, struct key *k)
+{
+	if (k == NULL || --k->refs > 0)
+		return;
+	weir_map_remove(&j->key_table, k->hash, k);
+	j->nkeys--;
+	j->key_bytes -= sizeof *k + k->len;
+	free(k);
+}
+
+/* --- the interval join's state ----------------------------------------------------- */
+
+static struct entry *
+entry_at(const struct state *st, uint64_t seq)
+{
+	return &st->ring[seq & st->mask];
+}
+
+static int
+state_append(struct state *st, const struct entry *e, uint64_t *seq)
+{
+	if (st->tail - st->head == st->mask + 1 || st->ring == NULL) {
+		uint64_t cap = st->ring ? (st->mask + 1) * 2 : 1024;
+		struct entry *ring = malloc(cap * sizeof *ring);
+		if (ring == NULL)
+			return -1;
+		for (uint64_t s = st->head; s != st->tail; s++)
+			ring[s & (cap - 1)] = *entry_at(st, s);
+		free(st->ring);
+		st->ring = ring;
+		st->mask = cap - 1;
+	}
+	*seq = st->tail++;
+	*entry_at(st, *seq) = *e;
+	return 0;
+}
+
+static void
+update_gauges(struct weir_ctx *ctx, struct join *j)
+{
+	size_t held = 0, bytes = weir_store_bytes(j->store) + j->key_bytes +
+	    weir_map_bytes(&j->key_table);
+	for (int s = 0; s < 2; s++) {
+		const struct side *sd = &j->side[s];
+		held += sd->pending.n + (size_t)(sd->st.tail - sd->st.head);
+		bytes += sd->pending.cap * sizeof *sd->pending.items;
+		if (sd->st.ring)
+			bytes += (sd->st.mask + 1) * sizeof *sd->st.ring;
+	}
+	ctx->count.held = held;
+	ctx->count.state_bytes = bytes;
+}
+
+/* Matches a pending event with the other side's chain, then keeps it. */
+static int
+process(struct weir_ctx *ctx, struct join *j, int s, struct pending *p)
+{
+	int o = 1 - s;
+	bool matched = false;
+	struct key *k = p->key;
+	if (k) {
+		struct state *ost = &j->side[o].st;
+		for (uint64_t q = k->head[o]; q != NONE; q = entry_at(ost, q)->next) {
+			struct entry *e = entry_at(ost, q);
+			int64_t gap = p->t - e->t;	/* e came first: gap >= 0 */
+			if (gap > j->within)
+				continue;	/* cannot happen: e would have expired */
+			int rc = s == LEFT ?
+			    emit_pair(ctx, j, p->ev.line, p->ev.len, e->ev.line, e->ev.len) :
+			    emit_pair(ctx, j, e->ev.line, e->ev.len, p->ev.line, p->ev.len);
+			if (rc != 0) {
+				weir_store_release(j->store, &p->ev);
+				key_give(j, k);
+				return rc;
+			}
+			e->matched = matched = true;
+		}
+	}
+	struct state *st = &j->side[s].st;
+	struct entry e = {p->t, k, NONE, p->ev, matched};
+	uint64_t seq;
+	if (state_append(st, &e, &seq) < 0)
+		return weir_fail(ctx, "out of memory joining");
+	if (k) {
+		if (k->tail[s] == NONE)
+			k->head[s] = seq;
+		else
+			entry_at(st, k->tail[s])->next = seq;
+		k->tail[s] = seq;
+	}
+	return 0;
+}
+
+/* The oldest entry of side s leaves state: its outer row if unmatched. */
+static int
+expire(struct weir_ctx *ctx, struct join *j, int s)
+{
+	struct state *st = &j->side[s].st;
+	struct entry e = *entry_at(st, st->head++);
+	if (e.key) {
+		e.key->head[s] = e.next;
+		if (e.next == NONE)
+			e.key->tail[s] = NONE;
+	}
+	int rc = 0;
+	if (e.matched) {
+		ctx->count.out++;
+	} else if (outer(j, s)) {
+		ctx->count.out++;
+		rc = s == LEFT ? emit_pair(ctx, j, e.ev.line, e.ev.len, NULL, 0) :
+		    emit_pair(ctx, j, NULL, 0, e.ev.line, e.ev.len);
+	} else {
+		ctx->count.dropped++;
+	}
+	weir_store_release(j->store, &e.ev);
+	key_give(j, e.key);
+	return rc;
+}
+
+/*
+ * Processes everything below the watermark w, in one order: pending
+ * events by (t, side, arrival), and between them the expiries, each at
+ * its t + within (after the events of that same time, which may still
+ * match it).  With `final`, everything goes.
+ */
+static int
+advance_to(struct weir_ctx *ctx, struct join *j, int64_t w, bool final)
+{
+	int rc = 0;
+	while (rc == 0) {
+		int es = -1;
+		for (int s = 0; s < 2; s++) {
+			const struct pendings_heap *h = &j->side[s].pending;
+			if (h->n == 0 || (!final && h->items[0].t >= w))
+				continue;
+			if (es < 0 || h->items[0].t < j->side[es].pending.items[0].t)
+				es = s;
+		}
+		int xs = -1;
+		int64_t xt = 0;
+		for (int s = 0; s < 2; s++) {
+			const struct state *st = &j->side[s].st;
+			if (st->head == st->tail)
+				continue;
+			int64_t t = weir_time_add_sat(entry_at(st, st->head)->t, j->within);
+			if (xs < 0 || t < xt) {
+				xs = s;
+				xt = t;
+			}
+		}
+		bool due = xs >= 0 && (final || xt < w);
+		if (due && (es < 0 || xt < j->side[es].pending.items[0].t)) {
+			rc = expire(ctx, j, xs);
+		} else if (es >= 0) {
+			struct pending p = pendings_pop(&j->side[es].pending);
+			rc = process(ctx, j, es, &p);
+		} else {
+			break;
+		}
+	}
+	update_gauges(ctx, j);
+	return rc;
+}
+
+/* --- watermarks ---------------------------------------------------------------------- */
+
+static int64_t
+side_watermark(const struct weir_ctx *ctx, const struct side *sd)
+{
+	if (sd->done)
+		return INT64_MAX;
+	int64_t w = sd->received;
+	if (sd->max_t != WEIR_TIME_NONE) {
+		int64_t b = weir_time_add_sat(sd->max_t, -ctx->opts->lag);
+		if (b > w)
+			w = b;
+	}
+	return sd->idle_to > w ? sd->idle_to : w;
+}
+
+/* The program's watermark: the lower of the two inputs', leaving out an
+ * input that is idle and has shown no time yet. */
+static int64_t
+program_watermark(const struct weir_ctx *ctx, const struct join *j)
+{
+	int64_t w = INT64_MAX;
+	bool any = false;
+	for (int s = 0; s < 2; s++) {
+		if (j->side[s].excluded)
+			continue;
+		int64_t ws = side_watermark(ctx, &j->side[s]);
+		if (ws < w)
+			w = ws;
+		any = true;
+	}
+	return any ? w : WEIR_TIME_NONE;
+}
+
+/* Moves the program's watermark up to what the inputs now allow. */
+static int
+advance(struct weir_ctx *ctx, struct join *j)
+{
+	int64_t w = program_watermark(ctx, j);
+	int rc = 0;
+	if (j->side[LEFT].done && j->side[RIGHT].done)
+		return 0;	/* both inputs ended: the final pass does the rest */
+	if (w > ctx->watermark) {
+		ctx->watermark = w;
+		if (w != WEIR_TIME_NONE)
+			rc = advance_to(ctx, j, w, false);
+	}
+	if (rc == 0 && j->watermark_line_due && ctx->watermark != WEIR_TIME_NONE &&
+	    ctx->watermark != INT64_MAX) {
+		/* a row written from now on carries a left time of at least
+		 * W - within (its later event is at W or after) */
+		j->watermark_line_due = false;
+		rc = weir_emit_watermark(ctx, weir_time_add_sat(ctx->watermark, -j->within));
+	}
+	return rc;
+}
+
+/* Side s runs too far ahead of the other to read on. */
+static bool
+too_far_ahead(const struct weir_ctx *ctx, const struct join *j, int s)
+{
+	const struct side *sd = &j->side[s], *other = &j->side[1 - s];
+	if (other->done || other->excluded)
+		return false;
+	int64_t front = sd->max_t > sd->received ? sd->max_t : sd->received;
+	if (front == WEIR_TIME_NONE)
+		return false;
+	int64_t ow = side_watermark(ctx, other);
+	if (ow == WEIR_TIME_NONE)
+		return true;
+	int64_t reach = weir_time_add_sat(weir_time_add_sat(ow, j->within), ctx->opts->lag);
+	return front > reach;
+}
+
+/* --- reading the two inputs ----------------------------------------------------------- */
+
+static int
+take_line(struct weir_ctx *ctx, struct join *j, int s, const char *line, size_t len,
+    uint64_t lineno)
+{
+	struct side *sd = &j->side[s];
+	int64_t t = 0;
+	const char *why = NULL;
+	int kind = weir_classify(ctx, line, len, ctx->spans, &t, &why);
+	sd->excluded = false;
+	switch (kind) {
+	case WEIR_LINE_BAD:
+		ctx->count.in++;
+		return weir_reject_line(ctx, line, len, weir_input_name(sd->in), lineno, why);
+	case WEIR_LINE_WATERMARK:
+		ctx->count.watermarks_in++;
+		if (t > sd->received)
+			sd->received = t;
+		j->watermark_line_due = true;
+		return 0;
+	case WEIR_LINE_BARRIER: {
+		ctx->count.barriers++;
+		int rc = weir_out_protocol(ctx->out, line, len);
+		return rc ? rc : weir_out_flush(ctx->out);
+	}
+	default:
+		break;
+	}
+	ctx->count.in++;
+	int64_t w = side_watermark(ctx, sd);
+	if ((w != WEIR_TIME_NONE && t < w) || (ctx->watermark != WEIR_TIME_NONE &&
+	    t < ctx->watermark)) {
+		struct weir_event ev = {line, len, t, ctx->spans, (unsigned)s, lineno};
+		return weir_late(ctx, &ev);
+	}
+	if (t > sd->max_t)
+		sd->max_t = t;
+	struct pending p = {t, sd->seq++, NULL, {0}};
+	long n = key_bytes(j, ctx->spans);
+	if (n < 0 || (n > 0 && (p.key = key_take(j, j->keybuf, (size_t)n)) == NULL))
+		return weir_fail(ctx, "out of memory");
+	if (p.key == NULL && !outer(j, s)) {
+		ctx->count.dropped++;	/* no key: no partner, and no outer row */
+		return 0;
+	}
+	if (weir_store_put(j->store, line, len, &p.ev) < 0 || pendings_push(&sd->pending, p) < 0)
+		return weir_fail(ctx, "out of memory holding events");
+	return 0;
+}
+
+/* Takes the lines side s has in hand, as long as it may run on. */
+static int
+take_lines(struct weir_ctx *ctx, struct join *j, int s)
+{
+	struct side *sd = &j->side[s];
+	const char *line;
+	size_t len;
+	uint64_t lineno;
+	while (!sd->done) {
+		if (too_far_ahead(ctx, j, s)) {
+			if (!sd->paused)
+				sd->pauses++;
+			sd->paused = true;
+			return 0;
+		}
+		sd->paused = false;
+		if (weir_input_line(sd->in, &line, &len, &lineno) != 1) {
+			if (weir_input_eof(sd->in))
+				sd->done = true;
+			return 0;
+		}
+		int rc = take_line(ctx, j, s, line, len, lineno);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* --idle: an input silent for DUR advances as if its event time kept pace
+ * with the wall clock; one that has shown no time stops counting. */
+static bool
+idle_check(struct weir_ctx *ctx, struct join *j, int64_t now)
+{
+	bool moved = false;
+	for (int s = 0; s < 2; s++) {
+		struct side *sd = &j->side[s];
+		if (sd->done || now < sd->next_idle + ctx->opts->idle)
+			continue;
+		sd->next_idle = now;
+		int64_t base = sd->received;
+		if (sd->max_t != WEIR_TIME_NONE) {
+			int64_t b = weir_time_add_sat(sd->max_t, -ctx->opts->lag);
+			if (b > base)
+				base = b;
+		}
+		if (base == WEIR_TIME_NONE) {
+			moved |= !sd->excluded;
+			sd->excluded = true;
+			continue;
+		}
+		int64_t to = weir_time_add_sat(base, now - sd->last_line_at);
+		if (to > sd->idle_to) {
+			sd->idle_to = to;
+			moved = true;
+		}
+	}
+	if (moved)
+		j->watermark_line_due = true;
+	return moved;
+}
+
+static int
+read_failed(struct weir_ctx *ctx, const struct side *sd)
+{
+	const char *name = weir_input_name(sd->in);
+	if (errno == EFBIG)
+		return weir_fail(ctx, "%s: line longer than %zu bytes", name, WEIR_MAX_LINE);
+	if (errno == EILSEQ)
+		return weir_fail(ctx, "%s: malformed CSV", name);
+	return weir_fail(ctx, "cannot read '%s': %s", name, strerror(errno));
+}
+
+/* Waits for an input that may be read; returns 0, or what failed. */
+static int
+wait_and_fill(struct weir_ctx *ctx, struct join *j)
+{
+	struct pollfd pfd[2];
+	int which[2], n = 0;
+	for (int s = 0; s < 2; s++) {
+		struct side *sd = &j->side[s];
+		if (sd->done || sd->paused)
+			continue;
+		pfd[n] = (struct pollfd){weir_input_fd(sd->in), POLLIN, 0};
+		which[n++] = s;
+	}
+	if (n == 0)
+		return 0;
+	int r = poll(pfd, (nfds_t)n, 0);
+	if (r == 0) {
+		int rc = weir_out_flush(ctx->out);	/* about to block: results go out */
+		if (rc != 0)
+			return rc;
+		int timeout = -1;
+		if (ctx->opts->idle > 0 || ctx->opts->metrics_file)
+			timeout = 1000;
+		if (ctx->opts->idle > 0) {
+			int64_t now = weir_mono_now(), due = INT64_MAX;
+			for (int s = 0; s < 2; s++)
+				if (!j->side[s].done && j->side[s].next_idle + ctx->opts->idle < due)
+					due = j->side[s].next_idle + ctx->opts->idle;
+			int64_t ms = due <= now ? 0 : (due - now + 999999) / 1000000;
+			if (ms < timeout)
+				timeout = (int)ms;
+		}
+		r = poll(pfd, (nfds_t)n, timeout);
+	}
+	if (r < 0)
+		return errno == EINTR ? 0 : weir_fail(ctx, "poll: %s", strerror(errno));
+	int64_t now = weir_mono_now();
+	if (r == 0) {
+		if (ctx->opts->idle > 0 && idle_check(ctx, j, now)) {
+			int rc = advance(ctx, j);
+			return rc ? rc : weir_out_flush(ctx->out);
+		}
+		return 0;
+	}
+	for (int i = 0; i < n; i++) {
+		if (pfd[i].revents == 0)
+			continue;
+		struct side *sd = &j->side[which[i]];
+		long got = weir_input_fill(sd->in);
+		if (got < 0 && errno != EINTR)
+			return read_failed(ctx, sd);
+		if (got > 0)
+			sd->last_line_at = sd->next_idle = now;	/* silence starts again */
+	}
+	return 0;
+}
+
+static int
+run_interval(struct weir_ctx *ctx, char **inputs, int ninputs)
+{
+	struct join *j = ctx->prog_state;
+	(void)ninputs;
+	if ((j->store = weir_store_new()) == NULL)
+		return weir_fail(ctx, "out of memory");
+	int64_t now = weir_mono_now();
+	for (int s = 0; s < 2; s++) {
+		struct side *sd = &j->side[s];
+		sd->path = inputs[s];
+		sd->max_t = sd->received = sd->idle_to = WEIR_TIME_NONE;
+		sd->last_line_at = sd->next_idle = now;
+		if ((sd->in = weir_input_open(sd->path, ctx->opts->csv_in)) == NULL)
+			return weir_fail(ctx, "cannot open '%s': %s", sd->path, strerror(errno));
+	}
+	int rc = 0;
+	while (rc == 0 && !weir_interrupted()) {
+		if ((rc = weir_housekeeping(ctx)) != 0)
+			break;
+		for (int s = 0; s < 2 && rc == 0; s++)
+			rc = take_lines(ctx, j, s);
+		if (rc == 0)
+			rc = advance(ctx, j);
+		if (rc != 0 || (j->side[LEFT].done && j->side[RIGHT].done))
+			break;
+		bool more = false;	/* a line in hand that may now be taken */
+		for (int s = 0; s < 2; s++)
+			more |= j->side[s].paused && !too_far_ahead(ctx, j, s);
+		if (!more)
+			rc = wait_and_fill(ctx, j);
+	}
+	if (rc == 0)
+		rc = advance_to(ctx, j, INT64_MAX, true);	/* end of input: all of it */
+	return rc;
+}
+
+/* --- the table join ------------------------------------------------------------------- */
+
+static struct table_key *
+table_find(const struct table *t, const char *bytes, size_t len)
+{
+	uint64_t h = weir_map_hash(bytes, len);
+	size_t at = weir_map_start(&t->keys, h);
+	struct table_key *k;
+	while ((k = weir_map_next(&t->keys, h, &at)) != NULL)
+		if (k->len == len && memcmp(k->bytes, bytes, len) == 0)
+			return k;
+	return NULL;
+}
+
+static void
+table_free(struct table *t)
+{
+	for (size_t i = 0; t->keys.slots && i <= t->keys.mask; i++) {
+		struct table_key *k = t->keys.slots[i].item;
+		if (k == NULL)
+			continue;
+		for (struct row *r = k->first, *next; r; r = next) {
+			next = r->next;
+			free(r);
+		}
+		free(k);
+	}
+	weir_map_free(&t->keys);
+	memset(t, 0, sizeof *t);
+}
+
+static bool
+ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+/* Reads the table whole into *t; -1 with a message in err. */
+static int
+table_load(struct join *j, struct table *t, char *err, size_t errlen)
+{
+	memset(t, 0, sizeof *t);
+	struct weir_input *in = weir_input_open(j->table_path, ends_with(j->table_path, ".csv"));
+	if (in == NULL) {
+		snprintf(err, errlen, "cannot open table '%s': %s", j->table_path, strerror(errno));
+		return -1;
+	}
+	if (fstat(weir_input_fd(in), &t->id) < 0) {
+		snprintf(err, errlen, "cannot read table '%s': %s", j->table_path, strerror(errno));
+		weir_input_close(in);
+		return -1;
+	}
+	struct weir_span *spans = calloc(weir_plan_size(j->table_plan) + 1, sizeof *spans);
+	char *kb = NULL;
+	size_t kcap = 0;
+	int rc = spans ? 0 : -1;
+	if (rc < 0)
+		snprintf(err, errlen, "out of memory");
+	while (rc == 0) {
+		const char *line, *why;
+		size_t len;
+		uint64_t lineno;
+		if (weir_input_line(in, &line, &len, &lineno) != 1) {
+			if (weir_input_eof(in))
+				break;
+			if (weir_input_fill(in) < 0 && errno != EINTR) {
+				snprintf(err, errlen, "cannot read table '%s': %s", j->table_path,
+				    errno == EILSEQ ? "malformed CSV" : strerror(errno));
+				rc = -1;
+			}
+			continue;
+		}
+		if (weir_scan(j->table_plan, line, len, spans, &why) < 0) {
+			snprintf(err, errlen, "table %s:%llu: %s", j->table_path,
+			    (unsigned long long)lineno, why);
+			rc = -1;
+			break;
+		}
+		bool complete = true;
+		for (int i = 0; i < j->table_keys.n; i++)
+			complete &= spans[j->table_keys.slots[i]].p != NULL;
+		if (!complete) {
+			t->without_key++;
+			continue;
+		}
+		long n = weir_keys_bytes(&j->table_keys, spans, &kb, &kcap);
+		struct row *r = n < 0 ? NULL : malloc(sizeof *r + len);
+		struct table_key *k = r ? table_find(t, kb, (size_t)n) : NULL;
+		if (r && k == NULL && (k = malloc(sizeof *k + (size_t)n)) != NULL) {
+			k->hash = weir_map_hash(kb, (size_t)n);
+			k->first = k->last = NULL;
+			k->len = (size_t)n;
+			memcpy(k->bytes, kb, (size_t)n);
+			if (weir_map_insert(&t->keys, k->hash, k) < 0) {
+				free(k);
+				k = NULL;
+			} else {
+				t->nkeys++;
+				t->bytes += sizeof *k + k->len;
+			}
+		}
+		if (r == NULL || k == NULL) {
+			free(r);
+			snprintf(err, errlen, "out of memory reading table '%s'", j->table_path);
+			rc = -1;
+			break;
+		}
+		r->next = NULL;
+		r->len = len;
+		memcpy(r->line, line, len);
+		if (k->last)
+			k->last->next = r;
+		else
+			k->first = r;
+		k->last = r;
+		t->rows++;
+		t->bytes += sizeof *r + len;
+	}
+	free(spans);
+	free(kb);
+	weir_input_close(in);
+	if (rc < 0)
+		table_free(t);
+	return rc;
+}
+
+static bool
+same_file(const struct stat *a, const struct stat *b)
+{
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* --reload: a changed table is read whole, then swapped in; one that
+ * cannot be read leaves the old one in place (with a warning, once). */
+static int
+on_tick(struct weir_ctx *ctx)
+{
+	struct join *j = ctx->prog_state;
+	struct stat st;
+	if (stat(j->table_path, &st) < 0 || same_file(&st, &j->table.id) ||
+	    same_file(&st, &j->tried))
+		return 0;
+	struct table fresh;
+	char err[512];
+	if (table_load(j, &fresh, err, sizeof err) < 0) {
+		fprintf(ctx->diag, "%s: %s; keeping the table read before\n", ctx->prog, err);
+		j->tried = st;
+		return 0;
+	}
+	table_free(&j->table);
+	j->table = fresh;
+	j->reloads++;
+	ctx->count.state_bytes = j->table.bytes + weir_map_bytes(&j->table.keys);
+	return 0;
+}
+
+static int
+on_table_event(struct weir_ctx *ctx, const struct weir_event *ev)
+{
+	struct join *j = ctx->prog_state;
+	long n = key_bytes(j, ev->fields);
+	if (n < 0)
+		return weir_fail(ctx, "out of memory");
+	struct table_key *k = n > 0 ? table_find(&j->table, j->keybuf, (size_t)n) : NULL;
+	if (k == NULL) {
+		if (j->type == JOIN_INNER) {
+			ctx->count.dropped++;
+			return 0;
+		}
+		ctx->count.out++;
+		return emit_pair(ctx, j, ev->line, ev->len, NULL, 0);
+	}
+	ctx->count.out++;
+	for (const struct row *r = k->first; r; r = r->next) {
+		int rc = emit_pair(ctx, j, ev->line, ev->len, r->line, r->len);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/* --- options ------------------------------------------------------------------------- */
+
+static void
+on_stats(struct weir_ctx *ctx, FILE *f)
+{
+	struct join *j = ctx->prog_state;
+	if (j->table_path) {
+		fprintf(f, ",\"table_rows\":%zu,\"table_keys\":%zu,\"table_rows_without_key\":%zu,"
+		    "\"reloads\":%llu", j->table.rows, j->table.nkeys,
+		    j->table.without_key, (unsigned long long)j->reloads);
+		return;
+	}
+	fprintf(f, ",\"keys\":%zu,\"left_pauses\":%llu,\"right_pauses\":%llu", j->nkeys,
+	    (unsigned long long)j->side[LEFT].pauses, (unsigned long long)j->side[RIGHT].pauses);
+}
+
+enum { OPT_NEST = 1, OPT_ON, OPT_RELOAD, OPT_TABLE, OPT_TYPE, OPT_WITHIN };
+
+static const struct weir_optdef own_options[] = {
+	{"nest", 0, 0, OPT_NEST, NULL},
+	{"on", 0, 1, OPT_ON, "FIELDS"},
+	{"reload", 0, 0, OPT_RELOAD, NULL},
+	{"table", 0, 1, OPT_TABLE, "FILE"},
+	{"type", 0, 1, OPT_TYPE, "inner|left|right|full"},
+	{"within", 0, 1, OPT_WITHIN, "DUR"},
+	{NULL, 0, 0, 0, NULL},
+};
+
+static int
+own_option(void *arg, int id, const char *value, char *err, size_t errlen)
+{
+	struct join *j = arg;
+	static const char *const types[] = {"inner", "left", "right", "full"};
+	switch (id) {
+	case OPT_NEST:
+		j->nest = true;
+		return 0;
+	case OPT_ON:
+		j->on = value;
+		return 0;
+	case OPT_RELOAD:
+		j->reload = true;
+		return 0;
+	case OPT_TABLE:
+		j->table_path = value;
+		return 0;
+	case OPT_TYPE:
+		for (int i = 0; i < 4; i++)
+			if (strcmp(value, types[i]) == 0) {
+				j->type = (enum join_type)i;
+				return 0;
+			}
+		snprintf(err, errlen, "--type takes inner, left, right or full, not '%s'", value);
+		return -1;
+	case OPT_WITHIN:
+		return weir_option_duration("within", value, &j->within, err, errlen);
+	default:
+		return 0;
+	}
+}
+
+static int
+setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
+{
+	static const struct weir_hooks table_hooks = {
+		.on_event = on_table_event, .on_tick = on_tick, .on_stats = on_stats,
+	};
+	struct join *j = ctx->prog_state;
+	if (j->on == NULL) {
+		snprintf(err, errlen, "--on FIELDS is required (the key both sides share)");
+		return -1;
+	}
+	if (weir_keys_parse(&j->keys, ctx->plan, j->on) < 0) {
+		snprintf(err, errlen, "--on takes FIELDS, a comma-separated list of paths, "
+		    "not '%s'", j->on);
+		return -1;
+	}
+	if (j->table_path == NULL) {
+		if (argc != 2) {
+			snprintf(err, errlen, "needs two inputs, LEFT and RIGHT (or --table FILE)");
+			return -1;
+		}
+		if (strcmp(argv[0], "-") == 0 && strcmp(argv[1], "-") == 0) {
+			snprintf(err, errlen, "LEFT and RIGHT cannot both be standard input");
+			return -1;
+		}
+		if (j->reload) {
+			snprintf(err, errlen, "--reload goes with --table FILE");
+			return -1;
+		}
+		ctx->run = run_interval;
+		return 0;
+	}
+	if (j->type == JOIN_RIGHT || j->type == JOIN_FULL) {
+		snprintf(err, errlen, "--table takes --type inner or left");
+		return -1;
+	}
+	/* The stream needs no event time to be enriched; watermark lines
+	 * pass as they come. */
+	ctx->untimed = true;
+	ctx->hooks = &table_hooks;
+	if (j->reload)
+		ctx->tick_every = RELOAD_EVERY;
+	if ((j->table_plan = weir_plan_new()) == NULL ||
+	    weir_keys_parse(&j->table_keys, j->table_plan, j->on) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (table_load(j, &j->table, err, errlen) < 0)
+		return WEIR_SETUP_FAILED;
+	ctx->count.state_bytes = j->table.bytes + weir_map_bytes(&j->table.keys);
+	return 0;
+}
+
+static void
+teardown(void *state)
+{
+	struct join *j = state;
+	for (int s = 0; s < 2; s++) {
+		struct side *sd = &j->side[s];
+		weir_input_close(sd->in);
+		pendings_free(&sd->pending);
+		free(sd->st.ring);
+	}
+	for (size_t i = 0; j->key_table.slots && i <= j->key_table.mask; i++)
+		free(j->key_table.slots[i].item);
+	weir_map_free(&j->key_table);
+	weir_store_free(j->store);
+	table_free(&j->table);
+	weir_plan_free(j->table_plan);
+	weir_keys_free(&j->table_keys);
+	weir_keys_free(&j->keys);
+	weir_buf_free(&j->row);
+	weir_buf_free(&j->members);
+	free(j->keybuf);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct weir_hooks hooks = {.on_stats = on_stats};
+	static struct join j;
+	static const struct weir_program program = {
+		.name = "weir-join",
+		.synopsis = "weir-join LEFT RIGHT --on FIELDS [--within DUR] "
+		    "[--type inner|left|right|full] [--nest] [options]\n"
+		    "       weir-join --table FILE --on FIELDS [--type inner|left] [--reload] "
+		    "[--nest] [options] [FILE ...]",
+		.summary = "Joins two streams on a key within an event-time interval, or a "
+		    "stream with a lookup table.",
+		.own_help =
+		    "      --on FIELDS          the key both sides share (comma-separated paths)\n"
+		    "      --within DUR         pairs whose event times lie at most DUR apart (default 0)\n"
+		    "      --type TYPE          inner (default), left, right or full\n"
+		    "      --nest               write {\"left\":...,\"right\":...} instead of merging\n"
+		    "      --table FILE         enrich the stream from a table (NDJSON, or CSV if *.csv)\n"
+		    "      --reload             read the table again when the file changes\n",
+		.options = own_options,
+		.option = own_option,
+		.state = &j,
+		.hooks = &hooks,
+		.setup = setup,
+		.teardown = teardown,
+	};
+	return weir_program_main(&program, argc, argv);
+}
