@@ -17,6 +17,7 @@ commands:
   agg         grouped, windowed aggregation: count, avg, percentiles, top-k ...
   replay      re-emit stored logs in event-time order, paced; follow files
   dedupe      drop repeated events within an event-time horizon
+  join        join two streams within an interval, or a stream with a table
   profile     describe a stream: span, rate, disorder, the lag it needs
 
 See weir(7) for event time, watermarks and the in-band protocol.

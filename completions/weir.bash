@@ -1,5 +1,5 @@
 # bash completion for weir and the weir-* programs.
-# Installed once per program name; `complete -F _weir weir weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe ...`.
+# Installed once per program name; `complete -F _weir weir weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe weir-join ...`.
 
 _weir_shared_opts="--time --time-format --processing-time --lag --idle --late
 	--input-format --output-format --on-error --errors --unbuffered --stats
@@ -13,6 +13,7 @@ _weir_program_opts() {
 	agg) echo "--by --window --offset --emit --allowed-lateness --exact --partial --merge --time-output" ;;
 	profile) echo "--key --completeness --human --max-keys" ;;
 	dedupe) echo "--key --within --keep --max-keys --dups" ;;
+	join) echo "--on --within --type --nest --table --reload" ;;
 	esac
 }
 
@@ -25,7 +26,7 @@ _weir() {
 	local prog=${COMP_WORDS[0]##*/} sub
 	if [[ $prog == weir ]]; then
 		if [[ $COMP_CWORD -eq 1 ]]; then
-			COMPREPLY=($(compgen -W "watermark window agg replay profile dedupe help --version --help" -- "$cur"))
+			COMPREPLY=($(compgen -W "watermark window agg replay profile dedupe join help --version --help" -- "$cur"))
 			return
 		fi
 		sub=${COMP_WORDS[1]}
@@ -48,13 +49,16 @@ _weir() {
 	--keep)
 		COMPREPLY=($(compgen -W "first last" -- "$cur"))
 		return ;;
+	--type)
+		COMPREPLY=($(compgen -W "inner left right full" -- "$cur"))
+		return ;;
 	--emit)
 		COMPREPLY=($(compgen -W "final updates every:10s every:1m" -- "$cur"))
 		return ;;
 	--window)
 		COMPREPLY=($(compgen -W "1m 5m 1h 10m/1m 1h/5m session:30s session:30m" -- "$cur"))
 		return ;;
-	--errors|--metrics|--dups|--offsets)
+	--errors|--metrics|--dups|--offsets|--table)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
 	--time-output)
@@ -63,7 +67,7 @@ _weir() {
 	--lag|--idle|--punctuate|--offset|--allowed-lateness|--within)
 		COMPREPLY=($(compgen -W "250ms 1s 5s 30s 1m 5m" -- "$cur"))
 		return ;;
-	-t|--time|--max-buffer|--by|--key|--max-keys|--speed|--rate|--from|--to)
+	-t|--time|--max-buffer|--by|--key|--on|--max-keys|--speed|--rate|--from|--to)
 		return ;;
 	--completeness)
 		COMPREPLY=($(compgen -W "0.99 0.999 0.9999" -- "$cur"))
@@ -93,4 +97,4 @@ _weir() {
 		COMPREPLY=($(compgen -f -- "$cur"))
 	fi
 }
-complete -F _weir weir weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe
+complete -F _weir weir weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe weir-join

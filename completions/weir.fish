@@ -1,5 +1,5 @@
 # fish completion for weir and the weir-* programs.
-for prog in weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe
+for prog in weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe weir-join
 	complete -c $prog -s t -l time -r -d 'event-time field'
 	complete -c $prog -s T -l time-format -x -a 'auto rfc3339 epoch epoch_ms epoch_us epoch_ns' -d 'time format'
 	complete -c $prog -l processing-time -d 'wall clock at arrival as event time'
@@ -58,5 +58,12 @@ complete -c weir-dedupe -l keep -x -a 'first last' -d 'which event of a key'
 complete -c weir-dedupe -l max-keys -x -d 'at most N keys'
 complete -c weir-dedupe -l dups -r -d 'append dropped repeats to FILE'
 complete -c weir -f -n '__fish_use_subcommand' -a dedupe -d 'drop repeated events within a horizon'
+complete -c weir-join -l on -x -d 'the key both sides share'
+complete -c weir-join -l within -x -a '1s 30s 5m' -d 'largest distance in event time'
+complete -c weir-join -l type -x -a 'inner left right full' -d 'which unmatched events are written'
+complete -c weir-join -l nest -d 'write {"left":...,"right":...}'
+complete -c weir-join -l table -r -d 'join the stream with a table'
+complete -c weir-join -l reload -d 'read the table again when it changes'
+complete -c weir -f -n '__fish_use_subcommand' -a join -d 'join two streams, or a stream with a table'
 complete -c weir -f -n '__fish_use_subcommand' -a help -d 'help on a command'
 complete -c weir -f -n '__fish_use_subcommand' -l version -d 'version'

@@ -22,7 +22,9 @@ setup() {
 		COMP_WORDS=(weir-dedupe --keep ''); COMP_CWORD=2; _weir; echo \"\${COMPREPLY[*]}\"
 		COMP_WORDS=(weir-agg --ex); COMP_CWORD=1; _weir; echo \"\${COMPREPLY[*]}\"
 		COMP_WORDS=(weir-agg --window 1m appr); COMP_CWORD=3; _weir; echo \"\${COMPREPLY[*]}\"
-		COMP_WORDS=(weir-replay --fol); COMP_CWORD=1; _weir; echo \"\${COMPREPLY[*]}\""
+		COMP_WORDS=(weir-replay --fol); COMP_CWORD=1; _weir; echo \"\${COMPREPLY[*]}\"
+		COMP_WORDS=(weir-join --type ''); COMP_CWORD=2; _weir; echo \"\${COMPREPLY[*]}\"
+		COMP_WORDS=(weir jo); COMP_CWORD=1; _weir; echo \"\${COMPREPLY[*]}\""
 	assert_success
 	assert_line --index 0 "--max-buffer"
 	assert_line --index 1 "warn skip fail"
@@ -34,6 +36,8 @@ setup() {
 	assert_line --index 7 "--exact"
 	assert_line --index 8 "approx_distinct:"
 	assert_line --index 9 "--follow"
+	assert_line --index 10 "inner left right full"
+	assert_line --index 11 "join"
 }
 
 @test "make install honours PREFIX and DESTDIR" {
@@ -62,4 +66,6 @@ setup() {
 	assert_output --partial "--partial"
 	run fish -c "source '$ROOT/completions/weir.fish'; complete -C 'weir-replay --off'"
 	assert_output --partial "--offsets"
+	run fish -c "source '$ROOT/completions/weir.fish'; complete -C 'weir-join --rel'"
+	assert_output --partial "--reload"
 }

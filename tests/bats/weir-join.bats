@@ -1,0 +1,342 @@
+#!/usr/bin/env bats
+# weir-join: interval joins of two inputs, lookup joins against a table.
+# Expected output from tests/lib/reference.py or worked examples.
+
+load helpers
+
+setup() {
+	cd "$BATS_TEST_TMPDIR"
+}
+
+ref() {
+	python3 "$LIB/reference.py" "$@"
+}
+
+sides() {
+	ref join-events 300 "${1:-1}" 4000 left > L
+	ref join-events 250 "${1:-1}" 4000 right > R
+}
+
+# in = out + late + rejected + dropped + held, and nothing held at the end
+sums_add_up() {
+	python3 -c '
+import json, sys
+s = json.loads(sys.argv[1])
+assert s["in"] == s["out"] + s["late"] + s["rejected"] + s["dropped"] + s["held"], s
+assert s["held"] == 0, s' "$1"
+}
+
+@test "every --type, merged and nested, several lags and horizons, match the reference" {
+	sides 1
+	for type in inner left right full; do
+		for nest in 0 1; do
+			for lag in 0 3; do
+				for within in 0 5; do
+					nopt=(); [ "$nest" = 0 ] || nopt=(--nest)
+					ref join "$lag" "$within" "$type" "$nest" id L R > expect
+					weir-join L R --on id --within "${within}s" --lag "${lag}s" --type "$type" \
+						"${nopt[@]}" --stats > got 2> err
+					cmp expect got
+					sums_add_up "$(tail -n 1 err)"
+				done
+			done
+		done
+	done
+	# a key of two fields
+	ref join 3 5 full 0 id,region L R > expect
+	weir-join L R --on id,region --within 5s --lag 3s --type full > got 2> /dev/null
+	cmp expect got
+}
+
+@test "a worked example: key once, the right's fields after the left's, a clash renamed" {
+	printf '%s\n' '{"ts":"2026-01-01T00:00:00Z","id":1,"amount":10}' \
+		'{"ts":"2026-01-01T00:00:05Z","id":2,"amount":20}' > orders
+	printf '%s\n' '{"ts":"2026-01-01T00:00:03Z","id":1,"method":"card","amount":9.50}' \
+		'{"ts":"2026-01-01T00:00:50Z","id":2,"method":"cash"}' > payments
+	run weir-join orders payments --on id --within 30s
+	assert_success
+	# id 2 was paid 45 s after its order: outside 30 s, no row
+	assert_output '{"ts":"2026-01-01T00:00:00Z","id":1,"amount":10,"right_ts":"2026-01-01T00:00:03Z","method":"card","right_amount":9.50}'
+	run weir-join orders payments --on id --within 30s --type full --nest
+	assert_success
+	# unmatched rows come out when the watermark passes t + within: 00:35, 01:20
+	assert_output "$(printf '%s\n' \
+		'{"left":{"ts":"2026-01-01T00:00:00Z","id":1,"amount":10},"right":{"ts":"2026-01-01T00:00:03Z","id":1,"method":"card","amount":9.50}}' \
+		'{"left":{"ts":"2026-01-01T00:00:05Z","id":2,"amount":20},"right":null}' \
+		'{"left":null,"right":{"ts":"2026-01-01T00:00:50Z","id":2,"method":"cash"}}')"
+}
+
+@test "equal keys many-to-many, and a missing key field matches nothing" {
+	printf '%s\n' '{"ts":1,"k":"a","l":1}' '{"ts":2,"k":"a","l":2}' '{"ts":3,"l":3}' > l
+	printf '%s\n' '{"ts":2,"k":"a","r":1}' '{"ts":3,"k":"a","r":2}' '{"ts":3,"r":3}' > r
+	run --separate-stderr weir-join l r --on k --within 5s --stats
+	assert_success
+	# in (t, left first) order: l1 l2 r1(t2: after l2) r2 ...; each right meets both lefts
+	assert_output "$(printf '%s\n' \
+		'{"ts":1,"k":"a","l":1,"right_ts":2,"r":1}' \
+		'{"ts":2,"k":"a","l":2,"right_ts":2,"r":1}' \
+		'{"ts":1,"k":"a","l":1,"right_ts":3,"r":2}' \
+		'{"ts":2,"k":"a","l":2,"right_ts":3,"r":2}')"
+	[[ "$stderr" == *'"in":6,"out":4,"late":0,"rejected":0,"dropped":2,"held":0'* ]]
+	run weir-join l r --on k --within 5s --type full
+	assert_line --index 4 '{"ts":3,"l":3}'
+	assert_line --index 5 '{"ts":3,"r":3}'
+}
+
+@test "late events on either side follow --late, byte for byte" {
+	printf '%s\n' '{"ts":10,"k":1}' '{"ts":20,"k":2}' '{"ts":12,"k":3}' > l
+	printf '%s\n' '{"ts":10,"k":1}' '{"ts":12,"k":3}' > r
+	run --separate-stderr weir-join l r --on k --late late.out --stats
+	assert_success
+	assert_output '{"ts":10,"k":1,"right_ts":10}'
+	assert_equal "$(cat late.out)" '{"ts":12,"k":3}'
+	[[ "$stderr" == *'"late":1'* ]]
+	run --separate-stderr weir-join l r --on k
+	[[ "$stderr" == *"1 late events dropped"*"--lag"* ]]
+}
+
+@test "two FIFOs written at different paces give the bytes of the files read at once" {
+	sides 2
+	weir-join L R --on id --within 5s --lag 3s --type full > batch
+	mkfifo lf rf
+	feed L 3 > lf &
+	cat R > rf &
+	weir-join lf rf --on id --within 5s --lag 3s --type full > stream
+	wait
+	cmp batch stream
+	feed R 4 > rf &
+	feed L 5 > lf &
+	weir-join lf rf --on id --within 5s --lag 3s --type full > stream2
+	wait
+	cmp batch stream2
+	# and stdin as one side
+	feed L 6 | weir-join - R --on id --within 5s --lag 3s --type full > stream3
+	cmp batch stream3
+}
+
+@test "--idle lets one side go on while the other says nothing" {
+	printf '%s\n' '{"ts":1,"k":1}' '{"ts":2,"k":2}' > l
+	mkfifo rf
+	sleep 20 > rf &
+	holder=$!
+	weir-join l rf --on k --type left --idle 200ms > out 2> err &
+	pid=$!
+	for _ in $(seq 100); do
+		[ "$(wc -l < out)" -ge 2 ] && break
+		sleep 0.05
+	done
+	kill "$pid" "$holder" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
+	# the data lines, and the idle advance said so with a watermark line
+	assert_equal "$(grep -v _watermark out)" "$(cat l)"
+	grep -q '^{"_watermark":' out
+}
+
+@test "backpressure: a side far ahead in event time is not read ahead, memory stays flat" {
+	# every left event lies hours after every right one: without backpressure
+	# all of the left would wait in memory for the right to catch up
+	python3 - <<'PY'
+base = 1795428000000
+with open("l", "w") as f:
+    for i in range(300000):
+        f.write('{"ts":%d,"k":%d,"pad":"%s"}\n' % (base + 36000000 + i * 10, i % 1000, "x" * 60))
+with open("r", "w") as f:
+    for i in range(300000):
+        f.write('{"ts":%d,"k":%d}\n' % (base + i * 10, i % 1000))
+PY
+	/usr/bin/time -f '%M' -o rss weir-join l r --on k --within 1s --stats > out 2> err
+	[ ! -s out ]
+	stats=$(grep '^{' err)
+	sums_add_up "$stats"
+	[[ "$stats" == *'"left_pauses":'[1-9]* ]]
+	# the left file is 28 MB; what is held stays far below it
+	[ "$(tail -n 1 rss)" -lt 20000 ]
+}
+
+@test "watermark lines: the lower of the two inputs, less within, go out" {
+	printf '%s\n' '{"ts":"2026-01-01T00:00:10Z","k":1}' '{"_watermark":"2026-01-01T00:01:00Z"}' > l
+	printf '%s\n' '{"ts":"2026-01-01T00:00:12Z","k":1}' '{"_watermark":"2026-01-01T00:00:40Z"}' > r
+	run weir-join l r --on k --within 5s
+	assert_success
+	assert_line '{"ts":"2026-01-01T00:00:10Z","k":1,"right_ts":"2026-01-01T00:00:12Z"}'
+	# where the lines fall among the rows depends on how the inputs
+	# interleaved; what they promise does not: no row after one is earlier,
+	# and the last is min(01:00, 00:40) - 5 s
+	assert_equal "$(grep _watermark <<< "$output" | tail -n 1)" '{"_watermark":"2026-01-01T00:00:35Z"}'
+	python3 -c '
+import json, sys
+wm = None
+for line in sys.stdin:
+    o = json.loads(line)
+    if "_watermark" in o:
+        wm = o["_watermark"]
+    else:
+        assert wm is None or o["ts"] >= wm, (o, wm)' <<< "$output"
+	# a barrier is passed on
+	printf '%s\n' '{"_checkpoint":1}' >> r
+	run weir-join l r --on k --within 5s
+	assert_line '{"_checkpoint":1}'
+}
+
+@test "bad input on either side is named by input and line; exit codes" {
+	printf '%s\n' '{"ts":1,"k":1}' 'not json' '{"k":2}' '{"ts":"yesterday","k":3}' > l
+	printf '%s\n' '{"ts":1,"k":1}' '{"ts":99999999999999999999999,"k":1}' > r
+	printf '\x00\xff\xfe binary\n' >> r
+	run --separate-stderr weir-join l r --on k --errors bad --stats
+	assert_success
+	assert_output '{"ts":1,"k":1,"right_ts":1}'
+	[[ "$stderr" == *"weir-join: l:2: "* ]]
+	[[ "$stderr" == *"weir-join: l:3: no event time"* ]]
+	[[ "$stderr" == *"weir-join: l:4: "* ]]
+	[[ "$stderr" == *"weir-join: r:2: "* ]]
+	[[ "$stderr" == *"weir-join: r:3: "* ]]
+	assert_equal "$(wc -l < bad)" 5
+	sums_add_up "$(grep '^{' <<< "$stderr")"
+	run --separate-stderr weir-join l r --on k --on-error fail
+	assert_failure 65
+	[[ "$stderr" == *"l:2: "* || "$stderr" == *"r:2: "* ]]
+	: > e1; : > e2
+	run weir-join e1 e2 --on k
+	assert_success
+	assert_output ""
+	run --separate-stderr weir-join l --on k
+	assert_failure 2
+	[[ "$stderr" == *"LEFT and RIGHT"* ]]
+	run --separate-stderr weir-join l r
+	assert_failure 2
+	[[ "$stderr" == *"--on"* ]]
+	run --separate-stderr weir-join l r --on k --type outer
+	assert_failure 2
+	[[ "$stderr" == *"inner, left, right or full"* ]]
+	run --separate-stderr weir-join - - --on k
+	assert_failure 2
+	run --separate-stderr weir-join l nonexistent --on k
+	assert_failure 1
+	[[ "$stderr" == *"cannot open 'nonexistent'"* ]]
+	# a 10 MB line passes through a join whole
+	python3 -c 'print("{\"ts\":1,\"k\":1,\"big\":\"" + "x" * 10000000 + "\"}")' > big
+	weir-join big r --on k --errors /dev/null 2> /dev/null > out
+	[ "$(wc -c < out)" -gt 10000000 ]
+}
+
+@test "a closed pipe ends quietly, /dev/full is an error" {
+	sides 3
+	weir-join L R --on id --within 5s --lag 5s --type full 2> err | head -n 1 > /dev/null
+	assert_equal "${PIPESTATUS[0]}" 0
+	[ ! -s err ]
+	run --separate-stderr sh -c 'weir-join L R --on id --within 5s --type full > /dev/full'
+	assert_failure 1
+	[[ "$stderr" == *"cannot write"* ]]
+}
+
+# --- the table join ------------------------------------------------------------------
+
+@test "a table join from NDJSON: inner and left, several rows a key, clashes renamed" {
+	printf '%s\n' '{"host":"web-1","dc":"fra","owner":"ana"}' '{"host":"web-2","dc":"ams"}' \
+		'{"host":"web-2","dc":"ams-b"}' '{"dc":"nowhere"}' > hosts.ndjson
+	printf '%s\n' '{"ts":1,"host":"web-1","dc":"?"}' '{"ts":2,"host":"web-3"}' \
+		'{"ts":3,"host":"web-2"}' '{"ts":4}' > events
+	run --separate-stderr weir-join --table hosts.ndjson --on host --stats < events
+	assert_success
+	assert_output "$(printf '%s\n' \
+		'{"ts":1,"host":"web-1","dc":"?","right_dc":"fra","owner":"ana"}' \
+		'{"ts":3,"host":"web-2","dc":"ams"}' \
+		'{"ts":3,"host":"web-2","dc":"ams-b"}')"
+	[[ "$stderr" == *'"table_rows":3,"table_keys":2,"table_rows_without_key":1'* ]]
+	sums_add_up "$(grep '^{' <<< "$stderr")"
+	run weir-join --table hosts.ndjson --on host --type left --nest < events
+	assert_success
+	assert_line --index 1 '{"left":{"ts":2,"host":"web-3"},"right":null}'
+	assert_line --index 4 '{"left":{"ts":4},"right":null}'
+	# the stream needs no event time to be enriched
+	run weir-join --table hosts.ndjson --on host <<< '{"host":"web-1"}'
+	assert_output '{"host":"web-1","dc":"fra","owner":"ana"}'
+}
+
+@test "a table join from CSV matches a reference join, and so does CSV in and out" {
+	python3 - <<'PY'
+import csv, json, random
+rng = random.Random(4)
+with open("users.csv", "w", newline="") as f:
+    w = csv.writer(f)
+    w.writerow(["user", "plan", "seats"])
+    for u in range(0, 400, 2):
+        w.writerow(["u%d" % u, rng.choice(["free", "pro"]), rng.randrange(1, 50)])
+table = {}
+for row in csv.DictReader(open("users.csv")):
+    table[row["user"]] = row
+with open("events", "w") as ev, open("expect", "w") as ex:
+    for i in range(2000):
+        u = "u%d" % rng.randrange(400)
+        line = '{"ts":%d,"user":"%s","n":%d}' % (1000 + i, u, i)
+        ev.write(line + "\n")
+        if u in table:
+            r = table[u]
+            ex.write(line[:-1] + ',"plan":"%s","seats":%s}\n' % (r["plan"], r["seats"]))
+PY
+	weir-join --table users.csv --on user < events > got
+	cmp expect got
+	# CSV in, CSV out: as a CSV tool would join them
+	python3 -c '
+import json, sys
+print("ts,user,n")
+for l in open("events"):
+    o = json.loads(l); print("%d,%s,%d" % (o["ts"], o["user"], o["n"]))' > events.csv
+	weir-join -i csv -o csv --table users.csv --on user < events.csv > got.csv
+	python3 -c '
+import json
+print("ts,user,n,plan,seats")
+for l in open("expect"):
+    o = json.loads(l); print("%d,%s,%d,%s,%d" % (o["ts"], o["user"], o["n"], o["plan"], o["seats"]))' > expect.csv
+	cmp expect.csv got.csv
+}
+
+@test "--reload picks up a changed table mid-stream, and keeps the old one if the new is bad" {
+	printf '%s\n' '{"k":1,"v":"old"}' > t.ndjson
+	mkfifo in
+	weir-join --table t.ndjson --on k --reload -u < in > out 2> err &
+	pid=$!
+	exec 7> in
+	wait_for_handler "$pid" 10
+	echo '{"ts":1,"k":1}' >&7
+	for _ in $(seq 100); do [ -s out ] && break; sleep 0.05; done
+	printf '%s\n' '{"k":1,"v":"new"}' > t.tmp && mv t.tmp t.ndjson
+	reloads() {
+		: > err
+		kill -USR1 "$pid"
+		for _ in $(seq 20); do grep -q reloads err && break; sleep 0.05; done
+		grep -o '"reloads":[0-9]*' err | cut -d: -f2
+	}
+	for _ in $(seq 100); do [ "$(reloads)" = 1 ] && break; sleep 0.05; done
+	echo '{"ts":2,"k":1}' >&7
+	printf '%s\n' 'not json' > t.tmp && mv t.tmp t.ndjson
+	for _ in $(seq 100); do grep -q "keeping the table" err && break; sleep 0.05; done
+	echo '{"ts":3,"k":1}' >&7
+	exec 7>&-
+	wait "$pid"
+	assert_equal "$(cat out)" "$(printf '%s\n' '{"ts":1,"k":1,"v":"old"}' '{"ts":2,"k":1,"v":"new"}' '{"ts":3,"k":1,"v":"new"}')"
+	grep -q "t.ndjson:1" err
+}
+
+@test "a bad or missing table is an error naming it" {
+	printf '%s\n' '{"k":1}' '{"k":2' > t.ndjson
+	run --separate-stderr weir-join --table t.ndjson --on k < /dev/null
+	assert_failure 1
+	[[ "$stderr" == *"table t.ndjson:2: "* ]]
+	run --separate-stderr weir-join --table missing.ndjson --on k < /dev/null
+	assert_failure 1
+	[[ "$stderr" == *"cannot open table 'missing.ndjson'"* ]]
+	run --separate-stderr weir-join --table t.ndjson --on k --type full < /dev/null
+	assert_failure 2
+	run --separate-stderr weir-join a b --on k --reload
+	assert_failure 2
+}
+
+@test "batch = stream for the table join; the man page" {
+	sides 4
+	printf '%s\n' '{"id":1,"name":"one"}' '{"id":2,"name":"two"}' > t.ndjson
+	batch_equals_stream L weir-join --table t.ndjson --on id --type left
+	python3 "$LIB/man_examples.py" "$ROOT/man/weir-join.1"
+	run mandoc -T lint -W warning "$ROOT/man/weir-join.1"
+	assert_output ""
+}
