@@ -957,6 +957,7 @@ on_stats(struct weir_ctx *ctx, FILE *f)
 		    j->table.without_key, (unsigned long long)j->reloads);
 		return;
 	}
+	fprintf(f, ",\"dbg\":[%zu,%zu,%llu,%llu,%zu,%zu]", j->side[0].pending.cap, j->side[1].pending.cap, (unsigned long long)j->side[0].st.mask, (unsigned long long)j->side[1].st.mask, weir_store_bytes(j->store), j->key_bytes);
 	fprintf(f, ",\"keys\":%zu,\"left_pauses\":%llu,\"right_pauses\":%llu", j->nkeys,
 	    (unsigned long long)j->side[LEFT].pauses, (unsigned long long)j->side[RIGHT].pauses);
 }
