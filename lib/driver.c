@@ -384,7 +384,8 @@ missing_time_reason(const struct weir_ctx *ctx)
 	return ctx->missing_time;
 }
 
-enum { RECORD_DATA, RECORD_WATERMARK, RECORD_BARRIER, RECORD_BAD };
+enum { RECORD_DATA = WEIR_LINE_DATA, RECORD_WATERMARK = WEIR_LINE_WATERMARK,
+	RECORD_BARRIER = WEIR_LINE_BARRIER, RECORD_BAD = WEIR_LINE_BAD };
 
 /*
  * Scans and classifies one line and finds its event-time field.  Reads
@@ -479,20 +480,32 @@ handle_record(struct weir_ctx *ctx, const struct weir_scanned *rec,
 
 /* --- for programs that read on their own ------------------------------------ */
 
+void
+weir_scan_record(void *ctx, struct weir_scanned *rec, struct weir_span *spans)
+{
+	scan_record(ctx, rec, spans);
+}
+
 int
 weir_classify(struct weir_ctx *ctx, const char *line, size_t len, struct weir_span *spans,
     int64_t *t, const char **why)
 {
 	struct weir_scanned rec = {.line = line, .len = len};
 	scan_record(ctx, &rec, spans);
-	*why = rec.why;
-	if (rec.kind == RECORD_WATERMARK)
-		*t = rec.t;
-	if (rec.kind != RECORD_DATA)
-		return rec.kind == RECORD_BAD ? WEIR_LINE_BAD : rec.kind == RECORD_WATERMARK ?
-		    WEIR_LINE_WATERMARK : WEIR_LINE_BARRIER;
+	return weir_classify_scanned(ctx, &rec, spans, t, why);
+}
+
+int
+weir_classify_scanned(struct weir_ctx *ctx, const struct weir_scanned *rec,
+    const struct weir_span *spans, int64_t *t, const char **why)
+{
+	*why = rec->why;
+	if (rec->kind == RECORD_WATERMARK)
+		*t = rec->t;
+	if (rec->kind != RECORD_DATA)
+		return rec->kind;
 	enum weir_repr repr = WEIR_REPR_RFC3339;
-	const struct weir_span *ts = &spans[rec.aux];
+	const struct weir_span *ts = &spans[rec->aux];
 	if (ctx->opts->processing_time) {
 		*t = wall_now();
 	} else if (weir_time_from_json(&ctx->opts->time_format, ts->p, ts->n, t, &repr, why) < 0) {

@@ -157,6 +157,15 @@ enum { WEIR_LINE_DATA, WEIR_LINE_WATERMARK, WEIR_LINE_BARRIER, WEIR_LINE_BAD };
 int weir_classify(struct weir_ctx *ctx, const char *line, size_t len, struct weir_span *spans,
     int64_t *t, const char **why);
 
+/* The same in two steps, for a program that reads through its own
+ * reader threads (weir-join): weir_scan_record is the scan function to
+ * give weir_reader_start with the context as its argument (it runs in the
+ * reader thread), and weir_classify_scanned finishes on the main thread. */
+struct weir_scanned;
+void weir_scan_record(void *ctx, struct weir_scanned *rec, struct weir_span *spans);
+int weir_classify_scanned(struct weir_ctx *ctx, const struct weir_scanned *rec,
+    const struct weir_span *spans, int64_t *t, const char **why);
+
 /* Rejects a line as --on-error says (counted); returns 0, -1 or 65. */
 int weir_reject_line(struct weir_ctx *ctx, const char *line, size_t len, const char *input_name,
     uint64_t lineno, const char *why);

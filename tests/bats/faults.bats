@@ -30,12 +30,20 @@ faulty() {
 	run --separate-stderr faulty "read EIO in 0" weir-replay in
 	assert_failure 1
 	[[ "$stderr" == *"cannot read 'in': Input/output error"* ]]
+	cp in in2
+	run --separate-stderr faulty "read EIO in2 0" weir-join in in2 --on k
+	assert_failure 1
+	[[ "$stderr" == *"cannot read 'in2': Input/output error"* ]]
+	run --separate-stderr faulty "read EIO in2 0" weir-join --table in2 --on k < in
+	assert_failure 1
+	[[ "$stderr" == *"cannot read table 'in2': Input/output error"* ]]
 }
 
 @test "a write error on standard output (disk full mid-way) exits 1 with the reason" {
 	python3 -c 'import json
 for i in range(100000): print(json.dumps({"ts": i, "k": i}))' > big
-	for cmd in "weir-watermark" "weir-window tumbling 1s" "weir-agg --by k count" "weir-replay big"; do
+	for cmd in "weir-watermark" "weir-window tumbling 1s" "weir-agg --by k count" "weir-replay big" \
+	    "weir-join big big --on k"; do
 		run --separate-stderr sh -c "LD_PRELOAD='$SHIM' WEIR_FAULT='write ENOSPC fd:1 2' $cmd < big > out"
 		assert_failure 1
 		[[ "$stderr" == *"cannot write standard output: No space left on device"* ]]

@@ -153,7 +153,7 @@ PY
 	# arrays keep the size they grew to, so state_bytes at exit shows the peak
 	python3 -c 'import json, sys; s = json.loads(sys.argv[1]); assert s["state_bytes"] < 16 << 20, s' "$stats"
 	if [ "$WEIR_BIN" = bin ]; then
-		[ "$(tail -n 1 rss)" -lt 20000 ]	# KiB; sanitizer builds take more
+		[ "$(tail -n 1 rss)" -lt 40000 ]	# KiB (the inputs are mapped as read); sanitizer builds take more
 	fi
 }
 
@@ -163,10 +163,10 @@ PY
 	run weir-join l r --on k --within 5s
 	assert_success
 	assert_line '{"ts":"2026-01-01T00:00:10Z","k":1,"right_ts":"2026-01-01T00:00:12Z"}'
-	# where the lines fall among the rows depends on how the inputs
-	# interleaved; what they promise does not: no row after one is earlier,
-	# and the last is min(01:00, 00:40) - 5 s
-	assert_equal "$(grep _watermark <<< "$output" | tail -n 1)" '{"_watermark":"2026-01-01T00:00:35Z"}'
+	# where the lines fall among the rows, and which, depends on how the
+	# inputs interleaved (an input that has ended holds nothing back); what
+	# they promise does not: no row after one is earlier than it
+	grep -q '^{"_watermark":"2026-01-01T00:00:[0-9]*Z"}$' <<< "$output"
 	python3 -c '
 import json, sys
 wm = None
@@ -343,4 +343,16 @@ for l in open("expect"):
 	python3 "$LIB/man_examples.py" "$ROOT/man/weir-join.1"
 	run mandoc -T lint -W warning "$ROOT/man/weir-join.1"
 	assert_output ""
+}
+
+@test "no data race between the two reader threads and the join (ThreadSanitizer)" {
+	tsan="$ROOT/build/tsan/bin/weir-join"
+	[ -x "$tsan" ] || skip "no ThreadSanitizer build (make check builds it)"
+	sides 5
+	export TSAN_OPTIONS="halt_on_error=1 exitcode=66"
+	"$tsan" L R --on id --within 5s --lag 3s --type full > tsan.out 2> tsan.err
+	weir-join L R --on id --within 5s --lag 3s --type full > plain.out 2> /dev/null
+	cmp plain.out tsan.out
+	run grep -c ThreadSanitizer tsan.err
+	assert_output 0
 }
