@@ -83,6 +83,23 @@ assert s["held"] == 0, s' "$1"
 	assert_line --index 5 '{"ts":3,"r":3}'
 }
 
+@test "CSV inputs and a gzipped input give the rows the NDJSON files give" {
+	sides 7
+	weir-join L R --on id --within 5s --lag 3s --type full > expect
+	gzip -c R > R.gz
+	weir-join L R.gz --on id --within 5s --lag 3s --type full > got
+	cmp expect got
+	# the same events as CSV (every field a column; a missing one empty)
+	printf '%s\n' '{"ts":"2026-01-01T00:00:01Z","id":1,"a":"x"}' '{"ts":"2026-01-01T00:00:02Z","id":2,"a":"y"}' > l.ndjson
+	printf '%s\n' '{"ts":"2026-01-01T00:00:03Z","id":1,"b":7}' '{"ts":"2026-01-01T00:00:09Z","id":2,"b":8}' > r.ndjson
+	printf '%s\n' ts,id,a 2026-01-01T00:00:01Z,1,x 2026-01-01T00:00:02Z,2,y > l.csv
+	printf '%s\n' ts,id,b 2026-01-01T00:00:03Z,1,7 2026-01-01T00:00:09Z,2,8 > r.csv
+	weir-join l.ndjson r.ndjson --on id --within 5s --type left -o csv > expect.csv
+	weir-join -i csv -o csv l.csv r.csv --on id --within 5s --type left > got.csv
+	cmp expect.csv got.csv
+	assert_equal "$(head -n 2 got.csv)" "$(printf '%s\n' ts,id,a,right_ts,b 2026-01-01T00:00:01Z,1,x,2026-01-01T00:00:03Z,7)"
+}
+
 @test "late events on either side follow --late, byte for byte" {
 	printf '%s\n' '{"ts":10,"k":1}' '{"ts":20,"k":2}' '{"ts":12,"k":3}' > l
 	printf '%s\n' '{"ts":10,"k":1}' '{"ts":12,"k":3}' > r
