@@ -101,7 +101,8 @@ weir_input_open(const char *path, bool csv)
 	if (in == NULL)
 		return NULL;
 	if (strcmp(path, "-") == 0) {
-		in->fd = 0;
+		/* a closed stdin must not read whatever file opens next as fd 0 */
+		in->fd = fcntl(0, F_GETFD) < 0 ? -1 : 0;
 		in->name = strdup("stdin");
 	} else {
 		in->fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -234,6 +234,10 @@ for line in sys.stdin:
 	run --separate-stderr weir-join l nonexistent --on k
 	assert_failure 1
 	[[ "$stderr" == *"cannot open 'nonexistent'"* ]]
+	# a closed stdin is an error, not the next file opened read twice
+	run --separate-stderr weir-join - r --on k <&-
+	assert_failure 1
+	[[ "$stderr" == *"cannot open '-': Bad file descriptor"* ]]
 	# a 10 MB line passes through a join whole
 	python3 -c 'print("{\"ts\":1,\"k\":1,\"big\":\"" + "x" * 10000000 + "\"}")' > big
 	weir-join big r --on k --errors /dev/null 2> /dev/null > out
