@@ -802,11 +802,36 @@ wait_and_fill(struct weir_ctx *ctx, struct join *j)
 	return 0;
 }
 
+static void
+stop_readers(struct join *j)
+{
+	for (int s = 0; s < 2; s++) {
+		struct side *sd = &j->side[s];
+		if (sd->batch)
+			weir_reader_give_back(sd->reader, sd->batch);
+		sd->batch = NULL;
+		weir_reader_stop(sd->reader);
+		sd->reader = NULL;
+	}
+}
+
+static int read_both(struct weir_ctx *ctx, struct join *j, char **inputs);
+
+/* The readers scan with the context, so they stop before the run returns
+ * (the context goes before the program's teardown). */
 static int
 run_interval(struct weir_ctx *ctx, char **inputs, int ninputs)
 {
 	struct join *j = ctx->prog_state;
 	(void)ninputs;
+	int rc = read_both(ctx, j, inputs);
+	stop_readers(j);
+	return rc;
+}
+
+static int
+read_both(struct weir_ctx *ctx, struct join *j, char **inputs)
+{
 	if ((j->store = weir_store_new()) == NULL)
 		return weir_fail(ctx, "out of memory");
 	int64_t now = weir_mono_now();
@@ -1146,11 +1171,9 @@ static void
 teardown(void *state)
 {
 	struct join *j = state;
+	stop_readers(j);
 	for (int s = 0; s < 2; s++) {
 		struct side *sd = &j->side[s];
-		if (sd->batch)
-			weir_reader_give_back(sd->reader, sd->batch);
-		weir_reader_stop(sd->reader);
 		weir_input_close(sd->in);
 		pendings_free(&sd->pending);
 		free(sd->st.ring);
