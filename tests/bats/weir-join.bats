@@ -235,7 +235,7 @@ for line in sys.stdin:
 	assert_failure 1
 	[[ "$stderr" == *"cannot open 'nonexistent'"* ]]
 	# a closed stdin is an error, not the next file opened read twice
-	run --separate-stderr weir-join - r --on k <&-
+	run --separate-stderr sh -c 'exec weir-join - r --on k <&-'
 	assert_failure 1
 	[[ "$stderr" == *"cannot open '-': Bad file descriptor"* ]]
 	# a 10 MB line passes through a join whole
