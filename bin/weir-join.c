@@ -133,7 +133,7 @@ struct table_key {
 
 struct table {
 	struct weir_map keys;	/* of struct table_key */
-	size_t nkeys, rows, without_key, bytes;
+	size_t rows, without_key, bytes;
 	struct stat id;
 };
 
@@ -162,7 +162,7 @@ struct join {
 	/* interval join */
 	struct side side[2];
 	struct weir_map key_table;	/* of struct key */
-	size_t nkeys, key_bytes;
+	size_t key_bytes;
 	struct weir_store *store;
 	bool watermark_line_due;
 
@@ -306,7 +306,6 @@ key_take(struct join *j, const char *bytes, size_t len)
 			free(k);
 			return NULL;
 		}
-		j->nkeys++;
 		j->key_bytes += sizeof *k + len;
 	}
 	k->refs++;
@@ -319,7 +318,6 @@ key_give(struct join *j, struct key *k)
 	if (k == NULL || --k->refs > 0)
 		return;
 	weir_map_remove(&j->key_table, k->hash, k);
-	j->nkeys--;
 	j->key_bytes -= sizeof *k + k->len;
 	free(k);
 }
@@ -377,10 +375,8 @@ process(struct weir_ctx *ctx, struct join *j, int s, struct pending *p)
 	if (k) {
 		struct state *ost = &j->side[o].st;
 		for (uint64_t q = k->head[o]; q != NONE; q = entry_at(ost, q)->next) {
+			/* e came first and has not expired: 0 <= p->t - e->t <= within */
 			struct entry *e = entry_at(ost, q);
-			int64_t gap = p->t - e->t;	/* e came first: gap >= 0 */
-			if (gap > j->within)
-				continue;	/* cannot happen: e would have expired */
 			int rc = s == LEFT ?
 			    emit_pair(ctx, j, p->ev.line, p->ev.len, e->ev.line, e->ev.len) :
 			    emit_pair(ctx, j, e->ev.line, e->ev.len, p->ev.line, p->ev.len);
@@ -873,9 +869,8 @@ read_both(struct weir_ctx *ctx, struct join *j, char **inputs)
 /* --- the table join ------------------------------------------------------------------- */
 
 static struct table_key *
-table_find(const struct table *t, const char *bytes, size_t len)
+table_find(const struct table *t, uint64_t h, const char *bytes, size_t len)
 {
-	uint64_t h = weir_map_hash(bytes, len);
 	size_t at = weir_map_start(&t->keys, h);
 	struct table_key *k;
 	while ((k = weir_map_next(&t->keys, h, &at)) != NULL)
@@ -958,9 +953,10 @@ table_load(struct join *j, struct table *t, char *err, size_t errlen)
 		}
 		long n = weir_keys_bytes(&j->table_keys, spans, &kb, &kcap);
 		struct row *r = n < 0 ? NULL : malloc(sizeof *r + len);
-		struct table_key *k = r ? table_find(t, kb, (size_t)n) : NULL;
+		uint64_t h = n < 0 ? 0 : weir_map_hash(kb, (size_t)n);
+		struct table_key *k = r ? table_find(t, h, kb, (size_t)n) : NULL;
 		if (r && k == NULL && (k = malloc(sizeof *k + (size_t)n)) != NULL) {
-			k->hash = weir_map_hash(kb, (size_t)n);
+			k->hash = h;
 			k->first = k->last = NULL;
 			k->len = (size_t)n;
 			memcpy(k->bytes, kb, (size_t)n);
@@ -968,7 +964,6 @@ table_load(struct join *j, struct table *t, char *err, size_t errlen)
 				free(k);
 				k = NULL;
 			} else {
-				t->nkeys++;
 				t->bytes += sizeof *k + k->len;
 			}
 		}
@@ -1035,7 +1030,8 @@ on_table_event(struct weir_ctx *ctx, const struct weir_event *ev)
 	long n = key_bytes(j, ev->fields);
 	if (n < 0)
 		return weir_fail(ctx, "out of memory");
-	struct table_key *k = n > 0 ? table_find(&j->table, j->keybuf, (size_t)n) : NULL;
+	struct table_key *k = n > 0 ? table_find(&j->table, weir_map_hash(j->keybuf, (size_t)n),
+	    j->keybuf, (size_t)n) : NULL;
 	if (k == NULL) {
 		if (j->type == JOIN_INNER) {
 			ctx->count.dropped++;
@@ -1061,11 +1057,11 @@ on_stats(struct weir_ctx *ctx, FILE *f)
 	struct join *j = ctx->prog_state;
 	if (j->table_path) {
 		fprintf(f, ",\"table_rows\":%zu,\"table_keys\":%zu,\"table_rows_without_key\":%zu,"
-		    "\"reloads\":%llu", j->table.rows, j->table.nkeys,
+		    "\"reloads\":%llu", j->table.rows, j->table.keys.n,
 		    j->table.without_key, (unsigned long long)j->reloads);
 		return;
 	}
-	fprintf(f, ",\"keys\":%zu,\"left_pauses\":%llu,\"right_pauses\":%llu", j->nkeys,
+	fprintf(f, ",\"keys\":%zu,\"left_pauses\":%llu,\"right_pauses\":%llu", j->key_table.n,
 	    (unsigned long long)j->side[LEFT].pauses, (unsigned long long)j->side[RIGHT].pauses);
 }
 
