@@ -141,6 +141,44 @@ on_end(struct weir_ctx *ctx)
 	return release(ctx, ctx->prog_state, INT64_MAX);
 }
 
+/* --state: the held events, in heap order (pushed back in that order, they
+ * make the same heap), and the arrival counter. */
+static int
+on_save(struct weir_ctx *ctx, struct weir_buf *b)
+{
+	struct reorder *r = ctx->prog_state;
+	int rc = weir_put_u64(b, r->seq) | weir_put_u64(b, r->heap.n);
+	for (size_t i = 0; i < r->heap.n && rc == 0; i++) {
+		const struct held *h = &r->heap.items[i];
+		const struct weir_stored *ev = &r->slots[h->slot].event;
+		rc = weir_put_i64(b, h->t) | weir_put_u64(b, h->seq) |
+		    weir_put_bytes(b, ev->line, ev->len);
+	}
+	return rc ? weir_fail(ctx, "out of memory writing state") : 0;
+}
+
+static int
+on_restore(struct weir_ctx *ctx, struct weir_get *g)
+{
+	struct reorder *r = ctx->prog_state;
+	r->seq = weir_get_u64(g);
+	uint64_t n = weir_get_count(g, 24);
+	for (uint64_t i = 0; i < n && !g->bad; i++) {
+		struct held h = {weir_get_i64(g), weir_get_u64(g), 0, 0};
+		size_t len;
+		const char *line = weir_get_bytes(g, &len);
+		struct weir_stored copy;
+		if (g->bad)
+			break;
+		if (weir_store_put(r->store, line, len, &copy) < 0 || slot_take(r, &h.slot) < 0 ||
+		    held_push(&r->heap, h) < 0)
+			return weir_fail(ctx, "out of memory restoring %zu events", r->heap.n);
+		r->slots[h.slot].event = copy;
+	}
+	update_gauges(ctx, r);
+	return g->bad ? -1 : 0;
+}
+
 static void
 reorder_free(struct reorder *r)
 {
@@ -189,17 +227,19 @@ teardown(void *state)
 int
 main(int argc, char **argv)
 {
-	static const struct weir_hooks hooks = {on_event, on_watermark, NULL, on_end};
+	static const struct weir_hooks hooks = {on_event, on_watermark, NULL, on_end,
+		.on_save = on_save, .on_restore = on_restore};
 	static struct reorder r = {.max_buffer = DEFAULT_MAX_BUFFER, .free_slot = UINT32_MAX};
 	static const struct weir_program program = {
 		.name = "weir-watermark",
 		.synopsis = "weir-watermark [--lag DUR] [--punctuate DUR] [--max-buffer N] "
-		    "[--late POLICY] [--idle DUR] [options] [FILE ...]",
+		    "[--late POLICY] [--idle DUR] [--state FILE] [options] [FILE ...]",
 		.summary = "Orders events by event time within --lag, routes late ones, "
 		    "emits watermarks.",
 		.own_help = "      --max-buffer N       hold at most N events (default 1000000)\n"
-		    "      --punctuate DUR      a watermark line each time it passes a multiple of DUR\n",
-		.features = WEIR_FEATURE_PUNCTUATE,
+		    "      --punctuate DUR      a watermark line each time it passes a multiple of DUR\n"
+		    "      --state FILE         checkpoint the held events at each barrier; resume\n",
+		.features = WEIR_FEATURE_PUNCTUATE | WEIR_FEATURE_STATE,
 		.options = own_options,
 		.option = own_option,
 		.state = &r,

@@ -21,6 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "driver.h"
 #include "reader.h"
 
@@ -37,7 +39,14 @@ static void
 on_interrupt(int sig)
 {
 	(void)sig;
-	got_interrupt = 1;
+	if (got_interrupt < 100)
+		got_interrupt++;
+}
+
+int
+weir_interrupt_count(void)
+{
+	return got_interrupt;
 }
 
 static int64_t
@@ -133,6 +142,10 @@ weir_ctx_free(struct weir_ctx *ctx)
 		return;
 	weir_plan_free(ctx->plan);
 	weir_output_free(ctx->out);
+	if (ctx->state) {
+		weir_state_free(ctx->state);
+		free(ctx->state);
+	}
 	free(ctx->spans);
 	if (ctx->errors)
 		fclose(ctx->errors);
@@ -285,6 +298,19 @@ weir_print_stats(struct weir_ctx *ctx)
 	    (unsigned long long)c->rows, (unsigned long long)c->forced, (unsigned long long)c->watermarks_in,
 	    (unsigned long long)c->watermarks_out, (unsigned long long)c->barriers,
 	    (unsigned long long)c->state_bytes, wm);
+	if (ctx->state) {
+		const struct weir_state *st = ctx->state;
+		fprintf(ctx->diag, ",\"checkpoint\":");
+		if (st->have)
+			fprintf(ctx->diag, "%llu", (unsigned long long)st->cur.n);
+		else
+			fprintf(ctx->diag, "null");
+		fprintf(ctx->diag, ",\"checkpoint_lines\":%llu,\"checkpoint_bytes\":%llu,"
+		    "\"checkpoint_ms\":%.3f,\"checkpoints\":%llu,\"skipped\":%llu",
+		    (unsigned long long)st->cur.lines, (unsigned long long)st->last_bytes,
+		    (double)st->last_ns / 1e6, (unsigned long long)st->saves,
+		    (unsigned long long)c->skipped);
+	}
 	if (ctx->hooks->on_stats)
 		ctx->hooks->on_stats(ctx, ctx->diag);
 	fputs("}\n", ctx->diag);
@@ -316,6 +342,17 @@ write_metrics(struct weir_ctx *ctx)
 	    (unsigned long long)c->held);
 	fprintf(f, "# TYPE weir_state_bytes gauge\nweir_state_bytes{program=\"%s\"} %llu\n",
 	    ctx->prog, (unsigned long long)c->state_bytes);
+	if (ctx->state && ctx->state->have)
+		fprintf(f, "# TYPE weir_checkpoint gauge\nweir_checkpoint{program=\"%s\"} %llu\n"
+		    "# TYPE weir_checkpoint_bytes gauge\nweir_checkpoint_bytes{program=\"%s\"} %llu\n"
+		    "# TYPE weir_checkpoint_seconds gauge\n"
+		    "weir_checkpoint_seconds{program=\"%s\"} %.6f\n"
+		    "# TYPE weir_checkpoints_total counter\n"
+		    "weir_checkpoints_total{program=\"%s\"} %llu\n",
+		    ctx->prog, (unsigned long long)ctx->state->cur.n, ctx->prog,
+		    (unsigned long long)ctx->state->last_bytes, ctx->prog,
+		    (double)ctx->state->last_ns / 1e9, ctx->prog,
+		    (unsigned long long)ctx->state->saves);
 	if (ctx->watermark != WEIR_TIME_NONE)
 		fprintf(f, "# TYPE weir_watermark_seconds gauge\n"
 		    "weir_watermark_seconds{program=\"%s\"} %.9f\n", ctx->prog,
@@ -364,16 +401,250 @@ weir_reject(struct weir_ctx *ctx, const struct weir_event *ev, const char *why)
 	return reject(ctx, ev->line, ev->len, &ref, why);
 }
 
+/* --- checkpoints (--state) ---------------------------------------------------- */
+
+int
+weir_barrier_parse(const char *line, size_t len, struct weir_ckpt *id, bool *stop)
+{
+	json_t *o = json_loadb(line, len, 0, NULL);
+	const json_t *n = json_object_get(o, "_checkpoint"), *k = json_object_get(o, "lines");
+	int rc = -1;
+	*stop = json_is_true(json_object_get(o, "stop"));
+	if (json_is_integer(n) && json_integer_value(n) >= 0 &&
+	    (k == NULL || (json_is_integer(k) && json_integer_value(k) >= 0))) {
+		id->n = (uint64_t)json_integer_value(n);
+		id->lines = k ? (uint64_t)json_integer_value(k) : 0;
+		rc = 0;
+	}
+	json_decref(o);
+	return rc;
+}
+
+int
+weir_emit_barrier(struct weir_ctx *ctx, struct weir_ckpt id, bool stop)
+{
+	char buf[96];
+	int n = snprintf(buf, sizeof buf, "{\"_checkpoint\":%llu", (unsigned long long)id.n);
+	if (id.lines)
+		n += snprintf(buf + n, sizeof buf - (size_t)n, ",\"lines\":%llu",
+		    (unsigned long long)id.lines);
+	n += snprintf(buf + n, sizeof buf - (size_t)n, "%s}", stop ? ",\"stop\":true" : "");
+	int rc = weir_out_protocol(ctx->out, buf, (size_t)n);
+	return rc ? rc : weir_out_flush(ctx->out);
+}
+
+/* The driver's own part: where event time stands, and the counters (so
+ * that --stats adds up across a restart). */
+int
+weir_save_driver(struct weir_ctx *ctx, struct weir_buf *b)
+{
+	const struct weir_counters *c = &ctx->count;
+	const int64_t times[] = {ctx->watermark, ctx->max_event, ctx->received, ctx->forced_to,
+		ctx->idle_to, ctx->last_emitted, ctx->punct_mark, (int64_t)ctx->repr};
+	const uint64_t counts[] = {c->in, c->out, c->rows, c->late, c->rejected, c->dropped,
+		c->forced, c->watermarks_in, c->watermarks_out, c->barriers};
+	int rc = weir_put_u64(b, sizeof times / sizeof times[0]);
+	for (size_t i = 0; rc == 0 && i < sizeof times / sizeof times[0]; i++)
+		rc = weir_put_i64(b, times[i]);
+	if (rc == 0)
+		rc = weir_put_u64(b, sizeof counts / sizeof counts[0]);
+	for (size_t i = 0; rc == 0 && i < sizeof counts / sizeof counts[0]; i++)
+		rc = weir_put_u64(b, counts[i]);
+	return rc;
+}
+
+int
+weir_restore_driver(struct weir_ctx *ctx, struct weir_get *g)
+{
+	struct weir_counters *c = &ctx->count;
+	int64_t *times[] = {&ctx->watermark, &ctx->max_event, &ctx->received, &ctx->forced_to,
+		&ctx->idle_to, &ctx->last_emitted, &ctx->punct_mark};
+	uint64_t *counts[] = {&c->in, &c->out, &c->rows, &c->late, &c->rejected, &c->dropped,
+		&c->forced, &c->watermarks_in, &c->watermarks_out, &c->barriers};
+	if (weir_get_u64(g) != 8)
+		g->bad = true;
+	for (size_t i = 0; i < 7; i++)
+		*times[i] = weir_get_i64(g);
+	int64_t repr = weir_get_i64(g);
+	if (repr < WEIR_REPR_NONE || repr > WEIR_REPR_EPOCH_NS)
+		g->bad = true;
+	else
+		ctx->repr = (enum weir_repr)repr;
+	if (weir_get_u64(g) != sizeof counts / sizeof counts[0])
+		g->bad = true;
+	for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
+		*counts[i] = weir_get_u64(g);
+	return g->bad ? -1 : 0;
+}
+
+/* Writes the whole state as checkpoint id (output flushed first: a row the
+ * checkpoint counts as written has left the process). */
+static int
+checkpoint(struct weir_ctx *ctx, struct weir_ckpt id)
+{
+	int rc = weir_out_flush(ctx->out);
+	if (rc != 0)
+		return rc;
+	struct weir_buf b = {0};
+	if (weir_save_driver(ctx, &b) < 0 || (ctx->hooks->on_save &&
+	    (rc = ctx->hooks->on_save(ctx, &b)) != 0)) {
+		weir_buf_free(&b);
+		return rc ? rc : weir_fail(ctx, "out of memory writing state");
+	}
+	char err[sizeof ctx->error];
+	rc = weir_state_save(ctx->state, id, b.p, b.n, err, sizeof err);
+	weir_buf_free(&b);
+	if (rc < 0)
+		return weir_fail(ctx, "%s", err);
+	ctx->at = id;
+	return 0;
+}
+
+/* At start: the checkpoint the pipeline completed, and from where the
+ * input must be read again. */
+static int
+restore(struct weir_ctx *ctx)
+{
+	struct weir_state *st = calloc(1, sizeof *st);
+	char err[sizeof ctx->error];
+	if (st == NULL)
+		return weir_fail(ctx, "out of memory");
+	ctx->state = st;
+	if (weir_state_init(st, ctx->opts->state_file, ctx->prog,
+	    ctx->fingerprint ? ctx->fingerprint : "", err, sizeof err) < 0)
+		return weir_fail(ctx, "%s", err);
+	struct weir_ckpt id;
+	char *payload;
+	size_t len;
+	int got = weir_state_load(st, &id, &payload, &len, err, sizeof err);
+	if (got < 0)
+		return weir_fail(ctx, "%s", err);
+	if (got == 0)
+		return 0;
+	struct weir_get g = {payload, len, 0, false};
+	int rc = weir_restore_driver(ctx, &g);
+	if (rc == 0 && ctx->hooks->on_restore)
+		rc = ctx->hooks->on_restore(ctx, &g);
+	if (rc == 0 && (g.bad || g.at != g.n))
+		rc = -1;
+	free(payload);
+	if (rc != 0) {
+		if (ctx->error[0] == '\0')
+			weir_fail(ctx, "state file '%s' does not hold what %s keeps (corrupt?): "
+			    "refused", st->path, ctx->prog);
+		return -1;
+	}
+	ctx->at = ctx->target = id;
+	ctx->skipping = id.n > 0 || id.lines > 0;
+	ctx->target_barrier_seen = id.n == 0;
+	ctx->skip_left = id.lines;
+	return 0;
+}
+
+/* Where the checkpoint was taken: the input from here on is new. */
+static int
+resume(struct weir_ctx *ctx)
+{
+	ctx->skipping = false;
+	ctx->at = ctx->target;
+	if (ctx->target.n > 0 || !ctx->target.counted)
+		ctx->seen_barrier = true;
+	return weir_emit_barrier(ctx, ctx->target, false);
+}
+
+/*
+ * Skipping after a restore: input before the checkpoint was counted then.
+ * A checkpoint taken at a barrier resumes at that barrier; one taken
+ * between barriers by this program resumes after barrier N and the lines
+ * it had read past it; one it received (a stop barrier from upstream)
+ * resumes at the same barrier, which upstream writes when it resumes.
+ */
+static int
+skip_record(struct weir_ctx *ctx, const char *line, size_t len, bool barrier)
+{
+	if (!barrier) {
+		ctx->count.skipped++;
+		if (!ctx->target.counted || !ctx->target_barrier_seen || --ctx->skip_left > 0)
+			return 0;
+		return resume(ctx);
+	}
+	struct weir_ckpt id;
+	bool stop;
+	if (weir_barrier_parse(line, len, &id, &stop) < 0)
+		return 0;
+	if (weir_ckpt_cmp(id, ctx->target) == 0)
+		return resume(ctx);
+	if (ctx->target.counted && id.n == ctx->target.n && id.lines == 0) {
+		ctx->target_barrier_seen = true;	/* then the lines past it */
+		ctx->skip_left = ctx->target.lines;
+		return 0;
+	}
+	if (id.n > ctx->target.n)
+		return weir_fail(ctx, "the input passed checkpoint %llu of state file '%s' without "
+		    "it (it came to barrier %llu): is this the input the state was saved from?",
+		    (unsigned long long)ctx->target.n, ctx->state->path, (unsigned long long)id.n);
+	return 0;	/* an older one */
+}
+
+/* A signal under --state: stop here, with the state as of the last line
+ * read, and say so downstream. */
+static int
+stop_now(struct weir_ctx *ctx)
+{
+	if (ctx->skipping)
+		return WEIR_STOPPED;	/* the state file is as it was */
+	ctx->at.counted = true;
+	int rc = checkpoint(ctx, ctx->at);
+	if (rc == 0)
+		rc = weir_emit_barrier(ctx, ctx->at, true);
+	return rc ? rc : WEIR_STOPPED;
+}
+
+/* Between lines: a SIGINT or SIGTERM under --state.  A program fed by a
+ * weir program (it has seen barriers) goes on to the next barrier, so the
+ * whole pipeline stops at one checkpoint; a second signal stops it here. */
+static int
+take_interrupt(struct weir_ctx *ctx)
+{
+	if (ctx->interrupts == got_interrupt)
+		return 0;
+	ctx->interrupts = got_interrupt;
+	if (ctx->seen_barrier && ctx->interrupts == 1 && !ctx->skipping) {
+		ctx->stop_at_barrier = true;
+		return 0;
+	}
+	return stop_now(ctx);
+}
+
 static int
 protocol_barrier(struct weir_ctx *ctx, const char *line, size_t len)
 {
 	ctx->count.barriers++;
 	if (ctx->report_only)
 		return 0;
-	if (ctx->hooks->on_barrier)
-		return ctx->hooks->on_barrier(ctx, line, len);
-	int rc = weir_out_protocol(ctx->out, line, len);
-	return rc ? rc : weir_out_flush(ctx->out);
+	if (ctx->state == NULL) {
+		if (ctx->hooks->on_barrier)
+			return ctx->hooks->on_barrier(ctx, line, len);
+		int rc = weir_out_protocol(ctx->out, line, len);
+		return rc ? rc : weir_out_flush(ctx->out);
+	}
+	struct weir_ckpt id;
+	bool stop;
+	if (weir_barrier_parse(line, len, &id, &stop) < 0) {
+		fprintf(ctx->diag, "%s: %s: a barrier without a whole number, not a checkpoint: "
+		    "%.*s\n", ctx->prog, ctx->input_name, (int)(len > 80 ? 80 : len), line);
+		int rc = weir_out_protocol(ctx->out, line, len);
+		return rc ? rc : weir_out_flush(ctx->out);
+	}
+	ctx->seen_barrier = true;
+	stop |= ctx->stop_at_barrier;
+	id.counted = false;
+	int rc = checkpoint(ctx, id);
+	if (rc == 0)
+		rc = weir_emit_barrier(ctx, id, stop);
+	if (rc == 0 && stop)
+		rc = WEIR_STOPPED;
+	return rc;
 }
 
 static const char *
@@ -435,6 +706,10 @@ handle_record(struct weir_ctx *ctx, const struct weir_scanned *rec,
 	struct line_ref ref = {input_name, rec->lineno};
 	int rc;
 	ctx->input_name = input_name;
+	if (ctx->skipping)
+		return skip_record(ctx, rec->line, rec->len, rec->kind == RECORD_BARRIER);
+	if (rec->kind != RECORD_BARRIER)
+		ctx->at.lines++;
 	switch (rec->kind) {
 	case RECORD_BAD:
 		ctx->count.in++;	/* a rejected line is an input line */
@@ -682,7 +957,7 @@ wait_input(struct weir_ctx *ctx, struct loop *lp)
 		if (deadline != INT64_MAX)
 			timeout = deadline <= now ? 0 : (int)((deadline - now + 999999) / 1000000);
 		r = poll(&pfd, 1, timeout);
-		if (r > 0 || (r < 0 && errno != EINTR) || got_interrupt)
+		if (r > 0 || (r < 0 && errno != EINTR) || got_interrupt != ctx->interrupts)
 			return 0;
 	}
 }
@@ -711,8 +986,10 @@ run_threaded(struct weir_ctx *ctx, struct loop *lp, int fd, unsigned input)
 	int rc = 0;
 	for (;;) {
 		struct weir_batch *b;
-		if (got_interrupt)
+		if (got_interrupt && ctx->state == NULL)
 			break;	/* as if the input ended here */
+		if (got_interrupt && (rc = take_interrupt(ctx)) != 0)
+			break;
 		if (weir_reader_take(reader, &b) == 0) {
 			if ((rc = wait_input(ctx, lp)) != 0)
 				break;
@@ -759,9 +1036,11 @@ run_direct(struct weir_ctx *ctx, struct loop *lp, struct weir_input *in, unsigne
 			if (rc != 0)
 				return rc;
 		}
-		if (weir_input_eof(in) || got_interrupt)
+		if (weir_input_eof(in) || (got_interrupt && ctx->state == NULL))
 			return 0;
-		int rc = wait_input(ctx, lp);
+		int rc = got_interrupt ? take_interrupt(ctx) : 0;
+		if (rc == 0)
+			rc = wait_input(ctx, lp);
 		if (rc != 0)
 			return rc;
 		long n = weir_input_fill(in);
@@ -797,7 +1076,7 @@ int
 weir_run(struct weir_ctx *ctx, char **inputs, int ninputs)
 {
 	static char *stdin_only[] = {"-"};
-	weir_signals(ctx->interrupt_ends_input);
+	weir_signals(ctx->interrupt_ends_input || ctx->opts->state_file);
 	if (ninputs == 0) {
 		inputs = stdin_only;
 		ninputs = 1;
@@ -808,7 +1087,9 @@ weir_run(struct weir_ctx *ctx, char **inputs, int ninputs)
 		return WEIR_EXIT_FAILURE;
 	}
 	int rc = 0;
-	for (int i = 0; i < ninputs && rc == 0 && !got_interrupt; i++) {
+	if (ctx->opts->state_file && ctx->run == NULL && restore(ctx) < 0)
+		return weir_finish(ctx, -1);
+	for (int i = 0; i < ninputs && rc == 0 && !(got_interrupt && ctx->state == NULL); i++) {
 		if (i == 0 && ctx->run) {
 			rc = ctx->run(ctx, inputs, ninputs);
 			break;
@@ -827,7 +1108,15 @@ weir_run(struct weir_ctx *ctx, char **inputs, int ninputs)
 			rc = run_threaded(ctx, &lp, weir_input_fd(in), 0);
 		weir_input_close(in);
 	}
-	if (rc == 0 && ctx->hooks->on_end)
+	bool stopped = rc == WEIR_STOPPED;
+	if (stopped)
+		rc = 0;
+	if (rc == 0 && !stopped && ctx->skipping)
+		rc = weir_fail(ctx, "the input ended before checkpoint %llu of state file '%s' "
+		    "(%llu lines read again): is this the input the state was saved from?",
+		    (unsigned long long)ctx->target.n, ctx->state->path,
+		    (unsigned long long)ctx->count.skipped);
+	if (rc == 0 && !stopped && ctx->hooks->on_end)
 		rc = ctx->hooks->on_end(ctx);
 	return weir_finish(ctx, rc);
 }

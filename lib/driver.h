@@ -34,6 +34,7 @@
 #include "fields.h"
 #include "io.h"
 #include "options.h"
+#include "state.h"
 
 #define WEIR_EXIT_OK 0
 #define WEIR_EXIT_FAILURE 1
@@ -62,6 +63,7 @@ struct weir_counters {
 	uint64_t forced;	/* events let out by a forced watermark advance */
 	uint64_t watermarks_in, watermarks_out, barriers;
 	uint64_t state_bytes;
+	uint64_t skipped;	/* read again after a restart, before the checkpoint */
 };
 
 struct weir_ctx;
@@ -81,6 +83,12 @@ struct weir_hooks {
 	/* Adds the program's own members to the --stats line: writes
 	 * `,"name":value...` to f. */
 	void (*on_stats)(struct weir_ctx *ctx, FILE *f);
+	/* --state: the program's part of a checkpoint, written into b (lib/
+	 * state.h), and read back at start into a fresh program.  A program
+	 * with these takes --state (WEIR_FEATURE_STATE).  on_restore returns
+	 * 0, or -1 after weir_fail (the payload does not fit its options). */
+	int (*on_save)(struct weir_ctx *ctx, struct weir_buf *b);
+	int (*on_restore)(struct weir_ctx *ctx, struct weir_get *g);
 };
 
 struct weir_ctx {
@@ -103,6 +111,7 @@ struct weir_ctx {
 	 * merged, followed) sets run; weir_run calls it in place of its own
 	 * loop, then on_end and the accounting of weir_finish. */
 	int (*run)(struct weir_ctx *ctx, char **inputs, int ninputs);
+	const char *fingerprint;	/* the options a state file must match */
 	int64_t watermark;		/* the program's watermark */
 	int64_t max_event;		/* largest event time seen */
 	struct weir_counters count;
@@ -119,6 +128,14 @@ struct weir_ctx {
 	int64_t last_emitted;		/* last watermark line written */
 	int64_t punct_mark;
 	int64_t next_metrics;		/* weir_housekeeping's clock */
+	struct weir_state *state;	/* --state */
+	struct weir_ckpt at;		/* the last barrier, and lines read since */
+	struct weir_ckpt target;	/* restored: skip input up to here */
+	bool skipping, target_barrier_seen;
+	uint64_t skip_left;
+	bool seen_barrier;		/* the input speaks the protocol */
+	bool stop_at_barrier;		/* a signal came: stop at the next one */
+	int interrupts;			/* signals acted on */
 	FILE *errors, *late;
 	char missing_time[160];		/* "no event time field 'x'" */
 	char error[512];
@@ -219,6 +236,25 @@ int weir_fail(struct weir_ctx *ctx, const char *fmt, ...)
 /* The representation computed times are written in (--time-output, or the
  * input's, or RFC 3339 before any event). */
 enum weir_repr weir_output_repr(const struct weir_ctx *ctx);
+
+/* What a hook or weir_run's loop returns when the program stops at a
+ * checkpoint (a stop barrier, or a signal under --state): no on_end. */
+#define WEIR_STOPPED 3
+
+/* The driver's part of a checkpoint (watermarks, counters), for a program
+ * with its own run that writes and reads checkpoints itself. */
+int weir_save_driver(struct weir_ctx *ctx, struct weir_buf *b);
+int weir_restore_driver(struct weir_ctx *ctx, struct weir_get *g);
+
+/* Reads a barrier line: its number, `lines` and `stop`.  -1 when
+ * _checkpoint is not a whole number from 0. */
+int weir_barrier_parse(const char *line, size_t len, struct weir_ckpt *id, bool *stop);
+
+/* Writes {"_checkpoint":N[,"lines":K][,"stop":true]}. */
+int weir_emit_barrier(struct weir_ctx *ctx, struct weir_ckpt id, bool stop);
+
+/* How many SIGINT/SIGTERM have arrived. */
+int weir_interrupt_count(void);
 
 /* Prints the counters as one JSON line on ctx->diag. */
 void weir_print_stats(struct weir_ctx *ctx);

@@ -14,7 +14,7 @@ enum {
 	OPT_OUTPUT_FORMAT = 'o', OPT_UNBUFFERED = 'u', OPT_HELP = 'h',
 	OPT_VERSION = 'V',
 	OPT_PROCESSING_TIME = 256, OPT_LAG, OPT_IDLE, OPT_LATE, OPT_ON_ERROR,
-	OPT_ERRORS, OPT_STATS, OPT_METRICS, OPT_TIME_OUTPUT, OPT_PUNCTUATE,
+	OPT_ERRORS, OPT_STATS, OPT_METRICS, OPT_TIME_OUTPUT, OPT_PUNCTUATE, OPT_STATE,
 	OPT_OWN = 1000,
 };
 
@@ -199,6 +199,13 @@ shared_option(struct weir_opts *o, int c, const char *v)
 	case OPT_METRICS:
 		o->metrics_file = v;
 		return 0;
+	case OPT_STATE:
+		if (*v == '\0') {
+			snprintf(err, errlen, "--state needs a file name");
+			return -1;
+		}
+		o->state_file = v;
+		return 0;
 	case OPT_TIME_OUTPUT:
 		return time_output_arg(v, &o->time_output, err, errlen);
 	}
@@ -212,7 +219,7 @@ weir_options_parse(struct weir_opts *o, int argc, char **argv, int features,
 	size_t nown = 0;
 	while (own && own[nown].name)
 		nown++;
-	struct option *longs = calloc(NSHARED + nown + 3, sizeof *longs);
+	struct option *longs = calloc(NSHARED + nown + 4, sizeof *longs);
 	char shorts[128] = ":t:T:i:o:uhV";
 	size_t ns = strlen(shorts);
 	int rc = WEIR_OPTS_USAGE;
@@ -226,6 +233,8 @@ weir_options_parse(struct weir_opts *o, int argc, char **argv, int features,
 		longs[k++] = (struct option){"punctuate", required_argument, NULL, OPT_PUNCTUATE};
 	if (features & WEIR_FEATURE_TIME_OUTPUT)
 		longs[k++] = (struct option){"time-output", required_argument, NULL, OPT_TIME_OUTPUT};
+	if (features & WEIR_FEATURE_STATE)
+		longs[k++] = (struct option){"state", required_argument, NULL, OPT_STATE};
 	for (size_t i = 0; i < nown; i++) {
 		longs[k++] = (struct option){own[i].name, own[i].has_arg ? required_argument :
 		    no_argument, NULL, OPT_OWN + (int)i};

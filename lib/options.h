@@ -34,6 +34,7 @@ struct weir_opts {
 	const char *metrics_file;
 	enum weir_repr time_output;	/* WEIR_REPR_NONE: as the input */
 	int64_t punctuate;		/* 0: off; only where the program allows it */
+	const char *state_file;		/* --state: only where the program keeps state */
 	char error[256];
 };
 
@@ -56,6 +57,7 @@ typedef int weir_optfn(void *arg, int id, const char *value, char *err, size_t e
 /* Program features that enable shared options only some programs take. */
 #define WEIR_FEATURE_PUNCTUATE 1
 #define WEIR_FEATURE_TIME_OUTPUT 2
+#define WEIR_FEATURE_STATE 4
 
 /*
  * Parses argv.  Returns the index of the first operand, or WEIR_OPTS_USAGE,

@@ -1,10 +1,53 @@
 /*
  * program.c: the shared main().
  */
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "program.h"
+
+/*
+ * The options a state file must have been written with: the command line
+ * less what only routes output or reports (--stats, --metrics, -u,
+ * --errors, --on-error, --late, --idle, --dups, --state) and less the input
+ * files.  getopt has put the options first, in their order.
+ */
+static char *
+fingerprint(int argc, char **argv, int first, int used)
+{
+	static const char *const loose[] = {"--metrics", "--errors", "--on-error", "--late",
+		"--idle", "--dups", "--state", NULL};
+	static const char *const flags[] = {"--stats", "-u", "--unbuffered", NULL};
+	struct weir_buf b = {0};
+	for (int i = 1; i < first + used && i < argc; i++) {
+		const char *a = argv[i];
+		bool skip = false;
+		for (int k = 0; flags[k]; k++)
+			skip |= strcmp(a, flags[k]) == 0;
+		for (int k = 0; loose[k] && !skip; k++) {
+			size_t n = strlen(loose[k]);
+			if (strncmp(a, loose[k], n) == 0 && a[n] == '=')
+				skip = true;
+			else if (strcmp(a, loose[k]) == 0 && i < first) {
+				skip = true;
+				i++;	/* and its value */
+			}
+		}
+		if (skip)
+			continue;
+		if ((b.n && weir_buf_add(&b, " ", 1) < 0) || weir_buf_str(&b, a) < 0) {
+			weir_buf_free(&b);
+			return NULL;
+		}
+	}
+	if (weir_buf_add(&b, "", 1) < 0) {
+		weir_buf_free(&b);
+		return NULL;
+	}
+	return b.p;
+}
 
 static void
 usage(const struct weir_program *p, FILE *f)
@@ -62,7 +105,18 @@ weir_program_main(const struct weir_program *p, int argc, char **argv)
 			goto out;
 		}
 	}
+	char *print = NULL;
+	if (opts.state_file) {
+		if ((print = fingerprint(argc, argv, first, used)) == NULL) {
+			fprintf(stderr, "%s: out of memory\n", p->name);
+			weir_ctx_free(ctx);
+			status = WEIR_EXIT_FAILURE;
+			goto out;
+		}
+		ctx->fingerprint = print;
+	}
 	status = weir_run(ctx, argv + first + used, argc - first - used);
+	free(print);
 	if (status != WEIR_EXIT_OK && ctx->error[0])
 		fprintf(stderr, "%s: %s\n", p->name, ctx->error);
 	weir_ctx_free(ctx);
