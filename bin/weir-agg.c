@@ -750,6 +750,158 @@ on_end(struct weir_ctx *ctx)
 	return rc;
 }
 
+/* --- checkpoints (--state) ------------------------------------------------------- */
+
+static bool
+raw_func(enum weir_func f)
+{
+	return f == WEIR_AGG_MIN || f == WEIR_AGG_MAX || f == WEIR_AGG_FIRST || f == WEIR_AGG_LAST;
+}
+
+/*
+ * Every live group, key by key in the order keys came, each key's groups in
+ * list order: bounds, counts, flags, and each cell as --partial writes it
+ * plus the arrival numbers the partial form leaves out (first, last,
+ * collect), so that a restored group writes the same bytes.  Timers are
+ * not written: each live group has exactly one that matters, rebuilt.
+ */
+static int
+on_save(struct weir_ctx *ctx, struct weir_buf *b)
+{
+	struct agg *ag = ctx->prog_state;
+	struct weir_buf cell = {0};
+	int rc = weir_put_u64(b, ag->seq) | weir_put_u64(b, (uint64_t)ag->ndefs);
+	for (int i = 0; i < ag->ndefs; i++)
+		rc |= weir_put_u64(b, ag->defs[i].rejected);
+	rc |= weir_put_u64(b, HASH_COUNT(ag->keys));
+	for (struct key *k = ag->keys; k && rc == 0; k = k->hh.next) {
+		rc |= weir_put_bytes(b, k->bytes, k->len) |
+		    weir_put_bytes(b, k->members, k->members_len) | weir_put_u64(b, k->ngroups);
+		for (struct group *g = k->groups; g && rc == 0; g = g->next) {
+			rc |= weir_put_i64(b, g->start) | weir_put_i64(b, g->end) |
+			    weir_put_u64(b, g->seq) | weir_put_u64(b, g->count) |
+			    weir_put_u64(b, (uint64_t)g->kept | (uint64_t)g->dirty << 1 |
+			    (uint64_t)(g->bounds != NULL) << 2) |
+			    weir_put_bytes(b, g->bounds, g->bounds_len);
+			for (int i = 0; i < ag->ndefs && rc == 0; i++) {
+				const struct weir_aggdef *def = &ag->defs[i];
+				cell.n = 0;
+				rc |= weir_cell_write(def, &g->cells[i], &cell) |
+				    weir_put_bytes(b, cell.p, cell.n);
+				if (raw_func(def->func))
+					rc |= weir_put_u64(b, g->cells[i].r.seq);
+				if (def->func == WEIR_AGG_COLLECT) {
+					const struct weir_collect *c = &g->cells[i].col;
+					rc |= weir_put_u64(b, c->n);
+					for (size_t j = 0; j < c->n; j++)
+						rc |= weir_put_u64(b, c->items[j].seq);
+				}
+			}
+		}
+	}
+	weir_buf_free(&cell);
+	return rc ? weir_fail(ctx, "out of memory writing state") : 0;
+}
+
+static int
+restore_group(struct weir_ctx *ctx, struct agg *ag, struct key *k, struct weir_get *g)
+{
+	int64_t start = weir_get_i64(g), end = weir_get_i64(g);
+	uint64_t seq = weir_get_u64(g), count = weir_get_u64(g), flags = weir_get_u64(g);
+	size_t blen;
+	const char *bounds = weir_get_bytes(g, &blen);
+	if (g->bad)
+		return -1;
+	struct group *gr = group_new(ag, k, start, end, seq);
+	if (gr == NULL)
+		return weir_fail(ctx, "out of memory restoring state");
+	gr->count = count;
+	gr->kept = flags & 1;
+	gr->dirty = flags & 2;
+	if (flags & 4) {
+		if ((gr->bounds = malloc(blen ? blen : 1)) == NULL)
+			return weir_fail(ctx, "out of memory restoring state");
+		memcpy(gr->bounds, bounds, blen);
+		gr->bounds_len = blen;
+	}
+	for (int i = 0; i < ag->ndefs; i++) {
+		const struct weir_aggdef *def = &ag->defs[i];
+		size_t n;
+		const char *text = weir_get_bytes(g, &n);
+		json_t *v = text ? json_loadb(text, n, JSON_DECODE_ANY, NULL) : NULL;
+		int bad = v == NULL || weir_cell_read(&ag->cells, def, &gr->cells[i], v, seq) < 0;
+		json_decref(v);
+		if (bad) {
+			g->bad = true;
+			return -1;
+		}
+		if (raw_func(def->func))
+			gr->cells[i].r.seq = weir_get_u64(g);
+		if (def->func == WEIR_AGG_COLLECT) {
+			struct weir_collect *c = &gr->cells[i].col;
+			if (weir_get_u64(g) != c->n)
+				g->bad = true;
+			for (size_t j = 0; j < c->n && !g->bad; j++)
+				c->items[j].seq = weir_get_u64(g);
+		}
+	}
+	if (g->bad)
+		return -1;
+	if (schedule(ag, gr, gr->kept ? DROP : FIRE) < 0)
+		return weir_fail(ctx, "out of memory restoring state");
+	if (gr->dirty && ag->emit == EMIT_EVERY) {
+		gr->listed = true;
+		gr->dirty_next = ag->dirty;
+		ag->dirty = gr;
+	}
+	return 0;
+}
+
+static int
+on_restore(struct weir_ctx *ctx, struct weir_get *g)
+{
+	struct agg *ag = ctx->prog_state;
+	ag->seq = weir_get_u64(g);
+	if (weir_get_u64(g) != (uint64_t)ag->ndefs)
+		return -1;
+	for (int i = 0; i < ag->ndefs; i++)
+		ag->defs[i].rejected = weir_get_u64(g);
+	uint64_t nkeys = weir_get_count(g, 24);
+	for (uint64_t i = 0; i < nkeys && !g->bad; i++) {
+		size_t len, mlen;
+		const char *bytes = weir_get_bytes(g, &len);
+		const char *members = weir_get_bytes(g, &mlen);
+		uint64_t ngroups = weir_get_count(g, 40);
+		if (g->bad || ngroups == 0)
+			return -1;
+		struct key *k = calloc(1, sizeof *k);
+		if (k == NULL || (k->bytes = malloc(len + 1)) == NULL ||
+		    (k->members = malloc(mlen + 1)) == NULL) {
+			if (k)
+				key_free(k);
+			return weir_fail(ctx, "out of memory restoring state");
+		}
+		memcpy(k->bytes, bytes, len);
+		k->len = len;
+		memcpy(k->members, members, mlen);
+		k->members_len = mlen;
+		HASH_ADD_KEYPTR(hh, ag->keys, k->bytes, k->len, k);
+		for (uint64_t j = 0; j < ngroups; j++)
+			if (restore_group(ctx, ag, k, g) < 0)
+				return -1;
+		/* group_new put each first: back to the order they were in */
+		struct group *rev = NULL;
+		for (struct group *gr = k->groups, *next; gr; gr = next) {
+			next = gr->next;
+			gr->next = rev;
+			rev = gr;
+		}
+		k->groups = rev;
+	}
+	update_gauges(ctx, ag);
+	return g->bad ? -1 : 0;
+}
+
 static void
 on_stats(struct weir_ctx *ctx, FILE *f)
 {
@@ -1099,12 +1251,14 @@ main(int argc, char **argv)
 		.on_end = on_end,
 		.on_tick = on_tick,
 		.on_stats = on_stats,
+		.on_save = on_save,
+		.on_restore = on_restore,
 	};
 	static struct agg ag;
 	static const struct weir_program program = {
 		.name = "weir-agg",
 		.synopsis = "weir-agg [--by FIELDS] [--window SIZE|SIZE/SLIDE|session:GAP] "
-		    "[--emit final|updates|every:DUR] [options] AGG... [FILE ...]\n"
+		    "[--emit final|updates|every:DUR] [--state FILE] [options] AGG... [FILE ...]\n"
 		    "       weir-agg --partial ... AGG...\n"
 		    "       weir-agg --merge [--by FIELDS] AGG... [FILE ...]",
 		.summary = "Aggregates events by key and window: count, sum, avg, percentiles, "
@@ -1119,10 +1273,11 @@ main(int argc, char **argv)
 		    "      --partial            write each group's state, for --merge\n"
 		    "      --merge              combine partial rows from several shards\n"
 		    "      --time-output FMT    rfc3339, epoch, epoch_ms, epoch_us or epoch_ns bounds\n"
+		    "      --state FILE         checkpoint the groups at each barrier; resume\n"
 		    "AGG: count, count:F, sum:F, min:F, max:F, avg:F, stddev:F, var:F, first:F,\n"
 		    "     last:F, distinct:F, approx_distinct:F, pNN:F, median:F, top:K:F,\n"
 		    "     collect:F; AGG=NAME renames the output field\n",
-		.features = WEIR_FEATURE_TIME_OUTPUT,
+		.features = WEIR_FEATURE_TIME_OUTPUT | WEIR_FEATURE_STATE,
 		.options = own_options,
 		.option = own_option,
 		.state = &ag,

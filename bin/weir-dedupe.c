@@ -387,6 +387,63 @@ on_end(struct weir_ctx *ctx)
 	return rc;
 }
 
+/* --- checkpoints (--state) ------------------------------------------------ */
+
+/* Every live key from the least recently seen on (pushed back in that
+ * order, they make the same list), with what --keep last holds.  Timers
+ * are rebuilt: one per key, at its horizon. */
+static int
+on_save(struct weir_ctx *ctx, struct weir_buf *b)
+{
+	struct dedupe *d = ctx->prog_state;
+	int rc = weir_put_u64(b, d->seq) | weir_put_u64(b, d->live);
+	for (uint32_t i = d->lru_tail; i != NONE && rc == 0; i = d->entries[i].prev) {
+		const struct entry *e = &d->entries[i];
+		rc |= weir_put_u64(b, e->lo) | weir_put_u64(b, e->hi) | weir_put_i64(b, e->last) |
+		    weir_put_u64(b, e->seq) | weir_put_u64(b, e->holding);
+		if (e->holding)
+			rc |= weir_put_bytes(b, e->held.line, e->held.len);
+	}
+	return rc ? weir_fail(ctx, "out of memory writing state") : 0;
+}
+
+static int
+on_restore(struct weir_ctx *ctx, struct weir_get *g)
+{
+	struct dedupe *d = ctx->prog_state;
+	d->seq = weir_get_u64(g);
+	uint64_t n = weir_get_count(g, 40);
+	for (uint64_t k = 0; k < n && !g->bad; k++) {
+		uint64_t lo = weir_get_u64(g), hi = weir_get_u64(g);
+		int64_t last = weir_get_i64(g);
+		uint64_t seq = weir_get_u64(g), holding = weir_get_u64(g);
+		size_t len = 0;
+		const char *line = holding ? weir_get_bytes(g, &len) : NULL;
+		if (g->bad)
+			break;
+		if ((d->live + 1) * 4 > d->slots_cap * 3 && slots_grow(d) < 0)
+			return weir_fail(ctx, "out of memory restoring state");
+		size_t j = slot_of(d, lo, hi);
+		uint32_t i = d->slots[j] ? NONE : new_entry(d);
+		if (i == NONE)
+			return d->slots[j] ? -1 : weir_fail(ctx, "out of memory restoring state");
+		struct entry *e = &d->entries[i];
+		*e = (struct entry){lo, hi, last, seq, NONE, NONE, e->gen, false, {0}};
+		d->slots[j] = i + 1;
+		d->live++;
+		lru_push_front(d, i);
+		if ((d->within != 0 || d->keep_last) && arm(d, i) < 0)
+			return weir_fail(ctx, "out of memory restoring state");
+		if (holding) {
+			struct weir_event ev = {.line = line, .len = len};
+			if (hold(ctx, d, e, &ev) != 0)
+				return -1;
+		}
+	}
+	update_gauges(ctx, d);
+	return g->bad ? -1 : 0;
+}
+
 /* --- options -------------------------------------------------------------- */
 
 enum { OPT_KEY = 1, OPT_WITHIN, OPT_KEEP, OPT_MAX_KEYS, OPT_DUPS };
@@ -480,6 +537,7 @@ main(int argc, char **argv)
 {
 	static const struct weir_hooks hooks = {
 		.on_event = on_event, .on_watermark = on_watermark, .on_end = on_end,
+		.on_save = on_save, .on_restore = on_restore,
 	};
 	static struct dedupe d = {
 		.max_keys = 1000000, .free_list = NONE, .lru_head = NONE, .lru_tail = NONE,
@@ -487,7 +545,7 @@ main(int argc, char **argv)
 	static const struct weir_program program = {
 		.name = "weir-dedupe",
 		.synopsis = "weir-dedupe [--key FIELDS] [--within DUR] [--keep first|last] "
-		    "[--max-keys N] [--dups FILE] [options] [FILE ...]",
+		    "[--max-keys N] [--dups FILE] [--state FILE] [options] [FILE ...]",
 		.summary = "Drops repeated events by key within an event-time horizon, "
 		    "in bounded memory.",
 		.own_help =
@@ -497,7 +555,9 @@ main(int argc, char **argv)
 		    "when the horizon closes\n"
 		    "      --max-keys N         at most N keys; the least recently seen goes "
 		    "(default 1000000)\n"
-		    "      --dups FILE          append every dropped repeat to FILE\n",
+		    "      --dups FILE          append every dropped repeat to FILE\n"
+		    "      --state FILE         checkpoint the keys at each barrier; resume\n",
+		.features = WEIR_FEATURE_STATE,
 		.options = own_options,
 		.option = own_option,
 		.state = &d,

@@ -96,6 +96,7 @@ struct replay {
 	bool follow;
 	bool progress;
 	const char *offsets_file;
+	int64_t ckpt_every;	/* --checkpoint-every: 0 off */
 
 	struct source *src;
 	unsigned nsrc;
@@ -110,6 +111,19 @@ struct replay {
 	/* progress */
 	int64_t next_draw, started;
 	bool drew;
+	/* checkpoints */
+	uint64_t barrier;	/* the last barrier written */
+	int64_t next_barrier;	/* monotonic */
+	uint64_t read_since;	/* lines taken since the last barrier */
+	struct saved_source *saved;	/* restored, until the sources open */
+	size_t nsaved;
+};
+
+/* A source as a checkpoint recorded it. */
+struct saved_source {
+	char *path;
+	uint64_t dev, ino, fp, fp_len, offset, seq;
+	int64_t max_t;
 };
 
 static void
@@ -176,7 +190,7 @@ identify(struct source *s, int fd)
 static int
 save_offsets(struct weir_ctx *ctx, struct replay *r)
 {
-	if (r->offsets_file == NULL)
+	if (r->offsets_file == NULL || r->ckpt_every > 0)
 		return 0;
 	char tmp[4096];
 	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", r->offsets_file, (long)getpid());
@@ -248,6 +262,131 @@ resume_offset(struct replay *r, const struct source *s)
 	return offset;
 }
 
+/* --- checkpoints (--checkpoint-every) ------------------------------------------- */
+
+/* The read position a checkpoint recorded for s, when s is still the file
+ * it recorded (the same first bytes); else its start. */
+static uint64_t
+saved_offset(struct replay *r, struct source *s)
+{
+	if (s->index >= r->nsaved)
+		return 0;
+	const struct saved_source *v = &r->saved[s->index];
+	if (strcmp(v->path, s->path) != 0 || v->fp_len > s->fp_len)
+		return 0;
+	uint64_t h = s->fp;
+	if (v->fp_len < s->fp_len) {
+		char buf[FINGERPRINT_BYTES];
+		int fd = open(s->path, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd >= 0 ? pread(fd, buf, (size_t)v->fp_len, 0) : -1;
+		if (fd >= 0)
+			close(fd);
+		h = n == (ssize_t)v->fp_len ? XXH3_64bits(buf, (size_t)n) : 0;
+	}
+	if (h != v->fp)
+		return 0;	/* another file took the name */
+	s->seq = s->ring_seq = v->seq;
+	s->max_t = v->max_t;
+	return v->offset;
+}
+
+/*
+ * The source's state at a barrier: each file's identity and the position
+ * after the last line taken from it (stdin: none, it cannot be read
+ * again), and the lines taken but not yet written (the merge heap).
+ */
+static int
+on_save(struct weir_ctx *ctx, struct weir_buf *b)
+{
+	struct replay *r = ctx->prog_state;
+	int rc = weir_put_u64(b, r->barrier) | weir_put_i64(b, r->written_upto) |
+	    weir_put_i64(b, r->punct_mark) | weir_put_u64(b, r->nsrc);
+	for (unsigned i = 0; i < r->nsrc; i++) {
+		const struct source *s = &r->src[i];
+		rc |= weir_put_bytes(b, s->path, strlen(s->path)) | weir_put_u64(b, s->dev) |
+		    weir_put_u64(b, s->ino) | weir_put_u64(b, s->fp) | weir_put_u64(b, s->fp_len) |
+		    weir_put_u64(b, s->in ? weir_input_offset(s->in) : 0) | weir_put_u64(b, s->seq) |
+		    weir_put_i64(b, s->max_t);
+	}
+	rc |= weir_put_u64(b, r->heap.n);
+	for (size_t i = 0; i < r->heap.n && rc == 0; i++) {
+		const struct entry *e = &r->heap.items[i];
+		rc |= weir_put_i64(b, e->t) | weir_put_u64(b, e->src) | weir_put_u64(b, e->seq) |
+		    weir_put_bytes(b, e->ev.line, e->ev.len);
+	}
+	return rc ? weir_fail(ctx, "out of memory writing offsets") : 0;
+}
+
+static int
+on_restore(struct weir_ctx *ctx, struct weir_get *g)
+{
+	struct replay *r = ctx->prog_state;
+	r->barrier = weir_get_u64(g);
+	r->written_upto = weir_get_i64(g);
+	r->punct_mark = weir_get_i64(g);
+	uint64_t n = weir_get_count(g, 64);
+	if (g->bad || n != r->nsrc)
+		return weir_fail(ctx, "offsets file '%s' is of %llu files, not of the %u given: "
+		    "refused", r->offsets_file, (unsigned long long)n, r->nsrc);
+	r->saved = calloc(n ? n : 1, sizeof *r->saved);
+	if (r->saved == NULL)
+		return weir_fail(ctx, "out of memory");
+	r->nsaved = n;
+	for (uint64_t i = 0; i < n && !g->bad; i++) {
+		struct saved_source *v = &r->saved[i];
+		size_t len;
+		const char *path = weir_get_bytes(g, &len);
+		v->path = path ? strndup(path, len) : NULL;
+		v->dev = weir_get_u64(g);
+		v->ino = weir_get_u64(g);
+		v->fp = weir_get_u64(g);
+		v->fp_len = weir_get_u64(g);
+		v->offset = weir_get_u64(g);
+		v->seq = weir_get_u64(g);
+		v->max_t = weir_get_i64(g);
+		if (v->path == NULL)
+			g->bad = true;
+	}
+	uint64_t held = weir_get_count(g, 32);
+	for (uint64_t i = 0; i < held && !g->bad; i++) {
+		struct entry e = {weir_get_i64(g), 0, 0, {0}};
+		uint64_t src = weir_get_u64(g);
+		e.seq = weir_get_u64(g);
+		size_t len;
+		const char *line = weir_get_bytes(g, &len);
+		if (g->bad || src >= r->nsrc)
+			return -1;
+		e.src = (unsigned)src;
+		if (weir_store_put(r->store, line, len, &e.ev) < 0 || entries_push(&r->heap, e) < 0)
+			return weir_fail(ctx, "out of memory");
+	}
+	return g->bad ? -1 : 0;
+}
+
+/* A barrier: the state for it written first, then the line (a crash between
+ * leaves a checkpoint that nobody downstream completed: the ledger goes
+ * back past it). */
+static int
+barrier(struct weir_ctx *ctx, struct replay *r, bool stop)
+{
+	struct weir_ckpt id = {r->barrier + 1, 0, false};
+	r->barrier++;
+	int rc = weir_checkpoint(ctx, id);
+	if (rc == 0)
+		rc = weir_emit_barrier(ctx, id, stop);
+	r->read_since = 0;
+	r->next_barrier = weir_mono_now() + r->ckpt_every;
+	return rc;
+}
+
+static int
+maybe_barrier(struct weir_ctx *ctx, struct replay *r)
+{
+	if (r->ckpt_every == 0 || r->read_since == 0 || weir_mono_now() < r->next_barrier)
+		return 0;
+	return barrier(ctx, r, false);
+}
+
 /* --- sources ------------------------------------------------------------------ */
 
 static int
@@ -266,7 +405,11 @@ source_open(struct weir_ctx *ctx, struct replay *r, struct source *s, bool resum
 	if (strcmp(s->path, "-") == 0)
 		return 0;
 	identify(s, weir_input_fd(s->in));
-	uint64_t at = resume ? resume_offset(r, s) : 0;
+	uint64_t at = 0;
+	if (resume && r->ckpt_every > 0)
+		at = saved_offset(r, s);
+	else if (resume)
+		at = resume_offset(r, s);
 	if (at > 0) {
 		if (weir_input_seek(s->in, at) < 0)
 			return weir_fail(ctx, "cannot resume '%s' at byte %" PRIu64 ": %s", s->path, at,
@@ -414,7 +557,7 @@ drain(struct weir_ctx *ctx, struct replay *r)
 			rc = weir_emit(ctx, e.ev.line, e.ev.len);
 		weir_store_release(r->store, &e.ev);
 		struct source *s = &r->src[e.src];
-		if (r->offsets_file)
+		if (r->offsets_file && r->ckpt_every == 0)
 			ring_done(s, e.seq);
 		r->emitted++;
 		if (e.t > r->written_upto || r->written_upto == WEIR_TIME_NONE)
@@ -477,7 +620,8 @@ take_line(struct weir_ctx *ctx, struct replay *r, struct source *s, const char *
 			held = true;
 		}
 	}
-	if (r->offsets_file) {
+	r->read_since++;
+	if (r->offsets_file && r->ckpt_every == 0) {
 		if (ring_push(s, weir_input_offset(s->in), held == false) < 0)
 			return weir_fail(ctx, "out of memory");
 		if (!held)
@@ -544,13 +688,26 @@ run(struct weir_ctx *ctx, char **inputs, int ninputs)
 		r->src[i].path = inputs[i];
 		r->src[i].index = i;
 		r->src[i].max_t = WEIR_TIME_NONE;
+	}
+	if (r->ckpt_every > 0) {
+		if (weir_restore(ctx) < 0)
+			return -1;
+		ctx->skipping = false;	/* a source is where input starts again */
+		r->next_barrier = weir_mono_now() + r->ckpt_every;
+	}
+	for (unsigned i = 0; i < r->nsrc; i++)
 		if (source_open(ctx, r, &r->src[i], true) < 0)
 			return -1;
+	if (r->ckpt_every > 0 && ctx->state->have) {
+		/* where the pipeline resumes: downstream programs skip to here */
+		int rc = weir_emit_barrier(ctx, ctx->target, false);
+		if (rc != 0)
+			return rc;
 	}
 	int64_t idle = ctx->opts->idle > 0 ? ctx->opts->idle : WEIR_NS_PER_SEC;
 	int rc = 0;
 	while (rc == 0 && !weir_interrupted()) {
-		if ((rc = weir_housekeeping(ctx)) != 0)
+		if ((rc = weir_housekeeping(ctx)) != 0 || (rc = maybe_barrier(ctx, r)) != 0)
 			break;
 		/* the file that holds the merge back the most, and can be read now */
 		struct source *next = NULL;
@@ -596,6 +753,12 @@ run(struct weir_ctx *ctx, char **inputs, int ninputs)
 		}
 		rc = rc < 0 ? -1 : 0;
 	}
+	if (rc == 0 && r->ckpt_every > 0 && weir_interrupted()) {
+		/* stop at a checkpoint: what is held is in it, and goes out on
+		 * the restart */
+		rc = barrier(ctx, r, true);
+		return rc ? rc : WEIR_STOPPED;
+	}
 	if (rc == 0)
 		rc = drain(ctx, r);	/* interrupted: what is in hand goes out */
 	if (rc == 0 && weir_interrupted()) {
@@ -614,6 +777,8 @@ run(struct weir_ctx *ctx, char **inputs, int ninputs)
 		rc = weir_out_flush(ctx->out);
 	if (rc == 0)
 		rc = save_offsets(ctx, r);
+	if (rc == 0 && r->ckpt_every > 0 && r->read_since > 0)
+		rc = barrier(ctx, r, false);	/* the end: everything read is written */
 	if (r->drew)
 		draw_progress(ctx, r, true);
 	return rc;
@@ -621,9 +786,11 @@ run(struct weir_ctx *ctx, char **inputs, int ninputs)
 
 /* --- options ---------------------------------------------------------------------- */
 
-enum { OPT_FOLLOW = 1, OPT_FROM, OPT_OFFSETS, OPT_PROGRESS, OPT_RATE, OPT_SPEED, OPT_TO };
+enum { OPT_FOLLOW = 1, OPT_FROM, OPT_OFFSETS, OPT_PROGRESS, OPT_RATE, OPT_SPEED, OPT_TO,
+	OPT_CHECKPOINT_EVERY };
 
 static const struct weir_optdef own_options[] = {
+	{"checkpoint-every", 0, 1, OPT_CHECKPOINT_EVERY, "DUR"},
 	{"follow", 'f', 0, OPT_FOLLOW, NULL},
 	{"from", 0, 1, OPT_FROM, "TIME"},
 	{"offsets", 0, 1, OPT_OFFSETS, "FILE"},
@@ -678,6 +845,15 @@ own_option(void *arg, int id, const char *value, char *err, size_t errlen)
 	case OPT_PROGRESS:
 		r->progress = true;
 		return 0;
+	case OPT_CHECKPOINT_EVERY:
+		if (weir_option_duration("checkpoint-every", value, &r->ckpt_every, err, errlen) < 0)
+			return -1;
+		if (r->ckpt_every < 1000000) {
+			snprintf(err, errlen, "--checkpoint-every '%s' is too short (at least 1ms)",
+			    value);
+			return -1;
+		}
+		return 0;
 	case OPT_RATE:
 		return positive_number("rate", value, &r->rate, err, errlen);
 	case OPT_SPEED:
@@ -704,6 +880,13 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 		    "mid-way: its header is at the start)");
 		return -1;
 	}
+	if (r->ckpt_every > 0 && r->offsets_file == NULL) {
+		snprintf(err, errlen, "--checkpoint-every needs --offsets FILE (where the source's "
+		    "checkpoints go, beside the pipeline's --state files)");
+		return -1;
+	}
+	if (r->ckpt_every > 0)
+		ctx->opts->state_file = r->offsets_file;	/* a checkpoint file now */
 	if (argc == 0 && r->follow) {
 		snprintf(err, errlen, "--follow needs files to follow");
 		return -1;
@@ -723,6 +906,9 @@ teardown(void *state)
 	}
 	free(r->src);
 	free(r->spans);
+	for (size_t i = 0; i < r->nsaved; i++)
+		free(r->saved[i].path);
+	free(r->saved);
 	entries_free(&r->heap);
 	weir_store_free(r->store);
 }
@@ -730,12 +916,13 @@ teardown(void *state)
 int
 main(int argc, char **argv)
 {
-	static const struct weir_hooks hooks = {0};
+	static const struct weir_hooks hooks = {.on_save = on_save, .on_restore = on_restore};
 	static struct replay r;
 	static const struct weir_program program = {
 		.name = "weir-replay",
 		.synopsis = "weir-replay [--speed X | --rate N] [--from TIME] [--to TIME] [--follow] "
-		    "[--offsets FILE] [--progress] [--punctuate DUR] [options] [FILE ...]",
+		    "[--offsets FILE] [--checkpoint-every DUR] [--progress] [--punctuate DUR] [options] "
+		    "[FILE ...]",
 		.summary = "Re-emits stored events in event-time order, optionally at their "
 		    "original pace; follows growing files.",
 		.own_help =
@@ -745,6 +932,8 @@ main(int argc, char **argv)
 		    "      --to TIME            only events before TIME\n"
 		    "  -f, --follow             keep reading files as they grow, across rotation\n"
 		    "      --offsets FILE       record read positions in FILE; resume from them\n"
+		    "      --checkpoint-every DUR  a checkpoint barrier every DUR (offsets kept per\n"
+		    "                           checkpoint in the --offsets file)\n"
 		    "      --progress           a progress bar on stderr when it is a terminal\n"
 		    "      --punctuate DUR      a watermark line at each multiple of DUR\n",
 		.features = WEIR_FEATURE_PUNCTUATE,

@@ -479,8 +479,8 @@ weir_restore_driver(struct weir_ctx *ctx, struct weir_get *g)
 
 /* Writes the whole state as checkpoint id (output flushed first: a row the
  * checkpoint counts as written has left the process). */
-static int
-checkpoint(struct weir_ctx *ctx, struct weir_ckpt id)
+int
+weir_checkpoint(struct weir_ctx *ctx, struct weir_ckpt id)
 {
 	int rc = weir_out_flush(ctx->out);
 	if (rc != 0)
@@ -502,8 +502,8 @@ checkpoint(struct weir_ctx *ctx, struct weir_ckpt id)
 
 /* At start: the checkpoint the pipeline completed, and from where the
  * input must be read again. */
-static int
-restore(struct weir_ctx *ctx)
+int
+weir_restore(struct weir_ctx *ctx)
 {
 	struct weir_state *st = calloc(1, sizeof *st);
 	char err[sizeof ctx->error];
@@ -594,7 +594,7 @@ stop_now(struct weir_ctx *ctx)
 	if (ctx->skipping)
 		return WEIR_STOPPED;	/* the state file is as it was */
 	ctx->at.counted = true;
-	int rc = checkpoint(ctx, ctx->at);
+	int rc = weir_checkpoint(ctx, ctx->at);
 	if (rc == 0)
 		rc = weir_emit_barrier(ctx, ctx->at, true);
 	return rc ? rc : WEIR_STOPPED;
@@ -639,7 +639,7 @@ protocol_barrier(struct weir_ctx *ctx, const char *line, size_t len)
 	ctx->seen_barrier = true;
 	stop |= ctx->stop_at_barrier;
 	id.counted = false;
-	int rc = checkpoint(ctx, id);
+	int rc = weir_checkpoint(ctx, id);
 	if (rc == 0)
 		rc = weir_emit_barrier(ctx, id, stop);
 	if (rc == 0 && stop)
@@ -1087,7 +1087,7 @@ weir_run(struct weir_ctx *ctx, char **inputs, int ninputs)
 		return WEIR_EXIT_FAILURE;
 	}
 	int rc = 0;
-	if (ctx->opts->state_file && ctx->run == NULL && restore(ctx) < 0)
+	if (ctx->opts->state_file && ctx->run == NULL && weir_restore(ctx) < 0)
 		return weir_finish(ctx, -1);
 	for (int i = 0; i < ninputs && rc == 0 && !(got_interrupt && ctx->state == NULL); i++) {
 		if (i == 0 && ctx->run) {

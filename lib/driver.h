@@ -246,6 +246,13 @@ enum weir_repr weir_output_repr(const struct weir_ctx *ctx);
 int weir_save_driver(struct weir_ctx *ctx, struct weir_buf *b);
 int weir_restore_driver(struct weir_ctx *ctx, struct weir_get *g);
 
+/* --state, for a program with its own run (weir-replay): weir_restore
+ * loads the checkpoint the pipeline completed (on_restore; ctx->target
+ * then names it, ctx->state->have says there was one), weir_checkpoint
+ * flushes the output and writes one (on_save).  0, or -1 with a message. */
+int weir_restore(struct weir_ctx *ctx);
+int weir_checkpoint(struct weir_ctx *ctx, struct weir_ckpt id);
+
 /* Reads a barrier line: its number, `lines` and `stop`.  -1 when
  * _checkpoint is not a whole number from 0. */
 int weir_barrier_parse(const char *line, size_t len, struct weir_ckpt *id, bool *stop);
