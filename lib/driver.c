@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -600,16 +601,18 @@ stop_now(struct weir_ctx *ctx)
 	return rc ? rc : WEIR_STOPPED;
 }
 
-/* Between lines: a SIGINT or SIGTERM under --state.  A program fed by a
- * weir program (it has seen barriers) goes on to the next barrier, so the
- * whole pipeline stops at one checkpoint; a second signal stops it here. */
+/* Between lines: a SIGINT or SIGTERM under --state.  A program reading a
+ * pipe goes on to the next barrier or the end of its input, whichever
+ * comes first (the program upstream is stopping too, and writes a stop
+ * barrier or just ends), so the whole pipeline stops at one point; on a
+ * file or a terminal, or at a second signal, it stops here. */
 static int
 take_interrupt(struct weir_ctx *ctx)
 {
 	if (ctx->interrupts == got_interrupt)
 		return 0;
 	ctx->interrupts = got_interrupt;
-	if (ctx->seen_barrier && ctx->interrupts == 1 && !ctx->skipping) {
+	if (ctx->input_is_pipe && ctx->interrupts == 1 && !ctx->skipping) {
 		ctx->stop_at_barrier = true;
 		return 0;
 	}
@@ -1089,7 +1092,8 @@ weir_run(struct weir_ctx *ctx, char **inputs, int ninputs)
 	int rc = 0;
 	if (ctx->opts->state_file && ctx->run == NULL && weir_restore(ctx) < 0)
 		return weir_finish(ctx, -1);
-	for (int i = 0; i < ninputs && rc == 0 && !(got_interrupt && ctx->state == NULL); i++) {
+	for (int i = 0; i < ninputs && rc == 0 && !(got_interrupt && ctx->state == NULL) &&
+	    !ctx->stop_at_barrier; i++) {
 		if (i == 0 && ctx->run) {
 			rc = ctx->run(ctx, inputs, ninputs);
 			break;
@@ -1100,6 +1104,9 @@ weir_run(struct weir_ctx *ctx, char **inputs, int ninputs)
 			rc = -1;
 			break;
 		}
+		struct stat st;
+		ctx->input_is_pipe = fstat(weir_input_fd(in), &st) == 0 &&
+		    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 		struct loop lp = {weir_input_name(in), -1, weir_mono_now(), 0, 0, 0};
 		lp.next_idle = lp.last_line_at + ctx->opts->idle;
 		if (ctx->opts->csv_in)
@@ -1108,6 +1115,8 @@ weir_run(struct weir_ctx *ctx, char **inputs, int ninputs)
 			rc = run_threaded(ctx, &lp, weir_input_fd(in), 0);
 		weir_input_close(in);
 	}
+	if (rc == 0 && ctx->stop_at_barrier)
+		rc = stop_now(ctx);	/* a signal, then the end of the input */
 	bool stopped = rc == WEIR_STOPPED;
 	if (stopped)
 		rc = 0;
