@@ -73,6 +73,7 @@ struct key {
 	char *members;		/* `"host":"web-1"`, for --collect rows */
 	size_t members_len;
 	struct window *sessions;
+	size_t index;		/* its place in a checkpoint being written */
 	UT_hash_handle hh;
 };
 
@@ -583,6 +584,208 @@ on_end(struct weir_ctx *ctx)
 	return on_watermark(ctx, INT64_MAX);
 }
 
+/* --- checkpoints (--state) ------------------------------------------------ */
+
+static int
+ptr_order(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	return x < y ? -1 : x > y;
+}
+
+static size_t
+event_index(const char **events, size_t n, const char *line)
+{
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (events[mid] < line)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int
+save_window(struct weir_buf *b, const struct window *w, const char **events, size_t nev)
+{
+	int rc = weir_put_u64(b, w->key->index) | weir_put_i64(b, w->start) |
+	    weir_put_i64(b, w->end) | weir_put_u64(b, w->kept) | weir_put_u64(b, w->n);
+	for (size_t i = 0; i < w->n; i++)
+		rc |= weir_put_i64(b, w->members[i].t) | weir_put_u64(b, w->members[i].seq) |
+		    weir_put_u64(b, event_index(events, nev, w->members[i].ev.line));
+	return rc;
+}
+
+/*
+ * The held events once each (an event in several sliding windows is one
+ * entry), the keys in the order they came, then every open or kept window
+ * with its members as indices into the events.  Timers are rebuilt, one
+ * per window.
+ */
+static int
+on_save(struct weir_ctx *ctx, struct weir_buf *b)
+{
+	struct windower *wr = ctx->prog_state;
+	size_t n = 0, cap = 0;
+	const char **events = NULL;
+	struct weir_stored *stored = NULL;
+	struct key *k;
+	size_t nkeys = 0;
+	int rc = 0;
+	/* every member, then one of each */
+	for (int pass = 0; pass < 2 && rc == 0; pass++) {
+		for (k = wr->keys; k; k = k->hh.next)
+			for (struct window *w = k->sessions; w; w = w->next)
+				for (size_t i = 0; i < w->n; i++, n++)
+					if (pass)
+						events[n] = w->members[i].ev.line;
+		for (struct window *w = wr->windows; w; w = w->hh.next)
+			for (size_t i = 0; i < w->n; i++, n++)
+				if (pass)
+					events[n] = w->members[i].ev.line;
+		if (pass == 0) {
+			cap = n;
+			n = 0;
+			events = malloc((cap ? cap : 1) * sizeof *events);
+			stored = malloc((cap ? cap : 1) * sizeof *stored);
+			if (events == NULL || stored == NULL)
+				rc = -1;
+		}
+	}
+	if (rc == 0) {
+		qsort(events, n, sizeof *events, ptr_order);
+		size_t u = 0;
+		for (size_t i = 0; i < n; i++)
+			if (u == 0 || events[u - 1] != events[i])
+				events[u++] = events[i];
+		n = u;
+		/* the lengths: from the members again */
+		for (k = wr->keys; k; k = k->hh.next)
+			for (struct window *w = k->sessions; w; w = w->next)
+				for (size_t i = 0; i < w->n; i++)
+					stored[event_index(events, n, w->members[i].ev.line)] = w->members[i].ev;
+		for (struct window *w = wr->windows; w; w = w->hh.next)
+			for (size_t i = 0; i < w->n; i++)
+				stored[event_index(events, n, w->members[i].ev.line)] = w->members[i].ev;
+		rc |= weir_put_u64(b, wr->seq) | weir_put_u64(b, wr->key_seq) | weir_put_u64(b, n);
+		for (size_t i = 0; i < n; i++)
+			rc |= weir_put_bytes(b, stored[i].line, stored[i].len);
+		rc |= weir_put_u64(b, HASH_COUNT(wr->keys));
+		for (k = wr->keys; k; k = k->hh.next) {
+			k->index = nkeys++;
+			rc |= weir_put_u64(b, k->seq) | weir_put_bytes(b, k->bytes, k->len) |
+			    weir_put_bytes(b, k->members, k->members_len);
+		}
+		rc |= weir_put_u64(b, wr->live_windows);
+		for (k = wr->keys; k; k = k->hh.next)
+			for (struct window *w = k->sessions; w; w = w->next)
+				rc |= save_window(b, w, events, n);
+		for (struct window *w = wr->windows; w; w = w->hh.next)
+			rc |= save_window(b, w, events, n);
+	}
+	free(events);
+	free(stored);
+	return rc ? weir_fail(ctx, "out of memory writing state") : 0;
+}
+
+static int
+on_restore(struct weir_ctx *ctx, struct weir_get *g)
+{
+	struct windower *wr = ctx->prog_state;
+	wr->seq = weir_get_u64(g);
+	wr->key_seq = weir_get_u64(g);
+	uint64_t nev = weir_get_count(g, 8);
+	struct weir_stored *ev = calloc(nev ? nev : 1, sizeof *ev);
+	bool *used = calloc(nev ? nev : 1, sizeof *used);
+	struct key **keys = NULL;
+	int rc = ev && used ? 0 : -1;
+	for (uint64_t i = 0; i < nev && rc == 0 && !g->bad; i++) {
+		size_t len;
+		const char *line = weir_get_bytes(g, &len);
+		if (line && weir_store_put(wr->store, line, len, &ev[i]) < 0)
+			rc = -1;
+	}
+	uint64_t nkeys = weir_get_count(g, 24);
+	if (rc == 0 && (keys = calloc(nkeys ? nkeys : 1, sizeof *keys)) == NULL)
+		rc = -1;
+	for (uint64_t i = 0; i < nkeys && rc == 0 && !g->bad; i++) {
+		uint64_t seq = weir_get_u64(g);
+		size_t len, mlen;
+		const char *bytes = weir_get_bytes(g, &len), *members = weir_get_bytes(g, &mlen);
+		if (g->bad)
+			break;
+		struct key *k = calloc(1, sizeof *k);
+		if (k == NULL || (k->bytes = malloc(len + 1)) == NULL ||
+		    (k->members = malloc(mlen + 1)) == NULL) {
+			if (k)
+				key_free(k);
+			rc = -1;
+			break;
+		}
+		memcpy(k->bytes, bytes, len);
+		k->len = len;
+		memcpy(k->members, members, mlen);
+		k->members_len = mlen;
+		k->seq = seq;
+		HASH_ADD_KEYPTR(hh, wr->keys, k->bytes, k->len, k);
+		keys[i] = k;
+	}
+	uint64_t nwin = weir_get_count(g, 40);
+	for (uint64_t i = 0; i < nwin && rc == 0 && !g->bad; i++) {
+		uint64_t ki = weir_get_u64(g);
+		int64_t start = weir_get_i64(g), end = weir_get_i64(g);
+		bool kept = weir_get_u64(g);
+		uint64_t n = weir_get_count(g, 24);
+		if (g->bad || ki >= nkeys || keys[ki] == NULL) {
+			g->bad = true;
+			break;
+		}
+		struct window *w = window_new(wr, keys[ki], start, end);
+		if (w == NULL) {
+			rc = -1;
+			break;
+		}
+		w->kept = kept;
+		if (wr->kind == SESSION) {
+			/* put back in the order they were listed */
+			struct window **pp = &keys[ki]->sessions;
+			while (*pp)
+				pp = &(*pp)->next;
+			*pp = w;
+		} else {
+			HASH_ADD(hh, wr->windows, id, sizeof w->id, w);
+		}
+		for (uint64_t j = 0; j < n && rc == 0; j++) {
+			int64_t t = weir_get_i64(g);
+			uint64_t seq = weir_get_u64(g), e = weir_get_u64(g);
+			if (g->bad || e >= nev) {
+				g->bad = true;
+				break;
+			}
+			if (used[e])
+				weir_store_ref(&ev[e]);
+			used[e] = true;
+			if (add_member(w, &ev[e], t, seq) < 0)
+				rc = -1;
+		}
+		if (rc == 0 && schedule(wr, w, kept ? DROP : FIRE) < 0)
+			rc = -1;
+	}
+	for (uint64_t i = 0; i < nev && ev; i++)
+		if (!used[i] && ev[i].line)
+			g->bad = true;	/* an event no window holds */
+	wr->held = nev;
+	free(ev);
+	free(used);
+	free(keys);
+	update_gauges(ctx, wr);
+	if (rc < 0)
+		return weir_fail(ctx, "out of memory restoring state");
+	return g->bad ? -1 : 0;
+}
+
 /* --- options ------------------------------------------------------------- */
 
 enum { OPT_OFFSET = 1, OPT_BY, OPT_COLLECT, OPT_ALLOWED_LATENESS };
@@ -695,6 +898,14 @@ teardown(void *state)
 		key_free(k);
 	}
 	weir_keys_free(&wr->by);
+	/* windows still open (a stop under --state fires nothing) */
+	for (size_t i = 0; i < wr->timers.n; i++) {
+		struct window *w = wr->timers.items[i].w;
+		if (--w->timers == 0) {
+			free(w->members);
+			free(w);
+		}
+	}
 	timers_free(&wr->timers);
 	free(wr->scratch);
 	weir_store_free(wr->store);
@@ -703,21 +914,23 @@ teardown(void *state)
 int
 main(int argc, char **argv)
 {
-	static const struct weir_hooks hooks = {on_event, on_watermark, NULL, on_end};
+	static const struct weir_hooks hooks = {on_event, on_watermark, NULL, on_end,
+		.on_save = on_save, .on_restore = on_restore};
 	static struct windower wr;
 	static const struct weir_program program = {
 		.name = "weir-window",
 		.synopsis = "weir-window tumbling SIZE [--offset DUR] [options] [FILE ...]\n"
 		    "       weir-window sliding SIZE SLIDE [--offset DUR] [options] [FILE ...]\n"
-		    "       weir-window session GAP [--by FIELDS] [options] [FILE ...]",
+		    "       weir-window session GAP [--by FIELDS] [--state FILE] [options] [FILE ...]",
 		.summary = "Assigns events to tumbling, sliding or session windows.",
 		.own_help =
 		    "      --offset DUR         shift window bounds from the epoch by DUR\n"
 		    "      --by FIELDS          key fields: sessions and --collect rows per key\n"
 		    "      --collect            one row per closed window and key, with its events\n"
 		    "      --allowed-lateness DUR  keep closed windows DUR longer; late events re-fire them\n"
-		    "      --time-output FMT    rfc3339, epoch, epoch_ms, epoch_us or epoch_ns bounds\n",
-		.features = WEIR_FEATURE_TIME_OUTPUT,
+		    "      --time-output FMT    rfc3339, epoch, epoch_ms, epoch_us or epoch_ns bounds\n"
+		    "      --state FILE         checkpoint held windows at each barrier; resume\n",
+		.features = WEIR_FEATURE_TIME_OUTPUT | WEIR_FEATURE_STATE,
 		.options = own_options,
 		.option = own_option,
 		.state = &wr,
