@@ -7,12 +7,12 @@ _weir_shared_opts="--time --time-format --processing-time --lag --idle --late
 
 _weir_program_opts() {
 	case $1 in
-	watermark) echo "--max-buffer --punctuate" ;;
-	window) echo "--offset --by --collect --allowed-lateness --time-output" ;;
-	replay) echo "--speed --rate --from --to --follow --offsets --progress --punctuate" ;;
-	agg) echo "--by --window --offset --emit --allowed-lateness --exact --partial --merge --time-output" ;;
+	watermark) echo "--max-buffer --punctuate --state" ;;
+	window) echo "--offset --by --collect --allowed-lateness --time-output --state" ;;
+	replay) echo "--speed --rate --from --to --follow --offsets --checkpoint-every --progress --punctuate" ;;
+	agg) echo "--by --window --offset --emit --allowed-lateness --exact --partial --merge --time-output --state" ;;
 	profile) echo "--key --completeness --human --max-keys" ;;
-	dedupe) echo "--key --within --keep --max-keys --dups" ;;
+	dedupe) echo "--key --within --keep --max-keys --dups --state" ;;
 	join) echo "--on --within --type --nest --table --reload" ;;
 	esac
 }
@@ -58,13 +58,13 @@ _weir() {
 	--window)
 		COMPREPLY=($(compgen -W "1m 5m 1h 10m/1m 1h/5m session:30s session:30m" -- "$cur"))
 		return ;;
-	--errors|--metrics|--dups|--offsets|--table)
+	--errors|--metrics|--dups|--offsets|--table|--state)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return ;;
 	--time-output)
 		COMPREPLY=($(compgen -W "rfc3339 epoch epoch_ms epoch_us epoch_ns" -- "$cur"))
 		return ;;
-	--lag|--idle|--punctuate|--offset|--allowed-lateness|--within)
+	--lag|--idle|--punctuate|--offset|--allowed-lateness|--within|--checkpoint-every)
 		COMPREPLY=($(compgen -W "250ms 1s 5s 30s 1m 5m" -- "$cur"))
 		return ;;
 	-t|--time|--max-buffer|--by|--key|--on|--max-keys|--speed|--rate|--from|--to)

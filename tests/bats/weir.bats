@@ -24,7 +24,9 @@ setup() {
 		COMP_WORDS=(weir-agg --window 1m appr); COMP_CWORD=3; _weir; echo \"\${COMPREPLY[*]}\"
 		COMP_WORDS=(weir-replay --fol); COMP_CWORD=1; _weir; echo \"\${COMPREPLY[*]}\"
 		COMP_WORDS=(weir-join --type ''); COMP_CWORD=2; _weir; echo \"\${COMPREPLY[*]}\"
-		COMP_WORDS=(weir jo); COMP_CWORD=1; _weir; echo \"\${COMPREPLY[*]}\""
+		COMP_WORDS=(weir jo); COMP_CWORD=1; _weir; echo \"\${COMPREPLY[*]}\"
+		COMP_WORDS=(weir-agg --sta); COMP_CWORD=1; _weir; echo \"\${COMPREPLY[*]}\"
+		COMP_WORDS=(weir-replay --check); COMP_CWORD=1; _weir; echo \"\${COMPREPLY[*]}\""
 	assert_success
 	assert_line --index 0 "--max-buffer"
 	assert_line --index 1 "warn skip fail"
@@ -38,6 +40,8 @@ setup() {
 	assert_line --index 9 "--follow"
 	assert_line --index 10 "inner left right full"
 	assert_line --index 11 "join"
+	assert_line --index 12 "--stats --state"
+	assert_line --index 13 "--checkpoint-every"
 }
 
 @test "make install honours PREFIX and DESTDIR" {
@@ -66,6 +70,8 @@ setup() {
 	assert_output --partial "--partial"
 	run fish -c "source '$ROOT/completions/weir.fish'; complete -C 'weir-replay --off'"
 	assert_output --partial "--offsets"
+	run fish -c "source '$ROOT/completions/weir.fish'; complete -C 'weir-dedupe --sta'"
+	assert_output --partial "--state"
 	run fish -c "source '$ROOT/completions/weir.fish'; complete -C 'weir-join --rel'"
 	assert_output --partial "--reload"
 }

@@ -1,16 +1,29 @@
-/* Fuzz target: reading merge state back (weir-agg --merge): the sketches'
+/* Fuzz target: reading state back: a checkpoint file (lib/state.h, header
+ * and payload codec), and merge state (weir-agg --merge): the sketches'
  * JSON, then merging and querying what was read. */
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
 
 #include "../../lib/sketch.h"
+#include "../../lib/state.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	struct weir_state_hdr h;
+	const char *why;
+	weir_state_parse((const char *)data, size, false, &h, &why);
+	if (weir_state_parse((const char *)data, size, true, &h, &why) == 0) {
+		struct weir_get g = {h.payload, h.payload_len, 0, false};
+		size_t n;
+		while (!g.bad) {
+			weir_get_count(&g, 8);
+			weir_get_bytes(&g, &n);
+		}
+	}
 	json_t *v = json_loadb((const char *)data, size, 0, NULL);
 	if (v == NULL)
 		return 0;
