@@ -112,6 +112,10 @@ struct side {
 	uint64_t seq;
 	uint64_t pauses;
 	bool paused;
+	/* --state: a side that gave barrier `barrier` waits for the other's */
+	bool blocked, stop;
+	struct weir_ckpt barrier;
+	bool skipping;		/* restored: reading again up to the checkpoint */
 	struct pendings_heap pending;
 	struct state st;
 };
@@ -165,6 +169,8 @@ struct join {
 	size_t key_bytes;
 	struct weir_store *store;
 	bool watermark_line_due;
+	bool stopping;		/* a signal came: stop at the next checkpoint */
+	bool unblocked;		/* a side may read on: take its lines before waiting */
 
 	/* table join */
 	struct weir_plan *table_plan;
@@ -543,8 +549,8 @@ static bool
 too_far_ahead(const struct weir_ctx *ctx, const struct join *j, int s)
 {
 	const struct side *sd = &j->side[s], *other = &j->side[1 - s];
-	if (other->done || other->excluded)
-		return false;
+	if (other->done || other->excluded || other->blocked)
+		return false;	/* (a side waiting at a barrier waits for this one) */
 	int64_t front = sd->max_t > sd->received ? sd->max_t : sd->received;
 	if (front == WEIR_TIME_NONE)
 		return false;
@@ -552,6 +558,173 @@ too_far_ahead(const struct weir_ctx *ctx, const struct join *j, int s)
 	if (ow == WEIR_TIME_NONE)
 		return true;
 	return front > weir_time_add_sat(ow, ctx->opts->lag);
+}
+
+/* --- checkpoints (--state) ------------------------------------------------------------ */
+
+/* Barriers are aligned, as in Flink: a side that gives barrier N stops
+ * being read until the other gives N too (or has ended); then the state
+ * holds exactly the lines before N on both sides.  A side whose barrier is
+ * behind the other's goes on to catch up. */
+static int
+align(struct weir_ctx *ctx, struct join *j)
+{
+	struct side *l = &j->side[LEFT], *r = &j->side[RIGHT];
+	struct side *one = l->blocked ? l : r, *other = one == l ? r : l;
+	if (!one->blocked)
+		return 0;
+	if (other->blocked && weir_ckpt_cmp(other->barrier, one->barrier) != 0) {
+		/* the one behind goes on */
+		struct side *behind = weir_ckpt_cmp(other->barrier, one->barrier) < 0 ? other : one;
+		behind->blocked = false;
+		j->unblocked = true;
+		return 0;
+	}
+	if (!other->blocked && !other->done)
+		return 0;
+	struct weir_ckpt id = one->barrier;
+	bool stop = one->stop || (other->blocked && other->stop) || j->stopping;
+	l->blocked = r->blocked = l->stop = r->stop = false;
+	j->unblocked = true;
+	int rc = weir_checkpoint(ctx, id);
+	if (rc == 0)
+		rc = weir_emit_barrier(ctx, id, stop);
+	if (rc == 0 && stop)
+		rc = WEIR_STOPPED;
+	return rc;
+}
+
+static int
+barrier(struct weir_ctx *ctx, struct join *j, int s, const char *line, size_t len)
+{
+	struct side *sd = &j->side[s];
+	struct weir_ckpt id;
+	bool stop;
+	if (weir_barrier_parse(line, len, &id, &stop) < 0) {
+		fprintf(ctx->diag, "%s: %s: a barrier without a whole number, not a checkpoint\n",
+		    ctx->prog, weir_input_name(sd->in));
+		return 0;
+	}
+	if (sd->skipping) {
+		if (weir_ckpt_cmp(id, ctx->target) == 0) {
+			sd->skipping = false;	/* from here on, new */
+			return 0;
+		}
+		if (id.n > ctx->target.n)
+			return weir_fail(ctx, "'%s' passed checkpoint %llu of state file '%s' without "
+			    "it (it came to barrier %llu): is this the input the state was saved from?",
+			    weir_input_name(sd->in), (unsigned long long)ctx->target.n,
+			    ctx->state->path, (unsigned long long)id.n);
+		return 0;
+	}
+	ctx->count.barriers++;
+	sd->blocked = true;
+	sd->barrier = id;
+	sd->stop = stop;
+	return align(ctx, j);
+}
+
+static int
+save_key(struct weir_buf *b, const struct key *k)
+{
+	return weir_put_u64(b, k != NULL) | (k ? weir_put_bytes(b, k->bytes, k->len) : 0);
+}
+
+static struct key *
+restore_key(struct join *j, struct weir_get *g, bool *oom)
+{
+	uint64_t has = weir_get_u64(g);
+	if (!has || g->bad)
+		return NULL;
+	size_t len;
+	const char *bytes = weir_get_bytes(g, &len);
+	struct key *k = bytes ? key_take(j, bytes, len) : NULL;
+	*oom |= bytes && k == NULL;
+	return k;
+}
+
+/* Each side: where its time stands, the events waiting for the watermark
+ * (heap order) and those in state (ring order, which rebuilds the key
+ * chains), each with its key. */
+static int
+on_save(struct weir_ctx *ctx, struct weir_buf *b)
+{
+	struct join *j = ctx->prog_state;
+	int rc = weir_put_u64(b, j->watermark_line_due);
+	for (int s = 0; s < 2; s++) {
+		const struct side *sd = &j->side[s];
+		rc |= weir_put_u64(b, sd->done) | weir_put_i64(b, sd->max_t) |
+		    weir_put_i64(b, sd->received) | weir_put_i64(b, sd->idle_to) |
+		    weir_put_u64(b, sd->seq) | weir_put_u64(b, sd->pending.n);
+		for (size_t i = 0; i < sd->pending.n; i++) {
+			const struct pending *p = &sd->pending.items[i];
+			rc |= weir_put_i64(b, p->t) | weir_put_u64(b, p->seq) | save_key(b, p->key) |
+			    weir_put_bytes(b, p->ev.line, p->ev.len);
+		}
+		rc |= weir_put_u64(b, sd->st.tail - sd->st.head);
+		for (uint64_t q = sd->st.head; q != sd->st.tail; q++) {
+			const struct entry *e = entry_at(&sd->st, q);
+			rc |= weir_put_i64(b, e->t) | weir_put_u64(b, e->matched) | save_key(b, e->key) |
+			    weir_put_bytes(b, e->ev.line, e->ev.len);
+		}
+	}
+	return rc ? weir_fail(ctx, "out of memory writing state") : 0;
+}
+
+static int
+on_restore(struct weir_ctx *ctx, struct weir_get *g)
+{
+	struct join *j = ctx->prog_state;
+	bool oom = false;
+	if (j->table_path)
+		return 0;	/* the table join keeps no state of its own */
+	j->watermark_line_due = weir_get_u64(g);
+	for (int s = 0; s < 2 && !g->bad && !oom; s++) {
+		struct side *sd = &j->side[s];
+		sd->done = weir_get_u64(g);
+		sd->max_t = weir_get_i64(g);
+		sd->received = weir_get_i64(g);
+		sd->idle_to = weir_get_i64(g);
+		sd->seq = weir_get_u64(g);
+		uint64_t n = weir_get_count(g, 32);
+		for (uint64_t i = 0; i < n && !g->bad && !oom; i++) {
+			struct pending p = {weir_get_i64(g), weir_get_u64(g), NULL, {0}};
+			p.key = restore_key(j, g, &oom);
+			size_t len;
+			const char *line = weir_get_bytes(g, &len);
+			if (g->bad || oom)
+				break;
+			if (weir_store_put(j->store, line, len, &p.ev) < 0 ||
+			    pendings_push(&sd->pending, p) < 0)
+				oom = true;
+		}
+		n = weir_get_count(g, 32);
+		for (uint64_t i = 0; i < n && !g->bad && !oom; i++) {
+			struct entry e = {weir_get_i64(g), NULL, NONE, {0}, false};
+			e.matched = weir_get_u64(g);
+			e.key = restore_key(j, g, &oom);
+			size_t len;
+			const char *line = weir_get_bytes(g, &len);
+			uint64_t seq;
+			if (g->bad || oom)
+				break;
+			if (weir_store_put(j->store, line, len, &e.ev) < 0 ||
+			    state_append(&sd->st, &e, &seq) < 0) {
+				oom = true;
+				break;
+			}
+			if (e.key) {
+				if (e.key->tail[s] == NONE)
+					e.key->head[s] = seq;
+				else
+					entry_at(&sd->st, e.key->tail[s])->next = seq;
+				e.key->tail[s] = seq;
+			}
+		}
+	}
+	if (oom)
+		return weir_fail(ctx, "out of memory restoring state");
+	return g->bad ? -1 : 0;
 }
 
 /* --- reading the two inputs ----------------------------------------------------------- */
@@ -570,21 +743,33 @@ take_line(struct weir_ctx *ctx, struct join *j, int s, const struct weir_scanned
 	sd->excluded = false;
 	switch (kind) {
 	case WEIR_LINE_BAD:
+		if (sd->skipping) {
+			ctx->count.skipped++;
+			return 0;
+		}
 		ctx->count.in++;
 		return weir_reject_line(ctx, line, len, weir_input_name(sd->in), lineno, why);
 	case WEIR_LINE_WATERMARK:
+		if (sd->skipping)
+			return 0;
 		ctx->count.watermarks_in++;
 		if (t > sd->received)
 			sd->received = t;
 		j->watermark_line_due = true;
 		return 0;
 	case WEIR_LINE_BARRIER: {
+		if (ctx->state)
+			return barrier(ctx, j, s, line, len);
 		ctx->count.barriers++;
 		int rc = weir_out_protocol(ctx->out, line, len);
 		return rc ? rc : weir_out_flush(ctx->out);
 	}
 	default:
 		break;
+	}
+	if (sd->skipping) {
+		ctx->count.skipped++;	/* counted before the checkpoint */
+		return 0;
 	}
 	ctx->count.in++;
 	int64_t w = side_watermark(ctx, sd);
@@ -681,7 +866,7 @@ take_lines(struct weir_ctx *ctx, struct join *j, int s)
 	const struct weir_scanned *rec = NULL;
 	const struct weir_span *spans = NULL;
 	int rc;
-	while (!sd->done) {
+	while (!sd->done && !sd->blocked) {
 		if (too_far_ahead(ctx, j, s)) {
 			if (!sd->paused)
 				sd->pauses++;
@@ -746,7 +931,7 @@ wait_and_fill(struct weir_ctx *ctx, struct join *j)
 	int which[2], n = 0;
 	for (int s = 0; s < 2; s++) {
 		struct side *sd = &j->side[s];
-		if (sd->done || sd->paused)
+		if (sd->done || sd->paused || sd->blocked)
 			continue;
 		int fd = sd->reader ? weir_reader_fd(sd->reader) : weir_input_fd(sd->in);
 		pfd[n] = (struct pollfd){fd, POLLIN, 0};
@@ -756,6 +941,18 @@ wait_and_fill(struct weir_ctx *ctx, struct join *j)
 		return 0;
 	int r = poll(pfd, (nfds_t)n, 0);
 	if (r == 0) {
+		/* a batch may be ready whose wake-up an earlier take drained */
+		for (int i = 0; i < n; i++) {
+			struct side *sd = &j->side[which[i]];
+			if (sd->reader && sd->batch == NULL &&
+			    weir_reader_take(sd->reader, &sd->batch) == 1) {
+				sd->at = 0;
+				sd->new_batch = true;
+				if (sd->batch->n > 0)
+					sd->last_line_at = sd->next_idle = weir_mono_now();
+				return 0;
+			}
+		}
 		int rc = weir_out_flush(ctx->out);	/* about to block: results go out */
 		if (rc != 0)
 			return rc;
@@ -831,10 +1028,23 @@ read_both(struct weir_ctx *ctx, struct join *j, char **inputs)
 	if ((j->store = weir_store_new()) == NULL)
 		return weir_fail(ctx, "out of memory");
 	int64_t now = weir_mono_now();
+	for (int s = 0; s < 2; s++)
+		j->side[s].max_t = j->side[s].received = j->side[s].idle_to = WEIR_TIME_NONE;
+	if (ctx->opts->state_file) {
+		if (weir_restore(ctx) < 0)
+			return -1;
+		ctx->skipping = false;	/* each side skips on its own */
+		for (int s = 0; s < 2; s++)
+			j->side[s].skipping = ctx->state->have && !j->side[s].done;
+		if (ctx->state->have) {
+			int rc = weir_emit_barrier(ctx, ctx->target, false);
+			if (rc != 0)
+				return rc;
+		}
+	}
 	for (int s = 0; s < 2; s++) {
 		struct side *sd = &j->side[s];
 		sd->path = inputs[s];
-		sd->max_t = sd->received = sd->idle_to = WEIR_TIME_NONE;
 		sd->last_line_at = sd->next_idle = now;
 		if ((sd->in = weir_input_open(sd->path, ctx->opts->csv_in)) == NULL)
 			return weir_fail(ctx, "cannot open '%s': %s", sd->path, strerror(errno));
@@ -846,21 +1056,40 @@ read_both(struct weir_ctx *ctx, struct join *j, char **inputs)
 			return weir_fail(ctx, "cannot start a reader: %s", strerror(errno));
 	}
 	int rc = 0;
-	while (rc == 0 && !weir_interrupted()) {
+	while (rc == 0) {
+		if (weir_interrupted()) {
+			/* --state: on to the next checkpoint; else (or at a second
+			 * signal) the end of the input */
+			if (ctx->state == NULL)
+				break;
+			if (weir_interrupt_count() > 1 || ctx->count.barriers == 0) {
+				rc = WEIR_STOPPED;
+				break;
+			}
+			j->stopping = true;
+		}
 		if ((rc = weir_housekeeping(ctx)) != 0)
 			break;
 		for (int s = 0; s < 2 && rc == 0; s++)
 			rc = take_lines(ctx, j, s);
+		if (rc == 0 && ctx->state)
+			rc = align(ctx, j);	/* a side may have ended */
 		if (rc == 0)
 			rc = advance(ctx, j);
 		if (rc != 0 || (j->side[LEFT].done && j->side[RIGHT].done))
 			break;
-		bool more = false;	/* a line in hand that may now be taken */
+		bool more = j->unblocked;	/* a line in hand that may now be taken */
+		j->unblocked = false;
 		for (int s = 0; s < 2; s++)
 			more |= j->side[s].paused && !too_far_ahead(ctx, j, s);
 		if (!more)
 			rc = wait_and_fill(ctx, j);
 	}
+	for (int s = 0; s < 2 && rc == 0; s++)
+		if (j->side[s].skipping)
+			rc = weir_fail(ctx, "'%s' ended before checkpoint %llu of state file '%s': is "
+			    "this the input the state was saved from?", j->side[s].path,
+			    (unsigned long long)ctx->target.n, ctx->state->path);
 	if (rc == 0)
 		rc = advance_to(ctx, j, INT64_MAX, true);	/* end of input: all of it */
 	return rc;
@@ -1191,12 +1420,13 @@ teardown(void *state)
 int
 main(int argc, char **argv)
 {
-	static const struct weir_hooks hooks = {.on_stats = on_stats};
+	static const struct weir_hooks hooks = {.on_stats = on_stats, .on_save = on_save,
+		.on_restore = on_restore};
 	static struct join j;
 	static const struct weir_program program = {
 		.name = "weir-join",
 		.synopsis = "weir-join LEFT RIGHT --on FIELDS [--within DUR] "
-		    "[--type inner|left|right|full] [--nest] [options]\n"
+		    "[--type inner|left|right|full] [--nest] [--state FILE] [options]\n"
 		    "       weir-join --table FILE --on FIELDS [--type inner|left] [--reload] "
 		    "[--nest] [options] [FILE ...]",
 		.summary = "Joins two streams on a key within an event-time interval, or a "
@@ -1207,7 +1437,9 @@ main(int argc, char **argv)
 		    "      --type TYPE          inner (default), left, right or full\n"
 		    "      --nest               write {\"left\":...,\"right\":...} instead of merging\n"
 		    "      --table FILE         enrich the stream from a table (NDJSON, or CSV if *.csv)\n"
-		    "      --reload             read the table again when the file changes\n",
+		    "      --reload             read the table again when the file changes\n"
+		    "      --state FILE         checkpoint both sides' state at aligned barriers; resume\n",
+		.features = WEIR_FEATURE_STATE,
 		.options = own_options,
 		.option = own_option,
 		.state = &j,

@@ -382,7 +382,9 @@ barrier(struct weir_ctx *ctx, struct replay *r, bool stop)
 static int
 maybe_barrier(struct weir_ctx *ctx, struct replay *r)
 {
-	if (r->ckpt_every == 0 || r->read_since == 0 || weir_mono_now() < r->next_barrier)
+	/* (also when nothing came: a join downstream waits for the same
+	 * barrier from its other input) */
+	if (r->ckpt_every == 0 || weir_mono_now() < r->next_barrier)
 		return 0;
 	return barrier(ctx, r, false);
 }

@@ -13,7 +13,7 @@ _weir_program_opts() {
 	agg) echo "--by --window --offset --emit --allowed-lateness --exact --partial --merge --time-output --state" ;;
 	profile) echo "--key --completeness --human --max-keys" ;;
 	dedupe) echo "--key --within --keep --max-keys --dups --state" ;;
-	join) echo "--on --within --type --nest --table --reload" ;;
+	join) echo "--on --within --type --nest --table --reload --state" ;;
 	esac
 }
 

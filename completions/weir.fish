@@ -68,6 +68,6 @@ complete -c weir-join -l reload -d 'read the table again when it changes'
 complete -c weir -f -n '__fish_use_subcommand' -a join -d 'join two streams, or a stream with a table'
 complete -c weir -f -n '__fish_use_subcommand' -a help -d 'help on a command'
 complete -c weir -f -n '__fish_use_subcommand' -l version -d 'version'
-for prog in weir-watermark weir-window weir-agg weir-dedupe
+for prog in weir-watermark weir-window weir-agg weir-dedupe weir-join
     complete -c $prog -l state -r -d 'checkpoint state in FILE; resume from it'
 end

@@ -287,3 +287,47 @@ PY
 	feed in | weir-agg --lag 1s --by id --window 1s count --state ck/y > b
 	cmp a b
 }
+
+@test "weir-join: barriers aligned over both inputs; restored, each input skips to the checkpoint" {
+	printf '%s\n' '{"ts":1,"id":1,"a":1}' '{"_checkpoint":1}' '{"ts":3,"id":2,"a":2}' > left
+	printf '%s\n' '{"ts":2,"id":1,"b":1}' '{"_checkpoint":1}' '{"ts":4,"id":2,"b":2}' > right
+	run weir-join left right --on id --within 5 --state ck/j
+	assert_success
+	# the barrier is written once, when both inputs gave it; the pairs come
+	# when the watermark (the lower input's) passes them
+	assert_output "$(printf '%s\n' '{"_checkpoint":1}' \
+	    '{"ts":1,"id":1,"a":1,"right_ts":2,"b":1}' '{"ts":3,"id":2,"a":2,"right_ts":4,"b":2}')"
+	# both events before the barrier were still pending at checkpoint 1: a
+	# restart on the same inputs skips them and writes the same rows
+	first=$output
+	run weir-join left right --on id --within 5 --state ck/j
+	assert_success
+	assert_output "$first"
+	# a restart on inputs that do not lead to the checkpoint is refused
+	printf '%s\n' '{"ts":9,"id":1}' > other
+	run --separate-stderr weir-join left other --on id --within 5 --state ck/j
+	assert_failure 1
+	[[ "$stderr" == *"'other' ended before checkpoint 1"* ]]
+}
+
+@test "weir-join: kill -9 at random points of two replays and an interval join" {
+	python3 - <<'PY'
+import random
+r = random.Random(3)
+L = open('left', 'w'); R = open('right', 'w')
+t = 1795428000000
+for i in range(5000):
+    t += r.choice([1, 5, 20])
+    L.write('{"ts":%d,"id":%d,"a":%d}\n' % (t - r.randint(0, 500), r.randrange(1500), i))
+    if r.random() < 0.8:
+        R.write('{"ts":%d,"id":%d,"b":%d}\n' % (t + r.randint(0, 900), r.randrange(1500), i))
+PY
+	weir-join left right --on id --within 2s --lag 1s --type full > all
+	python3 "$LIB/reference.py" join 1 2 full 0 id left right > ref
+	cmp ref all
+	run crash pipeline --seed 31 --kills 6 --max-delay 0.2 --expect all -- \
+	    "weir-join <(weir-replay --rate 20000 --lag 1s --checkpoint-every 20ms --offsets ck/l left)" \
+	    "<(weir-replay --rate 20000 --lag 1s --checkpoint-every 20ms --offsets ck/r right)" \
+	    "--on id --within 2s --lag 1s --type full --state ck/j"
+	assert_success
+}

@@ -3,7 +3,7 @@
 what came out against an uninterrupted run (SPEC section 7).
 
   crash.py pipeline --seed S --kills K --expect U --max-delay SECS -- 'SHELL PIPELINE'
-      runs the pipeline (sh -c, its own process group) and SIGKILLs the group
+      runs the pipeline (bash -c, its own process group) and SIGKILLs the group
       after a random delay, K times, then lets it run to its end.
   crash.py stdin --seed S --kills K --expect U --input F -- PROGRAM ARGS...
       feeds F on stdin from its start each time, killing the program after a
@@ -56,7 +56,7 @@ def reader(stream, sink):
 
 
 def run_pipeline(cmd, delay):
-    p = subprocess.Popen(["sh", "-c", cmd], stdout=subprocess.PIPE, start_new_session=True)
+    p = subprocess.Popen(["bash", "-c", cmd], stdout=subprocess.PIPE, start_new_session=True)
     got = []
     t = threading.Thread(target=reader, args=(p.stdout, got))
     t.start()
