@@ -548,8 +548,6 @@ resume(struct weir_ctx *ctx)
 {
 	ctx->skipping = false;
 	ctx->at = ctx->target;
-	if (ctx->target.n > 0 || !ctx->target.counted)
-		ctx->seen_barrier = true;
 	return weir_emit_barrier(ctx, ctx->target, false);
 }
 
@@ -639,7 +637,6 @@ protocol_barrier(struct weir_ctx *ctx, const char *line, size_t len)
 		int rc = weir_out_protocol(ctx->out, line, len);
 		return rc ? rc : weir_out_flush(ctx->out);
 	}
-	ctx->seen_barrier = true;
 	stop |= ctx->stop_at_barrier;
 	id.counted = false;
 	int rc = weir_checkpoint(ctx, id);

@@ -133,7 +133,6 @@ struct weir_ctx {
 	struct weir_ckpt target;	/* restored: skip input up to here */
 	bool skipping, target_barrier_seen;
 	uint64_t skip_left;
-	bool seen_barrier;		/* the input speaks the protocol */
 	bool input_is_pipe;		/* the input being read is a pipe or FIFO */
 	bool stop_at_barrier;		/* a signal came: stop at the next one */
 	int interrupts;			/* signals acted on */

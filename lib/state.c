@@ -386,8 +386,13 @@ read_checked(struct weir_state *s, const char *path, struct weir_state_hdr *h, c
 		return -1;
 	}
 	if (weir_state_parse(*data, n, true, h, &why) < 0) {
-		snprintf(err, errlen, "state file '%s' %s: refused (remove it to start afresh)", path,
-		    why);
+		if (h->version != 0 && h->version != WEIR_STATE_VERSION)
+			snprintf(err, errlen, "state file '%s' is of version %u of the state format; "
+			    "this weir reads version %d: refused", path, (unsigned)h->version,
+			    WEIR_STATE_VERSION);
+		else
+			snprintf(err, errlen, "state file '%s' %s: refused (remove it to start afresh)",
+			    path, why);
 		goto bad;
 	}
 	if (h->program_len != strlen(s->program) ||

@@ -194,7 +194,7 @@ PY
 	python3 -c "b=bytearray(open('good','rb').read()); b[8]=9; open('ck/s','wb').write(b)"
 	run --separate-stderr weir-dedupe --state ck/s < in
 	assert_failure 1
-	[[ "$stderr" == *"another version of the state format"* ]]
+	[[ "$stderr" == *"is of version 9 of the state format; this weir reads version 1"* ]]
 	# options that only route output or report do not count
 	cp good ck/s
 	run --separate-stderr weir-dedupe --stats -u --state ck/s < in
