@@ -415,6 +415,7 @@ weir_barrier_parse(const char *line, size_t len, struct weir_ckpt *id, bool *sto
 	    (k == NULL || (json_is_integer(k) && json_integer_value(k) >= 0))) {
 		id->n = (uint64_t)json_integer_value(n);
 		id->lines = k ? (uint64_t)json_integer_value(k) : 0;
+		id->counted = false;	/* received, not counted here */
 		rc = 0;
 	}
 	json_decref(o);
