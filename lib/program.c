@@ -10,16 +10,18 @@
 
 /*
  * The options a state file must have been written with: the command line
- * less what only routes output or reports (--stats, --metrics, -u,
- * --errors, --on-error, --late, --idle, --dups, --state) and less the input
- * files.  getopt has put the options first, in their order.
+ * less what only routes output, reports or paces (--stats, --metrics, -u,
+ * --errors, --on-error, --late, --idle, --dups, --state; weir-replay's
+ * --checkpoint-every, --rate, --speed, --progress, --follow) and less the
+ * input files.  getopt has put the options first, in their order.
  */
 static char *
 fingerprint(int argc, char **argv, int first, int used)
 {
 	static const char *const loose[] = {"--metrics", "--errors", "--on-error", "--late",
-		"--idle", "--dups", "--state", NULL};
-	static const char *const flags[] = {"--stats", "-u", "--unbuffered", NULL};
+		"--idle", "--dups", "--state", "--checkpoint-every", "--rate", "--speed", NULL};
+	static const char *const flags[] = {"--stats", "-u", "--unbuffered", "--progress",
+		"--follow", "-f", NULL};
 	struct weir_buf b = {0};
 	for (int i = 1; i < first + used && i < argc; i++) {
 		const char *a = argv[i];
