@@ -475,6 +475,7 @@ session(struct weir_ctx *ctx, struct agg *ag, const struct weir_event *ev)
 	}
 	uint64_t seq = ag->seq++;
 	bool is_new = into == NULL, moved = false;
+	int64_t old_start = into ? into->start : 0;
 	if (is_new) {
 		if ((into = group_new(ag, k, ev->t, end, seq)) == NULL)
 			return weir_fail(ctx, "out of memory");
@@ -493,6 +494,14 @@ session(struct weir_ctx *ctx, struct agg *ag, const struct weir_event *ev)
 			into->start = ev->t;
 		if (end > into->end)
 			into->end = end;
+		if (into->start < old_start && !into->kept) {
+			/* its place among windows of the same end moved: a timer
+			 * for it now (the old one is stale), so that windows fire in
+			 * (end, start) order */
+			into->version++;
+			if (schedule(ag, into, FIRE) < 0)
+				return weir_fail(ctx, "out of memory");
+		}
 	}
 	read_numbers(ag, ev);
 	int rc = take(ctx, ag, into, ev, seq);

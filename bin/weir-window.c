@@ -486,6 +486,7 @@ session(struct weir_ctx *ctx, struct windower *wr, const struct weir_event *ev)
 		return weir_late(ctx, ev);
 	}
 	bool is_new = into == NULL, moved = false;
+	int64_t old_start = into ? into->start : 0;
 	if (is_new) {
 		if ((into = window_new(wr, k, ev->t, end)) == NULL)
 			return weir_fail(ctx, "out of memory");
@@ -506,6 +507,14 @@ session(struct weir_ctx *ctx, struct windower *wr, const struct weir_event *ev)
 			into->start = ev->t;
 		if (end > into->end)
 			into->end = end;
+		if (into->start < old_start && !into->kept) {
+			/* its place among windows of the same end moved: a timer
+			 * for it now (the old one is stale), so that windows fire in
+			 * (end, start) order */
+			into->version++;
+			if (schedule(wr, into, FIRE) < 0)
+				return weir_fail(ctx, "out of memory");
+		}
 	}
 	struct weir_stored copy;
 	if (keep(ctx, wr, ev, &copy) < 0)

@@ -62,7 +62,7 @@ plain() {
 	[[ "$stderr" == *'"skipped":5'* ]]
 }
 
-@test "kill -9 at random points, alone on stdin: weir-watermark, weir-agg, weir-dedupe" {
+@test "kill -9 at random points, alone on stdin: weir-watermark, weir-agg, weir-dedupe, weir-window" {
 	barriers > in
 	plain in > in.plain
 	ref watermark 1 in.plain > wm.ref
@@ -88,6 +88,16 @@ plain() {
 	assert_success
 	weir-agg --lag 1s --by id --window session:1s count collect:v < in | grep -v '^{"_' > ses.un
 	run crash stdin --seed 15 --kills 5 --input in --expect ses.un -- weir-agg --lag 1s --by id --window session:1s count collect:v --state ck/ses
+	assert_success
+
+	# weir-window: sessions, and sliding windows that share their events
+	ref window session 1 1 1 id 0 in.plain > win.ref
+	weir-window session 1s --by id --lag 1s < in | grep -v '^{"_' > win.got
+	cmp win.ref win.got
+	run crash stdin --seed 16 --kills 5 --input in --expect win.ref -- weir-window session 1s --by id --lag 1s --state ck/win
+	assert_success
+	weir-window sliding 2s 500ms --collect --by id --lag 1s < in | grep -v '^{"_' > sl.un
+	run crash stdin --seed 17 --kills 5 --input in --expect sl.un -- weir-window sliding 2s 500ms --collect --by id --lag 1s --state ck/sl
 	assert_success
 }
 

@@ -391,3 +391,11 @@ PY
 	run grep -c ThreadSanitizer tsan.err
 	assert_output 0
 }
+
+@test "sessions ending together come out by start, also when one grew backwards after the other began" {
+	run sh -c "printf '%s\n' '{\"ts\":20,\"k\":\"B\"}' '{\"ts\":20,\"k\":\"A\"}' '{\"ts\":12,\"k\":\"A\"}' |
+	    weir-agg --window session:10 --by k --lag 100 count"
+	assert_success
+	assert_output "$(printf '%s\n' '{"k":"A","window_start":12,"window_end":30,"count":2}' \
+	    '{"k":"B","window_start":20,"window_end":30,"count":1}')"
+}

@@ -82,6 +82,17 @@ PY
 	assert_output '{"window_start":100,"window_end":125,"k":"a","count":3,"events":[{"ts":100,"k":"a"},{"ts":108,"k":"a"},{"ts":115,"k":"a"}]}'
 }
 
+@test "sessions ending together fire by start, also when one grew backwards after the other began" {
+	# B's session [20,30) and A's began together; A's earlier event moves
+	# its start to 12, so A's fires first (end, then start, then key)
+	run sh -c "printf '%s\n' '{\"ts\":20,\"k\":\"B\"}' '{\"ts\":20,\"k\":\"A\"}' '{\"ts\":12,\"k\":\"A\"}' |
+	    weir-window session 10 --by k --lag 100"
+	assert_success
+	assert_output "$(printf '%s\n' '{"ts":12,"k":"A","window_start":12,"window_end":30}' \
+	    '{"ts":20,"k":"A","window_start":12,"window_end":30}' \
+	    '{"ts":20,"k":"B","window_start":20,"window_end":30}')"
+}
+
 @test "--offset shifts the bounds" {
 	run weir-window tumbling 1h --offset 15m <<< '{"ts":"2026-11-23T10:05:00Z"}'
 	assert_output '{"ts":"2026-11-23T10:05:00Z","window_start":"2026-11-23T09:15:00Z","window_end":"2026-11-23T10:15:00Z"}'
