@@ -586,12 +586,7 @@ align(struct weir_ctx *ctx, struct join *j)
 	bool stop = one->stop || (other->blocked && other->stop) || j->stopping;
 	l->blocked = r->blocked = l->stop = r->stop = false;
 	j->unblocked = true;
-	int rc = weir_checkpoint(ctx, id);
-	if (rc == 0)
-		rc = weir_emit_barrier(ctx, id, stop);
-	if (rc == 0 && stop)
-		rc = WEIR_STOPPED;
-	return rc;
+	return weir_checkpoint_barrier(ctx, id, stop);
 }
 
 static int

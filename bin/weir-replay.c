@@ -371,9 +371,7 @@ barrier(struct weir_ctx *ctx, struct replay *r, bool stop)
 {
 	struct weir_ckpt id = {r->barrier + 1, 0, false};
 	r->barrier++;
-	int rc = weir_checkpoint(ctx, id);
-	if (rc == 0)
-		rc = weir_emit_barrier(ctx, id, stop);
+	int rc = weir_checkpoint_barrier(ctx, id, stop);
 	r->read_since = 0;
 	r->next_barrier = weir_mono_now() + r->ckpt_every;
 	return rc;
@@ -758,8 +756,7 @@ run(struct weir_ctx *ctx, char **inputs, int ninputs)
 	if (rc == 0 && r->ckpt_every > 0 && weir_interrupted()) {
 		/* stop at a checkpoint: what is held is in it, and goes out on
 		 * the restart */
-		rc = barrier(ctx, r, true);
-		return rc ? rc : WEIR_STOPPED;
+		return barrier(ctx, r, true);	/* WEIR_STOPPED */
 	}
 	if (rc == 0)
 		rc = drain(ctx, r);	/* interrupted: what is in hand goes out */

@@ -502,6 +502,17 @@ weir_checkpoint(struct weir_ctx *ctx, struct weir_ckpt id)
 	return 0;
 }
 
+int
+weir_checkpoint_barrier(struct weir_ctx *ctx, struct weir_ckpt id, bool stop)
+{
+	int rc = weir_checkpoint(ctx, id);
+	if (rc == 0)
+		rc = weir_emit_barrier(ctx, id, stop);
+	if (rc == 0 && stop)
+		rc = WEIR_STOPPED;
+	return rc;
+}
+
 /* At start: the checkpoint the pipeline completed, and from where the
  * input must be read again. */
 int
@@ -594,10 +605,7 @@ stop_now(struct weir_ctx *ctx)
 	if (ctx->skipping)
 		return WEIR_STOPPED;	/* the state file is as it was */
 	ctx->at.counted = true;
-	int rc = weir_checkpoint(ctx, ctx->at);
-	if (rc == 0)
-		rc = weir_emit_barrier(ctx, ctx->at, true);
-	return rc ? rc : WEIR_STOPPED;
+	return weir_checkpoint_barrier(ctx, ctx->at, true);
 }
 
 /* Between lines: a SIGINT or SIGTERM under --state.  A program reading a
@@ -638,14 +646,8 @@ protocol_barrier(struct weir_ctx *ctx, const char *line, size_t len)
 		int rc = weir_out_protocol(ctx->out, line, len);
 		return rc ? rc : weir_out_flush(ctx->out);
 	}
-	stop |= ctx->stop_at_barrier;
 	id.counted = false;
-	int rc = weir_checkpoint(ctx, id);
-	if (rc == 0)
-		rc = weir_emit_barrier(ctx, id, stop);
-	if (rc == 0 && stop)
-		rc = WEIR_STOPPED;
-	return rc;
+	return weir_checkpoint_barrier(ctx, id, stop || ctx->stop_at_barrier);
 }
 
 static const char *

@@ -252,6 +252,8 @@ int weir_restore_driver(struct weir_ctx *ctx, struct weir_get *g);
  * flushes the output and writes one (on_save).  0, or -1 with a message. */
 int weir_restore(struct weir_ctx *ctx);
 int weir_checkpoint(struct weir_ctx *ctx, struct weir_ckpt id);
+/* Both, then the barrier line for id; WEIR_STOPPED after a stop barrier. */
+int weir_checkpoint_barrier(struct weir_ctx *ctx, struct weir_ckpt id, bool stop);
 
 /* Reads a barrier line: its number, `lines` and `stop`.  -1 when
  * _checkpoint is not a whole number from 0. */
