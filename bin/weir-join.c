@@ -936,18 +936,6 @@ wait_and_fill(struct weir_ctx *ctx, struct join *j)
 		return 0;
 	int r = poll(pfd, (nfds_t)n, 0);
 	if (r == 0) {
-		/* a batch may be ready whose wake-up an earlier take drained */
-		for (int i = 0; i < n; i++) {
-			struct side *sd = &j->side[which[i]];
-			if (sd->reader && sd->batch == NULL &&
-			    weir_reader_take(sd->reader, &sd->batch) == 1) {
-				sd->at = 0;
-				sd->new_batch = true;
-				if (sd->batch->n > 0)
-					sd->last_line_at = sd->next_idle = weir_mono_now();
-				return 0;
-			}
-		}
 		int rc = weir_out_flush(ctx->out);	/* about to block: results go out */
 		if (rc != 0)
 			return rc;

@@ -437,8 +437,8 @@ weir_emit_barrier(struct weir_ctx *ctx, struct weir_ckpt id, bool stop)
 
 /* The driver's own part: where event time stands, and the counters (so
  * that --stats adds up across a restart). */
-int
-weir_save_driver(struct weir_ctx *ctx, struct weir_buf *b)
+static int
+save_driver(struct weir_ctx *ctx, struct weir_buf *b)
 {
 	const struct weir_counters *c = &ctx->count;
 	const int64_t times[] = {ctx->watermark, ctx->max_event, ctx->received, ctx->forced_to,
@@ -455,8 +455,8 @@ weir_save_driver(struct weir_ctx *ctx, struct weir_buf *b)
 	return rc;
 }
 
-int
-weir_restore_driver(struct weir_ctx *ctx, struct weir_get *g)
+static int
+restore_driver(struct weir_ctx *ctx, struct weir_get *g)
 {
 	struct weir_counters *c = &ctx->count;
 	int64_t *times[] = {&ctx->watermark, &ctx->max_event, &ctx->received, &ctx->forced_to,
@@ -488,7 +488,7 @@ weir_checkpoint(struct weir_ctx *ctx, struct weir_ckpt id)
 	if (rc != 0)
 		return rc;
 	struct weir_buf b = {0};
-	if (weir_save_driver(ctx, &b) < 0 || (ctx->hooks->on_save &&
+	if (save_driver(ctx, &b) < 0 || (ctx->hooks->on_save &&
 	    (rc = ctx->hooks->on_save(ctx, &b)) != 0)) {
 		weir_buf_free(&b);
 		return rc ? rc : weir_fail(ctx, "out of memory writing state");
@@ -535,7 +535,7 @@ weir_restore(struct weir_ctx *ctx)
 	if (got == 0)
 		return 0;
 	struct weir_get g = {payload, len, 0, false};
-	int rc = weir_restore_driver(ctx, &g);
+	int rc = restore_driver(ctx, &g);
 	if (rc == 0 && ctx->hooks->on_restore)
 		rc = ctx->hooks->on_restore(ctx, &g);
 	if (rc == 0 && (g.bad || g.at != g.n))

@@ -241,11 +241,6 @@ enum weir_repr weir_output_repr(const struct weir_ctx *ctx);
  * checkpoint (a stop barrier, or a signal under --state): no on_end. */
 #define WEIR_STOPPED 3
 
-/* The driver's part of a checkpoint (watermarks, counters), for a program
- * with its own run that writes and reads checkpoints itself. */
-int weir_save_driver(struct weir_ctx *ctx, struct weir_buf *b);
-int weir_restore_driver(struct weir_ctx *ctx, struct weir_get *g);
-
 /* --state, for a program with its own run (weir-replay): weir_restore
  * loads the checkpoint the pipeline completed (on_restore; ctx->target
  * then names it, ctx->state->have says there was one), weir_checkpoint
