@@ -671,8 +671,6 @@ on_restore(struct weir_ctx *ctx, struct weir_get *g)
 {
 	struct join *j = ctx->prog_state;
 	bool oom = false;
-	if (j->table_path)
-		return 0;	/* the table join keeps no state of its own */
 	j->watermark_line_due = weir_get_u64(g);
 	for (int s = 0; s < 2 && !g->bad && !oom; s++) {
 		struct side *sd = &j->side[s];
