@@ -31,6 +31,18 @@ endif
 
 LIB_SRC   = $(wildcard lib/*.c)
 BIN_SRC   = $(wildcard bin/*.c)
+
+# Kafka (weir-kafka-source, weir-kafka-sink) is an optional feature: built
+# when pkg-config finds librdkafka, left out otherwise.
+KAFKA_SRC  = bin/weir-kafka-source.c bin/weir-kafka-sink.c
+KAFKA     := $(shell pkg-config --exists rdkafka 2>/dev/null && echo yes)
+ifeq ($(KAFKA),yes)
+KAFKA_CFLAGS := $(shell pkg-config --cflags rdkafka)
+KAFKA_LIBS   := $(shell pkg-config --libs rdkafka)
+KAFKA_MOCK    = $(BUILD)/kafka-mock
+else
+BIN_SRC   := $(filter-out $(KAFKA_SRC),$(BIN_SRC))
+endif
 PROGRAMS  = $(BIN_SRC:.c=)
 SCRIPTS   = bin/weir
 UNIT_SRC  = $(wildcard tests/unit/test_*.c)
@@ -89,6 +101,17 @@ $(BUILD)/asan/bin/weir: bin/weir
 
 ASAN_PROGRAMS = $(patsubst bin/%.c,$(BUILD)/asan/bin/%,$(BIN_SRC)) $(BUILD)/asan/bin/weir
 
+# The Kafka programs link librdkafka, and nothing else does.
+bin/weir-kafka-% $(BUILD)/asan/bin/weir-kafka-% $(BUILD)/tsan/bin/weir-kafka-%: \
+    LDLIBS += $(KAFKA_LIBS)
+$(BUILD)/bin/weir-kafka-%.o $(BUILD)/asan/bin/weir-kafka-%.o $(BUILD)/tsan/bin/weir-kafka-%.o: \
+    ALL_CFLAGS += $(KAFKA_CFLAGS)
+
+# The mock Kafka cluster the Kafka tests start (tests/lib/kafka-mock.c).
+$(BUILD)/kafka-mock: tests/lib/kafka-mock.c
+	@mkdir -p $(dir $@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(KAFKA_CFLAGS) -o $@ $< $(KAFKA_LIBS)
+
 bin/weir-%: $(BUILD)/bin/weir-%.o $(BUILD)/libweir.a
 	@$(if $(Q),echo "  LD      $@")
 	$(Q)$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
@@ -142,7 +165,7 @@ $(BUILD)/faults.so: tests/lib/faults.c
 
 check: deps
 	$(Q)$(MAKE) --no-print-directory CI=1 all $(UNITS) $(ASAN_UNITS) $(TSAN_PROGRAMS) \
-	    $(ASAN_PROGRAMS) $(FUZZ_REGRESS) $(BUILD)/faults.so
+	    $(ASAN_PROGRAMS) $(FUZZ_REGRESS) $(BUILD)/faults.so $(KAFKA_MOCK)
 	$(Q)WEIR_ASAN_BIN=$(BUILD)/asan/bin ./tests/run $(UNITS) $(ASAN_UNITS) $(FUZZ_REGRESS)
 
 check-asan: deps
@@ -154,7 +177,7 @@ check-unit: deps
 	$(Q)WEIR_SKIP_BATS=1 ./tests/run $(UNITS)
 
 check-bats: deps
-	$(Q)$(MAKE) --no-print-directory CI=1 all $(TSAN_PROGRAMS) $(BUILD)/faults.so
+	$(Q)$(MAKE) --no-print-directory CI=1 all $(TSAN_PROGRAMS) $(BUILD)/faults.so $(KAFKA_MOCK)
 	$(Q)./tests/run
 
 lint:

@@ -487,6 +487,9 @@ weir_checkpoint(struct weir_ctx *ctx, struct weir_ckpt id)
 	int rc = weir_out_flush(ctx->out);
 	if (rc != 0)
 		return rc;
+	/* the lines a checkpoint counts as handled are in their files first */
+	if ((ctx->late && fflush(ctx->late) != 0) || (ctx->errors && fflush(ctx->errors) != 0))
+		return weir_fail(ctx, "writing the --late or --errors file: %s", strerror(errno));
 	struct weir_buf b = {0};
 	if (save_driver(ctx, &b) < 0 || (ctx->hooks->on_save &&
 	    (rc = ctx->hooks->on_save(ctx, &b)) != 0)) {
@@ -782,6 +785,10 @@ weir_classify_scanned(struct weir_ctx *ctx, const struct weir_scanned *rec,
 		*t = rec->t;
 	if (rec->kind != RECORD_DATA)
 		return rec->kind;
+	if (ctx->untimed) {
+		*t = WEIR_TIME_NONE;	/* the program knows the time otherwise */
+		return WEIR_LINE_DATA;
+	}
 	enum weir_repr repr = WEIR_REPR_RFC3339;
 	const struct weir_span *ts = &spans[rec->aux];
 	if (ctx->opts->processing_time) {

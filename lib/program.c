@@ -12,16 +12,18 @@
  * The options a state file must have been written with: the command line
  * less what only routes output, reports or paces (--stats, --metrics, -u,
  * --errors, --on-error, --late, --idle, --dups, --state; weir-replay's
- * --checkpoint-every, --rate, --speed, --progress, --follow) and less the
+ * --checkpoint-every, --rate, --speed, --progress, --follow; the Kafka
+ * programs' --brokers, -X, --exit-at-end) and less the
  * input files.  getopt has put the options first, in their order.
  */
 static char *
 fingerprint(int argc, char **argv, int first, int used)
 {
 	static const char *const loose[] = {"--metrics", "--errors", "--on-error", "--late",
-		"--idle", "--dups", "--state", "--checkpoint-every", "--rate", "--speed", NULL};
+		"--idle", "--dups", "--state", "--checkpoint-every", "--rate", "--speed",
+		"--brokers", "-b", "--property", "-X", NULL};
 	static const char *const flags[] = {"--stats", "-u", "--unbuffered", "--progress",
-		"--follow", "-f", NULL};
+		"--follow", "-f", "--exit-at-end", "-e", "--verbose", "-v", NULL};
 	struct weir_buf b = {0};
 	for (int i = 1; i < first + used && i < argc; i++) {
 		const char *a = argv[i];

@@ -375,6 +375,15 @@ ledger_floor(struct weir_state *s, struct weir_ckpt own, char *who, size_t whole
 	return low;
 }
 
+struct weir_ckpt
+weir_state_completed(struct weir_state *s)
+{
+	char who[512];
+	if (!s->have)
+		return (struct weir_ckpt){0, 0, false};
+	return ledger_floor(s, s->cur, who, sizeof who);
+}
+
 static int
 read_checked(struct weir_state *s, const char *path, struct weir_state_hdr *h, char **data,
     char *err, size_t errlen)

@@ -115,6 +115,11 @@ int weir_state_load(struct weir_state *s, struct weir_ckpt *id, char **payload, 
 int weir_state_save(struct weir_state *s, struct weir_ckpt id, const void *payload,
     size_t len, char *err, size_t errlen);
 
+/* The checkpoint the whole pipeline has completed: the lowest newest id
+ * over the directory's state files, ours included (a source asks, to
+ * commit only what every program downstream has kept). */
+struct weir_ckpt weir_state_completed(struct weir_state *s);
+
 struct weir_state_hdr {
 	uint32_t version;
 	struct weir_ckpt id;
