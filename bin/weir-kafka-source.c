@@ -883,11 +883,8 @@ run(struct weir_ctx *ctx, char **inputs, int ninputs)
 				wait_completed(ctx, k);
 		}
 	}
-	if (rc == 0 || rc == WEIR_IO_EPIPE) {
-		int frc = commit_now(ctx, k, NULL, true);
-		if (rc == 0)
-			rc = frc;
-	}
+	if (rc == 0)	/* (not after a closed stdout: what was in the pipe is lost) */
+		rc = commit_now(ctx, k, NULL, true);
 	k->stopping = true;
 	rd_kafka_consumer_close(k->rk);
 	return rc == 0 && stopped ? WEIR_STOPPED : rc;

@@ -19,6 +19,8 @@ commands:
   dedupe      drop repeated events within an event-time horizon
   join        join two streams within an interval, or a stream with a table
   profile     describe a stream: span, rate, disorder, the lag it needs
+  kafka-source  read a Kafka consumer group as NDJSON (when built with librdkafka)
+  kafka-sink    produce lines to a Kafka topic (when built with librdkafka)
 
 See weir(7) for event time, watermarks and the in-band protocol.
 USAGE

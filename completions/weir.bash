@@ -1,5 +1,5 @@
 # bash completion for weir and the weir-* programs.
-# Installed once per program name; `complete -F _weir weir weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe weir-join ...`.
+# Installed once per program name; `complete -F _weir weir weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe weir-join weir-kafka-source weir-kafka-sink ...`.
 
 _weir_shared_opts="--time --time-format --processing-time --lag --idle --late
 	--input-format --output-format --on-error --errors --unbuffered --stats
@@ -14,6 +14,8 @@ _weir_program_opts() {
 	profile) echo "--key --completeness --human --max-keys" ;;
 	dedupe) echo "--key --within --keep --max-keys --dups --state" ;;
 	join) echo "--on --within --type --nest --table --reload --state" ;;
+	kafka-source) echo "--brokers --group --envelope --kafka-time --exit-at-end --reset --state --checkpoint-every --property --verbose" ;;
+	kafka-sink) echo "--brokers --topic --key --state --property" ;;
 	esac
 }
 
@@ -26,7 +28,7 @@ _weir() {
 	local prog=${COMP_WORDS[0]##*/} sub
 	if [[ $prog == weir ]]; then
 		if [[ $COMP_CWORD -eq 1 ]]; then
-			COMPREPLY=($(compgen -W "watermark window agg replay profile dedupe join help --version --help" -- "$cur"))
+			COMPREPLY=($(compgen -W "watermark window agg replay profile dedupe join kafka-source kafka-sink help --version --help" -- "$cur"))
 			return
 		fi
 		sub=${COMP_WORDS[1]}
@@ -97,4 +99,5 @@ _weir() {
 		COMPREPLY=($(compgen -f -- "$cur"))
 	fi
 }
-complete -F _weir weir weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe weir-join
+complete -F _weir weir weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe weir-join \
+	weir-kafka-source weir-kafka-sink

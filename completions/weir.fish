@@ -1,5 +1,5 @@
 # fish completion for weir and the weir-* programs.
-for prog in weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe weir-join
+for prog in weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe weir-join weir-kafka-source weir-kafka-sink
 	complete -c $prog -s t -l time -r -d 'event-time field'
 	complete -c $prog -s T -l time-format -x -a 'auto rfc3339 epoch epoch_ms epoch_us epoch_ns' -d 'time format'
 	complete -c $prog -l processing-time -d 'wall clock at arrival as event time'
@@ -68,6 +68,21 @@ complete -c weir-join -l reload -d 'read the table again when it changes'
 complete -c weir -f -n '__fish_use_subcommand' -a join -d 'join two streams, or a stream with a table'
 complete -c weir -f -n '__fish_use_subcommand' -a help -d 'help on a command'
 complete -c weir -f -n '__fish_use_subcommand' -l version -d 'version'
-for prog in weir-watermark weir-window weir-agg weir-dedupe weir-join
+for prog in weir-watermark weir-window weir-agg weir-dedupe weir-join weir-kafka-source weir-kafka-sink
     complete -c $prog -l state -r -d 'checkpoint state in FILE; resume from it'
 end
+complete -c weir-kafka-source -s b -l brokers -x -d 'bootstrap brokers HOST:PORT,...'
+complete -c weir-kafka-source -s g -l group -x -d 'consumer group'
+complete -c weir-kafka-source -l envelope -d 'add topic, partition, offset, key, timestamp'
+complete -c weir-kafka-source -l kafka-time -d 'event time is the Kafka timestamp'
+complete -c weir-kafka-source -s e -l exit-at-end -d 'exit once every partition is read'
+complete -c weir-kafka-source -l reset -x -a 'earliest latest' -d 'start without a committed offset'
+complete -c weir-kafka-source -l checkpoint-every -x -a '1s 10s 1m' -d 'a checkpoint barrier every DUR'
+complete -c weir-kafka-source -s X -l property -x -d 'a librdkafka property NAME=VALUE'
+complete -c weir-kafka-source -s v -l verbose -d 'partitions assigned and revoked'
+complete -c weir -f -n '__fish_use_subcommand' -a kafka-source -d 'read a consumer group as NDJSON'
+complete -c weir-kafka-sink -s b -l brokers -x -d 'bootstrap brokers HOST:PORT,...'
+complete -c weir-kafka-sink -l topic -x -d 'the topic to produce to'
+complete -c weir-kafka-sink -s k -l key -x -d 'message key fields'
+complete -c weir-kafka-sink -s X -l property -x -d 'a librdkafka property NAME=VALUE'
+complete -c weir -f -n '__fish_use_subcommand' -a kafka-sink -d 'produce lines to a Kafka topic'
