@@ -362,6 +362,9 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 	}
 	weir_output_free(ctx->out);
 	ctx->out = out;
+	/* SIGINT, SIGTERM: the input ends, and what was produced is delivered
+	 * before the exit (a second signal gives up waiting) */
+	ctx->interrupt_ends_input = true;
 	return 0;
 }
 
