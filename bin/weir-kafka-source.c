@@ -75,6 +75,7 @@ struct part {
 	int64_t committed;	/* what we committed last; -1 none */
 	int64_t consumed;	/* offset after the last message taken in; -1 none */
 	bool at_end;		/* caught up (a partition EOF) */
+	int64_t eof_at;		/* an end reported before we got there; -1 */
 	int64_t end_since;	/* monotonic, when it caught up */
 	bool paused;
 	/* messages taken in and not yet written, in offset order:
@@ -146,7 +147,7 @@ part_find(struct ksrc *k, const char *topic, int32_t partition, bool create)
 		return NULL;
 	p->partition = partition;
 	p->max_t = WEIR_TIME_NONE;
-	p->next = p->committed = p->consumed = -1;
+	p->next = p->committed = p->consumed = p->eof_at = -1;
 	k->nparts++;
 	return p;
 }
@@ -235,10 +236,11 @@ set_paused(struct ksrc *k, struct part *p, bool pause)
 		return;
 	rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
 	rd_kafka_topic_partition_list_add(l, p->topic, p->partition);
-	if (pause)
+	if (pause) {
 		rd_kafka_pause_partitions(k->rk, l);
-	else
-		rd_kafka_resume_partitions(k->rk, l);
+	} else {
+		rd_kafka_resume_partitions(k->rk, l);	/* after the last one taken in */
+	}
 	rd_kafka_topic_partition_list_destroy(l);
 	p->paused = pause;
 	k->pauses += pause;
@@ -350,7 +352,7 @@ on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_l
 			}
 			p->assigned = true;
 			p->at_end = p->paused = false;
-			p->next = p->consumed = -1;
+			p->next = p->consumed = p->eof_at = -1;
 			p->npend = 0;
 			p->committed = -1;
 			const struct saved *s = saved_find(k, tp->topic, tp->partition);
@@ -645,8 +647,18 @@ consume(struct weir_ctx *ctx, struct ksrc *k, const rd_kafka_message_t *m)
 	struct part *p = part_find(k, topic, m->partition, true);
 	if (p == NULL)
 		return weir_fail(ctx, "out of memory");
-	p->at_end = false;
+	if (k->verbose && p->consumed >= 0 && m->offset != p->consumed)
+		fprintf(ctx->diag, "%s: %s[%" PRId32 "]: offset %" PRId64 " after %" PRId64
+		    " (compacted, or gone with retention)\n", ctx->prog, topic, m->partition,
+		    m->offset, p->consumed - 1);
 	p->consumed = m->offset + 1;
+	p->at_end = false;
+	if (p->eof_at >= 0 && p->consumed >= p->eof_at) {
+		/* the end it reported while it was paused: now reached */
+		p->eof_at = -1;
+		p->at_end = true;
+		p->end_since = weir_mono_now();
+	}
 	if (p->qn == 0)
 		p->next = p->consumed;
 	k->last_msg = weir_mono_now();
@@ -835,7 +847,11 @@ run(struct weir_ctx *ctx, char **inputs, int ninputs)
 		}
 		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
 			struct part *p = part_find(k, rd_kafka_topic_name(m->rkt), m->partition, false);
-			if (p && !p->at_end) {
+			if (p && p->consumed >= 0 && m->offset > p->consumed) {
+				/* an end reported for a fetch that a pause threw away:
+				 * the partition is there only once it is read up to it */
+				p->eof_at = m->offset;
+			} else if (p && !p->at_end) {
 				p->at_end = true;
 				p->end_since = weir_mono_now();
 				if (k->verbose)
@@ -869,6 +885,14 @@ run(struct weir_ctx *ctx, char **inputs, int ninputs)
 	}
 	if (ctx->error[0] && rc == 0)
 		rc = -1;
+	for (size_t i = 0; k->verbose && i < k->nparts; i++) {
+		struct part *p = &k->parts[i];
+		int64_t lo = -1, hi = -1;
+		rd_kafka_get_watermark_offsets(k->rk, p->topic, p->partition, &lo, &hi);
+		fprintf(ctx->diag, "%s: %s[%" PRId32 "] read to %" PRId64 " of %" PRId64 "%s%s, %zu queued\n",
+		    ctx->prog, p->topic, p->partition, p->consumed, hi, p->paused ? ", paused" : "",
+		    p->at_end ? ", at its end" : "", p->qn);
+	}
 	unread_queued(ctx, k, NULL);	/* a stop: read again after the restart */
 	bool stopped = false;
 	if (rc == 0 && k->ckpt_every > 0) {
