@@ -755,6 +755,9 @@ consumer_new(struct weir_ctx *ctx, struct ksrc *k)
 	rc |= set(ctx, conf, "enable.partition.eof", "true");
 	rc |= set(ctx, conf, "auto.offset.reset", k->reset);
 	rc |= set(ctx, conf, "log_level", "3");
+	/* librdkafka's prefetch is the source's largest buffer: 16 MiB over
+	 * all partitions, not its default 64 (-X can say otherwise) */
+	rc |= set(ctx, conf, "queued.max.messages.kbytes", "16384");
 	if (k->brokers)
 		rc |= set(ctx, conf, "bootstrap.servers", k->brokers);
 	for (int i = 0; i < k->nprops && rc == 0; i++) {

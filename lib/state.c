@@ -340,9 +340,11 @@ weir_state_free(struct weir_state *s)
  * in *who.  Our history is listed on the way.
  */
 static struct weir_ckpt
-ledger_floor(struct weir_state *s, struct weir_ckpt own, char *who, size_t wholen)
+ledger_floor_n(struct weir_state *s, struct weir_ckpt own, char *who, size_t wholen,
+    size_t *others)
 {
 	struct weir_ckpt low = own;
+	*others = 0;
 	snprintf(who, wholen, "%s", s->path);
 	DIR *d = opendir(s->dir);
 	if (d == NULL)
@@ -363,16 +365,56 @@ ledger_floor(struct weir_state *s, struct weir_ckpt own, char *who, size_t whole
 		const char *why;
 		if (p && slurp(p, 4096, &data, &n) == 0 &&
 		    weir_state_parse(data, n, false, &h, &why) == 0 &&
-		    h.base_len == strlen(e->d_name) && memcmp(h.base, e->d_name, h.base_len) == 0 &&
-		    weir_ckpt_cmp(h.id, low) < 0) {
-			low = h.id;
-			snprintf(who, wholen, "%s", p);
+		    h.base_len == strlen(e->d_name) && memcmp(h.base, e->d_name, h.base_len) == 0) {
+			(*others)++;
+			if (weir_ckpt_cmp(h.id, low) < 0) {
+				low = h.id;
+				snprintf(who, wholen, "%s", p);
+			}
 		}
 		free(data);
 		free(p);
 	}
 	closedir(d);
 	return low;
+}
+
+static struct weir_ckpt
+ledger_floor(struct weir_state *s, struct weir_ckpt own, char *who, size_t wholen)
+{
+	size_t others;
+	return ledger_floor_n(s, own, who, wholen, &others);
+}
+
+/*
+ * A program downstream that has not written its first state file yet is
+ * not in the ledger: upstream, alone in the directory so far, would drop
+ * the checkpoints it will come back to (seen under ASan, barriers every
+ * 20 ms, a program slow to start).  So while a program is alone, it keeps
+ * what this run wrote in the last YOUNG_NS as history.
+ */
+#define YOUNG_NS (2 * 1000 * 1000 * 1000LL)
+
+static bool
+young(const struct weir_state *s, uint64_t n, int64_t now)
+{
+	for (int i = 0; i < s->nyoung; i++)
+		if (s->young_id[i] == n && now - s->young_at[i] < YOUNG_NS)
+			return true;
+	return false;
+}
+
+static void
+young_add(struct weir_state *s, uint64_t n, int64_t now)
+{
+	int cap = (int)(sizeof s->young_id / sizeof s->young_id[0]);
+	if (s->nyoung == cap) {
+		memmove(s->young_id, s->young_id + 1, (size_t)(cap - 1) * sizeof s->young_id[0]);
+		memmove(s->young_at, s->young_at + 1, (size_t)(cap - 1) * sizeof s->young_at[0]);
+		s->nyoung--;
+	}
+	s->young_id[s->nyoung] = n;
+	s->young_at[s->nyoung++] = now;
 }
 
 struct weir_ckpt
@@ -545,9 +587,12 @@ weir_state_save(struct weir_state *s, struct weir_ckpt id, const void *payload, 
 	/* The file being replaced stays as FILE.N while the ledger may still
 	 * go back to it; a checkpoint between barriers keeps its barrier's. */
 	char who[4096];
-	struct weir_ckpt floor = ledger_floor(s, id, who, sizeof who);
-	if (s->have && s->cur.lines == 0 && weir_ckpt_cmp(s->cur, floor) >= 0 &&
-	    s->cur.n != id.n) {
+	size_t others;
+	int64_t now = mono_ns();
+	struct weir_ckpt floor = ledger_floor_n(s, id, who, sizeof who, &others);
+	bool alone = others == 0;
+	if (s->have && s->cur.lines == 0 && s->cur.n != id.n &&
+	    (weir_ckpt_cmp(s->cur, floor) >= 0 || (alone && young(s, s->cur.n, now)))) {
 		char *hp = history_path(s, s->cur.n);
 		if (hp) {
 			unlink(hp);
@@ -571,8 +616,9 @@ weir_state_save(struct weir_state *s, struct weir_ckpt id, const void *payload, 
 	size_t keep = 0;
 	for (size_t i = 0; i < s->nhistory; i++) {
 		uint64_t h = s->history[i];
-		bool drop = h < floor.n || (s->nhistory - i > MAX_HISTORY);
-		if (drop && h >= floor.n && !s->warned_history) {
+		bool drop = (h < floor.n && !(alone && young(s, h, now))) ||
+		    (s->nhistory - i > MAX_HISTORY);
+		if (drop && h >= floor.n && !alone && !s->warned_history) {
 			fprintf(stderr, "%s: state '%s': more than %d checkpoints held back by '%s' "
 			    "(a state file of another pipeline in the directory?): dropping the "
 			    "oldest\n", s->program, s->path, MAX_HISTORY, who);
@@ -588,6 +634,8 @@ weir_state_save(struct weir_state *s, struct weir_ckpt id, const void *payload, 
 		}
 	}
 	s->nhistory = keep;
+	if (id.lines == 0)
+		young_add(s, id.n, now);
 	s->saves++;
 	s->last_bytes = b.n;
 	s->last_ns = mono_ns() - t0;

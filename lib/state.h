@@ -87,6 +87,11 @@ struct weir_state {
 	uint64_t *history;		/* ids n of FILE.n, ascending */
 	size_t nhistory, history_cap;
 	bool warned_history;
+	/* the checkpoints this run wrote, and when: kept while it is alone
+	 * in the directory (a program downstream may not have started) */
+	uint64_t young_id[64];
+	int64_t young_at[64];
+	int nyoung;
 	/* figures of the last write, for --stats and --metrics */
 	uint64_t saves;
 	uint64_t last_bytes;
