@@ -32,11 +32,11 @@
 #include "../lib/driver.h"
 #include "../lib/keys.h"
 #include "../lib/program.h"
+#include "../lib/props.h"
 
 struct ksink {
 	const char *brokers, *topic, *key_list;
-	char **props;
-	int nprops;
+	struct weir_props props;	/* -X name=value */
 	int key_slots[WEIR_MAX_KEY_FIELDS];
 	int nkeys;
 	int time_slots[5];
@@ -245,22 +245,8 @@ own_option(void *arg, int id, const char *value, char *err, size_t errlen)
 	case OPT_KEY:
 		s->key_list = value;
 		return 0;
-	case OPT_PROP: {
-		const char *eq = strchr(value, '=');
-		if (eq == NULL || eq == value) {
-			snprintf(err, errlen, "bad -X '%s' (expected NAME=VALUE, a librdkafka "
-			    "property, e.g. -X linger.ms=5)", value);
-			return -1;
-		}
-		char **p = realloc(s->props, (size_t)(s->nprops + 1) * sizeof *p);
-		if (p == NULL) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		s->props = p;
-		s->props[s->nprops++] = (char *)value;
-		return 0;
-	}
+	case OPT_PROP:
+		return weir_props_add(&s->props, value, "linger.ms=5", err, errlen);
 	}
 	return -1;
 }
@@ -276,6 +262,19 @@ set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err, size_
 	return 0;
 }
 
+struct setting {
+	rd_kafka_conf_t *conf;
+	char *err;
+	size_t errlen;
+};
+
+static int
+set_one(void *arg, const char *name, const char *value)
+{
+	struct setting *st = arg;
+	return set(st->conf, name, value, st->err, st->errlen);
+}
+
 static int
 setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 {
@@ -286,11 +285,8 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 		snprintf(err, errlen, "no topic given (--topic TOPIC)");
 		return -1;
 	}
-	bool has_bootstrap = s->brokers != NULL;
-	for (int i = 0; i < s->nprops; i++)
-		has_bootstrap |= strncmp(s->props[i], "bootstrap.servers=", 18) == 0 ||
-		    strncmp(s->props[i], "metadata.broker.list=", 21) == 0;
-	if (!has_bootstrap) {
+	if (s->brokers == NULL && !weir_props_has(&s->props, "bootstrap.servers") &&
+	    !weir_props_has(&s->props, "metadata.broker.list")) {
 		snprintf(err, errlen, "no brokers given (-b HOST:PORT,... or "
 		    "-X bootstrap.servers=...)");
 		return -1;
@@ -334,12 +330,9 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 		rc = set(conf, "log_level", "3", err, errlen);
 	if (rc == 0 && s->brokers)
 		rc = set(conf, "bootstrap.servers", s->brokers, err, errlen);
-	for (int i = 0; i < s->nprops && rc == 0; i++) {
-		char *eq = strchr(s->props[i], '=');
-		*eq = '\0';
-		rc = set(conf, s->props[i], eq + 1, err, errlen);
-		*eq = '=';
-	}
+	struct setting st = {conf, err, errlen};
+	if (rc == 0)
+		rc = weir_props_each(&s->props, set_one, &st);
 	if (rc != 0) {
 		rd_kafka_conf_destroy(conf);
 		return -1;
@@ -377,7 +370,7 @@ teardown(void *state)
 		rd_kafka_destroy(s->rk);
 	}
 	free(s->key);
-	free(s->props);
+	weir_props_free(&s->props);
 }
 
 int

@@ -43,6 +43,7 @@
 
 #include "../lib/driver.h"
 #include "../lib/program.h"
+#include "../lib/props.h"
 
 #define MAX_PENDING 64		/* checkpoints a partition remembers (the ledger's bound) */
 #define COMMIT_EVERY_NS (1000 * 1000 * 1000LL)
@@ -98,8 +99,7 @@ struct ksrc {
 	const char *brokers, *group, *reset;
 	char **topics;
 	int ntopics;
-	char **props;		/* -X name=value */
-	int nprops;
+	struct weir_props props;	/* -X name=value */
 	bool envelope, kafka_time, exit_at_end, verbose;
 	int64_t ckpt_every;
 
@@ -744,6 +744,18 @@ set(struct weir_ctx *ctx, rd_kafka_conf_t *conf, const char *name, const char *v
 	return 0;
 }
 
+struct setting {
+	struct weir_ctx *ctx;
+	rd_kafka_conf_t *conf;
+};
+
+static int
+set_one(void *arg, const char *name, const char *value)
+{
+	struct setting *st = arg;
+	return set(st->ctx, st->conf, name, value);
+}
+
 static int
 consumer_new(struct weir_ctx *ctx, struct ksrc *k)
 {
@@ -760,12 +772,9 @@ consumer_new(struct weir_ctx *ctx, struct ksrc *k)
 	rc |= set(ctx, conf, "queued.max.messages.kbytes", "16384");
 	if (k->brokers)
 		rc |= set(ctx, conf, "bootstrap.servers", k->brokers);
-	for (int i = 0; i < k->nprops && rc == 0; i++) {
-		char *eq = strchr(k->props[i], '=');
-		*eq = '\0';
-		rc |= set(ctx, conf, k->props[i], eq + 1);
-		*eq = '=';
-	}
+	struct setting st = {ctx, conf};
+	if (rc == 0)
+		rc = weir_props_each(&k->props, set_one, &st);
 	if (rc != 0) {
 		rd_kafka_conf_destroy(conf);
 		return -1;
@@ -979,22 +988,8 @@ own_option(void *arg, int id, const char *value, char *err, size_t errlen)
 		}
 		k->reset = value;
 		return 0;
-	case OPT_PROP: {
-		const char *eq = strchr(value, '=');
-		if (eq == NULL || eq == value) {
-			snprintf(err, errlen, "bad -X '%s' (expected NAME=VALUE, a librdkafka "
-			    "property, e.g. -X session.timeout.ms=6000)", value);
-			return -1;
-		}
-		char **p = realloc(k->props, (size_t)(k->nprops + 1) * sizeof *p);
-		if (p == NULL) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		k->props = p;
-		k->props[k->nprops++] = (char *)value;
-		return 0;
-	}
+	case OPT_PROP:
+		return weir_props_add(&k->props, value, "session.timeout.ms=6000", err, errlen);
 	case OPT_CHECKPOINT_EVERY:
 		if (weir_option_duration("checkpoint-every", value, &k->ckpt_every, err, errlen) < 0)
 			return -1;
@@ -1016,11 +1011,8 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 		snprintf(err, errlen, "no topic given (weir-kafka-source [options] TOPIC...)");
 		return -1;
 	}
-	bool has_bootstrap = k->brokers != NULL;
-	for (int i = 0; i < k->nprops; i++)
-		has_bootstrap |= strncmp(k->props[i], "bootstrap.servers=", 18) == 0 ||
-		    strncmp(k->props[i], "metadata.broker.list=", 21) == 0;
-	if (!has_bootstrap) {
+	if (k->brokers == NULL && !weir_props_has(&k->props, "bootstrap.servers") &&
+	    !weir_props_has(&k->props, "metadata.broker.list")) {
 		snprintf(err, errlen, "no brokers given (-b HOST:PORT,... or "
 		    "-X bootstrap.servers=...)");
 		return -1;
@@ -1064,7 +1056,7 @@ teardown(void *state)
 	for (size_t i = 0; i < k->nsaved; i++)
 		free(k->saved[i].topic);
 	free(k->saved);
-	free(k->props);
+	weir_props_free(&k->props);
 	free(k->spans);
 }
 
