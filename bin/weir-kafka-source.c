@@ -117,7 +117,6 @@ struct ksrc {
 	int64_t next_barrier;
 	struct saved *saved;
 	size_t nsaved;
-	bool stopping;
 	/* counters */
 	uint64_t tombstones, rebalances, commits, commit_errors, pauses;
 	char name[320];		/* "topic[2]", for messages */
@@ -923,7 +922,6 @@ run(struct weir_ctx *ctx, char **inputs, int ninputs)
 	}
 	if (rc == 0)	/* (not after a closed stdout: what was in the pipe is lost) */
 		rc = commit_now(ctx, k, NULL, true);
-	k->stopping = true;
 	rd_kafka_consumer_close(k->rk);
 	return rc == 0 && stopped ? WEIR_STOPPED : rc;
 }

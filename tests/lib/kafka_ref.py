@@ -9,13 +9,11 @@ kafka_ref.py check-envelope N INPUT OUTPUT
     host wrote from INPUT: each line is an input line's bytes with a "kafka"
     member inserted before the closing brace, every input line once, in
     input order within each partition, on the partition murmur2(host) picks.
-kafka_ref.py watermark LAG_SECONDS FILE...
-    The watermark a source over partitions FILE... (one NDJSON file each,
-    `ts` RFC 3339) reaches once all are read: min over files of max ts - lag.
+kafka_ref.py murmur2 KEY...
+    murmur2 of each key as Java's Utils.murmur2 gives it (a signed int).
 """
 import json
 import sys
-from datetime import datetime, timedelta, timezone
 
 
 def murmur2(data):
@@ -79,18 +77,6 @@ def check_envelope(n, inp, outp):
     print("ok")
 
 
-def ts(s):
-    return datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-
-
-def watermark(lag, files):
-    mins = []
-    for f in files:
-        mins.append(max(ts(json.loads(l)["ts"]) for l in open(f)))
-    w = min(mins) - timedelta(seconds=float(lag))
-    print(w.strftime("%Y-%m-%dT%H:%M:%SZ"))
-
-
 if __name__ == "__main__":
     what = sys.argv[1]
     if what == "partition":
@@ -102,7 +88,5 @@ if __name__ == "__main__":
             print(signed(murmur2(k.encode())))
     elif what == "check-envelope":
         check_envelope(int(sys.argv[2]), sys.argv[3], sys.argv[4])
-    elif what == "watermark":
-        watermark(sys.argv[2], sys.argv[3:])
     else:
         sys.exit(__doc__)
