@@ -367,7 +367,7 @@ EOF
 	P=$!
 	# once it is in the group and a checkpoint has events in it
 	wait_until 20 grep -q assigned src.err
-	wait_until 20 bash -c '[ "$(grep -c '"n"' run1)" -gt 100 ]'
+	wait_until 20 bash -c '[ "$(grep -c "\"n\":" run1)" -gt 100 ]'
 	wait_until 20 test -e ck/dd
 	src=$(pgrep -f '^weir-kafka-source' | head -n 1)
 	wait_for_handler "$src" 15
