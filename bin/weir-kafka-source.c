@@ -114,7 +114,8 @@ struct ksrc {
 	int64_t next_commit, next_ledger;
 	/* checkpoints */
 	uint64_t barrier;
-	int64_t next_barrier;
+	int64_t next_barrier, started;
+	bool barred;		/* this run has written a barrier */
 	struct saved *saved;
 	size_t nsaved;
 	/* counters */
@@ -820,7 +821,8 @@ run(struct weir_ctx *ctx, char **inputs, int ninputs)
 		if (weir_restore(ctx) < 0)
 			return -1;
 		ctx->skipping = false;	/* a source is where input starts again */
-		k->next_barrier = weir_mono_now() + k->ckpt_every;
+		k->started = weir_mono_now();
+		k->next_barrier = k->started + k->ckpt_every;
 		if (ctx->state->have) {
 			int rc = weir_emit_barrier(ctx, ctx->target, false);
 			if (rc != 0)
@@ -835,8 +837,14 @@ run(struct weir_ctx *ctx, char **inputs, int ninputs)
 		int64_t now = weir_mono_now();
 		if ((rc = weir_housekeeping(ctx)) != 0)
 			break;
-		if (k->ckpt_every > 0 && now >= k->next_barrier && (rc = barrier(ctx, k, false)) != 0)
-			break;
+		if (k->ckpt_every > 0 && now >= k->next_barrier && !k->barred &&
+		    now - k->started < WEIR_ENROL_GRACE_NS && weir_state_alone(ctx->state)) {
+			k->next_barrier = now + 10 * 1000 * 1000;	/* as weir-replay */
+		} else if (k->ckpt_every > 0 && now >= k->next_barrier) {
+			k->barred = true;
+			if ((rc = barrier(ctx, k, false)) != 0)
+				break;
+		}
 		if (k->ckpt_every > 0 ? now >= k->next_ledger : now >= k->next_commit) {
 			k->next_ledger = now + LEDGER_EVERY_NS;
 			k->next_commit = now + COMMIT_EVERY_NS;

@@ -113,6 +113,7 @@ struct replay {
 	bool drew;
 	/* checkpoints */
 	uint64_t barrier;	/* the last barrier written */
+	bool barred;		/* this run has written one */
 	int64_t next_barrier;	/* monotonic */
 	uint64_t read_since;	/* lines taken since the last barrier */
 	struct saved_source *saved;	/* restored, until the sources open */
@@ -382,8 +383,16 @@ maybe_barrier(struct weir_ctx *ctx, struct replay *r)
 {
 	/* (also when nothing came: a join downstream waits for the same
 	 * barrier from its other input) */
-	if (r->ckpt_every == 0 || weir_mono_now() < r->next_barrier)
+	int64_t now = weir_mono_now();
+	if (r->ckpt_every == 0 || now < r->next_barrier)
 		return 0;
+	if (!r->barred && now - r->started < WEIR_ENROL_GRACE_NS && weir_state_alone(ctx->state)) {
+		/* nobody downstream has enrolled in the ledger yet: a first
+		 * checkpoint now could be one they never take */
+		r->next_barrier = now + 10 * 1000 * 1000;
+		return 0;
+	}
+	r->barred = true;
 	return barrier(ctx, r, false);
 }
 

@@ -426,6 +426,15 @@ weir_state_completed(struct weir_state *s)
 	return ledger_floor(s, s->cur, who, sizeof who);
 }
 
+bool
+weir_state_alone(struct weir_state *s)
+{
+	char who[512];
+	size_t others;
+	ledger_floor_n(s, s->cur, who, sizeof who, &others);
+	return others == 0;
+}
+
 static int
 read_checked(struct weir_state *s, const char *path, struct weir_state_hdr *h, char **data,
     char *err, size_t errlen)
@@ -467,6 +476,27 @@ bad:
 	return -1;
 }
 
+/*
+ * A program enrols in the ledger as it starts, before it reads a line: a
+ * file at checkpoint 0 (the input's start, no payload).  Until it writes
+ * checkpoint N, no program of the pipeline counts N as completed, so a
+ * restart goes back to the start rather than to a checkpoint this one
+ * never had (seen: weir-join killed before its first barrier, one of its
+ * two replays restored its checkpoint 1, the join started afresh and had
+ * lost that replay's lines before 1).
+ */
+static int
+enrol(struct weir_state *s, char *err, size_t errlen)
+{
+	struct weir_ckpt start = {0, 0, false};
+	if (weir_state_save(s, start, "", 0, err, errlen) < 0)
+		return -1;
+	s->have = false;	/* nothing to restore */
+	s->cur = start;
+	s->saves = 0;
+	return 0;
+}
+
 int
 weir_state_load(struct weir_state *s, struct weir_ckpt *id, char **payload, size_t *len,
     char *err, size_t errlen)
@@ -479,14 +509,28 @@ weir_state_load(struct weir_state *s, struct weir_ckpt *id, char **payload, size
 		char who[4096];
 		struct weir_ckpt none = {UINT64_MAX, UINT64_MAX};
 		ledger_floor(s, none, who, sizeof who);	/* lists leftover history */
-		return 0;
+		return enrol(s, err, errlen);
 	}
 	if (read_checked(s, s->path, &h, &data, err, errlen) < 0)
 		return -1;
-	s->have = true;
-	s->cur = h.id;
+	struct weir_ckpt start = {0, 0, false};
 	char who[4096];
 	struct weir_ckpt want = ledger_floor(s, h.id, who, sizeof who);
+	if (weir_ckpt_cmp(want, start) == 0) {
+		/* enrolled only, or a program of the pipeline is: all start
+		 * afresh (our checkpoints are of a numbering that starts again) */
+		free(data);
+		for (size_t i = 0; i < s->nhistory; i++) {
+			char *hp = history_path(s, s->history[i]);
+			if (hp)
+				unlink(hp);
+			free(hp);
+		}
+		s->nhistory = 0;
+		return weir_ckpt_cmp(h.id, start) == 0 ? 0 : enrol(s, err, errlen);
+	}
+	s->have = true;
+	s->cur = h.id;
 	if (weir_ckpt_cmp(want, h.id) < 0) {
 		/* a program downstream completed less: go back to what it has */
 		free(data);
@@ -574,8 +618,12 @@ weir_state_save(struct weir_state *s, struct weir_ckpt id, const void *payload, 
 	}
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 || write_all(fd, b.p, b.n) < 0 || fsync(fd) < 0) {
-		snprintf(err, errlen, "cannot write state file '%s': %s (checkpoint %" PRIu64
-		    " is intact)", s->path, strerror(errno), s->cur.n);
+		if (s->have)
+			snprintf(err, errlen, "cannot write state file '%s': %s (checkpoint %"
+			    PRIu64 " is intact)", s->path, strerror(errno), s->cur.n);
+		else
+			snprintf(err, errlen, "cannot write state file '%s': %s", s->path,
+			    strerror(errno));
 		goto out;
 	}
 	if (close(fd) < 0) {

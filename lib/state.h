@@ -125,6 +125,11 @@ int weir_state_save(struct weir_state *s, struct weir_ckpt id, const void *paylo
  * commit only what every program downstream has kept). */
 struct weir_ckpt weir_state_completed(struct weir_state *s);
 
+/* No other program's state file in the directory yet (a source waits a
+ * little for those downstream to enrol before its first barrier). */
+bool weir_state_alone(struct weir_state *s);
+#define WEIR_ENROL_GRACE_NS (1000 * 1000 * 1000LL)
+
 struct weir_state_hdr {
 	uint32_t version;
 	struct weir_ckpt id;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -230,6 +231,55 @@ the_ledger_goes_back_to_what_every_file_has_and_keeps_only_that(void **state)
 	weir_state_free(&down);
 }
 
+/* A program enrols as it starts: until it has checkpoint N, nobody goes
+ * back to N, and a restart begins every program afresh. */
+static void
+a_program_that_started_holds_the_ledger_at_the_start(void **state)
+{
+	(void)state;
+	struct weir_state src, join;
+	char err[512];
+	struct weir_ckpt id;
+	char *payload;
+	size_t len;
+	assert_int_equal(mkdir(path("e"), 0755), 0);
+	weir_state_init(&src, path("e/src"), "weir-replay", "", err, sizeof err);
+	weir_state_init(&join, path("e/join"), "weir-join", "", err, sizeof err);
+	assert_int_equal(weir_state_load(&src, &id, &payload, &len, err, sizeof err), 0);
+	assert_true(weir_state_alone(&src));
+	/* the join starts: its file is there before it reads a line */
+	assert_int_equal(weir_state_load(&join, &id, &payload, &len, err, sizeof err), 0);
+	assert_int_equal(access(path("e/join"), F_OK), 0);
+	assert_false(weir_state_alone(&src));
+	for (uint64_t k = 1; k <= 3; k++) {
+		struct weir_ckpt c = {k, 0, false};
+		assert_int_equal(weir_state_save(&src, c, "s", 1, err, sizeof err), 0);
+	}
+	assert_true(weir_state_completed(&src).n == 0);
+	/* killed before the join's first checkpoint: both start afresh, and
+	 * the source's old checkpoints, of a numbering that starts again, go */
+	weir_state_free(&src);
+	weir_state_free(&join);
+	weir_state_init(&src, path("e/src"), "weir-replay", "", err, sizeof err);
+	weir_state_init(&join, path("e/join"), "weir-join", "", err, sizeof err);
+	assert_int_equal(weir_state_load(&src, &id, &payload, &len, err, sizeof err), 0);
+	assert_int_equal(weir_state_load(&join, &id, &payload, &len, err, sizeof err), 0);
+	assert_int_equal(access(path("e/src.1"), F_OK), -1);
+	assert_int_equal(access(path("e/src.2"), F_OK), -1);
+	/* once both have 1, the restart goes back to 1 */
+	struct weir_ckpt one = {1, 0, false};
+	assert_int_equal(weir_state_save(&src, one, "s1", 2, err, sizeof err), 0);
+	assert_int_equal(weir_state_save(&join, one, "j1", 2, err, sizeof err), 0);
+	weir_state_free(&src);
+	weir_state_init(&src, path("e/src"), "weir-replay", "", err, sizeof err);
+	assert_int_equal(weir_state_load(&src, &id, &payload, &len, err, sizeof err), 1);
+	assert_true(id.n == 1);
+	assert_memory_equal(payload, "s1", 2);
+	free(payload);
+	weir_state_free(&src);
+	weir_state_free(&join);
+}
+
 int
 main(void)
 {
@@ -237,6 +287,7 @@ main(void)
 		cmocka_unit_test(payload_round_trips_and_a_short_one_is_bad),
 		cmocka_unit_test(a_saved_state_loads_back_and_every_wrong_file_is_refused),
 		cmocka_unit_test(the_ledger_goes_back_to_what_every_file_has_and_keeps_only_that),
+		cmocka_unit_test(a_program_that_started_holds_the_ledger_at_the_start),
 	};
 	return cmocka_run_group_tests(tests, make_dir, remove_dir);
 }
