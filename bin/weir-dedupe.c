@@ -7,9 +7,11 @@
  * about n^2 / 2^129, below 1e-26 for a billion keys, and no key bytes are
  * stored.  Per key:
  *
- *   entries[i]: hash, last sighting, first-seen number, LRU links, held event
+ *   entries[i]: hash, last sighting, first-seen number, LRU and bucket links
+ *   held[i]:    --keep last: the event it holds (not there otherwise)
  *   slots[]:    open addressing (linear probing) from hash to i + 1
- *   timers:     a 4-ary heap on (last + DUR, first seen), re-armed lazily
+ *   wheel[]:    timers: buckets of 2^shift ns of horizon (last + DUR), each
+ *               a list through the entries, moved on lazily when swept
  *
  * An event repeats its key when the key has state and the event lies within
  * DUR of the key's last sighting.  State ends when the watermark passes the
@@ -22,10 +24,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#define XXH_STATIC_LINKING_ONLY	/* XXH3_state_t on the stack */
 #include <xxhash.h>
 
 #include "../lib/driver.h"
-#include "../lib/heap.h"
 #include "../lib/program.h"
 #include "../lib/store.h"
 
@@ -37,24 +39,21 @@ struct entry {
 	int64_t last;		/* its latest sighting */
 	uint64_t seq;		/* first seen: ties in output order */
 	uint32_t prev, next;	/* least recently seen list */
-	uint32_t gen;		/* bumped when the entry is reused */
-	bool holding;		/* --keep last: `held` is an event */
-	struct weir_stored held;
+	uint32_t wprev, wnext;	/* its bucket's list */
+	uint32_t bucket;	/* of the wheel, or NONE */
+	bool holding;		/* --keep last: held[i] is an event */
 };
 
-struct timer {
-	int64_t due;
-	uint64_t seq;
-	uint32_t entry, gen;
-};
-
-static inline bool
-timer_before(const struct timer *a, const struct timer *b)
-{
-	return (a->due < b->due) | ((a->due == b->due) & (a->seq < b->seq));
-}
-
-WEIR_HEAP_DEFINE(timers, struct timer, timer_before)
+/*
+ * The wheel: WHEEL buckets, bucket b holding the keys whose horizon falls in
+ * [b << shift, (b + 1) << shift) modulo WHEEL.  Expiring up to a watermark
+ * sweeps the buckets from the one it stopped at (the partial one, `swept`)
+ * to the watermark's: a key due is taken, a key seen since is moved to the
+ * bucket of its later horizon, and one a turn of the wheel ahead stays.  The
+ * 4-ary heap it replaces cost 440 instructions a key (a pop through six
+ * levels); a bucket holds about one key, so this costs a few dozen.
+ */
+#define WHEEL 4096
 
 struct dedupe {
 	const char *key;
@@ -67,16 +66,19 @@ struct dedupe {
 	FILE *dups;
 
 	struct entry *entries;
+	struct weir_stored *held;	/* beside entries, with --keep last */
 	size_t nentries, entries_cap;
 	uint32_t free_list;	/* reusable entries, linked by `next` */
 	uint32_t *slots;	/* entry index + 1, 0 = empty */
 	size_t slots_cap, live;
 	uint32_t lru_head, lru_tail;	/* head: most recently seen */
-	struct timers_heap timers;
+	uint32_t *wheel;	/* WHEEL heads, NONE = empty; NULL without --within */
+	unsigned shift;
+	int64_t swept;		/* buckets below this number are swept; INT64_MIN: none */
+	uint32_t *due;		/* the keys that came due, in one expire */
+	size_t ndue, due_cap;
 	struct weir_store *store;
 	uint64_t seq;
-	char *keybuf;
-	size_t keybuf_cap;
 };
 
 /* --- least recently seen list -------------------------------------------- */
@@ -165,16 +167,82 @@ slot_remove(struct dedupe *d, size_t j)
 
 /* --- timers --------------------------------------------------------------- */
 
-/* Arms the key's timer at its last sighting + DUR (+1: "passes"). */
-static int
+/* When the key's state ends: the watermark passes its last sighting + DUR. */
+static inline int64_t
+due_of(const struct dedupe *d, const struct entry *e)
+{
+	return d->within == 0 ? INT64_MAX : weir_time_add_sat(e->last, d->within + 1);
+}
+
+static void
+wheel_unlink(struct dedupe *d, uint32_t i)
+{
+	struct entry *e = &d->entries[i];
+	if (e->bucket == NONE)
+		return;
+	if (e->wprev != NONE)
+		d->entries[e->wprev].wnext = e->wnext;
+	else
+		d->wheel[e->bucket] = e->wnext;
+	if (e->wnext != NONE)
+		d->entries[e->wnext].wprev = e->wprev;
+	e->bucket = NONE;
+}
+
+/* Puts the key in the bucket of its horizon, or of the partial bucket when
+ * that was swept already (it is then due at the next expiry). */
+static void
 arm(struct dedupe *d, uint32_t i)
 {
-	const struct entry *e = &d->entries[i];
-	struct timer t = {weir_time_add_sat(e->last, d->within == 0 ? INT64_MAX : d->within + 1),
-	    e->seq, i, e->gen};
-	if (d->within == 0)
-		t.due = INT64_MAX;
-	return timers_push(&d->timers, t);
+	if (d->wheel == NULL)
+		return;
+	struct entry *e = &d->entries[i];
+	int64_t b = due_of(d, e) >> d->shift;
+	if (b < d->swept)
+		b = d->swept;
+	uint32_t k = (uint32_t)((uint64_t)b & (WHEEL - 1));
+	e->bucket = k;
+	e->wprev = NONE;
+	e->wnext = d->wheel[k];
+	if (e->wnext != NONE)
+		d->entries[e->wnext].wprev = i;
+	d->wheel[k] = i;
+}
+
+static int
+add_due(struct dedupe *d, uint32_t i)
+{
+	if (d->ndue == d->due_cap) {
+		size_t cap = d->due_cap ? d->due_cap * 2 : 1024;
+		uint32_t *p = realloc(d->due, cap * sizeof *p);
+		if (p == NULL)
+			return -1;
+		d->due = p;
+		d->due_cap = cap;
+	}
+	d->due[d->ndue++] = i;
+	return 0;
+}
+
+/* Takes the keys of bucket k that are due by the watermark; moves on those
+ * seen since to their later bucket. */
+static int
+sweep(struct dedupe *d, uint32_t k, int64_t watermark)
+{
+	for (uint32_t i = d->wheel[k], next; i != NONE; i = next) {
+		struct entry *e = &d->entries[i];
+		next = e->wnext;
+		int64_t due = due_of(d, e);
+		if (due <= watermark) {
+			wheel_unlink(d, i);
+			if (add_due(d, i) < 0)
+				return -1;
+		} else if (((uint64_t)(due >> d->shift) & (WHEEL - 1)) != k) {
+			wheel_unlink(d, i);
+			arm(d, i);
+		}
+	}
+	return 0;
 }
 
 /* --- state ---------------------------------------------------------------- */
@@ -196,8 +264,8 @@ finish(struct weir_ctx *ctx, struct dedupe *d, uint32_t i)
 	struct entry *e = &d->entries[i];
 	int rc = 0;
 	if (e->holding) {
-		rc = weir_emit(ctx, e->held.line, e->held.len);
-		weir_store_release(d->store, &e->held);
+		rc = weir_emit(ctx, d->held[i].line, d->held[i].len);
+		weir_store_release(d->store, &d->held[i]);
 		e->holding = false;
 		ctx->count.held--;
 	}
@@ -210,18 +278,18 @@ forget(struct dedupe *d, uint32_t i)
 	struct entry *e = &d->entries[i];
 	slot_remove(d, slot_of(d, e->lo, e->hi));
 	lru_unlink(d, i);
-	e->gen++;
+	wheel_unlink(d, i);
 	e->next = d->free_list;
 	d->free_list = i;
 	d->live--;
 }
 
 static int
-hold(struct weir_ctx *ctx, struct dedupe *d, struct entry *e, const struct weir_event *ev)
+hold(struct weir_ctx *ctx, struct dedupe *d, uint32_t i, const struct weir_event *ev)
 {
-	if (weir_store_put(d->store, ev->line, ev->len, &e->held) < 0)
+	if (weir_store_put(d->store, ev->line, ev->len, &d->held[i]) < 0)
 		return weir_fail(ctx, "out of memory holding events");
-	e->holding = true;
+	d->entries[i].holding = true;
 	ctx->count.held++;
 	return 0;
 }
@@ -240,9 +308,14 @@ new_entry(struct dedupe *d)
 		if (e == NULL)
 			return NONE;
 		d->entries = e;
+		if (d->keep_last) {
+			struct weir_stored *h = realloc(d->held, cap * sizeof *h);
+			if (h == NULL)
+				return NONE;	/* entries_cap stays: grown again next time */
+			d->held = h;
+		}
 		d->entries_cap = cap;
 	}
-	d->entries[d->nentries].gen = 0;
 	return (uint32_t)d->nentries++;
 }
 
@@ -250,36 +323,66 @@ static void
 update_gauges(struct weir_ctx *ctx, struct dedupe *d)
 {
 	ctx->count.state_bytes = d->entries_cap * sizeof *d->entries +
-	    d->slots_cap * sizeof *d->slots + d->timers.cap * sizeof *d->timers.items +
-	    weir_store_bytes(d->store);
+	    (d->held ? d->entries_cap * sizeof *d->held : 0) +
+	    d->slots_cap * sizeof *d->slots + (d->wheel ? WHEEL * sizeof *d->wheel : 0) +
+	    d->due_cap * sizeof *d->due + weir_store_bytes(d->store);
+}
+
+/*
+ * The key's hash, in the reader thread: the values of the key fields as
+ * written, each followed by NUL (a missing one is \1, which no JSON value
+ * starts with), or the whole line.  Short keys are gathered on the stack and
+ * hashed at once; longer ones stream through XXH3, which gives the same hash.
+ */
+static void
+on_scan(const void *state, const char *line, size_t len, const struct weir_span *spans,
+    uint64_t digest[2])
+{
+	const struct dedupe *d = state;
+	XXH128_hash_t h;
+	if (d->nkey == 0) {
+		h = XXH3_128bits(line, len);
+	} else {
+		char buf[512];
+		size_t need = 0;
+		for (int i = 0; i < d->nkey; i++)
+			need += spans[d->key_slots[i]].n + 1;
+		if (need <= sizeof buf) {
+			size_t n = 0;
+			for (int i = 0; i < d->nkey; i++) {
+				const struct weir_span *v = &spans[d->key_slots[i]];
+				if (v->p == NULL) {
+					buf[n++] = '\1';
+				} else {
+					memcpy(buf + n, v->p, v->n);
+					n += v->n;
+				}
+				buf[n++] = '\0';
+			}
+			h = XXH3_128bits(buf, n);
+		} else {
+			XXH3_state_t st;
+			XXH3_128bits_reset(&st);
+			for (int i = 0; i < d->nkey; i++) {
+				const struct weir_span *v = &spans[d->key_slots[i]];
+				if (v->p == NULL)
+					XXH3_128bits_update(&st, "\1", 1);
+				else
+					XXH3_128bits_update(&st, v->p, v->n);
+				XXH3_128bits_update(&st, "", 1);
+			}
+			h = XXH3_128bits_digest(&st);
+		}
+	}
+	digest[0] = h.low64;
+	digest[1] = h.high64;
 }
 
 static int
 on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 {
 	struct dedupe *d = ctx->prog_state;
-	const char *key = ev->line;
-	size_t len = ev->len;
-	if (d->nkey > 0) {
-		size_t need = 0;
-		for (int i = 0; i < d->nkey; i++)
-			need += ev->fields[d->key_slots[i]].n + 2;
-		if (weir_reserve(&d->keybuf, &d->keybuf_cap, need) < 0)
-			return weir_fail(ctx, "out of memory");
-		len = 0;
-		for (int i = 0; i < d->nkey; i++) {
-			const struct weir_span *v = &ev->fields[d->key_slots[i]];
-			if (v->p == NULL) {
-				d->keybuf[len++] = '\1';	/* missing: no JSON value starts so */
-			} else {
-				memcpy(d->keybuf + len, v->p, v->n);
-				len += v->n;
-			}
-			d->keybuf[len++] = '\0';
-		}
-		key = d->keybuf;
-	}
-	XXH128_hash_t h = XXH3_128bits(key, len);
+	XXH128_hash_t h = {ev->digest[0], ev->digest[1]};
 	if ((d->live + 1) * 4 > d->slots_cap * 3 && slots_grow(d) < 0)
 		return weir_fail(ctx, "out of memory");
 	size_t j = slot_of(d, h.low64, h.high64);
@@ -297,12 +400,12 @@ on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 			if (!d->keep_last)
 				rc = drop(ctx, d, ev->line, ev->len);
 			else {
-				rc = drop(ctx, d, e->held.line, e->held.len);
-				weir_store_release(d->store, &e->held);
+				rc = drop(ctx, d, d->held[i].line, d->held[i].len);
+				weir_store_release(d->store, &d->held[i]);
 				e->holding = false;
 				ctx->count.held--;
 				if (rc == 0)
-					rc = hold(ctx, d, e, ev);
+					rc = hold(ctx, d, i, ev);
 			}
 			update_gauges(ctx, d);
 			return rc;
@@ -311,10 +414,9 @@ on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 		if ((rc = finish(ctx, d, i)) != 0)
 			return rc;
 		e->last = ev->t;
-		e->gen++;
-		if (arm(d, i) < 0)
-			return weir_fail(ctx, "out of memory");
-		rc = d->keep_last ? hold(ctx, d, e, ev) : weir_emit(ctx, ev->line, ev->len);
+		wheel_unlink(d, i);
+		arm(d, i);
+		rc = d->keep_last ? hold(ctx, d, i, ev) : weir_emit(ctx, ev->line, ev->len);
 		update_gauges(ctx, d);
 		return rc;
 	}
@@ -322,15 +424,13 @@ on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 	if (i == NONE)
 		return weir_fail(ctx, "out of memory");
 	struct entry *e = &d->entries[i];
-	uint32_t gen = e->gen;
-	*e = (struct entry){h.low64, h.high64, ev->t, d->seq++, NONE, NONE, gen, false, {0}};
+	*e = (struct entry){h.low64, h.high64, ev->t, d->seq++, NONE, NONE, NONE, NONE, NONE,
+	    false};
 	d->slots[j] = i + 1;
 	d->live++;
 	lru_push_front(d, i);
-	if (d->within != 0 || d->keep_last)
-		if (arm(d, i) < 0)
-			return weir_fail(ctx, "out of memory");
-	rc = d->keep_last ? hold(ctx, d, e, ev) : weir_emit(ctx, ev->line, ev->len);
+	arm(d, i);
+	rc = d->keep_last ? hold(ctx, d, i, ev) : weir_emit(ctx, ev->line, ev->len);
 	if (rc == 0 && d->live > d->max_keys) {
 		/* full: the least recently seen key goes */
 		uint32_t victim = d->lru_tail;
@@ -342,27 +442,52 @@ on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 	return rc;
 }
 
-/* Ends every key whose horizon the watermark passed, in (due, first seen)
- * order. */
+static int
+by_due(const void *a, const void *b, void *arg)
+{
+	const struct dedupe *d = arg;
+	const struct entry *x = &d->entries[*(const uint32_t *)a];
+	const struct entry *y = &d->entries[*(const uint32_t *)b];
+	int64_t dx = due_of(d, x), dy = due_of(d, y);
+	if (dx != dy)
+		return dx < dy ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/*
+ * Ends every key whose horizon the watermark passed (INT64_MAX: every key),
+ * in (due, first seen) order: --keep last writes what they held in that
+ * order; for --keep first the order shows nowhere.
+ */
 static int
 expire(struct weir_ctx *ctx, struct dedupe *d, int64_t watermark)
 {
-	int rc = 0;
-	while (rc == 0 && d->timers.n > 0 && d->timers.items[0].due <= watermark) {
-		struct timer t = timers_pop(&d->timers);
-		struct entry *e = &d->entries[t.entry];
-		if (e->gen != t.gen)
-			continue;	/* forgotten or started anew since */
-		int64_t due = d->within == 0 ? INT64_MAX :
-		    weir_time_add_sat(e->last, d->within + 1);
-		if (due > t.due) {
-			if (arm(d, t.entry) < 0)	/* seen again since: later */
-				rc = weir_fail(ctx, "out of memory");
-			continue;
-		}
-		rc = finish(ctx, d, t.entry);
-		forget(d, t.entry);
+	d->ndue = 0;
+	if (watermark == INT64_MAX) {
+		for (uint32_t i = d->lru_tail; i != NONE; i = d->entries[i].prev)
+			if (add_due(d, i) < 0)
+				return weir_fail(ctx, "out of memory");
+	} else if (d->wheel != NULL) {
+		int64_t upto = watermark >> d->shift;
+		if (upto < d->swept || upto < INT64_MIN + WHEEL)
+			return 0;
+		bool all = d->swept == INT64_MIN || upto - d->swept >= WHEEL;
+		for (int64_t b = all ? upto - WHEEL + 1 : d->swept; b <= upto; b++)
+			if (sweep(d, (uint32_t)((uint64_t)b & (WHEEL - 1)), watermark) < 0)
+				return weir_fail(ctx, "out of memory");
+		d->swept = upto;	/* that one is partial */
 	}
+	if (d->ndue == 0)
+		return 0;
+	if (d->keep_last && d->ndue > 1)
+		qsort_r(d->due, d->ndue, sizeof *d->due, by_due, d);
+	int rc = 0;
+	for (size_t k = 0; k < d->ndue; k++) {
+		if (rc == 0)
+			rc = finish(ctx, d, d->due[k]);
+		forget(d, d->due[k]);
+	}
+	d->ndue = 0;
 	update_gauges(ctx, d);
 	return rc;
 }
@@ -402,7 +527,7 @@ on_save(struct weir_ctx *ctx, struct weir_buf *b)
 		rc |= weir_put_u64(b, e->lo) | weir_put_u64(b, e->hi) | weir_put_i64(b, e->last) |
 		    weir_put_u64(b, e->seq) | weir_put_u64(b, e->holding);
 		if (e->holding)
-			rc |= weir_put_bytes(b, e->held.line, e->held.len);
+			rc |= weir_put_bytes(b, d->held[i].line, d->held[i].len);
 	}
 	return rc ? weir_fail(ctx, "out of memory writing state") : 0;
 }
@@ -421,6 +546,8 @@ on_restore(struct weir_ctx *ctx, struct weir_get *g)
 		const char *line = holding ? weir_get_bytes(g, &len) : NULL;
 		if (g->bad)
 			break;
+		if (holding && !d->keep_last)
+			return weir_fail(ctx, "the state holds events: it was written with --keep last");
 		if ((d->live + 1) * 4 > d->slots_cap * 3 && slots_grow(d) < 0)
 			return weir_fail(ctx, "out of memory restoring state");
 		size_t j = slot_of(d, lo, hi);
@@ -428,15 +555,14 @@ on_restore(struct weir_ctx *ctx, struct weir_get *g)
 		if (i == NONE)
 			return d->slots[j] ? -1 : weir_fail(ctx, "out of memory restoring state");
 		struct entry *e = &d->entries[i];
-		*e = (struct entry){lo, hi, last, seq, NONE, NONE, e->gen, false, {0}};
+		*e = (struct entry){lo, hi, last, seq, NONE, NONE, NONE, NONE, NONE, false};
 		d->slots[j] = i + 1;
 		d->live++;
 		lru_push_front(d, i);
-		if ((d->within != 0 || d->keep_last) && arm(d, i) < 0)
-			return weir_fail(ctx, "out of memory restoring state");
+		arm(d, i);
 		if (holding) {
 			struct weir_event ev = {.line = line, .len = len};
-			if (hold(ctx, d, e, &ev) != 0)
+			if (hold(ctx, d, i, &ev) != 0)
 				return -1;
 		}
 	}
@@ -511,6 +637,16 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 		    strerror(errno));
 		return -1;
 	}
+	if (d->within > 0) {
+		/* about WHEEL / 4 buckets to a horizon: a key in a bucket or so */
+		while (d->shift < 62 && ((int64_t)1 << d->shift) * (WHEEL / 4) < d->within)
+			d->shift++;
+		if ((d->wheel = malloc(WHEEL * sizeof *d->wheel)) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		memset(d->wheel, 0xff, WHEEL * sizeof *d->wheel);	/* NONE */
+	}
 	d->store = weir_store_new();
 	if (d->store == NULL || slots_grow(d) < 0) {
 		snprintf(err, errlen, "out of memory");
@@ -526,9 +662,10 @@ teardown(void *state)
 	if (d->dups)
 		fclose(d->dups);
 	free(d->entries);
+	free(d->held);
 	free(d->slots);
-	timers_free(&d->timers);
-	free(d->keybuf);
+	free(d->wheel);
+	free(d->due);
 	weir_store_free(d->store);
 }
 
@@ -536,11 +673,13 @@ int
 main(int argc, char **argv)
 {
 	static const struct weir_hooks hooks = {
-		.on_event = on_event, .on_watermark = on_watermark, .on_end = on_end,
+		.on_event = on_event, .on_scan = on_scan, .on_watermark = on_watermark,
+		.on_end = on_end,
 		.on_save = on_save, .on_restore = on_restore,
 	};
 	static struct dedupe d = {
 		.max_keys = 1000000, .free_list = NONE, .lru_head = NONE, .lru_tail = NONE,
+		.swept = INT64_MIN,
 	};
 	static const struct weir_program program = {
 		.name = "weir-dedupe",

@@ -693,6 +693,8 @@ scan_record(void *arg, struct weir_scanned *rec, struct weir_span *spans)
 		return;
 	}
 	rec->kind = RECORD_DATA;
+	if (ctx->hooks->on_scan)
+		ctx->hooks->on_scan(ctx->prog_state, rec->line, rec->len, spans, rec->digest);
 	if (ctx->opts->processing_time || ctx->untimed)
 		return;		/* stamped on arrival, in handle_record */
 	for (int i = 0; i < ctx->ntime_slots; i++)
@@ -734,7 +736,8 @@ handle_record(struct weir_ctx *ctx, const struct weir_scanned *rec,
 		break;
 	}
 	ctx->count.in++;
-	struct weir_event ev = {rec->line, rec->len, 0, spans, input, rec->lineno};
+	struct weir_event ev = {rec->line, rec->len, 0, spans, input, rec->lineno,
+	    {rec->digest[0], rec->digest[1]}};
 	enum weir_repr repr = WEIR_REPR_RFC3339;
 	if (ctx->untimed) {
 		ev.t = WEIR_TIME_NONE;

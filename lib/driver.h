@@ -50,6 +50,7 @@ struct weir_event {
 	const struct weir_span *fields;	/* indexed by the slots of ctx->plan */
 	unsigned input;
 	uint64_t lineno;
+	uint64_t digest[2];		/* what hooks->on_scan wrote, or zeros */
 };
 
 struct weir_counters {
@@ -89,6 +90,13 @@ struct weir_hooks {
 	 * 0, or -1 after weir_fail (the payload does not fit its options). */
 	int (*on_save)(struct weir_ctx *ctx, struct weir_buf *b);
 	int (*on_restore)(struct weir_ctx *ctx, struct weir_get *g);
+	/* Optional, for work per event that needs no state: runs where the
+	 * line is scanned (the reader thread, when there is one) for each data
+	 * line, with ctx->prog_state as set up before weir_run and only read;
+	 * what it writes into digest reaches on_event as ev->digest.  weir-
+	 * dedupe hashes its key here, off the thread that holds the state. */
+	void (*on_scan)(const void *prog_state, const char *line, size_t len,
+	    const struct weir_span *spans, uint64_t digest[2]);
 };
 
 struct weir_ctx {
