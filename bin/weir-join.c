@@ -91,6 +91,9 @@ struct entry {
 	bool matched;
 };
 
+/* How far ahead of the oldest entry its line is fetched into cache. */
+#define PREFETCH_AHEAD 8
+
 /* Entry seq lives at ring[seq & mask]; head..tail are alive. */
 struct state {
 	struct entry *ring;
@@ -250,8 +253,7 @@ add_right_member(void *arg, const struct weir_span *key, const struct weir_span 
 	struct merge *m = arg;
 	struct join *j = m->j;
 	for (int i = 0; i < j->keys.n; i++) {
-		const char *name = j->keys.names[i];
-		if (strlen(name) == key->n && memcmp(name, key->p, key->n) == 0)
+		if (j->keys.name_len[i] == key->n && memcmp(j->keys.names[i], key->p, key->n) == 0)
 			return 0;
 	}
 	struct weir_buf *b = &j->members;
@@ -438,6 +440,12 @@ expire(struct weir_ctx *ctx, struct join *j, int s)
 {
 	struct state *st = &j->side[s].st;
 	struct entry e = *entry_at(st, st->head++);
+	if (st->tail - st->head > PREFETCH_AHEAD) {
+		/* what expires soon was written a horizon ago: out of cache */
+		const struct entry *soon = entry_at(st, st->head + PREFETCH_AHEAD);
+		__builtin_prefetch(soon->ev.line - sizeof(uint32_t), 1);
+		__builtin_prefetch(soon->key, 1);
+	}
 	if (e.key) {
 		e.key->head[s] = e.next;
 		if (e.next == NONE)
@@ -494,6 +502,12 @@ advance_to(struct weir_ctx *ctx, struct join *j, int64_t w, bool final)
 			rc = expire(ctx, j, xs);
 		} else if (es >= 0) {
 			struct pending p = pendings_pop(&j->side[es].pending);
+			const struct pendings_heap *h = &j->side[es].pending;
+			if (h->n > 0) {	/* likely the next one processed */
+				__builtin_prefetch(h->items[0].ev.line);
+				__builtin_prefetch(h->items[0].ev.line + 64);
+				__builtin_prefetch(h->items[0].key);
+			}
 			rc = process(ctx, j, es, &p);
 		} else {
 			break;
@@ -1513,8 +1527,12 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 			return -1;
 		}
 		ctx->run = run_interval;
+		/* one thread joins what two read: the readers parse the times
+		 * (the join's thread: 2700 instructions an event, a reader 500) */
+		ctx->time_in_reader = true;
 		return 0;
 	}
+	ctx->time_in_reader = true;
 	if (j->type == JOIN_RIGHT || j->type == JOIN_FULL) {
 		snprintf(err, errlen, "--table takes --type inner or left");
 		return -1;

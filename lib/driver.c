@@ -700,6 +700,14 @@ scan_record(void *arg, struct weir_scanned *rec, struct weir_span *spans)
 	for (int i = 0; i < ctx->ntime_slots; i++)
 		if (spans[ctx->time_slots[i]].p) {
 			rec->aux = ctx->time_slots[i];	/* the time field's slot */
+			if (ctx->time_in_reader) {
+				const struct weir_span *ts = &spans[rec->aux];
+				enum weir_repr repr = WEIR_REPR_RFC3339;
+				if (weir_time_from_json(&ctx->opts->time_format, ts->p, ts->n,
+				    &rec->t, &repr, &rec->why) < 0)
+					rec->kind = RECORD_BAD;
+				rec->repr = (int)repr;
+			}
 			return;
 		}
 	rec->kind = RECORD_BAD;
@@ -743,6 +751,9 @@ handle_record(struct weir_ctx *ctx, const struct weir_scanned *rec,
 		ev.t = WEIR_TIME_NONE;
 	} else if (ctx->opts->processing_time) {
 		ev.t = wall_now();
+	} else if (ctx->time_in_reader) {
+		ev.t = rec->t;
+		repr = (enum weir_repr)rec->repr;
 	} else {
 		const struct weir_span *ts = &spans[rec->aux];
 		const char *why;
@@ -796,6 +807,9 @@ weir_classify_scanned(struct weir_ctx *ctx, const struct weir_scanned *rec,
 	const struct weir_span *ts = &spans[rec->aux];
 	if (ctx->opts->processing_time) {
 		*t = wall_now();
+	} else if (ctx->time_in_reader) {
+		*t = rec->t;
+		repr = (enum weir_repr)rec->repr;
 	} else if (weir_time_from_json(&ctx->opts->time_format, ts->p, ts->n, t, &repr, why) < 0) {
 		return WEIR_LINE_BAD;
 	}

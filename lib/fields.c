@@ -987,15 +987,78 @@ weir_span_number(const struct weir_span *s, double *out)
 	return *e == '\0' ? 0 : -1;
 }
 
+/* weir_members for a clean line (see line_is_clean): strings end at the next
+ * quote, and the common values are read inline, as in scan_object_clean. */
+static int
+members_clean(struct scanner *sc, const char *p,
+    int (*fn)(void *arg, const struct weir_span *key, const struct weir_span *value),
+    void *arg)
+{
+	const char *end = sc->end;
+	p = skip_ws(p + 1, end);
+	while (p < end && *p == '"') {
+		struct weir_span key = {p, 0}, value;
+		p = clean_string_end(p, end);
+		if (p == NULL)
+			return -1;
+		key.n = (size_t)(p - key.p);
+		if (p < end && *p == ':')
+			p++;
+		else if ((p = skip_ws(p, end)) < end && *p == ':')
+			p++;
+		else
+			return -1;
+		if (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+			p = skip_ws(p, end);
+		if (p >= end)
+			return -1;
+		value.p = p;
+		switch (*p) {
+		case '"':
+			p = clean_string_end(p, end);
+			break;
+		case '{':
+		case '[':
+			p = skip_value(sc, p, 1);
+			break;
+		case 't':
+		case 'f':
+		case 'n':
+			p = scan_scalar(sc, p);
+			break;
+		default:
+			p = clean_number_end(sc, p);
+			break;
+		}
+		if (p == NULL)
+			return -1;
+		value.n = (size_t)(p - value.p);
+		int rc = fn(arg, &key, &value);
+		if (rc != 0)
+			return rc;
+		if (p < end && *p == ',')
+			p++;
+		else if ((p = skip_ws(p, end)) < end && *p == ',')
+			p++;
+		else
+			break;
+		if (p < end && *p != '"')
+			p = skip_ws(p, end);
+	}
+	return 0;
+}
+
 int
 weir_members(const char *line, size_t len,
     int (*fn)(void *arg, const struct weir_span *key, const struct weir_span *value),
     void *arg)
 {
-	struct scanner sc = {line + len, NULL};
+	struct scanner sc = {line + len, NULL, false, line_is_clean(line, len)};
 	const char *p = skip_ws(line, sc.end);
 	if (p >= sc.end || *p != '{')
 		return -1;
+	if (sc.clean)
+		return members_clean(&sc, p, fn, arg);
 	p = skip_ws(p + 1, sc.end);
 	while (p < sc.end && *p == '"') {
 		struct weir_span key = {p, 0}, value;

@@ -25,7 +25,9 @@ weir_keys_parse(struct weir_keys *k, struct weir_plan *plan, const char *list)
 		if ((k->names[i] = malloc(cap)) == NULL)
 			break;
 		long n = weir_json_quote(k->names[i], cap, 0, f, strlen(f));
-		k->names[i++][n < 0 ? 0 : n] = '\0';
+		k->names[i][n < 0 ? 0 : n] = '\0';
+		k->name_len[i] = n < 0 ? 0 : (size_t)n;
+		i++;
 	}
 	free(copy);
 	return i == k->n ? 0 : -1;

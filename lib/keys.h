@@ -22,6 +22,7 @@
 struct weir_keys {
 	int slots[WEIR_MAX_KEY_FIELDS];		/* in the plan */
 	char *names[WEIR_MAX_KEY_FIELDS];	/* JSON-quoted paths, as given */
+	size_t name_len[WEIR_MAX_KEY_FIELDS];
 	int n;
 };
 
