@@ -128,7 +128,8 @@ struct side {
 struct row {
 	struct row *next;
 	size_t len;
-	char line[];
+	uint32_t mlen, nn;	/* prepared members, name indexes (table.merged) */
+	char line[];		/* then the members, then nn u16 indexes */
 };
 
 struct table_key {
@@ -165,6 +166,23 @@ struct table {
 	uint8_t *tags;		/* 0: empty, else 0x80 | the hash's top 7 bits */
 	uint32_t *offs;		/* the slot's record, in 8-byte units */
 	size_t mask;
+	bool merged;		/* rows carry their members, ready to append */
+};
+
+/*
+ * The names the table's rows bring, each a top-level path of the stream's
+ * plan too: the reader thread then tells whether an event has a member of
+ * that name (a clash, renamed right_NAME), and a row whose names all miss
+ * the event is appended as it was prepared, without reading either line
+ * again.  A table read again by --reload with a name not here (the plan is
+ * fixed once the stream is read) goes the slow way, as a --nest join does.
+ */
+#define MAX_ROW_NAMES 256
+
+struct row_name {
+	char *raw;		/* as written, quotes and all */
+	size_t len;
+	int slot;		/* in ctx->plan */
 };
 
 /* Top-level member names of the left line, for renaming clashes. */
@@ -204,6 +222,8 @@ struct join {
 	struct table table;
 	struct stat tried;		/* the file last tried and refused by --reload */
 	uint64_t reloads;
+	struct row_name names_in[MAX_ROW_NAMES];	/* see struct row_name */
+	size_t nnames_in;
 };
 
 static bool
@@ -1210,6 +1230,78 @@ align8(size_t n)
 
 /* From the keys read to the arena and the index; -1 when memory ran out
  * (or the arena would pass 32 GiB), the table as it was. */
+/* What a row adds to an event: its members but the key fields, and the index
+ * (in j->names_in) of each member's name. */
+struct prepared {
+	struct join *j;
+	struct weir_plan *grow;	/* the stream's plan, before it is read; or NULL */
+	struct weir_buf text;
+	uint16_t idx[MAX_ROW_NAMES];
+	size_t n;
+	bool ok;
+};
+
+static int
+name_index(struct prepared *pr, const struct weir_span *key)
+{
+	struct join *j = pr->j;
+	for (size_t i = 0; i < j->nnames_in; i++)
+		if (j->names_in[i].len == key->n && memcmp(j->names_in[i].raw, key->p, key->n) == 0)
+			return (int)i;
+	if (pr->grow == NULL || j->nnames_in == MAX_ROW_NAMES || key->n < 3)
+		return -1;
+	/* a plain name only: a dot would be a path, an escape a different spelling */
+	char *inner = strndup(key->p + 1, key->n - 2);
+	if (inner == NULL || strpbrk(inner, ".\\") != NULL) {
+		free(inner);
+		return -1;
+	}
+	int slot = weir_plan_add(pr->grow, inner);
+	free(inner);
+	char *raw = slot < 0 ? NULL : strndup(key->p, key->n);
+	if (raw == NULL)
+		return -1;
+	j->names_in[j->nnames_in] = (struct row_name){raw, key->n, slot};
+	return (int)j->nnames_in++;
+}
+
+static int
+prepare_member(void *arg, const struct weir_span *key, const struct weir_span *value)
+{
+	struct prepared *pr = arg;
+	struct join *j = pr->j;
+	for (int i = 0; i < j->keys.n; i++)
+		if (j->keys.name_len[i] == key->n && memcmp(j->keys.names[i], key->p, key->n) == 0)
+			return 0;
+	int at = pr->n < MAX_ROW_NAMES ? name_index(pr, key) : -1;
+	if (at < 0) {
+		pr->ok = false;
+		return 1;	/* stop: this table goes the slow way */
+	}
+	pr->idx[pr->n++] = (uint16_t)at;
+	if ((pr->text.n > 0 && weir_buf_add(&pr->text, ",", 1) < 0) ||
+	    weir_buf_add(&pr->text, key->p, key->n) < 0 || weir_buf_add(&pr->text, ":", 1) < 0 ||
+	    weir_buf_add(&pr->text, value->p, value->n) < 0) {
+		pr->ok = false;
+		return -1;
+	}
+	return 0;
+}
+
+/* Prepares one row into pr (text and names); false when it cannot be. */
+static bool
+prepare_row(struct prepared *pr, const char *line, size_t len)
+{
+	pr->text.n = 0;
+	pr->n = 0;
+	pr->ok = true;
+	if (weir_members(line, len, prepare_member, pr) != 0)
+		pr->ok = false;
+	return pr->ok;
+}
+
+/* A row's record: u32 length and the line; merged, then also u32 length and
+ * the prepared members, u32 count and a u16 name index per member. */
 static int
 table_freeze(struct table *t)
 {
@@ -1219,8 +1311,11 @@ table_freeze(struct table *t)
 		if (k == NULL)
 			continue;
 		size_t sz = 8 + k->len;
-		for (const struct row *r = k->first; r; r = r->next)
+		for (const struct row *r = k->first; r; r = r->next) {
 			sz += 4 + r->len;
+			if (t->merged)
+				sz += 8 + r->mlen + 2 * (size_t)r->nn;
+		}
 		total += align8(sz);
 		n++;
 	}
@@ -1256,6 +1351,14 @@ table_freeze(struct table *t)
 			memcpy(arena + at, &rl, 4);
 			memcpy(arena + at + 4, r->line, r->len);
 			at += 4 + r->len;
+			if (t->merged) {
+				memcpy(arena + at, &r->mlen, 4);
+				memcpy(arena + at + 4, r->line + r->len, r->mlen);
+				memcpy(arena + at + 4 + r->mlen, &r->nn, 4);
+				memcpy(arena + at + 8 + r->mlen, r->line + r->len + r->mlen,
+				    2 * (size_t)r->nn);
+				at += 8 + r->mlen + 2 * (size_t)r->nn;
+			}
 		}
 		size_t end = start + align8(at - start);
 		memset(arena + at, 0, end - at);
@@ -1286,7 +1389,7 @@ ends_with(const char *s, const char *suffix)
 
 /* Reads the table whole into *t; -1 with a message in err. */
 static int
-table_load(struct join *j, struct table *t, char *err, size_t errlen)
+table_load(struct join *j, struct table *t, struct weir_plan *grow, char *err, size_t errlen)
 {
 	memset(t, 0, sizeof *t);
 	struct weir_input *in = weir_input_open(j->table_path, ends_with(j->table_path, ".csv"));
@@ -1300,6 +1403,10 @@ table_load(struct join *j, struct table *t, char *err, size_t errlen)
 		return -1;
 	}
 	struct weir_span *spans = calloc(weir_plan_size(j->table_plan) + 1, sizeof *spans);
+	/* each row prepared as it is read, while every row can be (with grow,
+	 * names new to j->names_in join the stream's plan) */
+	struct prepared pr = {j, grow, {0}, {0}, 0, true};
+	t->merged = !j->nest;
 	char *kb = NULL;
 	size_t kcap = 0;
 	int rc = spans ? 0 : -1;
@@ -1333,7 +1440,10 @@ table_load(struct join *j, struct table *t, char *err, size_t errlen)
 			continue;
 		}
 		long n = weir_keys_bytes(&j->table_keys, spans, &kb, &kcap);
-		struct row *r = n < 0 ? NULL : table_alloc(t, sizeof *r + len);
+		if (t->merged)
+			t->merged = prepare_row(&pr, line, len);
+		size_t extra = t->merged ? pr.text.n + 2 * pr.n : 0;
+		struct row *r = n < 0 ? NULL : table_alloc(t, sizeof *r + len + extra);
 		uint64_t h = n < 0 ? 0 : weir_map_hash(kb, (size_t)n);
 		struct table_key *k = r ? table_find(t, h, kb, (size_t)n) : NULL;
 		if (r && k == NULL && (k = table_alloc(t, sizeof *k + (size_t)n)) != NULL) {
@@ -1355,6 +1465,14 @@ table_load(struct join *j, struct table *t, char *err, size_t errlen)
 		r->next = NULL;
 		r->len = len;
 		memcpy(r->line, line, len);
+		r->mlen = r->nn = 0;
+		if (t->merged) {
+			r->mlen = (uint32_t)pr.text.n;
+			r->nn = (uint32_t)pr.n;
+			if (pr.text.n > 0)
+				memcpy(r->line + len, pr.text.p, pr.text.n);
+			memcpy(r->line + len + pr.text.n, pr.idx, 2 * pr.n);
+		}
 		if (k->last)
 			k->last->next = r;
 		else
@@ -1365,6 +1483,7 @@ table_load(struct join *j, struct table *t, char *err, size_t errlen)
 	}
 	free(spans);
 	free(kb);
+	weir_buf_free(&pr.text);
 	weir_input_close(in);
 	if (rc == 0 && table_freeze(t) < 0) {
 		snprintf(err, errlen, "out of memory reading table '%s'", j->table_path);
@@ -1394,7 +1513,7 @@ on_tick(struct weir_ctx *ctx)
 		return 0;
 	struct table fresh;
 	char err[512];
-	if (table_load(j, &fresh, err, sizeof err) < 0) {
+	if (table_load(j, &fresh, NULL, err, sizeof err) < 0) {
 		fprintf(ctx->diag, "%s: %s; keeping the table read before\n", ctx->prog, err);
 		j->tried = st;
 		return 0;
@@ -1428,10 +1547,27 @@ on_table_event(struct weir_ctx *ctx, const struct weir_event *ev)
 	const char *r = k + 8 + rd32(k);
 	for (uint32_t i = 0; i < rows; i++) {
 		uint32_t rl = rd32(r);
-		int rc = emit_pair(ctx, j, ev->line, ev->len, r + 4, rl);
+		const char *line = r + 4;
+		r += 4 + rl;
+		int rc;
+		if (!j->table.merged) {
+			rc = emit_pair(ctx, j, ev->line, ev->len, line, rl);
+		} else {
+			uint32_t ml = rd32(r), nn = rd32(r + 4 + ml);
+			const char *text = r + 4;
+			const char *idx = r + 8 + ml;
+			r += 8 + ml + 2 * (size_t)nn;
+			bool clash = false;
+			for (uint32_t m = 0; m < nn && !clash; m++) {
+				uint16_t at;
+				memcpy(&at, idx + 2 * m, 2);
+				clash = ev->fields[j->names_in[at].slot].p != NULL;
+			}
+			rc = clash ? emit_pair(ctx, j, ev->line, ev->len, line, rl) :
+			    weir_emit_insert(ctx, ev->line, ev->len, text, ml);
+		}
 		if (rc != 0)
 			return rc;
-		r += 4 + rl;
 	}
 	return 0;
 }
@@ -1532,7 +1668,6 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 		ctx->time_in_reader = true;
 		return 0;
 	}
-	ctx->time_in_reader = true;
 	if (j->type == JOIN_RIGHT || j->type == JOIN_FULL) {
 		snprintf(err, errlen, "--table takes --type inner or left");
 		return -1;
@@ -1548,7 +1683,7 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (table_load(j, &j->table, err, errlen) < 0)
+	if (table_load(j, &j->table, ctx->plan, err, errlen) < 0)
 		return WEIR_SETUP_FAILED;
 	ctx->count.state_bytes = j->table.bytes;
 	return 0;
@@ -1571,6 +1706,8 @@ teardown(void *state)
 	weir_store_free(j->store);
 	table_free(&j->table);
 	weir_plan_free(j->table_plan);
+	for (size_t i = 0; i < j->nnames_in; i++)
+		free(j->names_in[i].raw);
 	weir_keys_free(&j->table_keys);
 	weir_keys_free(&j->keys);
 	weir_buf_free(&j->row);
