@@ -45,15 +45,21 @@ struct entry {
 };
 
 /*
- * The wheel: WHEEL buckets, bucket b holding the keys whose horizon falls in
- * [b << shift, (b + 1) << shift) modulo WHEEL.  Expiring up to a watermark
- * sweeps the buckets from the one it stopped at (the partial one, `swept`)
- * to the watermark's: a key due is taken, a key seen since is moved to the
- * bucket of its later horizon, and one a turn of the wheel ahead stays.  The
- * 4-ary heap it replaces cost 440 instructions a key (a pop through six
- * levels); a bucket holds about one key, so this costs a few dozen.
+ * The wheel: nbuckets buckets, bucket b holding the keys whose horizon falls
+ * in [b << shift, (b + 1) << shift) modulo nbuckets; a horizon spans a
+ * quarter of the wheel.  Expiring up to a watermark sweeps the buckets from
+ * the one it stopped at (the partial one, `swept`) to the watermark's: a key
+ * due is taken, a key seen since is moved to the bucket of its later
+ * horizon, and one a turn of the wheel ahead stays.  The partial bucket is
+ * swept again only once the watermark reaches the earliest horizon in it
+ * (next_due).  With more keys than buckets the wheel doubles, its buckets
+ * halve, and every key is put in its new bucket (as a hash table grows), so
+ * a bucket holds about four keys however dense the stream.  The 4-ary heap
+ * it replaces cost 440 instructions a key (a pop through six levels); this
+ * costs a few dozen.
  */
-#define WHEEL 4096
+#define WHEEL_MIN 4096
+#define WHEEL_MAX ((size_t)1 << 26)
 
 struct dedupe {
 	const char *key;
@@ -72,9 +78,11 @@ struct dedupe {
 	uint32_t *slots;	/* entry index + 1, 0 = empty */
 	size_t slots_cap, live;
 	uint32_t lru_head, lru_tail;	/* head: most recently seen */
-	uint32_t *wheel;	/* WHEEL heads, NONE = empty; NULL without --within */
+	uint32_t *wheel;	/* nbuckets heads, NONE = empty; NULL without --within */
+	size_t nbuckets;
 	unsigned shift;
 	int64_t swept;		/* buckets below this number are swept; INT64_MIN: none */
+	int64_t next_due;	/* no key of the partial bucket is due before this */
 	uint32_t *due;		/* the keys that came due, in one expire */
 	size_t ndue, due_cap;
 	struct weir_store *store;
@@ -197,10 +205,13 @@ arm(struct dedupe *d, uint32_t i)
 	if (d->wheel == NULL)
 		return;
 	struct entry *e = &d->entries[i];
-	int64_t b = due_of(d, e) >> d->shift;
-	if (b < d->swept)
+	int64_t due = due_of(d, e), b = due >> d->shift;
+	if (b <= d->swept) {
 		b = d->swept;
-	uint32_t k = (uint32_t)((uint64_t)b & (WHEEL - 1));
+		if (due < d->next_due)
+			d->next_due = due;
+	}
+	uint32_t k = (uint32_t)((uint64_t)b & (d->nbuckets - 1));
 	e->bucket = k;
 	e->wprev = NONE;
 	e->wnext = d->wheel[k];
@@ -225,10 +236,12 @@ add_due(struct dedupe *d, uint32_t i)
 }
 
 /* Takes the keys of bucket k that are due by the watermark; moves on those
- * seen since to their later bucket. */
-static int
+ * seen since to their later bucket.  Returns the earliest horizon of those
+ * that stay (INT64_MAX: none), or INT64_MIN when memory ran out. */
+static int64_t
 sweep(struct dedupe *d, uint32_t k, int64_t watermark)
 {
+	int64_t first = INT64_MAX;
 	for (uint32_t i = d->wheel[k], next; i != NONE; i = next) {
 		struct entry *e = &d->entries[i];
 		next = e->wnext;
@@ -236,12 +249,39 @@ sweep(struct dedupe *d, uint32_t k, int64_t watermark)
 		if (due <= watermark) {
 			wheel_unlink(d, i);
 			if (add_due(d, i) < 0)
-				return -1;
-		} else if (((uint64_t)(due >> d->shift) & (WHEEL - 1)) != k) {
+				return INT64_MIN;
+		} else if (((uint64_t)(due >> d->shift) & (d->nbuckets - 1)) != k) {
 			wheel_unlink(d, i);
 			arm(d, i);
+		} else if (due < first) {
+			first = due;
 		}
 	}
+	return first;
+}
+
+/* More keys than buckets: twice the buckets, each half as wide. */
+static int
+wheel_grow(struct dedupe *d)
+{
+	if (d->shift == 0 || d->nbuckets >= WHEEL_MAX)
+		return 0;
+	uint32_t *w = malloc(2 * d->nbuckets * sizeof *w);
+	if (w == NULL)
+		return -1;
+	free(d->wheel);
+	d->wheel = w;
+	d->nbuckets *= 2;
+	memset(d->wheel, 0xff, d->nbuckets * sizeof *d->wheel);	/* NONE */
+	d->shift--;
+	if (d->swept != INT64_MIN)
+		d->swept *= 2;	/* the lower half of the partial bucket */
+	d->next_due = INT64_MIN;	/* swept again at the next expiry */
+	for (uint32_t i = d->lru_head; i != NONE; i = d->entries[i].next)
+		if (d->entries[i].bucket != NONE) {
+			d->entries[i].bucket = NONE;
+			arm(d, i);
+		}
 	return 0;
 }
 
@@ -324,7 +364,7 @@ update_gauges(struct weir_ctx *ctx, struct dedupe *d)
 {
 	ctx->count.state_bytes = d->entries_cap * sizeof *d->entries +
 	    (d->held ? d->entries_cap * sizeof *d->held : 0) +
-	    d->slots_cap * sizeof *d->slots + (d->wheel ? WHEEL * sizeof *d->wheel : 0) +
+	    d->slots_cap * sizeof *d->slots + (d->wheel ? d->nbuckets * sizeof *d->wheel : 0) +
 	    d->due_cap * sizeof *d->due + weir_store_bytes(d->store);
 }
 
@@ -430,6 +470,8 @@ on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 	d->live++;
 	lru_push_front(d, i);
 	arm(d, i);
+	if (d->wheel && d->live > d->nbuckets && wheel_grow(d) < 0)
+		return weir_fail(ctx, "out of memory");
 	rc = d->keep_last ? hold(ctx, d, i, ev) : weir_emit(ctx, ev->line, ev->len);
 	if (rc == 0 && d->live > d->max_keys) {
 		/* full: the least recently seen key goes */
@@ -469,13 +511,18 @@ expire(struct weir_ctx *ctx, struct dedupe *d, int64_t watermark)
 				return weir_fail(ctx, "out of memory");
 	} else if (d->wheel != NULL) {
 		int64_t upto = watermark >> d->shift;
-		if (upto < d->swept || upto < INT64_MIN + WHEEL)
+		int64_t nb = (int64_t)d->nbuckets;
+		if (upto < d->swept || upto < INT64_MIN + nb ||
+		    (upto == d->swept && watermark < d->next_due))
 			return 0;
-		bool all = d->swept == INT64_MIN || upto - d->swept >= WHEEL;
-		for (int64_t b = all ? upto - WHEEL + 1 : d->swept; b <= upto; b++)
-			if (sweep(d, (uint32_t)((uint64_t)b & (WHEEL - 1)), watermark) < 0)
+		bool all = d->swept == INT64_MIN || upto - d->swept >= nb;
+		for (int64_t b = all ? upto - nb + 1 : d->swept; b <= upto; b++) {
+			int64_t first = sweep(d, (uint32_t)((uint64_t)b & (d->nbuckets - 1)), watermark);
+			if (first == INT64_MIN)
 				return weir_fail(ctx, "out of memory");
-		d->swept = upto;	/* that one is partial */
+			d->next_due = first;	/* the last one swept is the partial one */
+		}
+		d->swept = upto;
 	}
 	if (d->ndue == 0)
 		return 0;
@@ -560,6 +607,8 @@ on_restore(struct weir_ctx *ctx, struct weir_get *g)
 		d->live++;
 		lru_push_front(d, i);
 		arm(d, i);
+		if (d->wheel && d->live > d->nbuckets && wheel_grow(d) < 0)
+			return weir_fail(ctx, "out of memory restoring state");
 		if (holding) {
 			struct weir_event ev = {.line = line, .len = len};
 			if (hold(ctx, d, i, &ev) != 0)
@@ -638,14 +687,15 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 		return -1;
 	}
 	if (d->within > 0) {
-		/* about WHEEL / 4 buckets to a horizon: a key in a bucket or so */
-		while (d->shift < 62 && ((int64_t)1 << d->shift) * (WHEEL / 4) < d->within)
+		/* a quarter of the buckets to a horizon */
+		d->nbuckets = WHEEL_MIN;
+		while (d->shift < 62 && ((int64_t)1 << d->shift) * (WHEEL_MIN / 4) < d->within)
 			d->shift++;
-		if ((d->wheel = malloc(WHEEL * sizeof *d->wheel)) == NULL) {
+		if ((d->wheel = malloc(d->nbuckets * sizeof *d->wheel)) == NULL) {
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
-		memset(d->wheel, 0xff, WHEEL * sizeof *d->wheel);	/* NONE */
+		memset(d->wheel, 0xff, d->nbuckets * sizeof *d->wheel);	/* NONE */
 	}
 	d->store = weir_store_new();
 	if (d->store == NULL || slots_grow(d) < 0) {
@@ -679,7 +729,7 @@ main(int argc, char **argv)
 	};
 	static struct dedupe d = {
 		.max_keys = 1000000, .free_list = NONE, .lru_head = NONE, .lru_tail = NONE,
-		.swept = INT64_MIN,
+		.swept = INT64_MIN, .next_due = INT64_MIN,
 	};
 	static const struct weir_program program = {
 		.name = "weir-dedupe",

@@ -53,6 +53,27 @@ PY
 	done
 }
 
+@test "thousands of keys within the horizon (the wheel of horizons grows) match the reference" {
+	python3 - > in.ndjson <<'PY'
+import random
+rng = random.Random(5)
+evs, t = [], 1795428000000
+for i in range(20000):
+    t += rng.choice([0, 1, 2])
+    evs.append((t + rng.randint(0, 1500), t))
+evs.sort()
+for _, ms in evs:
+    print('{"ts":%d,"id":%d}' % (ms, rng.randrange(9000)))
+PY
+	for keep in first last; do
+		ref dedupe id 12 2 "$keep" 1000000 in.ndjson expect.dups > expect 2> /dev/null
+		weir-dedupe --key id --within 12s --lag 2s --keep "$keep" --dups got.dups < in.ndjson > got
+		cmp expect got
+		cmp expect.dups got.dups
+		rm -f got.dups
+	done
+}
+
 @test "within and beyond the horizon, out of order, on a worked example" {
 	printf '%s\n' '{"ts":10,"id":"a"}' '{"ts":8,"id":"a"}' '{"ts":14,"id":"a"}' '{"ts":30,"id":"a"}' '{"ts":12,"id":"b"}' > in
 	run --separate-stderr weir-dedupe --key id --within 5s --lag 1m --dups dups --stats < in
