@@ -641,6 +641,29 @@ shape_learn(unsigned i, const char *key, size_t len, const struct node *kid)
 	shape.key[i].kid = kid;
 }
 
+/* The end of the value at p, in a clean line: the common values inline
+ * (weir_members; scan_object_clean has its own copy). */
+static inline const char *
+clean_value_end(struct scanner *sc, const char *p, int depth)
+{
+	switch (*p) {
+	case '"':
+		p = clean_string_end(p, sc->end);
+		if (p == NULL)
+			sc->why = "unterminated string";
+		return p;
+	case '{':
+	case '[':
+		return skip_value(sc, p, depth);
+	case 't':
+	case 'f':
+	case 'n':
+		return scan_scalar(sc, p);
+	default:
+		return clean_number_end(sc, p);
+	}
+}
+
 static const char *
 scan_object_clean(struct scanner *sc, const char *p, const struct node *node,
     struct weir_span *spans, int depth)
@@ -685,6 +708,8 @@ scan_object_clean(struct scanner *sc, const char *p, const struct node *node,
 		if (p >= end)
 			goto truncated;
 		const char *v = p;
+		/* clean_value_end, but for objects the plan looks into: written
+		 * out here, as sharing it measured 3.5% more instructions */
 		switch (*p) {
 		case '"':
 			p = clean_string_end(p, end);
@@ -1013,23 +1038,7 @@ members_clean(struct scanner *sc, const char *p,
 		if (p >= end)
 			return -1;
 		value.p = p;
-		switch (*p) {
-		case '"':
-			p = clean_string_end(p, end);
-			break;
-		case '{':
-		case '[':
-			p = skip_value(sc, p, 1);
-			break;
-		case 't':
-		case 'f':
-		case 'n':
-			p = scan_scalar(sc, p);
-			break;
-		default:
-			p = clean_number_end(sc, p);
-			break;
-		}
+		p = clean_value_end(sc, p, 1);
 		if (p == NULL)
 			return -1;
 		value.n = (size_t)(p - value.p);
