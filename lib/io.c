@@ -605,6 +605,8 @@ int
 weir_out_line_insert(struct weir_output *out, const char *line, size_t len,
     const char *members, size_t mlen)
 {
+	if (mlen == 0)	/* nothing to add: no comma either */
+		return weir_out_line(out, line, len);
 	size_t brace = len;
 	while (brace > 0 && line[brace - 1] != '}')
 		brace--;
@@ -616,8 +618,6 @@ weir_out_line_insert(struct weir_output *out, const char *line, size_t len,
 	    line[before - 1] == '\r' || line[before - 1] == '\n'))
 		before--;
 	bool empty = before > 0 && line[before - 1] == '{';
-	if (mlen == 0)	/* nothing to add: no comma either */
-		return weir_out_line(out, line, len);
 	if (out->csv) {
 		struct bytes b = {0};
 		int rc = -1;
