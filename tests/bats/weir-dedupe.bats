@@ -74,6 +74,21 @@ PY
 	done
 }
 
+@test "keys longer than the stack buffer they are hashed from match the reference" {
+	python3 - > in.ndjson <<'PY'
+import random
+r = random.Random(3)
+ks = ["x" * r.randrange(400, 3000) + str(i) for i in range(20)]
+for i in range(500):
+    print('{"ts":%d,"id":"%s","u":%d}' % (1000 + i, r.choice(ks), r.randrange(3)))
+PY
+	for key in id id,u; do
+		ref dedupe "$key" 100 0 first 1000000 in.ndjson expect.dups > expect 2> /dev/null
+		weir-dedupe --key "$key" --within 100s < in.ndjson > got
+		cmp expect got
+	done
+}
+
 @test "within and beyond the horizon, out of order, on a worked example" {
 	printf '%s\n' '{"ts":10,"id":"a"}' '{"ts":8,"id":"a"}' '{"ts":14,"id":"a"}' '{"ts":30,"id":"a"}' '{"ts":12,"id":"b"}' > in
 	run --separate-stderr weir-dedupe --key id --within 5s --lag 1m --dups dups --stats < in
