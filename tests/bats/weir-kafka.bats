@@ -374,10 +374,11 @@ EOF
 	kill -TERM "$src"
 	wait $P
 	# what the pipeline wrote and what the group has not yet had: every
-	# event exactly once
+	# event exactly once (the first run may have had them all: then the
+	# second has nothing, and a here-string of nothing is one empty line)
 	run weir-kafka-source -b "$B" -g ck -e events
 	assert_success
-	data run1 - <<<"$output" | sort > got
+	if [ -n "$output" ]; then data run1 - <<<"$output"; else data run1; fi | sort > got
 	sort in | cmp - got
 }
 
