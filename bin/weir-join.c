@@ -40,6 +40,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "../lib/driver.h"
@@ -125,44 +126,36 @@ struct side {
 
 /* --- the lookup table ------------------------------------------------------------ */
 
-struct row {
-	struct row *next;
-	size_t len;
-	uint32_t mlen, nn;	/* prepared members, name indexes (table.merged) */
-	char line[];		/* then the members, then nn u16 indexes */
-};
-
-struct table_key {
-	uint64_t hash;
-	struct row *first, *last;
-	size_t len;
-	char bytes[];
-};
-
 /*
- * Read, the table is frozen into one arena and a probe index.  A lookup
- * misses the cache for every separate block it touches, and a 100k-row
- * table is far beyond L2: the index is a byte of tag per slot (256 KiB
- * for 100k keys, in L2) beside the records' offsets, so a key that is not
- * in the table costs no miss at all and one that is costs one, its record
- * (the key, then its rows, in one run of memory).  Measured on the bench's
- * 100k-row table and 1M orders: 0.42 s before (40% of it in the lookup,
- * on three blocks a hit: slot, key, row), 0.28 s now; peak RSS 38 -> 31 MB.
+ * The table is one arena of records and a probe index over them.  A record
+ * is a key and its rows, 8-aligned, the part a lookup reads first:
+ *
+ *   u32 key length | u32 rows | key bytes | row | row ...
+ *   row: u32 line length | u32 members length | u32 names | members
+ *        | u16 name index per member | the line as read
+ *
+ * (members and names: see struct row_name; both 0 where a row could not
+ * be prepared, and then table.merged is false).  The index is a byte of tag
+ * per slot beside the records' offsets, so a key that is not in the table
+ * costs no miss at all, and one that is costs the tag, the offset and the
+ * record, which the stream's hashes, known a few events ahead, fetch early
+ * (on_table_ahead).
+ *
+ * Rows are appended to the arena as they are read, each as a record of its
+ * own, so a table whose keys are all different (a lookup table) is
+ * ready when read; the index is built after, in the order read.  Only a
+ * table with a key on several rows is laid out again, its rows brought
+ * together under the key's first record.  Measured on the bench's 100k
+ * rows: the load 110 -> 45 ms.
  */
-struct chunk {
-	struct chunk *next;
-	size_t used, cap;
-	max_align_t data[];
-};
-
 struct table {
-	struct weir_map keys;	/* of struct table_key, while reading */
-	struct chunk *chunks;	/* where the keys and rows read are */
 	size_t rows, without_key, bytes, nkeys;
 	struct stat id;
-	/* frozen */
-	char *arena;		/* records, each 8-aligned: see table_freeze */
-	size_t arena_len;
+	char *arena;
+	size_t arena_len, arena_cap;
+	uint64_t *hashes;	/* while reading: each record's key hash */
+	uint32_t *starts;	/* while reading: each record's offset / 8 */
+	size_t nrecs, recs_cap;
 	uint8_t *tags;		/* 0: empty, else 0x80 | the hash's top 7 bits */
 	uint32_t *offs;		/* the slot's record, in 8-byte units */
 	size_t mask;
@@ -1135,19 +1128,7 @@ read_both(struct weir_ctx *ctx, struct join *j, char **inputs)
 
 /* --- the table join ------------------------------------------------------------------- */
 
-static struct table_key *
-table_find(const struct table *t, uint64_t h, const char *bytes, size_t len)
-{
-	size_t at = weir_map_start(&t->keys, h);
-	struct table_key *k;
-	while ((k = weir_map_next(&t->keys, h, &at)) != NULL)
-		if (k->len == len && memcmp(k->bytes, bytes, len) == 0)
-			return k;
-	return NULL;
-}
-
-/* A record: u32 key length, u32 rows, the key, then each row as u32
- * length and bytes; the next record starts 8-aligned. */
+/* A u32 of a record (see struct table). */
 static inline uint32_t
 rd32(const char *p)
 {
@@ -1162,9 +1143,10 @@ table_tag(uint64_t h)
 	return (uint8_t)(0x80 | (h >> 57));
 }
 
-/* The frozen table's record for the key, or NULL. */
+/* The frozen table's record for the event's key (hashed to h), or NULL. */
 static const char *
-table_lookup(const struct table *t, uint64_t h, const char *bytes, size_t len)
+table_lookup(const struct table *t, uint64_t h, const struct weir_keys *keys,
+    const struct weir_span *spans)
 {
 	if (t->tags == NULL)
 		return NULL;
@@ -1173,50 +1155,42 @@ table_lookup(const struct table *t, uint64_t h, const char *bytes, size_t len)
 		if (t->tags[at] != tag)
 			continue;
 		const char *rec = t->arena + (size_t)t->offs[at] * 8;
-		if (rd32(rec) == len && memcmp(rec + 8, bytes, len) == 0)
+		if (weir_keys_equal(keys, spans, rec + 8, rd32(rec)))
 			return rec;
 	}
 	return NULL;
 }
 
-/* The keys and rows read live in chunks of 1 MiB (or one line's size),
- * freed at once when the table is frozen: 200k small frees cost more
- * than the reading. */
-static void *
-table_alloc(struct table *t, size_t n)
+/*
+ * The arena is mapped rather than malloc'd: it grows by mremap, without a
+ * copy, and asks for huge pages (where the system gives them on request),
+ * since a 100k-row table otherwise takes 4000 page faults, measured at 40%
+ * of its load.
+ */
+static char *
+arena_resize(char *old, size_t oldcap, size_t cap)
 {
-	n = (n + 15) & ~(size_t)15;
-	struct chunk *c = t->chunks;
-	if (c == NULL || c->cap - c->used < n) {
-		size_t cap = n > (1u << 20) ? n : (1u << 20);
-		if ((c = malloc(sizeof *c + cap)) == NULL)
-			return NULL;
-		c->next = t->chunks;
-		c->used = 0;
-		c->cap = cap;
-		t->chunks = c;
-	}
-	void *p = (char *)c->data + c->used;
-	c->used += n;
+	void *p = old ? mremap(old, oldcap, cap, MREMAP_MAYMOVE) :
+	    mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return NULL;
+	madvise(p, cap, MADV_HUGEPAGE);
 	return p;
 }
 
 static void
-table_free_keys(struct table *t)
+arena_free(char *arena, size_t cap)
 {
-	for (struct chunk *c = t->chunks, *next; c; c = next) {
-		next = c->next;
-		free(c);
-	}
-	t->chunks = NULL;
-	weir_map_free(&t->keys);
+	if (arena)
+		munmap(arena, cap);
 }
 
 static void
 table_free(struct table *t)
 {
-	table_free_keys(t);
-	free(t->arena);
+	arena_free(t->arena, t->arena_cap);
+	free(t->hashes);
+	free(t->starts);
 	free(t->tags);
 	free(t->offs);
 	memset(t, 0, sizeof *t);
@@ -1228,8 +1202,6 @@ align8(size_t n)
 	return (n + 7) & ~(size_t)7;
 }
 
-/* From the keys read to the arena and the index; -1 when memory ran out
- * (or the arena would pass 32 GiB), the table as it was. */
 /* What a row adds to an event: its members but the key fields, and the index
  * (in j->names_in) of each member's name. */
 struct prepared {
@@ -1300,84 +1272,203 @@ prepare_row(struct prepared *pr, const char *line, size_t len)
 	return pr->ok;
 }
 
-/* A row's record: u32 length and the line; merged, then also u32 length and
- * the prepared members, u32 count and a u16 name index per member. */
-static int
-table_freeze(struct table *t)
+static inline void
+wr32(char *p, size_t v)
 {
-	size_t total = 0, n = 0;
-	for (size_t i = 0; t->keys.slots && i <= t->keys.mask; i++) {
-		const struct table_key *k = t->keys.slots[i].item;
-		if (k == NULL)
+	uint32_t u = (uint32_t)v;
+	memcpy(p, &u, sizeof u);
+}
+
+/* A row's bytes in a record, from its u32 line length on. */
+static size_t
+row_size(const char *row)
+{
+	return 12 + (size_t)rd32(row + 4) + 2 * (size_t)rd32(row + 8) + rd32(row);
+}
+
+/* Appends a record of one row (its key hashed to h; pr its prepared
+ * members, or NULL); -1 when memory ran out, or the arena would pass
+ * 32 GiB (offsets are u32 in 8-byte units). */
+static int
+table_append(struct table *t, uint64_t h, const char *key, size_t klen, const char *line,
+    size_t len, const struct prepared *pr)
+{
+	size_t mlen = pr ? pr->text.n : 0, nn = pr ? pr->n : 0;
+	size_t sz = align8(8 + klen + 12 + mlen + 2 * nn + len);
+	if (sz > (size_t)UINT32_MAX * 8 - t->arena_len)
+		return -1;
+	if (t->arena_cap - t->arena_len < sz) {
+		size_t cap = t->arena_cap ? t->arena_cap : (size_t)2 << 20;
+		while (cap - t->arena_len < sz)
+			cap *= 2;
+		char *a = arena_resize(t->arena, t->arena_cap, cap);
+		if (a == NULL)
+			return -1;
+		t->arena = a;
+		t->arena_cap = cap;
+	}
+	if (t->nrecs == t->recs_cap) {
+		size_t cap = t->recs_cap ? 2 * t->recs_cap : 4096;
+		uint64_t *hashes = realloc(t->hashes, cap * sizeof *hashes);
+		if (hashes == NULL)
+			return -1;
+		t->hashes = hashes;
+		uint32_t *starts = realloc(t->starts, cap * sizeof *starts);
+		if (starts == NULL)
+			return -1;
+		t->starts = starts;
+		t->recs_cap = cap;
+	}
+	char *r = t->arena + t->arena_len;
+	wr32(r, klen);
+	wr32(r + 4, 1);
+	memcpy(r + 8, key, klen);
+	char *w = r + 8 + klen;
+	wr32(w, len);
+	wr32(w + 4, mlen);
+	wr32(w + 8, nn);
+	if (mlen > 0)
+		memcpy(w + 12, pr->text.p, mlen);
+	if (nn > 0)
+		memcpy(w + 12 + mlen, pr->idx, 2 * nn);
+	memcpy(w + 12 + mlen + 2 * nn, line, len);
+	size_t used = 8 + klen + 12 + mlen + 2 * nn + len;
+	memset(r + used, 0, sz - used);
+	t->hashes[t->nrecs] = h;
+	t->starts[t->nrecs++] = (uint32_t)(t->arena_len / 8);
+	t->arena_len += sz;
+	return 0;
+}
+
+/*
+ * Lays the records of a table with repeated keys out again: each key's
+ * rows under its first record, in the order read.  head[i] is the first
+ * record of record i's key, next[i] the next record of that key.  offs
+ * holds first records' numbers, and their offsets after.
+ */
+static int
+table_group(struct table *t, const uint32_t *head, const uint32_t *next)
+{
+	size_t total = 0;
+	for (size_t i = 0; i < t->nrecs; i++) {
+		if (head[i] != i)
 			continue;
-		size_t sz = 8 + k->len;
-		for (const struct row *r = k->first; r; r = r->next) {
-			sz += 4 + r->len;
-			if (t->merged)
-				sz += 8 + r->mlen + 2 * (size_t)r->nn;
+		const char *rec = t->arena + (size_t)t->starts[i] * 8;
+		size_t sz = 8 + rd32(rec);
+		for (uint32_t q = (uint32_t)i; q != UINT32_MAX; q = next[q]) {
+			const char *r = t->arena + (size_t)t->starts[q] * 8;
+			sz += row_size(r + 8 + rd32(r));
 		}
 		total += align8(sz);
-		n++;
 	}
 	if (total / 8 > UINT32_MAX)
 		return -1;
-	size_t cap = 16;
-	while (cap < 2 * n)
-		cap *= 2;
-	char *arena = malloc(total ? total : 1);
-	uint8_t *tags = calloc(cap, 1);
-	uint32_t *offs = malloc(cap * sizeof *offs);
-	if (arena == NULL || tags == NULL || offs == NULL) {
-		free(arena);
-		free(tags);
-		free(offs);
+	size_t cap = total ? total : 1;
+	char *arena = arena_resize(NULL, 0, cap);
+	if (arena == NULL)
 		return -1;
-	}
 	size_t at = 0;
-	for (size_t i = 0; t->keys.slots && i <= t->keys.mask; i++) {
-		const struct table_key *k = t->keys.slots[i].item;
-		if (k == NULL)
+	for (size_t i = 0; i < t->nrecs; i++) {
+		if (head[i] != i)
 			continue;
-		size_t start = at;
-		uint32_t len = (uint32_t)k->len, rows = 0;
-		for (const struct row *r = k->first; r; r = r->next)
+		const char *rec = t->arena + (size_t)t->starts[i] * 8;
+		size_t start = at, klen = rd32(rec), rows = 0;
+		at += 8 + klen;
+		for (uint32_t q = (uint32_t)i; q != UINT32_MAX; q = next[q]) {
+			const char *r = t->arena + (size_t)t->starts[q] * 8;
+			const char *row = r + 8 + rd32(r);
+			memcpy(arena + at, row, row_size(row));
+			at += row_size(row);
 			rows++;
-		memcpy(arena + at, &len, 4);
-		memcpy(arena + at + 4, &rows, 4);
-		memcpy(arena + at + 8, k->bytes, k->len);
-		at += 8 + k->len;
-		for (const struct row *r = k->first; r; r = r->next) {
-			uint32_t rl = (uint32_t)r->len;
-			memcpy(arena + at, &rl, 4);
-			memcpy(arena + at + 4, r->line, r->len);
-			at += 4 + r->len;
-			if (t->merged) {
-				memcpy(arena + at, &r->mlen, 4);
-				memcpy(arena + at + 4, r->line + r->len, r->mlen);
-				memcpy(arena + at + 4 + r->mlen, &r->nn, 4);
-				memcpy(arena + at + 8 + r->mlen, r->line + r->len + r->mlen,
-				    2 * (size_t)r->nn);
-				at += 8 + r->mlen + 2 * (size_t)r->nn;
-			}
 		}
+		memcpy(arena + start, rec, 8 + klen);
+		wr32(arena + start + 4, rows);
 		size_t end = start + align8(at - start);
 		memset(arena + at, 0, end - at);
 		at = end;
-		size_t slot = k->hash & (cap - 1);
-		while (tags[slot] != 0)
-			slot = (slot + 1) & (cap - 1);
-		tags[slot] = table_tag(k->hash);
-		offs[slot] = (uint32_t)(start / 8);
+		t->starts[i] = (uint32_t)(start / 8);	/* from here, in the new arena */
 	}
-	table_free_keys(t);
+	arena_free(t->arena, t->arena_cap);
 	t->arena = arena;
 	t->arena_len = total;
+	t->arena_cap = cap;
+	return 0;
+}
+
+/* Builds the probe index over the records read, in the order read (a key
+ * seen before joins its first record); -1 when memory ran out, the table
+ * as it was. */
+static int
+table_freeze(struct table *t)
+{
+	size_t cap = 16;
+	while (cap < 2 * t->nrecs)
+		cap *= 2;
+	size_t mask = cap - 1, n = 0;
+	uint8_t *tags = calloc(cap, 1);
+	uint32_t *offs = malloc(cap * sizeof *offs);
+	uint32_t *head = NULL, *next = NULL, *last = NULL;
+	if (tags == NULL || offs == NULL)
+		goto fail;
+	for (size_t i = 0; i < t->nrecs; i++) {
+		uint64_t h = t->hashes[i];
+		uint8_t tag = table_tag(h);
+		const char *rec = t->arena + (size_t)t->starts[i] * 8;
+		size_t at = h & mask;
+		for (; tags[at] != 0; at = (at + 1) & mask) {
+			if (tags[at] != tag || t->hashes[offs[at]] != h)
+				continue;
+			const char *first = t->arena + (size_t)t->starts[offs[at]] * 8;
+			if (rd32(first) == rd32(rec) && memcmp(first + 8, rec + 8, rd32(rec)) == 0)
+				break;
+		}
+		if (tags[at] == 0) {
+			tags[at] = tag;
+			offs[at] = (uint32_t)i;
+			n++;
+			continue;
+		}
+		if (head == NULL) {	/* the first repeated key */
+			head = malloc(t->nrecs * sizeof *head);
+			next = malloc(t->nrecs * sizeof *next);
+			last = malloc(t->nrecs * sizeof *last);
+			if (head == NULL || next == NULL || last == NULL)
+				goto fail;
+			for (size_t q = 0; q < t->nrecs; q++) {
+				head[q] = last[q] = (uint32_t)q;
+				next[q] = UINT32_MAX;
+			}
+		}
+		uint32_t f = offs[at];
+		head[i] = f;
+		next[last[f]] = (uint32_t)i;
+		last[f] = (uint32_t)i;
+	}
+	if (head && table_group(t, head, next) < 0)
+		goto fail;
+	for (size_t at = 0; at < cap; at++)
+		if (tags[at] != 0)
+			offs[at] = t->starts[offs[at]];
+	free(head);
+	free(next);
+	free(last);
+	free(t->hashes);
+	free(t->starts);
+	t->hashes = NULL;
+	t->starts = NULL;
 	t->tags = tags;
 	t->offs = offs;
-	t->mask = cap - 1;
+	t->mask = mask;
 	t->nkeys = n;
-	t->bytes = total + cap * (1 + sizeof *offs);
+	t->bytes = t->arena_len + cap * (1 + sizeof *offs);
 	return 0;
+fail:
+	free(head);
+	free(next);
+	free(last);
+	free(tags);
+	free(offs);
+	return -1;
 }
 
 static bool
@@ -1442,44 +1533,13 @@ table_load(struct join *j, struct table *t, struct weir_plan *grow, char *err, s
 		long n = weir_keys_bytes(&j->table_keys, spans, &kb, &kcap);
 		if (t->merged)
 			t->merged = prepare_row(&pr, line, len);
-		size_t extra = t->merged ? pr.text.n + 2 * pr.n : 0;
-		struct row *r = n < 0 ? NULL : table_alloc(t, sizeof *r + len + extra);
-		uint64_t h = n < 0 ? 0 : weir_map_hash(kb, (size_t)n);
-		struct table_key *k = r ? table_find(t, h, kb, (size_t)n) : NULL;
-		if (r && k == NULL && (k = table_alloc(t, sizeof *k + (size_t)n)) != NULL) {
-			k->hash = h;
-			k->first = k->last = NULL;
-			k->len = (size_t)n;
-			memcpy(k->bytes, kb, (size_t)n);
-			if (weir_map_insert(&t->keys, k->hash, k) < 0) {
-				k = NULL;	/* (its chunk goes with the table) */
-			} else {
-				t->bytes += sizeof *k + k->len;
-			}
-		}
-		if (r == NULL || k == NULL) {
+		if (n < 0 || table_append(t, weir_map_hash(kb, (size_t)n), kb, (size_t)n, line, len,
+		    t->merged ? &pr : NULL) < 0) {
 			snprintf(err, errlen, "out of memory reading table '%s'", j->table_path);
 			rc = -1;
 			break;
 		}
-		r->next = NULL;
-		r->len = len;
-		memcpy(r->line, line, len);
-		r->mlen = r->nn = 0;
-		if (t->merged) {
-			r->mlen = (uint32_t)pr.text.n;
-			r->nn = (uint32_t)pr.n;
-			if (pr.text.n > 0)
-				memcpy(r->line + len, pr.text.p, pr.text.n);
-			memcpy(r->line + len + pr.text.n, pr.idx, 2 * pr.n);
-		}
-		if (k->last)
-			k->last->next = r;
-		else
-			k->first = r;
-		k->last = r;
 		t->rows++;
-		t->bytes += sizeof *r + len;
 	}
 	free(spans);
 	free(kb);
@@ -1525,15 +1585,61 @@ on_tick(struct weir_ctx *ctx)
 	return 0;
 }
 
+/* The reader thread hashes the stream's key (digest[0]); digest[1] says
+ * whether every key field is there (a key with a field missing matches
+ * nothing, as SQL's NULL). */
+static void
+on_table_scan(const void *state, const char *line, size_t len, const struct weir_span *spans,
+    uint64_t digest[2])
+{
+	const struct join *j = state;
+	(void)line;
+	(void)len;
+	digest[1] = 1;
+	for (int i = 0; i < j->keys.n; i++)
+		if (spans[j->keys.slots[i]].p == NULL)
+			digest[1] = 0;
+	digest[0] = digest[1] ? weir_keys_hash(&j->keys, spans) : 0;
+}
+
+/*
+ * A lookup misses the cache three times, one after the other: the tag,
+ * the record's offset, the record.  Events further on are known (their
+ * hashes are in the batch), so their misses are taken early and together:
+ * the far event's tag and offset, then, once they are in, the near one's
+ * record.  Measured on the bench (1M orders, 100k rows): the lookup was
+ * 80% of the join's thread.
+ */
+static void
+on_table_ahead(void *state, const uint64_t *near, const uint64_t *far)
+{
+	const struct join *j = state;
+	const struct table *t = &j->table;
+	if (t->tags == NULL)
+		return;
+	if (far && far[1]) {
+		size_t at = far[0] & t->mask;
+		__builtin_prefetch(&t->tags[at]);
+		__builtin_prefetch(&t->offs[at]);
+	}
+	if (near && near[1]) {
+		size_t at = near[0] & t->mask;
+		if (t->tags[at] == table_tag(near[0])) {
+			const char *rec = t->arena + (size_t)t->offs[at] * 8;
+			__builtin_prefetch(rec);
+			__builtin_prefetch(rec + 64);
+			__builtin_prefetch(rec + 128);
+			__builtin_prefetch(rec + 192);
+		}
+	}
+}
+
 static int
 on_table_event(struct weir_ctx *ctx, const struct weir_event *ev)
 {
 	struct join *j = ctx->prog_state;
-	long n = key_bytes(j, ev->fields);
-	if (n < 0)
-		return weir_fail(ctx, "out of memory");
-	const char *k = n > 0 && j->table.nkeys > 0 ? table_lookup(&j->table,
-	    weir_map_hash(j->keybuf, (size_t)n), j->keybuf, (size_t)n) : NULL;
+	const char *k = ev->digest[1] ? table_lookup(&j->table, ev->digest[0], &j->keys,
+	    ev->fields) : NULL;
 	if (k == NULL) {
 		if (j->type == JOIN_INNER) {
 			ctx->count.dropped++;
@@ -1546,26 +1652,17 @@ on_table_event(struct weir_ctx *ctx, const struct weir_event *ev)
 	uint32_t rows = rd32(k + 4);
 	const char *r = k + 8 + rd32(k);
 	for (uint32_t i = 0; i < rows; i++) {
-		uint32_t rl = rd32(r);
-		const char *line = r + 4;
-		r += 4 + rl;
-		int rc;
-		if (!j->table.merged) {
-			rc = emit_pair(ctx, j, ev->line, ev->len, line, rl);
-		} else {
-			uint32_t ml = rd32(r), nn = rd32(r + 4 + ml);
-			const char *text = r + 4;
-			const char *idx = r + 8 + ml;
-			r += 8 + ml + 2 * (size_t)nn;
-			bool clash = false;
-			for (uint32_t m = 0; m < nn && !clash; m++) {
-				uint16_t at;
-				memcpy(&at, idx + 2 * m, 2);
-				clash = ev->fields[j->names_in[at].slot].p != NULL;
-			}
-			rc = clash ? emit_pair(ctx, j, ev->line, ev->len, line, rl) :
-			    weir_emit_insert(ctx, ev->line, ev->len, text, ml);
+		uint32_t rl = rd32(r), ml = rd32(r + 4), nn = rd32(r + 8);
+		const char *text = r + 12, *idx = text + ml, *line = idx + 2 * (size_t)nn;
+		r = line + rl;
+		bool clash = !j->table.merged;
+		for (uint32_t m = 0; m < nn && !clash; m++) {
+			uint16_t at;
+			memcpy(&at, idx + 2 * m, 2);
+			clash = ev->fields[j->names_in[at].slot].p != NULL;
 		}
+		int rc = clash ? emit_pair(ctx, j, ev->line, ev->len, line, rl) :
+		    weir_emit_insert(ctx, ev->line, ev->len, text, ml);
 		if (rc != 0)
 			return rc;
 	}
@@ -1638,6 +1735,7 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 {
 	static const struct weir_hooks table_hooks = {
 		.on_event = on_table_event, .on_tick = on_tick, .on_stats = on_stats,
+		.on_scan = on_table_scan, .on_ahead = on_table_ahead,
 	};
 	struct join *j = ctx->prog_state;
 	if (j->on == NULL) {

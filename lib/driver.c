@@ -1000,6 +1000,52 @@ read_failed(struct weir_ctx *ctx, const struct loop *lp, int err, uint64_t linen
 	return weir_fail(ctx, "cannot read '%s': %s", lp->name, strerror(err));
 }
 
+/* on_ahead: the digest of record i of b, NULL past its end or for a line
+ * that is no event (on_scan did not see it). */
+static const uint64_t *
+ahead_digest(const struct weir_batch *b, size_t i)
+{
+	return i < b->n && b->recs[i].kind == RECORD_DATA ? b->recs[i].digest : NULL;
+}
+
+/* The records ahead of record i: what the reader wrote of them (on the
+ * other core) two WEIR_AHEAD on, and the line itself one WEIR_AHEAD on, its
+ * record in cache by then; fetched early rather than missed one by one as
+ * the hooks reach them. */
+static inline void
+fetch_ahead(const struct weir_batch *b, size_t i, size_t nslots)
+{
+	if (i + 2 * WEIR_AHEAD < b->n) {
+		const struct weir_scanned *r = &b->recs[i + 2 * WEIR_AHEAD];
+		const struct weir_span *sp = &b->spans[(i + 2 * WEIR_AHEAD) * nslots];
+		__builtin_prefetch(r);
+		__builtin_prefetch((const char *)(r + 1) - 1);
+		__builtin_prefetch(sp);
+		__builtin_prefetch(sp + nslots - 1);
+	}
+	if (i + WEIR_AHEAD < b->n)
+		__builtin_prefetch(b->recs[i + WEIR_AHEAD].line);
+}
+
+/* The first records of a batch have none before them to hand their
+ * digests on: their far calls (records 0 to 2 WEIR_AHEAD) and near calls
+ * (0 to WEIR_AHEAD) come here, before the first event. */
+static void
+ahead_start(struct weir_ctx *ctx, const struct weir_batch *b)
+{
+	for (size_t i = 0; i < 2 * WEIR_AHEAD && i < b->n; i++)
+		ctx->hooks->on_ahead(ctx->prog_state, NULL, ahead_digest(b, i));
+	for (size_t i = 0; i < WEIR_AHEAD && i < b->n; i++)
+		ctx->hooks->on_ahead(ctx->prog_state, ahead_digest(b, i), NULL);
+}
+
+static inline void
+ahead(struct weir_ctx *ctx, const struct weir_batch *b, size_t i)
+{
+	ctx->hooks->on_ahead(ctx->prog_state, ahead_digest(b, i + WEIR_AHEAD),
+	    ahead_digest(b, i + 2 * WEIR_AHEAD));
+}
+
 /* NDJSON: a reader thread splits and scans while this thread runs the hooks. */
 static int
 run_threaded(struct weir_ctx *ctx, struct loop *lp, int fd, unsigned input)
@@ -1023,7 +1069,12 @@ run_threaded(struct weir_ctx *ctx, struct loop *lp, int fd, unsigned input)
 			continue;
 		}
 		size_t nslots = weir_plan_size(ctx->plan);
+		if (ctx->hooks->on_ahead && ctx->hooks->on_scan)
+			ahead_start(ctx, b);
 		for (size_t i = 0; i < b->n && rc == 0; i++) {
+			fetch_ahead(b, i, nslots);
+			if (ctx->hooks->on_ahead && ctx->hooks->on_scan)
+				ahead(ctx, b, i);
 			rc = handle_record(ctx, &b->recs[i], &b->spans[i * nslots], lp->name, input);
 			lineno = b->recs[i].lineno;
 		}

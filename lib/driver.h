@@ -97,7 +97,19 @@ struct weir_hooks {
 	 * dedupe hashes its key here, off the thread that holds the state. */
 	void (*on_scan)(const void *prog_state, const char *line, size_t len,
 	    const struct weir_span *spans, uint64_t digest[2]);
+	/* Optional, with on_scan and a reader thread: while on_event works on
+	 * one event, the driver hands on_ahead the digests of data lines
+	 * further on in the same batch, `near` WEIR_AHEAD lines ahead and
+	 * `far` twice that (either NULL past the batch's end), so that a
+	 * program can fetch into cache what those events will touch: the far
+	 * one's index slot, say, then the near one's record, found through
+	 * the slot fetched before.  A hint only: it must change nothing. */
+	void (*on_ahead)(void *prog_state, const uint64_t *near, const uint64_t *far);
 };
+
+/* How many lines ahead on_ahead's `near` digest lies: far enough that a
+ * miss to memory (~100 ns) is over before the event is handled. */
+#define WEIR_AHEAD 8
 
 struct weir_ctx {
 	const char *prog;		/* program name, for messages */

@@ -3,9 +3,12 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#define XXH_STATIC_LINKING_ONLY	/* XXH3_state_t on the stack */
+#include <xxhash.h>
 
 #include "io.h"
 #include "keys.h"
+#include "map.h"
 
 int
 weir_keys_parse(struct weir_keys *k, struct weir_plan *plan, const char *list)
@@ -64,6 +67,60 @@ weir_keys_bytes(const struct weir_keys *k, const struct weir_span *spans, char *
 		(*buf)[len++] = '\0';
 	}
 	return (long)len;
+}
+
+/* Keys up to this size are gathered on the stack and hashed at once;
+ * longer ones stream through XXH3, which gives the same hash. */
+#define KEY_STACK 512
+
+uint64_t
+weir_keys_hash(const struct weir_keys *k, const struct weir_span *spans)
+{
+	size_t need = 0;
+	for (int i = 0; i < k->n; i++)
+		need += spans[k->slots[i]].n + 2;
+	if (need <= KEY_STACK) {
+		char buf[KEY_STACK];
+		size_t n = 0;
+		for (int i = 0; i < k->n; i++) {
+			const struct weir_span *v = &spans[k->slots[i]];
+			if (v->p == NULL) {
+				buf[n++] = '\1';
+			} else {
+				memcpy(buf + n, v->p, v->n);
+				n += v->n;
+			}
+			buf[n++] = '\0';
+		}
+		return weir_map_hash(buf, n);
+	}
+	XXH3_state_t st;
+	XXH3_64bits_reset(&st);
+	for (int i = 0; i < k->n; i++) {
+		const struct weir_span *v = &spans[k->slots[i]];
+		if (v->p == NULL)
+			XXH3_64bits_update(&st, "\1", 1);
+		else
+			XXH3_64bits_update(&st, v->p, v->n);
+		XXH3_64bits_update(&st, "", 1);
+	}
+	return XXH3_64bits_digest(&st);
+}
+
+bool
+weir_keys_equal(const struct weir_keys *k, const struct weir_span *spans, const char *bytes,
+    size_t len)
+{
+	size_t at = 0;
+	for (int i = 0; i < k->n; i++) {
+		const struct weir_span *v = &spans[k->slots[i]];
+		const char *p = v->p ? v->p : "\1";
+		size_t n = v->p ? v->n : 1;
+		if (len - at < n + 1 || memcmp(bytes + at, p, n) != 0 || bytes[at + n] != '\0')
+			return false;
+		at += n + 1;
+	}
+	return at == len;
 }
 
 char *

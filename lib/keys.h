@@ -13,7 +13,9 @@
 #ifndef WEIR_KEYS_H
 #define WEIR_KEYS_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "fields.h"
 
@@ -35,6 +37,14 @@ void weir_keys_free(struct weir_keys *k);
  * length, or -1 when memory ran out. */
 long weir_keys_bytes(const struct weir_keys *k, const struct weir_span *spans, char **buf,
     size_t *cap);
+
+/* weir_map_hash of the event's key bytes, without writing them anywhere
+ * (the reader thread computes it into the event's digest). */
+uint64_t weir_keys_hash(const struct weir_keys *k, const struct weir_span *spans);
+
+/* Whether bytes[0..len) are the event's key bytes. */
+bool weir_keys_equal(const struct weir_keys *k, const struct weir_span *spans,
+    const char *bytes, size_t len);
 
 /* The members a row shows for the event's key, `"host":"web-1","user.id":7`
  * (missing fields left out), newly allocated with its length in *len; NULL

@@ -291,6 +291,53 @@ for line in sys.stdin:
 	jq -e . <<< "$output" > /dev/null
 }
 
+@test "a table of 40k rows, keys repeated far apart, matches a reference join, inner and left" {
+	# past the first 2 MiB of the table's arena (it grows), and with keys on
+	# several rows that are not next to each other (the rows are brought
+	# together after reading); some rows bring a name the event has
+	python3 - <<'PY'
+import json, random
+rng = random.Random(9)
+rows = []
+with open("t.ndjson", "w") as f:
+    for i in range(40000):
+        k = rng.randrange(30000)
+        row = {"k": "k%d" % k, "name": "n%d" % i, "pad": "x" * rng.randrange(0, 40)}
+        if rng.random() < 0.1:
+            row["n"] = i
+        line = json.dumps(row, separators=(",", ":"))
+        rows.append((row["k"], line, row))
+        f.write(line + "\n")
+table = {}
+for k, line, row in rows:
+    table.setdefault(k, []).append(row)
+with open("events", "w") as ev, open("inner", "w") as inner, open("left", "w") as left:
+    for i in range(20000):
+        k = "k%d" % rng.randrange(40000)
+        line = '{"ts":%d,"k":"%s","n":%d}' % (1000 + i, k, i)
+        ev.write(line + "\n")
+        if k not in table:
+            left.write(line + "\n")
+            continue
+        for row in table[k]:
+            members = []
+            for name, v in row.items():
+                if name == "k":
+                    continue
+                out = "right_" + name if name in ("ts", "k", "n") else name
+                members.append('"%s":%s' % (out, json.dumps(v, separators=(",", ":"))))
+            joined = line[:-1] + "," + ",".join(members) + "}"
+            inner.write(joined + "\n")
+            left.write(joined + "\n")
+PY
+	run --separate-stderr weir-join --table t.ndjson --on k --stats < events
+	assert_success
+	diff inner <(printf '%s\n' "$output")
+	[[ "$stderr" == *'"table_rows":40000,'* ]]
+	weir-join --table t.ndjson --on k --type left < events > got
+	cmp left got
+}
+
 @test "a table join from CSV matches a reference join, and so does CSV in and out" {
 	python3 - <<'PY'
 import csv, json, random

@@ -62,9 +62,10 @@ struct run {
 	struct weir_counters count;
 };
 
-/* Runs the driver over `input` with opts; stdout and diagnostics captured. */
+/* Runs the driver over `input` with opts and the program h (its state is
+ * r->rec); stdout and diagnostics captured. */
 static void
-run(struct weir_opts *o, const char *input, struct run *r)
+run_with(struct weir_opts *o, const struct weir_hooks *h, const char *input, struct run *r)
 {
 	char path[] = "/tmp/weir-test-driver-XXXXXX";
 	int fd = mkstemp(path);
@@ -72,7 +73,7 @@ run(struct weir_opts *o, const char *input, struct run *r)
 	close(fd);
 	memset(r, 0, sizeof *r);
 	char errbuf[256];
-	struct weir_ctx *ctx = weir_ctx_new("test", o, &hooks, &r->rec, errbuf, sizeof errbuf);
+	struct weir_ctx *ctx = weir_ctx_new("test", o, h, &r->rec, errbuf, sizeof errbuf);
 	assert_non_null(ctx);
 	int fds[2];
 	assert_int_equal(pipe(fds), 0);
@@ -93,6 +94,12 @@ run(struct weir_opts *o, const char *input, struct run *r)
 	r->err[n > 0 ? n : 0] = '\0';
 	fclose(diag);
 	unlink(path);
+}
+
+static void
+run(struct weir_opts *o, const char *input, struct run *r)
+{
+	run_with(o, &hooks, input, r);
 }
 
 static void
@@ -183,6 +190,69 @@ a_chosen_time_field_and_format(void **state)
 	assert_string_equal(r.rec.log, "e3@-1 w3 e4@3 w4 end");
 }
 
+/* on_ahead: each event's digest (its ts, from on_scan) is seen once as
+ * near and once as far, both before the event itself. */
+#define AHEAD_EVENTS 100
+static int near_seen[AHEAD_EVENTS + 1], far_seen[AHEAD_EVENTS + 1];
+static int ahead_errors;
+
+static void
+ahead_scan(const void *state, const char *line, size_t len, const struct weir_span *spans,
+    uint64_t digest[2])
+{
+	(void)state;
+	(void)len;
+	(void)spans;
+	digest[0] = strtoull(line + strlen("{\"ts\":"), NULL, 10);
+	digest[1] = 1;
+}
+
+static void
+ahead_hint(void *state, const uint64_t *near, const uint64_t *far)
+{
+	(void)state;
+	if (near && (near[1] != 1 || near[0] > AHEAD_EVENTS || far_seen[near[0]] != 1))
+		ahead_errors++;	/* not a data line, or near before far */
+	if (near && near[0] <= AHEAD_EVENTS)
+		near_seen[near[0]]++;
+	if (far && far[0] <= AHEAD_EVENTS)
+		far_seen[far[0]]++;
+}
+
+static int
+ahead_event(struct weir_ctx *ctx, const struct weir_event *ev)
+{
+	uint64_t n = ev->digest[0];
+	if (n > AHEAD_EVENTS || near_seen[n] != 1 || far_seen[n] != 1)
+		ahead_errors++;
+	return weir_emit(ctx, ev->line, ev->len);
+}
+
+static void
+ahead_sees_every_event_first_once_far_then_near(void **state)
+{
+	(void)state;
+	static const struct weir_hooks h = {.on_event = ahead_event, .on_scan = ahead_scan,
+		.on_ahead = ahead_hint};
+	char input[8192] = "";
+	for (int i = 1; i <= AHEAD_EVENTS; i++) {
+		size_t n = strlen(input);
+		snprintf(input + n, sizeof input - n, "{\"ts\":%d}\n%s", i,
+		    i % 7 == 0 ? "not json\n{\"_watermark\":1}\n" : "");
+	}
+	struct weir_opts o = {0};
+	o.on_error = WEIR_ON_ERROR_SKIP;
+	struct run r;
+	run_with(&o, &h, input, &r);
+	assert_int_equal(r.status, 0);
+	assert_int_equal(r.count.out, AHEAD_EVENTS);
+	assert_int_equal(ahead_errors, 0);
+	for (int i = 1; i <= AHEAD_EVENTS; i++) {
+		assert_int_equal(near_seen[i], 1);
+		assert_int_equal(far_seen[i], 1);
+	}
+}
+
 int
 main(void)
 {
@@ -193,6 +263,7 @@ main(void)
 		cmocka_unit_test(rejected_lines_are_counted_and_named),
 		cmocka_unit_test(on_error_fail_stops_at_the_line),
 		cmocka_unit_test(a_chosen_time_field_and_format),
+		cmocka_unit_test(ahead_sees_every_event_first_once_far_then_near),
 	};
 	return cmocka_run_group_tests_name("driver", tests, NULL, NULL);
 }
