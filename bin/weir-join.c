@@ -73,12 +73,22 @@ struct pending {
 	uint64_t seq;
 	struct key *key;	/* NULL: a key field is missing (matches nothing) */
 	struct weir_stored ev;
+	bool clean;		/* weir_line_is_clean, found by the reader */
 };
+
+/* (t, seq) as one unsigned 128-bit number, compared without a branch: the
+ * heap's comparisons follow arrival disorder, which no branch predictor
+ * guesses (with && and ||, the heap was half of the join's loop). */
+static inline unsigned __int128
+pending_order(const struct pending *p)
+{
+	return (unsigned __int128)((uint64_t)p->t ^ (UINT64_C(1) << 63)) << 64 | p->seq;
+}
 
 static inline bool
 pending_before(const struct pending *a, const struct pending *b)
 {
-	return a->t < b->t || (a->t == b->t && a->seq < b->seq);
+	return pending_order(a) < pending_order(b);
 }
 
 WEIR_HEAP_DEFINE(pendings, struct pending, pending_before)
@@ -90,6 +100,7 @@ struct entry {
 	uint64_t next;		/* seq of the next entry of the same key and side */
 	struct weir_stored ev;
 	bool matched;
+	bool clean;
 };
 
 /* How far ahead of the oldest entry its line is fetched into cache. */
@@ -178,10 +189,10 @@ struct row_name {
 	int slot;		/* in ctx->plan */
 };
 
-/* Top-level member names of the left line, for renaming clashes. */
-struct names {
-	struct weir_span *v;
-	size_t n, cap;
+/* A line's top-level members, reused from row to row. */
+struct members {
+	struct weir_member *v;
+	size_t cap;
 };
 
 struct join {
@@ -196,7 +207,7 @@ struct join {
 	struct weir_keys keys;
 	char *keybuf;
 	size_t keycap;
-	struct names names;		/* the left's member names, reused */
+	struct members left_members, right_members;	/* of the pair being merged */
 	struct weir_buf row;		/* the output row being built */
 	struct weir_buf members;
 
@@ -227,67 +238,95 @@ outer(const struct join *j, int s)
 
 /* --- output rows ----------------------------------------------------------------- */
 
+/* The members of a line into *list (grown as needed); their count, or -1
+ * when memory ran out.  clean as weir_member_list takes it. */
 static int
-collect_name(void *arg, const struct weir_span *key, const struct weir_span *value)
+list_members(struct members *list, const char *line, size_t len, int clean)
 {
-	struct names *names = arg;
-	(void)value;
-	if (names->n == names->cap) {
-		size_t cap = names->cap ? names->cap * 2 : 16;
-		struct weir_span *p = realloc(names->v, cap * sizeof *p);
-		if (p == NULL)
+	for (;;) {
+		int n = list->cap ? weir_member_list(line, len, clean, list->v, list->cap) : -1;
+		if (n >= 0)
+			return n;
+		if (list->cap > len)	/* room for more than the line could hold */
 			return -1;
-		names->v = p;
-		names->cap = cap;
+		size_t cap = list->cap ? 2 * list->cap : 32;
+		struct weir_member *v = realloc(list->v, cap * sizeof *v);
+		if (v == NULL)
+			return -1;
+		list->v = v;
+		list->cap = cap;
 	}
-	names->v[names->n++] = *key;
-	return 0;
+}
+
+/* A member name's bit in a set of 64: names are compared only where the
+ * right's bit is in the left's set. */
+static inline uint64_t
+name_bit(const struct weir_span *key)
+{
+	return UINT64_C(1) << ((key->n * 7 + (unsigned char)key->p[1]) & 63);
 }
 
 static bool
-span_in(const struct weir_span *s, const struct weir_span *v, size_t n)
+is_key_field(const struct join *j, const struct weir_span *key)
 {
-	for (size_t i = 0; i < n; i++)
-		if (v[i].n == s->n && memcmp(v[i].p, s->p, s->n) == 0)
+	for (int i = 0; i < j->keys.n; i++)
+		if (j->keys.name_len[i] == key->n && memcmp(j->keys.names[i], key->p, key->n) == 0)
 			return true;
 	return false;
 }
 
-struct merge {
-	struct join *j;
-	struct names left;
-};
-
-/* One member of the right line, after the left's: key fields once, a
- * clashing name becomes right_NAME. */
+/*
+ * The right line's members as they join the left's, into j->members: key
+ * fields left out (the left has them), a name the left has too renamed
+ * right_NAME.  clean: weir_line_is_clean of each line, or -1.  Both lines
+ * are walked once, into lists, and the members written in one pass; the
+ * walks with a call a member and a buffer append a piece were half of the
+ * interval join's thread.
+ */
 static int
-add_right_member(void *arg, const struct weir_span *key, const struct weir_span *value)
+merge_members(struct join *j, const char *l, size_t ln, int lclean, const char *r, size_t rn,
+    int rclean)
 {
-	struct merge *m = arg;
-	struct join *j = m->j;
-	for (int i = 0; i < j->keys.n; i++) {
-		if (j->keys.name_len[i] == key->n && memcmp(j->keys.names[i], key->p, key->n) == 0)
-			return 0;
-	}
+	int nl = list_members(&j->left_members, l, ln, lclean);
+	int nr = nl < 0 ? -1 : list_members(&j->right_members, r, rn, rclean);
 	struct weir_buf *b = &j->members;
-	if (b->n > 0 && weir_buf_add(b, ",", 1) < 0)
+	if (nr < 0 || weir_reserve(&b->p, &b->cap, rn + 9 * (size_t)nr + 1) < 0)
 		return -1;
-	if (span_in(key, m->left.v, m->left.n)) {
-		if (weir_buf_add(b, "\"right_", 7) < 0 ||
-		    weir_buf_add(b, key->p + 1, key->n - 1) < 0)
-			return -1;
-	} else if (weir_buf_add(b, key->p, key->n) < 0) {
-		return -1;
+	const struct weir_member *lm = j->left_members.v, *rm = j->right_members.v;
+	uint64_t left_names = 0;
+	for (int i = 0; i < nl; i++)
+		left_names |= name_bit(&lm[i].key);
+	char *w = b->p;
+	for (int k = 0; k < nr; k++) {
+		const struct weir_span *key = &rm[k].key, *value = &rm[k].value;
+		if (is_key_field(j, key))
+			continue;
+		bool clash = false;
+		for (int i = 0; i < nl && !clash && (left_names & name_bit(key)); i++)
+			clash = lm[i].key.n == key->n && memcmp(lm[i].key.p, key->p, key->n) == 0;
+		if (w != b->p)
+			*w++ = ',';
+		if (clash) {
+			memcpy(w, "\"right_", 7);
+			memcpy(w + 7, key->p + 1, key->n - 1);
+			w += 6 + key->n;
+		} else {
+			memcpy(w, key->p, key->n);
+			w += key->n;
+		}
+		*w++ = ':';
+		memcpy(w, value->p, value->n);
+		w += value->n;
 	}
-	if (weir_buf_add(b, ":", 1) < 0 || weir_buf_add(b, value->p, value->n) < 0)
-		return -1;
+	b->n = (size_t)(w - b->p);
 	return 0;
 }
 
-/* Writes the row for a pair; a NULL side is missing (an outer row). */
+/* Writes the row for a pair; a NULL side is missing (an outer row).
+ * lclean and rclean: see merge_members. */
 static int
-emit_pair(struct weir_ctx *ctx, struct join *j, const char *l, size_t ln, const char *r,
-    size_t rn)
+emit_pair(struct weir_ctx *ctx, struct join *j, const char *l, size_t ln, int lclean,
+    const char *r, size_t rn, int rclean)
 {
 	if (j->nest) {
 		struct weir_buf *b = &j->row;
@@ -304,35 +343,38 @@ emit_pair(struct weir_ctx *ctx, struct join *j, const char *l, size_t ln, const 
 		return weir_emit_row(ctx, l, ln);
 	if (l == NULL)
 		return weir_emit_row(ctx, r, rn);
-	struct merge m = {j, j->names};
-	m.left.n = 0;
-	j->members.n = 0;
-	int rc = weir_members(l, ln, collect_name, &m.left);
-	if (rc == 0)
-		rc = weir_members(r, rn, add_right_member, &m);
-	j->names = m.left;	/* kept for the next row: no allocation a row */
-	if (rc != 0)
+	if (merge_members(j, l, ln, lclean, r, rn, rclean) < 0)
 		return weir_fail(ctx, "out of memory");
 	return weir_emit_insert(ctx, l, ln, j->members.p, j->members.n);
 }
 
 /* --- keys -------------------------------------------------------------------------- */
 
-/* The event's key bytes into j->keybuf; 0 when a key field is missing
- * (SQL's NULL: it equals nothing), -1 when memory ran out. */
-static long
-key_bytes(struct join *j, const struct weir_span *spans)
+/* What the reader thread finds of an event, in its digest: digest[0] the
+ * key's hash, digest[1] these bits. */
+#define KEY_COMPLETE 1	/* every key field is there: a key with one missing
+			   matches nothing, as SQL's NULL */
+#define LINE_CLEAN 2	/* weir_line_is_clean (the interval join's merge) */
+
+static void
+on_key_scan(const void *state, const char *line, size_t len, const struct weir_span *spans,
+    uint64_t digest[2])
 {
+	const struct join *j = state;
+	digest[1] = KEY_COMPLETE;
 	for (int i = 0; i < j->keys.n; i++)
 		if (spans[j->keys.slots[i]].p == NULL)
-			return 0;
-	return weir_keys_bytes(&j->keys, spans, &j->keybuf, &j->keycap);
+			digest[1] = 0;
+	digest[0] = digest[1] ? weir_keys_hash(&j->keys, spans) : 0;
+	if (j->table_path == NULL && weir_line_is_clean(line, len))
+		digest[1] |= LINE_CLEAN;
 }
 
+/* The key of hash h whose bytes are bytes[0..len), counted once more;
+ * made when it is new.  NULL when memory ran out. */
 static struct key *
-key_take(struct join *j, const char *bytes, size_t len)
+key_take_hashed(struct join *j, uint64_t h, const char *bytes, size_t len)
 {
-	uint64_t h = weir_map_hash(bytes, len);
 	size_t at = weir_map_start(&j->key_table, h);
 	struct key *k;
 	while ((k = weir_map_next(&j->key_table, h, &at)) != NULL)
@@ -354,6 +396,28 @@ key_take(struct join *j, const char *bytes, size_t len)
 	}
 	k->refs++;
 	return k;
+}
+
+static struct key *
+key_take(struct join *j, const char *bytes, size_t len)
+{
+	return key_take_hashed(j, weir_map_hash(bytes, len), bytes, len);
+}
+
+/* The event's key, hashed to h by the reader thread: found without
+ * writing its bytes out, unless it is new. */
+static struct key *
+key_take_event(struct join *j, uint64_t h, const struct weir_span *spans)
+{
+	size_t at = weir_map_start(&j->key_table, h);
+	struct key *k;
+	while ((k = weir_map_next(&j->key_table, h, &at)) != NULL)
+		if (weir_keys_equal(&j->keys, spans, k->bytes, k->len)) {
+			k->refs++;
+			return k;
+		}
+	long n = weir_keys_bytes(&j->keys, spans, &j->keybuf, &j->keycap);
+	return n < 0 ? NULL : key_take_hashed(j, h, j->keybuf, (size_t)n);
 }
 
 static void
@@ -422,8 +486,10 @@ process(struct weir_ctx *ctx, struct join *j, int s, struct pending *p)
 			/* e came first and has not expired: 0 <= p->t - e->t <= within */
 			struct entry *e = entry_at(ost, q);
 			int rc = s == LEFT ?
-			    emit_pair(ctx, j, p->ev.line, p->ev.len, e->ev.line, e->ev.len) :
-			    emit_pair(ctx, j, e->ev.line, e->ev.len, p->ev.line, p->ev.len);
+			    emit_pair(ctx, j, p->ev.line, p->ev.len, p->clean, e->ev.line, e->ev.len,
+			    e->clean) :
+			    emit_pair(ctx, j, e->ev.line, e->ev.len, e->clean, p->ev.line, p->ev.len,
+			    p->clean);
 			if (rc != 0) {
 				weir_store_release(j->store, &p->ev);
 				key_give(j, k);
@@ -433,7 +499,7 @@ process(struct weir_ctx *ctx, struct join *j, int s, struct pending *p)
 		}
 	}
 	struct state *st = &j->side[s].st;
-	struct entry e = {p->t, k, NONE, p->ev, matched};
+	struct entry e = {p->t, k, NONE, p->ev, matched, p->clean};
 	uint64_t seq;
 	if (state_append(st, &e, &seq) < 0)
 		return weir_fail(ctx, "out of memory joining");
@@ -453,8 +519,12 @@ expire(struct weir_ctx *ctx, struct join *j, int s)
 {
 	struct state *st = &j->side[s].st;
 	struct entry e = *entry_at(st, st->head++);
+	/* what expires soon was written a horizon ago, out of cache: the
+	 * entry two PREFETCH_AHEAD on, then (in cache by then) what the entry
+	 * one PREFETCH_AHEAD on points to */
+	if (st->tail - st->head > 2 * PREFETCH_AHEAD)
+		__builtin_prefetch(entry_at(st, st->head + 2 * PREFETCH_AHEAD));
 	if (st->tail - st->head > PREFETCH_AHEAD) {
-		/* what expires soon was written a horizon ago: out of cache */
 		const struct entry *soon = entry_at(st, st->head + PREFETCH_AHEAD);
 		__builtin_prefetch(soon->ev.line - sizeof(uint32_t), 1);
 		__builtin_prefetch(soon->key, 1);
@@ -469,14 +539,74 @@ expire(struct weir_ctx *ctx, struct join *j, int s)
 		ctx->count.out++;
 	} else if (outer(j, s)) {
 		ctx->count.out++;
-		rc = s == LEFT ? emit_pair(ctx, j, e.ev.line, e.ev.len, NULL, 0) :
-		    emit_pair(ctx, j, NULL, 0, e.ev.line, e.ev.len);
+		rc = s == LEFT ? emit_pair(ctx, j, e.ev.line, e.ev.len, -1, NULL, 0, -1) :
+		    emit_pair(ctx, j, NULL, 0, -1, e.ev.line, e.ev.len, -1);
 	} else {
 		ctx->count.dropped++;
 	}
 	weir_store_release(j->store, &e.ev);
 	key_give(j, e.key);
 	return rc;
+}
+
+/*
+ * The next events to process, popped from the pending heaps a few ahead of
+ * their turn.  The order is the one the heaps give (the heaps do not change
+ * while events are processed), so this changes nothing but what is in
+ * cache: an event's partners were written to state up to a horizon ago,
+ * and each would be a miss, one after the other, through its key, the
+ * partner's entry and the partner's line.  Those are fetched in stages as
+ * the event moves up the window: its key as it comes in, the first
+ * partner's entry halfway, the partner's line two from the front.
+ */
+#define LOOKAHEAD 16	/* a power of two */
+
+struct lookahead {
+	struct pending p[LOOKAHEAD];
+	int side[LOOKAHEAD];
+	unsigned head, n;
+};
+
+static const struct entry *
+first_partner(const struct join *j, const struct lookahead *la, unsigned at)
+{
+	const struct pending *p = &la->p[at % LOOKAHEAD];
+	int o = 1 - la->side[at % LOOKAHEAD];
+	if (p->key == NULL || p->key->head[o] == NONE)
+		return NULL;
+	return entry_at(&j->side[o].st, p->key->head[o]);
+}
+
+/* Pops what is below w (all with final) into the window, in order, and
+ * moves the fetching on. */
+static void
+lookahead_fill(struct join *j, struct lookahead *la, int64_t w, bool final)
+{
+	while (la->n < LOOKAHEAD) {
+		int es = -1;
+		for (int s = 0; s < 2; s++) {
+			const struct pendings_heap *h = &j->side[s].pending;
+			if (h->n == 0 || (!final && h->items[0].t >= w))
+				continue;
+			if (es < 0 || h->items[0].t < j->side[es].pending.items[0].t)
+				es = s;
+		}
+		if (es < 0)
+			break;
+		unsigned at = (la->head + la->n++) % LOOKAHEAD;
+		la->p[at] = pendings_pop(&j->side[es].pending);
+		la->side[at] = es;
+		__builtin_prefetch(la->p[at].key);
+		__builtin_prefetch(la->p[at].ev.line);
+		__builtin_prefetch(la->p[at].ev.line + 64);
+	}
+	const struct entry *e;
+	if (la->n > LOOKAHEAD / 2 && (e = first_partner(j, la, la->head + LOOKAHEAD / 2)))
+		__builtin_prefetch(e);
+	if (la->n > 2 && (e = first_partner(j, la, la->head + 2))) {
+		__builtin_prefetch(e->ev.line);
+		__builtin_prefetch(e->ev.line + 64);
+	}
 }
 
 /*
@@ -488,16 +618,11 @@ expire(struct weir_ctx *ctx, struct join *j, int s)
 static int
 advance_to(struct weir_ctx *ctx, struct join *j, int64_t w, bool final)
 {
+	struct lookahead la = {.n = 0};
 	int rc = 0;
 	while (rc == 0) {
-		int es = -1;
-		for (int s = 0; s < 2; s++) {
-			const struct pendings_heap *h = &j->side[s].pending;
-			if (h->n == 0 || (!final && h->items[0].t >= w))
-				continue;
-			if (es < 0 || h->items[0].t < j->side[es].pending.items[0].t)
-				es = s;
-		}
+		lookahead_fill(j, &la, w, final);
+		const struct pending *next = la.n > 0 ? &la.p[la.head] : NULL;
 		int xs = -1;
 		int64_t xt = 0;
 		for (int s = 0; s < 2; s++) {
@@ -511,20 +636,22 @@ advance_to(struct weir_ctx *ctx, struct join *j, int64_t w, bool final)
 			}
 		}
 		bool due = xs >= 0 && (final || xt < w);
-		if (due && (es < 0 || xt < j->side[es].pending.items[0].t)) {
+		if (due && (next == NULL || xt < next->t)) {
 			rc = expire(ctx, j, xs);
-		} else if (es >= 0) {
-			struct pending p = pendings_pop(&j->side[es].pending);
-			const struct pendings_heap *h = &j->side[es].pending;
-			if (h->n > 0) {	/* likely the next one processed */
-				__builtin_prefetch(h->items[0].ev.line);
-				__builtin_prefetch(h->items[0].ev.line + 64);
-				__builtin_prefetch(h->items[0].key);
-			}
-			rc = process(ctx, j, es, &p);
+		} else if (next) {
+			struct pending p = *next;
+			int s = la.side[la.head];
+			la.head = (la.head + 1) % LOOKAHEAD;
+			la.n--;
+			rc = process(ctx, j, s, &p);
 		} else {
 			break;
 		}
+	}
+	for (; la.n > 0; la.n--, la.head = (la.head + 1) % LOOKAHEAD) {
+		/* a failure: what the window holds goes, as process lets go */
+		weir_store_release(j->store, &la.p[la.head].ev);
+		key_give(j, la.p[la.head].key);
 	}
 	update_gauges(ctx, j);
 	return rc;
@@ -731,19 +858,20 @@ on_restore(struct weir_ctx *ctx, struct weir_get *g)
 		sd->seq = weir_get_u64(g);
 		uint64_t n = weir_get_count(g, 32);
 		for (uint64_t i = 0; i < n && !g->bad && !oom; i++) {
-			struct pending p = {weir_get_i64(g), weir_get_u64(g), NULL, {0}};
+			struct pending p = {weir_get_i64(g), weir_get_u64(g), NULL, {0}, false};
 			p.key = restore_key(j, g, &oom);
 			size_t len;
 			const char *line = weir_get_bytes(g, &len);
 			if (g->bad || oom)
 				break;
+			p.clean = weir_line_is_clean(line, len);
 			if (weir_store_put(j->store, line, len, &p.ev) < 0 ||
 			    pendings_push(&sd->pending, p) < 0)
 				oom = true;
 		}
 		n = weir_get_count(g, 32);
 		for (uint64_t i = 0; i < n && !g->bad && !oom; i++) {
-			struct entry e = {weir_get_i64(g), NULL, NONE, {0}, false};
+			struct entry e = {weir_get_i64(g), NULL, NONE, {0}, false, false};
 			e.matched = weir_get_u64(g);
 			e.key = restore_key(j, g, &oom);
 			size_t len;
@@ -751,6 +879,7 @@ on_restore(struct weir_ctx *ctx, struct weir_get *g)
 			uint64_t seq;
 			if (g->bad || oom)
 				break;
+			e.clean = weir_line_is_clean(line, len);
 			if (weir_store_put(j->store, line, len, &e.ev) < 0 ||
 			    state_append(&sd->st, &e, &seq) < 0) {
 				oom = true;
@@ -823,9 +952,8 @@ take_line(struct weir_ctx *ctx, struct join *j, int s, const struct weir_scanned
 	}
 	if (t > sd->max_t)
 		sd->max_t = t;
-	struct pending p = {t, sd->seq++, NULL, {0}};
-	long n = key_bytes(j, spans);
-	if (n < 0 || (n > 0 && (p.key = key_take(j, j->keybuf, (size_t)n)) == NULL))
+	struct pending p = {t, sd->seq++, NULL, {0}, rec->digest[1] & LINE_CLEAN};
+	if ((rec->digest[1] & KEY_COMPLETE) && (p.key = key_take_event(j, rec->digest[0], spans)) == NULL)
 		return weir_fail(ctx, "out of memory");
 	if (p.key == NULL && !outer(j, s)) {
 		ctx->count.dropped++;	/* no key: no partner, and no outer row */
@@ -847,6 +975,28 @@ read_failed(struct weir_ctx *ctx, const struct side *sd, int err)
 	if (err == EBADMSG)
 		return weir_fail(ctx, "'%s': corrupt gzip data", name);
 	return weir_fail(ctx, "cannot read '%s': %s", name, strerror(err));
+}
+
+/*
+ * The keys of the lines ahead of line `at` (hashed by the reader): the map
+ * slot two WEIR_AHEAD on, then, in cache by then, the key it holds one
+ * WEIR_AHEAD on.  A payment's key was made by its order seconds before:
+ * both were misses, a fifth of the join's thread.
+ */
+static void
+fetch_keys_ahead(const struct join *j, const struct weir_batch *b, size_t at)
+{
+	const struct weir_map *m = &j->key_table;
+	if (m->slots == NULL)
+		return;
+	if (at + 2 * WEIR_AHEAD < b->n && (b->recs[at + 2 * WEIR_AHEAD].digest[1] & KEY_COMPLETE))
+		__builtin_prefetch(&m->slots[b->recs[at + 2 * WEIR_AHEAD].digest[0] & m->mask]);
+	if (at + WEIR_AHEAD < b->n && (b->recs[at + WEIR_AHEAD].digest[1] & KEY_COMPLETE)) {
+		uint64_t h = b->recs[at + WEIR_AHEAD].digest[0];
+		const struct weir_map_slot *slot = &m->slots[h & m->mask];
+		if (slot->hash == h && slot->item)
+			__builtin_prefetch(slot->item);
+	}
 }
 
 /*
@@ -876,6 +1026,8 @@ next_record(struct weir_ctx *ctx, struct side *sd, struct weir_scanned *local,
 		if (b && sd->at < b->n) {
 			*rec = &b->recs[sd->at];
 			*spans = &b->spans[sd->at * nslots];
+			weir_batch_prefetch(b, sd->at, nslots);
+			fetch_keys_ahead(ctx->prog_state, b, sd->at);
 			sd->at++;
 			return 1;
 		}
@@ -1585,23 +1737,6 @@ on_tick(struct weir_ctx *ctx)
 	return 0;
 }
 
-/* The reader thread hashes the stream's key (digest[0]); digest[1] says
- * whether every key field is there (a key with a field missing matches
- * nothing, as SQL's NULL). */
-static void
-on_table_scan(const void *state, const char *line, size_t len, const struct weir_span *spans,
-    uint64_t digest[2])
-{
-	const struct join *j = state;
-	(void)line;
-	(void)len;
-	digest[1] = 1;
-	for (int i = 0; i < j->keys.n; i++)
-		if (spans[j->keys.slots[i]].p == NULL)
-			digest[1] = 0;
-	digest[0] = digest[1] ? weir_keys_hash(&j->keys, spans) : 0;
-}
-
 /*
  * A lookup misses the cache three times, one after the other: the tag,
  * the record's offset, the record.  Events further on are known (their
@@ -1617,12 +1752,12 @@ on_table_ahead(void *state, const uint64_t *near, const uint64_t *far)
 	const struct table *t = &j->table;
 	if (t->tags == NULL)
 		return;
-	if (far && far[1]) {
+	if (far && (far[1] & KEY_COMPLETE)) {
 		size_t at = far[0] & t->mask;
 		__builtin_prefetch(&t->tags[at]);
 		__builtin_prefetch(&t->offs[at]);
 	}
-	if (near && near[1]) {
+	if (near && (near[1] & KEY_COMPLETE)) {
 		size_t at = near[0] & t->mask;
 		if (t->tags[at] == table_tag(near[0])) {
 			const char *rec = t->arena + (size_t)t->offs[at] * 8;
@@ -1638,7 +1773,7 @@ static int
 on_table_event(struct weir_ctx *ctx, const struct weir_event *ev)
 {
 	struct join *j = ctx->prog_state;
-	const char *k = ev->digest[1] ? table_lookup(&j->table, ev->digest[0], &j->keys,
+	const char *k = (ev->digest[1] & KEY_COMPLETE) ? table_lookup(&j->table, ev->digest[0], &j->keys,
 	    ev->fields) : NULL;
 	if (k == NULL) {
 		if (j->type == JOIN_INNER) {
@@ -1646,7 +1781,7 @@ on_table_event(struct weir_ctx *ctx, const struct weir_event *ev)
 			return 0;
 		}
 		ctx->count.out++;
-		return emit_pair(ctx, j, ev->line, ev->len, NULL, 0);
+		return emit_pair(ctx, j, ev->line, ev->len, -1, NULL, 0, -1);
 	}
 	ctx->count.out++;
 	uint32_t rows = rd32(k + 4);
@@ -1661,7 +1796,7 @@ on_table_event(struct weir_ctx *ctx, const struct weir_event *ev)
 			memcpy(&at, idx + 2 * m, 2);
 			clash = ev->fields[j->names_in[at].slot].p != NULL;
 		}
-		int rc = clash ? emit_pair(ctx, j, ev->line, ev->len, line, rl) :
+		int rc = clash ? emit_pair(ctx, j, ev->line, ev->len, -1, line, rl, -1) :
 		    weir_emit_insert(ctx, ev->line, ev->len, text, ml);
 		if (rc != 0)
 			return rc;
@@ -1735,7 +1870,7 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 {
 	static const struct weir_hooks table_hooks = {
 		.on_event = on_table_event, .on_tick = on_tick, .on_stats = on_stats,
-		.on_scan = on_table_scan, .on_ahead = on_table_ahead,
+		.on_scan = on_key_scan, .on_ahead = on_table_ahead,
 	};
 	struct join *j = ctx->prog_state;
 	if (j->on == NULL) {
@@ -1810,7 +1945,8 @@ teardown(void *state)
 	weir_keys_free(&j->keys);
 	weir_buf_free(&j->row);
 	weir_buf_free(&j->members);
-	free(j->names.v);
+	free(j->left_members.v);
+	free(j->right_members.v);
 	free(j->keybuf);
 }
 
@@ -1818,7 +1954,7 @@ int
 main(int argc, char **argv)
 {
 	static const struct weir_hooks hooks = {.on_stats = on_stats, .on_save = on_save,
-		.on_restore = on_restore};
+		.on_restore = on_restore, .on_scan = on_key_scan};
 	static struct join j;
 	static const struct weir_program program = {
 		.name = "weir-join",

@@ -1008,25 +1008,6 @@ ahead_digest(const struct weir_batch *b, size_t i)
 	return i < b->n && b->recs[i].kind == RECORD_DATA ? b->recs[i].digest : NULL;
 }
 
-/* The records ahead of record i: what the reader wrote of them (on the
- * other core) two WEIR_AHEAD on, and the line itself one WEIR_AHEAD on, its
- * record in cache by then; fetched early rather than missed one by one as
- * the hooks reach them. */
-static inline void
-fetch_ahead(const struct weir_batch *b, size_t i, size_t nslots)
-{
-	if (i + 2 * WEIR_AHEAD < b->n) {
-		const struct weir_scanned *r = &b->recs[i + 2 * WEIR_AHEAD];
-		const struct weir_span *sp = &b->spans[(i + 2 * WEIR_AHEAD) * nslots];
-		__builtin_prefetch(r);
-		__builtin_prefetch((const char *)(r + 1) - 1);
-		__builtin_prefetch(sp);
-		__builtin_prefetch(sp + nslots - 1);
-	}
-	if (i + WEIR_AHEAD < b->n)
-		__builtin_prefetch(b->recs[i + WEIR_AHEAD].line);
-}
-
 /* The first records of a batch have none before them to hand their
  * digests on: their far calls (records 0 to 2 WEIR_AHEAD) and near calls
  * (0 to WEIR_AHEAD) come here, before the first event. */
@@ -1072,7 +1053,7 @@ run_threaded(struct weir_ctx *ctx, struct loop *lp, int fd, unsigned input)
 		if (ctx->hooks->on_ahead && ctx->hooks->on_scan)
 			ahead_start(ctx, b);
 		for (size_t i = 0; i < b->n && rc == 0; i++) {
-			fetch_ahead(b, i, nslots);
+			weir_batch_prefetch(b, i, nslots);
 			if (ctx->hooks->on_ahead && ctx->hooks->on_scan)
 				ahead(ctx, b, i);
 			rc = handle_record(ctx, &b->recs[i], &b->spans[i * nslots], lp->name, input);

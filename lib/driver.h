@@ -34,6 +34,7 @@
 #include "fields.h"
 #include "io.h"
 #include "options.h"
+#include "reader.h"
 #include "state.h"
 
 #define WEIR_EXIT_OK 0
@@ -107,9 +108,6 @@ struct weir_hooks {
 	void (*on_ahead)(void *prog_state, const uint64_t *near, const uint64_t *far);
 };
 
-/* How many lines ahead on_ahead's `near` digest lies: far enough that a
- * miss to memory (~100 ns) is over before the event is handled. */
-#define WEIR_AHEAD 8
 
 struct weir_ctx {
 	const char *prog;		/* program name, for messages */

@@ -1012,47 +1012,62 @@ weir_span_number(const struct weir_span *s, double *out)
 	return *e == '\0' ? 0 : -1;
 }
 
-/* weir_members for a clean line (see line_is_clean): strings end at the next
- * quote, and the common values are read inline, as in scan_object_clean. */
+/*
+ * For weir_members and weir_member_list on a clean line (see line_is_clean):
+ * strings end at the next quote, and the common values are read inline, as
+ * in scan_object_clean.  One member, p at its key's quote: fills m and returns
+ * where the next member's key starts, with *more false after the last one;
+ * NULL when the line is not what it should be.
+ */
+static const char *
+clean_member(struct scanner *sc, const char *p, struct weir_member *m, bool *more)
+{
+	const char *end = sc->end;
+	m->key.p = p;
+	if ((p = clean_string_end(p, end)) == NULL)
+		return NULL;
+	m->key.n = (size_t)(p - m->key.p);
+	if (p < end && *p == ':')
+		p++;
+	else if ((p = skip_ws(p, end)) < end && *p == ':')
+		p++;
+	else
+		return NULL;
+	if (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p = skip_ws(p, end);
+	if (p >= end)
+		return NULL;
+	m->value.p = p;
+	if ((p = clean_value_end(sc, p, 1)) == NULL)
+		return NULL;
+	m->value.n = (size_t)(p - m->value.p);
+	*more = true;
+	if (p < end && *p == ',')
+		p++;
+	else if ((p = skip_ws(p, end)) < end && *p == ',')
+		p++;
+	else
+		*more = false;
+	if (*more && p < end && *p != '"')
+		p = skip_ws(p, end);
+	return p;
+}
+
+/* weir_members of a clean line: a string ends at the next quote. */
 static int
 members_clean(struct scanner *sc, const char *p,
     int (*fn)(void *arg, const struct weir_span *key, const struct weir_span *value),
     void *arg)
 {
-	const char *end = sc->end;
-	p = skip_ws(p + 1, end);
-	while (p < end && *p == '"') {
-		struct weir_span key = {p, 0}, value;
-		p = clean_string_end(p, end);
-		if (p == NULL)
+	p = skip_ws(p + 1, sc->end);
+	bool more = true;
+	while (more && p < sc->end && *p == '"') {
+		struct weir_member m;
+		if ((p = clean_member(sc, p, &m, &more)) == NULL)
 			return -1;
-		key.n = (size_t)(p - key.p);
-		if (p < end && *p == ':')
-			p++;
-		else if ((p = skip_ws(p, end)) < end && *p == ':')
-			p++;
-		else
-			return -1;
-		if (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
-			p = skip_ws(p, end);
-		if (p >= end)
-			return -1;
-		value.p = p;
-		p = clean_value_end(sc, p, 1);
-		if (p == NULL)
-			return -1;
-		value.n = (size_t)(p - value.p);
-		int rc = fn(arg, &key, &value);
+		int rc = fn(arg, &m.key, &m.value);
 		if (rc != 0)
 			return rc;
-		if (p < end && *p == ',')
-			p++;
-		else if ((p = skip_ws(p, end)) < end && *p == ',')
-			p++;
-		else
-			break;
-		if (p < end && *p != '"')
-			p = skip_ws(p, end);
 	}
 	return 0;
 }
@@ -1092,6 +1107,53 @@ weir_members(const char *line, size_t len,
 			p = skip_ws(p + 1, sc.end);
 	}
 	return 0;
+}
+
+bool
+weir_line_is_clean(const char *line, size_t len)
+{
+	return line_is_clean(line, len);
+}
+
+struct member_list {
+	struct weir_member *out;
+	size_t n, max;
+};
+
+static int
+list_member(void *arg, const struct weir_span *key, const struct weir_span *value)
+{
+	struct member_list *l = arg;
+	if (l->n == l->max)
+		return 1;
+	l->out[l->n].key = *key;
+	l->out[l->n++].value = *value;
+	return 0;
+}
+
+int
+weir_member_list(const char *line, size_t len, int clean, struct weir_member *out, size_t max)
+{
+	const char *end = line + len;
+	if (clean < 0)
+		clean = line_is_clean(line, len);
+	if (!clean) {
+		/* escapes to look into: the general walk */
+		struct member_list l = {out, 0, max};
+		return weir_members(line, len, list_member, &l) == 0 ? (int)l.n : -1;
+	}
+	struct scanner sc = {end, NULL, false, true};
+	const char *p = skip_ws(line, end);
+	if (p >= end || *p != '{')
+		return -1;
+	p = skip_ws(p + 1, end);
+	size_t n = 0;
+	bool more = true;
+	while (more && p < end && *p == '"') {
+		if (n == max || (p = clean_member(&sc, p, &out[n++], &more)) == NULL)
+			return -1;
+	}
+	return (int)n;
 }
 
 int

@@ -17,6 +17,7 @@
 #ifndef WEIR_FIELDS_H
 #define WEIR_FIELDS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -81,6 +82,24 @@ int weir_span_number(const struct weir_span *s, double *out);
 int weir_members(const char *line, size_t len,
     int (*fn)(void *arg, const struct weir_span *key, const struct weir_span *value),
     void *arg);
+
+/* A top-level member: its key (quotes included) and its value. */
+struct weir_member {
+	struct weir_span key, value;
+};
+
+/* True when the line has no backslash, control or non-ASCII byte: its
+ * strings end at the next quote, which the walks below take as known. */
+bool weir_line_is_clean(const char *line, size_t len);
+
+/*
+ * The top-level members of an object line that weir_scan has accepted, in
+ * order, into out[0..max); returns how many, or -1 when there are more than
+ * max (or it is no object).  clean is weir_line_is_clean of the line when
+ * the caller knows it (1 or 0), or -1.  weir_members without the calls.
+ */
+int weir_member_list(const char *line, size_t len, int clean, struct weir_member *out,
+    size_t max);
 
 /* True when s[0..n) is exactly one JSON number. */
 int weir_is_json_number(const char *s, size_t n);

@@ -66,6 +66,34 @@ assert s["held"] == 0, s' "$1"
 		'{"left":null,"right":{"ts":"2026-01-01T00:00:50Z","id":2,"method":"cash"}}')"
 }
 
+@test "lines of many members merge as a reference merges them, escapes and spaces kept" {
+	python3 - <<'PY'
+import json
+def line(obj, sep=(",", ":")):
+    return json.dumps(obj, separators=sep, ensure_ascii=False)
+left = {"ts": 1, "k": "a"}
+right = {"ts": 2, "k": "a"}
+for i in range(70):
+    left["f%d" % i] = i
+    right["f%d" % (i + 40)] = "v\"%d\u00e9" % i
+with open("l", "w") as f:
+    f.write(line(left) + "\n")
+with open("r", "w") as f:
+    f.write(line(right, (", ", " : ")) + "\n")
+members = []
+for name, v in right.items():
+    if name == "k":
+        continue
+    out = "right_" + name if name in left else name
+    members.append('"%s":%s' % (out, json.dumps(v, ensure_ascii=False)))
+with open("expect", "w") as f:
+    f.write(line(left)[:-1] + "," + ",".join(members) + "}\n")
+PY
+	weir-join l r --on k --within 5s > got
+	cmp expect got
+	jq -e . got > /dev/null
+}
+
 @test "equal keys many-to-many, and a missing key field matches nothing" {
 	printf '%s\n' '{"ts":1,"k":"a","l":1}' '{"ts":2,"k":"a","l":2}' '{"ts":3,"l":3}' > l
 	printf '%s\n' '{"ts":2,"k":"a","r":1}' '{"ts":3,"k":"a","r":2}' '{"ts":3,"r":3}' > r

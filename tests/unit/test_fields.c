@@ -240,6 +240,43 @@ members_in_order(void **state)
 	assert_string_equal(acc, "\"b\"=1;\"a\"={\"x\":[1]};\"c\"=\"s\";");
 }
 
+/* weir_member_list gives what weir_members calls back with, clean or not,
+ * told or found out; more members than room is -1. */
+static void
+member_list_agrees_with_members(void **state)
+{
+	(void)state;
+	const char *lines[] = {
+		"{\"b\":1, \"a\":{\"x\":[1]},\"c\":\"s\"}",
+		" { \"k\" : \"v\" , \"n\" :null } ",
+		"{\"e\":\"q\\\"uote\",\"u\":\"\u00e9\",\"t\":true}",	/* not clean */
+		"{}",
+	};
+	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+		const char *line = lines[i];
+		size_t len = strlen(line);
+		char expect[256] = "", got[256];
+		assert_int_equal(weir_members(line, len, collect, expect), 0);
+		int clean = weir_line_is_clean(line, len);
+		assert_int_equal(clean, i != 2);
+		for (int told = -1; told <= 1; told++) {
+			if (told >= 0 && told != clean)
+				continue;
+			struct weir_member m[8];
+			int n = weir_member_list(line, len, told, m, 8);
+			assert_true(n >= 0);
+			got[0] = '\0';
+			for (int k = 0; k < n; k++)
+				collect(got, &m[k].key, &m[k].value);
+			assert_string_equal(got, expect);
+		}
+	}
+	struct weir_member two[2];
+	assert_int_equal(weir_member_list("{\"a\":1,\"b\":2,\"c\":3}", 19, 1, two, 2), -1);
+	assert_int_equal(weir_member_list("{\"a\":1,\"b\":2}", 13, -1, two, 2), 2);
+	assert_int_equal(weir_member_list("[1]", 3, -1, two, 2), -1);
+}
+
 /* The shape cache (the previous line's keys) must never change a result. */
 static void
 repeated_and_changing_shapes_scan_the_same(void **state)
@@ -304,6 +341,7 @@ main(void)
 		cmocka_unit_test(a_new_plan_does_not_inherit_the_shape),
 		cmocka_unit_test(unescape_and_number),
 		cmocka_unit_test(members_in_order),
+		cmocka_unit_test(member_list_agrees_with_members),
 	};
 	return cmocka_run_group_tests_name("fields", tests, NULL, NULL);
 }
