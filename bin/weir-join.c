@@ -214,6 +214,8 @@ struct join {
 	/* interval join */
 	struct side side[2];
 	struct weir_map key_table;	/* of struct key */
+	struct key_block *key_blocks;	/* where small keys live */
+	union key_slot *free_keys;
 	size_t key_bytes;
 	struct weir_store *store;
 	bool watermark_line_due;
@@ -370,6 +372,59 @@ on_key_scan(const void *state, const char *line, size_t len, const struct weir_s
 		digest[1] |= LINE_CLEAN;
 }
 
+/*
+ * Keys come and go with every event (a payment's key goes when it and its
+ * order leave state): those of up to KEY_SMALL bytes are carved from blocks
+ * and kept on a free list, the last freed taken first (still in cache),
+ * instead of a malloc and a free each.
+ */
+#define KEY_SMALL 72
+#define KEYS_A_BLOCK 512
+
+union key_slot {
+	union key_slot *next_free;
+	max_align_t align;
+	char bytes[sizeof(struct key) + KEY_SMALL];	/* a struct key */
+};
+
+struct key_block {
+	struct key_block *next;
+	union key_slot slots[KEYS_A_BLOCK];
+};
+
+static struct key *
+key_alloc(struct join *j, size_t len)
+{
+	if (len > KEY_SMALL)
+		return malloc(sizeof(struct key) + len);
+	if (j->free_keys == NULL) {
+		struct key_block *b = malloc(sizeof *b);
+		if (b == NULL)
+			return NULL;
+		b->next = j->key_blocks;
+		j->key_blocks = b;
+		for (size_t i = KEYS_A_BLOCK; i-- > 0;) {
+			b->slots[i].next_free = j->free_keys;
+			j->free_keys = &b->slots[i];
+		}
+	}
+	union key_slot *slot = j->free_keys;
+	j->free_keys = slot->next_free;
+	return (struct key *)(void *)slot->bytes;
+}
+
+static void
+key_free(struct join *j, struct key *k)
+{
+	if (k->len > KEY_SMALL) {
+		free(k);
+		return;
+	}
+	union key_slot *slot = (union key_slot *)(void *)k;
+	slot->next_free = j->free_keys;
+	j->free_keys = slot;
+}
+
 /* The key of hash h whose bytes are bytes[0..len), counted once more;
  * made when it is new.  NULL when memory ran out. */
 static struct key *
@@ -381,7 +436,7 @@ key_take_hashed(struct join *j, uint64_t h, const char *bytes, size_t len)
 		if (k->len == len && memcmp(k->bytes, bytes, len) == 0)
 			break;
 	if (k == NULL) {
-		if ((k = malloc(sizeof *k + len)) == NULL)
+		if ((k = key_alloc(j, len)) == NULL)
 			return NULL;
 		k->hash = h;
 		k->head[0] = k->head[1] = k->tail[0] = k->tail[1] = NONE;
@@ -389,7 +444,7 @@ key_take_hashed(struct join *j, uint64_t h, const char *bytes, size_t len)
 		k->len = len;
 		memcpy(k->bytes, bytes, len);
 		if (weir_map_insert(&j->key_table, h, k) < 0) {
-			free(k);
+			key_free(j, k);
 			return NULL;
 		}
 		j->key_bytes += sizeof *k + len;
@@ -427,7 +482,7 @@ key_give(struct join *j, struct key *k)
 		return;
 	weir_map_remove(&j->key_table, k->hash, k);
 	j->key_bytes -= sizeof *k + k->len;
-	free(k);
+	key_free(j, k);
 }
 
 /* --- the interval join's state ----------------------------------------------------- */
@@ -1933,8 +1988,15 @@ teardown(void *state)
 		pendings_free(&sd->pending);
 		free(sd->st.ring);
 	}
-	for (size_t i = 0; j->key_table.slots && i <= j->key_table.mask; i++)
-		free(j->key_table.slots[i].item);
+	for (size_t i = 0; j->key_table.slots && i <= j->key_table.mask; i++) {
+		const struct key *k = j->key_table.slots[i].item;
+		if (k && k->len > KEY_SMALL)
+			free(j->key_table.slots[i].item);
+	}
+	for (struct key_block *b = j->key_blocks, *next; b; b = next) {
+		next = b->next;
+		free(b);
+	}
 	weir_map_free(&j->key_table);
 	weir_store_free(j->store);
 	table_free(&j->table);
