@@ -1417,7 +1417,6 @@ struct prepared {
 	struct weir_buf text;
 	uint16_t idx[MAX_ROW_NAMES];
 	size_t n;
-	bool ok;
 };
 
 static int
@@ -1444,39 +1443,44 @@ name_index(struct prepared *pr, const struct weir_span *key)
 	return (int)j->nnames_in++;
 }
 
-static int
-prepare_member(void *arg, const struct weir_span *key, const struct weir_span *value)
-{
-	struct prepared *pr = arg;
-	struct join *j = pr->j;
-	for (int i = 0; i < j->keys.n; i++)
-		if (j->keys.name_len[i] == key->n && memcmp(j->keys.names[i], key->p, key->n) == 0)
-			return 0;
-	int at = pr->n < MAX_ROW_NAMES ? name_index(pr, key) : -1;
-	if (at < 0) {
-		pr->ok = false;
-		return 1;	/* stop: this table goes the slow way */
-	}
-	pr->idx[pr->n++] = (uint16_t)at;
-	if ((pr->text.n > 0 && weir_buf_add(&pr->text, ",", 1) < 0) ||
-	    weir_buf_add(&pr->text, key->p, key->n) < 0 || weir_buf_add(&pr->text, ":", 1) < 0 ||
-	    weir_buf_add(&pr->text, value->p, value->n) < 0) {
-		pr->ok = false;
-		return -1;
-	}
-	return 0;
-}
-
-/* Prepares one row into pr (text and names); false when it cannot be. */
+/* Prepares one row into pr (its members but the key fields, and their
+ * names' indexes); false when it cannot be.  A member's name is looked for
+ * first where the row before had it: a table's rows share their names. */
 static bool
 prepare_row(struct prepared *pr, const char *line, size_t len)
 {
+	struct join *j = pr->j;
+	size_t before = pr->n;
 	pr->text.n = 0;
 	pr->n = 0;
-	pr->ok = true;
-	if (weir_members(line, len, prepare_member, pr) != 0)
-		pr->ok = false;
-	return pr->ok;
+	int n = list_members(&j->right_members, line, len, -1);
+	if (n < 0 || weir_reserve(&pr->text.p, &pr->text.cap, len + (size_t)n + 1) < 0)
+		return false;
+	char *w = pr->text.p;
+	for (int m = 0; m < n; m++) {
+		const struct weir_span *key = &j->right_members.v[m].key;
+		const struct weir_span *value = &j->right_members.v[m].value;
+		if (is_key_field(j, key))
+			continue;
+		if (pr->n == MAX_ROW_NAMES)
+			return false;
+		int at = pr->n < before ? pr->idx[pr->n] : -1;
+		if (at < 0 || j->names_in[at].len != key->n ||
+		    memcmp(j->names_in[at].raw, key->p, key->n) != 0)
+			at = name_index(pr, key);
+		if (at < 0)
+			return false;	/* this table goes the slow way */
+		pr->idx[pr->n++] = (uint16_t)at;
+		if (w != pr->text.p)
+			*w++ = ',';
+		memcpy(w, key->p, key->n);
+		w += key->n;
+		*w++ = ':';
+		memcpy(w, value->p, value->n);
+		w += value->n;
+	}
+	pr->text.n = (size_t)(w - pr->text.p);
+	return true;
 }
 
 static inline void
@@ -1703,7 +1707,7 @@ table_load(struct join *j, struct table *t, struct weir_plan *grow, char *err, s
 	struct weir_span *spans = calloc(weir_plan_size(j->table_plan) + 1, sizeof *spans);
 	/* each row prepared as it is read, while every row can be (with grow,
 	 * names new to j->names_in join the stream's plan) */
-	struct prepared pr = {j, grow, {0}, {0}, 0, true};
+	struct prepared pr = {j, grow, {0}, {0}, 0};
 	t->merged = !j->nest;
 	char *kb = NULL;
 	size_t kcap = 0;
