@@ -76,22 +76,86 @@ struct pending {
 	bool clean;		/* weir_line_is_clean, found by the reader */
 };
 
+/*
+ * The pending heap orders small handles, (t, seq) and the slot where the
+ * event waits, not the events: a pop moves a handle down each level of the
+ * heap, and 24 bytes move faster than the 56 of an event.
+ */
+struct pending_ref {
+	int64_t t;
+	uint64_t seq;
+	uint32_t slot;		/* in the side's pending slab */
+};
+
 /* (t, seq) as one unsigned 128-bit number, compared without a branch: the
  * heap's comparisons follow arrival disorder, which no branch predictor
  * guesses (with && and ||, the heap was half of the join's loop). */
 static inline unsigned __int128
-pending_order(const struct pending *p)
+pending_order(const struct pending_ref *p)
 {
 	return (unsigned __int128)((uint64_t)p->t ^ (UINT64_C(1) << 63)) << 64 | p->seq;
 }
 
 static inline bool
-pending_before(const struct pending *a, const struct pending *b)
+pending_before(const struct pending_ref *a, const struct pending_ref *b)
 {
 	return pending_order(a) < pending_order(b);
 }
 
-WEIR_HEAP_DEFINE(pendings, struct pending, pending_before)
+WEIR_HEAP_DEFINE(pendings, struct pending_ref, pending_before)
+
+/* A side's pending events: the heap of handles, and the slots they name. */
+struct pending_set {
+	struct pendings_heap heap;
+	struct pending *slots;
+	uint32_t *free;		/* slots not in use */
+	size_t nfree, cap;
+};
+
+static int
+pending_push(struct pending_set *ps, const struct pending *p)
+{
+	if (ps->nfree == 0) {
+		size_t cap = ps->cap ? 2 * ps->cap : 1024;
+		if (cap > UINT32_MAX)
+			return -1;
+		struct pending *slots = realloc(ps->slots, cap * sizeof *slots);
+		if (slots == NULL)
+			return -1;
+		ps->slots = slots;
+		uint32_t *free_slots = realloc(ps->free, cap * sizeof *free_slots);
+		if (free_slots == NULL)
+			return -1;
+		ps->free = free_slots;
+		for (size_t i = cap; i-- > ps->cap;)
+			ps->free[ps->nfree++] = (uint32_t)i;
+		ps->cap = cap;
+	}
+	uint32_t slot = ps->free[--ps->nfree];
+	if (pendings_push(&ps->heap, (struct pending_ref){p->t, p->seq, slot}) < 0) {
+		ps->nfree++;
+		return -1;
+	}
+	ps->slots[slot] = *p;
+	return 0;
+}
+
+static struct pending
+pending_pop(struct pending_set *ps)
+{
+	uint32_t slot = pendings_pop(&ps->heap).slot;
+	ps->free[ps->nfree++] = slot;
+	return ps->slots[slot];
+}
+
+static void
+pending_free(struct pending_set *ps)
+{
+	pendings_free(&ps->heap);
+	free(ps->slots);
+	free(ps->free);
+	memset(ps, 0, sizeof *ps);
+}
 
 /* An event in state, waiting for partners until t + within. */
 struct entry {
@@ -131,7 +195,7 @@ struct side {
 	bool blocked, stop;
 	struct weir_ckpt barrier;
 	bool skipping;		/* restored: reading again up to the checkpoint */
-	struct pendings_heap pending;
+	struct pending_set pending;
 	struct state st;
 };
 
@@ -519,8 +583,9 @@ update_gauges(struct weir_ctx *ctx, struct join *j)
 	    weir_map_bytes(&j->key_table);
 	for (int s = 0; s < 2; s++) {
 		const struct side *sd = &j->side[s];
-		held += sd->pending.n + (size_t)(sd->st.tail - sd->st.head);
-		bytes += sd->pending.cap * sizeof *sd->pending.items;
+		held += sd->pending.heap.n + (size_t)(sd->st.tail - sd->st.head);
+		bytes += sd->pending.heap.cap * sizeof *sd->pending.heap.items +
+		    sd->pending.cap * (sizeof *sd->pending.slots + sizeof *sd->pending.free);
 		if (sd->st.ring)
 			bytes += (sd->st.mask + 1) * sizeof *sd->st.ring;
 	}
@@ -640,16 +705,16 @@ lookahead_fill(struct join *j, struct lookahead *la, int64_t w, bool final)
 	while (la->n < LOOKAHEAD) {
 		int es = -1;
 		for (int s = 0; s < 2; s++) {
-			const struct pendings_heap *h = &j->side[s].pending;
+			const struct pendings_heap *h = &j->side[s].pending.heap;
 			if (h->n == 0 || (!final && h->items[0].t >= w))
 				continue;
-			if (es < 0 || h->items[0].t < j->side[es].pending.items[0].t)
+			if (es < 0 || h->items[0].t < j->side[es].pending.heap.items[0].t)
 				es = s;
 		}
 		if (es < 0)
 			break;
 		unsigned at = (la->head + la->n++) % LOOKAHEAD;
-		la->p[at] = pendings_pop(&j->side[es].pending);
+		la->p[at] = pending_pop(&j->side[es].pending);
 		la->side[at] = es;
 		__builtin_prefetch(la->p[at].key);
 		__builtin_prefetch(la->p[at].ev.line);
@@ -882,9 +947,9 @@ on_save(struct weir_ctx *ctx, struct weir_buf *b)
 		const struct side *sd = &j->side[s];
 		rc |= weir_put_u64(b, sd->done) | weir_put_i64(b, sd->max_t) |
 		    weir_put_i64(b, sd->received) | weir_put_i64(b, sd->idle_to) |
-		    weir_put_u64(b, sd->seq) | weir_put_u64(b, sd->pending.n);
-		for (size_t i = 0; i < sd->pending.n; i++) {
-			const struct pending *p = &sd->pending.items[i];
+		    weir_put_u64(b, sd->seq) | weir_put_u64(b, sd->pending.heap.n);
+		for (size_t i = 0; i < sd->pending.heap.n; i++) {
+			const struct pending *p = &sd->pending.slots[sd->pending.heap.items[i].slot];
 			rc |= weir_put_i64(b, p->t) | weir_put_u64(b, p->seq) | save_key(b, p->key) |
 			    weir_put_bytes(b, p->ev.line, p->ev.len);
 		}
@@ -921,7 +986,7 @@ on_restore(struct weir_ctx *ctx, struct weir_get *g)
 				break;
 			p.clean = weir_line_is_clean(line, len);
 			if (weir_store_put(j->store, line, len, &p.ev) < 0 ||
-			    pendings_push(&sd->pending, p) < 0)
+			    pending_push(&sd->pending, &p) < 0)
 				oom = true;
 		}
 		n = weir_get_count(g, 32);
@@ -1014,7 +1079,7 @@ take_line(struct weir_ctx *ctx, struct join *j, int s, const struct weir_scanned
 		ctx->count.dropped++;	/* no key: no partner, and no outer row */
 		return 0;
 	}
-	if (weir_store_put(j->store, line, len, &p.ev) < 0 || pendings_push(&sd->pending, p) < 0)
+	if (weir_store_put(j->store, line, len, &p.ev) < 0 || pending_push(&sd->pending, &p) < 0)
 		return weir_fail(ctx, "out of memory holding events");
 	return 0;
 }
@@ -1989,7 +2054,7 @@ teardown(void *state)
 	for (int s = 0; s < 2; s++) {
 		struct side *sd = &j->side[s];
 		weir_input_close(sd->in);
-		pendings_free(&sd->pending);
+		pending_free(&sd->pending);
 		free(sd->st.ring);
 	}
 	for (size_t i = 0; j->key_table.slots && i <= j->key_table.mask; i++) {
