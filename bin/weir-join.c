@@ -687,14 +687,19 @@ struct lookahead {
 	unsigned head, n;
 };
 
+/* The entry of the first partner of the window's event at `at`; without
+ * one, some entry of the ring (whether it has one is as good as a coin
+ * toss to a branch predictor, and fetching what is not needed is cheaper
+ * than a wrong guess).  NULL when there is no key or no ring. */
 static const struct entry *
 first_partner(const struct join *j, const struct lookahead *la, unsigned at)
 {
 	const struct pending *p = &la->p[at % LOOKAHEAD];
 	int o = 1 - la->side[at % LOOKAHEAD];
-	if (p->key == NULL || p->key->head[o] == NONE)
+	const struct state *st = &j->side[o].st;
+	if (p->key == NULL || st->ring == NULL)
 		return NULL;
-	return entry_at(&j->side[o].st, p->key->head[o]);
+	return entry_at(st, p->key->head[o]);
 }
 
 /* Pops what is below w (all with final) into the window, in order, and
