@@ -1,5 +1,6 @@
 /*
- * keys.c: group keys from --by fields (weir-window, weir-agg).
+ * keys.c: keys from a list of fields (weir-window and weir-agg --by,
+ * weir-join --on): their bytes, their hash, and comparing them.
  */
 #include <stdlib.h>
 #include <string.h>

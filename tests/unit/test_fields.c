@@ -277,6 +277,30 @@ member_list_agrees_with_members(void **state)
 	assert_int_equal(weir_member_list("[1]", 3, -1, two, 2), -1);
 }
 
+/* weir_line_is_clean, at every length and every place of the one byte that
+ * is not clean (the wide blocks overlap at the end of the line). */
+static void
+a_line_is_clean_unless_one_byte_is_not(void **state)
+{
+	(void)state;
+	static const unsigned char bad[] = {'\\', 0x00, 0x1f, 0x7f + 1, 0xff};
+	char line[130];
+	for (size_t len = 0; len <= sizeof line; len++) {
+		memset(line, 'a', sizeof line);
+		assert_true(weir_line_is_clean(line, len));
+		for (size_t at = 0; at < len; at++)
+			for (size_t b = 0; b < sizeof bad; b++) {
+				line[at] = (char)bad[b];
+				assert_false(weir_line_is_clean(line, len));
+				line[at] = '"';	/* quotes and DEL are clean */
+				assert_true(weir_line_is_clean(line, len));
+				line[at] = 0x7f;
+				assert_true(weir_line_is_clean(line, len));
+				line[at] = 'a';
+			}
+	}
+}
+
 /* The shape cache (the previous line's keys) must never change a result. */
 static void
 repeated_and_changing_shapes_scan_the_same(void **state)
@@ -342,6 +366,7 @@ main(void)
 		cmocka_unit_test(unescape_and_number),
 		cmocka_unit_test(members_in_order),
 		cmocka_unit_test(member_list_agrees_with_members),
+		cmocka_unit_test(a_line_is_clean_unless_one_byte_is_not),
 	};
 	return cmocka_run_group_tests_name("fields", tests, NULL, NULL);
 }
