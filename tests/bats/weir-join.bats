@@ -466,4 +466,11 @@ for l in open("expect"):
 	cmp plain.out tsan.out
 	run grep -c ThreadSanitizer tsan.err
 	assert_output 0
+	# the table join: the table read on a thread of its own, then the stream
+	jq -c '{id, region, n: 1}' R > T
+	"$tsan" --table T --on id --type left < L > tsan.out 2> tsan.err
+	weir-join --table T --on id --type left < L > plain.out 2> /dev/null
+	cmp plain.out tsan.out
+	run grep -c ThreadSanitizer tsan.err
+	assert_output 0
 }
