@@ -1,4 +1,5 @@
 /* Fuzz target: the validating scanner and what reads its spans. */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -12,6 +13,22 @@ visit(void *arg, const struct weir_span *key, const struct weir_span *value)
 	size_t *n = arg;
 	*n += key->n + value->n;
 	return 0;
+}
+
+static int
+count(void *arg, const struct weir_span *key, const struct weir_span *value)
+{
+	(void)key;
+	(void)value;
+	++*(int *)arg;
+	return 0;
+}
+
+static int
+count_members(const char *line, size_t len)
+{
+	int n = 0;
+	return weir_members(line, len, count, &n) == 0 ? n : -1;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -31,9 +48,26 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(line, data, size);
 	struct weir_span spans[16];
 	const char *why;
+	bool clean = true;	/* the byte loop weir_line_is_clean must agree with */
+	for (size_t i = 0; i < size; i++)
+		if (data[i] == '\\' || data[i] < 0x20 || data[i] >= 0x80)
+			clean = false;
+	if (weir_line_is_clean(line, size) != clean)
+		abort();
 	if (weir_scan(plan, line, size, spans, &why) == 0) {
 		size_t n = 0;
-		weir_members(line, size, visit, &n);
+		int members = weir_members(line, size, visit, &n) == 0 ? count_members(line, size) : -1;
+		/* the member list gives what the walk with calls gave */
+		struct weir_member list[64];
+		const int told[2] = {-1, clean};	/* not known, and known */
+		for (int t = 0; t < 2; t++) {
+			int k = weir_member_list(line, size, told[t], list, 64);
+			size_t m = 0;
+			for (int i = 0; i < k; i++)
+				m += list[i].key.n + list[i].value.n;
+			if (members >= 0 && members <= 64 && (k != members || m != n))
+				abort();
+		}
 		char out[256];
 		double d;
 		for (size_t i = 0; i < weir_plan_size(plan); i++) {
