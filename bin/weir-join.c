@@ -73,7 +73,7 @@ struct pending {
 	uint64_t seq;
 	struct key *key;	/* NULL: a key field is missing (matches nothing) */
 	struct weir_stored ev;
-	bool clean;		/* weir_line_is_clean, found by the reader */
+	bool clean;		/* weir_line_is_clean, found by the scan */
 };
 
 /*
@@ -369,8 +369,10 @@ merge_members(struct join *j, const char *l, size_t ln, int lclean, const char *
 		if (is_key_field(j, key))
 			continue;
 		bool clash = false;
-		for (int i = 0; i < nl && !clash && (left_names & name_bit(key)); i++)
-			clash = lm[i].key.n == key->n && memcmp(lm[i].key.p, key->p, key->n) == 0;
+		if (left_names & name_bit(key))
+			for (int i = 0; i < nl && !clash; i++)
+				clash = lm[i].key.n == key->n &&
+				    memcmp(lm[i].key.p, key->p, key->n) == 0;
 		if (w != b->p)
 			*w++ = ',';
 		if (clash) {
@@ -418,23 +420,23 @@ emit_pair(struct weir_ctx *ctx, struct join *j, const char *l, size_t ln, int lc
 /* --- keys -------------------------------------------------------------------------- */
 
 /* What the reader thread finds of an event, in its digest: digest[0] the
- * key's hash, digest[1] these bits. */
-#define KEY_COMPLETE 1	/* every key field is there: a key with one missing
-			   matches nothing, as SQL's NULL */
-#define LINE_CLEAN 2	/* weir_line_is_clean (the interval join's merge) */
+ * key's hash, digest[1] KEY_COMPLETE when every key field is there (a key
+ * with one missing matches nothing, as SQL's NULL).  Whether the line is
+ * clean, for the interval join's merge, the scan itself says (rec->clean). */
+#define KEY_COMPLETE 1
 
 static void
 on_key_scan(const void *state, const char *line, size_t len, const struct weir_span *spans,
     uint64_t digest[2])
 {
 	const struct join *j = state;
+	(void)line;
+	(void)len;
 	digest[1] = KEY_COMPLETE;
 	for (int i = 0; i < j->keys.n; i++)
 		if (spans[j->keys.slots[i]].p == NULL)
 			digest[1] = 0;
 	digest[0] = digest[1] ? weir_keys_hash(&j->keys, spans) : 0;
-	if (j->table_path == NULL && weir_line_is_clean(line, len))
-		digest[1] |= LINE_CLEAN;
 }
 
 /*
@@ -1078,8 +1080,9 @@ take_line(struct weir_ctx *ctx, struct join *j, int s, const struct weir_scanned
 	}
 	if (t > sd->max_t)
 		sd->max_t = t;
-	struct pending p = {t, sd->seq++, NULL, {0}, rec->digest[1] & LINE_CLEAN};
-	if ((rec->digest[1] & KEY_COMPLETE) && (p.key = key_take_event(j, rec->digest[0], spans)) == NULL)
+	struct pending p = {t, sd->seq++, NULL, {0}, rec->clean};
+	if ((rec->digest[1] & KEY_COMPLETE) &&
+	    (p.key = key_take_event(j, rec->digest[0], spans)) == NULL)
 		return weir_fail(ctx, "out of memory");
 	if (p.key == NULL && !outer(j, s)) {
 		ctx->count.dropped++;	/* no key: no partner, and no outer row */

@@ -675,7 +675,7 @@ scan_record(void *arg, struct weir_scanned *rec, struct weir_span *spans)
 {
 	static const struct weir_timefmt auto_format = {WEIR_TF_AUTO, NULL};
 	const struct weir_ctx *ctx = arg;
-	if (weir_scan(ctx->plan, rec->line, rec->len, spans, &rec->why) < 0) {
+	if (weir_scan_clean(ctx->plan, rec->line, rec->len, spans, &rec->why, &rec->clean) < 0) {
 		rec->kind = RECORD_BAD;
 		return;
 	}

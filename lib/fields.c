@@ -911,7 +911,16 @@ int
 weir_scan(const struct weir_plan *plan, const char *line, size_t len,
     struct weir_span *spans, const char **why)
 {
+	bool clean;
+	return weir_scan_clean(plan, line, len, spans, why, &clean);
+}
+
+int
+weir_scan_clean(const struct weir_plan *plan, const char *line, size_t len,
+    struct weir_span *spans, const char **why, bool *clean)
+{
 	struct scanner sc = {line + len, NULL, false, line_is_clean(line, len)};
+	*clean = sc.clean;
 	for (size_t i = 0; i < plan->slots; i++)
 		spans[i] = (struct weir_span){NULL, 0};
 	const char *p = skip_ws(line, sc.end);

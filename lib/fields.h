@@ -53,6 +53,11 @@ size_t weir_plan_size(const struct weir_plan *plan);
 int weir_scan(const struct weir_plan *plan, const char *line, size_t len,
     struct weir_span *spans, const char **why);
 
+/* weir_scan, and whether the line is clean (weir_line_is_clean), which the
+ * scan finds out first: *clean is set whatever it returns. */
+int weir_scan_clean(const struct weir_plan *plan, const char *line, size_t len,
+    struct weir_span *spans, const char **why, bool *clean);
+
 /* Splits a comma-separated list of paths (`host,user.id`) into the plan;
  * stores up to max indexes in idx and returns how many, or -1. */
 int weir_plan_add_list(struct weir_plan *plan, const char *list, int *idx, int max);

@@ -36,6 +36,7 @@ struct weir_scanned {
 	int aux;		/* for the scan function's own use */
 	uint64_t digest[2];	/* the program's on_scan result (lib/driver.h) */
 	const char *why;	/* static reason for a rejected line */
+	bool clean;		/* weir_line_is_clean, where the scan function says */
 };
 
 /* Runs in the reader thread, once per line: fills rec (line, len and

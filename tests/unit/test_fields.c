@@ -301,6 +301,28 @@ a_line_is_clean_unless_one_byte_is_not(void **state)
 	}
 }
 
+/* weir_scan_clean says what weir_line_is_clean says, for a line it accepts
+ * and for one it rejects. */
+static void
+scan_clean_tells_whether_the_line_is_clean(void **state)
+{
+	(void)state;
+	struct weir_plan *plan = weir_plan_new();
+	assert_int_equal(weir_plan_add(plan, "a"), 0);
+	const char *lines[] = {"{\"a\":\"x\"}", "{\"a\":\"\\u00e9\"}", "{\"a\":\"\u00e9\"}",
+		"[\"\\n\"]", "[1]"};
+	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+		struct weir_span spans[1];
+		const char *why;
+		bool clean = !weir_line_is_clean(lines[i], strlen(lines[i]));
+		int rc = weir_scan_clean(plan, lines[i], strlen(lines[i]), spans, &why, &clean);
+		assert_int_equal(rc, i < 3 ? 0 : -1);
+		assert_int_equal(clean, weir_line_is_clean(lines[i], strlen(lines[i])));
+		assert_int_equal(clean, i == 0 || i == 4);
+	}
+	weir_plan_free(plan);
+}
+
 /* The shape cache (the previous line's keys) must never change a result. */
 static void
 repeated_and_changing_shapes_scan_the_same(void **state)
@@ -367,6 +389,7 @@ main(void)
 		cmocka_unit_test(members_in_order),
 		cmocka_unit_test(member_list_agrees_with_members),
 		cmocka_unit_test(a_line_is_clean_unless_one_byte_is_not),
+		cmocka_unit_test(scan_clean_tells_whether_the_line_is_clean),
 	};
 	return cmocka_run_group_tests_name("fields", tests, NULL, NULL);
 }
