@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -179,6 +180,78 @@ deep_nesting_is_bounded_not_a_crash(void **state)
 	line[n++] = '}';
 	assert_int_equal(weir_scan(f->plan, line, n, f->spans, &why), 0);
 	free(line);
+}
+
+/* A JSON number by the grammar, written out here as the reference:
+ * -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static int
+is_number_ref(const char *s)
+{
+	const char *p = s;
+	if (*p == '-')
+		p++;
+	if (*p == '0')
+		p++;
+	else if (*p >= '1' && *p <= '9')
+		while (*p >= '0' && *p <= '9')
+			p++;
+	else
+		return 0;
+	if (*p == '.') {
+		if (!(*++p >= '0' && *p <= '9'))
+			return 0;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	if (*p == 'e' || *p == 'E') {
+		p++;
+		if (*p == '+' || *p == '-')
+			p++;
+		if (!(*p >= '0' && *p <= '9'))
+			return 0;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	return *p == '\0';
+}
+
+/* Numbers are read 16 bytes at a time, and near the line's end from its
+ * last 16 bytes: every number, at every distance from the end, first or
+ * last member, scans as the grammar says, with its exact span. */
+static void
+numbers_at_every_distance_from_the_end(void **state)
+{
+	struct fixture *f = *state;
+	const char *nums[] = {
+		"0", "-0", "7", "12", "73.96", "144.28", "-0.25", "1.10", "123456789012345",
+		"1234567890123456", "12345678901234567", "123456789012.3456",
+		"1.2345678901234567", "1e5", "1E+5", "-1.5e-7", "0.5e2",
+		"01", "00", "-01", "-", "-a", "1.", ".5", "1e", "1.e5", "1..2", "+1", "0x1",
+		"1.2.3", "--1", "2-", "9a",
+	};
+	const char *forms[] = {"{\"p\":\"%s\",\"a\":%s}", "{\"a\":%s,\"p\":\"%s\"}",
+	    "{\"p\":\"%s\",\"a\":%s }"};
+	char pad[48], line[160];
+	for (size_t i = 0; i < sizeof nums / sizeof nums[0]; i++) {
+		int ok = is_number_ref(nums[i]);
+		for (size_t k = 0; k < 40; k++) {
+			memset(pad, 'x', k);
+			pad[k] = '\0';
+			for (int form = 0; form < 3; form++) {
+				int n = form == 1 ? snprintf(line, sizeof line, forms[form], nums[i], pad) :
+				    snprintf(line, sizeof line, forms[form], pad, nums[i]);
+				char *copy = malloc((size_t)n);	/* ASan sees any overread */
+				memcpy(copy, line, (size_t)n);
+				const char *why;
+				int rc = weir_scan(f->plan, copy, (size_t)n, f->spans, &why);
+				if (rc != (ok ? 0 : -1))
+					fail_msg("%s: %s", ok ? "rejected" : "accepted", line);
+				if (ok)
+					expect_span(&f->spans[f->a], nums[i]);
+				free(copy);
+			}
+		}
+	}
 }
 
 static void
@@ -383,6 +456,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(nul_byte_is_rejected, setup, teardown),
 		cmocka_unit_test_setup_teardown(deep_nesting_is_bounded_not_a_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(truncated_objects_never_read_past_the_end, setup, teardown),
+		cmocka_unit_test_setup_teardown(numbers_at_every_distance_from_the_end, setup, teardown),
 		cmocka_unit_test_setup_teardown(repeated_and_changing_shapes_scan_the_same, setup, teardown),
 		cmocka_unit_test(a_new_plan_does_not_inherit_the_shape),
 		cmocka_unit_test(unescape_and_number),
