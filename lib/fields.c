@@ -656,40 +656,56 @@ clean_number_end(struct scanner *sc, const char *p)
 #define SHAPE_KEYS 32
 #define SHAPE_BYTES 16
 
+struct shape_key {
+	const struct node *kid;
+	unsigned len;			/* bytes of `"key":`, 0 when not cached */
+	char text[SHAPE_BYTES];
+};
+
 struct shape {
 	uint64_t plan;			/* the id of the plan it belongs to */
-	struct {
-		const struct node *kid;
-		unsigned len;		/* bytes of `"key":`, 0 when not cached */
-		char text[SHAPE_BYTES];
-	} key[SHAPE_KEYS];
+	struct shape_key key[SHAPE_KEYS];
 };
 
 static _Thread_local struct shape shape;
 
+/* a[0..len) == b[0..len), for 3 <= len <= 16, in two overlapping loads a side */
 static inline bool
-shape_hit(const char *p, const char *end, unsigned i, const struct node **kid)
+same_short(const char *a, const char *b, unsigned len)
 {
-	if (i >= SHAPE_KEYS || shape.key[i].len == 0)
-		return false;
-	unsigned len = shape.key[i].len;
+	if (len >= 8) {
+		uint64_t x0, x1, y0, y1;
+		memcpy(&x0, a, 8), memcpy(&x1, a + len - 8, 8);
+		memcpy(&y0, b, 8), memcpy(&y1, b + len - 8, 8);
+		return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+	}
+	if (len >= 4) {
+		uint32_t x0, x1, y0, y1;
+		memcpy(&x0, a, 4), memcpy(&x1, a + len - 4, 4);
+		memcpy(&y0, b, 4), memcpy(&y1, b + len - 4, 4);
+		return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+	}
+	return memcmp(a, b, len) == 0;
+}
+
+/* The length of `"key":` at p when it is the cached one (k), else 0. */
+static inline unsigned
+shape_hit(const struct shape_key *k, const char *p, const char *end)
+{
+	unsigned len = k->len;
+	if (len == 0)
+		return 0;
 #ifdef __SSE2__
 	if (end - p >= SHAPE_BYTES) {
 		__m128i x = _mm_loadu_si128((const __m128i *)(const void *)p);
-		__m128i y = _mm_loadu_si128((const __m128i *)(const void *)shape.key[i].text);
+		__m128i y = _mm_loadu_si128((const __m128i *)(const void *)k->text);
 		unsigned same = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(x, y));
 		unsigned want = (1u << len) - 1;
-		if ((same & want) != want)
-			return false;
-		*kid = shape.key[i].kid;
-		return true;
+		return (same & want) == want ? len : 0;
 	}
 #endif
 	/* near the end of the line (its last member): compare what is there */
-	if ((size_t)(end - p) < len || memcmp(p, shape.key[i].text, len) != 0)
-		return false;
-	*kid = shape.key[i].kid;
-	return true;
+	return (size_t)(end - p) >= len && same_short(p, k->text, len) ? len : 0;
 }
 
 static inline void
@@ -736,9 +752,10 @@ scan_object_clean(struct scanner *sc, const char *p, const struct node *node,
 {
 	const char *end = sc->end;
 	bool top = depth == 1;
-	if (top && shape.plan != node->id) {
-		memset(&shape, 0, sizeof shape);
-		shape.plan = node->id;
+	struct shape *sh = top ? &shape : NULL;	/* the thread's, found once */
+	if (top && sh->plan != node->id) {
+		memset(sh, 0, sizeof *sh);
+		sh->plan = node->id;
 	}
 	p = skip_ws(p + 1, end);
 	if (p < end && *p == '}')
@@ -747,8 +764,11 @@ scan_object_clean(struct scanner *sc, const char *p, const struct node *node,
 		if (p >= end || *p != '"')
 			goto expected_key;
 		const struct node *kid = NULL;
-		if (top && shape_hit(p, end, member, &kid)) {
-			p += shape.key[member].len;	/* past `"key":` */
+		const struct shape_key *sk = sh != NULL && member < SHAPE_KEYS ? &sh->key[member] : NULL;
+		unsigned hit = sk != NULL ? shape_hit(sk, p, end) : 0;
+		if (hit != 0) {
+			kid = sk->kid;
+			p += hit;	/* past `"key":` */
 		} else {
 			const char *q = p, *k = p + 1;
 			p = clean_string_end(sc, p);
