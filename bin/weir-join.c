@@ -74,6 +74,7 @@ struct pending {
 	struct key *key;	/* NULL: a key field is missing (matches nothing) */
 	struct weir_stored ev;
 	bool clean;		/* weir_line_is_clean, found by the scan */
+	uint32_t shape;		/* weir_scan_shape, found by the scan */
 };
 
 /*
@@ -165,6 +166,7 @@ struct entry {
 	struct weir_stored ev;
 	bool matched;
 	bool clean;
+	uint32_t shape;
 };
 
 /* How far ahead of the oldest entry its line is fetched into cache. */
@@ -260,6 +262,17 @@ struct members {
 	size_t cap;
 };
 
+/* The names of a left line of one shape (weir_scan_shape), kept: every
+ * left line of that shape has them, and a merge needs no more of the left
+ * line than its names.  Its keys point into buf. */
+struct left_names {
+	uint32_t shape;		/* 0: none kept */
+	int n;
+	uint64_t bits;		/* name_bit of each */
+	struct members list;
+	struct weir_buf buf;
+};
+
 struct join {
 	/* options */
 	const char *on;
@@ -273,6 +286,7 @@ struct join {
 	char *keybuf;
 	size_t keycap;
 	struct members left_members, right_members;	/* of the pair being merged */
+	struct left_names lnames;	/* of the last left shape merged */
 	struct weir_buf row;		/* the output row being built */
 	struct weir_buf members;
 
@@ -325,6 +339,18 @@ list_members(struct members *list, const char *line, size_t len, int clean)
 	}
 }
 
+/* Room for n members in *list; -1 when memory ran out. */
+static int
+list_grow(struct members *list, size_t n)
+{
+	struct weir_member *v = realloc(list->v, n * sizeof *v);
+	if (v == NULL)
+		return -1;
+	list->v = v;
+	list->cap = n;
+	return 0;
+}
+
 /* A member name's bit in a set of 64: names are compared only where the
  * right's bit is in the left's set. */
 static inline uint64_t
@@ -342,6 +368,31 @@ is_key_field(const struct join *j, const struct weir_span *key)
 	return false;
 }
 
+/* Keeps the names of a left line of shape `shape` (lm[0..n)); where memory
+ * runs out, none are kept. */
+static void
+keep_left_names(struct left_names *k, uint32_t shape, const struct weir_member *lm, int n,
+    uint64_t bits)
+{
+	size_t bytes = 0;
+	k->shape = 0;
+	for (int i = 0; i < n; i++)
+		bytes += lm[i].key.n;
+	if (weir_reserve(&k->buf.p, &k->buf.cap, bytes + 1) < 0 ||
+	    (k->list.cap < (size_t)n && list_grow(&k->list, (size_t)n) < 0))
+		return;
+	char *w = k->buf.p;
+	for (int i = 0; i < n; i++) {
+		memcpy(w, lm[i].key.p, lm[i].key.n);
+		k->list.v[i].key = (struct weir_span){w, lm[i].key.n};
+		k->list.v[i].value = (struct weir_span){NULL, 0};
+		w += lm[i].key.n;
+	}
+	k->n = n;
+	k->bits = bits;
+	k->shape = shape;
+}
+
 /*
  * The right line's members as they join the left's, into j->members: key
  * fields left out (the left has them), a name the left has too renamed
@@ -351,18 +402,31 @@ is_key_field(const struct join *j, const struct weir_span *key)
  * instructions of the interval join's thread.
  */
 static int
-merge_members(struct join *j, const char *l, size_t ln, int lclean, const char *r, size_t rn,
-    int rclean)
+merge_members(struct join *j, const char *l, size_t ln, int lclean, uint32_t lshape,
+    const char *r, size_t rn, int rclean)
 {
-	int nl = list_members(&j->left_members, l, ln, lclean);
-	int nr = nl < 0 ? -1 : list_members(&j->right_members, r, rn, rclean);
+	struct left_names *ln_ = &j->lnames;
+	const struct weir_member *lm;
+	int nl;
+	uint64_t left_names = 0;
+	if (lshape != 0 && lshape == ln_->shape) {
+		lm = ln_->list.v;
+		nl = ln_->n;
+		left_names = ln_->bits;
+	} else {
+		if ((nl = list_members(&j->left_members, l, ln, lclean)) < 0)
+			return -1;
+		lm = j->left_members.v;
+		for (int i = 0; i < nl; i++)
+			left_names |= name_bit(&lm[i].key);
+		if (lshape != 0)
+			keep_left_names(ln_, lshape, lm, nl, left_names);
+	}
+	int nr = list_members(&j->right_members, r, rn, rclean);
 	struct weir_buf *b = &j->members;
 	if (nr < 0 || weir_reserve(&b->p, &b->cap, rn + 9 * (size_t)nr + 1) < 0)
 		return -1;
-	const struct weir_member *lm = j->left_members.v, *rm = j->right_members.v;
-	uint64_t left_names = 0;
-	for (int i = 0; i < nl; i++)
-		left_names |= name_bit(&lm[i].key);
+	const struct weir_member *rm = j->right_members.v;
 	char *w = b->p;
 	for (int k = 0; k < nr; k++) {
 		const struct weir_span *key = &rm[k].key, *value = &rm[k].value;
@@ -395,7 +459,7 @@ merge_members(struct join *j, const char *l, size_t ln, int lclean, const char *
  * lclean and rclean: see merge_members. */
 static int
 emit_pair(struct weir_ctx *ctx, struct join *j, const char *l, size_t ln, int lclean,
-    const char *r, size_t rn, int rclean)
+    uint32_t lshape, const char *r, size_t rn, int rclean)
 {
 	if (j->nest) {
 		struct weir_buf *b = &j->row;
@@ -412,7 +476,7 @@ emit_pair(struct weir_ctx *ctx, struct join *j, const char *l, size_t ln, int lc
 		return weir_emit_row(ctx, l, ln);
 	if (l == NULL)
 		return weir_emit_row(ctx, r, rn);
-	if (merge_members(j, l, ln, lclean, r, rn, rclean) < 0)
+	if (merge_members(j, l, ln, lclean, lshape, r, rn, rclean) < 0)
 		return weir_fail(ctx, "out of memory");
 	return weir_emit_insert(ctx, l, ln, j->members.p, j->members.n);
 }
@@ -609,10 +673,10 @@ process(struct weir_ctx *ctx, struct join *j, int s, struct pending *p)
 			/* e came first and has not expired: 0 <= p->t - e->t <= within */
 			struct entry *e = entry_at(ost, q);
 			int rc = s == LEFT ?
-			    emit_pair(ctx, j, p->ev.line, p->ev.len, p->clean, e->ev.line, e->ev.len,
-			    e->clean) :
-			    emit_pair(ctx, j, e->ev.line, e->ev.len, e->clean, p->ev.line, p->ev.len,
-			    p->clean);
+			    emit_pair(ctx, j, p->ev.line, p->ev.len, p->clean, p->shape, e->ev.line,
+			    e->ev.len, e->clean) :
+			    emit_pair(ctx, j, e->ev.line, e->ev.len, e->clean, e->shape, p->ev.line,
+			    p->ev.len, p->clean);
 			if (rc != 0) {
 				weir_store_release(j->store, &p->ev);
 				key_give(j, k);
@@ -622,7 +686,7 @@ process(struct weir_ctx *ctx, struct join *j, int s, struct pending *p)
 		}
 	}
 	struct state *st = &j->side[s].st;
-	struct entry e = {p->t, k, NONE, p->ev, matched, p->clean};
+	struct entry e = {p->t, k, NONE, p->ev, matched, p->clean, p->shape};
 	uint64_t seq;
 	if (state_append(st, &e, &seq) < 0)
 		return weir_fail(ctx, "out of memory joining");
@@ -662,8 +726,8 @@ expire(struct weir_ctx *ctx, struct join *j, int s)
 		ctx->count.out++;
 	} else if (outer(j, s)) {
 		ctx->count.out++;
-		rc = s == LEFT ? emit_pair(ctx, j, e.ev.line, e.ev.len, -1, NULL, 0, -1) :
-		    emit_pair(ctx, j, NULL, 0, -1, e.ev.line, e.ev.len, -1);
+		rc = s == LEFT ? emit_pair(ctx, j, e.ev.line, e.ev.len, -1, 0, NULL, 0, -1) :
+		    emit_pair(ctx, j, NULL, 0, -1, 0, e.ev.line, e.ev.len, -1);
 	} else {
 		ctx->count.dropped++;
 	}
@@ -1080,7 +1144,7 @@ take_line(struct weir_ctx *ctx, struct join *j, int s, const struct weir_scanned
 	}
 	if (t > sd->max_t)
 		sd->max_t = t;
-	struct pending p = {t, sd->seq++, NULL, {0}, rec->clean};
+	struct pending p = {t, sd->seq++, NULL, {0}, rec->clean, rec->shape};
 	if ((rec->digest[1] & KEY_COMPLETE) &&
 	    (p.key = key_take_event(j, rec->digest[0], spans)) == NULL)
 		return weir_fail(ctx, "out of memory");
@@ -2005,7 +2069,7 @@ on_table_event(struct weir_ctx *ctx, const struct weir_event *ev)
 			return 0;
 		}
 		ctx->count.out++;
-		return emit_pair(ctx, j, ev->line, ev->len, -1, NULL, 0, -1);
+		return emit_pair(ctx, j, ev->line, ev->len, -1, 0, NULL, 0, -1);
 	}
 	ctx->count.out++;
 	uint32_t rows = rd32(k + 4);
@@ -2020,7 +2084,7 @@ on_table_event(struct weir_ctx *ctx, const struct weir_event *ev)
 			memcpy(&at, idx + 2 * m, 2);
 			clash = ev->fields[j->names_in[at].slot].p != NULL;
 		}
-		int rc = clash ? emit_pair(ctx, j, ev->line, ev->len, -1, line, rl, -1) :
+		int rc = clash ? emit_pair(ctx, j, ev->line, ev->len, -1, 0, line, rl, -1) :
 		    weir_emit_insert(ctx, ev->line, ev->len, text, ml);
 		if (rc != 0)
 			return rc;
@@ -2178,6 +2242,8 @@ teardown(void *state)
 	weir_buf_free(&j->members);
 	free(j->left_members.v);
 	free(j->right_members.v);
+	free(j->lnames.list.v);
+	weir_buf_free(&j->lnames.buf);
 	free(j->keybuf);
 }
 

@@ -679,6 +679,7 @@ scan_record(void *arg, struct weir_scanned *rec, struct weir_span *spans)
 		rec->kind = RECORD_BAD;
 		return;
 	}
+	rec->shape = weir_scan_shape();
 	const struct weir_span *v = &spans[ctx->watermark_slot];
 	if (v->p) {
 		rec->kind = RECORD_WATERMARK;

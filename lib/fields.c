@@ -664,10 +664,40 @@ struct shape_key {
 
 struct shape {
 	uint64_t plan;			/* the id of the plan it belongs to */
+	uint32_t id;			/* see weir_scan_shape; 0 after a change */
+	unsigned count;			/* members of the line that got the id */
 	struct shape_key key[SHAPE_KEYS];
 };
 
 static _Thread_local struct shape shape;
+static _Thread_local uint32_t last_shape;	/* weir_scan_shape */
+static atomic_uint_least32_t shape_ids;		/* the last id given, any thread */
+
+/* The end of a top-level object of n members, all of them (all_hit) the
+ * cached keys: the line has the shape's id when it has as many members as
+ * the line that was given the id, and a line that changed the shape gives
+ * it a new one (for the next line; its own is 0). */
+static inline void
+shape_done(struct shape *sh, unsigned n, bool all_hit)
+{
+	if (all_hit && n == sh->count && sh->id != 0) {
+		last_shape = sh->id;
+		return;
+	}
+	uint32_t id;
+	do
+		id = (uint32_t)atomic_fetch_add_explicit(&shape_ids, 1, memory_order_relaxed) + 1;
+	while (id == 0);
+	sh->id = id;
+	sh->count = n;
+	last_shape = 0;
+}
+
+uint32_t
+weir_scan_shape(void)
+{
+	return last_shape;
+}
 
 /* a[0..len) == b[0..len), for 3 <= len <= 16, in two overlapping loads a side */
 static inline bool
@@ -713,6 +743,7 @@ shape_learn(unsigned i, const char *key, size_t len, const struct node *kid)
 {
 	if (i >= SHAPE_KEYS)
 		return;
+	shape.id = 0;		/* the keys change: so does the id */
 	if (len > SHAPE_BYTES) {
 		shape.key[i].len = 0;
 		return;
@@ -758,8 +789,12 @@ scan_object_clean(struct scanner *sc, const char *p, const struct node *node,
 		sh->plan = node->id;
 	}
 	p = skip_ws(p + 1, end);
-	if (p < end && *p == '}')
+	if (p < end && *p == '}') {
+		if (top)
+			shape_done(sh, 0, true);
 		return p + 1;
+	}
+	bool all_hit = true;
 	for (unsigned member = 0;; member++) {
 		if (p >= end || *p != '"')
 			goto expected_key;
@@ -770,6 +805,7 @@ scan_object_clean(struct scanner *sc, const char *p, const struct node *node,
 			kid = sk->kid;
 			p += hit;	/* past `"key":` */
 		} else {
+			all_hit = false;
 			const char *q = p, *k = p + 1;
 			p = clean_string_end(sc, p);
 			if (p == NULL)
@@ -835,8 +871,11 @@ scan_object_clean(struct scanner *sc, const char *p, const struct node *node,
 			p++;
 		} else {
 			p = skip_ws(p, end);
-			if (p < end && *p == '}')
+			if (p < end && *p == '}') {
+				if (top)
+					shape_done(sh, member + 1, all_hit);
 				return p + 1;
+			}
 			if (p >= end || *p != ',')
 				goto expected_comma;
 			p++;
@@ -1004,6 +1043,7 @@ weir_scan_clean(const struct weir_plan *plan, const char *line, size_t len,
 {
 	struct scanner sc = scanner_init(line, len, line_is_clean(line, len));
 	*clean = sc.clean;
+	last_shape = 0;
 	for (size_t i = 0; i < plan->slots; i++)
 		spans[i] = (struct weir_span){NULL, 0};
 	const char *p = skip_ws(line, sc.end);
@@ -1021,11 +1061,13 @@ weir_scan_clean(const struct weir_plan *plan, const char *line, size_t len,
 		p = scan_object(&sc, p, &plan->root, spans, 1);
 	if (p == NULL) {
 		*why = sc.why;
+		last_shape = 0;
 		return -1;
 	}
 	p = skip_ws(p, sc.end);
 	if (p != sc.end) {
 		*why = "text after the object";
+		last_shape = 0;
 		return -1;
 	}
 	return 0;

@@ -58,6 +58,13 @@ int weir_scan(const struct weir_plan *plan, const char *line, size_t len,
 int weir_scan_clean(const struct weir_plan *plan, const char *line, size_t len,
     struct weir_span *spans, const char **why, bool *clean);
 
+/* The shape of the line this thread scanned last with weir_scan_clean: not
+ * 0 when the line was clean and its top-level keys were, in order and byte
+ * for byte, those of every other line given the same number (on any
+ * thread).  Lines of one log nearly always are; a program that reads the
+ * names of many lines reads them once a shape.  0 says nothing. */
+uint32_t weir_scan_shape(void);
+
 /* Splits a comma-separated list of paths (`host,user.id`) into the plan;
  * stores up to max indexes in idx and returns how many, or -1. */
 int weir_plan_add_list(struct weir_plan *plan, const char *list, int *idx, int max);

@@ -34,6 +34,7 @@ struct weir_scanned {
 	int kind;		/* the scan function's classification */
 	int repr;
 	int aux;		/* for the scan function's own use */
+	uint32_t shape;		/* weir_scan_shape, where the scan function says */
 	uint64_t digest[2];	/* the program's on_scan result (lib/driver.h) */
 	const char *why;	/* static reason for a rejected line */
 	bool clean;		/* weir_line_is_clean, where the scan function says */

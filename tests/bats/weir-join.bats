@@ -94,6 +94,38 @@ PY
 	jq -e . got > /dev/null
 }
 
+@test "left lines of changing shapes: each row renames by its own left line's names" {
+	# the join keeps the names of the last left shape it merged: lines of
+	# other shapes, the same names in another order, fewer, more, long or
+	# escaped names, in a random order, must each be merged by their own
+	python3 - <<'PY'
+import json, random
+shapes = [["a", "b"], ["b", "a"], ["a"], ["a", "b", "c"], ["a_very_long_name_over_16", "b"],
+          ["d", "b"], [], ["c", "a", "b", "d", "e"]]
+r = random.Random(7)
+left, right, expect = [], [], []
+for i in range(400):
+    names = r.choice(shapes)
+    l = '{"ts":%d,"k":%d' % (i * 10, i) + "".join(',"%s":%d' % (n, j) for j, n in enumerate(names))
+    if r.random() < 0.1:
+        l += ',"esc":"x\\u00e9"'
+        names = names + ["esc"]
+    l += "}"
+    rmembers = [("ts", str(i * 10 + 1)), ("k", str(i)), ("a", "9"), ("b", "8"), ("c", "7"),
+                ("d", '"6"'), ("a_very_long_name_over_16", "5"), ("esc", "4")]
+    right.append("{" + ",".join('"%s":%s' % m for m in rmembers) + "}")
+    left.append(l)
+    have = set(["ts", "k"] + names)
+    merged = ['"%s":%s' % ("right_" + n if n in have else n, v) for n, v in rmembers if n != "k"]
+    expect.append(l[:-1] + "," + ",".join(merged) + "}")
+for name, lines in (("l", left), ("r", right), ("expect", expect)):
+    with open(name, "w") as f:
+        f.write("\n".join(lines) + "\n")
+PY
+	weir-join l r --on k --within 5s > got
+	cmp expect got
+}
+
 @test "equal keys many-to-many, and a missing key field matches nothing" {
 	printf '%s\n' '{"ts":1,"k":"a","l":1}' '{"ts":2,"k":"a","l":2}' '{"ts":3,"l":3}' > l
 	printf '%s\n' '{"ts":2,"k":"a","r":1}' '{"ts":3,"k":"a","r":2}' '{"ts":3,"r":3}' > r

@@ -1,6 +1,7 @@
 /* Unit tests for lib/fields: the plan and the validating scanner. */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -254,6 +255,60 @@ numbers_at_every_distance_from_the_end(void **state)
 	}
 }
 
+static uint32_t
+shape_of(const struct weir_plan *plan, const char *line)
+{
+	struct weir_span spans[8];
+	const char *why;
+	bool clean;
+	int rc = weir_scan_clean(plan, line, strlen(line), spans, &why, &clean);
+	uint32_t shape = weir_scan_shape();
+	if (rc < 0 && shape != 0)
+		fail_msg("a line that failed has shape %u: %s", shape, line);
+	return shape;
+}
+
+/* Lines share a shape number only when their top-level keys are the same,
+ * in the same order, byte for byte. */
+static void
+shapes_name_the_same_keys_in_the_same_order(void **state)
+{
+	(void)state;
+	struct weir_plan *plan = weir_plan_new();
+	weir_plan_add(plan, "a");
+	assert_int_equal(shape_of(plan, "{\"a\":1,\"b\":2}"), 0);	/* learned: no number yet */
+	uint32_t ab = shape_of(plan, "{\"a\":3,\"b\":\"x\"}");
+	assert_int_not_equal(ab, 0);
+	assert_int_equal(shape_of(plan, "{\"a\":[1,{\"c\":2}],\"b\":null}"), ab);
+	/* another order, fewer, more: not ab, and each a number of its own */
+	uint32_t seen[8] = {ab};
+	size_t nseen = 1;
+	const char *others[] = {"{\"b\":1,\"a\":2}", "{\"a\":1}", "{\"a\":1,\"b\":2,\"c\":3}",
+	    "{}", "{\"a\":1,\"bb\":2}"};
+	for (size_t i = 0; i < sizeof others / sizeof others[0]; i++) {
+		assert_int_equal(shape_of(plan, others[i]), 0);
+		uint32_t s = shape_of(plan, others[i]);
+		assert_int_not_equal(s, 0);
+		for (size_t k = 0; k < nseen; k++)
+			assert_int_not_equal(s, seen[k]);
+		seen[nseen++] = s;
+	}
+	/* a line that fails after its keys were learned: the next line with
+	 * those keys does not take the number of the shape before */
+	assert_int_equal(shape_of(plan, "{\"x\":1,\"y\":2}"), 0);
+	uint32_t xy = shape_of(plan, "{\"x\":1,\"y\":2}");
+	assert_int_not_equal(xy, 0);
+	assert_int_equal(shape_of(plan, "{\"p\":1,\"q\":2,"), 0);
+	assert_int_not_equal(shape_of(plan, "{\"p\":1,\"q\":2}"), xy);
+	/* nothing for a line with escapes, a long key, bad JSON or text after */
+	assert_int_equal(shape_of(plan, "{\"a\":\"\\u00e9\",\"b\":2}"), 0);
+	assert_int_equal(shape_of(plan, "{\"a_key_longer_than_16\":1}"), 0);
+	assert_int_equal(shape_of(plan, "{\"a_key_longer_than_16\":1}"), 0);
+	assert_int_equal(shape_of(plan, "{\"a\":1,\"b\":2"), 0);
+	assert_int_equal(shape_of(plan, "{\"a\":1,\"b\":2} x"), 0);
+	weir_plan_free(plan);
+}
+
 static void
 truncated_objects_never_read_past_the_end(void **state)
 {
@@ -459,6 +514,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(numbers_at_every_distance_from_the_end, setup, teardown),
 		cmocka_unit_test_setup_teardown(repeated_and_changing_shapes_scan_the_same, setup, teardown),
 		cmocka_unit_test(a_new_plan_does_not_inherit_the_shape),
+		cmocka_unit_test(shapes_name_the_same_keys_in_the_same_order),
 		cmocka_unit_test(unescape_and_number),
 		cmocka_unit_test(members_in_order),
 		cmocka_unit_test(member_list_agrees_with_members),
