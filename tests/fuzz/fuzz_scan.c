@@ -31,6 +31,46 @@ count_members(const char *line, size_t len)
 	return weir_members(line, len, count, &n) == 0 ? n : -1;
 }
 
+/* Lines given one shape number have the same top-level keys, in order:
+ * the keys of the last 16 numbers seen are kept and compared. */
+static void
+check_shape(int rc, bool clean, uint32_t shape, const char *line, size_t size)
+{
+	static struct {
+		uint32_t id;
+		size_t n;
+		char keys[1024];
+	} seen[16];
+	static unsigned next;
+	if (shape == 0)
+		return;
+	if (rc != 0 || !clean)
+		abort();	/* only a clean line that scanned has one */
+	struct weir_member list[64];
+	int k = weir_member_list(line, size, 1, list, 64);
+	if (k < 0)
+		return;
+	char keys[1024];
+	size_t n = 0;
+	for (int i = 0; i < k; i++) {
+		if (n + list[i].key.n + 1 > sizeof keys)
+			return;
+		memcpy(keys + n, list[i].key.p, list[i].key.n);
+		n += list[i].key.n;
+		keys[n++] = '\0';
+	}
+	for (unsigned i = 0; i < 16; i++)
+		if (seen[i].id == shape) {
+			if (seen[i].n != n || memcmp(seen[i].keys, keys, n) != 0)
+				abort();
+			return;
+		}
+	seen[next % 16].id = shape;
+	seen[next % 16].n = n;
+	memcpy(seen[next % 16].keys, keys, n);
+	next++;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int
@@ -54,7 +94,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			clean = false;
 	if (weir_line_is_clean(line, size) != clean)
 		abort();
-	if (weir_scan(plan, line, size, spans, &why) == 0) {
+	int rc = weir_scan(plan, line, size, spans, &why);
+	check_shape(rc, clean, weir_scan_shape(), line, size);
+	if (rc == 0) {
 		size_t n = 0;
 		int members = weir_members(line, size, visit, &n) == 0 ? count_members(line, size) : -1;
 		/* the member list gives what the walk with calls gave */
