@@ -752,6 +752,7 @@ struct lookahead {
 	struct pending p[LOOKAHEAD];
 	int side[LOOKAHEAD];
 	unsigned head, n;
+	unsigned staged;	/* head << 8 | n when the partners were last fetched */
 };
 
 /* The entry of the first partner of the window's event at `at`; without
@@ -792,6 +793,11 @@ lookahead_fill(struct join *j, struct lookahead *la, int64_t w, bool final)
 		__builtin_prefetch(la->p[at].ev.line);
 		__builtin_prefetch(la->p[at].ev.line + 64);
 	}
+	/* the window moves once an event; expiries between leave it as it
+	 * was, and what it fetched then is still on its way */
+	if ((la->head << 8 | la->n) == la->staged)
+		return;
+	la->staged = la->head << 8 | la->n;
 	const struct entry *e;
 	if (la->n > LOOKAHEAD / 2 && (e = first_partner(j, la, la->head + LOOKAHEAD / 2)))
 		__builtin_prefetch(e);
