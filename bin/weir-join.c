@@ -256,6 +256,17 @@ struct row_name {
 	int slot;		/* in ctx->plan */
 };
 
+/* What a merge does with each member of a right line of shape r joining a
+ * left line of shape l (weir_scan_shape): the same for every such pair. */
+enum { MERGE_PLAIN, MERGE_SKIP, MERGE_RENAME };
+
+struct merge_plan {
+	uint32_t l, r;		/* 0: no plan */
+	int n;
+	unsigned char *act;	/* n of MERGE_* */
+	size_t cap;
+};
+
 /* A line's top-level members, reused from row to row. */
 struct members {
 	struct weir_member *v;
@@ -287,6 +298,7 @@ struct join {
 	size_t keycap;
 	struct members left_members, right_members;	/* of the pair being merged */
 	struct left_names lnames;	/* of the last left shape merged */
+	struct merge_plan mplan;	/* of the last pair of shapes merged */
 	struct weir_buf row;		/* the output row being built */
 	struct weir_buf members;
 
@@ -393,53 +405,96 @@ keep_left_names(struct left_names *k, uint32_t shape, const struct weir_member *
 	k->shape = shape;
 }
 
+/* The left line's names, in *lm[0..*nl) and as a set of name bits: kept
+ * from the last left line of the same shape, else listed (and kept). */
+static int
+left_names_of(struct join *j, const char *l, size_t ln, int lclean, uint32_t lshape,
+    const struct weir_member **lm, int *nl, uint64_t *bits)
+{
+	struct left_names *k = &j->lnames;
+	if (lshape != 0 && lshape == k->shape) {
+		*lm = k->list.v;
+		*nl = k->n;
+		*bits = k->bits;
+		return 0;
+	}
+	if ((*nl = list_members(&j->left_members, l, ln, lclean)) < 0)
+		return -1;
+	*lm = j->left_members.v;
+	*bits = 0;
+	for (int i = 0; i < *nl; i++)
+		*bits |= name_bit(&(*lm)[i].key);
+	if (lshape != 0)
+		keep_left_names(k, lshape, *lm, *nl, *bits);
+	return 0;
+}
+
 /*
  * The right line's members as they join the left's, into j->members: key
  * fields left out (the left has them), a name the left has too renamed
- * right_NAME.  clean: weir_line_is_clean of each line, or -1.  Both lines
- * are walked once, into lists, and the members written in one pass; the
- * walks with a call a member and a buffer append a piece were half of the
- * instructions of the interval join's thread.
+ * right_NAME.  clean: weir_line_is_clean of each line, or -1; lshape and
+ * rshape: weir_scan_shape of each, or 0.  The right line is walked once,
+ * into a list, and its members written in one pass (the walks with a call
+ * a member and a buffer append a piece were half of the instructions of
+ * the interval join's thread).  What to do with each member is the same
+ * for every pair of lines of the same two shapes: it is kept, and the left
+ * line is not read at all for the next such pair.
  */
 static int
 merge_members(struct join *j, const char *l, size_t ln, int lclean, uint32_t lshape,
-    const char *r, size_t rn, int rclean)
+    const char *r, size_t rn, int rclean, uint32_t rshape)
 {
-	struct left_names *ln_ = &j->lnames;
-	const struct weir_member *lm;
-	int nl;
-	uint64_t left_names = 0;
-	if (lshape != 0 && lshape == ln_->shape) {
-		lm = ln_->list.v;
-		nl = ln_->n;
-		left_names = ln_->bits;
-	} else {
-		if ((nl = list_members(&j->left_members, l, ln, lclean)) < 0)
-			return -1;
-		lm = j->left_members.v;
-		for (int i = 0; i < nl; i++)
-			left_names |= name_bit(&lm[i].key);
-		if (lshape != 0)
-			keep_left_names(ln_, lshape, lm, nl, left_names);
-	}
 	int nr = list_members(&j->right_members, r, rn, rclean);
 	struct weir_buf *b = &j->members;
 	if (nr < 0 || weir_reserve(&b->p, &b->cap, rn + 9 * (size_t)nr + 1) < 0)
 		return -1;
+	/* a pair of shapes merged before: its plan; else the names decide,
+	 * and a plan is made for the next pair of these shapes */
+	struct merge_plan *mp = &j->mplan;
+	bool planned = lshape != 0 && rshape != 0 && mp->l == lshape && mp->r == rshape &&
+	    mp->n == nr;
+	const struct weir_member *lm = NULL;
+	int nl = 0;
+	uint64_t left_names = 0;
+	bool keep = false;
+	if (!planned) {
+		if (left_names_of(j, l, ln, lclean, lshape, &lm, &nl, &left_names) < 0)
+			return -1;
+		mp->l = mp->r = 0;
+		keep = lshape != 0 && rshape != 0;
+		if (keep && mp->cap < (size_t)nr) {
+			unsigned char *act = realloc(mp->act, (size_t)nr);
+			keep = act != NULL;
+			if (keep) {
+				mp->act = act;
+				mp->cap = (size_t)nr;
+			}
+		}
+	}
 	const struct weir_member *rm = j->right_members.v;
 	char *w = b->p;
 	for (int k = 0; k < nr; k++) {
 		const struct weir_span *key = &rm[k].key, *value = &rm[k].value;
-		if (is_key_field(j, key))
+		int act;
+		if (planned) {
+			act = mp->act[k];
+		} else if (is_key_field(j, key)) {
+			act = MERGE_SKIP;
+		} else {
+			bool clash = false;
+			if (left_names & name_bit(key))
+				for (int i = 0; i < nl && !clash; i++)
+					clash = lm[i].key.n == key->n &&
+					    memcmp(lm[i].key.p, key->p, key->n) == 0;
+			act = clash ? MERGE_RENAME : MERGE_PLAIN;
+		}
+		if (keep)
+			mp->act[k] = (unsigned char)act;
+		if (act == MERGE_SKIP)
 			continue;
-		bool clash = false;
-		if (left_names & name_bit(key))
-			for (int i = 0; i < nl && !clash; i++)
-				clash = lm[i].key.n == key->n &&
-				    memcmp(lm[i].key.p, key->p, key->n) == 0;
 		if (w != b->p)
 			*w++ = ',';
-		if (clash) {
+		if (act == MERGE_RENAME) {
 			memcpy(w, "\"right_", 7);
 			memcpy(w + 7, key->p + 1, key->n - 1);
 			w += 6 + key->n;
@@ -451,15 +506,20 @@ merge_members(struct join *j, const char *l, size_t ln, int lclean, uint32_t lsh
 		memcpy(w, value->p, value->n);
 		w += value->n;
 	}
+	if (keep) {
+		mp->l = lshape;
+		mp->r = rshape;
+		mp->n = nr;
+	}
 	b->n = (size_t)(w - b->p);
 	return 0;
 }
 
 /* Writes the row for a pair; a NULL side is missing (an outer row).
- * lclean and rclean: see merge_members. */
+ * lclean, lshape, rclean and rshape: see merge_members. */
 static int
 emit_pair(struct weir_ctx *ctx, struct join *j, const char *l, size_t ln, int lclean,
-    uint32_t lshape, const char *r, size_t rn, int rclean)
+    uint32_t lshape, const char *r, size_t rn, int rclean, uint32_t rshape)
 {
 	if (j->nest) {
 		struct weir_buf *b = &j->row;
@@ -476,7 +536,7 @@ emit_pair(struct weir_ctx *ctx, struct join *j, const char *l, size_t ln, int lc
 		return weir_emit_row(ctx, l, ln);
 	if (l == NULL)
 		return weir_emit_row(ctx, r, rn);
-	if (merge_members(j, l, ln, lclean, lshape, r, rn, rclean) < 0)
+	if (merge_members(j, l, ln, lclean, lshape, r, rn, rclean, rshape) < 0)
 		return weir_fail(ctx, "out of memory");
 	return weir_emit_insert(ctx, l, ln, j->members.p, j->members.n);
 }
@@ -674,9 +734,9 @@ process(struct weir_ctx *ctx, struct join *j, int s, struct pending *p)
 			struct entry *e = entry_at(ost, q);
 			int rc = s == LEFT ?
 			    emit_pair(ctx, j, p->ev.line, p->ev.len, p->clean, p->shape, e->ev.line,
-			    e->ev.len, e->clean) :
+			    e->ev.len, e->clean, e->shape) :
 			    emit_pair(ctx, j, e->ev.line, e->ev.len, e->clean, e->shape, p->ev.line,
-			    p->ev.len, p->clean);
+			    p->ev.len, p->clean, p->shape);
 			if (rc != 0) {
 				weir_store_release(j->store, &p->ev);
 				key_give(j, k);
@@ -726,8 +786,8 @@ expire(struct weir_ctx *ctx, struct join *j, int s)
 		ctx->count.out++;
 	} else if (outer(j, s)) {
 		ctx->count.out++;
-		rc = s == LEFT ? emit_pair(ctx, j, e.ev.line, e.ev.len, -1, 0, NULL, 0, -1) :
-		    emit_pair(ctx, j, NULL, 0, -1, 0, e.ev.line, e.ev.len, -1);
+		rc = s == LEFT ? emit_pair(ctx, j, e.ev.line, e.ev.len, -1, 0, NULL, 0, -1, 0) :
+		    emit_pair(ctx, j, NULL, 0, -1, 0, e.ev.line, e.ev.len, -1, 0);
 	} else {
 		ctx->count.dropped++;
 	}
@@ -2075,7 +2135,7 @@ on_table_event(struct weir_ctx *ctx, const struct weir_event *ev)
 			return 0;
 		}
 		ctx->count.out++;
-		return emit_pair(ctx, j, ev->line, ev->len, -1, 0, NULL, 0, -1);
+		return emit_pair(ctx, j, ev->line, ev->len, -1, 0, NULL, 0, -1, 0);
 	}
 	ctx->count.out++;
 	uint32_t rows = rd32(k + 4);
@@ -2090,7 +2150,7 @@ on_table_event(struct weir_ctx *ctx, const struct weir_event *ev)
 			memcpy(&at, idx + 2 * m, 2);
 			clash = ev->fields[j->names_in[at].slot].p != NULL;
 		}
-		int rc = clash ? emit_pair(ctx, j, ev->line, ev->len, -1, 0, line, rl, -1) :
+		int rc = clash ? emit_pair(ctx, j, ev->line, ev->len, -1, 0, line, rl, -1, 0) :
 		    weir_emit_insert(ctx, ev->line, ev->len, text, ml);
 		if (rc != 0)
 			return rc;
@@ -2249,6 +2309,7 @@ teardown(void *state)
 	free(j->left_members.v);
 	free(j->right_members.v);
 	free(j->lnames.list.v);
+	free(j->mplan.act);
 	weir_buf_free(&j->lnames.buf);
 	free(j->keybuf);
 }

@@ -94,30 +94,54 @@ PY
 	jq -e . got > /dev/null
 }
 
-@test "left lines of changing shapes: each row renames by its own left line's names" {
-	# the join keeps the names of the last left shape it merged: lines of
-	# other shapes, the same names in another order, fewer, more, long or
-	# escaped names, in a random order, must each be merged by their own
+@test "lines of changing shapes on both sides: each row merges by its own two lines" {
+	# the join keeps the names of the last left shape it merged, and what
+	# it did with each member for the last pair of shapes: runs of lines of
+	# one shape, then of another (the same names in another order, fewer,
+	# more, long or escaped names), must each be merged by their own
 	python3 - <<'PY'
 import json, random
-shapes = [["a", "b"], ["b", "a"], ["a"], ["a", "b", "c"], ["a_very_long_name_over_16", "b"],
-          ["d", "b"], [], ["c", "a", "b", "d", "e"]]
+lshapes = [["a", "b"], ["b", "a"], ["a"], ["a", "b", "c"], ["a_very_long_name_over_16", "b"],
+           ["d", "b"], [], ["c", "a", "b", "d", "e"]]
+rall = [("a", "9"), ("b", "8"), ("c", "7"), ("d", '"6"'), ("e", "5"), ("f", "4")]
+rshapes = [rall, rall[:2], rall[2:], [rall[1], rall[0]], [rall[4], rall[2]], [],
+           [("a_very_long_name_over_16", "3")] + rall[:1]]
 r = random.Random(7)
 left, right, expect = [], [], []
-for i in range(400):
-    names = r.choice(shapes)
-    l = '{"ts":%d,"k":%d' % (i * 10, i) + "".join(',"%s":%d' % (n, j) for j, n in enumerate(names))
-    if r.random() < 0.1:
-        l += ',"esc":"x\\u00e9"'
-        names = names + ["esc"]
-    l += "}"
-    rmembers = [("ts", str(i * 10 + 1)), ("k", str(i)), ("a", "9"), ("b", "8"), ("c", "7"),
-                ("d", '"6"'), ("a_very_long_name_over_16", "5"), ("esc", "4")]
-    right.append("{" + ",".join('"%s":%s' % m for m in rmembers) + "}")
-    left.append(l)
-    have = set(["ts", "k"] + names)
-    merged = ['"%s":%s' % ("right_" + n if n in have else n, v) for n, v in rmembers if n != "k"]
-    expect.append(l[:-1] + "," + ",".join(merged) + "}")
+names, rmembers = lshapes[0], rshapes[0]
+for i in range(600):
+    if r.random() < 0.3:
+        names = r.choice(lshapes)
+    if r.random() < 0.3:
+        rmembers = r.choice(rshapes)
+    lnames = names + (["esc"] if r.random() < 0.05 else [])
+    l = '{"ts":%d,"k":%d' % (i * 10, i) + "".join(
+        ',"%s":%s' % (n, '"x\\u00e9"' if n == "esc" else str(j)) for j, n in enumerate(lnames)) + "}"
+    rm = [("ts", str(i * 10 + 1)), ("k", str(i))] + rmembers
+    # some lines have no partner: the pairs merged one after the other are
+    # then not of lines that came one after the other
+    drop = r.random()
+    if drop >= 0.15:
+        right.append("{" + ",".join('"%s":%s' % m for m in rm) + "}")
+    if drop < 0.15 or drop >= 0.3:
+        left.append(l)
+    if drop < 0.3:
+        continue
+    have = set(["ts", "k"] + lnames)
+    merged = ['"%s":%s' % ("right_" + n if n in have else n, v) for n, v in rm if n != "k"]
+    expect.append(l[:-1] + ("," if merged else "") + ",".join(merged) + "}")
+# and one case written out: a pair of shapes (x, a) merged, then a right
+# line of a new shape b without a partner, then one of b with a left of x
+for i, (rnames, partner) in enumerate([(["a", "b"], 1), (["a", "b"], 1), (["a", "b"], 1),
+                                       (["c", "d"], 0), (["c", "d"], 1)], 600):
+    l = '{"ts":%d,"k":%d,"a":1,"b":2}' % (i * 10, i)
+    rline = '{"ts":%d,"k":%d' % (i * 10 + 1, i) + "".join(',"%s":3' % n for n in rnames) + "}"
+    right.append(rline)
+    if partner:
+        left.append(l)
+        merged = ['"right_ts":%d' % (i * 10 + 1)] + [
+            '"%s":3' % ("right_" + n if n in ("a", "b") else n) for n in rnames]
+        expect.append(l[:-1] + "," + ",".join(merged) + "}")
 for name, lines in (("l", left), ("r", right), ("expect", expect)):
     with open(name, "w") as f:
         f.write("\n".join(lines) + "\n")
