@@ -264,6 +264,7 @@ struct merge_plan {
 	uint32_t l, r;		/* 0: no plan */
 	int n;
 	unsigned char *act;	/* n of MERGE_* */
+	uint16_t *key_len;	/* n: the right keys' lengths (weir_member_list_shaped) */
 	size_t cap;
 };
 
@@ -437,22 +438,30 @@ left_names_of(struct join *j, const char *l, size_t ln, int lclean, uint32_t lsh
  * into a list, and its members written in one pass (the walks with a call
  * a member and a buffer append a piece were half of the instructions of
  * the interval join's thread).  What to do with each member is the same
- * for every pair of lines of the same two shapes: it is kept, and the left
- * line is not read at all for the next such pair.
+ * for every pair of lines of the same two shapes: it is kept, with the
+ * right keys' lengths, and for the next such pair the left line is not read
+ * at all and the right one only for its values (weir_member_list_shaped).
  */
 static int
 merge_members(struct join *j, const char *l, size_t ln, int lclean, uint32_t lshape,
     const char *r, size_t rn, int rclean, uint32_t rshape)
 {
-	int nr = list_members(&j->right_members, r, rn, rclean);
+	/* a pair of shapes merged before: its plan, and the right line's keys
+	 * where the last right line of its shape had them; else the names
+	 * decide, and a plan is made for the next pair of these shapes */
+	struct merge_plan *mp = &j->mplan;
+	struct members *rl = &j->right_members;
+	bool planned = lshape != 0 && rshape != 0 && mp->l == lshape && mp->r == rshape;
+	int nr = -1;
+	if (planned && (rl->cap >= (size_t)mp->n || list_grow(rl, (size_t)mp->n) == 0))
+		nr = weir_member_list_shaped(r, rn, mp->key_len, mp->n, rl->v);
+	if (nr < 0) {
+		planned = false;
+		nr = list_members(rl, r, rn, rclean);
+	}
 	struct weir_buf *b = &j->members;
 	if (nr < 0 || weir_reserve(&b->p, &b->cap, rn + 9 * (size_t)nr + 1) < 0)
 		return -1;
-	/* a pair of shapes merged before: its plan; else the names decide,
-	 * and a plan is made for the next pair of these shapes */
-	struct merge_plan *mp = &j->mplan;
-	bool planned = lshape != 0 && rshape != 0 && mp->l == lshape && mp->r == rshape &&
-	    mp->n == nr;
 	const struct weir_member *lm = NULL;
 	int nl = 0;
 	uint64_t left_names = 0;
@@ -464,11 +473,14 @@ merge_members(struct join *j, const char *l, size_t ln, int lclean, uint32_t lsh
 		keep = lshape != 0 && rshape != 0;
 		if (keep && mp->cap < (size_t)nr) {
 			unsigned char *act = realloc(mp->act, (size_t)nr);
-			keep = act != NULL;
-			if (keep) {
+			if (act != NULL)
 				mp->act = act;
+			uint16_t *key_len = realloc(mp->key_len, (size_t)nr * sizeof *key_len);
+			if (key_len != NULL)
+				mp->key_len = key_len;
+			keep = act != NULL && key_len != NULL;
+			if (keep)
 				mp->cap = (size_t)nr;
-			}
 		}
 	}
 	const struct weir_member *rm = j->right_members.v;
@@ -488,8 +500,11 @@ merge_members(struct join *j, const char *l, size_t ln, int lclean, uint32_t lsh
 					    memcmp(lm[i].key.p, key->p, key->n) == 0;
 			act = clash ? MERGE_RENAME : MERGE_PLAIN;
 		}
-		if (keep)
+		if (keep) {
 			mp->act[k] = (unsigned char)act;
+			mp->key_len[k] = (uint16_t)key->n;
+			keep = key->n <= UINT16_MAX;
+		}
 		if (act == MERGE_SKIP)
 			continue;
 		if (w != b->p)
@@ -2310,6 +2325,7 @@ teardown(void *state)
 	free(j->right_members.v);
 	free(j->lnames.list.v);
 	free(j->mplan.act);
+	free(j->mplan.key_len);
 	weir_buf_free(&j->lnames.buf);
 	free(j->keybuf);
 }

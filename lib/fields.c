@@ -1327,6 +1327,42 @@ weir_member_list(const char *line, size_t len, int clean, struct weir_member *ou
 }
 
 int
+weir_member_list_shaped(const char *line, size_t len, const uint16_t *key_len, int n,
+    struct weir_member *out)
+{
+	const char *end = line + len;
+	struct scanner sc = scanner_init(line, len, true);
+	const char *p = skip_ws(line, end);
+	if (p >= end || *p != '{')
+		return -1;
+	p++;
+	for (int k = 0; k < n; k++) {
+		if (p < end && *p != '"')
+			p = skip_ws(p, end);
+		/* the key, as the lines of the shape have it: `"key":` */
+		size_t kn = key_len[k];
+		if ((size_t)(end - p) <= kn || *p != '"' || p[kn] != ':')
+			return -1;
+		out[k].key = (struct weir_span){p, kn};
+		p += kn + 1;
+		if (p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+			p = skip_ws(p, end);
+		if (p >= end)
+			return -1;
+		const char *v = p;
+		if ((p = clean_value_end(&sc, p, 1)) == NULL)
+			return -1;
+		out[k].value = (struct weir_span){v, (size_t)(p - v)};
+		if (p < end && *p != ',' && *p != '}')
+			p = skip_ws(p, end);
+		if (p >= end || *p != (k + 1 < n ? ',' : '}'))
+			return -1;
+		p++;
+	}
+	return n;
+}
+
+int
 weir_is_json_number(const char *s, size_t n)
 {
 	struct scanner sc = scanner_init(s, n, false);

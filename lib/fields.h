@@ -113,6 +113,16 @@ bool weir_line_is_clean(const char *line, size_t len);
 int weir_member_list(const char *line, size_t len, int clean, struct weir_member *out,
     size_t max);
 
+/*
+ * weir_member_list of a line whose shape (weir_scan_shape) is that of a
+ * line listed before, whose n members had keys of key_len[0..n) bytes
+ * (quotes included): the keys need not be looked for, only the values.
+ * Returns n, or -1 when the line is not of that shape after all (then
+ * weir_member_list it); never reads outside the line.
+ */
+int weir_member_list_shaped(const char *line, size_t len, const uint16_t *key_len, int n,
+    struct weir_member *out);
+
 /* True when s[0..n) is exactly one JSON number. */
 int weir_is_json_number(const char *s, size_t n);
 

@@ -309,6 +309,54 @@ shapes_name_the_same_keys_in_the_same_order(void **state)
 	weir_plan_free(plan);
 }
 
+/* weir_member_list_shaped gives what weir_member_list gives, for lines of
+ * one shape whose values and spacing differ; a line of another shape gives
+ * -1 (or its own members), never a read outside it. */
+static void
+member_list_shaped_agrees_with_member_list(void **state)
+{
+	(void)state;
+	const char *lines[] = {
+		"{\"ts\":1,\"s\":\"x\",\"o\":{\"a\":[1,2]},\"b\":true,\"n\":null,\"f\":-1.5e3}",
+		"{\"ts\":22,\"s\":\"a longer string, with , and : and }\",\"o\":{},\"b\":false,"
+		    "\"n\":null,\"f\":0}",
+		"{\"ts\":3, \"s\":\"\",\"o\":[ ],\"b\":true ,\"n\":null,\"f\":12345678901234567890}",
+		"{\"ts\":4,\"s\":\"y\",\"o\":{\"deep\":{\"er\":\"}\"}},\"b\":true,\"n\":null,\"f\":7} ",
+	};
+	struct weir_member want[8], got[8];
+	uint16_t key_len[8];
+	int n = weir_member_list(lines[0], strlen(lines[0]), 1, want, 8);
+	assert_int_equal(n, 6);
+	for (int k = 0; k < n; k++)
+		key_len[k] = (uint16_t)want[k].key.n;
+	for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+		size_t len = strlen(lines[i]);
+		char *copy = malloc(len);	/* ASan sees any read past it */
+		memcpy(copy, lines[i], len);
+		assert_int_equal(weir_member_list(copy, len, 1, want, 8), n);
+		assert_int_equal(weir_member_list_shaped(copy, len, key_len, n, got), n);
+		for (int k = 0; k < n; k++) {
+			assert_ptr_equal(got[k].key.p, want[k].key.p);
+			assert_int_equal(got[k].key.n, want[k].key.n);
+			assert_ptr_equal(got[k].value.p, want[k].value.p);
+			assert_int_equal(got[k].value.n, want[k].value.n);
+		}
+		free(copy);
+	}
+	/* lines of other shapes, and every cut of the first line */
+	const char *other[] = {"{\"ts\":1}", "{\"tsx\":1,\"s\":\"x\"}", "{}", "{\"t\":1,\"s\":2,\"o\":3,"
+	    "\"b\":4,\"n\":5,\"f\":6,\"g\":7}"};
+	for (size_t i = 0; i < sizeof other / sizeof other[0]; i++)
+		assert_int_equal(weir_member_list_shaped(other[i], strlen(other[i]), key_len, n, got), -1);
+	size_t full = strlen(lines[0]);
+	for (size_t cut = 0; cut < full; cut++) {
+		char *copy = malloc(cut ? cut : 1);
+		memcpy(copy, lines[0], cut);
+		assert_int_equal(weir_member_list_shaped(copy, cut, key_len, n, got), -1);
+		free(copy);
+	}
+}
+
 static void
 truncated_objects_never_read_past_the_end(void **state)
 {
@@ -515,6 +563,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(repeated_and_changing_shapes_scan_the_same, setup, teardown),
 		cmocka_unit_test(a_new_plan_does_not_inherit_the_shape),
 		cmocka_unit_test(shapes_name_the_same_keys_in_the_same_order),
+		cmocka_unit_test(member_list_shaped_agrees_with_member_list),
 		cmocka_unit_test(unescape_and_number),
 		cmocka_unit_test(members_in_order),
 		cmocka_unit_test(member_list_agrees_with_members),
