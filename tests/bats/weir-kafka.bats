@@ -319,17 +319,35 @@ EOF
 	slow
 	events 2000 > in
 	weir-agg --window 1m --by host count sum:n max:n < in | sort > one
-	weir-kafka-sink -b "$B" --topic events -k host in
 	# two workers in one group, each aggregating its partitions to partial
-	# rows on a keyed topic; one merge over that topic
+	# rows on a keyed topic; one merge over that topic.  The group settles
+	# before the events are produced: a rebalance in mid-stream would put
+	# both workers' rows on one partition of partials, out of event-time
+	# order, and the merge would rightly count the older ones late.  The
+	# events then arrive live: a partition caught up to its end does not
+	# hold the source's output back (only its watermark), so the stream
+	# interleaves partitions up to the producer's lead, which the workers'
+	# --lag covers.
+	local src=
 	for w in a b; do
-		bash -c "weir-kafka-source -b $B -g workers ${G[*]} -v -e events 2> $w.err |
-		    weir-agg --window 1m --by host --partial count sum:n max:n |
-		    weir-kafka-sink -b $B --topic partials -k host" &
+		mkfifo $w.src
+		weir-kafka-source -b "$B" -g workers "${G[@]}" -v events > $w.src 2> $w.err &
+		src="$src $!"
+		tee $w.seen < $w.src | weir-agg --window 1m --lag 1h --by host --partial count sum:n max:n |
+		    weir-kafka-sink -b "$B" --topic partials -k host &
 		PIDS="$PIDS $!"
 	done
+	PIDS="$PIDS $src"
+	wait_until 30 two_members_settled
+	revoked=$(cat a.err b.err | grep -c ' revoked ' || true)
+	weir-kafka-sink -b "$B" --topic events -k host in
+	wait_until 30 bash -c '[ "$(cat a.seen b.seen | grep -vc _watermark)" -ge 2000 ]'
+	# no member came or went while the events were read
+	[ "$(cat a.err b.err | grep -c ' revoked ' || true)" -eq "$revoked" ]
+	kill -TERM $src
 	wait $PIDS
 	PIDS=
+	[ "$(data a.seen b.seen | wc -l)" -eq 2000 ]
 	# partial rows have no time field: the sink stamped them with their
 	# window_end, and the merge's source reads that
 	run --separate-stderr weir-kafka-source -b "$B" -g merge --kafka-time -e partials
