@@ -4,7 +4,7 @@
  *
  * Interval join (LEFT RIGHT --on FIELDS --within DUR).  Both inputs are
  * read as they arrive (poll(2)); each has its own watermark, and the
- * program's is the lower of the two.  Events wait in a pending heap per
+ * program's is the lower of the two.  Events wait in a pending queue per
  * input until the program's watermark passes them, and are then processed
  * in one event-time order over both inputs, (time, left before right,
  * arrival), so the rows come out the same however the two inputs happened
@@ -78,9 +78,10 @@ struct pending {
 };
 
 /*
- * The pending heap orders small handles, (t, seq) and the slot where the
- * event waits, not the events: a pop moves a handle down each level of the
- * heap, and 24 bytes move faster than the 56 of an event.
+ * The pending heap (for what the wheel below cannot take) orders small
+ * handles, (t, seq) and the slot where the event waits, not the events: a
+ * pop moves a handle down each level of the heap, and 24 bytes move faster
+ * than the 56 of an event.
  */
 struct pending_ref {
 	int64_t t;
@@ -92,9 +93,15 @@ struct pending_ref {
  * heap's comparisons follow arrival disorder, which no branch predictor
  * guesses (with && and ||, the heap was half of the join's loop). */
 static inline unsigned __int128
+time_seq_order(int64_t t, uint64_t seq)
+{
+	return (unsigned __int128)((uint64_t)t ^ (UINT64_C(1) << 63)) << 64 | seq;
+}
+
+static inline unsigned __int128
 pending_order(const struct pending_ref *p)
 {
-	return (unsigned __int128)((uint64_t)p->t ^ (UINT64_C(1) << 63)) << 64 | p->seq;
+	return time_seq_order(p->t, p->seq);
 }
 
 static inline bool
@@ -105,13 +112,105 @@ pending_before(const struct pending_ref *a, const struct pending_ref *b)
 
 WEIR_HEAP_DEFINE(pendings, struct pending_ref, pending_before)
 
-/* A side's pending events: the heap of handles, and the slots they name. */
+/*
+ * A side's pending events: slots in a slab, ordered by (t, seq) in a wheel
+ * of time buckets, with a heap for what the wheel cannot take.
+ *
+ * Events come in nearly in time order (up to the input's disorder) and
+ * leave in order once the watermark passes them.  A heap pays a walk down
+ * its levels for each, with comparisons no branch predictor guesses: it
+ * was a fifth of the join's thread.  The wheel puts an event in the
+ * bucket of its time (2^shift ns wide; WHEEL_SIZE buckets from the cursor
+ * on), in its place in that bucket's short list, and takes the earliest
+ * from the first bucket that is not empty (a bitmap finds it).  An event
+ * outside the wheel's span, or whose bucket is crowded past WHEEL_WALK,
+ * goes to the heap; the earlier of the wheel's and the heap's first goes
+ * out, so the order is (t, seq) either way.
+ */
+#define WHEEL_BITS 12
+#define WHEEL_SIZE (1u << WHEEL_BITS)
+#define WHEEL_WALK 16
+#define NO_SLOT UINT32_MAX
+
 struct pending_set {
 	struct pendings_heap heap;
 	struct pending *slots;
+	uint32_t *link;		/* the next slot in the same bucket */
 	uint32_t *free;		/* slots not in use */
 	size_t nfree, cap;
+	uint32_t *first, *last;	/* of each bucket's list, NO_SLOT when empty */
+	uint64_t used[WHEEL_SIZE / 64];	/* the buckets that are not empty */
+	uint64_t cursor;	/* the wheel's first bucket (absolute) */
+	size_t nwheel;
+	int shift;
 };
+
+/* The wheel's buckets 2^shift ns wide, shift the least for which
+ * WHEEL_SIZE of them span `span`. */
+static int
+pending_init(struct pending_set *ps, int64_t span)
+{
+	ps->first = malloc(WHEEL_SIZE * sizeof *ps->first);
+	ps->last = malloc(WHEEL_SIZE * sizeof *ps->last);
+	if (ps->first == NULL || ps->last == NULL)
+		return -1;
+	for (size_t i = 0; i < WHEEL_SIZE; i++)
+		ps->first[i] = ps->last[i] = NO_SLOT;
+	ps->shift = 0;
+	while (ps->shift < 51 && ((uint64_t)WHEEL_SIZE << ps->shift) < (uint64_t)span)
+		ps->shift++;
+	return 0;
+}
+
+/* Times as unsigned numbers in the same order; a bucket's is its high bits. */
+static inline uint64_t
+pending_bucket(const struct pending_set *ps, int64_t t)
+{
+	return ((uint64_t)t ^ (UINT64_C(1) << 63)) >> ps->shift;
+}
+
+static inline unsigned __int128
+slot_order(const struct pending *p)
+{
+	return time_seq_order(p->t, p->seq);
+}
+
+static size_t
+pending_count(const struct pending_set *ps)
+{
+	return ps->heap.n + ps->nwheel;
+}
+
+/* Into the bucket's list in (t, seq) order; false when it does not fit. */
+static bool
+wheel_put(struct pending_set *ps, uint32_t slot)
+{
+	const struct pending *p = &ps->slots[slot];
+	uint64_t b = pending_bucket(ps, p->t);
+	if (ps->nwheel == 0)
+		ps->cursor = b >= WHEEL_SIZE / 4 ? b - WHEEL_SIZE / 4 : 0;
+	if (b < ps->cursor || b - ps->cursor >= WHEEL_SIZE)
+		return false;
+	size_t i = b & (WHEEL_SIZE - 1);
+	unsigned __int128 o = slot_order(p);
+	ps->link[slot] = NO_SLOT;
+	if (ps->last[i] == NO_SLOT) {
+		ps->first[i] = ps->last[i] = slot;
+		ps->used[i / 64] |= UINT64_C(1) << (i % 64);
+	} else if (slot_order(&ps->slots[ps->last[i]]) < o) {
+		ps->link[ps->last[i]] = slot;	/* the usual: after the last */
+		ps->last[i] = slot;
+	} else {
+		uint32_t *at = &ps->first[i];
+		for (int walk = 0; slot_order(&ps->slots[*at]) < o; at = &ps->link[*at])
+			if (++walk == WHEEL_WALK)
+				return false;
+		ps->link[slot] = *at;
+		*at = slot;
+	}
+	ps->nwheel++;
+	return true;
+}
 
 static int
 pending_push(struct pending_set *ps, const struct pending *p)
@@ -124,6 +223,10 @@ pending_push(struct pending_set *ps, const struct pending *p)
 		if (slots == NULL)
 			return -1;
 		ps->slots = slots;
+		uint32_t *link = realloc(ps->link, cap * sizeof *link);
+		if (link == NULL)
+			return -1;
+		ps->link = link;
 		uint32_t *free_slots = realloc(ps->free, cap * sizeof *free_slots);
 		if (free_slots == NULL)
 			return -1;
@@ -133,20 +236,90 @@ pending_push(struct pending_set *ps, const struct pending *p)
 		ps->cap = cap;
 	}
 	uint32_t slot = ps->free[--ps->nfree];
+	ps->slots[slot] = *p;
+	if (ps->first && wheel_put(ps, slot))
+		return 0;
 	if (pendings_push(&ps->heap, (struct pending_ref){p->t, p->seq, slot}) < 0) {
 		ps->nfree++;
 		return -1;
 	}
-	ps->slots[slot] = *p;
 	return 0;
 }
 
-static struct pending
-pending_pop(struct pending_set *ps)
+/* The wheel's first bucket that is not empty, from the cursor on; the
+ * wheel holds something. */
+static size_t
+wheel_first(const struct pending_set *ps)
 {
-	uint32_t slot = pendings_pop(&ps->heap).slot;
+	size_t i = ps->cursor & (WHEEL_SIZE - 1), w = i / 64;
+	uint64_t bits = ps->used[w] & (~UINT64_C(0) << (i % 64));
+	while (bits == 0) {
+		w = (w + 1) % (WHEEL_SIZE / 64);
+		bits = ps->used[w];
+	}
+	return w * 64 + (size_t)__builtin_ctzll(bits);
+}
+
+/* The earliest pending event, or NULL: its slot in *slot, and whether it
+ * is the wheel's in *from_wheel. */
+static const struct pending *
+pending_peek(const struct pending_set *ps, uint32_t *slot, bool *from_wheel)
+{
+	*from_wheel = false;
+	if (ps->nwheel > 0) {
+		uint32_t w = ps->first[wheel_first(ps)];
+		if (ps->heap.n == 0 || slot_order(&ps->slots[w]) <
+		    pending_order(&ps->heap.items[0])) {
+			*from_wheel = true;
+			*slot = w;
+			return &ps->slots[w];
+		}
+	}
+	if (ps->heap.n == 0)
+		return NULL;
+	*slot = ps->heap.items[0].slot;
+	return &ps->slots[*slot];
+}
+
+/* Takes the event pending_peek gave. */
+static struct pending
+pending_take(struct pending_set *ps, uint32_t slot, bool from_wheel)
+{
+	if (from_wheel) {
+		size_t i = pending_bucket(ps, ps->slots[slot].t) & (WHEEL_SIZE - 1);
+		ps->first[i] = ps->link[slot];
+		if (ps->first[i] == NO_SLOT) {
+			ps->last[i] = NO_SLOT;
+			ps->used[i / 64] &= ~(UINT64_C(1) << (i % 64));
+		}
+		/* the cursor moves up to this bucket: nothing earlier is left */
+		ps->cursor += (i - (ps->cursor & (WHEEL_SIZE - 1))) & (WHEEL_SIZE - 1);
+		ps->nwheel--;
+	} else {
+		pendings_pop(&ps->heap);
+	}
 	ps->free[ps->nfree++] = slot;
 	return ps->slots[slot];
+}
+
+/* Calls f on every pending event, in no particular order. */
+static int
+pending_each(const struct pending_set *ps, int (*f)(void *, const struct pending *), void *arg)
+{
+	int rc = 0;
+	for (size_t i = 0; i < ps->heap.n; i++)
+		rc |= f(arg, &ps->slots[ps->heap.items[i].slot]);
+	for (size_t i = 0; ps->nwheel > 0 && i < WHEEL_SIZE; i++)
+		for (uint32_t q = ps->first[i]; q != NO_SLOT; q = ps->link[q])
+			rc |= f(arg, &ps->slots[q]);
+	return rc;
+}
+
+static size_t
+pending_bytes(const struct pending_set *ps)
+{
+	return ps->heap.cap * sizeof *ps->heap.items + ps->cap * (sizeof *ps->slots +
+	    sizeof *ps->link + sizeof *ps->free) + (ps->first ? 2 * WHEEL_SIZE * sizeof(uint32_t) : 0);
 }
 
 static void
@@ -154,7 +327,10 @@ pending_free(struct pending_set *ps)
 {
 	pendings_free(&ps->heap);
 	free(ps->slots);
+	free(ps->link);
 	free(ps->free);
+	free(ps->first);
+	free(ps->last);
 	memset(ps, 0, sizeof *ps);
 }
 
@@ -725,9 +901,8 @@ update_gauges(struct weir_ctx *ctx, struct join *j)
 	    weir_map_bytes(&j->key_table);
 	for (int s = 0; s < 2; s++) {
 		const struct side *sd = &j->side[s];
-		held += sd->pending.heap.n + (size_t)(sd->st.tail - sd->st.head);
-		bytes += sd->pending.heap.cap * sizeof *sd->pending.heap.items +
-		    sd->pending.cap * (sizeof *sd->pending.slots + sizeof *sd->pending.free);
+		held += pending_count(&sd->pending) + (size_t)(sd->st.tail - sd->st.head);
+		bytes += pending_bytes(&sd->pending);
 		if (sd->st.ring)
 			bytes += (sd->st.mask + 1) * sizeof *sd->st.ring;
 	}
@@ -812,8 +987,8 @@ expire(struct weir_ctx *ctx, struct join *j, int s)
 }
 
 /*
- * The next events to process, popped from the pending heaps a few ahead of
- * their turn.  The order is the one the heaps give (the heaps do not change
+ * The next events to process, taken from the pending queues a few ahead of
+ * their turn.  The order is the one the queues give (they do not change
  * while events are processed), so this changes nothing but what is in
  * cache: an event's partners were written to state up to a horizon ago,
  * and each would be a miss, one after the other, through its key, the
@@ -852,17 +1027,26 @@ lookahead_fill(struct join *j, struct lookahead *la, int64_t w, bool final)
 {
 	while (la->n < LOOKAHEAD) {
 		int es = -1;
+		const struct pending *first = NULL;
+		uint32_t slot = 0;
+		bool wheel = false;
 		for (int s = 0; s < 2; s++) {
-			const struct pendings_heap *h = &j->side[s].pending.heap;
-			if (h->n == 0 || (!final && h->items[0].t >= w))
+			uint32_t q;
+			bool qw;
+			const struct pending *p = pending_peek(&j->side[s].pending, &q, &qw);
+			if (p == NULL || (!final && p->t >= w))
 				continue;
-			if (es < 0 || h->items[0].t < j->side[es].pending.heap.items[0].t)
+			if (es < 0 || p->t < first->t) {
 				es = s;
+				first = p;
+				slot = q;
+				wheel = qw;
+			}
 		}
 		if (es < 0)
 			break;
 		unsigned at = (la->head + la->n++) % LOOKAHEAD;
-		la->p[at] = pending_pop(&j->side[es].pending);
+		la->p[at] = pending_take(&j->side[es].pending, slot, wheel);
 		la->side[at] = es;
 		__builtin_prefetch(la->p[at].key);
 		__builtin_prefetch(la->p[at].ev.line);
@@ -1092,6 +1276,14 @@ restore_key(struct join *j, struct weir_get *g, bool *oom)
  * (heap order) and those in state (ring order, which rebuilds the key
  * chains), each with its key. */
 static int
+save_pending(void *arg, const struct pending *p)
+{
+	struct weir_buf *b = arg;
+	return weir_put_i64(b, p->t) | weir_put_u64(b, p->seq) | save_key(b, p->key) |
+	    weir_put_bytes(b, p->ev.line, p->ev.len);
+}
+
+static int
 on_save(struct weir_ctx *ctx, struct weir_buf *b)
 {
 	struct join *j = ctx->prog_state;
@@ -1100,12 +1292,8 @@ on_save(struct weir_ctx *ctx, struct weir_buf *b)
 		const struct side *sd = &j->side[s];
 		rc |= weir_put_u64(b, sd->done) | weir_put_i64(b, sd->max_t) |
 		    weir_put_i64(b, sd->received) | weir_put_i64(b, sd->idle_to) |
-		    weir_put_u64(b, sd->seq) | weir_put_u64(b, sd->pending.heap.n);
-		for (size_t i = 0; i < sd->pending.heap.n; i++) {
-			const struct pending *p = &sd->pending.slots[sd->pending.heap.items[i].slot];
-			rc |= weir_put_i64(b, p->t) | weir_put_u64(b, p->seq) | save_key(b, p->key) |
-			    weir_put_bytes(b, p->ev.line, p->ev.len);
-		}
+		    weir_put_u64(b, sd->seq) | weir_put_u64(b, pending_count(&sd->pending)) |
+		    pending_each(&sd->pending, save_pending, b);
 		rc |= weir_put_u64(b, sd->st.tail - sd->st.head);
 		for (uint64_t q = sd->st.head; q != sd->st.tail; q++) {
 			const struct entry *e = entry_at(&sd->st, q);
@@ -2132,8 +2320,6 @@ on_table_ahead(void *state, const uint64_t *near, const uint64_t *far)
 			const char *rec = t->arena + (size_t)t->offs[at] * 8;
 			__builtin_prefetch(rec);
 			__builtin_prefetch(rec + 64);
-			__builtin_prefetch(rec + 128);
-			__builtin_prefetch(rec + 192);
 		}
 	}
 }
@@ -2268,6 +2454,14 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 		/* one thread joins what two read: the readers parse the times
 		 * (the join's thread: 2700 instructions an event, a reader 500) */
 		ctx->time_in_reader = true;
+		/* what is pending spans about the lag and a batch's disorder */
+		int64_t lag = ctx->opts->lag, span = lag > INT64_MAX / 4 ? INT64_MAX :
+		    lag > WEIR_NS_PER_SEC / 4 ? 4 * lag : WEIR_NS_PER_SEC;
+		for (int s = 0; s < 2; s++)
+			if (pending_init(&j->side[s].pending, span) < 0) {
+				snprintf(err, errlen, "out of memory");
+				return -1;
+			}
 		return 0;
 	}
 	if (j->type == JOIN_RIGHT || j->type == JOIN_FULL) {
