@@ -1824,6 +1824,13 @@ struct prepared {
 	struct weir_buf text;
 	uint16_t idx[MAX_ROW_NAMES];
 	size_t n;
+	/* the last row prepared, when its shape is known (weir_scan_shape) and
+	 * it has up to 64 members: a row of that shape has the same names, so
+	 * only its values are looked for */
+	uint32_t shape;
+	int nm;
+	uint16_t key_len[64];
+	uint64_t key_field;	/* bit m: member m is a key field, left out */
 };
 
 static int
@@ -1854,21 +1861,51 @@ name_index(struct prepared *pr, const struct weir_span *key)
  * names' indexes); false when it cannot be.  A member's name is looked for
  * first where the row before had it: a table's rows share their names. */
 static bool
-prepare_row(struct prepared *pr, const char *line, size_t len)
+prepare_row(struct prepared *pr, const char *line, size_t len, uint32_t shape)
 {
 	struct join *j = pr->j;
+	const struct weir_member *v = j->right_members.v;
+	if (shape != 0 && shape == pr->shape &&
+	    weir_member_list_shaped(line, len, pr->key_len, pr->nm, j->right_members.v) == pr->nm &&
+	    weir_reserve(&pr->text.p, &pr->text.cap, len + (size_t)pr->nm + 1) == 0) {
+		char *w = pr->text.p;
+		for (int m = 0; m < pr->nm; m++) {
+			if (pr->key_field >> m & 1)
+				continue;
+			if (w != pr->text.p)
+				*w++ = ',';
+			memcpy(w, v[m].key.p, v[m].key.n);
+			w += v[m].key.n;
+			*w++ = ':';
+			memcpy(w, v[m].value.p, v[m].value.n);
+			w += v[m].value.n;
+		}
+		pr->text.n = (size_t)(w - pr->text.p);
+		return true;	/* the names (pr->idx) are the last row's */
+	}
 	size_t before = pr->n;
+	pr->shape = 0;
 	pr->text.n = 0;
 	pr->n = 0;
 	int n = list_members(&j->right_members, line, len, -1);
 	if (n < 0 || weir_reserve(&pr->text.p, &pr->text.cap, len + (size_t)n + 1) < 0)
 		return false;
+	v = j->right_members.v;
+	bool shaped = shape != 0 && n <= 64;
+	pr->key_field = 0;
 	char *w = pr->text.p;
 	for (int m = 0; m < n; m++) {
-		const struct weir_span *key = &j->right_members.v[m].key;
-		const struct weir_span *value = &j->right_members.v[m].value;
-		if (is_key_field(j, key))
+		const struct weir_span *key = &v[m].key;
+		const struct weir_span *value = &v[m].value;
+		if (shaped && key->n <= UINT16_MAX)
+			pr->key_len[m] = (uint16_t)key->n;
+		else
+			shaped = false;
+		if (is_key_field(j, key)) {
+			if (shaped)
+				pr->key_field |= UINT64_C(1) << m;
 			continue;
+		}
 		if (pr->n == MAX_ROW_NAMES)
 			return false;
 		int at = pr->n < before ? pr->idx[pr->n] : -1;
@@ -1887,6 +1924,10 @@ prepare_row(struct prepared *pr, const char *line, size_t len)
 		w += value->n;
 	}
 	pr->text.n = (size_t)(w - pr->text.p);
+	if (shaped) {
+		pr->shape = shape;
+		pr->nm = n;
+	}
 	return true;
 }
 
@@ -2111,7 +2152,7 @@ struct table_read {
  * 0, or -1 with a message. */
 static int
 table_row(struct table_read *tr, const char *line, size_t len, const struct weir_span *spans,
-    uint64_t h)
+    uint64_t h, uint32_t shape)
 {
 	struct join *j = tr->j;
 	struct table *t = tr->t;
@@ -2122,7 +2163,7 @@ table_row(struct table_read *tr, const char *line, size_t len, const struct weir
 		}
 	long n = weir_keys_bytes(&j->table_keys, spans, &tr->kb, &tr->kcap);
 	if (t->merged)
-		t->merged = prepare_row(&tr->pr, line, len);
+		t->merged = prepare_row(&tr->pr, line, len, shape);
 	if (n < 0 || table_append(t, h, tr->kb, (size_t)n, line, len,
 	    t->merged ? &tr->pr : NULL) < 0) {
 		snprintf(tr->err, tr->errlen, "out of memory reading table '%s'", j->table_path);
@@ -2138,8 +2179,10 @@ table_scan(void *arg, struct weir_scanned *rec, struct weir_span *spans)
 {
 	const struct join *j = arg;
 	rec->kind = weir_scan(j->table_plan, rec->line, rec->len, spans, &rec->why) < 0;
-	if (rec->kind == 0)
+	if (rec->kind == 0) {
 		rec->digest[0] = weir_keys_hash(&j->table_keys, spans);
+		rec->shape = weir_scan_shape();
+	}
 }
 
 /*
@@ -2177,7 +2220,7 @@ table_read_threaded(struct table_read *tr, struct weir_input *in)
 				rc = -1;
 			} else {
 				rc = table_row(tr, rec->line, rec->len, &b->spans[i * nslots],
-				    rec->digest[0]);
+				    rec->digest[0], rec->shape);
 			}
 		}
 		if (rc == 0 && b->err) {
@@ -2223,7 +2266,7 @@ table_read_lines(struct table_read *tr, struct weir_input *in)
 			rc = -1;
 			break;
 		}
-		rc = table_row(tr, line, len, spans, weir_keys_hash(&j->table_keys, spans));
+		rc = table_row(tr, line, len, spans, weir_keys_hash(&j->table_keys, spans), 0);
 	}
 	free(spans);
 	return rc;
@@ -2247,7 +2290,7 @@ table_load(struct join *j, struct table *t, struct weir_plan *grow, char *err, s
 	}
 	/* each row prepared as it is read, while every row can be (with grow,
 	 * names new to j->names_in join the stream's plan) */
-	struct table_read tr = {j, t, {j, grow, {0}, {0}, 0}, NULL, 0, err, errlen};
+	struct table_read tr = {j, t, {.j = j, .grow = grow}, NULL, 0, err, errlen};
 	t->merged = !j->nest;
 	int rc = csv || weir_input_is_gzip(in) ? table_read_lines(&tr, in) :
 	    table_read_threaded(&tr, in);
