@@ -1272,9 +1272,6 @@ restore_key(struct join *j, struct weir_get *g, bool *oom)
 	return k;
 }
 
-/* Each side: where its time stands, the events waiting for the watermark
- * (heap order) and those in state (ring order, which rebuilds the key
- * chains), each with its key. */
 static int
 save_pending(void *arg, const struct pending *p)
 {
@@ -1283,6 +1280,9 @@ save_pending(void *arg, const struct pending *p)
 	    weir_put_bytes(b, p->ev.line, p->ev.len);
 }
 
+/* Each side: where its time stands, the events waiting for the watermark
+ * (in any order: each keeps its (t, seq)) and those in state (ring order,
+ * which rebuilds the key chains), each with its key. */
 static int
 on_save(struct weir_ctx *ctx, struct weir_buf *b)
 {

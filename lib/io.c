@@ -25,7 +25,6 @@
 #include "io.h"
 
 #define READ_CHUNK ((size_t)1 << 20)
-#define OUT_CAP ((size_t)1 << 18)
 
 struct bytes {
 	char *p;
@@ -408,7 +407,7 @@ weir_output_new(int fd, bool csv, bool unbuffered)
 	out->fd = fd;
 	out->csv = csv;
 	out->unbuffered = unbuffered;
-	out->cap = OUT_CAP;
+	out->cap = WEIR_OUT_CAP;
 	out->buf = malloc(out->cap);
 	if (out->buf == NULL) {
 		free(out);
@@ -628,6 +627,20 @@ weir_out_line_insert(struct weir_output *out, const char *line, size_t len,
 			rc = out_csv_line(out, b.p, b.end);
 		free(b.p);
 		return rc;
+	}
+	if (out->cap - out->len > len + mlen + 1) {	/* the common case: one place */
+		char *w = out->buf + out->len;
+		memcpy(w, line, brace);
+		w += brace;
+		if (!empty)
+			*w++ = ',';
+		memcpy(w, members, mlen);
+		w += mlen;
+		memcpy(w, line + brace, len - brace);
+		w += len - brace;
+		*w++ = '\n';
+		out->len = (size_t)(w - out->buf);
+		return out->unbuffered ? weir_out_flush(out) : 0;
 	}
 	int rc = out_put(out, line, brace);
 	if (rc == 0 && !empty)

@@ -82,6 +82,9 @@ long weir_input_fill(struct weir_input *in);
 
 /* --- output ---------------------------------------------------------------- */
 
+/* The writer's buffer: lines are gathered in it and written when it fills. */
+#define WEIR_OUT_CAP ((size_t)1 << 18)
+
 struct weir_output;
 
 struct weir_output *weir_output_new(int fd, bool csv, bool unbuffered);

@@ -169,6 +169,63 @@ insert_before_the_closing_brace(void **state)
 	    "{\"a\":1.10 , \"b\":[1],\"w\":2}  \n{ \"w\":2}\n{\"x\":1}\n");
 }
 
+/* An insert into the writer's buffer with a few bytes more or less room
+ * than it needs (it fills the buffer in place, or goes the slower way)
+ * gives the bytes of a plain concatenation. */
+static void
+inserts_at_the_end_of_the_buffer(void **state)
+{
+	(void)state;
+	static const char *const lines[] = {"{\"a\":1}", "{\"a\":\"x\"  }  ", "{ }"};
+	static const char *const adds[] = {"\"m\":2", "\"m\":\"a longer member\""};
+	char path[] = "/tmp/weir-test-io-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	struct weir_output *out = weir_output_new(fd, false, false);
+	size_t n = 0;
+	char *want = malloc(44 * WEIR_OUT_CAP), *filler = malloc(WEIR_OUT_CAP);
+	for (size_t l = 0; l < 3; l++)
+		for (size_t a = 0; a < 2; a++) {
+			const char *line = lines[l], *add = adds[a];
+			size_t len = strlen(line), mlen = strlen(add);
+			size_t brace = (size_t)(strrchr(line, '}') - line);
+			bool empty = l == 2;
+			size_t need = len + mlen + 2 - empty;
+			for (size_t room = need - 3; room <= need + 3; room++) {
+				/* a filler line leaves `room` bytes of the buffer */
+				assert_int_equal(weir_out_flush(out), 0);
+				size_t fl = WEIR_OUT_CAP - room - 1;
+				memset(filler, 'x', fl);
+				memcpy(filler, "{\"f\":\"", 6);
+				memcpy(filler + fl - 2, "\"}", 2);
+				assert_int_equal(weir_out_line(out, filler, fl), 0);
+				memcpy(want + n, filler, fl);
+				n += fl;
+				want[n++] = '\n';
+				assert_int_equal(weir_out_line_insert(out, line, len, add, mlen), 0);
+				memcpy(want + n, line, brace);
+				n += brace;
+				if (!empty)
+					want[n++] = ',';
+				memcpy(want + n, add, mlen);
+				n += mlen;
+				memcpy(want + n, line + brace, len - brace);
+				n += len - brace;
+				want[n++] = '\n';
+			}
+		}
+	assert_int_equal(weir_out_flush(out), 0);
+	weir_output_free(out);
+	char *got = malloc(n + 1);
+	assert_int_equal(pread(fd, got, n + 1, 0), (ssize_t)n);
+	assert_memory_equal(got, want, n);
+	close(fd);
+	unlink(path);
+	free(got);
+	free(want);
+	free(filler);
+}
+
 static void
 csv_output_with_header_blocks(void **state)
 {
@@ -262,6 +319,7 @@ main(void)
 		cmocka_unit_test(missing_file_sets_errno),
 		cmocka_unit_test(csv_becomes_json_with_numbers_and_strings),
 		cmocka_unit_test(insert_before_the_closing_brace),
+		cmocka_unit_test(inserts_at_the_end_of_the_buffer),
 		cmocka_unit_test(csv_output_with_header_blocks),
 		cmocka_unit_test(closed_pipe_is_reported_as_epipe),
 		cmocka_unit_test(json_quote_escapes),
