@@ -10,7 +10,10 @@
  * out next is the earliest at the head of the partitions' queues, and it
  * waits while a partition that is not caught up has nothing queued.  So
  * the output is in event-time order up to each partition's own disorder,
- * and a program downstream needs no --lag for skew between partitions.  A
+ * and a program downstream needs no --lag for skew between partitions,
+ * while they have messages waiting: one caught up to its end does not hold
+ * the output back (only the watermark), and what is produced to it later
+ * may be older than what went out since (weir-kafka-source(1)).  A
  * partition that runs ahead is paused (its queue is bounded) until the
  * others catch up: backpressure through the brokers.
  *
