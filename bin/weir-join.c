@@ -1863,62 +1863,54 @@ name_index(struct prepared *pr, const struct weir_span *key)
 
 /* Prepares one row into pr (its members but the key fields, and their
  * names' indexes); false when it cannot be.  A member's name is looked for
- * first where the row before had it: a table's rows share their names. */
+ * first where the row before had it: a table's rows share their names.  A
+ * row of the shape of the last one listed (up to 64 members) has its names
+ * in its order: only its values are looked for, and no name compared. */
 static bool
 prepare_row(struct prepared *pr, const char *line, size_t len, uint32_t shape)
 {
 	struct join *j = pr->j;
-	const struct weir_member *v = j->right_members.v;
-	if (shape != 0 && shape == pr->shape &&
-	    weir_member_list_shaped(line, len, pr->key_len, pr->nm, j->right_members.v) == pr->nm &&
-	    weir_reserve(&pr->text.p, &pr->text.cap, len + (size_t)pr->nm + 1) == 0) {
-		char *w = pr->text.p;
-		for (int m = 0; m < pr->nm; m++) {
-			if (pr->key_field >> m & 1)
-				continue;
-			if (w != pr->text.p)
-				*w++ = ',';
-			memcpy(w, v[m].key.p, v[m].key.n);
-			w += v[m].key.n;
-			*w++ = ':';
-			memcpy(w, v[m].value.p, v[m].value.n);
-			w += v[m].value.n;
-		}
-		pr->text.n = (size_t)(w - pr->text.p);
-		return true;	/* the names (pr->idx) are the last row's */
-	}
-	size_t before = pr->n;
-	pr->shape = 0;
-	pr->text.n = 0;
-	pr->n = 0;
-	int n = list_members(&j->right_members, line, len, -1);
+	struct members *list = &j->right_members;
+	bool same = shape != 0 && shape == pr->shape &&
+	    weir_member_list_shaped(line, len, pr->key_len, pr->nm, list->v) == pr->nm;
+	int n = same ? pr->nm : list_members(list, line, len, -1);
 	if (n < 0 || weir_reserve(&pr->text.p, &pr->text.cap, len + (size_t)n + 1) < 0)
 		return false;
-	v = j->right_members.v;
+	size_t before = pr->n;
 	bool shaped = shape != 0 && n <= 64;
-	pr->key_field = 0;
+	if (!same) {
+		pr->shape = 0;
+		pr->n = 0;
+		pr->key_field = 0;
+	}
+	const struct weir_member *v = list->v;
 	char *w = pr->text.p;
 	for (int m = 0; m < n; m++) {
 		const struct weir_span *key = &v[m].key;
 		const struct weir_span *value = &v[m].value;
-		if (shaped && key->n <= UINT16_MAX)
-			pr->key_len[m] = (uint16_t)key->n;
-		else
-			shaped = false;
-		if (is_key_field(j, key)) {
-			if (shaped)
-				pr->key_field |= UINT64_C(1) << m;
-			continue;
+		if (same) {
+			if (pr->key_field >> m & 1)
+				continue;
+		} else {
+			if (shaped && key->n <= UINT16_MAX)
+				pr->key_len[m] = (uint16_t)key->n;
+			else
+				shaped = false;
+			if (is_key_field(j, key)) {
+				if (shaped)
+					pr->key_field |= UINT64_C(1) << m;
+				continue;
+			}
+			if (pr->n == MAX_ROW_NAMES)
+				return false;
+			int at = pr->n < before ? pr->idx[pr->n] : -1;
+			if (at < 0 || j->names_in[at].len != key->n ||
+			    memcmp(j->names_in[at].raw, key->p, key->n) != 0)
+				at = name_index(pr, key);
+			if (at < 0)
+				return false;	/* this table goes the slow way */
+			pr->idx[pr->n++] = (uint16_t)at;
 		}
-		if (pr->n == MAX_ROW_NAMES)
-			return false;
-		int at = pr->n < before ? pr->idx[pr->n] : -1;
-		if (at < 0 || j->names_in[at].len != key->n ||
-		    memcmp(j->names_in[at].raw, key->p, key->n) != 0)
-			at = name_index(pr, key);
-		if (at < 0)
-			return false;	/* this table goes the slow way */
-		pr->idx[pr->n++] = (uint16_t)at;
 		if (w != pr->text.p)
 			*w++ = ',';
 		memcpy(w, key->p, key->n);
@@ -1928,7 +1920,7 @@ prepare_row(struct prepared *pr, const char *line, size_t len, uint32_t shape)
 		w += value->n;
 	}
 	pr->text.n = (size_t)(w - pr->text.p);
-	if (shaped) {
+	if (!same && shaped) {
 		pr->shape = shape;
 		pr->nm = n;
 	}
