@@ -409,10 +409,12 @@ weir_barrier_parse(const char *line, size_t len, struct weir_ckpt *id, bool *sto
 {
 	json_t *o = json_loadb(line, len, 0, NULL);
 	const json_t *n = json_object_get(o, "_checkpoint"), *k = json_object_get(o, "lines");
+	const json_t *s = json_object_get(o, "stop");
 	int rc = -1;
-	*stop = json_is_true(json_object_get(o, "stop"));
+	*stop = json_is_true(s);
 	if (json_is_integer(n) && json_integer_value(n) >= 0 &&
-	    (k == NULL || (json_is_integer(k) && json_integer_value(k) >= 0))) {
+	    (k == NULL || (json_is_integer(k) && json_integer_value(k) >= 0)) &&
+	    (s == NULL || json_is_boolean(s))) {
 		id->n = (uint64_t)json_integer_value(n);
 		id->lines = k ? (uint64_t)json_integer_value(k) : 0;
 		id->counted = false;	/* received, not counted here */
@@ -661,6 +663,32 @@ missing_time_reason(const struct weir_ctx *ctx)
 	return ctx->missing_time;
 }
 
+/*
+ * A protocol line is an object whose only members are the protocol's: a
+ * watermark has `_watermark` alone, a barrier `_checkpoint` with `lines`
+ * and `stop` at most.  An object with any other member is data, whatever
+ * else it has (SPEC 7a), so an event may carry a `_watermark` field.
+ */
+static int
+protocol_member(void *arg, const struct weir_span *key, const struct weir_span *value)
+{
+	bool barrier = *(bool *)arg;
+	char name[16];
+	(void)value;
+	if (weir_span_unescape(key, name, sizeof name) < 0)
+		return 1;
+	if (barrier)
+		return strcmp(name, "_checkpoint") != 0 && strcmp(name, "lines") != 0 &&
+		    strcmp(name, "stop") != 0;
+	return strcmp(name, "_watermark") != 0;
+}
+
+static bool
+protocol_members_only(const char *line, size_t len, bool barrier)
+{
+	return weir_members(line, len, protocol_member, &barrier) == 0;
+}
+
 enum { RECORD_DATA = WEIR_LINE_DATA, RECORD_WATERMARK = WEIR_LINE_WATERMARK,
 	RECORD_BARRIER = WEIR_LINE_BARRIER, RECORD_BAD = WEIR_LINE_BAD };
 
@@ -681,7 +709,7 @@ scan_record(void *arg, struct weir_scanned *rec, struct weir_span *spans)
 	}
 	rec->shape = weir_scan_shape();
 	const struct weir_span *v = &spans[ctx->watermark_slot];
-	if (v->p) {
+	if (v->p && protocol_members_only(rec->line, rec->len, false)) {
 		rec->kind = RECORD_WATERMARK;
 		if (weir_time_from_json(&auto_format, v->p, v->n, &rec->t, NULL, &rec->why) < 0) {
 			rec->kind = RECORD_BAD;
@@ -689,8 +717,17 @@ scan_record(void *arg, struct weir_scanned *rec, struct weir_span *spans)
 		}
 		return;
 	}
-	if (spans[ctx->checkpoint_slot].p) {
+	v = &spans[ctx->checkpoint_slot];
+	if (v->p && !spans[ctx->watermark_slot].p &&
+	    protocol_members_only(rec->line, rec->len, true)) {
 		rec->kind = RECORD_BARRIER;
+		struct weir_ckpt id;
+		bool stop;
+		if (weir_barrier_parse(rec->line, rec->len, &id, &stop) < 0) {
+			rec->kind = RECORD_BAD;
+			rec->why = "bad _checkpoint barrier (a whole number from 0, "
+			    "\"lines\" a whole number, \"stop\" true or false)";
+		}
 		return;
 	}
 	rec->kind = RECORD_DATA;

@@ -272,7 +272,7 @@ int weir_checkpoint(struct weir_ctx *ctx, struct weir_ckpt id);
 int weir_checkpoint_barrier(struct weir_ctx *ctx, struct weir_ckpt id, bool stop);
 
 /* Reads a barrier line: its number, `lines` and `stop`.  -1 when
- * _checkpoint is not a whole number from 0. */
+ * _checkpoint or lines is not a whole number from 0, or stop no boolean. */
 int weir_barrier_parse(const char *line, size_t len, struct weir_ckpt *id, bool *stop);
 
 /* Writes {"_checkpoint":N[,"lines":K][,"stop":true]}. */

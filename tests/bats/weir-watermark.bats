@@ -252,6 +252,22 @@ sys.stdout.write("{\"ts\":2,\"blob\":\"" + "x" * 10_000_000 + "\"}\n{\"ts\":1}\n
 		'{"ts":"2026-11-23T10:00:04Z"}')"
 }
 
+@test "only an object of protocol members alone is a protocol line: other shapes are data or rejected, and counted" {
+	# an event that carries a _watermark field is an event; barriers with a
+	# value that is no whole number from 0 are rejected, not forwarded
+	printf '%s\n' '{"ts":1,"n":1}' '{"ts":2,"_watermark":5,"n":2}' '{"_checkpoint":"x"}' \
+		'{"_checkpoint":-1}' '{"_checkpoint":1,"stop":"yes"}' '{"_watermark":"soon"}' \
+		'{"_checkpoint":4,"lines":2,"stop":false}' '{"_checkpoint":5,"n":1,"ts":3}' > in
+	run --separate-stderr weir-watermark --errors bad --stats < in
+	assert_success
+	assert_output "$(printf '%s\n' '{"ts":1,"n":1}' '{"ts":2,"_watermark":5,"n":2}' \
+		'{"_checkpoint":4,"lines":2,"stop":false}' '{"_checkpoint":5,"n":1,"ts":3}')"
+	printf '%s\n' '{"_checkpoint":"x"}' '{"_checkpoint":-1}' '{"_checkpoint":1,"stop":"yes"}' \
+		'{"_watermark":"soon"}' > expect.bad
+	cmp expect.bad bad
+	[[ "$stderr" == *'"in":7,"out":3,"late":0,"rejected":4'*'"barriers":1'* ]]
+}
+
 @test "time fields: nested -t, the default list, -T patterns with %z, and --processing-time" {
 	printf '%s\n' '{"meta":{"when":"23/Nov/2026:11:00:02 +0100"}}' '{"meta":{"when":"23/Nov/2026:10:00:01 +0000"}}' > in
 	run weir-watermark -t meta.when -T '%d/%b/%Y:%H:%M:%S %z' --lag 1m < in
