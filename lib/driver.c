@@ -1183,6 +1183,23 @@ weir_run(struct weir_ctx *ctx, char **inputs, int ninputs)
 		weir_fail(ctx, "out of memory");
 		return WEIR_EXIT_FAILURE;
 	}
+	/* Every named input is checked before any is read, as Miller does: a
+	 * missing file is found before the work on the files before it, not
+	 * after.  Opening waits for the turn of each (a FIFO's open blocks
+	 * until it has a writer). */
+	for (int i = 0; i < ninputs; i++) {
+		struct stat st;
+		if (strcmp(inputs[i], "-") == 0)
+			continue;
+		if (stat(inputs[i], &st) < 0 || access(inputs[i], R_OK) < 0) {
+			weir_fail(ctx, "cannot open '%s': %s", inputs[i], strerror(errno));
+			return weir_finish(ctx, -1);
+		}
+		if (S_ISDIR(st.st_mode)) {
+			weir_fail(ctx, "cannot read '%s': %s", inputs[i], strerror(EISDIR));
+			return weir_finish(ctx, -1);
+		}
+	}
 	int rc = 0;
 	if (ctx->opts->state_file && ctx->run == NULL && weir_restore(ctx) < 0)
 		return weir_finish(ctx, -1);

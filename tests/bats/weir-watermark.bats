@@ -144,6 +144,19 @@ JSON
 	[[ "$stderr" == *"cannot open '/nonexistent/events.ndjson'"* ]]
 }
 
+@test "a missing or unreadable input among several is named before any is read: nothing is written, exit 1" {
+	printf '%s\n' '{"ts":1}' '{"ts":2}' > ok.ndjson
+	run --separate-stderr weir-watermark ok.ndjson missing.ndjson
+	assert_failure 1
+	assert_output ""
+	assert_equal "$stderr" "weir-watermark: cannot open 'missing.ndjson': No such file or directory"
+	mkdir dir
+	run --separate-stderr weir-watermark ok.ndjson dir
+	assert_failure 1
+	assert_output ""
+	[[ "$stderr" == *"'dir'"*"Is a directory"* ]]
+}
+
 @test "empty input gives empty output and success" {
 	run weir-watermark < /dev/null
 	assert_success
