@@ -210,6 +210,8 @@ weir_input_line(struct weir_input *in, const char **line, size_t *len,
 	size_t ignored = 0;
 	int rc = in->csv ? next_line(&in->queue, &ignored, in->eof, line, len)
 	    : next_line(&in->raw, &in->scanned, in->eof, line, len);
+	if (rc == 1 && in->lineno == 0 && !in->csv)
+		weir_skip_bom(line, len);
 	if (rc == 1)
 		*lineno = ++in->lineno;
 	return rc;
@@ -277,6 +279,11 @@ csv_cell(void *s, size_t n, void *arg)
 	struct weir_input *in = arg;
 	char tmp[32];
 	if (in->in_header) {
+		if (in->nheader == 0) {
+			const char *cell = s;
+			weir_skip_bom(&cell, &n);
+			s = (void *)cell;
+		}
 		char **h = realloc(in->header, (in->nheader + 1) * sizeof *h);
 		if (h == NULL || (h[in->nheader] = malloc(n + 1)) == NULL) {
 			if (h)

@@ -32,6 +32,19 @@
 
 struct weir_input;
 
+/* The UTF-8 byte-order mark that some editors and Windows exports put at the
+ * start of a file.  Every reader drops it from an input's first line (as
+ * Miller does), so it neither hides the first name nor spoils a line. */
+static inline void
+weir_skip_bom(const char **line, size_t *len)
+{
+	if (*len >= 3 && (unsigned char)(*line)[0] == 0xef && (unsigned char)(*line)[1] == 0xbb &&
+	    (unsigned char)(*line)[2] == 0xbf) {
+		*line += 3;
+		*len -= 3;
+	}
+}
+
 /* Opens path ("-" is stdin).  Returns NULL with errno set on failure. */
 struct weir_input *weir_input_open(const char *path, bool csv);
 void weir_input_close(struct weir_input *in);

@@ -90,6 +90,8 @@ add_record(struct weir_reader *r, struct weir_batch *b, const char *line, size_t
 	}
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
+	if (r->lineno == 0)
+		weir_skip_bom(&line, &len);
 	struct weir_scanned *rec = &b->recs[b->n];
 	memset(rec, 0, sizeof *rec);
 	rec->line = line;

@@ -399,3 +399,21 @@ PY
 	assert_output "$(printf '%s\n' '{"k":"A","window_start":12,"window_end":30,"count":2}' \
 	    '{"k":"B","window_start":20,"window_end":30,"count":1}')"
 }
+
+@test "a UTF-8 byte-order mark at the start of CSV or NDJSON input is dropped, not read as part of a name" {
+	printf '\357\273\277timestamp,n\n1,2\n2,3\n' > bom.csv
+	run --separate-stderr weir-agg -i csv sum:n bom.csv
+	assert_success
+	assert_output '{"sum_n":5}'
+	assert_equal "$stderr" ""
+	printf '\357\273\277{"ts":1,"n":2}\n{"ts":2,"n":3}\n' > bom.ndjson
+	run --separate-stderr weir-agg sum:n < bom.ndjson
+	assert_success
+	assert_output '{"sum_n":5}'
+	assert_equal "$stderr" ""
+	# a mark that does not start the input is data, and the line with it is rejected
+	printf '{"ts":1,"n":2}\n\357\273\277{"ts":2,"n":3}\n' > inner.ndjson
+	run --separate-stderr weir-agg sum:n inner.ndjson
+	assert_output '{"sum_n":2}'
+	[[ "$stderr" == *"inner.ndjson:2"* ]]
+}

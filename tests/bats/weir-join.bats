@@ -519,6 +519,18 @@ for l in open("expect"):
 	grep -q "t.ndjson:1" err
 }
 
+@test "a table whose file starts with a UTF-8 byte-order mark keys its first column all the same" {
+	printf '\357\273\277k,name\n1,a\n2,b\n' > t.csv
+	printf '\357\273\277{"k":1,"name":"a"}\n{"k":2,"name":"b"}\n' > t.ndjson
+	printf '%s\n' '{"ts":1,"k":2}' '{"ts":2,"k":1}' > s
+	for t in t.csv t.ndjson; do
+		run --separate-stderr weir-join --table "$t" --on k --stats < s
+		assert_success
+		assert_output "$(printf '%s\n' '{"ts":1,"k":2,"name":"b"}' '{"ts":2,"k":1,"name":"a"}')"
+		[[ "$stderr" == *'"table_rows_without_key":0'* ]]
+	done
+}
+
 @test "a bad or missing table is an error naming it" {
 	printf '%s\n' '{"k":1}' '{"k":2' > t.ndjson
 	run --separate-stderr weir-join --table t.ndjson --on k < /dev/null
