@@ -1436,8 +1436,6 @@ read_failed(struct weir_ctx *ctx, const struct side *sd, int err)
 	const char *name = weir_input_name(sd->in);
 	if (err == EFBIG)
 		return weir_fail(ctx, "%s: line longer than %zu bytes", name, WEIR_MAX_LINE);
-	if (err == EILSEQ)
-		return weir_fail(ctx, "%s: malformed CSV", name);
 	if (err == EBADMSG)
 		return weir_fail(ctx, "'%s': corrupt gzip data", name);
 	return weir_fail(ctx, "cannot read '%s': %s", name, strerror(err));
@@ -1481,7 +1479,10 @@ next_record(struct weir_ctx *ctx, struct side *sd, struct weir_scanned *local,
 		}
 		local->why = NULL;
 		local->aux = 0;
-		weir_scan_record(ctx, local, ctx->spans);
+		if ((local->why = weir_input_rejected(sd->in)) != NULL)
+			local->kind = WEIR_LINE_BAD;	/* a malformed CSV record */
+		else
+			weir_scan_record(ctx, local, ctx->spans);
 		*rec = local;
 		*spans = ctx->spans;
 		return 1;
@@ -2253,12 +2254,13 @@ table_read_lines(struct table_read *tr, struct weir_input *in)
 				break;
 			if (weir_input_fill(in) < 0 && errno != EINTR) {
 				snprintf(tr->err, tr->errlen, "cannot read table '%s': %s", j->table_path,
-				    errno == EILSEQ ? "malformed CSV" : strerror(errno));
+				    strerror(errno));
 				rc = -1;
 			}
 			continue;
 		}
-		if (weir_scan(j->table_plan, line, len, spans, &why) < 0) {
+		if ((why = weir_input_rejected(in)) != NULL ||
+		    weir_scan(j->table_plan, line, len, spans, &why) < 0) {
 			snprintf(tr->err, tr->errlen, "table %s:%llu: %s", j->table_path,
 			    (unsigned long long)lineno, why);
 			rc = -1;

@@ -597,7 +597,10 @@ take_line(struct weir_ctx *ctx, struct replay *r, struct source *s, const char *
 	int64_t t = 0;
 	const char *why = NULL;
 	uint64_t seq = s->seq++;
-	int kind = weir_classify(ctx, line, len, r->spans, &t, &why);
+	const char *malformed = weir_input_rejected(s->in);
+	int kind = malformed ? WEIR_LINE_BAD : weir_classify(ctx, line, len, r->spans, &t, &why);
+	if (malformed)
+		why = malformed;
 	bool held = false;
 	int rc = 0;
 	if (kind == WEIR_LINE_DATA)
@@ -665,8 +668,6 @@ read_some(struct weir_ctx *ctx, struct replay *r, struct source *s)
 			if (errno == EFBIG)
 				return weir_fail(ctx, "%s: line longer than %zu bytes", s->path,
 				    WEIR_MAX_LINE);
-			if (errno == EILSEQ)
-				return weir_fail(ctx, "%s: malformed CSV", s->path);
 			return weir_fail(ctx, "cannot read '%s': %s", s->path, strerror(errno));
 		}
 		if (n == 0 && weir_input_at_end(s->in) && !weir_input_eof(s->in)) {

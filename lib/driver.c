@@ -1033,8 +1033,6 @@ read_failed(struct weir_ctx *ctx, const struct loop *lp, int err, uint64_t linen
 	if (err == EFBIG)
 		return weir_fail(ctx, "%s:%llu: line longer than %zu bytes", lp->name,
 		    (unsigned long long)lineno + 1, WEIR_MAX_LINE);
-	if (err == EILSEQ)
-		return weir_fail(ctx, "%s: malformed CSV", lp->name);
 	return weir_fail(ctx, "cannot read '%s': %s", lp->name, strerror(err));
 }
 
@@ -1128,7 +1126,10 @@ run_direct(struct weir_ctx *ctx, struct loop *lp, struct weir_input *in, unsigne
 	for (;;) {
 		while (weir_input_line(in, &line, &len, &lineno) == 1) {
 			struct weir_scanned rec = {.line = line, .len = len, .lineno = lineno};
-			scan_record(ctx, &rec, ctx->spans);
+			if ((rec.why = weir_input_rejected(in)) != NULL)
+				rec.kind = RECORD_BAD;	/* a malformed CSV record */
+			else
+				scan_record(ctx, &rec, ctx->spans);
 			int rc = handle_record(ctx, &rec, ctx->spans, lp->name, input);
 			if (rc != 0)
 				return rc;

@@ -46,14 +46,27 @@ struct weir_input {
 
 	bool csv;
 	struct csv_parser parser;
-	struct bytes queue;	/* JSON lines made from CSV records */
+	struct bytes queue;	/* JSON lines made from CSV records, and
+				   rejected lines behind REJECTED_TAG */
 	char **header;
 	size_t nheader;
 	bool in_header;
 	struct bytes record;	/* the record being built */
 	size_t ncells;
+	struct bytes pending;	/* the raw bytes of the record being read */
+	struct bytes replay;	/* lines to read again after a rejected one */
+	bool row_ended;		/* libcsv ended a row in the last line fed */
+	bool malformed;		/* the record being read is: skip to its line's end */
+	bool rejected;		/* the line last handed out is a rejected one */
 	bool oom;
 };
+
+/* Marks a queued line as a malformed CSV record's raw bytes; the JSON lines
+ * made from records start with '{', so the tag cannot be confused. */
+#define REJECTED_TAG '\001'
+#define CSV_OPTIONS (CSV_APPEND_NULL | CSV_STRICT | CSV_STRICT_FINI)
+
+static void csv_end(struct weir_input *in);
 
 static int
 bytes_reserve(struct bytes *b, size_t more)
@@ -86,6 +99,8 @@ bytes_reserve(struct bytes *b, size_t more)
 static int
 bytes_append(struct bytes *b, const char *s, size_t n)
 {
+	if (n == 0)
+		return 0;
 	if (bytes_reserve(b, n) < 0)
 		return -1;
 	memcpy(b->p + b->end, s, n);
@@ -128,7 +143,7 @@ weir_input_open(const char *path, bool csv)
 	}
 	in->csv = csv;
 	if (csv) {
-		if (csv_init(&in->parser, CSV_APPEND_NULL) != 0) {
+		if (csv_init(&in->parser, CSV_OPTIONS) != 0) {
 			weir_input_close(in);
 			errno = ENOMEM;
 			return NULL;
@@ -155,6 +170,8 @@ weir_input_close(struct weir_input *in)
 	free(in->raw.p);
 	free(in->queue.p);
 	free(in->record.p);
+	free(in->pending.p);
+	free(in->replay.p);
 	free(in->name);
 	free(in);
 }
@@ -212,6 +229,11 @@ weir_input_line(struct weir_input *in, const char **line, size_t *len,
 	    : next_line(&in->raw, &in->scanned, in->eof, line, len);
 	if (rc == 1 && in->lineno == 0 && !in->csv)
 		weir_skip_bom(line, len);
+	in->rejected = rc == 1 && in->csv && *len > 0 && **line == REJECTED_TAG;
+	if (in->rejected) {
+		(*line)++;
+		(*len)--;
+	}
 	if (rc == 1)
 		*lineno = ++in->lineno;
 	return rc;
@@ -221,8 +243,17 @@ void
 weir_input_set_follow(struct weir_input *in, bool follow)
 {
 	in->follow = follow;
-	if (!follow && in->at_end)
+	if (!follow && in->at_end && !in->eof) {
 		in->eof = true;
+		if (in->csv)
+			csv_end(in);	/* what the last read left open ends here */
+	}
+}
+
+const char *
+weir_input_rejected(const struct weir_input *in)
+{
+	return in->rejected ? "malformed CSV record (a stray or unterminated quote)" : NULL;
 }
 
 bool
@@ -325,6 +356,7 @@ csv_row(int c, void *arg)
 {
 	struct weir_input *in = arg;
 	(void)c;
+	in->row_ended = true;
 	if (in->in_header) {
 		in->in_header = false;
 		in->lineno++;	/* the header is line 1 */
@@ -337,6 +369,153 @@ csv_row(int c, void *arg)
 		in->oom = true;
 	in->record.end = 0;
 	in->ncells = 0;
+}
+
+/*
+ * Strict CSV, and what becomes of a malformed record.  libcsv is fed one
+ * physical line at a time, so the raw bytes of the record being read (its
+ * lines since the last row ended, in `pending`) are known.  When libcsv
+ * finds a stray quote (`"6" screen`, `6" screen`), or a quote is still
+ * open at the end of input, the record's first line is the malformed one:
+ * it is rejected, byte for byte, the parser starts afresh, and the lines
+ * after it are read again (from `replay`, ahead of what is still unread),
+ * so that one bad quote costs one line and never swallows the records
+ * after it.
+ *
+ * A rejected line goes into the queue behind REJECTED_TAG, in its place
+ * among the records, so that it keeps its line number;
+ * weir_input_rejected tells the caller.
+ */
+static void
+csv_restart(struct weir_input *in)
+{
+	csv_free(&in->parser);
+	if (csv_init(&in->parser, CSV_OPTIONS) != 0)
+		in->oom = true;
+	in->record.end = 0;
+	in->ncells = 0;
+	in->malformed = false;
+	if (in->in_header) {
+		for (size_t i = 0; i < in->nheader; i++)
+			free(in->header[i]);
+		in->nheader = 0;
+	}
+}
+
+/* Rejects the first line of the pending record and puts the lines after
+ * it in front of what is left to read again. */
+static void
+csv_reject_first_line(struct weir_input *in)
+{
+	struct bytes *pb = &in->pending, *rp = &in->replay;
+	if (pb->end == pb->start) {
+		csv_restart(in);
+		return;
+	}
+	const char *p = pb->p + pb->start;
+	size_t n = pb->end - pb->start;
+	const char *nl = memchr(p, '\n', n);
+	size_t first = nl ? (size_t)(nl - p) + 1 : n;
+	size_t shown = nl ? first - 1 : n;
+	if (shown > 0 && p[shown - 1] == '\r')
+		shown--;
+	char tag = REJECTED_TAG;
+	if (bytes_append(&in->queue, &tag, 1) < 0 || bytes_append(&in->queue, p, shown) < 0 ||
+	    bytes_append(&in->queue, "\n", 1) < 0) {
+		in->oom = true;
+		return;
+	}
+	struct bytes again = {NULL, 0, 0, 0};
+	if (bytes_append(&again, p + first, n - first) < 0 || (rp->end > rp->start &&
+	    bytes_append(&again, rp->p + rp->start, rp->end - rp->start) < 0)) {
+		free(again.p);
+		in->oom = true;
+		return;
+	}
+	free(rp->p);
+	*rp = again;
+	pb->start = pb->end = 0;
+	csv_restart(in);
+}
+
+static bool
+blank(const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i] != '\r' && p[i] != '\n')
+			return false;
+	return true;
+}
+
+/* Feeds one physical line (with its newline, if it has one yet). */
+static void
+csv_feed_line(struct weir_input *in, const char *p, size_t n, bool whole)
+{
+	struct bytes *pb = &in->pending;
+	if (bytes_append(pb, p, n) < 0) {
+		in->oom = true;
+		return;
+	}
+	if (!in->malformed) {
+		in->row_ended = false;
+		if (csv_parse(&in->parser, p, n, csv_cell, csv_row, in) != n) {
+			if (csv_error(&in->parser) != CSV_EPARSE)
+				in->oom = true;
+			in->malformed = true;
+		}
+	}
+	if (!whole)
+		return;
+	if (in->malformed)
+		csv_reject_first_line(in);
+	else if (in->row_ended || blank(pb->p + pb->start, pb->end - pb->start))
+		pb->start = pb->end = 0;
+}
+
+/* Feeds what is to be read again, then p[0..n), a line at a time. */
+static void
+csv_feed(struct weir_input *in, const char *p, size_t n)
+{
+	struct bytes *rp = &in->replay;
+	while (!in->oom) {
+		bool again = rp->end > rp->start;
+		const char *q = again ? rp->p + rp->start : p;
+		size_t m = again ? rp->end - rp->start : n;
+		if (m == 0)
+			break;
+		const char *nl = memchr(q, '\n', m);
+		size_t seg = nl ? (size_t)(nl - q) + 1 : m;
+		if (again)
+			rp->start += seg;	/* q stays valid until the next call */
+		else {
+			p += seg;
+			n -= seg;
+		}
+		csv_feed_line(in, q, seg, nl != NULL);
+	}
+}
+
+/* The end of input: the last record, and any quote left open. */
+static void
+csv_end(struct weir_input *in)
+{
+	for (;;) {
+		csv_feed(in, NULL, 0);
+		if (in->oom)
+			return;
+		if (in->malformed) {
+			csv_reject_first_line(in);
+			continue;
+		}
+		if (csv_fini(&in->parser, csv_cell, csv_row, in) == 0)
+			break;
+		if (csv_error(&in->parser) != CSV_EPARSE) {
+			in->oom = true;
+			return;
+		}
+		csv_reject_first_line(in);
+	}
+	in->pending.start = in->pending.end = 0;
 }
 
 long
@@ -373,15 +552,10 @@ weir_input_fill(struct weir_input *in)
 	b->end += (size_t)n;
 	in->consumed += (uint64_t)n;
 	if (in->csv) {
-		if (n > 0 && csv_parse(&in->parser, b->p, (size_t)n, csv_cell, csv_row, in) !=
-		    (size_t)n) {
-			errno = EILSEQ;
-			return -1;
-		}
-		if (n == 0 && csv_fini(&in->parser, csv_cell, csv_row, in) != 0) {
-			errno = EILSEQ;
-			return -1;
-		}
+		if (n > 0)
+			csv_feed(in, b->p, (size_t)n);
+		else if (in->eof)
+			csv_end(in);
 		if (in->oom) {
 			errno = ENOMEM;
 			return -1;

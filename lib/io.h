@@ -89,9 +89,18 @@ int weir_input_seek(struct weir_input *in, uint64_t offset);
 /*
  * Reads once (may block).  Returns the bytes read, 0 at end of input, -1 on
  * a read error (errno set) or a line longer than WEIR_MAX_LINE (errno
- * EFBIG), a CSV error (errno EILSEQ), or corrupt gzip data (EBADMSG).
+ * EFBIG), or corrupt gzip data (EBADMSG).
  */
 long weir_input_fill(struct weir_input *in);
+
+/*
+ * CSV is read strictly (RFC 4180).  A malformed record (a stray quote, or a
+ * quote still open at the end of input) is handed out by weir_input_line
+ * as its raw lines, byte for byte, each in its place among the records;
+ * for such a line this returns why it is rejected, for any other NULL.
+ * The records after it are read as records.
+ */
+const char *weir_input_rejected(const struct weir_input *in);
 
 /* --- output ---------------------------------------------------------------- */
 

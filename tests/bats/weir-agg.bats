@@ -364,6 +364,31 @@ PY
 	assert_output "$(printf '%s\n' 'host,count,avg_ms' 'a,2,20' 'b,1,20')"
 }
 
+@test "CSV is read strictly: a stray or unterminated quote rejects its line, byte for byte, and the records after it count" {
+	# Python's csv module in strict mode agrees that these two lines are malformed
+	printf 'ts,name,n\n1,a,1\n2,"6" screen,2\n3,c,3\n4,"open,4\n5,e,5\n' > in.csv
+	python3 -c 'import csv, sys
+for i, line in enumerate(open(sys.argv[1]).read().splitlines()):
+    try:
+        list(csv.reader([line], strict=True))
+        ok = line.count("\"") % 2 == 0
+    except csv.Error:
+        ok = False
+    if not ok: print(line)' in.csv > expect.errors
+	assert_equal "$(wc -l < expect.errors)" 2
+	run --separate-stderr weir-agg -i csv count sum:n --errors got.errors --stats in.csv
+	assert_success
+	assert_output '{"count":3,"sum_n":9}'
+	cmp expect.errors got.errors
+	[[ "$stderr" == *"in.csv:3: malformed CSV record"* ]]
+	[[ "$stderr" == *"in.csv:5: malformed CSV record"* ]]
+	[[ "$stderr" == *'"in":5,"out":3,"late":0,"rejected":2'* ]]
+	# the same records piece by piece, and exit 65 at the first under --on-error fail
+	batch_equals_stream in.csv weir-agg -i csv count sum:n
+	run weir-agg -i csv --on-error fail count < in.csv
+	assert_failure 65
+}
+
 @test "the dispatcher, --help and --version" {
 	run weir agg count <<< '{"ts":1}'
 	assert_output '{"count":1}'

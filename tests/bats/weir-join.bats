@@ -531,6 +531,13 @@ for l in open("expect"):
 	done
 }
 
+@test "a CSV table with a stray quote is an error naming its line, not rows merged in silence" {
+	printf 'k,name\n1,"6" screen\n2,b\n3,c\n' > t.csv
+	run --separate-stderr weir-join --table t.csv --on k < /dev/null
+	assert_failure 1
+	[[ "$stderr" == *"t.csv:2: malformed CSV record"* ]]
+}
+
 @test "a bad or missing table is an error naming it" {
 	printf '%s\n' '{"k":1}' '{"k":2' > t.ndjson
 	run --separate-stderr weir-join --table t.ndjson --on k < /dev/null

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -127,6 +128,91 @@ csv_becomes_json_with_numbers_and_strings(void **state)
 	    "{\"ts\":1795428007,\"host\":\"x\"}|");
 	free(got);
 	unlink(path);
+}
+
+/* Reads every line of an input, a rejected one behind '!', joined by '|'. */
+static char *
+read_marked(struct weir_input *in)
+{
+	size_t cap = 1 << 16, len = 0;
+	char *acc = calloc(cap, 1);
+	for (;;) {
+		const char *line;
+		size_t n;
+		uint64_t lineno;
+		while (weir_input_line(in, &line, &n, &lineno) == 1) {
+			while (len + n + 3 > cap)
+				acc = realloc(acc, cap *= 2);
+			if (weir_input_rejected(in))
+				acc[len++] = '!';
+			memcpy(acc + len, line, n);
+			len += n;
+			acc[len++] = '|';
+			acc[len] = '\0';
+		}
+		if (weir_input_eof(in))
+			break;
+		assert_true(weir_input_fill(in) >= 0);
+	}
+	weir_input_close(in);
+	return acc;
+}
+
+/* A stray quote costs its line, an open quote at the end its line; the
+ * records after either are read as records, in their places. */
+static const char strict_csv[] =
+    "ts,name\n1,a\n2,\"6\" screen\n3,b\" c\n4,\"multi\nline\"\n"
+    "5,\"open\n6,d\n7,\"q\"\"uote\"\n8,e";
+static const char strict_expect[] =
+    "{\"ts\":1,\"name\":\"a\"}|!2,\"6\" screen|!3,b\" c|"
+    "{\"ts\":4,\"name\":\"multi\\nline\"}|!5,\"open|{\"ts\":6,\"name\":\"d\"}|"
+    "{\"ts\":7,\"name\":\"q\\\"uote\"}|{\"ts\":8,\"name\":\"e\"}|";
+
+static void
+csv_malformed_records_are_rejected_lines_and_the_rest_read(void **state)
+{
+	(void)state;
+	const char *path = temp_file(strict_csv, strlen(strict_csv));
+	char *got = read_marked(weir_input_open(path, true));
+	assert_string_equal(got, strict_expect);
+	free(got);
+	unlink(path);
+	const char *open_at_end = "ts,name\n1,\"never closed\n2,x\n3,y\n";
+	path = temp_file(open_at_end, strlen(open_at_end));
+	got = read_marked(weir_input_open(path, true));
+	assert_string_equal(got, "!1,\"never closed|{\"ts\":2,\"name\":\"x\"}|"
+	    "{\"ts\":3,\"name\":\"y\"}|");
+	free(got);
+	unlink(path);
+}
+
+/* The same, arriving a byte at a time through a pipe. */
+static void
+csv_malformed_records_the_same_a_byte_at_a_time(void **state)
+{
+	(void)state;
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(fds[0]);
+		for (size_t i = 0; i < sizeof strict_csv - 1; i++) {
+			if (write(fds[1], strict_csv + i, 1) != 1)
+				_exit(1);
+			usleep(100);
+		}
+		_exit(0);
+	}
+	close(fds[1]);
+	char path[32];
+	snprintf(path, sizeof path, "/dev/fd/%d", fds[0]);
+	char *got = read_marked(weir_input_open(path, true));
+	assert_string_equal(got, strict_expect);
+	free(got);
+	close(fds[0]);
+	int status;
+	waitpid(pid, &status, 0);
 }
 
 /* The writer, into a pipe read back here. */
@@ -318,6 +404,8 @@ main(void)
 		cmocka_unit_test(line_numbers_count_from_one),
 		cmocka_unit_test(missing_file_sets_errno),
 		cmocka_unit_test(csv_becomes_json_with_numbers_and_strings),
+		cmocka_unit_test(csv_malformed_records_are_rejected_lines_and_the_rest_read),
+		cmocka_unit_test(csv_malformed_records_the_same_a_byte_at_a_time),
 		cmocka_unit_test(insert_before_the_closing_brace),
 		cmocka_unit_test(inserts_at_the_end_of_the_buffer),
 		cmocka_unit_test(csv_output_with_header_blocks),
