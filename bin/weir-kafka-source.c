@@ -619,7 +619,7 @@ merge(struct weir_ctx *ctx, struct ksrc *k)
 		int rc;
 		if (k->wm != WEIR_TIME_NONE && m->t < k->wm) {
 			struct weir_event ev = {m->bytes, m->len, m->t, k->spans, 0, (uint64_t)m->offset};
-			rc = weir_late(ctx, &ev);
+			rc = weir_disordered(ctx, &ev);
 		} else if (m->members_len > 0) {
 			rc = weir_emit_insert(ctx, m->bytes, m->len, m->bytes + m->len, m->members_len);
 			ctx->count.out++;
@@ -944,9 +944,9 @@ on_stats(struct weir_ctx *ctx, FILE *f)
 	size_t assigned = 0;
 	for (size_t i = 0; i < k->nparts; i++)
 		assigned += k->parts[i].assigned;
-	fprintf(f, ",\"tombstones\":%" PRIu64 ",\"partitions\":%zu,\"rebalances\":%" PRIu64
+	fprintf(f, ",\"disordered\":%" PRIu64 ",\"tombstones\":%" PRIu64 ",\"partitions\":%zu,\"rebalances\":%" PRIu64
 	    ",\"commits\":%" PRIu64 ",\"commit_errors\":%" PRIu64 ",\"pauses\":%" PRIu64,
-	    k->tombstones, assigned, k->rebalances, k->commits, k->commit_errors, k->pauses);
+	    ctx->count.disordered, k->tombstones, assigned, k->rebalances, k->commits, k->commit_errors, k->pauses);
 }
 
 /* --- options -------------------------------------------------------------------------- */

@@ -296,6 +296,12 @@ saved_offset(struct replay *r, struct source *s)
  * after the last line taken from it (stdin: none, it cannot be read
  * again), and the lines taken but not yet written (the merge heap).
  */
+static void
+on_stats(struct weir_ctx *ctx, FILE *f)
+{
+	fprintf(f, ",\"disordered\":%llu", (unsigned long long)ctx->count.disordered);
+}
+
 static int
 on_save(struct weir_ctx *ctx, struct weir_buf *b)
 {
@@ -623,7 +629,7 @@ take_line(struct weir_ctx *ctx, struct replay *r, struct source *s, const char *
 			ctx->count.dropped++;	/* outside [--from, --to) */
 		} else if (r->written_upto != WEIR_TIME_NONE && t < r->written_upto) {
 			struct weir_event ev = {line, len, t, r->spans, s->index, lineno};
-			rc = weir_late(ctx, &ev);
+			rc = weir_disordered(ctx, &ev);
 		} else {
 			struct entry e = {t, s->index, seq, {0}};
 			if (weir_store_put(r->store, line, len, &e.ev) < 0 ||
@@ -925,7 +931,8 @@ teardown(void *state)
 int
 main(int argc, char **argv)
 {
-	static const struct weir_hooks hooks = {.on_save = on_save, .on_restore = on_restore};
+	static const struct weir_hooks hooks = {.on_save = on_save, .on_restore = on_restore,
+		.on_stats = on_stats};
 	static struct replay r;
 	static const struct weir_program program = {
 		.name = "weir-replay",

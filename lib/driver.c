@@ -228,6 +228,15 @@ weir_late(struct weir_ctx *ctx, const struct weir_event *ev)
 	}
 }
 
+int
+weir_disordered(struct weir_ctx *ctx, const struct weir_event *ev)
+{
+	if (ctx->opts->late_given)
+		return weir_late(ctx, ev);
+	ctx->count.disordered++;
+	return weir_emit(ctx, ev->line, ev->len);
+}
+
 /* --- watermark ------------------------------------------------------------- */
 
 static int
@@ -645,12 +654,8 @@ protocol_barrier(struct weir_ctx *ctx, const char *line, size_t len)
 	}
 	struct weir_ckpt id;
 	bool stop;
-	if (weir_barrier_parse(line, len, &id, &stop) < 0) {
-		fprintf(ctx->diag, "%s: %s: a barrier without a whole number, not a checkpoint: "
-		    "%.*s\n", ctx->prog, ctx->input_name, (int)(len > 80 ? 80 : len), line);
-		int rc = weir_out_protocol(ctx->out, line, len);
-		return rc ? rc : weir_out_flush(ctx->out);
-	}
+	if (weir_barrier_parse(line, len, &id, &stop) < 0)
+		return weir_fail(ctx, "%s: a barrier line that cannot be read", ctx->input_name);
 	id.counted = false;
 	return weir_checkpoint_barrier(ctx, id, stop || ctx->stop_at_barrier);
 }

@@ -66,6 +66,7 @@ struct weir_counters {
 	uint64_t watermarks_in, watermarks_out, barriers;
 	uint64_t state_bytes;
 	uint64_t skipped;	/* read again after a restart, before the checkpoint */
+	uint64_t disordered;	/* a source's events written behind its watermark */
 };
 
 struct weir_ctx;
@@ -243,6 +244,15 @@ int weir_emit_watermark(struct weir_ctx *ctx, int64_t t);
 
 /* Routes a late event by --late and counts it. */
 int weir_late(struct weir_ctx *ctx, const struct weir_event *ev);
+
+/*
+ * For a source (weir-replay, weir-kafka-source), an event older than what
+ * it has written already: a source keeps everything it reads (SPEC 7a), so
+ * the event is written where it arrived and counted as disordered, and
+ * lateness is judged downstream; only a --late the user gave makes it late
+ * here.  Watermark lines do not go back for it.
+ */
+int weir_disordered(struct weir_ctx *ctx, const struct weir_event *ev);
 
 /*
  * Moves the watermark forward to at least t (a bound was hit, e.g.

@@ -159,6 +159,7 @@ shared_option(struct weir_opts *o, int c, const char *v)
 		}
 		return 0;
 	case OPT_LATE:
+		o->late_given = true;
 		if (strcmp(v, "drop") == 0) {
 			o->late = WEIR_LATE_DROP;
 		} else if (strcmp(v, "pass") == 0) {

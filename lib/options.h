@@ -25,6 +25,7 @@ struct weir_opts {
 	int64_t lag;
 	int64_t idle;			/* 0: off */
 	enum weir_late_policy late;
+	bool late_given;		/* --late was on the command line */
 	const char *late_file;
 	bool csv_in, csv_out;
 	enum weir_error_policy on_error;

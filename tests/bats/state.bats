@@ -276,15 +276,16 @@ PY
 	grep -q '^weir_checkpoint_seconds{program="weir-agg"} ' m.prom
 }
 
-@test "usage: --checkpoint-every needs --offsets; a barrier without a number is forwarded with a warning" {
+@test "usage: --checkpoint-every needs --offsets; a barrier without a number is a rejected line" {
 	run --separate-stderr weir-replay --checkpoint-every 1s /dev/null
 	assert_failure 2
 	[[ "$stderr" == *"--checkpoint-every needs --offsets FILE"* ]]
 	printf '%s\n' '{"ts":1}' '{"_checkpoint":"x"}' > in
-	run --separate-stderr weir-watermark --state ck/w < in
+	run --separate-stderr weir-watermark --state ck/w --errors bad < in
 	assert_success
-	assert_output "$(printf '%s\n' '{"ts":1}' '{"_checkpoint":"x"}')"
-	[[ "$stderr" == *"a barrier without a whole number"* ]]
+	assert_output '{"ts":1}'
+	[[ "$stderr" == *"stdin:2: bad _checkpoint barrier"* ]]
+	assert_equal "$(cat bad)" '{"_checkpoint":"x"}' 
 	run --separate-stderr weir-watermark --state nodir/w < in
 	assert_failure 1
 	[[ "$stderr" == *"no directory 'nodir'"* ]]

@@ -53,6 +53,31 @@ sys.stdout.write("".join(r[3] for r in rows))
 PY
 }
 
+@test "a disordered file is replayed whole: every line, disordered ones counted, and --late makes them late only when given" {
+	python3 - > in <<'EOF'
+import random
+random.seed(3)
+for i in range(3000):
+    print('{"ts":%.3f,"i":%d}' % (1795428000 + i * 0.01 + random.uniform(0, 1), i))
+EOF
+	run --separate-stderr weir-replay --stats in
+	assert_success
+	assert_equal "$(sort <<<"$output")" "$(sort in)"
+	[[ "$stderr" == *'"in":3000,"out":3000,"late":0'* ]]
+	[[ "$stderr" =~ \"disordered\":[1-9] ]]
+	# disordered: a line older than a line before it in the file
+	assert_equal "$(python3 -c 'import json, sys
+top = None; behind = 0
+for line in sys.stdin:
+    t = json.loads(line)["ts"]
+    if top is not None and t < top: behind += 1
+    top = t if top is None or t > top else top
+print(behind)' < in)" "$(sed -n 's/.*"disordered":\([0-9]*\).*/\1/p' <<<"$stderr")"
+	run --separate-stderr weir-replay --late late.out --stats in
+	assert_equal "$(cat late.out <(echo "$output") | sort)" "$(sort in)"
+	[[ "$stderr" =~ \"late\":[1-9] ]]
+}
+
 @test "files merge by event time, plain and gzipped, ties in file then line order" {
 	sorted_files 1 0 a b c
 	expected_merge a b c > expect
@@ -71,15 +96,17 @@ PY
 	expected_merge a b c > expect
 	weir-replay --lag 3s a b c > got
 	cmp expect got
-	# without it, what comes too late is counted as late, not lost
+	# without it, what comes behind is written where it arrived and counted
+	# as disordered, never lost
 	run --separate-stderr weir-replay --stats a b c
 	python3 - "$output" "$stderr" <<'PY'
 import json, sys
 out = sys.argv[1].splitlines()
 stats = [json.loads(l) for l in sys.argv[2].splitlines() if l.startswith("{")][-1]
-assert stats["late"] > 0 and stats["in"] == stats["out"] + stats["late"], stats
-assert len(out) == stats["out"]
+assert stats["late"] == 0 and stats["disordered"] > 0, stats
+assert stats["in"] == stats["out"] == len(out), stats
 PY
+	assert_equal "$(sort <<<"$output")" "$(sort a b c)"
 }
 
 @test "--from and --to keep exactly [from, to), the rest counted as dropped" {
