@@ -28,10 +28,10 @@
 #include <xxhash.h>
 
 #include "../lib/driver.h"
+#include "../lib/keys.h"
 #include "../lib/program.h"
 #include "../lib/store.h"
 
-#define MAX_KEY_FIELDS 16
 #define NONE UINT32_MAX
 
 struct entry {
@@ -63,8 +63,7 @@ struct entry {
 
 struct dedupe {
 	const char *key;
-	int key_slots[MAX_KEY_FIELDS];
-	int nkey;
+	struct weir_keys keys;	/* --key, or none: the whole line */
 	int64_t within;		/* 0: no horizon */
 	bool keep_last;
 	size_t max_keys;
@@ -369,53 +368,21 @@ update_gauges(struct weir_ctx *ctx, struct dedupe *d)
 }
 
 /*
- * The key's hash, in the reader thread: the values of the key fields as
- * written, each followed by NUL (a missing one is \1, which no JSON value
- * starts with), or the whole line.  Short keys are gathered on the stack and
- * hashed at once; longer ones stream through XXH3, which gives the same hash.
+ * The key's hash, in the reader thread: of the key's bytes (lib/keys.h:
+ * the values compared by value), or of the whole line as written.
  */
 static void
 on_scan(const void *state, const char *line, size_t len, const struct weir_span *spans,
     uint64_t digest[2])
 {
 	const struct dedupe *d = state;
-	XXH128_hash_t h;
-	if (d->nkey == 0) {
-		h = XXH3_128bits(line, len);
+	if (d->keys.n == 0) {
+		XXH128_hash_t h = XXH3_128bits(line, len);
+		digest[0] = h.low64;
+		digest[1] = h.high64;
 	} else {
-		char buf[512];
-		size_t need = 0;
-		for (int i = 0; i < d->nkey; i++)
-			need += spans[d->key_slots[i]].n + 1;
-		if (need <= sizeof buf) {
-			size_t n = 0;
-			for (int i = 0; i < d->nkey; i++) {
-				const struct weir_span *v = &spans[d->key_slots[i]];
-				if (v->p == NULL) {
-					buf[n++] = '\1';
-				} else {
-					memcpy(buf + n, v->p, v->n);
-					n += v->n;
-				}
-				buf[n++] = '\0';
-			}
-			h = XXH3_128bits(buf, n);
-		} else {
-			XXH3_state_t st;
-			XXH3_128bits_reset(&st);
-			for (int i = 0; i < d->nkey; i++) {
-				const struct weir_span *v = &spans[d->key_slots[i]];
-				if (v->p == NULL)
-					XXH3_128bits_update(&st, "\1", 1);
-				else
-					XXH3_128bits_update(&st, v->p, v->n);
-				XXH3_128bits_update(&st, "", 1);
-			}
-			h = XXH3_128bits_digest(&st);
-		}
+		weir_keys_hash128(&d->keys, spans, digest);
 	}
-	digest[0] = h.low64;
-	digest[1] = h.high64;
 }
 
 static int
@@ -674,10 +641,9 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 	(void)argc;
 	(void)argv;
 	if (d->key) {
-		d->nkey = weir_plan_add_list(ctx->plan, d->key, d->key_slots, MAX_KEY_FIELDS);
-		if (d->nkey < 0) {
+		if (weir_keys_parse(&d->keys, ctx->plan, d->key) < 0) {
 			snprintf(err, errlen, "bad --key '%s' (expected field paths separated by "
-			    "commas, at most %d)", d->key, MAX_KEY_FIELDS);
+			    "commas, at most %d)", d->key, WEIR_MAX_KEY_FIELDS);
 			return -1;
 		}
 	}
@@ -711,6 +677,7 @@ teardown(void *state)
 	struct dedupe *d = state;
 	if (d->dups)
 		fclose(d->dups);
+	weir_keys_free(&d->keys);
 	free(d->entries);
 	free(d->held);
 	free(d->slots);

@@ -19,10 +19,10 @@
 #include <xxhash.h>
 
 #include "../lib/driver.h"
+#include "../lib/keys.h"
 #include "../lib/program.h"
 #include "../lib/sketch.h"
 
-#define MAX_KEY_FIELDS 16
 #define RING_SECONDS 4096	/* per-second counts kept around the newest second */
 
 /* Disorder histogram for --human: 0, then up to 1ms, 10ms, ... , 1m, more. */
@@ -41,8 +41,7 @@ struct profile {
 	double completeness;
 	bool human;
 	const char *key;
-	int key_slots[MAX_KEY_FIELDS];
-	int nkey;
+	struct weir_keys keys;	/* --key */
 	size_t max_keys;
 
 	uint64_t events;
@@ -133,29 +132,15 @@ table_grow(struct profile *p)
 static int
 see_key(struct weir_ctx *ctx, struct profile *p, const struct weir_event *ev)
 {
-	size_t need = 0;
-	for (int i = 0; i < p->nkey; i++)
-		need += ev->fields[p->key_slots[i]].n + 1;
-	if (need > p->keybuf_cap) {
-		char *b = realloc(p->keybuf, need);
-		if (b == NULL)
-			return weir_fail(ctx, "out of memory");
-		p->keybuf = b;
-		p->keybuf_cap = need;
-	}
-	size_t len = 0;
-	bool missing = false;
-	for (int i = 0; i < p->nkey; i++) {
-		const struct weir_span *v = &ev->fields[p->key_slots[i]];
-		missing |= v->p == NULL;
-		memcpy(p->keybuf + len, v->p ? v->p : "", v->n);
-		len += v->n;
-		p->keybuf[len++] = '\0';
-	}
-	if (missing) {
-		p->missing_key++;
-		return 0;
-	}
+	for (int i = 0; i < p->keys.n; i++)
+		if (ev->fields[p->keys.slots[i]].p == NULL) {
+			p->missing_key++;
+			return 0;
+		}
+	long n = weir_keys_bytes(&p->keys, ev->fields, &p->keybuf, &p->keybuf_cap);
+	if (n < 0)
+		return weir_fail(ctx, "out of memory");
+	size_t len = (size_t)n;
 	p->with_key++;
 	weir_distinct_add(p->distinct, p->keybuf, len);
 	uint64_t h = XXH3_64bits(p->keybuf, len);
@@ -210,7 +195,7 @@ on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 	p->hist[b]++;
 	p->behind += disorder > 0;
 	count_second(p, ev->t);
-	if (p->nkey > 0)
+	if (p->keys.n > 0)
 		return see_key(ctx, p, ev);
 	return 0;
 }
@@ -324,7 +309,7 @@ report_json(const struct weir_ctx *ctx, const struct profile *p, FILE *f)
 	fputs(",\"completeness\":", f);
 	put_number(f, p->completeness);
 	fprintf(f, ",\"suggested_lag\":\"%s\"", lag);
-	if (p->nkey > 0) {
+	if (p->keys.n > 0) {
 		fprintf(f, ",\"key\":\"%s\",\"events_with_key\":%llu,\"events_without_key\":%llu",
 		    p->key, (unsigned long long)p->with_key, (unsigned long long)p->missing_key);
 		fputs(",\"distinct_keys\":", f);
@@ -389,7 +374,7 @@ report_human(const struct weir_ctx *ctx, const struct profile *p, FILE *f)
 		bar(f, p->hist[i], most);
 		fputc('\n', f);
 	}
-	if (p->nkey > 0) {
+	if (p->keys.n > 0) {
 		fprintf(f, "\n%-24s %s\n", "key", p->key);
 		fprintf(f, "%-24s %.0f (approximate)\n", "distinct keys",
 		    weir_distinct_estimate(p->distinct));
@@ -488,10 +473,9 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 	ctx->interrupt_ends_input = true;	/* Ctrl-C: report what was seen */
 	ctx->report_only = true;
 	if (p->key) {
-		p->nkey = weir_plan_add_list(ctx->plan, p->key, p->key_slots, MAX_KEY_FIELDS);
-		if (p->nkey < 0) {
+		if (weir_keys_parse(&p->keys, ctx->plan, p->key) < 0) {
 			snprintf(err, errlen, "bad --key '%s' (expected field paths separated by "
-			    "commas, at most %d)", p->key, MAX_KEY_FIELDS);
+			    "commas, at most %d)", p->key, WEIR_MAX_KEY_FIELDS);
 			return -1;
 		}
 	}
@@ -499,7 +483,7 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 	p->gaps = weir_quantiles_new(0.01);
 	p->distinct = weir_distinct_new();
 	if (p->disorder == NULL || p->gaps == NULL || p->distinct == NULL ||
-	    (p->nkey > 0 && table_grow(p) < 0)) {
+	    (p->keys.n > 0 && table_grow(p) < 0)) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -515,6 +499,7 @@ teardown(void *state)
 	weir_distinct_free(p->distinct);
 	free(p->table);
 	free(p->keybuf);
+	weir_keys_free(&p->keys);
 }
 
 int

@@ -11,6 +11,41 @@
 #include "keys.h"
 #include "map.h"
 
+/*
+ * The text a key value compares by (SPEC 7a): a string's characters, its
+ * escapes decoded, so "jos\u00e9" is "josé"; any other value its JSON text,
+ * so the number 1042 and the string "1042" are one key, as Miller joins.
+ * A string whose characters include a byte below 2 (\u0000, \u0001)
+ * keeps its JSON text instead, so that no key's bytes can run into the
+ * separator or the mark of a missing field.
+ *
+ * Writes into out (at least v->n bytes: decoding only shrinks) when the
+ * value is a string with an escape; returns where the text is, its length
+ * in *n.
+ */
+static const char *
+key_text(const struct weir_span *v, char *out, size_t *n)
+{
+	if (!weir_span_is_string(v)) {
+		*n = v->n;
+		return v->p;
+	}
+	if (memchr(v->p + 1, '\\', v->n - 2) == NULL) {
+		*n = v->n - 2;
+		return v->p + 1;
+	}
+	long k = weir_span_unescape(v, out, v->n);
+	for (long i = 0; i < k; i++)
+		if ((unsigned char)out[i] < 2)
+			k = -1;
+	if (k < 0) {
+		*n = v->n;
+		return v->p;
+	}
+	*n = (size_t)k;
+	return out;
+}
+
 int
 weir_keys_parse(struct weir_keys *k, struct weir_plan *plan, const char *list)
 {
@@ -62,8 +97,10 @@ weir_keys_bytes(const struct weir_keys *k, const struct weir_span *spans, char *
 		if (v->p == NULL) {
 			(*buf)[len++] = '\1';
 		} else {
-			memcpy(*buf + len, v->p, v->n);
-			len += v->n;
+			size_t n;
+			const char *t = key_text(v, *buf + len, &n);
+			memmove(*buf + len, t, n);
+			len += n;
 		}
 		(*buf)[len++] = '\0';
 	}
@@ -74,38 +111,82 @@ weir_keys_bytes(const struct weir_keys *k, const struct weir_span *spans, char *
  * longer ones stream through XXH3, which gives the same hash. */
 #define KEY_STACK 512
 
-uint64_t
-weir_keys_hash(const struct weir_keys *k, const struct weir_span *spans)
+/* The key bytes into buf[0..KEY_STACK): their length, or -1 when they may
+ * not fit (decoding only shrinks, so the values' sizes as written bound
+ * them). */
+static long
+key_gather(const struct weir_keys *k, const struct weir_span *spans, char *buf)
 {
 	size_t need = 0;
 	for (int i = 0; i < k->n; i++)
 		need += spans[k->slots[i]].n + 2;
-	if (need <= KEY_STACK) {
-		char buf[KEY_STACK];
-		size_t n = 0;
-		for (int i = 0; i < k->n; i++) {
-			const struct weir_span *v = &spans[k->slots[i]];
-			if (v->p == NULL) {
-				buf[n++] = '\1';
-			} else {
-				memcpy(buf + n, v->p, v->n);
-				n += v->n;
-			}
-			buf[n++] = '\0';
-		}
-		return weir_map_hash(buf, n);
-	}
-	XXH3_state_t st;
-	XXH3_64bits_reset(&st);
+	if (need > KEY_STACK)
+		return -1;
+	size_t n = 0;
 	for (int i = 0; i < k->n; i++) {
 		const struct weir_span *v = &spans[k->slots[i]];
-		if (v->p == NULL)
-			XXH3_64bits_update(&st, "\1", 1);
-		else
-			XXH3_64bits_update(&st, v->p, v->n);
-		XXH3_64bits_update(&st, "", 1);
+		if (v->p == NULL) {
+			buf[n++] = '\1';
+		} else {
+			size_t tn;
+			const char *t = key_text(v, buf + n, &tn);
+			memmove(buf + n, t, tn);
+			n += tn;
+		}
+		buf[n++] = '\0';
 	}
+	return (long)n;
+}
+
+/* The key bytes streamed into st, a field at a time. */
+static void
+key_stream(const struct weir_keys *k, const struct weir_span *spans, XXH3_state_t *st)
+{
+	for (int i = 0; i < k->n; i++) {
+		const struct weir_span *v = &spans[k->slots[i]];
+		if (v->p == NULL) {
+			XXH3_64bits_update(st, "\1", 1);
+		} else {
+			char *out = malloc(v->n);
+			size_t tn = v->n;
+			const char *t = out ? key_text(v, out, &tn) : v->p;
+			XXH3_64bits_update(st, t, tn);
+			free(out);
+		}
+		XXH3_64bits_update(st, "", 1);
+	}
+}
+
+uint64_t
+weir_keys_hash(const struct weir_keys *k, const struct weir_span *spans)
+{
+	char buf[KEY_STACK];
+	long n = key_gather(k, spans, buf);
+	if (n >= 0)
+		return weir_map_hash(buf, (size_t)n);
+	XXH3_state_t st;
+	XXH3_64bits_reset(&st);
+	key_stream(k, spans, &st);
 	return XXH3_64bits_digest(&st);
+}
+
+void
+weir_keys_hash128(const struct weir_keys *k, const struct weir_span *spans, uint64_t out[2])
+{
+	char buf[KEY_STACK];
+	long n = key_gather(k, spans, buf);
+	XXH128_hash_t h;
+	if (n >= 0) {
+		h = XXH3_128bits(buf, (size_t)n);
+	} else {
+		/* the 128-bit update is the 64-bit one; only the digest differs */
+		XXH3_state_t st;
+		XXH3_128bits_reset(&st);
+		key_stream(k, spans, &st);
+		h = XXH3_128bits_digest(&st);
+	}
+	out[0] = h.low64;
+	out[1] = h.high64;
 }
 
 bool
@@ -115,9 +196,20 @@ weir_keys_equal(const struct weir_keys *k, const struct weir_span *spans, const 
 	size_t at = 0;
 	for (int i = 0; i < k->n; i++) {
 		const struct weir_span *v = &spans[k->slots[i]];
-		const char *p = v->p ? v->p : "\1";
-		size_t n = v->p ? v->n : 1;
-		if (len - at < n + 1 || memcmp(bytes + at, p, n) != 0 || bytes[at + n] != '\0')
+		char stack[KEY_STACK], *out = NULL;
+		const char *p = "\1";
+		size_t n = 1;
+		if (v->p != NULL) {
+			out = v->n <= sizeof stack ? stack : malloc(v->n);
+			if (out == NULL)
+				return false;
+			p = key_text(v, out, &n);
+		}
+		bool same = len - at >= n + 1 && memcmp(bytes + at, p, n) == 0 &&
+		    bytes[at + n] == '\0';
+		if (out != stack)
+			free(out);
+		if (!same)
 			return false;
 		at += n + 1;
 	}

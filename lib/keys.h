@@ -1,11 +1,13 @@
 /*
  * keys.h: group keys from a --by list of fields.
  *
- * A key is the values of its fields as they are written in the line (the
- * JSON text), so `1` and `1.0` are different keys and nothing is decoded.
- * In the key bytes each value is followed by a NUL; a missing field is the
- * single byte \1, which no JSON value starts with, so an event that lacks a
- * field groups with the others that lack it (as SQL groups NULL).
+ * A key is the values of its fields compared by value (SPEC 7a): a string
+ * by its decoded characters ("jos\u00e9" is "josé"), any other value by its
+ * JSON text, so the number 1042 and the string "1042" are one key, as
+ * Miller joins, while 1 and 1.0 are two.  In the key bytes each value is
+ * followed by a NUL; a missing field is the single byte \1, which no value's
+ * text starts with, so an event that lacks a field groups with the others
+ * that lack it (as SQL groups NULL).
  *
  * weir_keys owns the output names; weir_keys_free releases them (and
  * accepts a zeroed struct).
@@ -41,6 +43,11 @@ long weir_keys_bytes(const struct weir_keys *k, const struct weir_span *spans, c
 /* weir_map_hash of the event's key bytes, without writing them anywhere
  * (the reader thread computes it into the event's digest). */
 uint64_t weir_keys_hash(const struct weir_keys *k, const struct weir_span *spans);
+
+/* The 128-bit XXH3 of the event's key bytes, low half first: a key known
+ * by its hash alone (weir-dedupe stores no key bytes). */
+void weir_keys_hash128(const struct weir_keys *k, const struct weir_span *spans,
+    uint64_t out[2]);
 
 /* Whether bytes[0..len) are the event's key bytes. */
 bool weir_keys_equal(const struct weir_keys *k, const struct weir_span *spans,

@@ -442,3 +442,12 @@ for i, line in enumerate(open(sys.argv[1]).read().splitlines()):
 	assert_output '{"sum_n":2}'
 	[[ "$stderr" == *"inner.ndjson:2"* ]]
 }
+
+@test "groups compare keys by value: an escaped string is its characters, 1042 and \"1042\" are one group" {
+	printf '%s\n' '{"ts":1,"k":"jos\u00e9"}' '{"ts":2,"k":"josé"}' '{"ts":3,"k":1042}' \
+		'{"ts":4,"k":"1042"}' '{"ts":5,"k":1042.0}' > in
+	run weir-agg --by k count < in
+	assert_success
+	# each group shows its first event's value as written
+	assert_output "$(printf '%s\n' '{"k":"jos\u00e9","count":2}' '{"k":1042,"count":2}' '{"k":1042.0,"count":1}')"
+}

@@ -183,3 +183,17 @@ PY
 	run grep -c ThreadSanitizer tsan.err
 	assert_output 0
 }
+
+@test "keys compare by value: an escaped string is its characters, a number its text; a key at the stack buffer's edge" {
+	printf '%s\n' '{"ts":1,"k":"jos\u00e9"}' '{"ts":2,"k":"josé"}' '{"ts":3,"k":1042}' \
+		'{"ts":4,"k":"1042"}' '{"ts":5,"k":1042.0}' > in
+	run weir-dedupe --key k < in
+	assert_success
+	assert_output "$(printf '%s\n' '{"ts":1,"k":"jos\u00e9"}' '{"ts":3,"k":1042}' '{"ts":5,"k":1042.0}')"
+	# a 508-byte value and a missing field: 512 bytes of key exactly
+	python3 -c 'print("{\"ts\":1,\"a\":\"" + "x" * 508 + "\"}")' > edge
+	cat edge edge > in2
+	run weir-dedupe --key a,b < in2
+	assert_success
+	assert_output "$(cat edge)"
+}

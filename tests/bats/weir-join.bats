@@ -579,3 +579,17 @@ for l in open("expect"):
 	run grep -c ThreadSanitizer tsan.err
 	assert_output 0
 }
+
+@test "join keys compare by value: a CSV table's 1042 meets a log's \"1042\", an escaped name its characters" {
+	printf 'k,name\n1042,a\njosé,b\n' > t.csv
+	printf '%s\n' '{"ts":1,"k":"1042"}' '{"ts":2,"k":"jos\u00e9"}' '{"ts":3,"k":"1042.0"}' > s
+	run weir-join --table t.csv --on k --type left < s
+	assert_success
+	assert_output "$(printf '%s\n' '{"ts":1,"k":"1042","name":"a"}' '{"ts":2,"k":"jos\u00e9","name":"b"}' \
+		'{"ts":3,"k":"1042.0"}')"
+	printf '%s\n' '{"ts":1,"k":1042,"o":1}' > l
+	printf '%s\n' '{"ts":1,"k":"1042","p":2}' > r
+	run weir-join l r --on k --within 1s
+	assert_success
+	assert_output '{"ts":1,"k":1042,"o":1,"right_ts":1,"p":2}'
+}

@@ -41,13 +41,13 @@ done(struct fixture *f)
 }
 
 static void
-key_bytes_are_each_value_as_written_then_nul_and_missing_is_1(void **state)
+key_bytes_are_each_value_by_its_text_then_nul_and_missing_is_1(void **state)
 {
 	(void)state;
 	struct fixture f = {0};
 	scan(&f, "host,user.id,zone", "{\"user\":{\"id\":7.0},\"host\":\"web-1\"}");
 	long n = weir_keys_bytes(&f.keys, f.spans, &f.buf, &f.cap);
-	const char expect[] = "\"web-1\"\0" "7.0\0" "\1";
+	const char expect[] = "web-1\0" "7.0\0" "\1";
 	assert_int_equal(n, sizeof expect);
 	assert_memory_equal(f.buf, expect, sizeof expect);
 	done(&f);
@@ -90,13 +90,13 @@ equal_compares_the_fields_with_key_bytes(void **state)
 	(void)state;
 	struct fixture f = {0};
 	scan(&f, "a,b", "{\"a\":\"x\",\"b\":12}");
-	/* "x" NUL 12 NUL: 7 bytes (the literals' own NUL is the last one) */
-	assert_true(weir_keys_equal(&f.keys, f.spans, "\"x\"\0" "12", 7));
+	/* x NUL 12 NUL: 5 bytes (the literals' own NUL is the last one) */
+	assert_true(weir_keys_equal(&f.keys, f.spans, "x\0" "12", 5));
 	/* a value split at another place, a shorter or longer key, another value */
-	assert_false(weir_keys_equal(&f.keys, f.spans, "\"x\"1\0" "2", 7));
-	assert_false(weir_keys_equal(&f.keys, f.spans, "\"x\"\0" "12", 6));
-	assert_false(weir_keys_equal(&f.keys, f.spans, "\"x\"\0" "12\0\1", 9));
-	assert_false(weir_keys_equal(&f.keys, f.spans, "\"x\"\0" "13", 7));
+	assert_false(weir_keys_equal(&f.keys, f.spans, "x1\0" "2", 5));
+	assert_false(weir_keys_equal(&f.keys, f.spans, "x\0" "12", 4));
+	assert_false(weir_keys_equal(&f.keys, f.spans, "x\0" "12\0\1", 7));
+	assert_false(weir_keys_equal(&f.keys, f.spans, "x\0" "13", 5));
 	assert_false(weir_keys_equal(&f.keys, f.spans, "", 0));
 	done(&f);
 }
@@ -112,11 +112,82 @@ a_missing_field_equals_only_the_missing_byte(void **state)
 	done(&f);
 }
 
+/* The key bytes, hash and equality of one line's key. */
+struct key_of {
+	char bytes[2048];
+	long n;
+	uint64_t hash, wide[2];
+};
+
+static void
+key_of(const char *list, const char *line, struct key_of *k)
+{
+	struct fixture f = {0};
+	scan(&f, list, line);
+	k->n = weir_keys_bytes(&f.keys, f.spans, &f.buf, &f.cap);
+	assert_true(k->n > 0 && (size_t)k->n <= sizeof k->bytes);
+	memcpy(k->bytes, f.buf, (size_t)k->n);
+	k->hash = weir_keys_hash(&f.keys, f.spans);
+	weir_keys_hash128(&f.keys, f.spans, k->wide);
+	assert_true(k->hash == weir_map_hash(k->bytes, (size_t)k->n));
+	assert_true(weir_keys_equal(&f.keys, f.spans, k->bytes, (size_t)k->n));
+	done(&f);
+}
+
+static bool
+same_key(const char *list, const char *a, const char *b)
+{
+	struct key_of ka, kb;
+	key_of(list, a, &ka);
+	key_of(list, b, &kb);
+	bool same = ka.n == kb.n && memcmp(ka.bytes, kb.bytes, (size_t)ka.n) == 0;
+	assert_int_equal(same, ka.hash == kb.hash);
+	assert_int_equal(same, ka.wide[0] == kb.wide[0] && ka.wide[1] == kb.wide[1]);
+	return same;
+}
+
+static void
+keys_compare_by_value_strings_decoded_numbers_by_their_text(void **state)
+{
+	(void)state;
+	assert_true(same_key("k", "{\"k\":\"jos\\u00e9\"}", "{\"k\":\"jos\xc3\xa9\"}"));
+	assert_true(same_key("k", "{\"k\":\"a\\/b\"}", "{\"k\":\"a/b\"}"));
+	assert_true(same_key("k", "{\"k\":1042}", "{\"k\":\"1042\"}"));
+	assert_true(same_key("k", "{\"k\":\"\\ud83d\\ude00\"}", "{\"k\":\"\xf0\x9f\x98\x80\"}"));
+	assert_false(same_key("k", "{\"k\":1}", "{\"k\":1.0}"));
+	assert_false(same_key("k", "{\"k\":\"\"}", "{}"));
+	assert_false(same_key("a,b", "{\"a\":\"x\",\"b\":\"y\"}", "{\"a\":\"x\\u0000\",\"b\":\"y\"}"));
+	/* a string that decodes to NUL or \1 keeps its text: no running into
+	 * the separator or the missing mark */
+	assert_false(same_key("a,b", "{\"a\":\"\\u0001\"}", "{}"));
+	assert_false(same_key("a,b", "{\"a\":\"x\\u0000\",\"b\":\"y\"}",
+	    "{\"a\":\"x\",\"b\":\"\\u0000y\"}"));
+}
+
+static void
+a_long_escaped_key_hashes_the_same_streamed_as_gathered(void **state)
+{
+	(void)state;
+	/* 600 bytes as written: streamed, decoded a field at a time */
+	char a[1024], b[1024];
+	int n = snprintf(a, sizeof a, "{\"k\":\"");
+	int m = snprintf(b, sizeof b, "{\"k\":\"");
+	for (int i = 0; i < 100; i++) {
+		n += snprintf(a + n, sizeof a - (size_t)n, "\\u00e9");
+		m += snprintf(b + m, sizeof b - (size_t)m, "\xc3\xa9");
+	}
+	snprintf(a + n, sizeof a - (size_t)n, "\"}");
+	snprintf(b + m, sizeof b - (size_t)m, "\"}");
+	assert_true(same_key("k", a, b));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(key_bytes_are_each_value_as_written_then_nul_and_missing_is_1),
+		cmocka_unit_test(key_bytes_are_each_value_by_its_text_then_nul_and_missing_is_1),
+		cmocka_unit_test(keys_compare_by_value_strings_decoded_numbers_by_their_text),
+		cmocka_unit_test(a_long_escaped_key_hashes_the_same_streamed_as_gathered),
 		cmocka_unit_test(the_hash_is_the_map_hash_of_the_key_bytes),
 		cmocka_unit_test(a_key_longer_than_the_stack_buffer_hashes_the_same),
 		cmocka_unit_test(equal_compares_the_fields_with_key_bytes),
