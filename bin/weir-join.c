@@ -369,6 +369,10 @@ struct side {
 	uint64_t seq;
 	uint64_t pauses;
 	bool paused;
+	/* read on although too far ahead: the other side has been silent
+	 * for STARVED_MS while this one had lines (see starved) */
+	bool drain;
+	uint64_t ahead;		/* lines taken so while too far ahead */
 	/* --state: a side that gave barrier `barrier` waits for the other's */
 	bool blocked, stop;
 	struct weir_ckpt barrier;
@@ -493,6 +497,7 @@ struct join {
 	bool watermark_line_due;
 	bool stopping;		/* a signal came: stop at the next checkpoint */
 	bool unblocked;		/* a side may read on: take its lines before waiting */
+	size_t max_buffer;	/* --max-buffer: lines a side may be read ahead */
 
 	/* table join */
 	struct weir_plan *table_plan;
@@ -1519,6 +1524,30 @@ next_record(struct weir_ctx *ctx, struct side *sd, struct weir_scanned *local,
 	}
 }
 
+/*
+ * One producer feeding both inputs (`tee >(grep a > l.fifo) | grep b >
+ * r.fifo`) would hang: the side ahead is paused, its pipe fills, the
+ * producer blocks writing it and never writes the other side's lines, for
+ * which the join waits.  So when the side waited for has been silent for
+ * STARVED_MS while the paused one has lines to give, the paused one is
+ * read on into the join's pending state (side->drain), at most
+ * --max-buffer lines ahead; past that the join stops and says why, rather
+ * than wait for ever.  Lines from the silent side end the draining, and a
+ * side that is no longer ahead starts counting from 0 again.
+ */
+#define STARVED_MS 250
+
+static int
+too_far_ahead_for_good(struct weir_ctx *ctx, struct join *j, int s)
+{
+	struct side *sd = &j->side[s], *other = &j->side[1 - s];
+	return weir_fail(ctx, "'%s' has given nothing for a while, and %llu lines of '%s' were "
+	    "read ahead of it (--max-buffer): if one producer feeds both inputs, it cannot "
+	    "write to one until the join reads the other; raise --max-buffer, give --idle DUR "
+	    "if '%s' may be silent, or join from files", other->path,
+	    (unsigned long long)sd->ahead, sd->path, other->path);
+}
+
 /* Takes the lines side s has in hand, as long as it may run on. */
 static int
 take_lines(struct weir_ctx *ctx, struct join *j, int s)
@@ -1529,16 +1558,23 @@ take_lines(struct weir_ctx *ctx, struct join *j, int s)
 	const struct weir_span *spans = NULL;
 	int rc;
 	while (!sd->done && !sd->blocked) {
-		if (too_far_ahead(ctx, j, s)) {
+		if (!too_far_ahead(ctx, j, s)) {
+			sd->ahead = 0;
+		} else if (!sd->drain) {
 			if (!sd->paused)
 				sd->pauses++;
 			sd->paused = true;
 			return 0;
+		} else if (sd->ahead >= j->max_buffer) {
+			return too_far_ahead_for_good(ctx, j, s);
+		} else {
+			sd->ahead++;
 		}
 		sd->paused = false;
 		int got = next_record(ctx, sd, &local, &rec, &spans);
 		if (got <= 0)
 			return got;
+		j->side[1 - s].drain = false;	/* this side is not silent */
 		if (sd->new_batch) {
 			/* what the last batch allows goes first, so that what is
 			 * pending stays within a batch and the lag */
@@ -1609,6 +1645,11 @@ wait_and_fill(struct weir_ctx *ctx, struct join *j)
 		int timeout = -1;
 		if (ctx->opts->idle > 0 || ctx->opts->metrics_file)
 			timeout = 1000;
+		bool waits_on_other = false;
+		for (int s = 0; s < 2; s++)
+			waits_on_other |= j->side[s].paused && !j->side[s].drain;
+		if (waits_on_other && (timeout < 0 || timeout > STARVED_MS))
+			timeout = STARVED_MS;
 		if (ctx->opts->idle > 0) {
 			int64_t now = weir_mono_now(), due = INT64_MAX;
 			for (int s = 0; s < 2; s++)
@@ -1627,6 +1668,12 @@ wait_and_fill(struct weir_ctx *ctx, struct join *j)
 		if (ctx->opts->idle > 0 && idle_check(ctx, j, now)) {
 			int rc = advance(ctx, j);
 			return rc ? rc : weir_out_flush(ctx->out);
+		}
+		for (int s = 0; s < 2; s++) {
+			struct side *sd = &j->side[s], *other = &j->side[1 - s];
+			if (sd->paused && !other->done &&
+			    now - other->last_line_at >= (int64_t)STARVED_MS * 1000000)
+				sd->drain = true;	/* starved: read the paused one on */
 		}
 		return 0;
 	}
@@ -2435,9 +2482,10 @@ on_stats(struct weir_ctx *ctx, FILE *f)
 	    (unsigned long long)j->side[LEFT].pauses, (unsigned long long)j->side[RIGHT].pauses);
 }
 
-enum { OPT_NEST = 1, OPT_ON, OPT_RELOAD, OPT_TABLE, OPT_TYPE, OPT_WITHIN };
+enum { OPT_MAX_BUFFER = 1, OPT_NEST, OPT_ON, OPT_RELOAD, OPT_TABLE, OPT_TYPE, OPT_WITHIN };
 
 static const struct weir_optdef own_options[] = {
+	{"max-buffer", 0, 1, OPT_MAX_BUFFER, "N"},
 	{"nest", 0, 0, OPT_NEST, NULL},
 	{"on", 0, 1, OPT_ON, "FIELDS"},
 	{"reload", 0, 0, OPT_RELOAD, NULL},
@@ -2453,6 +2501,9 @@ own_option(void *arg, int id, const char *value, char *err, size_t errlen)
 	struct join *j = arg;
 	static const char *const types[] = {"inner", "left", "right", "full"};
 	switch (id) {
+	case OPT_MAX_BUFFER:
+		return weir_option_count("max-buffer", value, 1, 1000000000ULL, &j->max_buffer, err,
+		    errlen);
 	case OPT_NEST:
 		j->nest = true;
 		return 0;
@@ -2590,11 +2641,12 @@ main(int argc, char **argv)
 {
 	static const struct weir_hooks hooks = {.on_stats = on_stats, .on_save = on_save,
 		.on_restore = on_restore, .on_scan = on_key_scan};
-	static struct join j;
+	static struct join j = {.max_buffer = 1000000};
 	static const struct weir_program program = {
 		.name = "weir-join",
 		.synopsis = "weir-join LEFT RIGHT --on FIELDS [--within DUR] "
-		    "[--type inner|left|right|full] [--nest] [--state FILE] [options]\n"
+		    "[--type inner|left|right|full] [--nest] [--max-buffer N] [--state FILE] "
+		    "[options]\n"
 		    "       weir-join --table FILE --on FIELDS [--type inner|left] [--reload] "
 		    "[--nest] [options] [FILE ...]",
 		.summary = "Joins two streams on a key within an event-time interval, or a "
@@ -2602,6 +2654,8 @@ main(int argc, char **argv)
 		.own_help =
 		    "      --on FIELDS          the key both sides share (comma-separated paths)\n"
 		    "      --within DUR         pairs whose event times lie at most DUR apart (default 0)\n"
+		    "      --max-buffer N       lines one input may be read ahead of a silent other\n"
+		    "                           (default 1000000)\n"
 		    "      --type TYPE          inner (default), left, right or full\n"
 		    "      --nest               write {\"left\":...,\"right\":...} instead of merging\n"
 		    "      --table FILE         enrich the stream from a table (NDJSON, or CSV if *.csv)\n"

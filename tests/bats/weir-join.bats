@@ -245,6 +245,34 @@ PY
 	cmp batch stream3
 }
 
+@test "one producer feeding both sides through tee does not hang: the paused side is read ahead, within --max-buffer" {
+	# all the orders first, then all the payments: the left runs far ahead
+	python3 - <<'EOF'
+with open("o", "w") as o, open("p", "w") as p:
+    for i in range(60000):
+        o.write('{"ts":%d.%03d,"k":%d,"kind":"order"}\n' % (1795428000 + i // 100, i % 100 * 10, i))
+        p.write('{"ts":%d.%03d,"k":%d,"kind":"pay"}\n' % (1795428000 + i // 100, i % 100 * 10 + 5, i))
+EOF
+	cat o p > mixed
+	weir-join o p --on k --within 1s --lag 1s > expect
+	assert_equal "$(wc -l < expect)" 60000
+	mkfifo lf rf
+	# timeout: a hang fails the test instead of stopping the suite
+	timeout 60 weir-join lf rf --on k --within 1s --lag 1s > got 2> err &
+	join=$!
+	tee >(grep order > lf) < mixed | grep pay > rf
+	wait "$join"
+	cmp expect got
+	# a bound too small for that: a message that says why and what to change, exit 1
+	timeout 60 weir-join lf rf --on k --within 1s --lag 1s --max-buffer 1000 > got 2> err &
+	join=$!
+	tee >(grep order > lf 2>/dev/null) < mixed 2>/dev/null | grep pay > rf 2>/dev/null || true
+	run wait "$join"
+	assert_failure 1
+	grep -q "'rf' has given nothing for a while, and 1000 lines of 'lf' were read ahead of it" err
+	grep -q "raise --max-buffer" err
+}
+
 @test "--idle lets one side go on while the other says nothing" {
 	printf '%s\n' '{"ts":1,"k":1}' '{"ts":2,"k":2}' > l
 	mkfifo rf
