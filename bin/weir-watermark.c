@@ -113,6 +113,10 @@ on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 	struct reorder *r = ctx->prog_state;
 	if (ev->t < ctx->watermark)
 		return weir_late(ctx, ev);
+	/* At the watermark exactly: on time, and before everything held (which
+	 * lies past the watermark), so it goes out now, not at the next advance. */
+	if (ev->t == ctx->watermark)
+		return weir_emit(ctx, ev->line, ev->len);
 	struct held h = {ev->t, r->seq++, 0, 0};
 	struct weir_stored copy;
 	if (weir_store_put(r->store, ev->line, ev->len, &copy) < 0 ||

@@ -254,6 +254,18 @@ sys.stdout.write("{\"ts\":2,\"blob\":\"" + "x" * 10_000_000 + "\"}\n{\"ts\":1}\n
 		'{"ts":"2026-11-23T10:00:04Z"}' '{"ts":"2026-11-23T10:00:12Z"}' '{"_watermark":"2026-11-23T10:00:10Z"}')"
 }
 
+@test "an event at the watermark exactly goes out at once on a live stream, not at the next event" {
+	coproc WM { weir-watermark --lag 3s -u; }
+	printf '%s\n' '{"ts":13}' '{"ts":10,"at":"the watermark"}' >&"${WM[1]}"
+	# input stays open: the line must come without a later event or the end
+	read -r -t 20 line <&"${WM[0]}"
+	assert_equal "$line" '{"ts":10,"at":"the watermark"}'
+	exec {WM[1]}>&-
+	read -r -t 20 line <&"${WM[0]}"
+	assert_equal "$line" '{"ts":13}'
+	wait
+}
+
 @test "a watermark line releases held events, is forwarded, and later events below it are late" {
 	printf '%s\n' '{"ts":"2026-11-23T10:00:03Z"}' '{"ts":"2026-11-23T10:00:01Z"}' \
 		'{"_watermark":"2026-11-23T10:00:02Z"}' '{"ts":"2026-11-23T10:00:01.5Z"}' \
