@@ -1787,7 +1787,7 @@ read_both(struct weir_ctx *ctx, struct join *j, char **inputs)
 			rc = weir_fail(ctx, "'%s' ended before checkpoint %llu of state file '%s': is "
 			    "this the input the state was saved from?", j->side[s].path,
 			    (unsigned long long)ctx->target.n, ctx->state->path);
-	if (rc == 0)
+	if (rc == 0 && !(weir_interrupted() && ctx->state == NULL))
 		rc = advance_to(ctx, j, INT64_MAX, true);	/* end of input: all of it */
 	return rc;
 }

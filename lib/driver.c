@@ -27,7 +27,7 @@
 #include "driver.h"
 #include "reader.h"
 
-static volatile sig_atomic_t got_usr1, got_interrupt;
+static volatile sig_atomic_t got_usr1, got_interrupt, interrupt_signal;
 
 static void
 on_usr1(int sig)
@@ -39,7 +39,7 @@ on_usr1(int sig)
 static void
 on_interrupt(int sig)
 {
-	(void)sig;
+	interrupt_signal = sig;
 	if (got_interrupt < 100)
 		got_interrupt++;
 }
@@ -1179,7 +1179,14 @@ int
 weir_run(struct weir_ctx *ctx, char **inputs, int ninputs)
 {
 	static char *stdin_only[] = {"-"};
-	weir_signals(ctx->interrupt_ends_input || ctx->opts->state_file);
+	/* SIGINT and SIGTERM are always caught.  With --state they stop the
+	 * program at a checkpoint; where interrupt_ends_input is set, they end
+	 * the input (on_end runs); otherwise the program stops reading, writes
+	 * nothing more of what it holds (no window is passed off as complete),
+	 * prints --stats and --metrics with what it held counted, and dies of
+	 * the signal, so its exit status still says it was killed. */
+	bool die_of_signal = !ctx->interrupt_ends_input && ctx->opts->state_file == NULL;
+	weir_signals(true);
 	if (ninputs == 0) {
 		inputs = stdin_only;
 		ninputs = 1;
@@ -1242,6 +1249,15 @@ weir_run(struct weir_ctx *ctx, char **inputs, int ninputs)
 		    "(%llu lines read again): is this the input the state was saved from?",
 		    (unsigned long long)ctx->target.n, ctx->state->path,
 		    (unsigned long long)ctx->count.skipped);
+	if (got_interrupt && die_of_signal) {
+		int status = weir_finish(ctx, rc);
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = SIG_DFL;
+		sigaction(interrupt_signal, &sa, NULL);
+		raise(interrupt_signal);
+		return status;
+	}
 	if (rc == 0 && !stopped && ctx->hooks->on_end)
 		rc = ctx->hooks->on_end(ctx);
 	return weir_finish(ctx, rc);

@@ -333,6 +333,35 @@ sys.stdout.write("{\"ts\":2,\"blob\":\"" + "x" * 10_000_000 + "\"}\n{\"ts\":1}\n
 	grep -q '"in":1,"out":1' err
 }
 
+@test "SIGTERM or SIGINT without --state: the --stats line is written, what was held counted, and the exit says killed" {
+	printf '%s\n' '{"ts":1,"k":1}' > r
+	for prog in "weir-watermark --lag 1h" "weir-window session 1m" "weir-agg --window 1m count" \
+		"weir-dedupe --key k" "weir-join - r --on k --within 1s"; do
+		for sig in TERM INT; do
+			rm -f in
+			mkfifo in
+			$prog --stats < in > out 2> err &
+			pid=$!
+			exec {w}> in
+			printf '%s\n' '{"ts":1,"k":1}' '{"ts":2,"k":1}' >&"$w"
+			wait_for_handler "$pid" "$(kill -l "$sig")"
+			kill -"$sig" "$pid"
+			rc=0
+			wait "$pid" || rc=$?
+			exec {w}>&-
+			assert_equal "$prog $sig $rc" "$prog $sig $((128 + $(kill -l "$sig")))"
+			# one stats line whose sums add up
+			python3 - err <<'EOF'
+import json, sys
+lines = [l for l in open(sys.argv[1]) if l.startswith("{")]
+assert len(lines) == 1, lines
+s = json.loads(lines[0])
+assert s["in"] == s["out"] + s["late"] + s["rejected"] + s["dropped"] + s["held"], s
+EOF
+		done
+	done
+}
+
 @test "the dispatcher runs weir-watermark, prints help and its version" {
 	printf '%s\n' '{"ts":2}' '{"ts":1}' > in
 	run weir watermark --lag 5s < in
