@@ -755,7 +755,9 @@ run(struct weir_ctx *ctx, char **inputs, int ninputs)
 		/* every followed file is at its end: write what can go, then wait */
 		if ((rc = weir_out_flush(ctx->out)) != 0 || (rc = save_offsets(ctx, r)) != 0)
 			break;
-		poll(NULL, 0, 100);
+		struct pollfd out = weir_out_pollfd(ctx->out);
+		if (poll(&out, 1, 100) > 0 && weir_out_gone(out.revents))
+			return WEIR_IO_EPIPE;	/* nobody reads on: end, as tail -F does */
 		int64_t now = weir_mono_now();
 		for (unsigned i = 0; i < r->nsrc && rc == 0; i++) {
 			struct source *s = &r->src[i];

@@ -1002,8 +1002,8 @@ housekeeping(struct weir_ctx *ctx, struct loop *lp)
 static int
 wait_input(struct weir_ctx *ctx, struct loop *lp)
 {
-	struct pollfd pfd = {lp->wait_fd, POLLIN, 0};
-	int r = poll(&pfd, 1, 0);
+	struct pollfd pfd[2] = {{lp->wait_fd, POLLIN, 0}, weir_out_pollfd(ctx->out)};
+	int r = poll(pfd, 1, 0);
 	if (r != 0)
 		return 0;
 	int rc = flush_all(ctx);
@@ -1026,7 +1026,9 @@ wait_input(struct weir_ctx *ctx, struct loop *lp)
 		int timeout = -1;
 		if (deadline != INT64_MAX)
 			timeout = deadline <= now ? 0 : (int)((deadline - now + 999999) / 1000000);
-		r = poll(&pfd, 1, timeout);
+		r = poll(pfd, 2, timeout);
+		if (r > 0 && weir_out_gone(pfd[1].revents))
+			return WEIR_IO_EPIPE;	/* nobody reads what we would write */
 		if (r > 0 || (r < 0 && errno != EINTR) || got_interrupt != ctx->interrupts)
 			return 0;
 	}

@@ -640,6 +640,18 @@ weir_out_flush(struct weir_output *out)
 	return rc;
 }
 
+struct pollfd
+weir_out_pollfd(const struct weir_output *out)
+{
+	return (struct pollfd){out->fd, 0, 0};
+}
+
+bool
+weir_out_gone(short revents)
+{
+	return (revents & (POLLERR | POLLHUP)) != 0;
+}
+
 bool
 weir_out_pending(const struct weir_output *out)
 {

@@ -23,6 +23,7 @@
 #ifndef WEIR_IO_H
 #define WEIR_IO_H
 
+#include <poll.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -125,6 +126,16 @@ int weir_out_protocol(struct weir_output *out, const char *line, size_t len);
 
 int weir_out_flush(struct weir_output *out);
 bool weir_out_pending(const struct weir_output *out);
+
+/*
+ * For a program waiting on its input: a pollfd that wakes when the reader
+ * of the output pipe has gone (events 0: only POLLERR and POLLHUP come
+ * back), so that `weir-replay --follow | head -1` ends when head does, as
+ * tail -F does, not at the next line written.  weir_out_gone says whether
+ * that pollfd's revents say so.
+ */
+struct pollfd weir_out_pollfd(const struct weir_output *out);
+bool weir_out_gone(short revents);
 
 /* Grows *buf (capacity *cap) by doubling until it holds need bytes;
  * contents kept.  Returns 0, or -1 when memory ran out (*buf unchanged). */

@@ -53,6 +53,13 @@ sys.stdout.write("".join(r[3] for r in rows))
 PY
 }
 
+@test "--follow | head -1: the closed pipe is noticed while waiting for growth, and the replay ends with 0" {
+	printf '%s\n' '{"ts":1}' '{"ts":2}' > f
+	# timeout: a replay that does not notice runs until it is killed (124)
+	run bash -c 'timeout 20 weir-replay --follow f | head -n 1; echo "${PIPESTATUS[0]}"'
+	assert_output "$(printf '%s\n' '{"ts":1}' 0)"
+}
+
 @test "a disordered file is replayed whole: every line, disordered ones counted, and --late makes them late only when given" {
 	python3 - > in <<'EOF'
 import random

@@ -171,6 +171,16 @@ JSON
 	[ ! -s err ]
 }
 
+@test "a reader that goes away is noticed while the input is quiet: exit 0 without a next line" {
+	mkfifo in
+	exec {w}<> in
+	printf '%s\n' '{"ts":1}' '{"ts":2}' >&"$w"
+	# the input stays open and quiet; timeout turns a hang into 124
+	run bash -c 'timeout 20 weir-watermark < in | head -n 1; echo "${PIPESTATUS[0]}"'
+	exec {w}>&-
+	assert_output "$(printf '%s\n' '{"ts":1}' 0)"
+}
+
 @test "a failed write (/dev/full) exits 1 with a message" {
 	printf '%s\n' '{"ts":1}' > in
 	run --separate-stderr sh -c 'weir-watermark < in > /dev/full'
