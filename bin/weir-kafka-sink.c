@@ -42,6 +42,7 @@ struct ksink {
 	int time_slots[5];
 	int ntime;
 
+	struct weir_ctx *ctx;	/* delivery reports count into its counters */
 	rd_kafka_t *rk;
 	char *key;
 	size_t key_cap;
@@ -54,8 +55,11 @@ on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
 	struct ksink *s = opaque;
 	(void)rk;
+	/* a message is out once the brokers have it; until then it is held */
+	s->ctx->count.held--;
 	if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) {
 		s->delivered++;
+		s->ctx->count.out++;
 		return;
 	}
 	if (s->failed++ == 0)
@@ -173,7 +177,7 @@ on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 			return weir_fail(ctx, "interrupted while the producer's queue was full");
 	}
 	s->produced++;
-	ctx->count.out++;
+	ctx->count.held++;
 	if (++s->since_poll >= 1000) {
 		s->since_poll = 0;
 		rd_kafka_poll(s->rk, 0);	/* delivery reports */
@@ -281,6 +285,7 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 	struct ksink *s = ctx->prog_state;
 	(void)argc;
 	(void)argv;
+	s->ctx = ctx;
 	if (s->topic == NULL) {
 		snprintf(err, errlen, "no topic given (--topic TOPIC)");
 		return -1;

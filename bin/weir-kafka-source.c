@@ -1093,9 +1093,7 @@ main(int argc, char **argv)
 		    "                           default 1s); offsets committed when the pipeline\n"
 		    "                           completed a checkpoint\n"
 		    "  -X NAME=VALUE            a librdkafka property\n"
-		    "  -v, --verbose            say on stderr which partitions come and go\n"
-		    "      --idle DUR           a partition caught up for DUR stops holding the\n"
-		    "                           watermark back\n",
+		    "  -v, --verbose            say on stderr which partitions come and go\n",
 		.features = WEIR_FEATURE_STATE,
 		.options = own_options,
 		.option = own_option,

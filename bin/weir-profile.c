@@ -283,8 +283,23 @@ report_json(const struct weir_ctx *ctx, const struct profile *p, FILE *f)
 	    (unsigned long long)(c->in + c->watermarks_in + c->barriers),
 	    (unsigned long long)p->events, (unsigned long long)c->rejected,
 	    (unsigned long long)(c->watermarks_in + c->barriers));
-	fprintf(f, ",\"time_field\":\"%s\",\"time_format\":\"%s\"",
-	    ctx->opts->time_field ? ctx->opts->time_field : "auto", repr_name(ctx->repr));
+	/* the field the events' times came from, and their format: the
+	 * -T pattern when one was given */
+	const char *field = ctx->time_field_seen ? ctx->time_field_seen : ctx->opts->time_field;
+	const char *format = ctx->opts->time_format.kind == WEIR_TF_PATTERN ?
+	    ctx->opts->time_format.pattern : repr_name(ctx->repr);
+	char quoted[512];
+	long n = 0;
+	fputs(",\"time_field\":", f);
+	if (field && (n = weir_json_quote(quoted, sizeof quoted, 0, field, strlen(field))) > 0)
+		fwrite(quoted, 1, (size_t)n, f);
+	else
+		fputs("null", f);
+	fputs(",\"time_format\":", f);
+	if ((n = weir_json_quote(quoted, sizeof quoted, 0, format, strlen(format))) > 0)
+		fwrite(quoted, 1, (size_t)n, f);
+	else
+		fputs("null", f);
 	if (p->events > 0) {
 		double span = (double)(p->max - p->min) / 1e9;
 		fputs(",\"first\":", f);
@@ -345,7 +360,10 @@ report_human(const struct weir_ctx *ctx, const struct profile *p, FILE *f)
 	    c->barriers));
 	fprintf(f, "%-24s %llu\n", "events", (unsigned long long)p->events);
 	fprintf(f, "%-24s %llu\n", "rejected", (unsigned long long)c->rejected);
-	fprintf(f, "%-24s %s\n", "time format", repr_name(ctx->repr));
+	if (ctx->time_field_seen)
+		fprintf(f, "%-24s %s\n", "time field", ctx->time_field_seen);
+	fprintf(f, "%-24s %s\n", "time format", ctx->opts->time_format.kind == WEIR_TF_PATTERN ?
+	    ctx->opts->time_format.pattern : repr_name(ctx->repr));
 	if (p->events > 0) {
 		double span = (double)(p->max - p->min) / 1e9;
 		weir_time_format_rfc3339(p->min, buf);

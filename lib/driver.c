@@ -85,11 +85,26 @@ open_append(const char *path, char *err, size_t errlen, const char *what)
 	return f;
 }
 
+static const char *const default_time[] = {"ts", "@timestamp", "timestamp", "time"};
+
+/* The first event's time field and representation: what the output's
+ * computed times follow, and what weir-profile reports. */
+static void
+first_event(struct weir_ctx *ctx, enum weir_repr repr, int slot)
+{
+	ctx->repr = repr;
+	if (ctx->opts->processing_time)
+		return;
+	for (int i = 0; i < ctx->ntime_slots; i++)
+		if (ctx->time_slots[i] == slot)
+			ctx->time_field_seen = ctx->opts->time_field ? ctx->opts->time_field :
+			    default_time[i];
+}
+
 struct weir_ctx *
 weir_ctx_new(const char *prog, struct weir_opts *opts, const struct weir_hooks *hooks,
     void *prog_state, char *err, size_t errlen)
 {
-	static const char *const default_time[] = {"ts", "@timestamp", "timestamp", "time"};
 	struct weir_ctx *ctx = calloc(1, sizeof *ctx);
 	if (ctx == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -804,8 +819,8 @@ handle_record(struct weir_ctx *ctx, const struct weir_scanned *rec,
 		    &why) < 0)
 			return reject(ctx, rec->line, rec->len, &ref, why);
 	}
-	if (ctx->repr == WEIR_REPR_NONE)
-		ctx->repr = repr;
+	if (ctx->repr == WEIR_REPR_NONE && !ctx->untimed)
+		first_event(ctx, repr, rec->aux);
 	if (ctx->hooks->on_event && (rc = ctx->hooks->on_event(ctx, &ev)) != 0)
 		return rc;
 	if (!ctx->untimed && ev.t > ctx->max_event) {
@@ -857,7 +872,7 @@ weir_classify_scanned(struct weir_ctx *ctx, const struct weir_scanned *rec,
 		return WEIR_LINE_BAD;
 	}
 	if (ctx->repr == WEIR_REPR_NONE)
-		ctx->repr = repr;
+		first_event(ctx, repr, rec->aux);
 	return WEIR_LINE_DATA;
 }
 

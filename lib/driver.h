@@ -120,6 +120,7 @@ struct weir_ctx {
 	FILE *diag;			/* where warnings and stats go (stderr) */
 
 	enum weir_repr repr;		/* how the first event's time was written */
+	const char *time_field_seen;	/* and in which field (NULL: none yet) */
 	bool interrupt_ends_input;	/* SIGINT/SIGTERM end the input (then on_end) */
 	bool report_only;		/* writes a report, not a stream: protocol
 					   lines are counted, not forwarded */

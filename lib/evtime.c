@@ -420,6 +420,10 @@ weir_timefmt_parse(struct weir_timefmt *tf, const char *spec)
 		}
 	if (strchr(spec, '%') == NULL)
 		return -1;
+	/* every conversion one that weir_time_parse_pattern reads */
+	for (const char *p = strchr(spec, '%'); p != NULL; p = strchr(p + 2, '%'))
+		if (p[1] == '\0' || strchr("YymdejHIMSfszZbBhaApTFRnt%", p[1]) == NULL)
+			return -1;
 	tf->kind = WEIR_TF_PATTERN;
 	tf->pattern = strdup(spec);
 	return tf->pattern ? 0 : -1;
@@ -540,7 +544,7 @@ weir_time_from_json(const struct weir_timefmt *tf, const char *v, size_t n,
 		break;
 	}
 	if (rc == RANGE_ERROR) {
-		*why = "time out of range (1678..2262)";
+		*why = "time out of range (1677-09-21T00:12:43Z..2262-04-11T23:47:16Z)";
 		return -1;
 	}
 	if (rc < 0) {

@@ -135,7 +135,9 @@ shared_option(struct weir_opts *o, int c, const char *v)
 		if (weir_timefmt_parse(&o->time_format, v) == 0)
 			return 0;
 		snprintf(err, errlen, "bad format '%s' for --time-format (expected auto, rfc3339, "
-		    "epoch, epoch_ms, epoch_us, epoch_ns or a pattern with %%)", v);
+		    "epoch, epoch_ms, epoch_us, epoch_ns, or a pattern of the conversions "
+		    "%%Y %%y %%m %%d %%e %%j %%H %%I %%M %%S %%f %%s %%z %%Z %%b %%B %%h %%a %%A %%p "
+		    "%%T %%F %%R %%n %%t %%%%)", v);
 		return -1;
 	case OPT_PROCESSING_TIME:
 		o->processing_time = true;

@@ -470,10 +470,16 @@ assert ts and ts == sorted(ts), ts'
 }
 
 @test "an unreachable broker: the sink gives up at its timeout with exit 1" {
-	printf '%s\n' '{"ts":"2026-11-23T10:00:00Z"}' > in
-	run timeout 20 weir-kafka-sink -b 127.0.0.1:1 --topic raw -X message.timeout.ms=1000 in
+	printf '%s\n' '{"ts":"2026-11-23T10:00:00Z"}' '{"ts":"2026-11-23T10:00:01Z"}' > in
+	run timeout 20 weir-kafka-sink -b 127.0.0.1:1 --topic raw -X message.timeout.ms=1000 --stats in
 	assert_failure 1
 	assert_output --partial 'not delivered'
+	# nothing the brokers did not take is counted as out
+	assert_output --partial '"in":2,"out":0,'
+	assert_output --partial '"produced":2,"delivered":0,"failed":2'
+	# and --help lists each option once
+	run weir-kafka-source --help
+	assert_equal "$(grep -c -- '--idle' <<<"$output")" 1
 }
 
 @test "the man pages' EXAMPLES run as shown and they are lint-clean" {

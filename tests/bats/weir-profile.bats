@@ -174,3 +174,14 @@ PY
 	weir-profile < in.ndjson 2> err | head -c 10 > /dev/null
 	assert_equal "${PIPESTATUS[0]}" 0
 }
+
+@test "the report names the time field found and the -T pattern, not auto and rfc3339" {
+	printf '%s\n' '{"@timestamp":"2026-11-23T10:00:00Z"}' > a
+	run weir-profile a
+	assert_output --partial '"time_field":"@timestamp","time_format":"rfc3339"'
+	printf '%s\n' '{"w":"23/Nov/2026:10:00:00 +0000"}' > b
+	run weir-profile -t w -T '%d/%b/%Y:%H:%M:%S %z' b
+	assert_output --partial '"time_field":"w","time_format":"%d/%b/%Y:%H:%M:%S %z"'
+	run weir-profile < /dev/null
+	assert_output --partial '"time_field":null'
+}

@@ -138,6 +138,19 @@ JSON
 	[[ "$stderr" == *"usage: weir-watermark"* ]]
 }
 
+@test "-T with a conversion weir cannot read is a usage error; the range message gives the true bounds" {
+	run --separate-stderr weir-watermark -T '%Q' < /dev/null
+	assert_failure 2
+	[[ "$stderr" == *"bad format '%Q' for --time-format"* ]]
+	run --separate-stderr weir-watermark -T '%Y-%m-%d %' < /dev/null
+	assert_failure 2
+	# 1677-09-21T00:12:44Z is within the int64 nanosecond range, the second before it is not
+	printf '%s\n' '{"ts":"1677-09-21T00:12:44Z"}' '{"ts":"1677-09-21T00:12:42Z"}' > in
+	run --separate-stderr weir-watermark < in
+	assert_output '{"ts":"1677-09-21T00:12:44Z"}'
+	[[ "$stderr" == *"stdin:2: time out of range (1677-09-21T00:12:43Z..2262-04-11T23:47:16Z)"* ]]
+}
+
 @test "a missing input file is an error naming it" {
 	run --separate-stderr weir-watermark /nonexistent/events.ndjson
 	assert_failure 1
