@@ -2,7 +2,8 @@
  * weir-dedupe: drops repeated events by key within an event-time horizon,
  * in bounded memory.
  *
- * A key is the --key values as written (or the whole line), known only by
+ * A key is the --key values compared by value (lib/keys.h), or the whole
+ * line as written, known only by
  * its 128-bit XXH3 hash: two different keys share a hash with probability
  * about n^2 / 2^129, below 1e-26 for a billion keys, and no key bytes are
  * stored.  Per key:
@@ -16,7 +17,9 @@
  * An event repeats its key when the key has state and the event lies within
  * DUR of the key's last sighting.  State ends when the watermark passes the
  * last sighting + DUR (then --keep last writes the event it held); a key
- * whose state ended is new again.  Nothing is ever late here.  Without
+ * whose state ended is new again, and one whose horizon the watermark has
+ * passed at its first event ends at once (end_if_past).  Nothing is ever
+ * late here.  Without
  * --within, state ends only by eviction: past --max-keys the least recently
  * seen key goes (and is counted as forced).
  */
@@ -385,6 +388,25 @@ on_scan(const void *state, const char *line, size_t len, const struct weir_span 
 	}
 }
 
+/*
+ * A key's state ends when the watermark passes its horizon, and an event
+ * that arrives more than DUR behind the watermark (after an outlier far in
+ * the future, say) starts a state whose horizon is passed already: it ends
+ * at once, as the next sweep would end it, so that whether a later event
+ * of the key is a repeat never depends on when that sweep comes.  The
+ * event is written (--keep last: now), and its key is new again.
+ */
+static int
+end_if_past(struct weir_ctx *ctx, struct dedupe *d, uint32_t i)
+{
+	if (d->within == 0 || ctx->watermark == WEIR_TIME_NONE ||
+	    ctx->watermark < due_of(d, &d->entries[i]))
+		return 0;
+	int rc = finish(ctx, d, i);
+	forget(d, i);
+	return rc;
+}
+
 static int
 on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 {
@@ -424,6 +446,8 @@ on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 		wheel_unlink(d, i);
 		arm(d, i);
 		rc = d->keep_last ? hold(ctx, d, i, ev) : weir_emit(ctx, ev->line, ev->len);
+		if (rc == 0)
+			rc = end_if_past(ctx, d, i);
 		update_gauges(ctx, d);
 		return rc;
 	}
@@ -440,6 +464,8 @@ on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 	if (d->wheel && d->live > d->nbuckets && wheel_grow(d) < 0)
 		return weir_fail(ctx, "out of memory");
 	rc = d->keep_last ? hold(ctx, d, i, ev) : weir_emit(ctx, ev->line, ev->len);
+	if (rc == 0)
+		rc = end_if_past(ctx, d, i);
 	if (rc == 0 && d->live > d->max_keys) {
 		/* full: the least recently seen key goes */
 		uint32_t victim = d->lru_tail;

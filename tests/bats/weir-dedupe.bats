@@ -197,3 +197,26 @@ PY
 	assert_success
 	assert_output "$(cat edge)"
 }
+
+@test "after an outlier far in the future, older events start states that end at once: none is a repeat, whole or piece by piece" {
+	python3 - > in <<'EOF'
+import random
+rng = random.Random(5)
+print('{"ts":"2099-01-01T00:00:00Z","id":"outlier"}')
+for i in range(49):
+    print('{"ts":%d,"id":"k%d"}' % (1795428000 + i, rng.randrange(10)))
+EOF
+	for keep in first last; do
+		run --separate-stderr weir-dedupe --key id --within 10s --keep "$keep" --stats in
+		assert_success
+		assert_equal "$(sort <<<"$output")" "$(sort in)"
+		[[ "$stderr" == *'"in":50,"out":50,"late":0,"rejected":0,"dropped":0'* ]]
+		batch_equals_stream in weir-dedupe --key id --within 10s --keep "$keep"
+	done
+	# without the outlier the same events are deduplicated as usual
+	tail -n 49 in > plain
+	ref dedupe id 10 0 first 1000000 plain > expect 2> /dev/null
+	weir-dedupe --key id --within 10s < plain > got
+	cmp expect got
+	[ "$(wc -l < got)" -lt 49 ]
+}

@@ -549,10 +549,14 @@ def dedupe(key_spec, within_s, lag_s, keep, max_keys, path, dups_path=None):
         obj = json.loads(line, parse_float=Decimal)
         t = event_time_ns(obj["ts"])
         if fields:
-            key = tuple(json.dumps(obj[f], separators=(",", ":")) if f in obj else None
-                        for f in fields)
+            # by value (weir(7), KEYS): a string by its characters, any other
+            # value by its JSON text
+            key = tuple(None if f not in obj else obj[f] if isinstance(obj[f], str)
+                        else str(obj[f]) if isinstance(obj[f], Decimal)
+                        else json.dumps(obj[f], separators=(",", ":")) for f in fields)
         else:
             key = line
+        wm = mx - lag if mx is not None else None
         if key in state:
             st = state[key]
             state.move_to_end(key)
@@ -576,11 +580,18 @@ def dedupe(key_spec, within_s, lag_s, keep, max_keys, path, dups_path=None):
             seq += 1
             if keep == "first":
                 out.write(line + "\n")
+            # a state whose horizon the watermark passed already ends at once
+            if within and wm is not None and t + within < wm:
+                finish(key)
+                del state[key]
             if len(state) > max_keys:
                 victim = next(iter(state))
                 finish(victim)
                 del state[victim]
                 forced += 1
+        if within and wm is not None and key in state and state[key][0] + within < wm:
+            finish(key)
+            del state[key]
         if mx is None or t > mx:
             mx = t
             if within:
