@@ -3,8 +3,8 @@
  * in bounded memory.
  *
  * A key is the --key values compared by value (lib/keys.h), or the whole
- * line as written, known only by
- * its 128-bit XXH3 hash: two different keys share a hash with probability
+ * line as written, known only by its 128-bit XXH3 hash: two different keys
+ * share a hash with probability
  * about n^2 / 2^129, below 1e-26 for a billion keys, and no key bytes are
  * stored.  Per key:
  *
@@ -19,9 +19,8 @@
  * last sighting + DUR (then --keep last writes the event it held); a key
  * whose state ended is new again, and one whose horizon the watermark has
  * passed at its first event ends at once (end_if_past).  Nothing is ever
- * late here.  Without
- * --within, state ends only by eviction: past --max-keys the least recently
- * seen key goes (and is counted as forced).
+ * late here.  Without --within, state ends only by eviction: past
+ * --max-keys the least recently seen key goes (and is counted as forced).
  */
 #include <errno.h>
 #include <stdio.h>
