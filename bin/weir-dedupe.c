@@ -4,9 +4,8 @@
  *
  * A key is the --key values compared by value (lib/keys.h), or the whole
  * line as written, known only by its 128-bit XXH3 hash: two different keys
- * share a hash with probability
- * about n^2 / 2^129, below 1e-26 for a billion keys, and no key bytes are
- * stored.  Per key:
+ * share a hash with probability about n^2 / 2^129, below 1e-26 for a
+ * billion keys, and no key bytes are stored.  Per key:
  *
  *   entries[i]: hash, last sighting, first-seen number, LRU and bucket links
  *   held[i]:    --keep last: the event it holds (not there otherwise)
