@@ -65,6 +65,8 @@ struct group {
 	bool dead;		/* merged away or dropped: waits for its timers */
 	bool dirty;		/* changed since its row was last written */
 	bool listed;		/* on the --emit every list */
+	bool shown;		/* a row for shown_start/end is out, not retracted */
+	int64_t shown_start, shown_end;
 	char *bounds;		/* upstream or merged windows: the bounds as they came */
 	size_t bounds_len;
 	struct group *next;	/* the key's other groups */
@@ -111,6 +113,7 @@ struct agg {
 	enum emit emit;
 	int64_t every;
 	bool partial, merge;
+	uint64_t retracted;		/* session rows withdrawn (retract_row_of) */
 	struct weir_cells cells;	/* --exact, and the bytes cells hold */
 	const char *window_spec;
 	const char *by_list;
@@ -225,6 +228,25 @@ schedule(struct agg *ag, struct group *g, enum phase phase)
 
 /* --- rows ---------------------------------------------------------------------------- */
 
+/* `"window_start":S,"window_end":E` (a comma first when comma) in the
+ * output's time representation. */
+static int
+add_bounds(struct weir_ctx *ctx, struct weir_buf *b, bool comma, int64_t start, int64_t end)
+{
+	enum weir_repr repr = weir_output_repr(ctx);
+	char t[WEIR_TIME_BUFSZ];
+	size_t n = weir_time_format_json(start, repr, t);
+	int rc = weir_buf_str(b, comma ? ",\"window_start\":" : "\"window_start\":");
+	if (rc == 0)
+		rc = weir_buf_add(b, t, n);
+	n = weir_time_format_json(end, repr, t);
+	if (rc == 0)
+		rc = weir_buf_str(b, ",\"window_end\":");
+	if (rc == 0)
+		rc = weir_buf_add(b, t, n);
+	return rc;
+}
+
 static int
 write_row(struct weir_ctx *ctx, struct agg *ag, struct group *g)
 {
@@ -242,17 +264,7 @@ write_row(struct weir_ctx *ctx, struct agg *ag, struct group *g)
 			rc = weir_buf_add(b, g->bounds, g->bounds_len);
 		comma = true;
 	} else if (rc == 0 && g->end != INT64_MAX) {
-		enum weir_repr repr = weir_output_repr(ctx);
-		char t[WEIR_TIME_BUFSZ];
-		size_t n = weir_time_format_json(g->start, repr, t);
-		rc = weir_buf_str(b, comma ? ",\"window_start\":" : "\"window_start\":");
-		if (rc == 0)
-			rc = weir_buf_add(b, t, n);
-		n = weir_time_format_json(g->end, repr, t);
-		if (rc == 0)
-			rc = weir_buf_str(b, ",\"window_end\":");
-		if (rc == 0)
-			rc = weir_buf_add(b, t, n);
+		rc = add_bounds(ctx, b, comma, g->start, g->end);
 		comma = true;
 	}
 	if (ag->partial) {
@@ -287,6 +299,42 @@ write_row(struct weir_ctx *ctx, struct agg *ag, struct group *g)
 	if (rc != 0)
 		return weir_fail(ctx, "out of memory writing a row");
 	g->dirty = false;
+	g->shown = g->bounds == NULL && g->end != INT64_MAX && !ag->partial;
+	g->shown_start = g->start;
+	g->shown_end = g->end;
+	return weir_emit_row(ctx, b->p, b->n);
+}
+
+/*
+ * A session row that a merge superseded: when a session written out
+ * (--emit updates or every:DUR, or fired and then grown by a late event
+ * within --allowed-lateness) takes another in, or its bounds move, the row
+ * of its old bounds is withdrawn with
+ *
+ *   {KEY...,"window_start":S,"window_end":E,"retract":true}
+ *
+ * before the new row, as Flink's UPDATE_BEFORE, so that a consumer that
+ * keeps a table by key and bounds (a row replaces, a retraction deletes)
+ * holds exactly the current sessions.
+ */
+static int
+retract_row_of(struct weir_ctx *ctx, struct agg *ag, struct group *g)
+{
+	if (!g->shown)
+		return 0;
+	g->shown = false;
+	struct weir_buf *b = &ag->row;
+	b->n = 0;
+	int rc = weir_buf_add(b, "{", 1);
+	if (rc == 0 && g->key->members_len)
+		rc = weir_buf_add(b, g->key->members, g->key->members_len);
+	if (rc == 0)
+		rc = add_bounds(ctx, b, g->key->members_len > 0, g->shown_start, g->shown_end);
+	if (rc == 0)
+		rc = weir_buf_str(b, ",\"retract\":true}");
+	if (rc != 0)
+		return weir_fail(ctx, "out of memory writing a row");
+	ag->retracted++;
 	return weir_emit_row(ctx, b->p, b->n);
 }
 
@@ -480,16 +528,30 @@ session(struct weir_ctx *ctx, struct agg *ag, const struct weir_event *ev)
 		if ((into = group_new(ag, k, ev->t, end, seq)) == NULL)
 			return weir_fail(ctx, "out of memory");
 	} else {
-		for (struct group *g = k->groups, *next; g; g = next) {
-			next = g->next;
-			if (g != into && g->start < end && ev->t < g->end) {
-				if (absorb(ag, into, g) < 0)
-					return weir_fail(ctx, "out of memory");
-				moved = true;
-			}
+		/* the sessions it joins, in start order (into first): rows out for
+		 * bounds that change are withdrawn in that order */
+		moved = ev->t < into->start || end > into->end;
+		for (struct group *g = k->groups; g && !moved; g = g->next)
+			moved = g != into && g->start < end && ev->t < g->end;
+		if (moved) {
+			int rc = retract_row_of(ctx, ag, into);
+			if (rc != 0)
+				return rc;
 		}
-		if (ev->t < into->start || end > into->end)
-			moved = true;
+		for (;;) {
+			struct group *next = NULL;
+			for (struct group *g = k->groups; g; g = g->next)
+				if (g != into && g->start < end && ev->t < g->end &&
+				    (next == NULL || g->start < next->start))
+					next = g;
+			if (next == NULL)
+				break;
+			int rc = retract_row_of(ctx, ag, next);
+			if (rc != 0)
+				return rc;
+			if (absorb(ag, into, next) < 0)
+				return weir_fail(ctx, "out of memory");
+		}
 		if (ev->t < into->start)
 			into->start = ev->t;
 		if (end > into->end)
@@ -916,7 +978,8 @@ on_stats(struct weir_ctx *ctx, FILE *f)
 {
 	struct agg *ag = ctx->prog_state;
 	update_gauges(ctx, ag);
-	fprintf(f, ",\"groups\":%zu,\"values_rejected\":{", ag->live_groups);
+	fprintf(f, ",\"groups\":%zu,\"retracted\":%llu,\"values_rejected\":{", ag->live_groups,
+	    (unsigned long long)ag->retracted);
 	bool comma = false;
 	for (int i = 0; i < ag->ndefs; i++) {
 		const struct weir_aggdef *def = &ag->defs[i];

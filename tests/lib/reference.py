@@ -426,6 +426,13 @@ def agg(spec_json, path):
             items.append('"%s":%s' % (agg_name(a), raw(agg_value(a, members))))
         out.write(row + ",".join(items) + "}\n")
 
+    def retract(g):
+        # a row out for a session whose bounds a merge changes is withdrawn
+        items = ['"%s":%s' % (f, v) for f, v in zip(by, g["key"]) if v is not None]
+        items.append('"window_start":%s' % ns_to_repr(g["start"], repr_))
+        items.append('"window_end":%s' % ns_to_repr(g["end"], repr_))
+        out.write("{" + ",".join(items) + ',"retract":true}\n')
+
     def all_groups():
         if kind == "session":
             return [g for gs in sessions.values() for g in gs]
@@ -472,6 +479,12 @@ def agg(spec_json, path):
             hits = [g for g in gs if g["start"] < new["end"] and t < g["end"]]
             if hits or wm is None or new["end"] + lateness > wm:
                 taken = True
+                hits.sort(key=lambda g: g["start"])
+                moved = len(hits) > 1 or (hits and (t < hits[0]["start"] or
+                                                    new["end"] > hits[0]["end"]))
+                for i, g in enumerate(hits):
+                    if g["fired"] and (i > 0 or moved):
+                        retract(g)
                 for g in hits:
                     gs.remove(g)
                     new["start"] = min(new["start"], g["start"])
