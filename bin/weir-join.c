@@ -1642,14 +1642,10 @@ wait_and_fill(struct weir_ctx *ctx, struct join *j)
 		int rc = weir_out_flush(ctx->out);	/* about to block: results go out */
 		if (rc != 0)
 			return rc;
-		int timeout = -1;
-		if (ctx->opts->idle > 0 || ctx->opts->metrics_file)
-			timeout = 1000;
-		bool waits_on_other = false;
-		for (int s = 0; s < 2; s++)
-			waits_on_other |= j->side[s].paused && !j->side[s].drain;
-		if (waits_on_other && (timeout < 0 || timeout > STARVED_MS))
-			timeout = STARVED_MS;
+		/* at most 200 ms (below STARVED_MS, so a starved side is seen in
+		 * time): a signal that lands between the loop's check of
+		 * weir_interrupted and this poll would not wake it */
+		int timeout = 200;
 		if (ctx->opts->idle > 0) {
 			int64_t now = weir_mono_now(), due = INT64_MAX;
 			for (int s = 0; s < 2; s++)
@@ -1787,7 +1783,9 @@ read_both(struct weir_ctx *ctx, struct join *j, char **inputs)
 			rc = weir_fail(ctx, "'%s' ended before checkpoint %llu of state file '%s': is "
 			    "this the input the state was saved from?", j->side[s].path,
 			    (unsigned long long)ctx->target.n, ctx->state->path);
-	if (rc == 0 && !(weir_interrupted() && ctx->state == NULL))
+	if (weir_interrupted() && ctx->state == NULL)
+		update_gauges(ctx, j);	/* killed: what it holds is counted, not written */
+	else if (rc == 0)
 		rc = advance_to(ctx, j, INT64_MAX, true);	/* end of input: all of it */
 	return rc;
 }

@@ -29,6 +29,9 @@
 
 static volatile sig_atomic_t got_usr1, got_interrupt, interrupt_signal;
 
+/* How long a wait for input may last before it looks at the signals again. */
+#define SIGNAL_POLL_MS 200
+
 static void
 on_usr1(int sig)
 {
@@ -1038,8 +1041,10 @@ wait_input(struct weir_ctx *ctx, struct loop *lp)
 			deadline = lp->next_metrics;
 		if (ctx->tick_every > 0 && lp->next_tick != 0 && lp->next_tick < deadline)
 			deadline = lp->next_tick;
-		int timeout = -1;
-		if (deadline != INT64_MAX)
+		/* a signal that lands between the check of got_interrupt and the
+		 * poll would not wake it: the poll wakes every SIGNAL_POLL_MS to look */
+		int timeout = SIGNAL_POLL_MS;
+		if (deadline != INT64_MAX && deadline - now < (int64_t)SIGNAL_POLL_MS * 1000000)
 			timeout = deadline <= now ? 0 : (int)((deadline - now + 999999) / 1000000);
 		r = poll(pfd, 2, timeout);
 		if (r > 0 && weir_out_gone(pfd[1].revents))
