@@ -410,7 +410,7 @@ struct side {
  * reader thread, table_read_threaded).
  */
 struct table {
-	size_t rows, without_key, bytes, nkeys;
+	size_t rows, without_key, rejected, bytes, nkeys;
 	struct stat id;
 	char *arena;
 	size_t arena_len, arena_cap;
@@ -469,6 +469,7 @@ struct left_names {
 };
 
 struct join {
+	struct weir_ctx *ctx;	/* a table's rejected rows are reported through it */
 	/* options */
 	const char *on;
 	int64_t within;
@@ -2304,8 +2305,19 @@ table_read_lines(struct table_read *tr, struct weir_input *in)
 			}
 			continue;
 		}
-		if ((why = weir_input_rejected(in)) != NULL ||
-		    weir_scan(j->table_plan, line, len, spans, &why) < 0) {
+		if ((why = weir_input_rejected(in)) != NULL) {
+			/* a malformed CSV row: rejected as a stream's line is, and
+			 * the rows after it read */
+			tr->t->rejected++;
+			if (weir_reject_table_line(j->ctx, line, len, j->table_path, lineno, why) != 0) {
+				snprintf(tr->err, tr->errlen, "table %s:%llu: %s", j->table_path,
+				    (unsigned long long)lineno, why);
+				rc = -1;
+				break;
+			}
+			continue;
+		}
+		if (weir_scan(j->table_plan, line, len, spans, &why) < 0) {
 			snprintf(tr->err, tr->errlen, "table %s:%llu: %s", j->table_path,
 			    (unsigned long long)lineno, why);
 			rc = -1;
@@ -2472,8 +2484,8 @@ on_stats(struct weir_ctx *ctx, FILE *f)
 	struct join *j = ctx->prog_state;
 	if (j->table_path) {
 		fprintf(f, ",\"table_rows\":%zu,\"table_keys\":%zu,\"table_rows_without_key\":%zu,"
-		    "\"reloads\":%llu", j->table.rows, j->table.nkeys,
-		    j->table.without_key, (unsigned long long)j->reloads);
+		    "\"table_rows_rejected\":%zu,\"reloads\":%llu", j->table.rows, j->table.nkeys,
+		    j->table.without_key, j->table.rejected, (unsigned long long)j->reloads);
 		return;
 	}
 	fprintf(f, ",\"keys\":%zu,\"left_pauses\":%llu,\"right_pauses\":%llu", j->key_table.n,
@@ -2537,6 +2549,7 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 		.on_scan = on_key_scan, .on_ahead = on_table_ahead,
 	};
 	struct join *j = ctx->prog_state;
+	j->ctx = ctx;
 	if (j->on == NULL) {
 		snprintf(err, errlen, "--on FIELDS is required (the key both sides share)");
 		return -1;

@@ -401,10 +401,9 @@ struct line_ref {
 
 /* A line that is not an event: warn, keep, or fail as --on-error says. */
 static int
-reject(struct weir_ctx *ctx, const char *line, size_t len, const struct line_ref *ref,
+reject_aside(struct weir_ctx *ctx, const char *line, size_t len, const struct line_ref *ref,
     const char *why)
 {
-	ctx->count.rejected++;
 	if (ctx->errors && (fwrite(line, 1, len, ctx->errors) != len ||
 	    putc('\n', ctx->errors) == EOF))
 		return weir_fail(ctx, "cannot write errors file '%s': %s",
@@ -420,6 +419,22 @@ reject(struct weir_ctx *ctx, const char *line, size_t len, const struct line_ref
 	default:
 		return 0;
 	}
+}
+
+static int
+reject(struct weir_ctx *ctx, const char *line, size_t len, const struct line_ref *ref,
+    const char *why)
+{
+	ctx->count.rejected++;
+	return reject_aside(ctx, line, len, ref, why);
+}
+
+int
+weir_reject_table_line(struct weir_ctx *ctx, const char *line, size_t len,
+    const char *input_name, uint64_t lineno, const char *why)
+{
+	struct line_ref ref = {input_name, lineno};
+	return reject_aside(ctx, line, len, &ref, why);
 }
 
 int

@@ -206,6 +206,12 @@ void weir_scan_record(void *ctx, struct weir_scanned *rec, struct weir_span *spa
 int weir_classify_scanned(struct weir_ctx *ctx, const struct weir_scanned *rec,
     const struct weir_span *spans, int64_t *t, const char **why);
 
+/* A line of a file that is not the stream (weir-join's table): warned
+ * about, kept by --errors, or failed on as --on-error says, but not counted
+ * among the stream's lines (the program counts it).  0, -1 or 65. */
+int weir_reject_table_line(struct weir_ctx *ctx, const char *line, size_t len,
+    const char *input_name, uint64_t lineno, const char *why);
+
 /* Rejects a line as --on-error says (counted); returns 0, -1 or 65. */
 int weir_reject_line(struct weir_ctx *ctx, const char *line, size_t len, const char *input_name,
     uint64_t lineno, const char *why);

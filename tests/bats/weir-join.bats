@@ -560,11 +560,19 @@ for l in open("expect"):
 	done
 }
 
-@test "a CSV table with a stray quote is an error naming its line, not rows merged in silence" {
+@test "a CSV table row with a stray quote is rejected by name and kept by --errors; the rows after it are rows" {
 	printf 'k,name\n1,"6" screen\n2,b\n3,c\n' > t.csv
-	run --separate-stderr weir-join --table t.csv --on k < /dev/null
+	printf '%s\n' '{"ts":1,"k":2}' '{"ts":2,"k":3}' '{"ts":3,"k":1}' > s
+	run --separate-stderr weir-join --table t.csv --on k --errors bad --stats < s
+	assert_success
+	assert_output "$(printf '%s\n' '{"ts":1,"k":2,"name":"b"}' '{"ts":2,"k":3,"name":"c"}')"
+	[[ "$stderr" == *"weir-join: t.csv:2: malformed CSV record"* ]]
+	[[ "$stderr" == *'"table_rows":2,'*'"table_rows_rejected":1,'* ]]
+	assert_equal "$(cat bad)" '1,"6" screen'
+	# --on-error fail: the table is not used
+	run --separate-stderr weir-join --table t.csv --on k --on-error fail < s
 	assert_failure 1
-	[[ "$stderr" == *"t.csv:2: malformed CSV record"* ]]
+	[[ "$stderr" == *"table t.csv:2: malformed CSV record"* ]]
 }
 
 @test "a bad or missing table is an error naming it" {
