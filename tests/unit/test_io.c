@@ -29,12 +29,10 @@ temp_file(const char *text, size_t n)
 	return path;
 }
 
-/* Reads every line of a file into one string joined by '|'. */
+/* Reads every line of an input, a rejected one behind '!', joined by '|'. */
 static char *
-read_all(const char *path, bool csv)
+read_marked(struct weir_input *in)
 {
-	struct weir_input *in = weir_input_open(path, csv);
-	assert_non_null(in);
 	size_t cap = 1 << 16, len = 0;
 	char *acc = calloc(cap, 1);
 	for (;;) {
@@ -42,8 +40,10 @@ read_all(const char *path, bool csv)
 		size_t n;
 		uint64_t lineno;
 		while (weir_input_line(in, &line, &n, &lineno) == 1) {
-			while (len + n + 2 > cap)
+			while (len + n + 3 > cap)
 				acc = realloc(acc, cap *= 2);
+			if (weir_input_rejected(in))
+				acc[len++] = '!';
 			memcpy(acc + len, line, n);
 			len += n;
 			acc[len++] = '|';
@@ -55,6 +55,15 @@ read_all(const char *path, bool csv)
 	}
 	weir_input_close(in);
 	return acc;
+}
+
+/* Reads every line of a file into one string joined by '|'. */
+static char *
+read_all(const char *path, bool csv)
+{
+	struct weir_input *in = weir_input_open(path, csv);
+	assert_non_null(in);
+	return read_marked(in);
 }
 
 static void
@@ -128,34 +137,6 @@ csv_becomes_json_with_numbers_and_strings(void **state)
 	    "{\"ts\":1795428007,\"host\":\"x\"}|");
 	free(got);
 	unlink(path);
-}
-
-/* Reads every line of an input, a rejected one behind '!', joined by '|'. */
-static char *
-read_marked(struct weir_input *in)
-{
-	size_t cap = 1 << 16, len = 0;
-	char *acc = calloc(cap, 1);
-	for (;;) {
-		const char *line;
-		size_t n;
-		uint64_t lineno;
-		while (weir_input_line(in, &line, &n, &lineno) == 1) {
-			while (len + n + 3 > cap)
-				acc = realloc(acc, cap *= 2);
-			if (weir_input_rejected(in))
-				acc[len++] = '!';
-			memcpy(acc + len, line, n);
-			len += n;
-			acc[len++] = '|';
-			acc[len] = '\0';
-		}
-		if (weir_input_eof(in))
-			break;
-		assert_true(weir_input_fill(in) >= 0);
-	}
-	weir_input_close(in);
-	return acc;
 }
 
 /* A stray quote costs its line, an open quote at the end its line; the
