@@ -370,9 +370,9 @@ struct side {
 	uint64_t pauses;
 	bool paused;
 	/* read on although too far ahead: the other side has been silent
-	 * for STARVED_MS while this one had lines (see starved) */
+	 * for STARVED_MS while this one had lines (see STARVED_MS) */
 	bool drain;
-	uint64_t ahead;		/* lines taken so while too far ahead */
+	uint64_t ahead;		/* lines taken while too far ahead, draining */
 	/* --state: a side that gave barrier `barrier` waits for the other's */
 	bool blocked, stop;
 	struct weir_ckpt barrier;
