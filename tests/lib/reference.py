@@ -401,8 +401,14 @@ def agg(spec_json, path):
     repr_ = None
     groups = {}     # (key, start) -> group; sessions: key -> [groups]
     sessions = {}
+    first_seen = {}  # key -> arrival of its first event, while it has groups
     wm = mx = None
     seq = 0
+
+    def key_seen(key):
+        if key not in first_seen:
+            first_seen[key] = seq
+        return first_seen[key]
 
     def starts(t):
         step = size if kind == "tumbling" else slide
@@ -440,7 +446,7 @@ def agg(spec_json, path):
 
     def fire_due(new_wm, final=False):
         due = [g for g in all_groups() if not g["fired"] and (final or g["end"] <= new_wm)]
-        due.sort(key=lambda g: (g["end"], g["start"], g["seq"]))
+        due.sort(key=lambda g: (g["end"], g["start"], first_seen[g["key"]]))
         for g in due:
             emit(g)
             g["fired"] = True
@@ -450,6 +456,9 @@ def agg(spec_json, path):
                     sessions[g["key"]].remove(g)
                 else:
                     del groups[(g["key"], g["start"])]
+        live = {k for k, gs in sessions.items() if gs} | {k for k, _ in groups}
+        for key in [k for k in first_seen if k not in live]:
+            del first_seen[key]  # a key with no group left is forgotten
 
     for line in open(path, encoding="utf-8"):
         obj = json.loads(line)
@@ -467,18 +476,19 @@ def agg(spec_json, path):
                     continue
                 g = groups.get((key, s))
                 if g is None:
+                    key_seen(key)
                     g = groups[(key, s)] = {"key": key, "start": s, "end": end, "members": [],
-                                            "fired": False, "seq": seq}
+                                            "fired": False}
                 g["members"].append(me)
                 touched.append(g)
                 taken = True
         else:
-            new = {"key": key, "start": t, "end": t + gap, "members": [me], "fired": False,
-                   "seq": seq}
+            new = {"key": key, "start": t, "end": t + gap, "members": [me], "fired": False}
             gs = sessions.setdefault(key, [])
             hits = [g for g in gs if g["start"] < new["end"] and t < g["end"]]
             if hits or wm is None or new["end"] + lateness > wm:
                 taken = True
+                key_seen(key)
                 hits.sort(key=lambda g: g["start"])
                 moved = len(hits) > 1 or (hits and (t < hits[0]["start"] or
                                                     new["end"] > hits[0]["end"]))
@@ -490,7 +500,6 @@ def agg(spec_json, path):
                     new["start"] = min(new["start"], g["start"])
                     new["end"] = max(new["end"], g["end"])
                     new["members"] += g["members"]
-                    new["seq"] = min(new["seq"], g["seq"])
                 gs.append(new)
                 touched.append(new)
         seq += 1
