@@ -55,9 +55,9 @@ struct entry {
  * swept again only once the watermark reaches the earliest horizon in it
  * (next_due).  With more keys than buckets the wheel doubles, its buckets
  * halve, and every key is put in its new bucket (as a hash table grows), so
- * a bucket holds about four keys however dense the stream.  The 4-ary heap
- * it replaces cost 440 instructions a key (a pop through six levels); this
- * costs a few dozen.
+ * a bucket holds about four keys however dense the stream.  A key costs a
+ * few dozen instructions, where a heap of horizons would cost a pop through
+ * its levels.
  */
 #define WHEEL_MIN 4096
 #define WHEEL_MAX ((size_t)1 << 26)

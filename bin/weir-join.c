@@ -394,8 +394,8 @@ struct side {
  * (members and names: see struct row_name; both 0 where a row could not
  * be prepared, and then table.merged is false).  A prepared row keeps no
  * line (length 0): its members in braces are the line less its key
- * fields, which a merge leaves out anyway (table_row_line).  The bench's
- * rows of 77 bytes took 170 in the arena with their lines, 95 without.  The index is a byte of tag
+ * fields, which a merge leaves out anyway (table_row_line), so a prepared
+ * row takes little more than its line's bytes.  The index is a byte of tag
  * per slot beside the records' offsets, so a key that is not in the table
  * costs no miss at all, and one that is costs the tag, the offset and the
  * record, which the stream's hashes, known a few events ahead, fetch early
@@ -405,9 +405,8 @@ struct side {
  * own, so a table whose keys are all different (a lookup table) is
  * ready when read; the index is built after, in the order read.  Only a
  * table with a key on several rows is laid out again, its rows brought
- * together under the key's first record.  Measured on the bench's 100k
- * rows: the load 110 -> 25 ms (and 21 ms with its lines scanned on a
- * reader thread, table_read_threaded).
+ * together under the key's first record.  The lines are scanned on a
+ * reader thread while the table is loaded (table_read_threaded).
  */
 struct table {
 	size_t rows, without_key, rejected, bytes, nkeys;
@@ -621,9 +620,9 @@ left_names_of(struct join *j, const char *l, size_t ln, int lclean, uint32_t lsh
  * fields left out (the left has them), a name the left has too renamed
  * right_NAME.  clean: weir_line_is_clean of each line, or -1; lshape and
  * rshape: weir_scan_shape of each, or 0.  The right line is walked once,
- * into a list, and its members written in one pass (the walks with a call
- * a member and a buffer append a piece were half of the instructions of
- * the interval join's thread).  What to do with each member is the same
+ * into a list, and its members written in one pass (a call per member and a
+ * buffer append per piece would dominate the interval join's thread).
+ * What to do with each member is the same
  * for every pair of lines of the same two shapes: it is kept, with the
  * right keys' lengths, and for the next such pair the left line is not read
  * at all and the right one only for its values (weir_member_list_shaped).
@@ -1185,9 +1184,8 @@ advance(struct weir_ctx *ctx, struct join *j)
  * Side s runs too far ahead of the other to read on: its event time is more
  * than --lag past the other's watermark.  Both cannot be at once (each
  * would be ahead of the other's largest time), so there is no deadlock.
- * The issue asked for within + lag; the tighter bound holds fewer events
- * pending, and measured 1.25 s -> 0.8 s on the bench join (the pending
- * heaps and keys stay in cache).
+ * --lag rather than within + lag: the tighter bound holds fewer events
+ * pending, so the pending heaps and keys stay in cache.
  */
 static bool
 too_far_ahead(const struct weir_ctx *ctx, const struct join *j, int s)
@@ -1829,7 +1827,7 @@ table_lookup(const struct table *t, uint64_t h, const struct weir_keys *keys,
 /*
  * The arena is mapped rather than malloc'd: it grows by mremap, without a
  * copy, and asks for huge pages (where the system gives them on request),
- * since a 100k-row table otherwise takes 4000 page faults, measured at 40%
+ * since with small pages the page faults of a large table are a large part
  * of its load.
  */
 static char *
@@ -2399,8 +2397,8 @@ on_tick(struct weir_ctx *ctx)
  * the record's offset, the record.  Events further on are known (their
  * hashes are in the batch), so their misses are taken early and together:
  * the far event's tag and offset, then, once they are in, the near one's
- * record.  Measured on the bench (1M orders, 100k rows): the lookup was
- * 80% of the join's thread.
+ * record.  Without it, the lookup is most of the join's thread on a table
+ * larger than the cache.
  */
 static void
 on_table_ahead(void *state, const uint64_t *near, const uint64_t *far)
@@ -2573,8 +2571,8 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 			return -1;
 		}
 		ctx->run = run_interval;
-		/* one thread joins what two read: the readers parse the times
-		 * (the join's thread: 2700 instructions an event, a reader 500) */
+		/* one thread joins what two read: the readers parse the times,
+		 * as the join's thread is the busier */
 		ctx->time_in_reader = true;
 		/* what is pending spans about the lag and a batch's disorder */
 		int64_t lag = ctx->opts->lag, span = lag > INT64_MAX / 4 ? INT64_MAX :

@@ -734,7 +734,7 @@ enum { RECORD_DATA = WEIR_LINE_DATA, RECORD_WATERMARK = WEIR_LINE_WATERMARK,
  * Scans and classifies one line and finds its event-time field.  Reads
  * only what weir_run set up before the loop (plan, slots, options), so it
  * runs in the reader thread too.  The time itself is parsed in
- * handle_record: measured, that balances the two threads best.
+ * handle_record, which balances the work of the two threads best.
  */
 static void
 scan_record(void *arg, struct weir_scanned *rec, struct weir_span *spans)

@@ -293,7 +293,7 @@ plain_run(const unsigned char *u, const unsigned char *end)
  * after the closing one, or NULL.  The last 16 bytes or fewer are one load
  * too, of the line's last 16 bytes with those before u shifted out: the
  * closing quote of a line's last string is always there, and a byte loop
- * over them was 37 instructions a line of the bench's. */
+ * over them would cost more than the rest of the search. */
 static inline const char *
 clean_string_end(const struct scanner *sc, const char *p)
 {
@@ -831,7 +831,7 @@ scan_object_clean(struct scanner *sc, const char *p, const struct node *node,
 			goto truncated;
 		const char *v = p;
 		/* clean_value_end, but for objects the plan looks into: written
-		 * out here, as sharing it measured 3.5% more instructions */
+		 * out here, as a shared function costs more instructions */
 		switch (*p) {
 		case '"':
 			p = clean_string_end(sc, p);
@@ -965,8 +965,7 @@ scan_object(struct scanner *sc, const char *p, const struct node *node,
 #define CLEAN_AVX2 1
 /* line_is_clean 32 bytes at a time, on a machine with AVX2 (chosen at run
  * time: the build is for the x86-64 baseline).  A reader thread checks every
- * line: on the bench's lines of about 100 bytes, 132 instructions a line
- * before, 85 now (cachegrind). */
+ * line, so the wider loads pay even on lines of about 100 bytes. */
 __attribute__((target("avx2"))) static bool
 line_is_clean_avx2(const char *line, size_t len)
 {
@@ -992,7 +991,7 @@ line_is_clean_avx2(const char *line, size_t len)
 
 /* True when no byte of the line is a backslash, a control character or
  * non-ASCII, so that strings need no closer look.  (A bitmap of the quotes
- * built here, to find string ends without loads, measured slower.) */
+ * built here, to find string ends without loads, is slower.) */
 static bool
 line_is_clean(const char *line, size_t len)
 {

@@ -12,7 +12,7 @@
  *
  * `before(a, b)` is a strict order on pointers to elements.  Four children
  * per node halve the depth of a binary heap, and the least of a full family
- * is found by a tournament of selects rather than a branchy loop: measured
+ * is found by a tournament of selects rather than a branchy loop, which is
  * faster on the reorder buffer of weir-watermark.  Functions are generated
  * per type (static inline), so the comparison is inlined on the hot path.
  * The heap owns `items`.

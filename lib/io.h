@@ -9,9 +9,8 @@
  * reader sees JSON.
  *
  * Who uses it: the driver reads NDJSON through reader.h (a second thread)
- * and CSV through this reader.  Its NDJSON mode is kept, and unit-tested,
- * for readers that must step through several files in one thread (the
- * k-way merge weir-replay will need).
+ * and CSV through this reader; weir-replay steps through several files in
+ * one thread with it, and weir-join reads its lookup table with it.
  *
  * Output: one buffer, written with write(2) when full, on weir_out_flush,
  * and after every line with `unbuffered`.  A closed pipe (EPIPE) is

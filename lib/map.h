@@ -3,8 +3,8 @@
  *
  * The index keeps only (hash, item pointer) pairs in one flat array, probed
  * linearly, so a lookup touches one or two cache lines of the array and
- * then the item it finds; uthash's chains cost a miss per item walked,
- * which measured as a third of weir-join's table lookups on 100k keys.
+ * then the item it finds; uthash's chains cost a cache miss per item
+ * walked, a large part of weir-join's table lookups on a large table.
  * The caller owns the items and compares their keys itself:
  *
  *   size_t at = weir_map_start(m, h);

@@ -8,6 +8,14 @@ ROOT=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 WEIR_BIN=${WEIR_BIN:-bin}
 PATH="$ROOT/$WEIR_BIN:$PATH"
 LIB="$ROOT/tests/lib"
+# The references run on Debian's python3 where it is there: a version
+# manager's shim first on PATH (pyenv's) takes a few hundred milliseconds a
+# start, and the suites start Python hundreds of times.
+if [ -x /usr/bin/python3 ] && [ "$(command -v python3)" != /usr/bin/python3 ]; then
+	mkdir -p "$BATS_RUN_TMPDIR/python"
+	ln -sf /usr/bin/python3 "$BATS_RUN_TMPDIR/python/python3"
+	PATH="$BATS_RUN_TMPDIR/python:$PATH"
+fi
 export ROOT PATH LIB WEIR_BIN
 
 # feed FILE: writes FILE to stdout in small seeded random chunks (lines cut
