@@ -5,7 +5,7 @@
  *                             all input, without windows)
  *   group: bounds, count, one cell per aggregate (lib/aggregate.h:
  *          moments, a raw value, a value set, a sketch ...)
- *   timer heap, ordered by (due, phase, start, key first seen):
+ *   timer heap, ordered by (due, phase, start, group first seen):
  *          FIRE at the window's end, DROP at end + --allowed-lateness
  *
  * A key holds a short list of its open groups (with 1m windows and a few
@@ -57,7 +57,7 @@ struct key;
 struct group {
 	struct key *key;
 	int64_t start, end;	/* unwindowed: INT64_MIN, INT64_MAX */
-	uint64_t seq;		/* its key's seq: ties in output */
+	uint64_t seq;		/* arrival of its first event: ties in output */
 	uint64_t count;
 	uint64_t version;
 	unsigned timers;
@@ -75,8 +75,6 @@ struct group {
 };
 
 struct key {
-	uint64_t seq;		/* arrival of its first event since it last had no
-				 * group: SPEC §5's first-seen order */
 	size_t ngroups;
 	char *bytes;		/* the --by values as written, NUL after each */
 	size_t len;
@@ -182,9 +180,7 @@ group_new(struct agg *ag, struct key *k, int64_t start, int64_t end, uint64_t se
 	g->key = k;
 	g->start = start;
 	g->end = end;
-	if (k->ngroups == 0)
-		k->seq = seq;
-	g->seq = k->seq;
+	g->seq = seq;
 	g->next = k->groups;
 	k->groups = g;
 	k->ngroups++;
@@ -738,7 +734,7 @@ on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 	return rc;
 }
 
-/* Writes the listed groups' rows in (end, start, key first seen) order. */
+/* Writes the listed groups' rows in (end, start, first seen) order. */
 static int
 on_tick(struct weir_ctx *ctx)
 {
@@ -769,7 +765,7 @@ on_tick(struct weir_ctx *ctx)
 }
 
 /* Fires every window whose end the watermark reached, in (end, start,
- * key first seen) order, and drops those past their allowed lateness. */
+ * first seen) order, and drops those past their allowed lateness. */
 static int
 on_watermark(struct weir_ctx *ctx, int64_t watermark)
 {

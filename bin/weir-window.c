@@ -8,7 +8,7 @@
  *
  *   key (the --by values) ──► windows of that key ──► members (held events)
  *                                   │
- *   timer heap, ordered by (due, start, key first seen): FIRE at end,
+ *   timer heap, ordered by (due, start, first event's arrival): FIRE at end,
  *   DROP at end + --allowed-lateness.
  *
  * An open window has one FIRE timer.  When a session grows, the timer is
@@ -50,6 +50,7 @@ struct key;
 
 struct window {
 	int64_t start, end;
+	uint64_t first;		/* arrival of its first event: ties in output */
 	struct key *key;
 	struct member *members;
 	size_t n, cap;
@@ -66,7 +67,6 @@ struct window {
 };
 
 struct key {
-	uint64_t seq;		/* first seen (since its state was last empty) */
 	size_t nwindows;	/* open or kept windows: at 0 the key is forgotten */
 	char *bytes;		/* the --by values as written, NUL separated */
 	size_t len;
@@ -80,7 +80,7 @@ struct key {
 struct timer {
 	int64_t due;
 	int64_t start;
-	uint64_t key_seq;
+	uint64_t first;
 	struct window *w;
 	uint64_t version;
 	enum phase phase;
@@ -95,7 +95,7 @@ timer_before(const struct timer *a, const struct timer *b)
 		return a->phase < b->phase;	/* fire before drop at the same instant */
 	if (a->start != b->start)
 		return a->start < b->start;
-	return a->key_seq < b->key_seq;
+	return a->first < b->first;
 }
 
 WEIR_HEAP_DEFINE(timers, struct timer, timer_before)
@@ -108,7 +108,6 @@ struct windower {
 	struct weir_keys by;
 
 	struct key *keys;
-	uint64_t key_seq;
 	struct window *windows;	/* tumbling/sliding with --collect */
 	struct timers_heap timers;
 	struct weir_store *store;
@@ -131,7 +130,7 @@ static int
 schedule(struct windower *wr, struct window *w, enum phase phase)
 {
 	int64_t due = phase == FIRE ? w->end : weir_time_add_sat(w->end, wr->lateness);
-	if (timers_push(&wr->timers, (struct timer){due, w->start, w->key->seq, w, w->version,
+	if (timers_push(&wr->timers, (struct timer){due, w->start, w->first, w, w->version,
 	    phase}) < 0)
 		return -1;
 	w->timers++;
@@ -166,7 +165,6 @@ find_key(struct windower *wr, const struct weir_event *ev)
 	}
 	memcpy(k->bytes, wr->scratch, (size_t)len);
 	k->len = (size_t)len;
-	k->seq = wr->key_seq++;
 	if ((k->members = weir_keys_members(&wr->by, ev->fields, &k->members_len)) == NULL) {
 		key_free(k);
 		return NULL;
@@ -205,6 +203,8 @@ add_member(struct window *w, const struct weir_stored *ev, int64_t t, uint64_t s
 		w->members = m;
 		w->cap = cap;
 	}
+	if (w->n == 0 || seq < w->first)
+		w->first = seq;
 	w->members[w->n++] = (struct member){t, seq, *ev};
 	return 0;
 }
@@ -547,8 +547,9 @@ on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 	return rc;
 }
 
-/* Fires every window whose end the watermark reached, in (end, start, key)
- * order, and drops those past their allowed lateness. */
+/* Fires every window whose end the watermark reached, in (end, start,
+ * first event's arrival) order, and drops those past their allowed
+ * lateness. */
 static int
 on_watermark(struct weir_ctx *ctx, int64_t watermark)
 {
@@ -678,13 +679,14 @@ on_save(struct weir_ctx *ctx, struct weir_buf *b)
 		for (struct window *w = wr->windows; w; w = w->hh.next)
 			for (size_t i = 0; i < w->n; i++)
 				stored[event_index(events, n, w->members[i].ev.line)] = w->members[i].ev;
-		rc |= weir_put_u64(b, wr->seq) | weir_put_u64(b, wr->key_seq) | weir_put_u64(b, n);
+		/* the 0s: words of the format no longer read (a key's number) */
+		rc |= weir_put_u64(b, wr->seq) | weir_put_u64(b, 0) | weir_put_u64(b, n);
 		for (size_t i = 0; i < n; i++)
 			rc |= weir_put_bytes(b, stored[i].line, stored[i].len);
 		rc |= weir_put_u64(b, HASH_COUNT(wr->keys));
 		for (k = wr->keys; k; k = k->hh.next) {
 			k->index = nkeys++;
-			rc |= weir_put_u64(b, k->seq) | weir_put_bytes(b, k->bytes, k->len) |
+			rc |= weir_put_u64(b, 0) | weir_put_bytes(b, k->bytes, k->len) |
 			    weir_put_bytes(b, k->members, k->members_len);
 		}
 		rc |= weir_put_u64(b, wr->live_windows);
@@ -704,7 +706,7 @@ on_restore(struct weir_ctx *ctx, struct weir_get *g)
 {
 	struct windower *wr = ctx->prog_state;
 	wr->seq = weir_get_u64(g);
-	wr->key_seq = weir_get_u64(g);
+	(void)weir_get_u64(g);
 	uint64_t nev = weir_get_count(g, 8);
 	struct weir_stored *ev = calloc(nev ? nev : 1, sizeof *ev);
 	bool *used = calloc(nev ? nev : 1, sizeof *used);
@@ -720,7 +722,7 @@ on_restore(struct weir_ctx *ctx, struct weir_get *g)
 	if (rc == 0 && (keys = calloc(nkeys ? nkeys : 1, sizeof *keys)) == NULL)
 		rc = -1;
 	for (uint64_t i = 0; i < nkeys && rc == 0 && !g->bad; i++) {
-		uint64_t seq = weir_get_u64(g);
+		(void)weir_get_u64(g);
 		size_t len, mlen;
 		const char *bytes = weir_get_bytes(g, &len), *members = weir_get_bytes(g, &mlen);
 		if (g->bad)
@@ -737,7 +739,6 @@ on_restore(struct weir_ctx *ctx, struct weir_get *g)
 		k->len = len;
 		memcpy(k->members, members, mlen);
 		k->members_len = mlen;
-		k->seq = seq;
 		HASH_ADD_KEYPTR(hh, wr->keys, k->bytes, k->len, k);
 		keys[i] = k;
 	}

@@ -163,8 +163,6 @@ def window(kind, size_s, other_s, lag_s, by, collect, path, lateness_s="0"):
     fields = [] if by == "-" else by.split(",")
     out = sys.stdout
     repr_ = None
-    keys = {}          # key -> first-seen number, while the key has windows
-    key_counter = [0]  # (a key with no window left is forgotten: weir-window(1))
     windows = {}       # (key, start) -> dict(start, end, members, fired)
     sessions = {}      # key -> list of windows
     wm = None
@@ -204,21 +202,16 @@ def window(kind, size_s, other_s, lag_s, by, collect, path, lateness_s="0"):
     def remove(w):
         if kind == "session":
             sessions[w["key"]].remove(w)
-            empty = not sessions[w["key"]]
         else:
             del windows[(w["key"], w["start"])]
-            empty = not any(k == w["key"] for k, _ in windows)
-        if empty:
-            del keys[w["key"]]
 
-    def key_seen(key):
-        if key not in keys:
-            keys[key] = key_counter[0]
-            key_counter[0] += 1
+    def first(w):
+        """The arrival of the window's first event: ties in output."""
+        return min(m[1] for m in w["members"])
 
     def advance(new_wm):
         due = [w for w in all_windows() if not w["fired"] and w["end"] <= new_wm]
-        due.sort(key=lambda w: (w["end"], w["start"], keys[w["key"]]))
+        due.sort(key=lambda w: (w["end"], w["start"], first(w)))
         for w in due:
             emit(w)
             w["fired"] = True
@@ -258,7 +251,6 @@ def window(kind, size_s, other_s, lag_s, by, collect, path, lateness_s="0"):
             for s in window_starts(t):
                 if wm is not None and s + size + lateness <= wm:
                     continue
-                key_seen(key)
                 w = windows.get((key, s))
                 if w is None:
                     w = windows[(key, s)] = {"start": s, "end": s + size, "members": [],
@@ -278,7 +270,6 @@ def window(kind, size_s, other_s, lag_s, by, collect, path, lateness_s="0"):
                 taken = False
             else:
                 taken = True
-                key_seen(key)
                 for w in hits:
                     ws.remove(w)
                     new["start"] = min(new["start"], w["start"])
@@ -297,7 +288,7 @@ def window(kind, size_s, other_s, lag_s, by, collect, path, lateness_s="0"):
                 advance(wm)
     if kind == "session" or collect:
         due = [w for w in all_windows() if not w["fired"]]
-        due.sort(key=lambda w: (w["end"], w["start"], keys[w["key"]]))
+        due.sort(key=lambda w: (w["end"], w["start"], first(w)))
         for w in due:
             emit(w)
 
@@ -401,14 +392,8 @@ def agg(spec_json, path):
     repr_ = None
     groups = {}     # (key, start) -> group; sessions: key -> [groups]
     sessions = {}
-    first_seen = {}  # key -> arrival of its first event, while it has groups
     wm = mx = None
     seq = 0
-
-    def key_seen(key):
-        if key not in first_seen:
-            first_seen[key] = seq
-        return first_seen[key]
 
     def starts(t):
         step = size if kind == "tumbling" else slide
@@ -446,7 +431,7 @@ def agg(spec_json, path):
 
     def fire_due(new_wm, final=False):
         due = [g for g in all_groups() if not g["fired"] and (final or g["end"] <= new_wm)]
-        due.sort(key=lambda g: (g["end"], g["start"], first_seen[g["key"]]))
+        due.sort(key=lambda g: (g["end"], g["start"], g["seq"]))
         for g in due:
             emit(g)
             g["fired"] = True
@@ -456,9 +441,6 @@ def agg(spec_json, path):
                     sessions[g["key"]].remove(g)
                 else:
                     del groups[(g["key"], g["start"])]
-        live = {k for k, gs in sessions.items() if gs} | {k for k, _ in groups}
-        for key in [k for k in first_seen if k not in live]:
-            del first_seen[key]  # a key with no group left is forgotten
 
     for line in open(path, encoding="utf-8"):
         obj = json.loads(line)
@@ -476,19 +458,18 @@ def agg(spec_json, path):
                     continue
                 g = groups.get((key, s))
                 if g is None:
-                    key_seen(key)
                     g = groups[(key, s)] = {"key": key, "start": s, "end": end, "members": [],
-                                            "fired": False}
+                                            "fired": False, "seq": seq}
                 g["members"].append(me)
                 touched.append(g)
                 taken = True
         else:
-            new = {"key": key, "start": t, "end": t + gap, "members": [me], "fired": False}
+            new = {"key": key, "start": t, "end": t + gap, "members": [me], "fired": False,
+                   "seq": seq}
             gs = sessions.setdefault(key, [])
             hits = [g for g in gs if g["start"] < new["end"] and t < g["end"]]
             if hits or wm is None or new["end"] + lateness > wm:
                 taken = True
-                key_seen(key)
                 hits.sort(key=lambda g: g["start"])
                 moved = len(hits) > 1 or (hits and (t < hits[0]["start"] or
                                                     new["end"] > hits[0]["end"]))
@@ -500,6 +481,7 @@ def agg(spec_json, path):
                     new["start"] = min(new["start"], g["start"])
                     new["end"] = max(new["end"], g["end"])
                     new["members"] += g["members"]
+                    new["seq"] = min(new["seq"], g["seq"])
                 gs.append(new)
                 touched.append(new)
         seq += 1
