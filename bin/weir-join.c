@@ -47,6 +47,7 @@
 #include "../lib/heap.h"
 #include "../lib/keys.h"
 #include "../lib/map.h"
+#include "../lib/pending.h"
 #include "../lib/program.h"
 #include "../lib/reader.h"
 #include "../lib/store.h"
@@ -66,273 +67,6 @@ struct key {
 	size_t len;
 	char bytes[];
 };
-
-/* A pending event: not yet passed by the watermark. */
-struct pending {
-	int64_t t;
-	uint64_t seq;
-	struct key *key;	/* NULL: a key field is missing (matches nothing) */
-	struct weir_stored ev;
-	bool clean;		/* weir_line_is_clean, found by the scan */
-	uint32_t shape;		/* weir_scan_shape, found by the scan */
-};
-
-/*
- * The pending heap (for what the wheel below cannot take) orders small
- * handles, (t, seq) and the slot where the event waits, not the events: a
- * pop moves a handle down each level of the heap, and 24 bytes move faster
- * than the 56 of an event.
- */
-struct pending_ref {
-	int64_t t;
-	uint64_t seq;
-	uint32_t slot;		/* in the side's pending slab */
-};
-
-/* (t, seq) as one unsigned 128-bit number, compared without a branch: the
- * heap's comparisons follow arrival disorder, which no branch predictor
- * guesses (with && and ||, the heap was half of the join's loop). */
-static inline unsigned __int128
-time_seq_order(int64_t t, uint64_t seq)
-{
-	return (unsigned __int128)((uint64_t)t ^ (UINT64_C(1) << 63)) << 64 | seq;
-}
-
-static inline unsigned __int128
-pending_order(const struct pending_ref *p)
-{
-	return time_seq_order(p->t, p->seq);
-}
-
-static inline bool
-pending_before(const struct pending_ref *a, const struct pending_ref *b)
-{
-	return pending_order(a) < pending_order(b);
-}
-
-WEIR_HEAP_DEFINE(pendings, struct pending_ref, pending_before)
-
-/*
- * A side's pending events: slots in a slab, ordered by (t, seq) in a wheel
- * of time buckets, with a heap for what the wheel cannot take.
- *
- * Events come in nearly in time order (up to the input's disorder) and
- * leave in order once the watermark passes them.  A heap pays a walk down
- * its levels for each, with comparisons no branch predictor guesses: it
- * was a fifth of the join's thread.  The wheel puts an event in the
- * bucket of its time (2^shift ns wide; WHEEL_SIZE buckets from the cursor
- * on), in its place in that bucket's short list, and takes the earliest
- * from the first bucket that is not empty (a bitmap finds it).  An event
- * outside the wheel's span, or whose bucket is crowded past WHEEL_WALK,
- * goes to the heap; the earlier of the wheel's and the heap's first goes
- * out, so the order is (t, seq) either way.
- */
-#define WHEEL_BITS 12
-#define WHEEL_SIZE (1u << WHEEL_BITS)
-#define WHEEL_WALK 16
-#define NO_SLOT UINT32_MAX
-
-struct pending_set {
-	struct pendings_heap heap;
-	struct pending *slots;
-	uint32_t *link;		/* the next slot in the same bucket */
-	uint32_t *free;		/* slots not in use */
-	size_t nfree, cap;
-	uint32_t *first, *last;	/* of each bucket's list, NO_SLOT when empty */
-	uint64_t used[WHEEL_SIZE / 64];	/* the buckets that are not empty */
-	uint64_t cursor;	/* the wheel's first bucket (absolute) */
-	size_t nwheel;
-	int shift;
-};
-
-/* The wheel's buckets 2^shift ns wide, shift the least for which
- * WHEEL_SIZE of them span `span`. */
-static int
-pending_init(struct pending_set *ps, int64_t span)
-{
-	ps->first = malloc(WHEEL_SIZE * sizeof *ps->first);
-	ps->last = malloc(WHEEL_SIZE * sizeof *ps->last);
-	if (ps->first == NULL || ps->last == NULL)
-		return -1;
-	for (size_t i = 0; i < WHEEL_SIZE; i++)
-		ps->first[i] = ps->last[i] = NO_SLOT;
-	ps->shift = 0;
-	while (ps->shift < 51 && ((uint64_t)WHEEL_SIZE << ps->shift) < (uint64_t)span)
-		ps->shift++;
-	return 0;
-}
-
-/* Times as unsigned numbers in the same order; a bucket's is its high bits. */
-static inline uint64_t
-pending_bucket(const struct pending_set *ps, int64_t t)
-{
-	return ((uint64_t)t ^ (UINT64_C(1) << 63)) >> ps->shift;
-}
-
-static inline unsigned __int128
-slot_order(const struct pending *p)
-{
-	return time_seq_order(p->t, p->seq);
-}
-
-static size_t
-pending_count(const struct pending_set *ps)
-{
-	return ps->heap.n + ps->nwheel;
-}
-
-/* Into the bucket's list in (t, seq) order; false when it does not fit. */
-static bool
-wheel_put(struct pending_set *ps, uint32_t slot)
-{
-	const struct pending *p = &ps->slots[slot];
-	uint64_t b = pending_bucket(ps, p->t);
-	if (ps->nwheel == 0)
-		ps->cursor = b >= WHEEL_SIZE / 4 ? b - WHEEL_SIZE / 4 : 0;
-	if (b < ps->cursor || b - ps->cursor >= WHEEL_SIZE)
-		return false;
-	size_t i = b & (WHEEL_SIZE - 1);
-	unsigned __int128 o = slot_order(p);
-	ps->link[slot] = NO_SLOT;
-	if (ps->last[i] == NO_SLOT) {
-		ps->first[i] = ps->last[i] = slot;
-		ps->used[i / 64] |= UINT64_C(1) << (i % 64);
-	} else if (slot_order(&ps->slots[ps->last[i]]) < o) {
-		ps->link[ps->last[i]] = slot;	/* the usual: after the last */
-		ps->last[i] = slot;
-	} else {
-		uint32_t *at = &ps->first[i];
-		for (int walk = 0; slot_order(&ps->slots[*at]) < o; at = &ps->link[*at])
-			if (++walk == WHEEL_WALK)
-				return false;
-		ps->link[slot] = *at;
-		*at = slot;
-	}
-	ps->nwheel++;
-	return true;
-}
-
-static int
-pending_push(struct pending_set *ps, const struct pending *p)
-{
-	if (ps->nfree == 0) {
-		size_t cap = ps->cap ? 2 * ps->cap : 1024;
-		if (cap > UINT32_MAX)
-			return -1;
-		struct pending *slots = realloc(ps->slots, cap * sizeof *slots);
-		if (slots == NULL)
-			return -1;
-		ps->slots = slots;
-		uint32_t *link = realloc(ps->link, cap * sizeof *link);
-		if (link == NULL)
-			return -1;
-		ps->link = link;
-		uint32_t *free_slots = realloc(ps->free, cap * sizeof *free_slots);
-		if (free_slots == NULL)
-			return -1;
-		ps->free = free_slots;
-		for (size_t i = cap; i-- > ps->cap;)
-			ps->free[ps->nfree++] = (uint32_t)i;
-		ps->cap = cap;
-	}
-	uint32_t slot = ps->free[--ps->nfree];
-	ps->slots[slot] = *p;
-	if (ps->first && wheel_put(ps, slot))
-		return 0;
-	if (pendings_push(&ps->heap, (struct pending_ref){p->t, p->seq, slot}) < 0) {
-		ps->nfree++;
-		return -1;
-	}
-	return 0;
-}
-
-/* The wheel's first bucket that is not empty, from the cursor on; the
- * wheel holds something. */
-static size_t
-wheel_first(const struct pending_set *ps)
-{
-	size_t i = ps->cursor & (WHEEL_SIZE - 1), w = i / 64;
-	uint64_t bits = ps->used[w] & (~UINT64_C(0) << (i % 64));
-	while (bits == 0) {
-		w = (w + 1) % (WHEEL_SIZE / 64);
-		bits = ps->used[w];
-	}
-	return w * 64 + (size_t)__builtin_ctzll(bits);
-}
-
-/* The earliest pending event, or NULL: its slot in *slot, and whether it
- * is the wheel's in *from_wheel. */
-static const struct pending *
-pending_peek(const struct pending_set *ps, uint32_t *slot, bool *from_wheel)
-{
-	*from_wheel = false;
-	if (ps->nwheel > 0) {
-		uint32_t w = ps->first[wheel_first(ps)];
-		if (ps->heap.n == 0 || slot_order(&ps->slots[w]) <
-		    pending_order(&ps->heap.items[0])) {
-			*from_wheel = true;
-			*slot = w;
-			return &ps->slots[w];
-		}
-	}
-	if (ps->heap.n == 0)
-		return NULL;
-	*slot = ps->heap.items[0].slot;
-	return &ps->slots[*slot];
-}
-
-/* Takes the event pending_peek gave. */
-static struct pending
-pending_take(struct pending_set *ps, uint32_t slot, bool from_wheel)
-{
-	if (from_wheel) {
-		size_t i = pending_bucket(ps, ps->slots[slot].t) & (WHEEL_SIZE - 1);
-		ps->first[i] = ps->link[slot];
-		if (ps->first[i] == NO_SLOT) {
-			ps->last[i] = NO_SLOT;
-			ps->used[i / 64] &= ~(UINT64_C(1) << (i % 64));
-		}
-		/* the cursor moves up to this bucket: nothing earlier is left */
-		ps->cursor += (i - (ps->cursor & (WHEEL_SIZE - 1))) & (WHEEL_SIZE - 1);
-		ps->nwheel--;
-	} else {
-		pendings_pop(&ps->heap);
-	}
-	ps->free[ps->nfree++] = slot;
-	return ps->slots[slot];
-}
-
-/* Calls f on every pending event, in no particular order. */
-static int
-pending_each(const struct pending_set *ps, int (*f)(void *, const struct pending *), void *arg)
-{
-	int rc = 0;
-	for (size_t i = 0; i < ps->heap.n; i++)
-		rc |= f(arg, &ps->slots[ps->heap.items[i].slot]);
-	for (size_t i = 0; ps->nwheel > 0 && i < WHEEL_SIZE; i++)
-		for (uint32_t q = ps->first[i]; q != NO_SLOT; q = ps->link[q])
-			rc |= f(arg, &ps->slots[q]);
-	return rc;
-}
-
-static size_t
-pending_bytes(const struct pending_set *ps)
-{
-	return ps->heap.cap * sizeof *ps->heap.items + ps->cap * (sizeof *ps->slots +
-	    sizeof *ps->link + sizeof *ps->free) + (ps->first ? 2 * WHEEL_SIZE * sizeof(uint32_t) : 0);
-}
-
-static void
-pending_free(struct pending_set *ps)
-{
-	pendings_free(&ps->heap);
-	free(ps->slots);
-	free(ps->link);
-	free(ps->free);
-	free(ps->first);
-	free(ps->last);
-	memset(ps, 0, sizeof *ps);
-}
 
 /* An event in state, waiting for partners until t + within. */
 struct entry {
@@ -377,7 +111,7 @@ struct side {
 	bool blocked, stop;
 	struct weir_ckpt barrier;
 	bool skipping;		/* restored: reading again up to the checkpoint */
-	struct pending_set pending;
+	struct weir_pendings pending;
 	struct state st;
 };
 
@@ -910,8 +644,8 @@ update_gauges(struct weir_ctx *ctx, struct join *j)
 	    weir_map_bytes(&j->key_table);
 	for (int s = 0; s < 2; s++) {
 		const struct side *sd = &j->side[s];
-		held += pending_count(&sd->pending) + (size_t)(sd->st.tail - sd->st.head);
-		bytes += pending_bytes(&sd->pending);
+		held += weir_pendings_count(&sd->pending) + (size_t)(sd->st.tail - sd->st.head);
+		bytes += weir_pendings_bytes(&sd->pending);
 		if (sd->st.ring)
 			bytes += (sd->st.mask + 1) * sizeof *sd->st.ring;
 	}
@@ -921,7 +655,7 @@ update_gauges(struct weir_ctx *ctx, struct join *j)
 
 /* Matches a pending event with the other side's chain, then keeps it. */
 static int
-process(struct weir_ctx *ctx, struct join *j, int s, struct pending *p)
+process(struct weir_ctx *ctx, struct join *j, int s, struct weir_pending *p)
 {
 	int o = 1 - s;
 	bool matched = false;
@@ -1008,7 +742,7 @@ expire(struct weir_ctx *ctx, struct join *j, int s)
 #define LOOKAHEAD 16	/* a power of two */
 
 struct lookahead {
-	struct pending p[LOOKAHEAD];
+	struct weir_pending p[LOOKAHEAD];
 	int side[LOOKAHEAD];
 	unsigned head, n;
 	unsigned staged;	/* head << 8 | n when the partners were last fetched */
@@ -1021,12 +755,12 @@ struct lookahead {
 static const struct entry *
 first_partner(const struct join *j, const struct lookahead *la, unsigned at)
 {
-	const struct pending *p = &la->p[at % LOOKAHEAD];
+	const struct weir_pending *p = &la->p[at % LOOKAHEAD];
 	int o = 1 - la->side[at % LOOKAHEAD];
 	const struct state *st = &j->side[o].st;
 	if (p->key == NULL || st->ring == NULL)
 		return NULL;
-	return entry_at(st, p->key->head[o]);
+	return entry_at(st, ((const struct key *)p->key)->head[o]);
 }
 
 /* Pops what is below w (all with final) into the window, in order, and
@@ -1036,13 +770,13 @@ lookahead_fill(struct join *j, struct lookahead *la, int64_t w, bool final)
 {
 	while (la->n < LOOKAHEAD) {
 		int es = -1;
-		const struct pending *first = NULL;
+		const struct weir_pending *first = NULL;
 		uint32_t slot = 0;
 		bool wheel = false;
 		for (int s = 0; s < 2; s++) {
 			uint32_t q;
 			bool qw;
-			const struct pending *p = pending_peek(&j->side[s].pending, &q, &qw);
+			const struct weir_pending *p = weir_pendings_peek(&j->side[s].pending, &q, &qw);
 			if (p == NULL || (!final && p->t >= w))
 				continue;
 			if (es < 0 || p->t < first->t) {
@@ -1055,7 +789,7 @@ lookahead_fill(struct join *j, struct lookahead *la, int64_t w, bool final)
 		if (es < 0)
 			break;
 		unsigned at = (la->head + la->n++) % LOOKAHEAD;
-		la->p[at] = pending_take(&j->side[es].pending, slot, wheel);
+		la->p[at] = weir_pendings_take(&j->side[es].pending, slot, wheel);
 		la->side[at] = es;
 		__builtin_prefetch(la->p[at].key);
 		__builtin_prefetch(la->p[at].ev.line);
@@ -1088,7 +822,7 @@ advance_to(struct weir_ctx *ctx, struct join *j, int64_t w, bool final)
 	int rc = 0;
 	while (rc == 0) {
 		lookahead_fill(j, &la, w, final);
-		const struct pending *next = la.n > 0 ? &la.p[la.head] : NULL;
+		const struct weir_pending *next = la.n > 0 ? &la.p[la.head] : NULL;
 		int xs = -1;
 		int64_t xt = 0;
 		for (int s = 0; s < 2; s++) {
@@ -1105,7 +839,7 @@ advance_to(struct weir_ctx *ctx, struct join *j, int64_t w, bool final)
 		if (due && (next == NULL || xt < next->t)) {
 			rc = expire(ctx, j, xs);
 		} else if (next) {
-			struct pending p = *next;
+			struct weir_pending p = *next;
 			int s = la.side[la.head];
 			la.head = (la.head + 1) % LOOKAHEAD;
 			la.n--;
@@ -1281,7 +1015,7 @@ restore_key(struct join *j, struct weir_get *g, bool *oom)
 }
 
 static int
-save_pending(void *arg, const struct pending *p)
+save_pending(void *arg, const struct weir_pending *p)
 {
 	struct weir_buf *b = arg;
 	return weir_put_i64(b, p->t) | weir_put_u64(b, p->seq) | save_key(b, p->key) |
@@ -1300,8 +1034,8 @@ on_save(struct weir_ctx *ctx, struct weir_buf *b)
 		const struct side *sd = &j->side[s];
 		rc |= weir_put_u64(b, sd->done) | weir_put_i64(b, sd->max_t) |
 		    weir_put_i64(b, sd->received) | weir_put_i64(b, sd->idle_to) |
-		    weir_put_u64(b, sd->seq) | weir_put_u64(b, pending_count(&sd->pending)) |
-		    pending_each(&sd->pending, save_pending, b);
+		    weir_put_u64(b, sd->seq) | weir_put_u64(b, weir_pendings_count(&sd->pending)) |
+		    weir_pendings_each(&sd->pending, save_pending, b);
 		rc |= weir_put_u64(b, sd->st.tail - sd->st.head);
 		for (uint64_t q = sd->st.head; q != sd->st.tail; q++) {
 			const struct entry *e = entry_at(&sd->st, q);
@@ -1327,7 +1061,7 @@ on_restore(struct weir_ctx *ctx, struct weir_get *g)
 		sd->seq = weir_get_u64(g);
 		uint64_t n = weir_get_count(g, 32);
 		for (uint64_t i = 0; i < n && !g->bad && !oom; i++) {
-			struct pending p = {weir_get_i64(g), weir_get_u64(g), NULL, {0}, false};
+			struct weir_pending p = {weir_get_i64(g), weir_get_u64(g), NULL, {0}, false};
 			p.key = restore_key(j, g, &oom);
 			size_t len;
 			const char *line = weir_get_bytes(g, &len);
@@ -1335,7 +1069,7 @@ on_restore(struct weir_ctx *ctx, struct weir_get *g)
 				break;
 			p.clean = weir_line_is_clean(line, len);
 			if (weir_store_put(j->store, line, len, &p.ev) < 0 ||
-			    pending_push(&sd->pending, &p) < 0)
+			    weir_pendings_push(&sd->pending, &p) < 0)
 				oom = true;
 		}
 		n = weir_get_count(g, 32);
@@ -1421,7 +1155,7 @@ take_line(struct weir_ctx *ctx, struct join *j, int s, const struct weir_scanned
 	}
 	if (t > sd->max_t)
 		sd->max_t = t;
-	struct pending p = {t, sd->seq++, NULL, {0}, rec->clean, rec->shape};
+	struct weir_pending p = {t, sd->seq++, NULL, {0}, rec->clean, rec->shape};
 	if ((rec->digest[1] & KEY_COMPLETE) &&
 	    (p.key = key_take_event(j, rec->digest[0], spans)) == NULL)
 		return weir_fail(ctx, "out of memory");
@@ -1429,7 +1163,7 @@ take_line(struct weir_ctx *ctx, struct join *j, int s, const struct weir_scanned
 		ctx->count.dropped++;	/* no key: no partner, and no outer row */
 		return 0;
 	}
-	if (weir_store_put(j->store, line, len, &p.ev) < 0 || pending_push(&sd->pending, &p) < 0)
+	if (weir_store_put(j->store, line, len, &p.ev) < 0 || weir_pendings_push(&sd->pending, &p) < 0)
 		return weir_fail(ctx, "out of memory holding events");
 	return 0;
 }
@@ -2578,7 +2312,7 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 		int64_t lag = ctx->opts->lag, span = lag > INT64_MAX / 4 ? INT64_MAX :
 		    lag > WEIR_NS_PER_SEC / 4 ? 4 * lag : WEIR_NS_PER_SEC;
 		for (int s = 0; s < 2; s++)
-			if (pending_init(&j->side[s].pending, span) < 0) {
+			if (weir_pendings_init(&j->side[s].pending, span) < 0) {
 				snprintf(err, errlen, "out of memory");
 				return -1;
 			}
@@ -2613,7 +2347,7 @@ teardown(void *state)
 	for (int s = 0; s < 2; s++) {
 		struct side *sd = &j->side[s];
 		weir_input_close(sd->in);
-		pending_free(&sd->pending);
+		weir_pendings_free(&sd->pending);
 		free(sd->st.ring);
 	}
 	for (size_t i = 0; j->key_table.slots && i <= j->key_table.mask; i++) {
