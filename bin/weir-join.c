@@ -1171,12 +1171,7 @@ take_line(struct weir_ctx *ctx, struct join *j, int s, const struct weir_scanned
 static int
 read_failed(struct weir_ctx *ctx, const struct side *sd, int err)
 {
-	const char *name = weir_input_name(sd->in);
-	if (err == EFBIG)
-		return weir_fail(ctx, "%s: line longer than %zu bytes", name, WEIR_MAX_LINE);
-	if (err == EBADMSG)
-		return weir_fail(ctx, "'%s': corrupt gzip data", name);
-	return weir_fail(ctx, "cannot read '%s': %s", name, strerror(err));
+	return weir_read_failed(ctx, weir_input_name(sd->in), err, 0);
 }
 
 /*

@@ -459,8 +459,7 @@ check_rotation(struct weir_ctx *ctx, struct replay *r, struct source *s)
 		 * before the rename: read it to its end first */
 		long n = weir_input_fill(s->in);
 		if (n != 0)
-			return n > 0 ? 1 : weir_fail(ctx, "cannot read '%s': %s", s->path,
-			    strerror(errno));
+			return n > 0 ? 1 : weir_read_failed(ctx, weir_input_name(s->in), errno, 0);
 		if (s->n > 0)
 			return 0;	/* lines of the old file still wait to be written */
 		/* on to the new one, from its start */
@@ -614,7 +613,7 @@ take_line(struct weir_ctx *ctx, struct replay *r, struct source *s, const char *
 	switch (kind) {
 	case WEIR_LINE_BAD:
 		ctx->count.in++;
-		rc = weir_reject_line(ctx, line, len, s->path, lineno, why);
+		rc = weir_reject_line(ctx, line, len, weir_input_name(s->in), lineno, why);
 		break;
 	case WEIR_LINE_WATERMARK:
 		ctx->count.watermarks_in++;	/* replay makes its own */
@@ -669,12 +668,7 @@ read_some(struct weir_ctx *ctx, struct replay *r, struct source *s)
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EBADMSG)
-				return weir_fail(ctx, "'%s': corrupt gzip data", s->path);
-			if (errno == EFBIG)
-				return weir_fail(ctx, "%s: line longer than %zu bytes", s->path,
-				    WEIR_MAX_LINE);
-			return weir_fail(ctx, "cannot read '%s': %s", s->path, strerror(errno));
+			return weir_read_failed(ctx, weir_input_name(s->in), errno, 0);
 		}
 		if (n == 0 && weir_input_at_end(s->in) && !weir_input_eof(s->in)) {
 			/* followed, and nothing more for now */

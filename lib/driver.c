@@ -79,6 +79,19 @@ weir_fail(struct weir_ctx *ctx, const char *fmt, ...)
 	return -1;
 }
 
+int
+weir_read_failed(struct weir_ctx *ctx, const char *name, int err, uint64_t lineno)
+{
+	if (err == EFBIG && lineno > 0)
+		return weir_fail(ctx, "%s:%llu: line longer than %zu bytes", name,
+		    (unsigned long long)lineno, WEIR_MAX_LINE);
+	if (err == EFBIG)
+		return weir_fail(ctx, "%s: line longer than %zu bytes", name, WEIR_MAX_LINE);
+	if (err == EBADMSG)
+		return weir_fail(ctx, "'%s': corrupt gzip data", name);
+	return weir_fail(ctx, "cannot read '%s': %s", name, strerror(err));
+}
+
 static FILE *
 open_append(const char *path, char *err, size_t errlen, const char *what)
 {
@@ -1072,10 +1085,7 @@ wait_input(struct weir_ctx *ctx, struct loop *lp)
 static int
 read_failed(struct weir_ctx *ctx, const struct loop *lp, int err, uint64_t lineno)
 {
-	if (err == EFBIG)
-		return weir_fail(ctx, "%s:%llu: line longer than %zu bytes", lp->name,
-		    (unsigned long long)lineno + 1, WEIR_MAX_LINE);
-	return weir_fail(ctx, "cannot read '%s': %s", lp->name, strerror(err));
+	return weir_read_failed(ctx, lp->name, err, lineno + 1);
 }
 
 /* on_ahead: the digest of record i of b, NULL past its end or for a line

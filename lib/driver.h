@@ -271,6 +271,12 @@ int weir_force_watermark(struct weir_ctx *ctx, int64_t t);
 int weir_fail(struct weir_ctx *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* weir_fail for an input that could not be read (errno err, as
+ * weir_input_fill or a reader leaves it), in the words every program uses:
+ * a line too long (at line `lineno`, when known: not 0), corrupt gzip data,
+ * or the system's reason. */
+int weir_read_failed(struct weir_ctx *ctx, const char *name, int err, uint64_t lineno);
+
 /* The representation computed times are written in (--time-output, or the
  * input's, or RFC 3339 before any event). */
 enum weir_repr weir_output_repr(const struct weir_ctx *ctx);

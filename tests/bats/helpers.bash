@@ -48,3 +48,43 @@ wait_for_handler() {
 	done
 	return 1
 }
+
+# io_contract PROG ARGS...: what every program promises about standard
+# input and output, on events it reads from standard input:
+#   - empty input: exit 0, and nothing on stderr;
+#   - an unknown option: exit 2, the option named, and the usage;
+#   - a line that is not JSON among events: exit 0, a warning naming it
+#     as stdin:LINE, the line byte for byte in --errors;
+#   - a reader that goes away (| head -n 1): exit 0, and nothing on stderr;
+#   - a full disk (> /dev/full): exit 1, and the reason.
+# ARGS should make PROG write more than a pipe holds, so that the closed
+# pipe is met while writing.
+io_contract() {
+	local dir="$BATS_TEST_TMPDIR/io_contract" rc
+	mkdir -p "$dir"
+	python3 - > "$dir/in" <<'PY'
+for i in range(50000):
+    print('{"ts":%d,"host":"h%d","id":"k%d","v":%d}' % (1795428000000 + i * 100, i % 7, i, i % 100))
+PY
+	run --separate-stderr "$@" < /dev/null
+	assert_success
+	assert_equal "$stderr" ""
+	run --separate-stderr "$@" --no-such-option < /dev/null
+	assert_failure 2
+	[[ "$stderr" == *"unknown option '--no-such-option'"* ]] || fail "stderr: $stderr"
+	[[ "$stderr" == *"usage: "* ]] || fail "stderr: $stderr"
+	{ head -n 2 "$dir/in"; printf 'not json\n'; sed -n '3,10p' "$dir/in"; } > "$dir/bad"
+	rm -f "$dir/errors"
+	run --separate-stderr "$@" --errors "$dir/errors" < "$dir/bad"
+	assert_success
+	[[ "$stderr" == *"stdin:3: not a JSON object"* ]] || fail "stderr: $stderr"
+	assert_equal "$(cat "$dir/errors")" "not json"
+	"$@" < "$dir/in" 2> "$dir/err" | head -n 1 > /dev/null
+	assert_equal "closed pipe: exit ${PIPESTATUS[0]}" "closed pipe: exit 0"
+	assert_equal "$(cat "$dir/err")" ""
+	rc=0
+	"$@" < "$dir/in" > /dev/full 2> "$dir/err" || rc=$?
+	assert_equal "/dev/full: exit $rc" "/dev/full: exit 1"
+	grep -q "cannot write standard output: No space left on device" "$dir/err" ||
+	    fail "stderr: $(cat "$dir/err")"
+}

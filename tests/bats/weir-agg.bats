@@ -521,3 +521,7 @@ EOF
 		[ "$mode" != updates ] || grep -q '"retract":true' stream
 	done
 }
+
+@test "io contract: empty input, an unknown option, a bad line, a closed pipe, a full disk" {
+	io_contract weir-agg --window 1s --by host count
+}

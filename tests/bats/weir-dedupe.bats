@@ -220,3 +220,7 @@ EOF
 	cmp expect got
 	[ "$(wc -l < got)" -lt 49 ]
 }
+
+@test "io contract: empty input, an unknown option, a bad line, a closed pipe, a full disk" {
+	io_contract weir-dedupe --key id
+}

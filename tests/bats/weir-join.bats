@@ -630,3 +630,8 @@ for l in open("expect"):
 	assert_success
 	assert_output '{"ts":1,"k":1042,"o":1,"right_ts":1,"p":2}'
 }
+
+@test "io contract: empty input, an unknown option, a bad line, a closed pipe, a full disk" {
+	printf '%s\n' host,dc h1,fra h2,ams > "$BATS_TEST_TMPDIR/hosts.csv"
+	io_contract weir-join --table "$BATS_TEST_TMPDIR/hosts.csv" --on host
+}

@@ -185,3 +185,7 @@ PY
 	run weir-profile < /dev/null
 	assert_output --partial '"time_field":null'
 }
+
+@test "io contract: empty input, an unknown option, a bad line, a closed pipe, a full disk" {
+	io_contract weir-profile --key id
+}

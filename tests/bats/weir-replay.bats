@@ -303,3 +303,21 @@ for i in range(200000): print(json.dumps({"ts": 1795428000000 + i}))' > big
 	run mandoc -T lint -W warning "$ROOT/man/weir-replay.1"
 	assert_output ""
 }
+
+@test "io contract: empty input, an unknown option, a bad line, a closed pipe, a full disk" {
+	io_contract weir-replay --lag 1s
+}
+
+@test "a truncated gzip input: weir-replay and weir-join say it in the same words, and exit 1" {
+	python3 -c '
+import gzip, sys
+data = gzip.compress(b"".join(b"{\"ts\":%d,\"k\":%d}\n" % (i, i) for i in range(100000)))
+sys.stdout.buffer.write(data[:len(data) // 2])' > cut.ndjson.gz
+	run --separate-stderr weir-replay cut.ndjson.gz
+	assert_failure 1
+	assert_equal "${stderr##*$'\n'}" "weir-replay: 'cut.ndjson.gz': corrupt gzip data"
+	echo '{"ts":1,"k":1}' > other.ndjson
+	run --separate-stderr weir-join other.ndjson cut.ndjson.gz --on k --within 1s
+	assert_failure 1
+	assert_equal "${stderr##*$'\n'}" "weir-join: 'cut.ndjson.gz': corrupt gzip data"
+}

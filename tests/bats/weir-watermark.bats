@@ -440,3 +440,7 @@ EOF
 	run weir-watermark --lag 5s < tail
 	assert_output "$(printf '%s\n' '{"ts":4}' '{"ts":5}')"
 }
+
+@test "io contract: empty input, an unknown option, a bad line, a closed pipe, a full disk" {
+	io_contract weir-watermark --lag 1s
+}

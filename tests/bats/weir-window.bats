@@ -278,3 +278,7 @@ PY
 	run grep -c ThreadSanitizer tsan.err
 	assert_output 0
 }
+
+@test "io contract: empty input, an unknown option, a bad line, a closed pipe, a full disk" {
+	io_contract weir-window tumbling 1s
+}
