@@ -40,7 +40,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 
 #include "../lib/driver.h"
@@ -51,6 +50,7 @@
 #include "../lib/program.h"
 #include "../lib/reader.h"
 #include "../lib/store.h"
+#include "../lib/table.h"
 
 #define NONE UINT64_MAX
 #define RELOAD_EVERY (WEIR_NS_PER_SEC / 4)
@@ -115,63 +115,6 @@ struct side {
 	struct state st;
 };
 
-/* --- the lookup table ------------------------------------------------------------ */
-
-/*
- * The table is one arena of records and a probe index over them.  A record
- * is a key and its rows, 8-aligned, the part a lookup reads first:
- *
- *   u32 key length | u32 rows | key bytes | row | row ...
- *   row: u32 line length | u32 members length | u32 names | members
- *        | u16 name index per member | the line as read
- *
- * (members and names: see struct row_name; both 0 where a row could not
- * be prepared, and then table.merged is false).  A prepared row keeps no
- * line (length 0): its members in braces are the line less its key
- * fields, which a merge leaves out anyway (table_row_line), so a prepared
- * row takes little more than its line's bytes.  The index is a byte of tag
- * per slot beside the records' offsets, so a key that is not in the table
- * costs no miss at all, and one that is costs the tag, the offset and the
- * record, which the stream's hashes, known a few events ahead, fetch early
- * (on_table_ahead).
- *
- * Rows are appended to the arena as they are read, each as a record of its
- * own, so a table whose keys are all different (a lookup table) is
- * ready when read; the index is built after, in the order read.  Only a
- * table with a key on several rows is laid out again, its rows brought
- * together under the key's first record.  The lines are scanned on a
- * reader thread while the table is loaded (table_read_threaded).
- */
-struct table {
-	size_t rows, without_key, rejected, bytes, nkeys;
-	struct stat id;
-	char *arena;
-	size_t arena_len, arena_cap;
-	uint64_t *hashes;	/* while reading: each record's key hash */
-	uint32_t *starts;	/* while reading: each record's offset / 8 */
-	size_t nrecs, recs_cap;
-	uint8_t *tags;		/* 0: empty, else 0x80 | the hash's top 7 bits */
-	uint32_t *offs;		/* the slot's record, in 8-byte units */
-	size_t mask;
-	bool merged;		/* rows carry their members, ready to append */
-};
-
-/*
- * The names the table's rows bring, each a top-level path of the stream's
- * plan too: the reader thread then tells whether an event has a member of
- * that name (a clash, renamed right_NAME), and a row whose names all miss
- * the event is appended as it was prepared, without reading either line
- * again.  A table read again by --reload with a name not here (the plan is
- * fixed once the stream is read) goes the slow way, as a --nest join does.
- */
-#define MAX_ROW_NAMES 256
-
-struct row_name {
-	char *raw;		/* as written, quotes and all */
-	size_t len;
-	int slot;		/* in ctx->plan */
-};
-
 /* What a merge does with each member of a right line of shape r joining a
  * left line of shape l (weir_scan_shape): the same for every such pair. */
 enum { MERGE_PLAIN, MERGE_SKIP, MERGE_RENAME };
@@ -184,12 +127,6 @@ struct merge_plan {
 	size_t cap;
 };
 
-/* A line's top-level members, reused from row to row. */
-struct members {
-	struct weir_member *v;
-	size_t cap;
-};
-
 /* The names of a left line of one shape (weir_scan_shape), kept: every
  * left line of that shape has them, and a merge needs no more of the left
  * line than its names.  Its keys point into buf. */
@@ -197,12 +134,11 @@ struct left_names {
 	uint32_t shape;		/* 0: none kept */
 	int n;
 	uint64_t bits;		/* name_bit of each */
-	struct members list;
+	struct weir_members list;
 	struct weir_buf buf;
 };
 
 struct join {
-	struct weir_ctx *ctx;	/* a table's rejected rows are reported through it */
 	/* options */
 	const char *on;
 	int64_t within;
@@ -214,7 +150,7 @@ struct join {
 	struct weir_keys keys;
 	char *keybuf;
 	size_t keycap;
-	struct members left_members, right_members;	/* of the pair being merged */
+	struct weir_members left_members, right_members;	/* of the pair being merged */
 	struct left_names lnames;	/* of the last left shape merged */
 	struct merge_plan mplan;	/* of the last pair of shapes merged */
 	struct weir_buf row;		/* the output row being built */
@@ -233,14 +169,17 @@ struct join {
 	bool unblocked;		/* a side may read on: take its lines before waiting */
 	size_t max_buffer;	/* --max-buffer: lines a side may be read ahead */
 
-	/* table join */
-	struct weir_plan *table_plan;
-	struct weir_keys table_keys;
-	struct table table;
+	/* table join: the names the table's rows bring are top-level paths of
+	 * the stream's plan too, so the reader thread tells whether an event
+	 * has a member of that name (a clash, renamed right_NAME), and a row
+	 * whose names all miss the event is appended as it was prepared,
+	 * without reading either line again.  A table read again by --reload
+	 * with a name not seen before (the plan is fixed once the stream is
+	 * read) is not prepared, and goes the slow way, as a --nest join does. */
+	struct weir_table_source tsrc;
+	struct weir_table table;
 	struct stat tried;		/* the file last tried and refused by --reload */
 	uint64_t reloads;
-	struct row_name names_in[MAX_ROW_NAMES];	/* see struct row_name */
-	size_t nnames_in;
 };
 
 static bool
@@ -250,38 +189,6 @@ outer(const struct join *j, int s)
 }
 
 /* --- output rows ----------------------------------------------------------------- */
-
-/* The members of a line into *list (grown as needed); their count, or -1
- * when memory ran out.  clean as weir_member_list takes it. */
-static int
-list_members(struct members *list, const char *line, size_t len, int clean)
-{
-	for (;;) {
-		int n = list->cap ? weir_member_list(line, len, clean, list->v, list->cap) : -1;
-		if (n >= 0)
-			return n;
-		if (list->cap > len)	/* room for more than the line could hold */
-			return -1;
-		size_t cap = list->cap ? 2 * list->cap : 32;
-		struct weir_member *v = realloc(list->v, cap * sizeof *v);
-		if (v == NULL)
-			return -1;
-		list->v = v;
-		list->cap = cap;
-	}
-}
-
-/* Room for n members in *list; -1 when memory ran out. */
-static int
-list_grow(struct members *list, size_t n)
-{
-	struct weir_member *v = realloc(list->v, n * sizeof *v);
-	if (v == NULL)
-		return -1;
-	list->v = v;
-	list->cap = n;
-	return 0;
-}
 
 /* A member name's bit in a set of 64: names are compared only where the
  * right's bit is in the left's set. */
@@ -311,7 +218,7 @@ keep_left_names(struct left_names *k, uint32_t shape, const struct weir_member *
 	for (int i = 0; i < n; i++)
 		bytes += lm[i].key.n;
 	if (weir_reserve(&k->buf.p, &k->buf.cap, bytes + 1) < 0 ||
-	    (k->list.cap < (size_t)n && list_grow(&k->list, (size_t)n) < 0))
+	    (k->list.cap < (size_t)n && weir_members_reserve(&k->list, (size_t)n) < 0))
 		return;
 	char *w = k->buf.p;
 	for (int i = 0; i < n; i++) {
@@ -338,7 +245,7 @@ left_names_of(struct join *j, const char *l, size_t ln, int lclean, uint32_t lsh
 		*bits = k->bits;
 		return 0;
 	}
-	if ((*nl = list_members(&j->left_members, l, ln, lclean)) < 0)
+	if ((*nl = weir_members_of(&j->left_members, l, ln, lclean)) < 0)
 		return -1;
 	*lm = j->left_members.v;
 	*bits = 0;
@@ -369,14 +276,14 @@ merge_members(struct join *j, const char *l, size_t ln, int lclean, uint32_t lsh
 	 * where the last right line of its shape had them; else the names
 	 * decide, and a plan is made for the next pair of these shapes */
 	struct merge_plan *mp = &j->mplan;
-	struct members *rl = &j->right_members;
+	struct weir_members *rl = &j->right_members;
 	bool planned = lshape != 0 && rshape != 0 && mp->l == lshape && mp->r == rshape;
 	int nr = -1;
-	if (planned && (rl->cap >= (size_t)mp->n || list_grow(rl, (size_t)mp->n) == 0))
+	if (planned && (rl->cap >= (size_t)mp->n || weir_members_reserve(rl, (size_t)mp->n) == 0))
 		nr = weir_member_list_shaped(r, rn, mp->key_len, mp->n, rl->v);
 	if (nr < 0) {
 		planned = false;
-		nr = list_members(rl, r, rn, rclean);
+		nr = weir_members_of(rl, r, rn, rclean);
 	}
 	struct weir_buf *b = &j->members;
 	if (nr < 0 || weir_reserve(&b->p, &b->cap, rn + 9 * (size_t)nr + 1) < 0)
@@ -1520,583 +1427,6 @@ read_both(struct weir_ctx *ctx, struct join *j, char **inputs)
 
 /* --- the table join ------------------------------------------------------------------- */
 
-/* A u32 of a record (see struct table). */
-static inline uint32_t
-rd32(const char *p)
-{
-	uint32_t v;
-	memcpy(&v, p, sizeof v);
-	return v;
-}
-
-static inline uint8_t
-table_tag(uint64_t h)
-{
-	return (uint8_t)(0x80 | (h >> 57));
-}
-
-/* The frozen table's record for the event's key (hashed to h), or NULL. */
-static const char *
-table_lookup(const struct table *t, uint64_t h, const struct weir_keys *keys,
-    const struct weir_span *spans)
-{
-	if (t->tags == NULL)
-		return NULL;
-	uint8_t tag = table_tag(h);
-	for (size_t at = h & t->mask; t->tags[at] != 0; at = (at + 1) & t->mask) {
-		if (t->tags[at] != tag)
-			continue;
-		const char *rec = t->arena + (size_t)t->offs[at] * 8;
-		if (weir_keys_equal(keys, spans, rec + 8, rd32(rec)))
-			return rec;
-	}
-	return NULL;
-}
-
-/*
- * The arena is mapped rather than malloc'd: it grows by mremap, without a
- * copy, and asks for huge pages (where the system gives them on request),
- * since with small pages the page faults of a large table are a large part
- * of its load.
- */
-static char *
-arena_resize(char *old, size_t oldcap, size_t cap)
-{
-	void *p = old ? mremap(old, oldcap, cap, MREMAP_MAYMOVE) :
-	    mmap(NULL, cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	madvise(p, cap, MADV_HUGEPAGE);
-	return p;
-}
-
-static void
-arena_free(char *arena, size_t cap)
-{
-	if (arena)
-		munmap(arena, cap);
-}
-
-static void
-table_free(struct table *t)
-{
-	arena_free(t->arena, t->arena_cap);
-	free(t->hashes);
-	free(t->starts);
-	free(t->tags);
-	free(t->offs);
-	memset(t, 0, sizeof *t);
-}
-
-static size_t
-align8(size_t n)
-{
-	return (n + 7) & ~(size_t)7;
-}
-
-/* What a row adds to an event: its members but the key fields, and the index
- * (in j->names_in) of each member's name. */
-struct prepared {
-	struct join *j;
-	struct weir_plan *grow;	/* the stream's plan, before it is read; or NULL */
-	struct weir_buf text;
-	uint16_t idx[MAX_ROW_NAMES];
-	size_t n;
-	/* the last row prepared, when its shape is known (weir_scan_shape) and
-	 * it has up to 64 members: a row of that shape has the same names, so
-	 * only its values are looked for */
-	uint32_t shape;
-	int nm;
-	uint16_t key_len[64];
-	uint64_t key_field;	/* bit m: member m is a key field, left out */
-};
-
-static int
-name_index(struct prepared *pr, const struct weir_span *key)
-{
-	struct join *j = pr->j;
-	for (size_t i = 0; i < j->nnames_in; i++)
-		if (j->names_in[i].len == key->n && memcmp(j->names_in[i].raw, key->p, key->n) == 0)
-			return (int)i;
-	if (pr->grow == NULL || j->nnames_in == MAX_ROW_NAMES || key->n < 3)
-		return -1;
-	/* a plain name only: a dot would be a path, an escape a different spelling */
-	char *inner = strndup(key->p + 1, key->n - 2);
-	if (inner == NULL || strpbrk(inner, ".\\") != NULL) {
-		free(inner);
-		return -1;
-	}
-	int slot = weir_plan_add(pr->grow, inner);
-	free(inner);
-	char *raw = slot < 0 ? NULL : strndup(key->p, key->n);
-	if (raw == NULL)
-		return -1;
-	j->names_in[j->nnames_in] = (struct row_name){raw, key->n, slot};
-	return (int)j->nnames_in++;
-}
-
-/* Prepares one row into pr (its members but the key fields, and their
- * names' indexes); false when it cannot be.  A member's name is looked for
- * first where the row before had it: a table's rows share their names.  A
- * row of the shape of the last one listed (up to 64 members) has its names
- * in its order: only its values are looked for, and no name compared. */
-static bool
-prepare_row(struct prepared *pr, const char *line, size_t len, uint32_t shape)
-{
-	struct join *j = pr->j;
-	struct members *list = &j->right_members;
-	bool same = shape != 0 && shape == pr->shape &&
-	    weir_member_list_shaped(line, len, pr->key_len, pr->nm, list->v) == pr->nm;
-	int n = same ? pr->nm : list_members(list, line, len, -1);
-	if (n < 0 || weir_reserve(&pr->text.p, &pr->text.cap, len + (size_t)n + 1) < 0)
-		return false;
-	size_t before = pr->n;
-	bool shaped = shape != 0 && n <= 64;
-	if (!same) {
-		pr->shape = 0;
-		pr->n = 0;
-		pr->key_field = 0;
-	}
-	const struct weir_member *v = list->v;
-	char *w = pr->text.p;
-	for (int m = 0; m < n; m++) {
-		const struct weir_span *key = &v[m].key;
-		const struct weir_span *value = &v[m].value;
-		if (same) {
-			if (pr->key_field >> m & 1)
-				continue;
-		} else {
-			if (shaped && key->n <= UINT16_MAX)
-				pr->key_len[m] = (uint16_t)key->n;
-			else
-				shaped = false;
-			if (is_key_field(j, key)) {
-				if (shaped)
-					pr->key_field |= UINT64_C(1) << m;
-				continue;
-			}
-			if (pr->n == MAX_ROW_NAMES)
-				return false;
-			int at = pr->n < before ? pr->idx[pr->n] : -1;
-			if (at < 0 || j->names_in[at].len != key->n ||
-			    memcmp(j->names_in[at].raw, key->p, key->n) != 0)
-				at = name_index(pr, key);
-			if (at < 0)
-				return false;	/* this table goes the slow way */
-			pr->idx[pr->n++] = (uint16_t)at;
-		}
-		if (w != pr->text.p)
-			*w++ = ',';
-		memcpy(w, key->p, key->n);
-		w += key->n;
-		*w++ = ':';
-		memcpy(w, value->p, value->n);
-		w += value->n;
-	}
-	pr->text.n = (size_t)(w - pr->text.p);
-	if (!same && shaped) {
-		pr->shape = shape;
-		pr->nm = n;
-	}
-	return true;
-}
-
-static inline void
-wr32(char *p, size_t v)
-{
-	uint32_t u = (uint32_t)v;
-	memcpy(p, &u, sizeof u);
-}
-
-/* A row's bytes in a record, from its u32 line length on. */
-static size_t
-row_size(const char *row)
-{
-	return 12 + (size_t)rd32(row + 4) + 2 * (size_t)rd32(row + 8) + rd32(row);
-}
-
-/* Appends a record of one row (its key hashed to h; pr its prepared
- * members, or NULL); -1 when memory ran out, or the arena would pass
- * 32 GiB (offsets are u32 in 8-byte units). */
-static int
-table_append(struct table *t, uint64_t h, const char *key, size_t klen, const char *line,
-    size_t len, const struct prepared *pr)
-{
-	size_t mlen = pr ? pr->text.n : 0, nn = pr ? pr->n : 0;
-	if (pr)
-		len = 0;	/* its members stand in for it (table_row_line) */
-	size_t sz = align8(8 + klen + 12 + mlen + 2 * nn + len);
-	if (sz > (size_t)UINT32_MAX * 8 - t->arena_len)
-		return -1;
-	if (t->arena_cap - t->arena_len < sz) {
-		size_t cap = t->arena_cap ? t->arena_cap : (size_t)2 << 20;
-		while (cap - t->arena_len < sz)
-			cap *= 2;
-		char *a = arena_resize(t->arena, t->arena_cap, cap);
-		if (a == NULL)
-			return -1;
-		t->arena = a;
-		t->arena_cap = cap;
-	}
-	if (t->nrecs == t->recs_cap) {
-		size_t cap = t->recs_cap ? 2 * t->recs_cap : 4096;
-		uint64_t *hashes = realloc(t->hashes, cap * sizeof *hashes);
-		if (hashes == NULL)
-			return -1;
-		t->hashes = hashes;
-		uint32_t *starts = realloc(t->starts, cap * sizeof *starts);
-		if (starts == NULL)
-			return -1;
-		t->starts = starts;
-		t->recs_cap = cap;
-	}
-	char *r = t->arena + t->arena_len;
-	wr32(r, klen);
-	wr32(r + 4, 1);
-	memcpy(r + 8, key, klen);
-	char *w = r + 8 + klen;
-	wr32(w, len);
-	wr32(w + 4, mlen);
-	wr32(w + 8, nn);
-	if (mlen > 0)
-		memcpy(w + 12, pr->text.p, mlen);
-	if (nn > 0)
-		memcpy(w + 12 + mlen, pr->idx, 2 * nn);
-	memcpy(w + 12 + mlen + 2 * nn, line, len);
-	size_t used = 8 + klen + 12 + mlen + 2 * nn + len;
-	memset(r + used, 0, sz - used);
-	t->hashes[t->nrecs] = h;
-	t->starts[t->nrecs++] = (uint32_t)(t->arena_len / 8);
-	t->arena_len += sz;
-	return 0;
-}
-
-/*
- * Lays the records of a table with repeated keys out again: each key's
- * rows under its first record, in the order read.  head[i] is the first
- * record of record i's key, next[i] the next record of that key.  offs
- * holds first records' numbers, and their offsets after.
- */
-static int
-table_group(struct table *t, const uint32_t *head, const uint32_t *next)
-{
-	size_t total = 0;
-	for (size_t i = 0; i < t->nrecs; i++) {
-		if (head[i] != i)
-			continue;
-		const char *rec = t->arena + (size_t)t->starts[i] * 8;
-		size_t sz = 8 + rd32(rec);
-		for (uint32_t q = (uint32_t)i; q != UINT32_MAX; q = next[q]) {
-			const char *r = t->arena + (size_t)t->starts[q] * 8;
-			sz += row_size(r + 8 + rd32(r));
-		}
-		total += align8(sz);
-	}
-	if (total / 8 > UINT32_MAX)
-		return -1;
-	size_t cap = total ? total : 1;
-	char *arena = arena_resize(NULL, 0, cap);
-	if (arena == NULL)
-		return -1;
-	size_t at = 0;
-	for (size_t i = 0; i < t->nrecs; i++) {
-		if (head[i] != i)
-			continue;
-		const char *rec = t->arena + (size_t)t->starts[i] * 8;
-		size_t start = at, klen = rd32(rec), rows = 0;
-		at += 8 + klen;
-		for (uint32_t q = (uint32_t)i; q != UINT32_MAX; q = next[q]) {
-			const char *r = t->arena + (size_t)t->starts[q] * 8;
-			const char *row = r + 8 + rd32(r);
-			memcpy(arena + at, row, row_size(row));
-			at += row_size(row);
-			rows++;
-		}
-		memcpy(arena + start, rec, 8 + klen);
-		wr32(arena + start + 4, rows);
-		size_t end = start + align8(at - start);
-		memset(arena + at, 0, end - at);
-		at = end;
-		t->starts[i] = (uint32_t)(start / 8);	/* from here, in the new arena */
-	}
-	arena_free(t->arena, t->arena_cap);
-	t->arena = arena;
-	t->arena_len = total;
-	t->arena_cap = cap;
-	return 0;
-}
-
-/* Builds the probe index over the records read, in the order read (a key
- * seen before joins its first record); -1 when memory ran out, the table
- * as it was. */
-static int
-table_freeze(struct table *t)
-{
-	size_t cap = 16;
-	while (cap < 2 * t->nrecs)
-		cap *= 2;
-	size_t mask = cap - 1, n = 0;
-	uint8_t *tags = calloc(cap, 1);
-	uint32_t *offs = malloc(cap * sizeof *offs);
-	uint32_t *head = NULL, *next = NULL, *last = NULL;
-	if (tags == NULL || offs == NULL)
-		goto fail;
-	for (size_t i = 0; i < t->nrecs; i++) {
-		uint64_t h = t->hashes[i];
-		uint8_t tag = table_tag(h);
-		const char *rec = t->arena + (size_t)t->starts[i] * 8;
-		size_t at = h & mask;
-		for (; tags[at] != 0; at = (at + 1) & mask) {
-			if (tags[at] != tag || t->hashes[offs[at]] != h)
-				continue;
-			const char *first = t->arena + (size_t)t->starts[offs[at]] * 8;
-			if (rd32(first) == rd32(rec) && memcmp(first + 8, rec + 8, rd32(rec)) == 0)
-				break;
-		}
-		if (tags[at] == 0) {
-			tags[at] = tag;
-			offs[at] = (uint32_t)i;
-			n++;
-			continue;
-		}
-		if (head == NULL) {	/* the first repeated key */
-			head = malloc(t->nrecs * sizeof *head);
-			next = malloc(t->nrecs * sizeof *next);
-			last = malloc(t->nrecs * sizeof *last);
-			if (head == NULL || next == NULL || last == NULL)
-				goto fail;
-			for (size_t q = 0; q < t->nrecs; q++) {
-				head[q] = last[q] = (uint32_t)q;
-				next[q] = UINT32_MAX;
-			}
-		}
-		uint32_t f = offs[at];
-		head[i] = f;
-		next[last[f]] = (uint32_t)i;
-		last[f] = (uint32_t)i;
-	}
-	if (head && table_group(t, head, next) < 0)
-		goto fail;
-	for (size_t at = 0; at < cap; at++)
-		if (tags[at] != 0)
-			offs[at] = t->starts[offs[at]];
-	free(head);
-	free(next);
-	free(last);
-	free(t->hashes);
-	free(t->starts);
-	t->hashes = NULL;
-	t->starts = NULL;
-	t->tags = tags;
-	t->offs = offs;
-	t->mask = mask;
-	t->nkeys = n;
-	t->bytes = t->arena_len + cap * (1 + sizeof *offs);
-	return 0;
-fail:
-	free(head);
-	free(next);
-	free(last);
-	free(tags);
-	free(offs);
-	return -1;
-}
-
-static bool
-ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
-
-/* Reading a table: what each row needs on the way into it. */
-struct table_read {
-	struct join *j;
-	struct table *t;
-	struct prepared pr;
-	char *kb;		/* the row's key bytes */
-	size_t kcap;
-	char *err;
-	size_t errlen;
-};
-
-/* A table row scanned into spans (its key hashed to h): into the table.
- * 0, or -1 with a message. */
-static int
-table_row(struct table_read *tr, const char *line, size_t len, const struct weir_span *spans,
-    uint64_t h, uint32_t shape)
-{
-	struct join *j = tr->j;
-	struct table *t = tr->t;
-	for (int i = 0; i < j->table_keys.n; i++)
-		if (spans[j->table_keys.slots[i]].p == NULL) {
-			t->without_key++;
-			return 0;
-		}
-	long n = weir_keys_bytes(&j->table_keys, spans, &tr->kb, &tr->kcap);
-	if (t->merged)
-		t->merged = prepare_row(&tr->pr, line, len, shape);
-	if (n < 0 || table_append(t, h, tr->kb, (size_t)n, line, len,
-	    t->merged ? &tr->pr : NULL) < 0) {
-		snprintf(tr->err, tr->errlen, "out of memory reading table '%s'", j->table_path);
-		return -1;
-	}
-	t->rows++;
-	return 0;
-}
-
-/* In the reader thread of an NDJSON table: the scan, and the key's hash. */
-static void
-table_scan(void *arg, struct weir_scanned *rec, struct weir_span *spans)
-{
-	const struct join *j = arg;
-	rec->kind = weir_scan(j->table_plan, rec->line, rec->len, spans, &rec->why) < 0;
-	if (rec->kind == 0) {
-		rec->digest[0] = weir_keys_hash(&j->table_keys, spans);
-		rec->shape = weir_scan_shape();
-	}
-}
-
-/*
- * An NDJSON table is split and scanned on a reader thread while this one
- * prepares and stores the rows: the table is read before the stream starts,
- * so its reading is all the join waits for (100k rows: 30 ms on one thread).
- */
-static int
-table_read_threaded(struct table_read *tr, struct weir_input *in)
-{
-	struct join *j = tr->j;
-	struct weir_reader *r = weir_reader_start(weir_input_fd(in),
-	    weir_plan_size(j->table_plan), table_scan, j);
-	if (r == NULL) {
-		snprintf(tr->err, tr->errlen, "cannot start a reader: %s", strerror(errno));
-		return -1;
-	}
-	size_t nslots = weir_plan_size(j->table_plan);
-	int rc = 0;
-	for (bool done = false; rc == 0 && !done;) {
-		struct weir_batch *b;
-		if (weir_reader_take(r, &b) == 0) {
-			struct pollfd pfd = {weir_reader_fd(r), POLLIN, 0};
-			if (poll(&pfd, 1, -1) < 0 && errno != EINTR) {
-				snprintf(tr->err, tr->errlen, "poll: %s", strerror(errno));
-				rc = -1;
-			}
-			continue;
-		}
-		for (size_t i = 0; i < b->n && rc == 0; i++) {
-			const struct weir_scanned *rec = &b->recs[i];
-			if (rec->kind != 0) {
-				snprintf(tr->err, tr->errlen, "table %s:%llu: %s", j->table_path,
-				    (unsigned long long)rec->lineno, rec->why);
-				rc = -1;
-			} else {
-				rc = table_row(tr, rec->line, rec->len, &b->spans[i * nslots],
-				    rec->digest[0], rec->shape);
-			}
-		}
-		if (rc == 0 && b->err) {
-			snprintf(tr->err, tr->errlen, "cannot read table '%s': %s", j->table_path,
-			    b->err == EFBIG ? "line too long" : strerror(b->err));
-			rc = -1;
-		}
-		done = b->eof || b->err;
-		weir_reader_give_back(r, b);
-	}
-	weir_reader_stop(r);
-	return rc;
-}
-
-/* A CSV or gzipped table, a line at a time. */
-static int
-table_read_lines(struct table_read *tr, struct weir_input *in)
-{
-	struct join *j = tr->j;
-	struct weir_span *spans = calloc(weir_plan_size(j->table_plan) + 1, sizeof *spans);
-	int rc = 0;
-	if (spans == NULL) {
-		snprintf(tr->err, tr->errlen, "out of memory");
-		return -1;
-	}
-	while (rc == 0) {
-		const char *line, *why;
-		size_t len;
-		uint64_t lineno;
-		if (weir_input_line(in, &line, &len, &lineno) != 1) {
-			if (weir_input_eof(in))
-				break;
-			if (weir_input_fill(in) < 0 && errno != EINTR) {
-				snprintf(tr->err, tr->errlen, "cannot read table '%s': %s", j->table_path,
-				    strerror(errno));
-				rc = -1;
-			}
-			continue;
-		}
-		if ((why = weir_input_rejected(in)) != NULL) {
-			/* a malformed CSV row: rejected as a stream's line is, and
-			 * the rows after it read */
-			tr->t->rejected++;
-			if (weir_reject_table_line(j->ctx, line, len, j->table_path, lineno, why) != 0) {
-				snprintf(tr->err, tr->errlen, "table %s:%llu: %s", j->table_path,
-				    (unsigned long long)lineno, why);
-				rc = -1;
-				break;
-			}
-			continue;
-		}
-		if (weir_scan(j->table_plan, line, len, spans, &why) < 0) {
-			snprintf(tr->err, tr->errlen, "table %s:%llu: %s", j->table_path,
-			    (unsigned long long)lineno, why);
-			rc = -1;
-			break;
-		}
-		rc = table_row(tr, line, len, spans, weir_keys_hash(&j->table_keys, spans), 0);
-	}
-	free(spans);
-	return rc;
-}
-
-/* Reads the table whole into *t; -1 with a message in err. */
-static int
-table_load(struct join *j, struct table *t, struct weir_plan *grow, char *err, size_t errlen)
-{
-	memset(t, 0, sizeof *t);
-	bool csv = ends_with(j->table_path, ".csv");
-	struct weir_input *in = weir_input_open(j->table_path, csv);
-	if (in == NULL) {
-		snprintf(err, errlen, "cannot open table '%s': %s", j->table_path, strerror(errno));
-		return -1;
-	}
-	if (fstat(weir_input_fd(in), &t->id) < 0) {
-		snprintf(err, errlen, "cannot read table '%s': %s", j->table_path, strerror(errno));
-		weir_input_close(in);
-		return -1;
-	}
-	/* each row prepared as it is read, while every row can be (with grow,
-	 * names new to j->names_in join the stream's plan) */
-	struct table_read tr = {j, t, {.j = j, .grow = grow}, NULL, 0, err, errlen};
-	t->merged = !j->nest;
-	int rc = csv || weir_input_is_gzip(in) ? table_read_lines(&tr, in) :
-	    table_read_threaded(&tr, in);
-	free(tr.kb);
-	weir_buf_free(&tr.pr.text);
-	weir_input_close(in);
-	if (rc == 0 && table_freeze(t) < 0) {
-		snprintf(err, errlen, "out of memory reading table '%s'", j->table_path);
-		rc = -1;
-	}
-	if (rc < 0)
-		table_free(t);
-	return rc;
-}
-
-static bool
-same_file(const struct stat *a, const struct stat *b)
-{
-	return a->st_dev == b->st_dev && a->st_ino == b->st_ino && a->st_size == b->st_size &&
-	    a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
-}
-
 /* --reload: a changed table is read whole, then swapped in; one that
  * cannot be read leaves the old one in place (with a warning, once). */
 static int
@@ -2104,51 +1434,39 @@ on_tick(struct weir_ctx *ctx)
 {
 	struct join *j = ctx->prog_state;
 	struct stat st;
-	if (stat(j->table_path, &st) < 0 || same_file(&st, &j->table.id) ||
-	    same_file(&st, &j->tried))
+	if (stat(j->table_path, &st) < 0 || weir_table_same_file(&st, &j->table.id) ||
+	    weir_table_same_file(&st, &j->tried))
 		return 0;
-	struct table fresh;
+	struct weir_table fresh;
 	char err[512];
-	if (table_load(j, &fresh, NULL, err, sizeof err) < 0) {
+	if (weir_table_load(&j->tsrc, &fresh, NULL, err, sizeof err) < 0) {
 		fprintf(ctx->diag, "%s: %s; keeping the table read before\n", ctx->prog, err);
 		j->tried = st;
 		return 0;
 	}
-	table_free(&j->table);
+	weir_table_free(&j->table);
 	j->table = fresh;
 	j->reloads++;
 	ctx->count.state_bytes = j->table.bytes;
 	return 0;
 }
 
-/*
- * A lookup misses the cache three times, one after the other: the tag,
- * the record's offset, the record.  Events further on are known (their
- * hashes are in the batch), so their misses are taken early and together:
- * the far event's tag and offset, then, once they are in, the near one's
- * record.  Without it, the lookup is most of the join's thread on a table
- * larger than the cache.
- */
+/* The stream's next events' hashes: their table records fetched early
+ * (weir_table_prefetch). */
 static void
 on_table_ahead(void *state, const uint64_t *near, const uint64_t *far)
 {
 	const struct join *j = state;
-	const struct table *t = &j->table;
-	if (t->tags == NULL)
-		return;
-	if (far && (far[1] & KEY_COMPLETE)) {
-		size_t at = far[0] & t->mask;
-		__builtin_prefetch(&t->tags[at]);
-		__builtin_prefetch(&t->offs[at]);
-	}
-	if (near && (near[1] & KEY_COMPLETE)) {
-		size_t at = near[0] & t->mask;
-		if (t->tags[at] == table_tag(near[0])) {
-			const char *rec = t->arena + (size_t)t->offs[at] * 8;
-			__builtin_prefetch(rec);
-			__builtin_prefetch(rec + 64);
-		}
-	}
+	weir_table_prefetch(&j->table, near && (near[1] & KEY_COMPLETE) ? near : NULL,
+	    far && (far[1] & KEY_COMPLETE) ? far : NULL);
+}
+
+/* A malformed CSV row of the table: rejected as a stream's line is. */
+static int
+reject_table_row(void *arg, const char *line, size_t len, const char *path, uint64_t lineno,
+    const char *why)
+{
+	return weir_reject_table_line(arg, line, len, path, lineno, why);
 }
 
 /* The line of a row, for a merge: as read, or its members in braces. */
@@ -2170,8 +1488,8 @@ static int
 on_table_event(struct weir_ctx *ctx, const struct weir_event *ev)
 {
 	struct join *j = ctx->prog_state;
-	const char *k = (ev->digest[1] & KEY_COMPLETE) ? table_lookup(&j->table, ev->digest[0], &j->keys,
-	    ev->fields) : NULL;
+	const char *k = (ev->digest[1] & KEY_COMPLETE) ?
+	    weir_table_lookup(&j->table, ev->digest[0], &j->keys, ev->fields) : NULL;
 	if (k == NULL) {
 		if (j->type == JOIN_INNER) {
 			ctx->count.dropped++;
@@ -2181,22 +1499,19 @@ on_table_event(struct weir_ctx *ctx, const struct weir_event *ev)
 		return emit_pair(ctx, j, ev->line, ev->len, -1, 0, NULL, 0, -1, 0);
 	}
 	ctx->count.out++;
-	uint32_t rows = rd32(k + 4);
-	const char *r = k + 8 + rd32(k);
+	const char *at;
+	uint32_t rows = weir_table_rows(k, &at);
 	for (uint32_t i = 0; i < rows; i++) {
-		uint32_t rl = rd32(r), ml = rd32(r + 4), nn = rd32(r + 8);
-		const char *text = r + 12, *idx = text + ml, *line = idx + 2 * (size_t)nn;
-		r = line + rl;
-		bool clash = !j->table.merged;
-		for (uint32_t m = 0; m < nn && !clash; m++) {
-			uint16_t at;
-			memcpy(&at, idx + 2 * m, 2);
-			clash = ev->fields[j->names_in[at].slot].p != NULL;
-		}
-		if (clash && (line = table_row_line(j, text, ml, line, &rl)) == NULL)
+		struct weir_table_row row = weir_table_row_next(&at);
+		bool clash = !j->table.prepared;
+		for (uint32_t m = 0; m < row.nn && !clash; m++)
+			clash = ev->fields[j->tsrc.names[weir_table_row_name(&row, m)].slot].p != NULL;
+		const char *line = row.line;
+		uint32_t rl = row.rl;
+		if (clash && (line = table_row_line(j, row.members, row.ml, line, &rl)) == NULL)
 			return weir_fail(ctx, "out of memory");
 		int rc = clash ? emit_pair(ctx, j, ev->line, ev->len, -1, 0, line, rl, -1, 0) :
-		    weir_emit_insert(ctx, ev->line, ev->len, text, ml);
+		    weir_emit_insert(ctx, ev->line, ev->len, row.members, row.ml);
 		if (rc != 0)
 			return rc;
 	}
@@ -2276,7 +1591,6 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 		.on_scan = on_key_scan, .on_ahead = on_table_ahead,
 	};
 	struct join *j = ctx->prog_state;
-	j->ctx = ctx;
 	if (j->on == NULL) {
 		snprintf(err, errlen, "--on FIELDS is required (the key both sides share)");
 		return -1;
@@ -2323,12 +1637,13 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 	ctx->hooks = &table_hooks;
 	if (j->reload)
 		ctx->tick_every = RELOAD_EVERY;
-	if ((j->table_plan = weir_plan_new()) == NULL ||
-	    weir_keys_parse(&j->table_keys, j->table_plan, j->on) < 0) {
+	if (weir_table_source_init(&j->tsrc, j->table_path, j->on, !j->nest) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	if (table_load(j, &j->table, ctx->plan, err, errlen) < 0)
+	j->tsrc.reject = reject_table_row;
+	j->tsrc.reject_arg = ctx;
+	if (weir_table_load(&j->tsrc, &j->table, ctx->plan, err, errlen) < 0)
 		return WEIR_SETUP_FAILED;
 	ctx->count.state_bytes = j->table.bytes;
 	return 0;
@@ -2356,11 +1671,8 @@ teardown(void *state)
 	}
 	weir_map_free(&j->key_table);
 	weir_store_free(j->store);
-	table_free(&j->table);
-	weir_plan_free(j->table_plan);
-	for (size_t i = 0; i < j->nnames_in; i++)
-		free(j->names_in[i].raw);
-	weir_keys_free(&j->table_keys);
+	weir_table_free(&j->table);
+	weir_table_source_free(&j->tsrc);
 	weir_keys_free(&j->keys);
 	weir_buf_free(&j->row);
 	weir_buf_free(&j->members);

@@ -1370,3 +1370,38 @@ weir_is_json_number(const char *s, size_t n)
 	const char *p = scan_number(&sc, s);
 	return p == s + n;
 }
+
+int
+weir_members_of(struct weir_members *list, const char *line, size_t len, int clean)
+{
+	for (;;) {
+		int n = list->cap ? weir_member_list(line, len, clean, list->v, list->cap) : -1;
+		if (n >= 0)
+			return n;
+		if (list->cap > len)	/* room for more than the line could hold */
+			return -1;
+		if (weir_members_reserve(list, list->cap ? 2 * list->cap : 32) < 0)
+			return -1;
+	}
+}
+
+int
+weir_members_reserve(struct weir_members *list, size_t n)
+{
+	if (n <= list->cap)
+		return 0;
+	struct weir_member *v = realloc(list->v, n * sizeof *v);
+	if (v == NULL)
+		return -1;
+	list->v = v;
+	list->cap = n;
+	return 0;
+}
+
+void
+weir_members_free(struct weir_members *list)
+{
+	free(list->v);
+	list->v = NULL;
+	list->cap = 0;
+}

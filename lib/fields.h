@@ -123,6 +123,21 @@ int weir_member_list(const char *line, size_t len, int clean, struct weir_member
 int weir_member_list_shaped(const char *line, size_t len, const uint16_t *key_len, int n,
     struct weir_member *out);
 
+/* A line's top-level members in an array that grows as lines need; owned
+ * by whoever holds it (weir_members_free). */
+struct weir_members {
+	struct weir_member *v;
+	size_t cap;
+};
+
+/* weir_member_list into list, grown as needed: the count, or -1 when the
+ * line is not an object or memory ran out. */
+int weir_members_of(struct weir_members *list, const char *line, size_t len, int clean);
+
+/* Room for n members in list; -1 when memory ran out. */
+int weir_members_reserve(struct weir_members *list, size_t n);
+void weir_members_free(struct weir_members *list);
+
 /* True when s[0..n) is exactly one JSON number. */
 int weir_is_json_number(const char *s, size_t n);
 
