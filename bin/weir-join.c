@@ -46,6 +46,7 @@
 #include "../lib/heap.h"
 #include "../lib/keys.h"
 #include "../lib/map.h"
+#include "../lib/merge.h"
 #include "../lib/pending.h"
 #include "../lib/program.h"
 #include "../lib/reader.h"
@@ -115,29 +116,6 @@ struct side {
 	struct state st;
 };
 
-/* What a merge does with each member of a right line of shape r joining a
- * left line of shape l (weir_scan_shape): the same for every such pair. */
-enum { MERGE_PLAIN, MERGE_SKIP, MERGE_RENAME };
-
-struct merge_plan {
-	uint32_t l, r;		/* 0: no plan */
-	int n;
-	unsigned char *act;	/* n of MERGE_* */
-	uint16_t *key_len;	/* n: the right keys' lengths (weir_member_list_shaped) */
-	size_t cap;
-};
-
-/* The names of a left line of one shape (weir_scan_shape), kept: every
- * left line of that shape has them, and a merge needs no more of the left
- * line than its names.  Its keys point into buf. */
-struct left_names {
-	uint32_t shape;		/* 0: none kept */
-	int n;
-	uint64_t bits;		/* name_bit of each */
-	struct weir_members list;
-	struct weir_buf buf;
-};
-
 struct join {
 	/* options */
 	const char *on;
@@ -150,9 +128,7 @@ struct join {
 	struct weir_keys keys;
 	char *keybuf;
 	size_t keycap;
-	struct weir_members left_members, right_members;	/* of the pair being merged */
-	struct left_names lnames;	/* of the last left shape merged */
-	struct merge_plan mplan;	/* of the last pair of shapes merged */
+	struct weir_merge merge;	/* the members a right line adds to a left */
 	struct weir_buf row;		/* the output row being built */
 	struct weir_buf members;
 	struct weir_buf rowbuf;		/* a table row's line, made again */
@@ -190,174 +166,8 @@ outer(const struct join *j, int s)
 
 /* --- output rows ----------------------------------------------------------------- */
 
-/* A member name's bit in a set of 64: names are compared only where the
- * right's bit is in the left's set. */
-static inline uint64_t
-name_bit(const struct weir_span *key)
-{
-	return UINT64_C(1) << ((key->n * 7 + (unsigned char)key->p[1]) & 63);
-}
-
-static bool
-is_key_field(const struct join *j, const struct weir_span *key)
-{
-	for (int i = 0; i < j->keys.n; i++)
-		if (j->keys.name_len[i] == key->n && memcmp(j->keys.names[i], key->p, key->n) == 0)
-			return true;
-	return false;
-}
-
-/* Keeps the names of a left line of shape `shape` (lm[0..n)); where memory
- * runs out, none are kept. */
-static void
-keep_left_names(struct left_names *k, uint32_t shape, const struct weir_member *lm, int n,
-    uint64_t bits)
-{
-	size_t bytes = 0;
-	k->shape = 0;
-	for (int i = 0; i < n; i++)
-		bytes += lm[i].key.n;
-	if (weir_reserve(&k->buf.p, &k->buf.cap, bytes + 1) < 0 ||
-	    (k->list.cap < (size_t)n && weir_members_reserve(&k->list, (size_t)n) < 0))
-		return;
-	char *w = k->buf.p;
-	for (int i = 0; i < n; i++) {
-		memcpy(w, lm[i].key.p, lm[i].key.n);
-		k->list.v[i].key = (struct weir_span){w, lm[i].key.n};
-		k->list.v[i].value = (struct weir_span){NULL, 0};
-		w += lm[i].key.n;
-	}
-	k->n = n;
-	k->bits = bits;
-	k->shape = shape;
-}
-
-/* The left line's names, in *lm[0..*nl) and as a set of name bits: kept
- * from the last left line of the same shape, else listed (and kept). */
-static int
-left_names_of(struct join *j, const char *l, size_t ln, int lclean, uint32_t lshape,
-    const struct weir_member **lm, int *nl, uint64_t *bits)
-{
-	struct left_names *k = &j->lnames;
-	if (lshape != 0 && lshape == k->shape) {
-		*lm = k->list.v;
-		*nl = k->n;
-		*bits = k->bits;
-		return 0;
-	}
-	if ((*nl = weir_members_of(&j->left_members, l, ln, lclean)) < 0)
-		return -1;
-	*lm = j->left_members.v;
-	*bits = 0;
-	for (int i = 0; i < *nl; i++)
-		*bits |= name_bit(&(*lm)[i].key);
-	if (lshape != 0)
-		keep_left_names(k, lshape, *lm, *nl, *bits);
-	return 0;
-}
-
-/*
- * The right line's members as they join the left's, into j->members: key
- * fields left out (the left has them), a name the left has too renamed
- * right_NAME.  clean: weir_line_is_clean of each line, or -1; lshape and
- * rshape: weir_scan_shape of each, or 0.  The right line is walked once,
- * into a list, and its members written in one pass (a call per member and a
- * buffer append per piece would dominate the interval join's thread).
- * What to do with each member is the same
- * for every pair of lines of the same two shapes: it is kept, with the
- * right keys' lengths, and for the next such pair the left line is not read
- * at all and the right one only for its values (weir_member_list_shaped).
- */
-static int
-merge_members(struct join *j, const char *l, size_t ln, int lclean, uint32_t lshape,
-    const char *r, size_t rn, int rclean, uint32_t rshape)
-{
-	/* a pair of shapes merged before: its plan, and the right line's keys
-	 * where the last right line of its shape had them; else the names
-	 * decide, and a plan is made for the next pair of these shapes */
-	struct merge_plan *mp = &j->mplan;
-	struct weir_members *rl = &j->right_members;
-	bool planned = lshape != 0 && rshape != 0 && mp->l == lshape && mp->r == rshape;
-	int nr = -1;
-	if (planned && (rl->cap >= (size_t)mp->n || weir_members_reserve(rl, (size_t)mp->n) == 0))
-		nr = weir_member_list_shaped(r, rn, mp->key_len, mp->n, rl->v);
-	if (nr < 0) {
-		planned = false;
-		nr = weir_members_of(rl, r, rn, rclean);
-	}
-	struct weir_buf *b = &j->members;
-	if (nr < 0 || weir_reserve(&b->p, &b->cap, rn + 9 * (size_t)nr + 1) < 0)
-		return -1;
-	const struct weir_member *lm = NULL;
-	int nl = 0;
-	uint64_t left_names = 0;
-	bool keep = false;
-	if (!planned) {
-		if (left_names_of(j, l, ln, lclean, lshape, &lm, &nl, &left_names) < 0)
-			return -1;
-		mp->l = mp->r = 0;
-		keep = lshape != 0 && rshape != 0;
-		if (keep && mp->cap < (size_t)nr) {
-			unsigned char *act = realloc(mp->act, (size_t)nr);
-			if (act != NULL)
-				mp->act = act;
-			uint16_t *key_len = realloc(mp->key_len, (size_t)nr * sizeof *key_len);
-			if (key_len != NULL)
-				mp->key_len = key_len;
-			keep = act != NULL && key_len != NULL;
-			if (keep)
-				mp->cap = (size_t)nr;
-		}
-	}
-	const struct weir_member *rm = j->right_members.v;
-	char *w = b->p;
-	for (int k = 0; k < nr; k++) {
-		const struct weir_span *key = &rm[k].key, *value = &rm[k].value;
-		int act;
-		if (planned) {
-			act = mp->act[k];
-		} else if (is_key_field(j, key)) {
-			act = MERGE_SKIP;
-		} else {
-			bool clash = false;
-			if (left_names & name_bit(key))
-				for (int i = 0; i < nl && !clash; i++)
-					clash = lm[i].key.n == key->n &&
-					    memcmp(lm[i].key.p, key->p, key->n) == 0;
-			act = clash ? MERGE_RENAME : MERGE_PLAIN;
-		}
-		if (keep) {
-			mp->act[k] = (unsigned char)act;
-			mp->key_len[k] = (uint16_t)key->n;
-			keep = key->n <= UINT16_MAX;
-		}
-		if (act == MERGE_SKIP)
-			continue;
-		if (w != b->p)
-			*w++ = ',';
-		if (act == MERGE_RENAME) {
-			memcpy(w, "\"right_", 7);
-			memcpy(w + 7, key->p + 1, key->n - 1);
-			w += 6 + key->n;
-		} else {
-			memcpy(w, key->p, key->n);
-			w += key->n;
-		}
-		*w++ = ':';
-		memcpy(w, value->p, value->n);
-		w += value->n;
-	}
-	if (keep) {
-		mp->l = lshape;
-		mp->r = rshape;
-		mp->n = nr;
-	}
-	b->n = (size_t)(w - b->p);
-	return 0;
-}
-
 /* Writes the row for a pair; a NULL side is missing (an outer row).
- * lclean, lshape, rclean and rshape: see merge_members. */
+ * lclean, lshape, rclean and rshape: see weir_merge_members. */
 static int
 emit_pair(struct weir_ctx *ctx, struct join *j, const char *l, size_t ln, int lclean,
     uint32_t lshape, const char *r, size_t rn, int rclean, uint32_t rshape)
@@ -377,9 +187,9 @@ emit_pair(struct weir_ctx *ctx, struct join *j, const char *l, size_t ln, int lc
 		return weir_emit_row(ctx, l, ln);
 	if (l == NULL)
 		return weir_emit_row(ctx, r, rn);
-	if (merge_members(j, l, ln, lclean, lshape, r, rn, rclean, rshape) < 0)
+	if (weir_merge_members(&j->merge, l, ln, lclean, lshape, r, rn, rclean, rshape) < 0)
 		return weir_fail(ctx, "out of memory");
-	return weir_emit_insert(ctx, l, ln, j->members.p, j->members.n);
+	return weir_emit_insert(ctx, l, ln, j->merge.members.p, j->merge.members.n);
 }
 
 /* --- keys -------------------------------------------------------------------------- */
@@ -1600,6 +1410,7 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 		    "not '%s'", j->on);
 		return -1;
 	}
+	j->merge.keys = &j->keys;
 	if (j->table_path == NULL) {
 		if (argc != 2) {
 			snprintf(err, errlen, "needs two inputs, LEFT and RIGHT (or --table FILE)");
@@ -1675,14 +1486,8 @@ teardown(void *state)
 	weir_table_source_free(&j->tsrc);
 	weir_keys_free(&j->keys);
 	weir_buf_free(&j->row);
-	weir_buf_free(&j->members);
+	weir_merge_free(&j->merge);
 	weir_buf_free(&j->rowbuf);
-	free(j->left_members.v);
-	free(j->right_members.v);
-	free(j->lnames.list.v);
-	free(j->mplan.act);
-	free(j->mplan.key_len);
-	weir_buf_free(&j->lnames.buf);
 	free(j->keybuf);
 }
 
