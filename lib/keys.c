@@ -243,3 +243,12 @@ weir_keys_members(const struct weir_keys *k, const struct weir_span *spans, size
 	*len = n;
 	return m;
 }
+
+bool
+weir_keys_is_name(const struct weir_keys *k, const struct weir_span *name)
+{
+	for (int i = 0; i < k->n; i++)
+		if (k->name_len[i] == name->n && memcmp(k->names[i], name->p, name->n) == 0)
+			return true;
+	return false;
+}

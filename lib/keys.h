@@ -53,6 +53,10 @@ void weir_keys_hash128(const struct weir_keys *k, const struct weir_span *spans,
 bool weir_keys_equal(const struct weir_keys *k, const struct weir_span *spans,
     const char *bytes, size_t len);
 
+/* Whether a member's name (quotes and all, as in the line) is one of the
+ * key fields' names. */
+bool weir_keys_is_name(const struct weir_keys *k, const struct weir_span *name);
+
 /* The members a row shows for the event's key, `"host":"web-1","user.id":7`
  * (missing fields left out), newly allocated with its length in *len; NULL
  * when memory ran out. */

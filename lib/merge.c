@@ -12,15 +12,6 @@ name_bit(const struct weir_span *key)
 	return UINT64_C(1) << ((key->n * 7 + (unsigned char)key->p[1]) & 63);
 }
 
-static bool
-is_key_field(const struct weir_keys *keys, const struct weir_span *key)
-{
-	for (int i = 0; i < keys->n; i++)
-		if (keys->name_len[i] == key->n && memcmp(keys->names[i], key->p, key->n) == 0)
-			return true;
-	return false;
-}
-
 /* Keeps the names of a left line of shape `shape` (lm[0..n)); where memory
  * runs out, none are kept. */
 static void
@@ -120,7 +111,7 @@ weir_merge_members(struct weir_merge *m, const char *l, size_t ln, int lclean,
 		int act;
 		if (planned) {
 			act = mp->act[k];
-		} else if (is_key_field(m->keys, key)) {
+		} else if (weir_keys_is_name(m->keys, key)) {
 			act = WEIR_MERGE_SKIP;
 		} else {
 			bool clash = false;

@@ -12,15 +12,6 @@
 #include "io.h"
 #include "reader.h"
 
-static bool
-is_key_field(const struct weir_keys *keys, const struct weir_span *key)
-{
-	for (int i = 0; i < keys->n; i++)
-		if (keys->name_len[i] == key->n && memcmp(keys->names[i], key->p, key->n) == 0)
-			return true;
-	return false;
-}
-
 int
 weir_table_source_init(struct weir_table_source *src, const char *path, const char *on,
     bool prepare)
@@ -162,7 +153,7 @@ prepare_row(struct prepared *pr, const char *line, size_t len, uint32_t shape)
 				pr->key_len[m] = (uint16_t)key->n;
 			else
 				shaped = false;
-			if (is_key_field(&src->keys, key)) {
+			if (weir_keys_is_name(&src->keys, key)) {
 				if (shaped)
 					pr->key_field |= UINT64_C(1) << m;
 				continue;
