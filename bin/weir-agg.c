@@ -5,18 +5,14 @@
  *                             all input, without windows)
  *   group: bounds, count, one cell per aggregate (lib/aggregate.h:
  *          moments, a raw value, a value set, a sketch ...)
- *   timer heap, ordered by (due, phase, start, group first seen):
- *          FIRE at the window's end, DROP at end + --allowed-lateness
+ *   timers (lib/windows.h, shared with weir-window): FIRE at the window's
+ *          end, DROP at end + --allowed-lateness, ordered by (due, phase,
+ *          start, first event's arrival)
  *
  * A key holds a short list of its open groups (with 1m windows and a few
  * seconds of lag, one or two), so an event costs one hash lookup for its
  * key and a walk of that list, and no tree or copy of the line: the values
  * are read from the spans the scanner found.
- *
- * Timers work as in weir-window: a session that grows keeps its timer,
- * which is pushed again with the new end when it comes due; a change to a
- * fired window (within --allowed-lateness) bumps its version, making older
- * timers stale; a group is freed when no timer refers to it any more.
  *
  * --partial writes each group's cells as JSON (sketches included) and
  * --merge reads such rows back, merging cells with the same functions that
@@ -50,19 +46,14 @@ static const char *const func_names[] = {
 
 enum kind { NONE, TUMBLING, SLIDING, SESSION };
 enum emit { EMIT_FINAL, EMIT_UPDATES, EMIT_EVERY };
-enum phase { FIRE, DROP };
 
 struct key;
 
 struct group {
+	struct weir_wtimes t;	/* first: the timers point at it (windows.h);
+				 * unwindowed: INT64_MIN, INT64_MAX */
 	struct key *key;
-	int64_t start, end;	/* unwindowed: INT64_MIN, INT64_MAX */
-	uint64_t seq;		/* arrival of its first event: ties in output */
 	uint64_t count;
-	uint64_t version;
-	unsigned timers;
-	bool kept;		/* fired; kept until end + allowed lateness */
-	bool dead;		/* merged away or dropped: waits for its timers */
 	bool dirty;		/* changed since its row was last written */
 	bool listed;		/* on the --emit every list */
 	bool shown;		/* a row for shown_start/end is out, not retracted */
@@ -84,28 +75,6 @@ struct key {
 	UT_hash_handle hh;
 };
 
-struct timer {
-	int64_t due;
-	int64_t start;
-	uint64_t seq;
-	struct group *g;
-	uint64_t version;
-	enum phase phase;
-};
-
-static inline bool
-timer_before(const struct timer *a, const struct timer *b)
-{
-	if (a->due != b->due)
-		return a->due < b->due;
-	if (a->phase != b->phase)
-		return a->phase < b->phase;	/* fire before drop at the same instant */
-	if (a->start != b->start)
-		return a->start < b->start;
-	return a->seq < b->seq;
-}
-
-WEIR_HEAP_DEFINE(timers, struct timer, timer_before)
 
 struct agg {
 	enum kind kind;
@@ -125,7 +94,7 @@ struct agg {
 	struct weir_number *numbers;	/* per definition, for the event at hand */
 
 	struct key *keys;
-	struct timers_heap timers;
+	struct weir_timers_heap timers;
 	struct group *dirty;	/* --emit every: changed since the last tick */
 	uint64_t seq;
 	size_t live_groups;
@@ -178,9 +147,9 @@ group_new(struct agg *ag, struct key *k, int64_t start, int64_t end, uint64_t se
 	if (g == NULL)
 		return NULL;
 	g->key = k;
-	g->start = start;
-	g->end = end;
-	g->seq = seq;
+	g->t.start = start;
+	g->t.end = end;
+	g->t.first = seq;
 	g->next = k->groups;
 	k->groups = g;
 	k->ngroups++;
@@ -209,21 +178,16 @@ group_release(struct agg *ag, struct group *g)
 	}
 	free(g->bounds);
 	g->bounds = NULL;
-	g->dead = true;
+	g->t.dead = true;
 	ag->live_groups--;
-	if (g->timers == 0 && !g->listed)
+	if (g->t.timers == 0 && !g->listed)
 		free(g);
 }
 
 static int
-schedule(struct agg *ag, struct group *g, enum phase phase)
+schedule(struct agg *ag, struct group *g, enum weir_phase phase)
 {
-	int64_t due = phase == FIRE ? g->end : weir_time_add_sat(g->end, ag->lateness);
-	if (timers_push(&ag->timers, (struct timer){due, g->start, g->seq, g, g->version,
-	    phase}) < 0)
-		return -1;
-	g->timers++;
-	return 0;
+	return weir_wtimes_schedule(&ag->timers, &g->t, phase, ag->lateness);
 }
 
 /* --- rows ---------------------------------------------------------------------------- */
@@ -263,8 +227,8 @@ write_row(struct weir_ctx *ctx, struct agg *ag, struct group *g)
 		if (rc == 0)
 			rc = weir_buf_add(b, g->bounds, g->bounds_len);
 		comma = true;
-	} else if (rc == 0 && g->end != INT64_MAX) {
-		rc = add_bounds(ctx, b, comma, g->start, g->end);
+	} else if (rc == 0 && g->t.end != INT64_MAX) {
+		rc = add_bounds(ctx, b, comma, g->t.start, g->t.end);
 		comma = true;
 	}
 	if (ag->partial) {
@@ -299,9 +263,9 @@ write_row(struct weir_ctx *ctx, struct agg *ag, struct group *g)
 	if (rc != 0)
 		return weir_fail(ctx, "out of memory writing a row");
 	g->dirty = false;
-	g->shown = g->bounds == NULL && g->end != INT64_MAX && !ag->partial;
-	g->shown_start = g->start;
-	g->shown_end = g->end;
+	g->shown = g->bounds == NULL && g->t.end != INT64_MAX && !ag->partial;
+	g->shown_start = g->t.start;
+	g->shown_end = g->t.end;
 	return weir_emit_row(ctx, b->p, b->n);
 }
 
@@ -380,12 +344,12 @@ static int
 settle(struct weir_ctx *ctx, struct agg *ag, struct group *g, bool is_new, bool moved)
 {
 	int rc = 0;
-	if (ctx->watermark == WEIR_TIME_NONE || g->end > ctx->watermark) {
-		if (is_new || g->kept) {
-			if (g->kept)
-				g->version++;	/* open again: its DROP timer is stale */
-			g->kept = false;
-			if (schedule(ag, g, FIRE) < 0)
+	if (ctx->watermark == WEIR_TIME_NONE || g->t.end > ctx->watermark) {
+		if (is_new || g->t.kept) {
+			if (g->t.kept)
+				g->t.version++;	/* open again: its DROP timer is stale */
+			g->t.kept = false;
+			if (schedule(ag, g, WEIR_FIRE) < 0)
 				return weir_fail(ctx, "out of memory");
 		}
 		if (ag->emit == EMIT_UPDATES) {
@@ -398,10 +362,10 @@ settle(struct weir_ctx *ctx, struct agg *ag, struct group *g, bool is_new, bool 
 		return rc;
 	}
 	rc = write_row(ctx, ag, g);
-	if (rc == 0 && (is_new || moved || !g->kept)) {
-		g->version++;
-		g->kept = true;
-		if (schedule(ag, g, DROP) < 0)
+	if (rc == 0 && (is_new || moved || !g->t.kept)) {
+		g->t.version++;
+		g->t.kept = true;
+		if (schedule(ag, g, WEIR_DROP) < 0)
 			rc = weir_fail(ctx, "out of memory");
 	}
 	return rc;
@@ -411,7 +375,7 @@ static struct group *
 find_group(struct key *k, int64_t start, int64_t end)
 {
 	for (struct group *g = k->groups; g; g = g->next)
-		if (g->start == start && g->end == end)
+		if (g->t.start == start && g->t.end == end)
 			return g;
 	return NULL;
 }
@@ -492,12 +456,12 @@ absorb(struct agg *ag, struct group *into, struct group *from)
 		if (weir_cell_merge(&ag->cells, &ag->defs[i], &into->cells[i], &from->cells[i]) < 0)
 			return -1;
 	into->count += from->count;
-	if (from->seq < into->seq)
-		into->seq = from->seq;
-	if (from->start < into->start)
-		into->start = from->start;
-	if (from->end > into->end)
-		into->end = from->end;
+	if (from->t.first < into->t.first)
+		into->t.first = from->t.first;
+	if (from->t.start < into->t.start)
+		into->t.start = from->t.start;
+	if (from->t.end > into->t.end)
+		into->t.end = from->t.end;
 	group_release(ag, from);
 	return 0;
 }
@@ -515,7 +479,7 @@ session(struct weir_ctx *ctx, struct agg *ag, const struct weir_event *ev)
 	 * earliest of them takes in the others */
 	struct group *into = NULL;
 	for (struct group *g = k->groups; g; g = g->next)
-		if (g->start < end && ev->t < g->end && (into == NULL || g->start < into->start))
+		if (g->t.start < end && ev->t < g->t.end && (into == NULL || g->t.start < into->t.start))
 			into = g;
 	if (into == NULL && gone(ctx, ag, end)) {
 		drop_empty_key(ag, k);
@@ -523,16 +487,16 @@ session(struct weir_ctx *ctx, struct agg *ag, const struct weir_event *ev)
 	}
 	uint64_t seq = ag->seq++;
 	bool is_new = into == NULL, moved = false;
-	int64_t old_start = into ? into->start : 0;
+	int64_t old_start = into ? into->t.start : 0;
 	if (is_new) {
 		if ((into = group_new(ag, k, ev->t, end, seq)) == NULL)
 			return weir_fail(ctx, "out of memory");
 	} else {
 		/* the sessions it joins, in start order (into first): rows out for
 		 * bounds that change are withdrawn in that order */
-		moved = ev->t < into->start || end > into->end;
+		moved = ev->t < into->t.start || end > into->t.end;
 		for (struct group *g = k->groups; g && !moved; g = g->next)
-			moved = g != into && g->start < end && ev->t < g->end;
+			moved = g != into && g->t.start < end && ev->t < g->t.end;
 		if (moved) {
 			int rc = retract_row_of(ctx, ag, into);
 			if (rc != 0)
@@ -541,8 +505,8 @@ session(struct weir_ctx *ctx, struct agg *ag, const struct weir_event *ev)
 		for (;;) {
 			struct group *next = NULL;
 			for (struct group *g = k->groups; g; g = g->next)
-				if (g != into && g->start < end && ev->t < g->end &&
-				    (next == NULL || g->start < next->start))
+				if (g != into && g->t.start < end && ev->t < g->t.end &&
+				    (next == NULL || g->t.start < next->t.start))
 					next = g;
 			if (next == NULL)
 				break;
@@ -552,16 +516,16 @@ session(struct weir_ctx *ctx, struct agg *ag, const struct weir_event *ev)
 			if (absorb(ag, into, next) < 0)
 				return weir_fail(ctx, "out of memory");
 		}
-		if (ev->t < into->start)
-			into->start = ev->t;
-		if (end > into->end)
-			into->end = end;
-		if (into->start < old_start && !into->kept) {
+		if (ev->t < into->t.start)
+			into->t.start = ev->t;
+		if (end > into->t.end)
+			into->t.end = end;
+		if (into->t.start < old_start && !into->t.kept) {
 			/* its place among windows of the same end moved: a timer
 			 * for it now (the old one is stale), so that windows fire in
 			 * (end, start) order */
-			into->version++;
-			if (schedule(ag, into, FIRE) < 0)
+			into->t.version++;
+			if (schedule(ag, into, WEIR_FIRE) < 0)
 				return weir_fail(ctx, "out of memory");
 		}
 	}
@@ -665,7 +629,7 @@ merge_row(struct weir_ctx *ctx, struct agg *ag, const struct weir_event *ev)
 			g->bounds = b.p;
 			g->bounds_len = b.n;
 		}
-		if (schedule(ag, g, FIRE) < 0) {
+		if (schedule(ag, g, WEIR_FIRE) < 0) {
 			rc = weir_fail(ctx, "out of memory");
 			goto out;
 		}
@@ -688,7 +652,7 @@ update_gauges(struct weir_ctx *ctx, struct agg *ag)
 {
 	ctx->count.held = 0;	/* events are folded into groups, not held */
 	int64_t bytes = (int64_t)(ag->live_groups * ag->group_size +
-	    HASH_COUNT(ag->keys) * sizeof(struct key) + ag->timers.cap * sizeof(struct timer)) +
+	    HASH_COUNT(ag->keys) * sizeof(struct key) + ag->timers.cap * sizeof(struct weir_timer)) +
 	    ag->cells.bytes;
 	ctx->count.state_bytes = bytes > 0 ? (uint64_t)bytes : 0;
 }
@@ -742,64 +706,74 @@ on_tick(struct weir_ctx *ctx)
 	size_t n = 0, i = 0;
 	for (struct group *g = ag->dirty; g; g = g->dirty_next)
 		n++;
-	struct timer *order = malloc((n ? n : 1) * sizeof *order);
+	struct weir_timer *order = malloc((n ? n : 1) * sizeof *order);
 	if (order == NULL)
 		return weir_fail(ctx, "out of memory");
 	for (struct group *g = ag->dirty, *next; g; g = next) {
 		next = g->dirty_next;
 		g->listed = false;
-		if (g->dead) {
-			if (g->timers == 0)
+		if (g->t.dead) {
+			if (g->t.timers == 0)
 				free(g);
 		} else if (g->dirty) {
-			order[i++] = (struct timer){g->end, g->start, g->seq, g, 0, FIRE};
+			order[i++] = (struct weir_timer){g->t.end, g->t.start, g->t.first, &g->t, 0,
+			    WEIR_FIRE};
 		}
 	}
 	ag->dirty = NULL;
-	struct timers_heap h = {order, i, n ? n : 1};
+	struct weir_timers_heap h = {order, i, n ? n : 1};
 	int rc = 0;
 	while (rc == 0 && h.n > 0)
-		rc = write_row(ctx, ag, timers_pop(&h).g);
+		rc = write_row(ctx, ag, (struct group *)weir_timers_pop(&h).w);
 	free(order);
 	return rc;
 }
 
+/* What weir_windows_fire does with a group. */
+struct firing {
+	struct weir_ctx *ctx;
+	struct agg *ag;
+};
+
+static int
+fire_due(void *arg, struct weir_wtimes *t)
+{
+	struct firing *f = arg;
+	struct group *g = (struct group *)t;
+	return f->ag->emit == EMIT_FINAL || g->dirty ? write_row(f->ctx, f->ag, g) : 0;
+}
+
+static void
+release_due(void *arg, struct weir_wtimes *t)
+{
+	struct firing *f = arg;
+	group_release(f->ag, (struct group *)t);
+}
+
+static void
+destroy_group(void *arg, struct weir_wtimes *t)
+{
+	(void)arg;
+	if (!((struct group *)t)->listed)
+		free(t);	/* the group it opens; a listed one goes in on_tick */
+}
+
 /* Fires every window whose end the watermark reached, in (end, start,
- * first seen) order, and drops those past their allowed lateness. */
+ * first event's arrival) order, and drops those past their allowed
+ * lateness. */
 static int
 on_watermark(struct weir_ctx *ctx, int64_t watermark)
 {
 	struct agg *ag = ctx->prog_state;
 	if (ag->merge && watermark != INT64_MAX)
 		return 0;	/* shards' watermarks: see weir-agg(1), --merge */
-	int rc = 0;
-	while (rc == 0 && ag->timers.n > 0 && ag->timers.items[0].due <= watermark) {
-		struct timer t = timers_pop(&ag->timers);
-		struct group *g = t.g;
-		g->timers--;
-		if (g->dead || t.version != g->version) {
-			if (g->dead && g->timers == 0 && !g->listed)
-				free(g);
-			continue;	/* stale: merged, dropped or rescheduled */
-		}
-		if (t.phase == FIRE && (t.due != g->end || t.start != g->start)) {
-			/* the session grew since: wait for its current end */
-			if (schedule(ag, g, FIRE) < 0)
-				rc = weir_fail(ctx, "out of memory");
-			continue;
-		}
-		if (t.phase == FIRE) {
-			if (ag->emit == EMIT_FINAL || g->dirty)
-				rc = write_row(ctx, ag, g);
-			if (rc == 0 && ag->lateness > 0 && watermark != INT64_MAX) {
-				g->kept = true;
-				if (schedule(ag, g, DROP) < 0)
-					rc = weir_fail(ctx, "out of memory");
-				continue;	/* kept for late events */
-			}
-		}
-		group_release(ag, g);
-	}
+	struct firing f = {ctx, ag};
+	bool oom;
+	const struct weir_fire_ops ops = {fire_due, release_due, destroy_group, &f};
+	int rc = weir_windows_fire(&ag->timers, watermark, ag->lateness,
+	    ag->lateness > 0 && watermark != INT64_MAX, &ops, &oom);
+	if (oom)
+		rc = weir_fail(ctx, "out of memory");
 	update_gauges(ctx, ag);
 	return rc;
 }
@@ -849,9 +823,9 @@ on_save(struct weir_ctx *ctx, struct weir_buf *b)
 		rc |= weir_put_bytes(b, k->bytes, k->len) |
 		    weir_put_bytes(b, k->members, k->members_len) | weir_put_u64(b, k->ngroups);
 		for (struct group *g = k->groups; g && rc == 0; g = g->next) {
-			rc |= weir_put_i64(b, g->start) | weir_put_i64(b, g->end) |
-			    weir_put_u64(b, g->seq) | weir_put_u64(b, g->count) |
-			    weir_put_u64(b, (uint64_t)g->kept | (uint64_t)g->dirty << 1 |
+			rc |= weir_put_i64(b, g->t.start) | weir_put_i64(b, g->t.end) |
+			    weir_put_u64(b, g->t.first) | weir_put_u64(b, g->count) |
+			    weir_put_u64(b, (uint64_t)g->t.kept | (uint64_t)g->dirty << 1 |
 			    (uint64_t)(g->bounds != NULL) << 2) |
 			    weir_put_bytes(b, g->bounds, g->bounds_len);
 			for (int i = 0; i < ag->ndefs && rc == 0; i++) {
@@ -887,7 +861,7 @@ restore_group(struct weir_ctx *ctx, struct agg *ag, struct key *k, struct weir_g
 	if (gr == NULL)
 		return weir_fail(ctx, "out of memory restoring state");
 	gr->count = count;
-	gr->kept = flags & 1;
+	gr->t.kept = flags & 1;
 	gr->dirty = flags & 2;
 	if (flags & 4) {
 		if ((gr->bounds = malloc(blen ? blen : 1)) == NULL)
@@ -918,7 +892,7 @@ restore_group(struct weir_ctx *ctx, struct agg *ag, struct key *k, struct weir_g
 	}
 	if (g->bad)
 		return -1;
-	if (schedule(ag, gr, gr->kept ? DROP : FIRE) < 0)
+	if (schedule(ag, gr, gr->t.kept ? WEIR_DROP : WEIR_FIRE) < 0)
 		return weir_fail(ctx, "out of memory restoring state");
 	if (gr->dirty && ag->emit == EMIT_EVERY) {
 		gr->listed = true;
@@ -1289,18 +1263,18 @@ teardown(void *state)
 {
 	struct agg *ag = state;
 	while (ag->timers.n > 0) {
-		struct timer t = timers_pop(&ag->timers);
-		if (--t.g->timers == 0) {
-			if (!t.g->dead)
-				group_release(ag, t.g);
-			else if (!t.g->listed)
-				free(t.g);
+		struct group *g = (struct group *)weir_timers_pop(&ag->timers).w;
+		if (--g->t.timers == 0) {
+			if (!g->t.dead)
+				group_release(ag, g);
+			else if (!g->listed)
+				free(g);
 		}
 	}
-	timers_free(&ag->timers);
+	weir_timers_free(&ag->timers);
 	for (struct group *g = ag->dirty, *next; g; g = next) {
 		next = g->dirty_next;
-		if (g->dead && g->timers == 0)
+		if (g->t.dead && g->t.timers == 0)
 			free(g);
 	}
 	for (int i = 0; i < ag->ndefs; i++) {

@@ -8,15 +8,8 @@
  *
  *   key (the --by values) ──► windows of that key ──► members (held events)
  *                                   │
- *   timer heap, ordered by (due, start, first event's arrival): FIRE at end,
- *   DROP at end + --allowed-lateness.
- *
- * An open window has one FIRE timer.  When a session grows, the timer is
- * not replaced: when it comes due it is pushed again with the window's
- * current end, so timers never multiply with events.  A window that already
- * fired and changes (a late event within --allowed-lateness) bumps its
- * version, which makes its older timers stale.  A window is freed only when
- * no timer refers to it any more.
+ *   timers (lib/windows.h, shared with weir-agg): FIRE at end, DROP at
+ *   end + --allowed-lateness, ordered by (due, start, first event's arrival).
  *
  * Members keep their bytes in a weir_store; an event in several sliding
  * windows is stored once and referenced by each.  State is bounded by the
@@ -35,7 +28,6 @@
 #include "../lib/windows.h"
 
 enum kind { TUMBLING, SLIDING, SESSION };
-enum phase { FIRE, DROP };
 
 
 /* An event in a window: 40 bytes, its bytes in the store (one copy however
@@ -49,15 +41,10 @@ struct member {
 struct key;
 
 struct window {
-	int64_t start, end;
-	uint64_t first;		/* arrival of its first event: ties in output */
+	struct weir_wtimes t;	/* first: the timers point at it (windows.h) */
 	struct key *key;
 	struct member *members;
 	size_t n, cap;
-	uint64_t version;
-	unsigned timers;	/* heap entries that point here */
-	bool kept;		/* fired, and kept until end + allowed lateness */
-	bool dead;		/* merged away or dropped: waits for its timers */
 	struct window *next;	/* sessions: the key's other sessions */
 	UT_hash_handle hh;	/* tumbling and sliding: by (key, start) */
 	struct {
@@ -77,28 +64,6 @@ struct key {
 	UT_hash_handle hh;
 };
 
-struct timer {
-	int64_t due;
-	int64_t start;
-	uint64_t first;
-	struct window *w;
-	uint64_t version;
-	enum phase phase;
-};
-
-static inline bool
-timer_before(const struct timer *a, const struct timer *b)
-{
-	if (a->due != b->due)
-		return a->due < b->due;
-	if (a->phase != b->phase)
-		return a->phase < b->phase;	/* fire before drop at the same instant */
-	if (a->start != b->start)
-		return a->start < b->start;
-	return a->first < b->first;
-}
-
-WEIR_HEAP_DEFINE(timers, struct timer, timer_before)
 
 struct windower {
 	enum kind kind;
@@ -109,7 +74,7 @@ struct windower {
 
 	struct key *keys;
 	struct window *windows;	/* tumbling/sliding with --collect */
-	struct timers_heap timers;
+	struct weir_timers_heap timers;
 	struct weir_store *store;
 	uint64_t seq;
 	uint64_t held;		/* distinct events in state */
@@ -127,14 +92,9 @@ struct windower {
 /* --- timers -------------------------------------------------------------- */
 
 static int
-schedule(struct windower *wr, struct window *w, enum phase phase)
+schedule(struct windower *wr, struct window *w, enum weir_phase phase)
 {
-	int64_t due = phase == FIRE ? w->end : weir_time_add_sat(w->end, wr->lateness);
-	if (timers_push(&wr->timers, (struct timer){due, w->start, w->first, w, w->version,
-	    phase}) < 0)
-		return -1;
-	w->timers++;
-	return 0;
+	return weir_wtimes_schedule(&wr->timers, &w->t, phase, wr->lateness);
 }
 
 /* --- keys ---------------------------------------------------------------- */
@@ -181,8 +141,8 @@ window_new(struct windower *wr, struct key *k, int64_t start, int64_t end)
 	struct window *w = calloc(1, sizeof *w);
 	if (w == NULL)
 		return NULL;
-	w->start = start;
-	w->end = end;
+	w->t.start = start;
+	w->t.end = end;
 	w->key = k;
 	w->id.key = k;
 	w->id.start = start;
@@ -203,8 +163,8 @@ add_member(struct window *w, const struct weir_stored *ev, int64_t t, uint64_t s
 		w->members = m;
 		w->cap = cap;
 	}
-	if (w->n == 0 || seq < w->first)
-		w->first = seq;
+	if (w->n == 0 || seq < w->t.first)
+		w->t.first = seq;
 	w->members[w->n++] = (struct member){t, seq, *ev};
 	return 0;
 }
@@ -223,9 +183,9 @@ window_release(struct weir_ctx *ctx, struct windower *wr, struct window *w)
 	free(w->members);
 	w->members = NULL;
 	w->n = w->cap = 0;
-	w->dead = true;
+	w->t.dead = true;
 	wr->live_windows--;
-	if (w->timers == 0)
+	if (w->t.timers == 0)
 		free(w);
 }
 
@@ -245,10 +205,10 @@ format_bounds(const struct weir_ctx *ctx, const struct window *w, char *buf)
 	size_t n = 0;
 	memcpy(buf, "\"window_start\":", 15);
 	n += 15;
-	n += weir_time_format_json(w->start, repr, buf + n);
+	n += weir_time_format_json(w->t.start, repr, buf + n);
 	memcpy(buf + n, ",\"window_end\":", 14);
 	n += 14;
-	n += weir_time_format_json(w->end, repr, buf + n);
+	n += weir_time_format_json(w->t.end, repr, buf + n);
 	return n;
 }
 
@@ -324,19 +284,19 @@ settle(struct weir_ctx *ctx, struct windower *wr, struct window *w, bool is_new,
     bool moved)
 {
 	int rc = 0;
-	if (w->end > ctx->watermark || ctx->watermark == WEIR_TIME_NONE) {
-		if (is_new || w->kept) {
-			if (w->kept)
-				w->version++;	/* open again: its DROP timer is stale */
-			w->kept = false;
-			rc = schedule(wr, w, FIRE);
+	if (w->t.end > ctx->watermark || ctx->watermark == WEIR_TIME_NONE) {
+		if (is_new || w->t.kept) {
+			if (w->t.kept)
+				w->t.version++;	/* open again: its DROP timer is stale */
+			w->t.kept = false;
+			rc = schedule(wr, w, WEIR_FIRE);
 		}
 	} else {
 		rc = fire(ctx, wr, w);
-		if (rc == 0 && (is_new || moved || !w->kept)) {
-			w->version++;
-			w->kept = true;
-			rc = schedule(wr, w, DROP);
+		if (rc == 0 && (is_new || moved || !w->t.kept)) {
+			w->t.version++;
+			w->t.kept = true;
+			rc = schedule(wr, w, WEIR_DROP);
 		}
 	}
 	return rc < 0 && ctx->error[0] == '\0' ? weir_fail(ctx, "out of memory") : rc;
@@ -374,7 +334,7 @@ annotate(struct weir_ctx *ctx, struct windower *wr, const struct weir_event *ev)
 		return weir_reject(ctx, ev, "window out of range");
 	for (int64_t s = first;; s += step) {
 		if (!wr->cached || wr->cached_start != s) {
-			struct window w = {.start = s, .end = s + wr->size};
+			struct window w = {.t = {.start = s, .end = s + wr->size}};
 			wr->cached_len = format_bounds(ctx, &w, wr->cached_bounds);
 			wr->cached_start = s;
 			wr->cached = true;
@@ -453,10 +413,10 @@ absorb(struct weir_ctx *ctx, struct windower *wr, struct window *into, struct wi
 			return -1;
 	}
 	from->n = 0;
-	if (from->start < into->start)
-		into->start = from->start;
-	if (from->end > into->end)
-		into->end = from->end;
+	if (from->t.start < into->t.start)
+		into->t.start = from->t.start;
+	if (from->t.end > into->t.end)
+		into->t.end = from->t.end;
 	unlink_window(wr, from);
 	window_release(ctx, wr, from);
 	return 0;
@@ -475,7 +435,7 @@ session(struct weir_ctx *ctx, struct windower *wr, const struct weir_event *ev)
 	 * earliest of them takes in the others */
 	struct window *into = NULL;
 	for (struct window *w = k->sessions; w; w = w->next)
-		if (w->start < end && ev->t < w->end && (into == NULL || w->start < into->start))
+		if (w->t.start < end && ev->t < w->t.end && (into == NULL || w->t.start < into->t.start))
 			into = w;
 	if (into == NULL && ctx->watermark != WEIR_TIME_NONE &&
 	    weir_time_add_sat(end, wr->lateness) <= ctx->watermark) {
@@ -486,7 +446,7 @@ session(struct weir_ctx *ctx, struct windower *wr, const struct weir_event *ev)
 		return weir_late(ctx, ev);
 	}
 	bool is_new = into == NULL, moved = false;
-	int64_t old_start = into ? into->start : 0;
+	int64_t old_start = into ? into->t.start : 0;
 	if (is_new) {
 		if ((into = window_new(wr, k, ev->t, end)) == NULL)
 			return weir_fail(ctx, "out of memory");
@@ -495,24 +455,24 @@ session(struct weir_ctx *ctx, struct windower *wr, const struct weir_event *ev)
 	} else {
 		for (struct window *w = k->sessions, *next; w; w = next) {
 			next = w->next;
-			if (w != into && w->start < end && ev->t < w->end) {
+			if (w != into && w->t.start < end && ev->t < w->t.end) {
 				if (absorb(ctx, wr, into, w) < 0)
 					return weir_fail(ctx, "out of memory");
 				moved = true;
 			}
 		}
-		if (ev->t < into->start || end > into->end)
+		if (ev->t < into->t.start || end > into->t.end)
 			moved = true;
-		if (ev->t < into->start)
-			into->start = ev->t;
-		if (end > into->end)
-			into->end = end;
-		if (into->start < old_start && !into->kept) {
+		if (ev->t < into->t.start)
+			into->t.start = ev->t;
+		if (end > into->t.end)
+			into->t.end = end;
+		if (into->t.start < old_start && !into->t.kept) {
 			/* its place among windows of the same end moved: a timer
 			 * for it now (the old one is stale), so that windows fire in
 			 * (end, start) order */
-			into->version++;
-			if (schedule(wr, into, FIRE) < 0)
+			into->t.version++;
+			if (schedule(wr, into, WEIR_FIRE) < 0)
 				return weir_fail(ctx, "out of memory");
 		}
 	}
@@ -547,6 +507,35 @@ on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 	return rc;
 }
 
+/* What weir_windows_fire does with a window of this program. */
+struct firing {
+	struct weir_ctx *ctx;
+	struct windower *wr;
+};
+
+static int
+fire_due(void *arg, struct weir_wtimes *t)
+{
+	struct firing *f = arg;
+	return fire(f->ctx, f->wr, (struct window *)t);
+}
+
+static void
+release_due(void *arg, struct weir_wtimes *t)
+{
+	struct firing *f = arg;
+	struct window *w = (struct window *)t;
+	unlink_window(f->wr, w);
+	window_release(f->ctx, f->wr, w);
+}
+
+static void
+destroy_window(void *arg, struct weir_wtimes *t)
+{
+	(void)arg;
+	free(t);	/* the window it opens */
+}
+
 /* Fires every window whose end the watermark reached, in (end, start,
  * first event's arrival) order, and drops those past their allowed
  * lateness. */
@@ -554,34 +543,13 @@ static int
 on_watermark(struct weir_ctx *ctx, int64_t watermark)
 {
 	struct windower *wr = ctx->prog_state;
-	int rc = 0;
-	while (rc == 0 && wr->timers.n > 0 && wr->timers.items[0].due <= watermark) {
-		struct timer t = timers_pop(&wr->timers);
-		struct window *w = t.w;
-		w->timers--;
-		if (w->dead || t.version != w->version) {
-			if (w->dead && w->timers == 0)
-				free(w);
-			continue;	/* stale: merged, dropped or rescheduled */
-		}
-		if (t.phase == FIRE && (t.due != w->end || t.start != w->start)) {
-			/* the session grew since: wait for its current end */
-			if (schedule(wr, w, FIRE) < 0)
-				rc = weir_fail(ctx, "out of memory");
-			continue;
-		}
-		if (t.phase == FIRE) {
-			rc = fire(ctx, wr, w);
-			if (rc == 0 && wr->lateness > 0) {
-				w->kept = true;
-				if (schedule(wr, w, DROP) < 0)
-					rc = weir_fail(ctx, "out of memory");
-				continue;	/* kept for late events */
-			}
-		}
-		unlink_window(wr, w);
-		window_release(ctx, wr, w);
-	}
+	struct firing f = {ctx, wr};
+	bool oom;
+	const struct weir_fire_ops ops = {fire_due, release_due, destroy_window, &f};
+	int rc = weir_windows_fire(&wr->timers, watermark, wr->lateness, wr->lateness > 0, &ops,
+	    &oom);
+	if (oom)
+		rc = weir_fail(ctx, "out of memory");
 	update_gauges(ctx, wr);
 	return rc;
 }
@@ -620,8 +588,8 @@ event_index(const char **events, size_t n, const char *line)
 static int
 save_window(struct weir_buf *b, const struct window *w, const char **events, size_t nev)
 {
-	int rc = weir_put_u64(b, w->key->index) | weir_put_i64(b, w->start) |
-	    weir_put_i64(b, w->end) | weir_put_u64(b, w->kept) | weir_put_u64(b, w->n);
+	int rc = weir_put_u64(b, w->key->index) | weir_put_i64(b, w->t.start) |
+	    weir_put_i64(b, w->t.end) | weir_put_u64(b, w->t.kept) | weir_put_u64(b, w->n);
 	for (size_t i = 0; i < w->n; i++)
 		rc |= weir_put_i64(b, w->members[i].t) | weir_put_u64(b, w->members[i].seq) |
 		    weir_put_u64(b, event_index(events, nev, w->members[i].ev.line));
@@ -757,7 +725,7 @@ on_restore(struct weir_ctx *ctx, struct weir_get *g)
 			rc = -1;
 			break;
 		}
-		w->kept = kept;
+		w->t.kept = kept;
 		if (wr->kind == SESSION) {
 			/* put back in the order they were listed */
 			struct window **pp = &keys[ki]->sessions;
@@ -780,7 +748,7 @@ on_restore(struct weir_ctx *ctx, struct weir_get *g)
 			if (add_member(w, &ev[e], t, seq) < 0)
 				rc = -1;
 		}
-		if (rc == 0 && schedule(wr, w, kept ? DROP : FIRE) < 0)
+		if (rc == 0 && schedule(wr, w, kept ? WEIR_DROP : WEIR_FIRE) < 0)
 			rc = -1;
 	}
 	for (uint64_t i = 0; i < nev && ev; i++)
@@ -910,13 +878,13 @@ teardown(void *state)
 	weir_keys_free(&wr->by);
 	/* windows still open (a stop under --state fires nothing) */
 	for (size_t i = 0; i < wr->timers.n; i++) {
-		struct window *w = wr->timers.items[i].w;
-		if (--w->timers == 0) {
+		struct window *w = (struct window *)wr->timers.items[i].w;
+		if (--w->t.timers == 0) {
 			free(w->members);
 			free(w);
 		}
 	}
-	timers_free(&wr->timers);
+	weir_timers_free(&wr->timers);
 	free(wr->scratch);
 	weir_store_free(wr->store);
 }

@@ -195,7 +195,8 @@ wr32(char *p, size_t v)
 static size_t
 row_size(const char *row)
 {
-	return 12 + (size_t)weir_table_u32(row + 4) + 2 * (size_t)weir_table_u32(row + 8) + weir_table_u32(row);
+	return 12 + (size_t)weir_table_u32(row + 4) + 2 * (size_t)weir_table_u32(row + 8) +
+	    weir_table_u32(row);
 }
 
 /* Appends a record of one row (its key hashed to h; pr its prepared
@@ -333,7 +334,8 @@ table_freeze(struct weir_table *t)
 			if (tags[at] != tag || t->hashes[offs[at]] != h)
 				continue;
 			const char *first = t->arena + (size_t)t->starts[offs[at]] * 8;
-			if (weir_table_u32(first) == weir_table_u32(rec) && memcmp(first + 8, rec + 8, weir_table_u32(rec)) == 0)
+			size_t klen = weir_table_u32(rec);
+			if (weir_table_u32(first) == klen && memcmp(first + 8, rec + 8, klen) == 0)
 				break;
 		}
 		if (tags[at] == 0) {

@@ -1,5 +1,6 @@
 /*
- * windows.c: window assignment shared by weir-window and weir-agg.
+ * windows.c: window assignment and the timing of held windows, shared by
+ * weir-window and weir-agg (windows.h).
  */
 #include "evtime.h"
 #include "windows.h"
@@ -22,4 +23,51 @@ weir_window_starts(int64_t t, int64_t size, int64_t step, int64_t offset,
 	while (!__builtin_sub_overflow(*first, step, &earlier) && earlier > lowest)
 		*first = earlier;
 	return 0;
+}
+
+int
+weir_wtimes_schedule(struct weir_timers_heap *h, struct weir_wtimes *w,
+    enum weir_phase phase, int64_t lateness)
+{
+	int64_t due = phase == WEIR_FIRE ? w->end : weir_time_add_sat(w->end, lateness);
+	if (weir_timers_push(h, (struct weir_timer){due, w->start, w->first, w, w->version,
+	    phase}) < 0)
+		return -1;
+	w->timers++;
+	return 0;
+}
+
+int
+weir_windows_fire(struct weir_timers_heap *h, int64_t watermark, int64_t lateness,
+    bool keep, const struct weir_fire_ops *ops, bool *oom)
+{
+	int rc = 0;
+	*oom = false;
+	while (rc == 0 && h->n > 0 && h->items[0].due <= watermark) {
+		struct weir_timer t = weir_timers_pop(h);
+		struct weir_wtimes *w = t.w;
+		w->timers--;
+		if (w->dead || t.version != w->version) {
+			if (w->dead && w->timers == 0)
+				ops->destroy(ops->arg, w);
+			continue;	/* stale: merged, dropped or rescheduled */
+		}
+		if (t.phase == WEIR_FIRE && (t.due != w->end || t.start != w->start)) {
+			/* the session grew since: wait for its current end */
+			if (weir_wtimes_schedule(h, w, WEIR_FIRE, lateness) < 0)
+				*oom = true, rc = -1;
+			continue;
+		}
+		if (t.phase == WEIR_FIRE) {
+			rc = ops->fire(ops->arg, w);
+			if (rc == 0 && keep) {
+				w->kept = true;
+				if (weir_wtimes_schedule(h, w, WEIR_DROP, lateness) < 0)
+					*oom = true, rc = -1;
+				continue;	/* kept for late events */
+			}
+		}
+		ops->release(ops->arg, w);
+	}
+	return rc;
 }

@@ -6,11 +6,28 @@
  * have step == size; sliding windows step by their slide, so an event lies
  * in about size / step of them.  weir-window and weir-agg assign events
  * with this one function, so both put an event in the same windows.
+ *
+ * Held windows (weir-window's windows and sessions, weir-agg's groups)
+ * share their timing too: a FIRE timer at the window's end, a DROP timer at
+ * end + allowed lateness, in a heap ordered by (due, phase, start, the
+ * arrival of the window's first event), the one tie rule of SPEC §5.  An
+ * open window has one FIRE timer: when a session grows, the timer is not
+ * replaced but pushed again with the current end when it comes due, so
+ * timers never multiply with events.  A window that changes after it fired
+ * (a late event within the allowed lateness) bumps its version, which makes
+ * its older timers stale.  A window is freed only when no timer refers to
+ * it any more.
+ *
+ * The program embeds a weir_wtimes in its window and owns both; the heap
+ * owns its items, which point into the program's windows.
  */
 #ifndef WEIR_WINDOWS_H
 #define WEIR_WINDOWS_H
 
+#include <stdbool.h>
 #include <stdint.h>
+
+#include "heap.h"
 
 /*
  * The starts of the windows holding t: *first .. *last in steps of `step`,
@@ -19,5 +36,68 @@
  */
 int weir_window_starts(int64_t t, int64_t size, int64_t step, int64_t offset,
     int64_t *first, int64_t *last);
+
+/* A held window's bounds and timing, embedded in the program's window. */
+struct weir_wtimes {
+	int64_t start, end;
+	uint64_t first;		/* arrival of its first event: ties in output */
+	uint64_t version;	/* bumped when its timers go stale */
+	unsigned timers;	/* heap entries that point here */
+	bool kept;		/* fired; kept until end + allowed lateness */
+	bool dead;		/* merged away or dropped: waits for its timers */
+};
+
+enum weir_phase { WEIR_FIRE, WEIR_DROP };
+
+struct weir_timer {
+	int64_t due;
+	int64_t start;
+	uint64_t first;
+	struct weir_wtimes *w;
+	uint64_t version;
+	enum weir_phase phase;
+};
+
+static inline bool
+weir_timer_before(const struct weir_timer *a, const struct weir_timer *b)
+{
+	if (a->due != b->due)
+		return a->due < b->due;
+	if (a->phase != b->phase)
+		return a->phase < b->phase;	/* fire before drop at the same instant */
+	if (a->start != b->start)
+		return a->start < b->start;
+	return a->first < b->first;
+}
+
+WEIR_HEAP_DEFINE(weir_timers, struct weir_timer, weir_timer_before)
+
+/* Pushes w's timer for phase (FIRE at its end, DROP at end + lateness);
+ * -1 when memory ran out. */
+int weir_wtimes_schedule(struct weir_timers_heap *h, struct weir_wtimes *w,
+    enum weir_phase phase, int64_t lateness);
+
+/* What the program does with its windows as their timers come due. */
+struct weir_fire_ops {
+	/* FIRE: write the window's rows; 0, or what the program returns */
+	int (*fire)(void *arg, struct weir_wtimes *w);
+	/* take it out of state (it marks it dead); its timers may still point
+	 * to it */
+	void (*release)(void *arg, struct weir_wtimes *w);
+	/* free a dead window no timer points to, if nothing else holds it */
+	void (*destroy)(void *arg, struct weir_wtimes *w);
+	void *arg;
+};
+
+/*
+ * Runs every timer due at or before the watermark, in the heap's order:
+ * a stale one (the window merged away, dropped or rescheduled) is skipped,
+ * a session that grew since waits for its current end, a window that fires
+ * is kept for late events when `keep` (a DROP timer at end + lateness),
+ * else released; a DROP releases.  0, or the first thing not 0 that
+ * ops->fire returned, or -1 with *oom set when memory ran out.
+ */
+int weir_windows_fire(struct weir_timers_heap *h, int64_t watermark, int64_t lateness,
+    bool keep, const struct weir_fire_ops *ops, bool *oom);
 
 #endif

@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "../../lib/windows.h"
@@ -48,12 +50,100 @@ bounds_outside_the_time_range_are_refused(void **state)
 	assert_int_equal(weir_window_starts(INT64_MAX - 5, 60 * S, 60 * S, 0, &first, &last), -1);
 }
 
+/* A log of what weir_windows_fire did, for the windows of one test. */
+struct log {
+	char text[256];
+	struct weir_wtimes *w;	/* the windows, named a, b, c ... by index */
+};
+
+static char
+name_of(const struct log *l, const struct weir_wtimes *w)
+{
+	return (char)('a' + (w - l->w));
+}
+
+static void
+note(struct log *l, char what, const struct weir_wtimes *w)
+{
+	size_t n = strlen(l->text);
+	snprintf(l->text + n, sizeof l->text - n, "%s%c%c", n ? " " : "", what, name_of(l, w));
+}
+
+static int
+log_fire(void *arg, struct weir_wtimes *w)
+{
+	note(arg, 'F', w);
+	return 0;
+}
+
+static void
+log_release(void *arg, struct weir_wtimes *w)
+{
+	note(arg, 'R', w);
+	w->dead = true;
+}
+
+static void
+log_destroy(void *arg, struct weir_wtimes *w)
+{
+	note(arg, 'D', w);
+}
+
+/* Timers fire in (due, start, first event's arrival) order; with keep, a
+ * fired window waits for its DROP at end + lateness; a session that grew
+ * waits for its new end; a stale timer is passed over; a dead window goes
+ * when its last timer does. */
+static void
+held_windows_fire_in_one_order_and_drop_after_their_lateness(void **state)
+{
+	(void)state;
+	struct weir_wtimes w[4] = {
+		{.start = 0, .end = 10, .first = 5},	/* a */
+		{.start = 0, .end = 10, .first = 2},	/* b */
+		{.start = 5, .end = 10, .first = 1},	/* c */
+		{.start = 0, .end = 10, .first = 0},	/* d: a session that grows */
+	};
+	struct log l = {"", w};
+	struct weir_timers_heap h = {0};
+	const struct weir_fire_ops ops = {log_fire, log_release, log_destroy, &l};
+	bool oom;
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(weir_wtimes_schedule(&h, &w[i], WEIR_FIRE, 5), 0);
+	w[3].end = 12;	/* d grew after its timer was pushed */
+	assert_int_equal(weir_windows_fire(&h, 9, 5, true, &ops, &oom), 0);
+	assert_string_equal(l.text, "");
+	assert_int_equal(weir_windows_fire(&h, 10, 5, true, &ops, &oom), 0);
+	assert_false(oom);
+	assert_string_equal(l.text, "Fb Fa Fc");
+	assert_true(w[0].kept && w[1].kept && w[2].kept && !w[3].kept);
+	/* b changes after it fired: its DROP timer is stale, a new one waits */
+	w[1].version++;
+	assert_int_equal(weir_wtimes_schedule(&h, &w[1], WEIR_DROP, 7), 0);
+	l.text[0] = '\0';
+	assert_int_equal(weir_windows_fire(&h, 15, 5, true, &ops, &oom), 0);
+	assert_string_equal(l.text, "Fd Ra Rc");
+	l.text[0] = '\0';
+	assert_int_equal(weir_windows_fire(&h, 100, 5, false, &ops, &oom), 0);
+	assert_string_equal(l.text, "Rd Rb");	/* both due at 17: d arrived first */
+	assert_int_equal(h.n, 0);
+	/* a window merged away (dead) with a timer still out: destroyed when it pops */
+	struct weir_wtimes e = {.start = 0, .end = 10};
+	l.w = &e;
+	assert_int_equal(weir_wtimes_schedule(&h, &e, WEIR_FIRE, 0), 0);
+	e.dead = true;
+	l.text[0] = '\0';
+	assert_int_equal(weir_windows_fire(&h, 10, 0, false, &ops, &oom), 0);
+	assert_string_equal(l.text, "Da");
+	weir_timers_free(&h);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(tumbling_windows_hold_one_start),
 		cmocka_unit_test(sliding_windows_hold_size_over_slide_starts),
+		cmocka_unit_test(held_windows_fire_in_one_order_and_drop_after_their_lateness),
 		cmocka_unit_test(bounds_outside_the_time_range_are_refused),
 	};
 	return cmocka_run_group_tests_name("windows", tests, NULL, NULL);
