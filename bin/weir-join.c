@@ -1169,9 +1169,8 @@ read_both(struct weir_ctx *ctx, struct join *j, char **inputs)
 	for (int s = 0; s < 2; s++)
 		j->side[s].max_t = j->side[s].received = j->side[s].idle_to = WEIR_TIME_NONE;
 	if (ctx->opts->state_file) {
-		if (weir_restore(ctx) < 0)
+		if (weir_restore_source(ctx) < 0)	/* each side skips on its own */
 			return -1;
-		ctx->skipping = false;	/* each side skips on its own */
 		for (int s = 0; s < 2; s++)
 			j->side[s].skipping = ctx->state->have && !j->side[s].done;
 		if (ctx->state->have) {

@@ -665,8 +665,7 @@ consume(struct weir_ctx *ctx, struct ksrc *k, const rd_kafka_message_t *m)
 	if (p->qn == 0)
 		p->next = p->consumed;
 	k->last_msg = weir_mono_now();
-	ctx->count.in++;
-	ctx->at.lines++;
+	weir_line_in(ctx);
 	if (m->payload == NULL) {
 		k->tombstones++;	/* a delete marker: no event */
 		ctx->count.dropped++;
@@ -821,9 +820,8 @@ run(struct weir_ctx *ctx, char **inputs, int ninputs)
 		return weir_fail(ctx, "out of memory");
 	k->wm = k->last_msg_t = WEIR_TIME_NONE;
 	if (k->ckpt_every > 0) {
-		if (weir_restore(ctx) < 0)
+		if (weir_restore_source(ctx) < 0)
 			return -1;
-		ctx->skipping = false;	/* a source is where input starts again */
 		k->started = weir_mono_now();
 		k->next_barrier = k->started + k->ckpt_every;
 		if (ctx->state->have) {

@@ -700,9 +700,8 @@ run(struct weir_ctx *ctx, char **inputs, int ninputs)
 		r->src[i].max_t = WEIR_TIME_NONE;
 	}
 	if (r->ckpt_every > 0) {
-		if (weir_restore(ctx) < 0)
+		if (weir_restore_source(ctx) < 0)
 			return -1;
-		ctx->skipping = false;	/* a source is where input starts again */
 		r->next_barrier = weir_mono_now() + r->ckpt_every;
 	}
 	for (unsigned i = 0; i < r->nsrc; i++)

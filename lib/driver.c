@@ -614,6 +614,22 @@ weir_restore(struct weir_ctx *ctx)
 	return 0;
 }
 
+int
+weir_restore_source(struct weir_ctx *ctx)
+{
+	if (weir_restore(ctx) < 0)
+		return -1;
+	ctx->skipping = false;
+	return 0;
+}
+
+void
+weir_line_in(struct weir_ctx *ctx)
+{
+	ctx->count.in++;
+	ctx->at.lines++;
+}
+
 /* Where the checkpoint was taken: the input from here on is new. */
 static int
 resume(struct weir_ctx *ctx)

@@ -290,6 +290,13 @@ enum weir_repr weir_output_repr(const struct weir_ctx *ctx);
  * then names it, ctx->state->have says there was one), weir_checkpoint
  * flushes the output and writes one (on_save).  0, or -1 with a message. */
 int weir_restore(struct weir_ctx *ctx);
+/* weir_restore for a source (weir-replay, weir-kafka-source, weir-join's
+ * inputs): it reads on from the checkpoint's own positions, so the driver
+ * skips none of its input. */
+int weir_restore_source(struct weir_ctx *ctx);
+/* A line that a program reading its own input took in: counted in `in`
+ * and among the lines since the last barrier. */
+void weir_line_in(struct weir_ctx *ctx);
 int weir_checkpoint(struct weir_ctx *ctx, struct weir_ckpt id);
 /* Both, then the barrier line for id; WEIR_STOPPED after a stop barrier. */
 int weir_checkpoint_barrier(struct weir_ctx *ctx, struct weir_ckpt id, bool stop);
