@@ -66,13 +66,9 @@ struct group {
 };
 
 struct key {
+	struct weir_held_key held;	/* first: its bytes and members (lib/keys.h) */
 	size_t ngroups;
-	char *bytes;		/* the --by values as written, NUL after each */
-	size_t len;
-	char *members;		/* `"host":"web-1"` for rows */
-	size_t members_len;
 	struct group *groups;
-	UT_hash_handle hh;
 };
 
 
@@ -93,7 +89,7 @@ struct agg {
 	int ndefs;
 	struct weir_number *numbers;	/* per definition, for the event at hand */
 
-	struct key *keys;
+	struct weir_held_key *keys;	/* of struct key */
 	struct weir_timers_heap timers;
 	struct group *dirty;	/* --emit every: changed since the last tick */
 	uint64_t seq;
@@ -106,38 +102,12 @@ struct agg {
 
 /* --- keys and groups -------------------------------------------------------------- */
 
-static void
-key_free(struct key *k)
-{
-	free(k->bytes);
-	free(k->members);
-	free(k);
-}
-
 /* The key of an event (lib/keys.h), found or made. */
 static struct key *
 find_key(struct agg *ag, const struct weir_event *ev)
 {
-	long len = weir_keys_bytes(&ag->by, ev->fields, &ag->scratch, &ag->scratch_cap);
-	if (len < 0)
-		return NULL;
-	struct key *k;
-	HASH_FIND(hh, ag->keys, ag->scratch, (size_t)len, k);
-	if (k != NULL)
-		return k;
-	k = calloc(1, sizeof *k);
-	if (k == NULL || (k->bytes = malloc((size_t)len + 1)) == NULL) {
-		free(k);
-		return NULL;
-	}
-	memcpy(k->bytes, ag->scratch, (size_t)len);
-	k->len = (size_t)len;
-	if ((k->members = weir_keys_members(&ag->by, ev->fields, &k->members_len)) == NULL) {
-		key_free(k);
-		return NULL;
-	}
-	HASH_ADD_KEYPTR(hh, ag->keys, k->bytes, k->len, k);
-	return k;
+	return (struct key *)weir_held_key_of(&ag->keys, &ag->by, ev->fields, sizeof(struct key),
+	    &ag->scratch, &ag->scratch_cap);
 }
 
 static struct group *
@@ -169,8 +139,7 @@ group_release(struct agg *ag, struct group *g)
 	if (*pp)
 		*pp = g->next;
 	if (--k->ngroups == 0) {
-		HASH_DEL(ag->keys, k);
-		key_free(k);
+		weir_held_key_drop(&ag->keys, &k->held);
 	}
 	g->key = NULL;
 	for (int i = 0; i < ag->ndefs; i++) {
@@ -218,8 +187,8 @@ write_row(struct weir_ctx *ctx, struct agg *ag, struct group *g)
 	b->n = 0;
 	int rc = weir_buf_add(b, "{", 1);
 	bool comma = false;
-	if (rc == 0 && g->key->members_len) {
-		rc = weir_buf_add(b, g->key->members, g->key->members_len);
+	if (rc == 0 && g->key->held.members_len) {
+		rc = weir_buf_add(b, g->key->held.members, g->key->held.members_len);
 		comma = true;
 	}
 	if (rc == 0 && g->bounds) {
@@ -290,10 +259,10 @@ retract_row_of(struct weir_ctx *ctx, struct agg *ag, struct group *g)
 	struct weir_buf *b = &ag->row;
 	b->n = 0;
 	int rc = weir_buf_add(b, "{", 1);
-	if (rc == 0 && g->key->members_len)
-		rc = weir_buf_add(b, g->key->members, g->key->members_len);
+	if (rc == 0 && g->key->held.members_len)
+		rc = weir_buf_add(b, g->key->held.members, g->key->held.members_len);
 	if (rc == 0)
-		rc = add_bounds(ctx, b, g->key->members_len > 0, g->shown_start, g->shown_end);
+		rc = add_bounds(ctx, b, g->key->held.members_len > 0, g->shown_start, g->shown_end);
 	if (rc == 0)
 		rc = weir_buf_str(b, ",\"retract\":true}");
 	if (rc != 0)
@@ -384,10 +353,8 @@ find_group(struct key *k, int64_t start, int64_t end)
 static void
 drop_empty_key(struct agg *ag, struct key *k)
 {
-	if (k->ngroups == 0) {
-		HASH_DEL(ag->keys, k);
-		key_free(k);
-	}
+	if (k->ngroups == 0)
+		weir_held_key_drop(&ag->keys, &k->held);
 }
 
 static bool
@@ -819,9 +786,10 @@ on_save(struct weir_ctx *ctx, struct weir_buf *b)
 	for (int i = 0; i < ag->ndefs; i++)
 		rc |= weir_put_u64(b, ag->defs[i].rejected);
 	rc |= weir_put_u64(b, HASH_COUNT(ag->keys));
-	for (struct key *k = ag->keys; k && rc == 0; k = k->hh.next) {
-		rc |= weir_put_bytes(b, k->bytes, k->len) |
-		    weir_put_bytes(b, k->members, k->members_len) | weir_put_u64(b, k->ngroups);
+	for (struct weir_held_key *h = ag->keys; h && rc == 0; h = h->hh.next) {
+		const struct key *k = (const struct key *)h;
+		rc |= weir_put_bytes(b, h->bytes, h->len) |
+		    weir_put_bytes(b, h->members, h->members_len) | weir_put_u64(b, k->ngroups);
 		for (struct group *g = k->groups; g && rc == 0; g = g->next) {
 			rc |= weir_put_i64(b, g->t.start) | weir_put_i64(b, g->t.end) |
 			    weir_put_u64(b, g->t.first) | weir_put_u64(b, g->count) |
@@ -919,18 +887,10 @@ on_restore(struct weir_ctx *ctx, struct weir_get *g)
 		uint64_t ngroups = weir_get_count(g, 40);
 		if (g->bad || ngroups == 0)
 			return -1;
-		struct key *k = calloc(1, sizeof *k);
-		if (k == NULL || (k->bytes = malloc(len + 1)) == NULL ||
-		    (k->members = malloc(mlen + 1)) == NULL) {
-			if (k)
-				key_free(k);
+		struct key *k = (struct key *)weir_held_key_add(&ag->keys, bytes, len, members, mlen,
+		    sizeof *k);
+		if (k == NULL)
 			return weir_fail(ctx, "out of memory restoring state");
-		}
-		memcpy(k->bytes, bytes, len);
-		k->len = len;
-		memcpy(k->members, members, mlen);
-		k->members_len = mlen;
-		HASH_ADD_KEYPTR(hh, ag->keys, k->bytes, k->len, k);
 		for (uint64_t j = 0; j < ngroups; j++)
 			if (restore_group(ctx, ag, k, g) < 0)
 				return -1;

@@ -54,14 +54,10 @@ struct window {
 };
 
 struct key {
+	struct weir_held_key held;	/* first: its bytes and members (lib/keys.h) */
 	size_t nwindows;	/* open or kept windows: at 0 the key is forgotten */
-	char *bytes;		/* the --by values as written, NUL separated */
-	size_t len;
-	char *members;		/* `"host":"web-1"`, for --collect rows */
-	size_t members_len;
 	struct window *sessions;
 	size_t index;		/* its place in a checkpoint being written */
-	UT_hash_handle hh;
 };
 
 
@@ -72,7 +68,7 @@ struct windower {
 	const char *by_list;
 	struct weir_keys by;
 
-	struct key *keys;
+	struct weir_held_key *keys;	/* of struct key */
 	struct window *windows;	/* tumbling/sliding with --collect */
 	struct weir_timers_heap timers;
 	struct weir_store *store;
@@ -99,38 +95,12 @@ schedule(struct windower *wr, struct window *w, enum weir_phase phase)
 
 /* --- keys ---------------------------------------------------------------- */
 
-static void
-key_free(struct key *k)
-{
-	free(k->bytes);
-	free(k->members);
-	free(k);
-}
-
 /* The key of an event (lib/keys.h), found or made. */
 static struct key *
 find_key(struct windower *wr, const struct weir_event *ev)
 {
-	long len = weir_keys_bytes(&wr->by, ev->fields, &wr->scratch, &wr->scratch_cap);
-	if (len < 0)
-		return NULL;
-	struct key *k;
-	HASH_FIND(hh, wr->keys, wr->scratch, (size_t)len, k);
-	if (k != NULL)
-		return k;
-	k = calloc(1, sizeof *k);
-	if (k == NULL || (k->bytes = malloc((size_t)len + 1)) == NULL) {
-		free(k);
-		return NULL;
-	}
-	memcpy(k->bytes, wr->scratch, (size_t)len);
-	k->len = (size_t)len;
-	if ((k->members = weir_keys_members(&wr->by, ev->fields, &k->members_len)) == NULL) {
-		key_free(k);
-		return NULL;
-	}
-	HASH_ADD_KEYPTR(hh, wr->keys, k->bytes, k->len, k);
-	return k;
+	return (struct key *)weir_held_key_of(&wr->keys, &wr->by, ev->fields, sizeof(struct key),
+	    &wr->scratch, &wr->scratch_cap);
 }
 
 /* --- windows ------------------------------------------------------------- */
@@ -228,7 +198,7 @@ fire(struct weir_ctx *ctx, struct windower *wr, struct window *w)
 		}
 		return 0;
 	}
-	size_t need = blen + w->key->members_len + 64;
+	size_t need = blen + w->key->held.members_len + 64;
 	for (size_t i = 0; i < w->n; i++)
 		need += w->members[i].ev.len + 1;
 	if (weir_reserve(&wr->scratch, &wr->scratch_cap, need) < 0)
@@ -237,10 +207,10 @@ fire(struct weir_ctx *ctx, struct windower *wr, struct window *w)
 	*p++ = '{';
 	memcpy(p, bounds, blen);
 	p += blen;
-	if (w->key->members_len) {
+	if (w->key->held.members_len) {
 		*p++ = ',';
-		memcpy(p, w->key->members, w->key->members_len);
-		p += w->key->members_len;
+		memcpy(p, w->key->held.members, w->key->held.members_len);
+		p += w->key->held.members_len;
 	}
 	p += sprintf(p, ",\"count\":%zu,\"events\":[", w->n);
 	for (size_t i = 0; i < w->n; i++) {
@@ -271,8 +241,7 @@ unlink_window(struct windower *wr, struct window *w)
 	}
 	w->key = NULL;	/* no use of it from here on: it may be freed next */
 	if (--k->nwindows == 0) {
-		HASH_DEL(wr->keys, k);
-		key_free(k);
+		weir_held_key_drop(&wr->keys, &k->held);
 	}
 }
 
@@ -394,8 +363,7 @@ collect_fixed(struct weir_ctx *ctx, struct windower *wr, const struct weir_event
 	}
 	if (!kept) {
 		if (k->nwindows == 0) {	/* a key seen only in a late event */
-			HASH_DEL(wr->keys, k);
-			key_free(k);
+			weir_held_key_drop(&wr->keys, &k->held);
 		}
 		return weir_late(ctx, ev);	/* every window it belongs to is gone */
 	}
@@ -440,8 +408,7 @@ session(struct weir_ctx *ctx, struct windower *wr, const struct weir_event *ev)
 	if (into == NULL && ctx->watermark != WEIR_TIME_NONE &&
 	    weir_time_add_sat(end, wr->lateness) <= ctx->watermark) {
 		if (k->nwindows == 0) {	/* a key seen only in a late event */
-			HASH_DEL(wr->keys, k);
-			key_free(k);
+			weir_held_key_drop(&wr->keys, &k->held);
 		}
 		return weir_late(ctx, ev);
 	}
@@ -614,7 +581,7 @@ on_save(struct weir_ctx *ctx, struct weir_buf *b)
 	int rc = 0;
 	/* every member, then one of each */
 	for (int pass = 0; pass < 2 && rc == 0; pass++) {
-		for (k = wr->keys; k; k = k->hh.next)
+		for (k = (struct key *)wr->keys; k; k = (struct key *)k->held.hh.next)
 			for (struct window *w = k->sessions; w; w = w->next)
 				for (size_t i = 0; i < w->n; i++, n++)
 					if (pass)
@@ -640,7 +607,7 @@ on_save(struct weir_ctx *ctx, struct weir_buf *b)
 				events[u++] = events[i];
 		n = u;
 		/* the lengths: from the members again */
-		for (k = wr->keys; k; k = k->hh.next)
+		for (k = (struct key *)wr->keys; k; k = (struct key *)k->held.hh.next)
 			for (struct window *w = k->sessions; w; w = w->next)
 				for (size_t i = 0; i < w->n; i++)
 					stored[event_index(events, n, w->members[i].ev.line)] = w->members[i].ev;
@@ -652,13 +619,13 @@ on_save(struct weir_ctx *ctx, struct weir_buf *b)
 		for (size_t i = 0; i < n; i++)
 			rc |= weir_put_bytes(b, stored[i].line, stored[i].len);
 		rc |= weir_put_u64(b, HASH_COUNT(wr->keys));
-		for (k = wr->keys; k; k = k->hh.next) {
+		for (k = (struct key *)wr->keys; k; k = (struct key *)k->held.hh.next) {
 			k->index = nkeys++;
-			rc |= weir_put_u64(b, 0) | weir_put_bytes(b, k->bytes, k->len) |
-			    weir_put_bytes(b, k->members, k->members_len);
+			rc |= weir_put_u64(b, 0) | weir_put_bytes(b, k->held.bytes, k->held.len) |
+			    weir_put_bytes(b, k->held.members, k->held.members_len);
 		}
 		rc |= weir_put_u64(b, wr->live_windows);
-		for (k = wr->keys; k; k = k->hh.next)
+		for (k = (struct key *)wr->keys; k; k = (struct key *)k->held.hh.next)
 			for (struct window *w = k->sessions; w; w = w->next)
 				rc |= save_window(b, w, events, n);
 		for (struct window *w = wr->windows; w; w = w->hh.next)
@@ -695,19 +662,12 @@ on_restore(struct weir_ctx *ctx, struct weir_get *g)
 		const char *bytes = weir_get_bytes(g, &len), *members = weir_get_bytes(g, &mlen);
 		if (g->bad)
 			break;
-		struct key *k = calloc(1, sizeof *k);
-		if (k == NULL || (k->bytes = malloc(len + 1)) == NULL ||
-		    (k->members = malloc(mlen + 1)) == NULL) {
-			if (k)
-				key_free(k);
+		struct key *k = (struct key *)weir_held_key_add(&wr->keys, bytes, len, members, mlen,
+		    sizeof *k);
+		if (k == NULL) {
 			rc = -1;
 			break;
 		}
-		memcpy(k->bytes, bytes, len);
-		k->len = len;
-		memcpy(k->members, members, mlen);
-		k->members_len = mlen;
-		HASH_ADD_KEYPTR(hh, wr->keys, k->bytes, k->len, k);
 		keys[i] = k;
 	}
 	uint64_t nwin = weir_get_count(g, 40);
@@ -870,11 +830,8 @@ static void
 teardown(void *state)
 {
 	struct windower *wr = state;
-	struct key *k, *tmp;
-	HASH_ITER(hh, wr->keys, k, tmp) {
-		HASH_DEL(wr->keys, k);
-		key_free(k);
-	}
+	while (wr->keys != NULL)
+		weir_held_key_drop(&wr->keys, wr->keys);
 	weir_keys_free(&wr->by);
 	/* windows still open (a stop under --state fires nothing) */
 	for (size_t i = 0; i < wr->timers.n; i++) {

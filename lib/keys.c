@@ -252,3 +252,60 @@ weir_keys_is_name(const struct weir_keys *k, const struct weir_span *name)
 			return true;
 	return false;
 }
+
+/* A new key in *set with a copy of bytes and the given members (taken:
+ * freed here when memory runs out). */
+static struct weir_held_key *
+held_key_new(struct weir_held_key **set, const char *bytes, size_t len, char *members,
+    size_t members_len, size_t size)
+{
+	struct weir_held_key *k = calloc(1, size);
+	if (k == NULL || (k->bytes = malloc(len + 1)) == NULL) {
+		free(k);
+		free(members);
+		return NULL;
+	}
+	memcpy(k->bytes, bytes, len);
+	k->len = len;
+	k->members = members;
+	k->members_len = members_len;
+	HASH_ADD_KEYPTR(hh, *set, k->bytes, k->len, k);
+	return k;
+}
+
+struct weir_held_key *
+weir_held_key_add(struct weir_held_key **set, const char *bytes, size_t len,
+    const char *members, size_t members_len, size_t size)
+{
+	char *m = malloc(members_len + 1);
+	if (m == NULL)
+		return NULL;
+	memcpy(m, members, members_len);
+	m[members_len] = '\0';
+	return held_key_new(set, bytes, len, m, members_len, size);
+}
+
+struct weir_held_key *
+weir_held_key_of(struct weir_held_key **set, const struct weir_keys *by,
+    const struct weir_span *fields, size_t size, char **scratch, size_t *cap)
+{
+	long len = weir_keys_bytes(by, fields, scratch, cap);
+	if (len < 0)
+		return NULL;
+	struct weir_held_key *k;
+	HASH_FIND(hh, *set, *scratch, (size_t)len, k);
+	if (k != NULL)
+		return k;
+	size_t mlen;
+	char *members = weir_keys_members(by, fields, &mlen);
+	return members ? held_key_new(set, *scratch, (size_t)len, members, mlen, size) : NULL;
+}
+
+void
+weir_held_key_drop(struct weir_held_key **set, struct weir_held_key *k)
+{
+	HASH_DEL(*set, k);
+	free(k->bytes);
+	free(k->members);
+	free(k);
+}

@@ -10,7 +10,8 @@
  * that lack it (as SQL groups NULL).
  *
  * weir_keys owns the output names; weir_keys_free releases them (and
- * accepts a zeroed struct).
+ * accepts a zeroed struct).  A set of held keys (a uthash head) is its
+ * program's, and so are its keys, made and freed by the functions below.
  */
 #ifndef WEIR_KEYS_H
 #define WEIR_KEYS_H
@@ -20,6 +21,7 @@
 #include <stdint.h>
 
 #include "fields.h"
+#include "hash.h"
 
 #define WEIR_MAX_KEY_FIELDS 16
 
@@ -61,5 +63,30 @@ bool weir_keys_is_name(const struct weir_keys *k, const struct weir_span *name);
  * (missing fields left out), newly allocated with its length in *len; NULL
  * when memory ran out. */
 char *weir_keys_members(const struct weir_keys *k, const struct weir_span *spans, size_t *len);
+
+/* A key a program holds state for (weir-agg's groups, weir-window's
+ * windows): found by its key bytes, with the members its rows show.  The
+ * program's own key struct starts with it. */
+struct weir_held_key {
+	char *bytes;		/* weir_keys_bytes */
+	size_t len;
+	char *members;		/* weir_keys_members: `"host":"web-1"` */
+	size_t members_len;
+	UT_hash_handle hh;
+};
+
+/* The event's key in *set, found, or added as a new zeroed struct of
+ * `size` bytes that starts with the weir_held_key; scratch holds the key
+ * bytes on the way.  NULL when memory ran out. */
+struct weir_held_key *weir_held_key_of(struct weir_held_key **set, const struct weir_keys *by,
+    const struct weir_span *fields, size_t size, char **scratch, size_t *cap);
+
+/* Adds a key with these bytes and members (restored from a checkpoint), as
+ * weir_held_key_of does; NULL when memory ran out. */
+struct weir_held_key *weir_held_key_add(struct weir_held_key **set, const char *bytes,
+    size_t len, const char *members, size_t members_len, size_t size);
+
+/* Takes k out of *set and frees it. */
+void weir_held_key_drop(struct weir_held_key **set, struct weir_held_key *k);
 
 #endif

@@ -227,6 +227,55 @@ keys_at_every_boundary_of_the_stack_buffer_with_a_field_missing(void **state)
 	}
 }
 
+/* A program's key struct, starting with the held key. */
+struct my_key {
+	struct weir_held_key held;
+	int windows;
+};
+
+/* Held keys: an event's key is found by value, made once with its row
+ * members, restored with given bytes, and dropped. */
+static void
+held_keys_are_found_by_value_made_once_and_dropped(void **state)
+{
+	(void)state;
+	struct weir_held_key *set = NULL;
+	char *scratch = NULL;
+	size_t cap = 0;
+	struct fixture f = {0};
+	scan(&f, "host", "{\"host\":\"web-1\",\"v\":1}");
+	struct my_key *a = (struct my_key *)weir_held_key_of(&set, &f.keys, f.spans,
+	    sizeof *a, &scratch, &cap);
+	assert_non_null(a);
+	assert_int_equal(a->windows, 0);
+	a->windows = 3;
+	assert_string_equal(a->held.members, "\"host\":\"web-1\"");
+	done(&f);
+	f = (struct fixture){0};
+	scan(&f, "host", "{\"v\":2,\"host\":\"web\\u002d1\"}");	/* the same key, escaped */
+	assert_ptr_equal(weir_held_key_of(&set, &f.keys, f.spans, sizeof *a, &scratch, &cap),
+	    &a->held);
+	done(&f);
+	f = (struct fixture){0};
+	scan(&f, "host", "{\"v\":3}");	/* host missing: a key of its own */
+	struct weir_held_key *none = weir_held_key_of(&set, &f.keys, f.spans, sizeof *a,
+	    &scratch, &cap);
+	assert_non_null(none);
+	assert_ptr_not_equal(none, &a->held);
+	assert_int_equal(none->members_len, 0);
+	done(&f);
+	assert_int_equal(HASH_COUNT(set), 2);
+	struct weir_held_key *r = weir_held_key_add(&set, "x\0", 2, "\"host\":\"x\"", 10,
+	    sizeof(struct my_key));
+	assert_non_null(r);
+	assert_int_equal(HASH_COUNT(set), 3);
+	weir_held_key_drop(&set, &a->held);
+	weir_held_key_drop(&set, none);
+	weir_held_key_drop(&set, r);
+	assert_null(set);
+	free(scratch);
+}
+
 int
 main(void)
 {
@@ -239,6 +288,7 @@ main(void)
 		cmocka_unit_test(equal_compares_the_fields_with_key_bytes),
 		cmocka_unit_test(a_missing_field_equals_only_the_missing_byte),
 		cmocka_unit_test(keys_at_every_boundary_of_the_stack_buffer_with_a_field_missing),
+		cmocka_unit_test(held_keys_are_found_by_value_made_once_and_dropped),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
