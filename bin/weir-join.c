@@ -152,10 +152,10 @@ struct join {
 	 * without reading either line again.  A table read again by --reload
 	 * with a name not seen before (the plan is fixed once the stream is
 	 * read) is not prepared, and goes the slow way, as a --nest join does. */
-	struct weir_table_source tsrc;
 	struct weir_table table;
 	struct stat tried;		/* the file last tried and refused by --reload */
 	uint64_t reloads;
+	struct weir_table_source tsrc;
 };
 
 static bool
@@ -895,9 +895,10 @@ read_failed(struct weir_ctx *ctx, const struct side *sd, int err)
  * The keys of the lines ahead of line `at` (hashed by the reader): the map
  * slot two WEIR_AHEAD on, then, in cache by then, the key it holds one
  * WEIR_AHEAD on.  A payment's key was made by its order seconds before:
- * both were misses, a fifth of the join's thread.
+ * both were misses, a fifth of the join's thread.  Always inlined, as
+ * weir_batch_prefetch is (reader.h).
  */
-static void
+static inline __attribute__((always_inline)) void
 fetch_keys_ahead(const struct join *j, const struct weir_batch *b, size_t at)
 {
 	const struct weir_map *m = &j->key_table;

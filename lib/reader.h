@@ -68,8 +68,10 @@ struct weir_batch {
  * records further on (on the other core) two WEIR_AHEAD on, and the line
  * itself one WEIR_AHEAD on (its record in cache by then), fetched early
  * rather than missed one by one as the thread reaches them.  A hint only.
+ * Always inlined: GCC otherwise takes a function that only prefetches for
+ * one without effect and drops the call.
  */
-static inline void
+static inline __attribute__((always_inline)) void
 weir_batch_prefetch(const struct weir_batch *b, size_t i, size_t nslots)
 {
 	if (i + 2 * WEIR_AHEAD < b->n) {

@@ -141,9 +141,10 @@ weir_table_lookup(const struct weir_table *t, uint64_t h, const struct weir_keys
  * record's offset, the record.  With the hashes of events further on known,
  * their misses are taken early and together: the far event's tag and
  * offset (far: its hash, or NULL), then, once they are in, the near one's
- * record.
+ * record.  Always inlined: GCC otherwise takes a function that only
+ * prefetches for one without effect and drops the call.
  */
-static inline void
+static inline __attribute__((always_inline)) void
 weir_table_prefetch(const struct weir_table *t, const uint64_t *near, const uint64_t *far)
 {
 	if (t->tags == NULL)
