@@ -107,6 +107,7 @@ struct side {
 	/* read on although too far ahead: the other side has been silent
 	 * for STARVED_MS while this one had lines (see STARVED_MS) */
 	bool drain;
+	bool pipe;		/* not a regular file: a writer may block on it */
 	uint64_t ahead;		/* lines taken while too far ahead, draining */
 	/* --state: a side that gave barrier `barrier` waits for the other's */
 	bool blocked, stop;
@@ -979,7 +980,9 @@ next_record(struct weir_ctx *ctx, struct side *sd, struct weir_scanned *local,
  * read on into the join's pending state (side->drain), at most
  * --max-buffer lines ahead; past that the join stops and says why, rather
  * than wait for ever.  Lines from the silent side end the draining, and a
- * side that is no longer ahead starts counting from 0 again.
+ * side that is no longer ahead starts counting from 0 again.  Only a pipe
+ * (or FIFO, socket, terminal) is read on so: no producer waits on a
+ * regular file, and a loaded machine can make a file's reader look silent.
  */
 #define STARVED_MS 250
 
@@ -1113,7 +1116,7 @@ wait_and_fill(struct weir_ctx *ctx, struct join *j)
 		}
 		for (int s = 0; s < 2; s++) {
 			struct side *sd = &j->side[s], *other = &j->side[1 - s];
-			if (sd->paused && !other->done &&
+			if (sd->paused && sd->pipe && !other->done &&
 			    now - other->last_line_at >= (int64_t)STARVED_MS * 1000000)
 				sd->drain = true;	/* starved: read the paused one on */
 		}
@@ -1186,6 +1189,8 @@ read_both(struct weir_ctx *ctx, struct join *j, char **inputs)
 		sd->last_line_at = sd->next_idle = now;
 		if ((sd->in = weir_input_open(sd->path, ctx->opts->csv_in)) == NULL)
 			return weir_fail(ctx, "cannot open '%s': %s", sd->path, strerror(errno));
+		struct stat st;
+		sd->pipe = fstat(weir_input_fd(sd->in), &st) < 0 || !S_ISREG(st.st_mode);
 		if (ctx->opts->csv_in || weir_input_is_gzip(sd->in))
 			continue;
 		sd->reader = weir_reader_start(weir_input_fd(sd->in), weir_plan_size(ctx->plan),

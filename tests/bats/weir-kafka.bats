@@ -397,7 +397,8 @@ EOF
 	wait_until 20 grep -q assigned src.err
 	wait_until 20 bash -c '[ "$(grep -c "\"n\":" run1)" -gt 100 ]'
 	wait_until 20 test -e ck/dd
-	src=$(pgrep -f '^weir-kafka-source' | head -n 1)
+	# this pipeline's source (the child of its bash), not another suite's
+	src=$(pgrep -P "$P" -f '^weir-kafka-source')
 	wait_for_handler "$src" 15
 	kill -TERM "$src"
 	wait $P
