@@ -483,18 +483,8 @@ session(struct weir_ctx *ctx, struct agg *ag, const struct weir_event *ev)
 			if (absorb(ag, into, next) < 0)
 				return weir_fail(ctx, "out of memory");
 		}
-		if (ev->t < into->t.start)
-			into->t.start = ev->t;
-		if (end > into->t.end)
-			into->t.end = end;
-		if (into->t.start < old_start && !into->t.kept) {
-			/* its place among windows of the same end moved: a timer
-			 * for it now (the old one is stale), so that windows fire in
-			 * (end, start) order */
-			into->t.version++;
-			if (schedule(ag, into, WEIR_FIRE) < 0)
-				return weir_fail(ctx, "out of memory");
-		}
+		if (weir_wtimes_cover(&ag->timers, &into->t, ev->t, end, old_start, ag->lateness) < 0)
+			return weir_fail(ctx, "out of memory");
 	}
 	read_numbers(ag, ev);
 	int rc = take(ctx, ag, into, ev, seq);

@@ -430,18 +430,8 @@ session(struct weir_ctx *ctx, struct windower *wr, const struct weir_event *ev)
 		}
 		if (ev->t < into->t.start || end > into->t.end)
 			moved = true;
-		if (ev->t < into->t.start)
-			into->t.start = ev->t;
-		if (end > into->t.end)
-			into->t.end = end;
-		if (into->t.start < old_start && !into->t.kept) {
-			/* its place among windows of the same end moved: a timer
-			 * for it now (the old one is stale), so that windows fire in
-			 * (end, start) order */
-			into->t.version++;
-			if (schedule(wr, into, WEIR_FIRE) < 0)
-				return weir_fail(ctx, "out of memory");
-		}
+		if (weir_wtimes_cover(&wr->timers, &into->t, ev->t, end, old_start, wr->lateness) < 0)
+			return weir_fail(ctx, "out of memory");
 	}
 	struct weir_stored copy;
 	if (keep(ctx, wr, ev, &copy) < 0)

@@ -38,6 +38,21 @@ weir_wtimes_schedule(struct weir_timers_heap *h, struct weir_wtimes *w,
 }
 
 int
+weir_wtimes_cover(struct weir_timers_heap *h, struct weir_wtimes *w, int64_t t, int64_t end,
+    int64_t old_start, int64_t lateness)
+{
+	if (t < w->start)
+		w->start = t;
+	if (end > w->end)
+		w->end = end;
+	if (w->start < old_start && !w->kept) {
+		w->version++;
+		return weir_wtimes_schedule(h, w, WEIR_FIRE, lateness);
+	}
+	return 0;
+}
+
+int
 weir_windows_fire(struct weir_timers_heap *h, int64_t watermark, int64_t lateness,
     bool keep, const struct weir_fire_ops *ops, bool *oom)
 {
@@ -54,16 +69,20 @@ weir_windows_fire(struct weir_timers_heap *h, int64_t watermark, int64_t latenes
 		}
 		if (t.phase == WEIR_FIRE && (t.due != w->end || t.start != w->start)) {
 			/* the session grew since: wait for its current end */
-			if (weir_wtimes_schedule(h, w, WEIR_FIRE, lateness) < 0)
-				*oom = true, rc = -1;
+			if (weir_wtimes_schedule(h, w, WEIR_FIRE, lateness) < 0) {
+				*oom = true;
+				rc = -1;
+			}
 			continue;
 		}
 		if (t.phase == WEIR_FIRE) {
 			rc = ops->fire(ops->arg, w);
 			if (rc == 0 && keep) {
 				w->kept = true;
-				if (weir_wtimes_schedule(h, w, WEIR_DROP, lateness) < 0)
-					*oom = true, rc = -1;
+				if (weir_wtimes_schedule(h, w, WEIR_DROP, lateness) < 0) {
+					*oom = true;
+					rc = -1;
+				}
 				continue;	/* kept for late events */
 			}
 		}

@@ -77,6 +77,13 @@ WEIR_HEAP_DEFINE(weir_timers, struct weir_timer, weir_timer_before)
 int weir_wtimes_schedule(struct weir_timers_heap *h, struct weir_wtimes *w,
     enum weir_phase phase, int64_t lateness);
 
+/* A session takes in [t, end): its bounds grow to cover it.  When an open
+ * session's start moved before old_start, its place among sessions of the
+ * same end moved too: its FIRE timer is pushed again (the old one stale),
+ * so that sessions ending together fire by start.  -1 when memory ran out. */
+int weir_wtimes_cover(struct weir_timers_heap *h, struct weir_wtimes *w, int64_t t, int64_t end,
+    int64_t old_start, int64_t lateness);
+
 /* What the program does with its windows as their timers come due. */
 struct weir_fire_ops {
 	/* FIRE: write the window's rows; 0, or what the program returns */

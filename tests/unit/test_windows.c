@@ -137,6 +137,35 @@ held_windows_fire_in_one_order_and_drop_after_their_lateness(void **state)
 	weir_timers_free(&h);
 }
 
+/* A session that grows backwards is fired at its new place: by start
+ * among sessions that end together; one that already fired keeps its
+ * timers. */
+static void
+a_session_grown_backwards_fires_at_its_new_place(void **state)
+{
+	(void)state;
+	struct weir_wtimes w[2] = {
+		{.start = 12, .end = 20, .first = 1},	/* a */
+		{.start = 10, .end = 20, .first = 0},	/* b */
+	};
+	struct log l = {"", w};
+	struct weir_timers_heap h = {0};
+	const struct weir_fire_ops ops = {log_fire, log_release, log_destroy, &l};
+	bool oom;
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(weir_wtimes_schedule(&h, &w[i], WEIR_FIRE, 0), 0);
+	/* a takes in [4, 9): it now starts at 4, before b */
+	assert_int_equal(weir_wtimes_cover(&h, &w[0], 4, 9, 12, 0), 0);
+	assert_true(w[0].start == 4 && w[0].end == 20 && w[0].version == 1);
+	assert_int_equal(weir_windows_fire(&h, 20, 0, false, &ops, &oom), 0);
+	assert_string_equal(l.text, "Fa Ra Fb Rb Da");	/* then a's stale timer: a goes */
+	/* a fired one grows without a new timer */
+	struct weir_wtimes k = {.start = 10, .end = 20, .kept = true};
+	assert_int_equal(weir_wtimes_cover(&h, &k, 5, 25, 10, 0), 0);
+	assert_true(k.start == 5 && k.end == 25 && k.version == 0 && h.n == 0);
+	weir_timers_free(&h);
+}
+
 int
 main(void)
 {
@@ -144,6 +173,7 @@ main(void)
 		cmocka_unit_test(tumbling_windows_hold_one_start),
 		cmocka_unit_test(sliding_windows_hold_size_over_slide_starts),
 		cmocka_unit_test(held_windows_fire_in_one_order_and_drop_after_their_lateness),
+		cmocka_unit_test(a_session_grown_backwards_fires_at_its_new_place),
 		cmocka_unit_test(bounds_outside_the_time_range_are_refused),
 	};
 	return cmocka_run_group_tests_name("windows", tests, NULL, NULL);
