@@ -25,7 +25,9 @@ static char op[16], match[256];
 static int err_code;
 static long after = -1;
 
-static void
+/* Reads WEIR_FAULT once, when the shim is loaded: before any thread of
+ * the program runs, so that a reader thread never sees it half parsed. */
+__attribute__((constructor)) static void
 setup(void)
 {
 	static int done;
