@@ -3,8 +3,8 @@
  * with a lookup table.
  *
  * Interval join (LEFT RIGHT --on FIELDS --within DUR).  Both inputs are
- * read as they arrive (poll(2)); each has its own watermark, and the
- * program's is the lower of the two.  Events wait in a pending queue per
+ * read as they arrive, each with its own watermark, and the program's is
+ * the lower of the two (lib/inputs.h).  Events wait in a pending queue per
  * input until the program's watermark passes them, and are then processed
  * in one event-time order over both inputs, (time, left before right,
  * arrival), so the rows come out the same however the two inputs happened
@@ -25,31 +25,29 @@
  * t + within among the events, so unmatched outer rows too come out in an
  * order that does not depend on how the inputs arrived.
  *
- * Backpressure: an input whose event time runs ahead of the other's
- * watermark by more than the lag is not read until the other catches up;
- * its writer then blocks on the pipe.  Memory follows the events
- * inside the horizon, never the input.
+ * Backpressure (lib/inputs.h): an input whose event time runs ahead of the
+ * other's watermark by more than the lag is not read until the other
+ * catches up; its writer then blocks on the pipe.  Memory follows the
+ * events inside the horizon, never the input.
  *
  * Table join (--table FILE): the table is read whole into a hash by key;
  * each stream event is enriched at once, in arrival order.  --reload looks
  * at the file (device, inode, size, mtime) four times a second between
  * events and swaps in a new table once it has read it whole.
  */
-#include <errno.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "../lib/driver.h"
-#include "../lib/heap.h"
+#include "../lib/inputs.h"
 #include "../lib/keys.h"
 #include "../lib/map.h"
 #include "../lib/merge.h"
 #include "../lib/pending.h"
 #include "../lib/program.h"
-#include "../lib/reader.h"
+#include "../lib/slab.h"
 #include "../lib/store.h"
 #include "../lib/table.h"
 
@@ -89,30 +87,10 @@ struct state {
 	uint64_t mask, head, tail;
 };
 
+/* One input's events: waiting for the watermark, then in state.  How the
+ * input itself is read is lib/inputs.h's. */
 struct side {
-	const char *path;
-	struct weir_input *in;	/* CSV and gzip are read through it */
-	struct weir_reader *reader;	/* NDJSON: split and scanned on a thread */
-	struct weir_batch *batch;	/* the reader's batch in hand */
-	size_t at;		/* its next record */
-	bool new_batch;		/* the watermark moves on before it is taken */
-	bool done;
-	bool excluded;		/* idle with nothing seen: does not hold the other back */
-	int64_t max_t, received, idle_to;
-	int64_t last_line_at;	/* monotonic */
-	int64_t next_idle;	/* monotonic: when --idle looks at it again */
-	uint64_t seq;
-	uint64_t pauses;
-	bool paused;
-	/* read on although too far ahead: the other side has been silent
-	 * for STARVED_MS while this one had lines (see STARVED_MS) */
-	bool drain;
-	bool pipe;		/* not a regular file: a writer may block on it */
-	uint64_t ahead;		/* lines taken while too far ahead, draining */
-	/* --state: a side that gave barrier `barrier` waits for the other's */
-	bool blocked, stop;
-	struct weir_ckpt barrier;
-	bool skipping;		/* restored: reading again up to the checkpoint */
+	uint64_t seq;		/* events pushed, for the order of equal times */
 	struct weir_pendings pending;
 	struct state st;
 };
@@ -137,14 +115,10 @@ struct join {
 	/* interval join */
 	struct side side[2];
 	struct weir_map key_table;	/* of struct key */
-	struct key_block *key_blocks;	/* where small keys live */
-	union key_slot *free_keys;
+	struct weir_slab small_keys;	/* where keys of up to KEY_SMALL bytes live */
 	size_t key_bytes;
 	struct weir_store *store;
-	bool watermark_line_due;
-	bool stopping;		/* a signal came: stop at the next checkpoint */
-	bool unblocked;		/* a side may read on: take its lines before waiting */
-	size_t max_buffer;	/* --max-buffer: lines a side may be read ahead */
+	size_t max_buffer;	/* --max-buffer: lines an input may be read ahead */
 
 	/* table join: the names the table's rows bring are top-level paths of
 	 * the stream's plan too, so the reader thread tells whether an event
@@ -215,57 +189,24 @@ on_key_scan(const void *state, const char *line, size_t len, const struct weir_s
 	digest[0] = digest[1] ? weir_keys_hash(&j->keys, spans) : 0;
 }
 
-/*
- * Keys come and go with every event (a payment's key goes when it and its
- * order leave state): those of up to KEY_SMALL bytes are carved from blocks
- * and kept on a free list, the last freed taken first (still in cache),
- * instead of a malloc and a free each.
- */
+/* Keys come and go with every event (a payment's key goes when it and its
+ * order leave state): those of up to KEY_SMALL bytes come from a slab. */
 #define KEY_SMALL 72
 #define KEYS_A_BLOCK 512
-
-union key_slot {
-	union key_slot *next_free;
-	max_align_t align;
-	char bytes[sizeof(struct key) + KEY_SMALL];	/* a struct key */
-};
-
-struct key_block {
-	struct key_block *next;
-	union key_slot slots[KEYS_A_BLOCK];
-};
 
 static struct key *
 key_alloc(struct join *j, size_t len)
 {
-	if (len > KEY_SMALL)
-		return malloc(sizeof(struct key) + len);
-	if (j->free_keys == NULL) {
-		struct key_block *b = malloc(sizeof *b);
-		if (b == NULL)
-			return NULL;
-		b->next = j->key_blocks;
-		j->key_blocks = b;
-		for (size_t i = KEYS_A_BLOCK; i-- > 0;) {
-			b->slots[i].next_free = j->free_keys;
-			j->free_keys = &b->slots[i];
-		}
-	}
-	union key_slot *slot = j->free_keys;
-	j->free_keys = slot->next_free;
-	return (struct key *)(void *)slot->bytes;
+	return len > KEY_SMALL ? malloc(sizeof(struct key) + len) : weir_slab_get(&j->small_keys);
 }
 
 static void
 key_free(struct join *j, struct key *k)
 {
-	if (k->len > KEY_SMALL) {
+	if (k->len > KEY_SMALL)
 		free(k);
-		return;
-	}
-	union key_slot *slot = (union key_slot *)(void *)k;
-	slot->next_free = j->free_keys;
-	j->free_keys = slot;
+	else
+		weir_slab_put(&j->small_keys, k);
 }
 
 /* The key of hash h whose bytes are bytes[0..len), counted once more;
@@ -575,144 +516,6 @@ advance_to(struct weir_ctx *ctx, struct join *j, int64_t w, bool final)
 	return rc;
 }
 
-/* --- watermarks ---------------------------------------------------------------------- */
-
-static int64_t
-side_watermark(const struct weir_ctx *ctx, const struct side *sd)
-{
-	if (sd->done)
-		return INT64_MAX;
-	int64_t w = sd->received;
-	if (sd->max_t != WEIR_TIME_NONE) {
-		int64_t b = weir_time_add_sat(sd->max_t, -ctx->opts->lag);
-		if (b > w)
-			w = b;
-	}
-	return sd->idle_to > w ? sd->idle_to : w;
-}
-
-/* The program's watermark: the lower of the two inputs', leaving out an
- * input that is idle and has shown no time yet. */
-static int64_t
-program_watermark(const struct weir_ctx *ctx, const struct join *j)
-{
-	int64_t w = INT64_MAX;
-	bool any = false;
-	for (int s = 0; s < 2; s++) {
-		if (j->side[s].excluded)
-			continue;
-		int64_t ws = side_watermark(ctx, &j->side[s]);
-		if (ws < w)
-			w = ws;
-		any = true;
-	}
-	return any ? w : WEIR_TIME_NONE;
-}
-
-/* Moves the program's watermark up to what the inputs now allow. */
-static int
-advance(struct weir_ctx *ctx, struct join *j)
-{
-	int64_t w = program_watermark(ctx, j);
-	int rc = 0;
-	if (j->side[LEFT].done && j->side[RIGHT].done)
-		return 0;	/* both inputs ended: the final pass does the rest */
-	if (w > ctx->watermark) {
-		ctx->watermark = w;
-		if (w != WEIR_TIME_NONE)
-			rc = advance_to(ctx, j, w, false);
-	}
-	if (rc == 0 && j->watermark_line_due && ctx->watermark != WEIR_TIME_NONE &&
-	    ctx->watermark != INT64_MAX) {
-		/* a row written from now on carries a left time of at least
-		 * W - within (its later event is at W or after) */
-		j->watermark_line_due = false;
-		rc = weir_emit_watermark(ctx, weir_time_add_sat(ctx->watermark, -j->within));
-	}
-	return rc;
-}
-
-/*
- * Side s runs too far ahead of the other to read on: its event time is more
- * than --lag past the other's watermark.  Both cannot be at once (each
- * would be ahead of the other's largest time), so there is no deadlock.
- * --lag rather than within + lag: the tighter bound holds fewer events
- * pending, so the pending heaps and keys stay in cache.
- */
-static bool
-too_far_ahead(const struct weir_ctx *ctx, const struct join *j, int s)
-{
-	const struct side *sd = &j->side[s], *other = &j->side[1 - s];
-	if (other->done || other->excluded || other->blocked)
-		return false;	/* (a side waiting at a barrier waits for this one) */
-	int64_t front = sd->max_t > sd->received ? sd->max_t : sd->received;
-	if (front == WEIR_TIME_NONE)
-		return false;
-	int64_t ow = side_watermark(ctx, other);
-	if (ow == WEIR_TIME_NONE)
-		return true;
-	return front > weir_time_add_sat(ow, ctx->opts->lag);
-}
-
-/* --- checkpoints (--state) ------------------------------------------------------------ */
-
-/* Barriers are aligned, as in Flink: a side that gives barrier N stops
- * being read until the other gives N too (or has ended); then the state
- * holds exactly the lines before N on both sides.  A side whose barrier is
- * behind the other's goes on to catch up. */
-static int
-align(struct weir_ctx *ctx, struct join *j)
-{
-	struct side *l = &j->side[LEFT], *r = &j->side[RIGHT];
-	struct side *one = l->blocked ? l : r, *other = one == l ? r : l;
-	if (!one->blocked)
-		return 0;
-	if (other->blocked && weir_ckpt_cmp(other->barrier, one->barrier) != 0) {
-		/* the one behind goes on */
-		struct side *behind = weir_ckpt_cmp(other->barrier, one->barrier) < 0 ? other : one;
-		behind->blocked = false;
-		j->unblocked = true;
-		return 0;
-	}
-	if (!other->blocked && !other->done)
-		return 0;
-	struct weir_ckpt id = one->barrier;
-	bool stop = one->stop || (other->blocked && other->stop) || j->stopping;
-	l->blocked = r->blocked = l->stop = r->stop = false;
-	j->unblocked = true;
-	return weir_checkpoint_barrier(ctx, id, stop);
-}
-
-static int
-barrier(struct weir_ctx *ctx, struct join *j, int s, const char *line, size_t len)
-{
-	struct side *sd = &j->side[s];
-	struct weir_ckpt id;
-	bool stop;
-	if (weir_barrier_parse(line, len, &id, &stop) < 0) {
-		fprintf(ctx->diag, "%s: %s: a barrier without a whole number, not a checkpoint\n",
-		    ctx->prog, weir_input_name(sd->in));
-		return 0;
-	}
-	if (sd->skipping) {
-		if (weir_ckpt_cmp(id, ctx->target) == 0) {
-			sd->skipping = false;	/* from here on, new */
-			return 0;
-		}
-		if (id.n > ctx->target.n)
-			return weir_fail(ctx, "'%s' passed checkpoint %llu of state file '%s' without "
-			    "it (it came to barrier %llu): is this the input the state was saved from?",
-			    weir_input_name(sd->in), (unsigned long long)ctx->target.n,
-			    ctx->state->path, (unsigned long long)id.n);
-		return 0;
-	}
-	ctx->count.barriers++;
-	sd->blocked = true;
-	sd->barrier = id;
-	sd->stop = stop;
-	return align(ctx, j);
-}
-
 static int
 save_key(struct weir_buf *b, const struct key *k)
 {
@@ -747,12 +550,11 @@ static int
 on_save(struct weir_ctx *ctx, struct weir_buf *b)
 {
 	struct join *j = ctx->prog_state;
-	int rc = weir_put_u64(b, j->watermark_line_due);
+	struct weir_inputs *ins = weir_inputs_of(ctx);
+	int rc = weir_put_u64(b, ins->watermark_line_due);
 	for (int s = 0; s < 2; s++) {
 		const struct side *sd = &j->side[s];
-		rc |= weir_put_u64(b, sd->done) | weir_put_i64(b, sd->max_t) |
-		    weir_put_i64(b, sd->received) | weir_put_i64(b, sd->idle_to) |
-		    weir_put_u64(b, sd->seq) | weir_put_u64(b, weir_pendings_count(&sd->pending)) |
+		rc |= weir_in_save(&ins->in[s], b) | weir_put_u64(b, sd->seq) | weir_put_u64(b, weir_pendings_count(&sd->pending)) |
 		    weir_pendings_each(&sd->pending, save_pending, b);
 		rc |= weir_put_u64(b, sd->st.tail - sd->st.head);
 		for (uint64_t q = sd->st.head; q != sd->st.tail; q++) {
@@ -769,13 +571,11 @@ on_restore(struct weir_ctx *ctx, struct weir_get *g)
 {
 	struct join *j = ctx->prog_state;
 	bool oom = false;
-	j->watermark_line_due = weir_get_u64(g);
+	struct weir_inputs *ins = weir_inputs_of(ctx);
+	ins->watermark_line_due = weir_get_u64(g);
 	for (int s = 0; s < 2 && !g->bad && !oom; s++) {
 		struct side *sd = &j->side[s];
-		sd->done = weir_get_u64(g);
-		sd->max_t = weir_get_i64(g);
-		sd->received = weir_get_i64(g);
-		sd->idle_to = weir_get_i64(g);
+		weir_in_restore(&ins->in[s], g);
 		sd->seq = weir_get_u64(g);
 		uint64_t n = weir_get_count(g, 32);
 		for (uint64_t i = 0; i < n && !g->bad && !oom; i++) {
@@ -820,424 +620,61 @@ on_restore(struct weir_ctx *ctx, struct weir_get *g)
 	return g->bad ? -1 : 0;
 }
 
-/* --- reading the two inputs ----------------------------------------------------------- */
+/* --- the hooks: events in, the watermark on ---------------------------------------- */
 
+/* An event of input s, not late: it waits with its key for the watermark. */
 static int
-take_line(struct weir_ctx *ctx, struct join *j, int s, const struct weir_scanned *rec,
-    const struct weir_span *spans)
+on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 {
-	struct side *sd = &j->side[s];
-	const char *line = rec->line;
-	size_t len = rec->len;
-	uint64_t lineno = rec->lineno;
-	int64_t t = 0;
-	const char *why = NULL;
-	int kind = weir_classify_scanned(ctx, rec, spans, &t, &why);
-	sd->excluded = false;
-	switch (kind) {
-	case WEIR_LINE_BAD:
-		if (sd->skipping) {
-			ctx->count.skipped++;
-			return 0;
-		}
-		ctx->count.in++;
-		return weir_reject_line(ctx, line, len, weir_input_name(sd->in), lineno, why);
-	case WEIR_LINE_WATERMARK:
-		if (sd->skipping)
-			return 0;
-		ctx->count.watermarks_in++;
-		if (t > sd->received)
-			sd->received = t;
-		j->watermark_line_due = true;
-		return 0;
-	case WEIR_LINE_BARRIER: {
-		if (ctx->state)
-			return barrier(ctx, j, s, line, len);
-		ctx->count.barriers++;
-		int rc = weir_out_protocol(ctx->out, line, len);
-		return rc ? rc : weir_out_flush(ctx->out);
-	}
-	default:
-		break;
-	}
-	if (sd->skipping) {
-		ctx->count.skipped++;	/* counted before the checkpoint */
-		return 0;
-	}
-	ctx->count.in++;
-	int64_t w = side_watermark(ctx, sd);
-	if ((w != WEIR_TIME_NONE && t < w) || (ctx->watermark != WEIR_TIME_NONE &&
-	    t < ctx->watermark)) {
-		struct weir_event ev = {line, len, t, spans, (unsigned)s, lineno};
-		return weir_late(ctx, &ev);
-	}
-	if (t > sd->max_t)
-		sd->max_t = t;
-	struct weir_pending p = {t, sd->seq++, NULL, {0}, rec->clean, rec->shape};
-	if ((rec->digest[1] & KEY_COMPLETE) &&
-	    (p.key = key_take_event(j, rec->digest[0], spans)) == NULL)
+	struct join *j = ctx->prog_state;
+	struct side *sd = &j->side[ev->input];
+	struct weir_pending p = {ev->t, sd->seq++, NULL, {0}, ev->clean, ev->shape};
+	if ((ev->digest[1] & KEY_COMPLETE) &&
+	    (p.key = key_take_event(j, ev->digest[0], ev->fields)) == NULL)
 		return weir_fail(ctx, "out of memory");
-	if (p.key == NULL && !outer(j, s)) {
+	if (p.key == NULL && !outer(j, (int)ev->input)) {
 		ctx->count.dropped++;	/* no key: no partner, and no outer row */
 		return 0;
 	}
-	if (weir_store_put(j->store, line, len, &p.ev) < 0 || weir_pendings_push(&sd->pending, &p) < 0)
+	if (weir_store_put(j->store, ev->line, ev->len, &p.ev) < 0 ||
+	    weir_pendings_push(&sd->pending, &p) < 0)
 		return weir_fail(ctx, "out of memory holding events");
+	ctx->count.held++;	/* (advance_to counts it all again) */
 	return 0;
 }
 
 static int
-read_failed(struct weir_ctx *ctx, const struct side *sd, int err)
+on_watermark(struct weir_ctx *ctx, int64_t w)
 {
-	return weir_read_failed(ctx, weir_input_name(sd->in), err, 0);
+	return advance_to(ctx, ctx->prog_state, w, false);
+}
+
+/* Both inputs ended: everything goes. */
+static int
+on_end(struct weir_ctx *ctx)
+{
+	return advance_to(ctx, ctx->prog_state, INT64_MAX, true);
 }
 
 /*
- * The keys of the lines ahead of line `at` (hashed by the reader): the map
- * slot two WEIR_AHEAD on, then, in cache by then, the key it holds one
- * WEIR_AHEAD on.  A payment's key was made by its order seconds before:
- * both were misses, a fifth of the join's thread.  Always inlined, as
- * weir_batch_prefetch is (reader.h).
+ * The keys of the lines ahead (hashed by the reader): the map slot of the
+ * far one, then, in cache by then, the key the near one's slot holds.  A
+ * payment's key was made by its order seconds before: both were misses, a
+ * fifth of the join's thread.
  */
-static inline __attribute__((always_inline)) void
-fetch_keys_ahead(const struct join *j, const struct weir_batch *b, size_t at)
+static void
+on_key_ahead(void *state, const uint64_t *near, const uint64_t *far)
 {
-	const struct weir_map *m = &j->key_table;
+	const struct weir_map *m = &((const struct join *)state)->key_table;
 	if (m->slots == NULL)
 		return;
-	if (at + 2 * WEIR_AHEAD < b->n && (b->recs[at + 2 * WEIR_AHEAD].digest[1] & KEY_COMPLETE))
-		__builtin_prefetch(&m->slots[b->recs[at + 2 * WEIR_AHEAD].digest[0] & m->mask]);
-	if (at + WEIR_AHEAD < b->n && (b->recs[at + WEIR_AHEAD].digest[1] & KEY_COMPLETE)) {
-		uint64_t h = b->recs[at + WEIR_AHEAD].digest[0];
-		const struct weir_map_slot *slot = &m->slots[h & m->mask];
-		if (slot->hash == h && slot->item)
+	if (far && (far[1] & KEY_COMPLETE))
+		__builtin_prefetch(&m->slots[far[0] & m->mask]);
+	if (near && (near[1] & KEY_COMPLETE)) {
+		const struct weir_map_slot *slot = &m->slots[near[0] & m->mask];
+		if (slot->hash == near[0] && slot->item)
 			__builtin_prefetch(slot->item);
 	}
-}
-
-/*
- * The next line of side s in hand: 1 with the scanned record and its
- * spans, 0 when none is ready (s->done at the end), -1 on a read error.
- * A reader's batch is kept until its last record is taken.
- */
-static int
-next_record(struct weir_ctx *ctx, struct side *sd, struct weir_scanned *local,
-    const struct weir_scanned **rec, const struct weir_span **spans)
-{
-	if (sd->reader == NULL) {
-		if (weir_input_line(sd->in, &local->line, &local->len, &local->lineno) != 1) {
-			sd->done = weir_input_eof(sd->in);
-			return 0;
-		}
-		local->why = NULL;
-		local->aux = 0;
-		if ((local->why = weir_input_rejected(sd->in)) != NULL)
-			local->kind = WEIR_LINE_BAD;	/* a malformed CSV record */
-		else
-			weir_scan_record(ctx, local, ctx->spans);
-		*rec = local;
-		*spans = ctx->spans;
-		return 1;
-	}
-	size_t nslots = weir_plan_size(ctx->plan);
-	for (;;) {
-		struct weir_batch *b = sd->batch;
-		if (b && sd->at < b->n) {
-			*rec = &b->recs[sd->at];
-			*spans = &b->spans[sd->at * nslots];
-			weir_batch_prefetch(b, sd->at, nslots);
-			fetch_keys_ahead(ctx->prog_state, b, sd->at);
-			sd->at++;
-			return 1;
-		}
-		if (b) {
-			bool eof = b->eof;
-			int err = b->err;
-			weir_reader_give_back(sd->reader, b);
-			sd->batch = NULL;
-			if (err)
-				return read_failed(ctx, sd, err);
-			if (eof) {
-				sd->done = true;
-				return 0;
-			}
-		}
-		if (weir_reader_take(sd->reader, &sd->batch) == 0)
-			return 0;
-		sd->at = 0;
-		sd->new_batch = true;
-		if (sd->batch->n > 0)
-			sd->last_line_at = sd->next_idle = weir_mono_now();
-	}
-}
-
-/*
- * One producer feeding both inputs (`tee >(grep a > l.fifo) | grep b >
- * r.fifo`) would hang: the side ahead is paused, its pipe fills, the
- * producer blocks writing it and never writes the other side's lines, for
- * which the join waits.  So when the side waited for has been silent for
- * STARVED_MS while the paused one has lines to give, the paused one is
- * read on into the join's pending state (side->drain), at most
- * --max-buffer lines ahead; past that the join stops and says why, rather
- * than wait for ever.  Lines from the silent side end the draining, and a
- * side that is no longer ahead starts counting from 0 again.  Only a pipe
- * (or FIFO, socket, terminal) is read on so: no producer waits on a
- * regular file, and a loaded machine can make a file's reader look silent.
- */
-#define STARVED_MS 250
-
-static int
-too_far_ahead_for_good(struct weir_ctx *ctx, struct join *j, int s)
-{
-	struct side *sd = &j->side[s], *other = &j->side[1 - s];
-	return weir_fail(ctx, "'%s' has given nothing for a while, and %llu lines of '%s' were "
-	    "read ahead of it (--max-buffer): if one producer feeds both inputs, it cannot "
-	    "write to one until the join reads the other; raise --max-buffer, give --idle DUR "
-	    "if '%s' may be silent, or join from files", other->path,
-	    (unsigned long long)sd->ahead, sd->path, other->path);
-}
-
-/* Takes the lines side s has in hand, as long as it may run on. */
-static int
-take_lines(struct weir_ctx *ctx, struct join *j, int s)
-{
-	struct side *sd = &j->side[s];
-	struct weir_scanned local;
-	const struct weir_scanned *rec = NULL;
-	const struct weir_span *spans = NULL;
-	int rc;
-	while (!sd->done && !sd->blocked) {
-		if (!too_far_ahead(ctx, j, s)) {
-			sd->ahead = 0;
-		} else if (!sd->drain) {
-			if (!sd->paused)
-				sd->pauses++;
-			sd->paused = true;
-			return 0;
-		} else if (sd->ahead >= j->max_buffer) {
-			return too_far_ahead_for_good(ctx, j, s);
-		} else {
-			sd->ahead++;
-		}
-		sd->paused = false;
-		int got = next_record(ctx, sd, &local, &rec, &spans);
-		if (got <= 0)
-			return got;
-		j->side[1 - s].drain = false;	/* this side is not silent */
-		if (sd->new_batch) {
-			/* what the last batch allows goes first, so that what is
-			 * pending stays within a batch and the lag */
-			sd->new_batch = false;
-			if ((rc = advance(ctx, j)) != 0)
-				return rc;
-		}
-		if ((rc = take_line(ctx, j, s, rec, spans)) != 0)
-			return rc;
-	}
-	return 0;
-}
-
-/* --idle: an input silent for DUR advances as if its event time kept pace
- * with the wall clock; one that has shown no time stops counting. */
-static bool
-idle_check(struct weir_ctx *ctx, struct join *j, int64_t now)
-{
-	bool moved = false;
-	for (int s = 0; s < 2; s++) {
-		struct side *sd = &j->side[s];
-		if (sd->done || now < sd->next_idle + ctx->opts->idle)
-			continue;
-		sd->next_idle = now;
-		int64_t base = sd->received;
-		if (sd->max_t != WEIR_TIME_NONE) {
-			int64_t b = weir_time_add_sat(sd->max_t, -ctx->opts->lag);
-			if (b > base)
-				base = b;
-		}
-		if (base == WEIR_TIME_NONE) {
-			moved |= !sd->excluded;
-			sd->excluded = true;
-			continue;
-		}
-		int64_t to = weir_time_add_sat(base, now - sd->last_line_at);
-		if (to > sd->idle_to) {
-			sd->idle_to = to;
-			moved = true;
-		}
-	}
-	if (moved)
-		j->watermark_line_due = true;
-	return moved;
-}
-
-/* Waits for an input that may be read; returns 0, or what failed. */
-static int
-wait_and_fill(struct weir_ctx *ctx, struct join *j)
-{
-	struct pollfd pfd[2];
-	int which[2], n = 0;
-	for (int s = 0; s < 2; s++) {
-		struct side *sd = &j->side[s];
-		if (sd->done || sd->paused || sd->blocked)
-			continue;
-		int fd = sd->reader ? weir_reader_fd(sd->reader) : weir_input_fd(sd->in);
-		pfd[n] = (struct pollfd){fd, POLLIN, 0};
-		which[n++] = s;
-	}
-	if (n == 0)
-		return 0;
-	int r = poll(pfd, (nfds_t)n, 0);
-	if (r == 0) {
-		int rc = weir_out_flush(ctx->out);	/* about to block: results go out */
-		if (rc != 0)
-			return rc;
-		/* at most 200 ms (below STARVED_MS, so a starved side is seen in
-		 * time): a signal that lands between the loop's check of
-		 * weir_interrupted and this poll would not wake it */
-		int timeout = 200;
-		if (ctx->opts->idle > 0) {
-			int64_t now = weir_mono_now(), due = INT64_MAX;
-			for (int s = 0; s < 2; s++)
-				if (!j->side[s].done && j->side[s].next_idle + ctx->opts->idle < due)
-					due = j->side[s].next_idle + ctx->opts->idle;
-			int64_t ms = due <= now ? 0 : (due - now + 999999) / 1000000;
-			if (ms < timeout)
-				timeout = (int)ms;
-		}
-		r = poll(pfd, (nfds_t)n, timeout);
-	}
-	if (r < 0)
-		return errno == EINTR ? 0 : weir_fail(ctx, "poll: %s", strerror(errno));
-	int64_t now = weir_mono_now();
-	if (r == 0) {
-		if (ctx->opts->idle > 0 && idle_check(ctx, j, now)) {
-			int rc = advance(ctx, j);
-			return rc ? rc : weir_out_flush(ctx->out);
-		}
-		for (int s = 0; s < 2; s++) {
-			struct side *sd = &j->side[s], *other = &j->side[1 - s];
-			if (sd->paused && sd->pipe && !other->done &&
-			    now - other->last_line_at >= (int64_t)STARVED_MS * 1000000)
-				sd->drain = true;	/* starved: read the paused one on */
-		}
-		return 0;
-	}
-	for (int i = 0; i < n; i++) {
-		if (pfd[i].revents == 0)
-			continue;
-		struct side *sd = &j->side[which[i]];
-		if (sd->reader)
-			continue;	/* a batch is ready: next_record takes it */
-		long got = weir_input_fill(sd->in);
-		if (got < 0 && errno != EINTR)
-			return read_failed(ctx, sd, errno);
-		if (got > 0)
-			sd->last_line_at = sd->next_idle = now;	/* silence starts again */
-	}
-	return 0;
-}
-
-static void
-stop_readers(struct join *j)
-{
-	for (int s = 0; s < 2; s++) {
-		struct side *sd = &j->side[s];
-		if (sd->batch)
-			weir_reader_give_back(sd->reader, sd->batch);
-		sd->batch = NULL;
-		weir_reader_stop(sd->reader);
-		sd->reader = NULL;
-	}
-}
-
-static int read_both(struct weir_ctx *ctx, struct join *j, char **inputs);
-
-/* The readers scan with the context, so they stop before the run returns
- * (the context goes before the program's teardown). */
-static int
-run_interval(struct weir_ctx *ctx, char **inputs, int ninputs)
-{
-	struct join *j = ctx->prog_state;
-	(void)ninputs;
-	int rc = read_both(ctx, j, inputs);
-	stop_readers(j);
-	return rc;
-}
-
-static int
-read_both(struct weir_ctx *ctx, struct join *j, char **inputs)
-{
-	if ((j->store = weir_store_new()) == NULL)
-		return weir_fail(ctx, "out of memory");
-	int64_t now = weir_mono_now();
-	for (int s = 0; s < 2; s++)
-		j->side[s].max_t = j->side[s].received = j->side[s].idle_to = WEIR_TIME_NONE;
-	if (ctx->opts->state_file) {
-		if (weir_restore_source(ctx) < 0)	/* each side skips on its own */
-			return -1;
-		for (int s = 0; s < 2; s++)
-			j->side[s].skipping = ctx->state->have && !j->side[s].done;
-		if (ctx->state->have) {
-			int rc = weir_emit_barrier(ctx, ctx->target, false);
-			if (rc != 0)
-				return rc;
-		}
-	}
-	for (int s = 0; s < 2; s++) {
-		struct side *sd = &j->side[s];
-		sd->path = inputs[s];
-		sd->last_line_at = sd->next_idle = now;
-		if ((sd->in = weir_input_open(sd->path, ctx->opts->csv_in)) == NULL)
-			return weir_fail(ctx, "cannot open '%s': %s", sd->path, strerror(errno));
-		struct stat st;
-		sd->pipe = fstat(weir_input_fd(sd->in), &st) < 0 || !S_ISREG(st.st_mode);
-		if (ctx->opts->csv_in || weir_input_is_gzip(sd->in))
-			continue;
-		sd->reader = weir_reader_start(weir_input_fd(sd->in), weir_plan_size(ctx->plan),
-		    weir_scan_record, ctx);
-		if (sd->reader == NULL)
-			return weir_fail(ctx, "cannot start a reader: %s", strerror(errno));
-	}
-	int rc = 0;
-	while (rc == 0) {
-		if (weir_interrupted()) {
-			/* --state: on to the next checkpoint; else (or at a second
-			 * signal) the end of the input */
-			if (ctx->state == NULL)
-				break;
-			if (weir_interrupt_count() > 1 || ctx->count.barriers == 0) {
-				rc = WEIR_STOPPED;
-				break;
-			}
-			j->stopping = true;
-		}
-		if ((rc = weir_housekeeping(ctx)) != 0)
-			break;
-		for (int s = 0; s < 2 && rc == 0; s++)
-			rc = take_lines(ctx, j, s);
-		if (rc == 0 && ctx->state)
-			rc = align(ctx, j);	/* a side may have ended */
-		if (rc == 0)
-			rc = advance(ctx, j);
-		if (rc != 0 || (j->side[LEFT].done && j->side[RIGHT].done))
-			break;
-		bool more = j->unblocked;	/* a line in hand that may now be taken */
-		j->unblocked = false;
-		for (int s = 0; s < 2; s++)
-			more |= j->side[s].paused && !too_far_ahead(ctx, j, s);
-		if (!more)
-			rc = wait_and_fill(ctx, j);
-	}
-	for (int s = 0; s < 2 && rc == 0; s++)
-		if (j->side[s].skipping)
-			rc = weir_fail(ctx, "'%s' ended before checkpoint %llu of state file '%s': is "
-			    "this the input the state was saved from?", j->side[s].path,
-			    (unsigned long long)ctx->target.n, ctx->state->path);
-	if (weir_interrupted() && ctx->state == NULL)
-		update_gauges(ctx, j);	/* killed: what it holds is counted, not written */
-	else if (rc == 0)
-		rc = advance_to(ctx, j, INT64_MAX, true);	/* end of input: all of it */
-	return rc;
 }
 
 /* --- the table join ------------------------------------------------------------------- */
@@ -1345,8 +782,10 @@ on_stats(struct weir_ctx *ctx, FILE *f)
 		    j->table.without_key, j->table.rejected, (unsigned long long)j->reloads);
 		return;
 	}
+	const struct weir_inputs *ins = weir_inputs_of(ctx);
 	fprintf(f, ",\"keys\":%zu,\"left_pauses\":%llu,\"right_pauses\":%llu", j->key_table.n,
-	    (unsigned long long)j->side[LEFT].pauses, (unsigned long long)j->side[RIGHT].pauses);
+	    (unsigned long long)(ins ? ins->in[LEFT].pauses : 0),
+	    (unsigned long long)(ins ? ins->in[RIGHT].pauses : 0));
 }
 
 enum { OPT_MAX_BUFFER = 1, OPT_NEST, OPT_ON, OPT_RELOAD, OPT_TABLE, OPT_TYPE, OPT_WITHIN };
@@ -1429,7 +868,14 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 			snprintf(err, errlen, "--reload goes with --table FILE");
 			return -1;
 		}
-		ctx->run = run_interval;
+		ctx->ninputs = 2;
+		ctx->watermark_trail = j->within;
+		ctx->max_ahead = j->max_buffer;
+		weir_slab_init(&j->small_keys, sizeof(struct key) + KEY_SMALL, KEYS_A_BLOCK);
+		if ((j->store = weir_store_new()) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
 		/* one thread joins what two read: the readers parse the times,
 		 * as the join's thread is the busier */
 		ctx->time_in_reader = true;
@@ -1469,10 +915,8 @@ static void
 teardown(void *state)
 {
 	struct join *j = state;
-	stop_readers(j);
 	for (int s = 0; s < 2; s++) {
 		struct side *sd = &j->side[s];
-		weir_input_close(sd->in);
 		weir_pendings_free(&sd->pending);
 		free(sd->st.ring);
 	}
@@ -1481,10 +925,7 @@ teardown(void *state)
 		if (k && k->len > KEY_SMALL)
 			free(j->key_table.slots[i].item);
 	}
-	for (struct key_block *b = j->key_blocks, *next; b; b = next) {
-		next = b->next;
-		free(b);
-	}
+	weir_slab_free(&j->small_keys);
 	weir_map_free(&j->key_table);
 	weir_store_free(j->store);
 	weir_table_free(&j->table);
@@ -1499,8 +940,10 @@ teardown(void *state)
 int
 main(int argc, char **argv)
 {
-	static const struct weir_hooks hooks = {.on_stats = on_stats, .on_save = on_save,
-		.on_restore = on_restore, .on_scan = on_key_scan};
+	static const struct weir_hooks hooks = {.on_event = on_event,
+		.on_watermark = on_watermark, .on_end = on_end, .on_stats = on_stats,
+		.on_save = on_save, .on_restore = on_restore, .on_scan = on_key_scan,
+		.on_ahead = on_key_ahead};
 	static struct join j = {.max_buffer = 1000000};
 	static const struct weir_program program = {
 		.name = "weir-join",

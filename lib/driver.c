@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "driver.h"
+#include "inputs.h"
 #include "reader.h"
 
 static volatile sig_atomic_t got_usr1, got_interrupt, interrupt_signal;
@@ -179,6 +180,7 @@ weir_ctx_free(struct weir_ctx *ctx)
 		free(ctx->state);
 	}
 	free(ctx->spans);
+	weir_inputs_free(ctx->inputs);
 	if (ctx->errors)
 		fclose(ctx->errors);
 	if (ctx->late)
@@ -850,7 +852,7 @@ handle_record(struct weir_ctx *ctx, const struct weir_scanned *rec,
 	}
 	ctx->count.in++;
 	struct weir_event ev = {rec->line, rec->len, 0, spans, input, rec->lineno,
-	    {rec->digest[0], rec->digest[1]}};
+	    {rec->digest[0], rec->digest[1]}, rec->shape, rec->clean};
 	enum weir_repr repr = WEIR_REPR_RFC3339;
 	if (ctx->untimed) {
 		ev.t = WEIR_TIME_NONE;
@@ -1277,9 +1279,12 @@ weir_run(struct weir_ctx *ctx, char **inputs, int ninputs)
 		}
 	}
 	int rc = 0;
-	if (ctx->opts->state_file && ctx->run == NULL && weir_restore(ctx) < 0)
+	if (ctx->opts->state_file && ctx->run == NULL && ctx->ninputs <= 1 &&
+	    weir_restore(ctx) < 0)
 		return weir_finish(ctx, -1);
-	for (int i = 0; i < ninputs && rc == 0 && !(got_interrupt && ctx->state == NULL) &&
+	if (ctx->ninputs > 1)
+		rc = weir_inputs_run(ctx, inputs, ninputs);
+	for (int i = 0; i < ninputs && ctx->ninputs <= 1 && rc == 0 && !(got_interrupt && ctx->state == NULL) &&
 	    !ctx->stop_at_barrier; i++) {
 		if (i == 0 && ctx->run) {
 			rc = ctx->run(ctx, inputs, ninputs);

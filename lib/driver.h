@@ -52,6 +52,8 @@ struct weir_event {
 	unsigned input;
 	uint64_t lineno;
 	uint64_t digest[2];		/* what hooks->on_scan wrote, or zeros */
+	uint32_t shape;			/* weir_scan_shape of the line's scan */
+	bool clean;			/* weir_line_is_clean: no escape, no space */
 };
 
 struct weir_counters {
@@ -70,6 +72,7 @@ struct weir_counters {
 };
 
 struct weir_ctx;
+struct weir_inputs;
 
 /* Each hook returns 0, or what a weir_emit* call returned (WEIR_IO_EPIPE
  * or -1), or -1 after weir_fail().  Any hook may be NULL. */
@@ -134,6 +137,14 @@ struct weir_ctx {
 	 * merged, followed) sets run; weir_run calls it in place of its own
 	 * loop, then on_end and the accounting of weir_finish. */
 	int (*run)(struct weir_ctx *ctx, char **inputs, int ninputs);
+	/* More than 1: the program reads exactly this many inputs at once,
+	 * each with its own watermark (lib/inputs.h: weir-join's two); on_event
+	 * gets ev->input.  Watermark lines it writes trail its watermark by
+	 * watermark_trail, and a paused pipe is read at most max_ahead lines
+	 * ahead of a silent other. */
+	unsigned ninputs;
+	int64_t watermark_trail;
+	size_t max_ahead;
 	const char *fingerprint;	/* the options a state file must match */
 	int64_t watermark;		/* the program's watermark */
 	int64_t max_event;		/* largest event time seen */
@@ -152,6 +163,7 @@ struct weir_ctx {
 	int64_t punct_mark;
 	int64_t next_metrics;		/* weir_housekeeping's clock */
 	struct weir_state *state;	/* --state */
+	struct weir_inputs *inputs;	/* with ninputs > 1 (lib/inputs.h) */
 	struct weir_ckpt at;		/* the last barrier, and lines read since */
 	struct weir_ckpt target;	/* restored: skip input up to here */
 	bool skipping, target_barrier_seen;
