@@ -22,6 +22,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -415,21 +416,27 @@ fixed(struct weir_ctx *ctx, struct agg *ag, const struct weir_event *ev,
 	return 0;
 }
 
-/* Folds `from` into `into` (a session that an event joined to it). */
+struct joining {
+	struct weir_ctx *ctx;
+	struct agg *ag;
+};
+
+/* A session the event joined goes into the earliest (weir_sessions_absorb):
+ * its row out is withdrawn, its cells folded in. */
 static int
-absorb(struct agg *ag, struct group *into, struct group *from)
+absorb(void *arg, struct weir_wtimes *into, struct weir_wtimes *from)
 {
+	struct joining *jn = arg;
+	struct agg *ag = jn->ag;
+	struct group *g = (struct group *)into, *f = (struct group *)from;
+	int rc = retract_row_of(jn->ctx, ag, f);
+	if (rc != 0)
+		return rc;
 	for (int i = 0; i < ag->ndefs; i++)
-		if (weir_cell_merge(&ag->cells, &ag->defs[i], &into->cells[i], &from->cells[i]) < 0)
-			return -1;
-	into->count += from->count;
-	if (from->t.first < into->t.first)
-		into->t.first = from->t.first;
-	if (from->t.start < into->t.start)
-		into->t.start = from->t.start;
-	if (from->t.end > into->t.end)
-		into->t.end = from->t.end;
-	group_release(ag, from);
+		if (weir_cell_merge(&ag->cells, &ag->defs[i], &g->cells[i], &f->cells[i]) < 0)
+			return weir_fail(jn->ctx, "out of memory");
+	g->count += f->count;
+	group_release(ag, f);
 	return 0;
 }
 
@@ -442,47 +449,31 @@ session(struct weir_ctx *ctx, struct agg *ag, const struct weir_event *ev)
 	struct key *k = find_key(ag, ev);
 	if (k == NULL)
 		return weir_fail(ctx, "out of memory");
-	/* [t, t + gap) merges with every session of the key it overlaps; the
+	/* [t, t + gap) joins every session of the key it overlaps; the
 	 * earliest of them takes in the others */
-	struct group *into = NULL;
-	for (struct group *g = k->groups; g; g = g->next)
-		if (g->t.start < end && ev->t < g->t.end && (into == NULL || g->t.start < into->t.start))
-			into = g;
+	const size_t next = offsetof(struct group, next);
+	struct group *into = (struct group *)weir_session_find(&k->groups, next, NULL, ev->t, end);
 	if (into == NULL && gone(ctx, ag, end)) {
 		drop_empty_key(ag, k);
 		return weir_late(ctx, ev);
 	}
 	uint64_t seq = ag->seq++;
 	bool is_new = into == NULL, moved = false;
-	int64_t old_start = into ? into->t.start : 0;
 	if (is_new) {
 		if ((into = group_new(ag, k, ev->t, end, seq)) == NULL)
 			return weir_fail(ctx, "out of memory");
 	} else {
-		/* the sessions it joins, in start order (into first): rows out for
-		 * bounds that change are withdrawn in that order */
-		moved = ev->t < into->t.start || end > into->t.end;
-		for (struct group *g = k->groups; g && !moved; g = g->next)
-			moved = g != into && g->t.start < end && ev->t < g->t.end;
-		if (moved) {
-			int rc = retract_row_of(ctx, ag, into);
-			if (rc != 0)
-				return rc;
-		}
-		for (;;) {
-			struct group *next = NULL;
-			for (struct group *g = k->groups; g; g = g->next)
-				if (g != into && g->t.start < end && ev->t < g->t.end &&
-				    (next == NULL || g->t.start < next->t.start))
-					next = g;
-			if (next == NULL)
-				break;
-			int rc = retract_row_of(ctx, ag, next);
-			if (rc != 0)
-				return rc;
-			if (absorb(ag, into, next) < 0)
-				return weir_fail(ctx, "out of memory");
-		}
+		/* rows out for bounds that change are withdrawn, in start order
+		 * (into first) */
+		int64_t old_start = into->t.start;
+		moved = ev->t < into->t.start || end > into->t.end ||
+		    weir_session_find(&k->groups, next, &into->t, ev->t, end) != NULL;
+		struct joining jn = {ctx, ag};
+		int rc = moved ? retract_row_of(ctx, ag, into) : 0;
+		if (rc == 0)
+			rc = weir_sessions_absorb(&k->groups, next, &into->t, ev->t, end, absorb, &jn);
+		if (rc != 0)
+			return rc;
 		if (weir_wtimes_cover(&ag->timers, &into->t, ev->t, end, old_start, ag->lateness) < 0)
 			return weir_fail(ctx, "out of memory");
 	}

@@ -16,6 +16,7 @@
  * open windows and their events, never by the events read.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -370,23 +371,26 @@ collect_fixed(struct weir_ctx *ctx, struct windower *wr, const struct weir_event
 	return 0;
 }
 
-/* Moves every member of `from` into `into` (their references with them)
- * and forgets `from`. */
+struct joining {
+	struct weir_ctx *ctx;
+	struct windower *wr;
+};
+
+/* A session the event joined goes into the earliest (weir_sessions_absorb):
+ * its members move (their references with them), and it is forgotten. */
 static int
-absorb(struct weir_ctx *ctx, struct windower *wr, struct window *into, struct window *from)
+absorb(void *arg, struct weir_wtimes *into, struct weir_wtimes *from)
 {
-	for (size_t i = 0; i < from->n; i++) {
-		struct member *m = &from->members[i];
-		if (add_member(into, &m->ev, m->t, m->seq) < 0)
-			return -1;
+	struct joining *jn = arg;
+	struct window *w = (struct window *)into, *f = (struct window *)from;
+	for (size_t i = 0; i < f->n; i++) {
+		struct member *m = &f->members[i];
+		if (add_member(w, &m->ev, m->t, m->seq) < 0)
+			return weir_fail(jn->ctx, "out of memory");
 	}
-	from->n = 0;
-	if (from->t.start < into->t.start)
-		into->t.start = from->t.start;
-	if (from->t.end > into->t.end)
-		into->t.end = from->t.end;
-	unlink_window(wr, from);
-	window_release(ctx, wr, from);
+	f->n = 0;
+	unlink_window(jn->wr, f);
+	window_release(jn->ctx, jn->wr, f);
 	return 0;
 }
 
@@ -399,12 +403,11 @@ session(struct weir_ctx *ctx, struct windower *wr, const struct weir_event *ev)
 	struct key *k = find_key(wr, ev);
 	if (k == NULL)
 		return weir_fail(ctx, "out of memory");
-	/* [t, t + gap) merges with every session of the key it overlaps; the
+	/* [t, t + gap) joins every session of the key it overlaps; the
 	 * earliest of them takes in the others */
-	struct window *into = NULL;
-	for (struct window *w = k->sessions; w; w = w->next)
-		if (w->t.start < end && ev->t < w->t.end && (into == NULL || w->t.start < into->t.start))
-			into = w;
+	const size_t next = offsetof(struct window, next);
+	struct window *into = (struct window *)weir_session_find(&k->sessions, next, NULL, ev->t,
+	    end);
 	if (into == NULL && ctx->watermark != WEIR_TIME_NONE &&
 	    weir_time_add_sat(end, wr->lateness) <= ctx->watermark) {
 		if (k->nwindows == 0) {	/* a key seen only in a late event */
@@ -413,23 +416,19 @@ session(struct weir_ctx *ctx, struct windower *wr, const struct weir_event *ev)
 		return weir_late(ctx, ev);
 	}
 	bool is_new = into == NULL, moved = false;
-	int64_t old_start = into ? into->t.start : 0;
 	if (is_new) {
 		if ((into = window_new(wr, k, ev->t, end)) == NULL)
 			return weir_fail(ctx, "out of memory");
 		into->next = k->sessions;
 		k->sessions = into;
 	} else {
-		for (struct window *w = k->sessions, *next; w; w = next) {
-			next = w->next;
-			if (w != into && w->t.start < end && ev->t < w->t.end) {
-				if (absorb(ctx, wr, into, w) < 0)
-					return weir_fail(ctx, "out of memory");
-				moved = true;
-			}
-		}
-		if (ev->t < into->t.start || end > into->t.end)
-			moved = true;
+		int64_t old_start = into->t.start;
+		moved = ev->t < into->t.start || end > into->t.end ||
+		    weir_session_find(&k->sessions, next, &into->t, ev->t, end) != NULL;
+		struct joining jn = {ctx, wr};
+		int rc = weir_sessions_absorb(&k->sessions, next, &into->t, ev->t, end, absorb, &jn);
+		if (rc != 0)
+			return rc;
 		if (weir_wtimes_cover(&wr->timers, &into->t, ev->t, end, old_start, wr->lateness) < 0)
 			return weir_fail(ctx, "out of memory");
 	}

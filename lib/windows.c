@@ -5,6 +5,8 @@
 #include "evtime.h"
 #include "windows.h"
 
+#include <string.h>
+
 int
 weir_window_starts(int64_t t, int64_t size, int64_t step, int64_t offset,
     int64_t *first, int64_t *last)
@@ -48,6 +50,48 @@ weir_wtimes_cover(struct weir_timers_heap *h, struct weir_wtimes *w, int64_t t, 
 	if (w->start < old_start && !w->kept) {
 		w->version++;
 		return weir_wtimes_schedule(h, w, WEIR_FIRE, lateness);
+	}
+	return 0;
+}
+
+/* The pointer stored at p (a list's head, or a window's next), whatever
+ * the type of window it points to. */
+static struct weir_wtimes *
+pointer_at(const void *p)
+{
+	void *w;
+	memcpy(&w, p, sizeof w);
+	return w;
+}
+
+struct weir_wtimes *
+weir_session_find(const void *head, size_t next_off, const struct weir_wtimes *but, int64_t t,
+    int64_t end)
+{
+	struct weir_wtimes *found = NULL;
+	for (struct weir_wtimes *w = pointer_at(head); w; w = pointer_at((char *)w + next_off))
+		if (w != but && w->start < end && t < w->end &&
+		    (found == NULL || w->start < found->start))
+			found = w;
+	return found;
+}
+
+int
+weir_sessions_absorb(const void *head, size_t next_off, struct weir_wtimes *into, int64_t t,
+    int64_t end, int (*absorb)(void *arg, struct weir_wtimes *into, struct weir_wtimes *from),
+    void *arg)
+{
+	struct weir_wtimes *from;
+	while ((from = weir_session_find(head, next_off, into, t, end)) != NULL) {
+		if (from->start < into->start)
+			into->start = from->start;
+		if (from->end > into->end)
+			into->end = from->end;
+		if (from->first < into->first)
+			into->first = from->first;
+		int rc = absorb(arg, into, from);
+		if (rc != 0)
+			return rc;
 	}
 	return 0;
 }

@@ -84,6 +84,28 @@ int weir_wtimes_schedule(struct weir_timers_heap *h, struct weir_wtimes *w,
 int weir_wtimes_cover(struct weir_timers_heap *h, struct weir_wtimes *w, int64_t t, int64_t end,
     int64_t old_start, int64_t lateness);
 
+/*
+ * Sessions.  A key's sessions are a list of the program's windows, each
+ * starting with its weir_wtimes, linked through a pointer at next_off in
+ * the window; `head` points to the list's first pointer.  An event at t
+ * opens [t, end = t + gap), which joins every session of its key that it
+ * overlaps.
+ */
+
+/* The session of the list that overlaps [t, end) and starts first (ties:
+ * the first listed), `but` left out; NULL when none does. */
+struct weir_wtimes *weir_session_find(const void *head, size_t next_off,
+    const struct weir_wtimes *but, int64_t t, int64_t end);
+
+/* The session `into` takes in every other session of the list that
+ * overlaps [t, end), the earliest first: into's bounds and first arrival
+ * grow to cover from's, then absorb(arg, into, from) moves from's payload
+ * and takes from out of the list (it may free it).  Returns 0, or the
+ * first non-zero absorb returned. */
+int weir_sessions_absorb(const void *head, size_t next_off, struct weir_wtimes *into,
+    int64_t t, int64_t end,
+    int (*absorb)(void *arg, struct weir_wtimes *into, struct weir_wtimes *from), void *arg);
+
 /* What the program does with its windows as their timers come due. */
 struct weir_fire_ops {
 	/* FIRE: write the window's rows; 0, or what the program returns */

@@ -166,6 +166,54 @@ a_session_grown_backwards_fires_at_its_new_place(void **state)
 	weir_timers_free(&h);
 }
 
+/* A program's session: its timing first, its payload, its list link. */
+struct session {
+	struct weir_wtimes t;
+	int events;
+	struct session *next;
+};
+
+static int
+absorb_session(void *arg, struct weir_wtimes *into, struct weir_wtimes *from)
+{
+	struct session **head = arg, *f = (struct session *)from;
+	((struct session *)into)->events += f->events;
+	for (struct session **pp = head; *pp; pp = &(*pp)->next)
+		if (*pp == f) {
+			*pp = f->next;
+			break;
+		}
+	return 0;
+}
+
+/* Sessions [0,10) [20,30) [40,50) of one key, opened in the order 20, 0, 40
+ * (arrivals 0, 1, 2).  An event at 8 with gap 15 spans [8,23): it joins the
+ * first two, the earlier by start takes in the other, and the merged one
+ * keeps the earliest arrival; [40,50) is untouched. */
+static void
+an_event_joins_the_sessions_it_overlaps_into_the_earliest(void **state)
+{
+	(void)state;
+	struct session c = {{40, 50, 2, 0, 0, false, false}, 1, NULL};
+	struct session a = {{0, 10, 1, 0, 0, false, false}, 2, &c};
+	struct session b = {{20, 30, 0, 0, 0, false, false}, 3, &a};
+	struct session *head = &b;
+	const size_t next = offsetof(struct session, next);
+	assert_null(weir_session_find(&head, next, NULL, 11, 19));	/* in a gap */
+	struct weir_wtimes *into = weir_session_find(&head, next, NULL, 8, 23);
+	assert_ptr_equal(into, &a.t);
+	assert_ptr_equal(weir_session_find(&head, next, into, 8, 23), &b.t);
+	assert_int_equal(weir_sessions_absorb(&head, next, into, 8, 23, absorb_session, &head), 0);
+	assert_int_equal(a.t.start, 0);
+	assert_int_equal(a.t.end, 30);
+	assert_int_equal(a.t.first, 0);	/* b's event came first */
+	assert_int_equal(a.events, 5);
+	assert_ptr_equal(head, &a);
+	assert_ptr_equal(a.next, &c);
+	assert_int_equal(c.t.start, 40);
+	assert_null(weir_session_find(&head, next, into, 8, 23));
+}
+
 int
 main(void)
 {
@@ -175,6 +223,7 @@ main(void)
 		cmocka_unit_test(held_windows_fire_in_one_order_and_drop_after_their_lateness),
 		cmocka_unit_test(a_session_grown_backwards_fires_at_its_new_place),
 		cmocka_unit_test(bounds_outside_the_time_range_are_refused),
+		cmocka_unit_test(an_event_joins_the_sessions_it_overlaps_into_the_earliest),
 	};
 	return cmocka_run_group_tests_name("windows", tests, NULL, NULL);
 }
