@@ -554,7 +554,8 @@ on_save(struct weir_ctx *ctx, struct weir_buf *b)
 	int rc = weir_put_u64(b, ins->watermark_line_due);
 	for (int s = 0; s < 2; s++) {
 		const struct side *sd = &j->side[s];
-		rc |= weir_in_save(&ins->in[s], b) | weir_put_u64(b, sd->seq) | weir_put_u64(b, weir_pendings_count(&sd->pending)) |
+		rc |= weir_in_save(&ins->in[s], b) | weir_put_u64(b, sd->seq) |
+		    weir_put_u64(b, weir_pendings_count(&sd->pending)) |
 		    weir_pendings_each(&sd->pending, save_pending, b);
 		rc |= weir_put_u64(b, sd->st.tail - sd->st.head);
 		for (uint64_t q = sd->st.head; q != sd->st.tail; q++) {

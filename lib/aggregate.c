@@ -928,3 +928,134 @@ weir_cell_read(struct weir_cells *cx, const struct weir_aggdef *def, union weir_
 	}
 	return -1;
 }
+
+/* --- AGG operands ------------------------------------------------------------------ */
+
+static const char *const func_names[] = {
+	"count", "count", "sum", "min", "max", "avg", "stddev", "var", "first", "last",
+	"distinct", "approx_distinct", "pNN", "top", "collect",
+};
+
+/* The JSON-quoted form of s, newly allocated. */
+static char *
+quoted(const char *s)
+{
+	size_t cap = 6 * strlen(s) + 3;
+	char *q = malloc(cap);
+	if (q == NULL)
+		return NULL;
+	long n = weir_json_quote(q, cap, 0, s, strlen(s));
+	q[n < 0 ? 0 : n] = '\0';
+	return q;
+}
+
+bool
+weir_aggdef_is_spec(const char *s)
+{
+	size_t n = strcspn(s, ":=");
+	for (size_t i = 0; i < sizeof func_names / sizeof func_names[0]; i++)
+		if (strlen(func_names[i]) == n && strncmp(s, func_names[i], n) == 0)
+			return true;
+	if (n == 6 && strncmp(s, "median", 6) == 0)
+		return true;
+	if (n >= 2 && s[0] == 'p' && strspn(s + 1, "0123456789.") == n - 1)
+		return true;
+	return false;
+}
+
+int
+weir_aggdef_parse(struct weir_plan *plan, struct weir_aggdef *def, const char *spec, char *err,
+    size_t errlen)
+{
+	char buf[1024];
+	snprintf(buf, sizeof buf, "%s", spec);
+	*def = (struct weir_aggdef){0};
+	def->spec = spec;
+	def->slot = -1;
+	char *rename = strrchr(buf, '=');
+	if (rename)
+		*rename++ = '\0';
+	char *colon = strchr(buf, ':');
+	char *field = colon ? colon + 1 : NULL;
+	if (colon)
+		*colon = '\0';
+	const char *fn = buf;
+	char prefix[1100];
+	if (strcmp(fn, "count") == 0) {
+		def->func = field ? WEIR_AGG_COUNT_FIELD : WEIR_AGG_COUNT;
+		snprintf(prefix, sizeof prefix, "count");
+	} else if (strcmp(fn, "median") == 0) {
+		def->func = WEIR_AGG_QUANTILE;
+		def->rank = 0.5;
+		snprintf(prefix, sizeof prefix, "median");
+	} else if (fn[0] == 'p' && fn[1] != '\0' && strspn(fn + 1, "0123456789.") == strlen(fn + 1)) {
+		char *end;
+		double pct = strtod(fn + 1, &end);
+		if (*end != '\0' || !(pct >= 0 && pct <= 100)) {
+			snprintf(err, errlen, "bad aggregate '%s' (pNN takes a percentile from 0 to "
+			    "100, e.g. p99:latency_ms, p99.9:latency_ms)", spec);
+			return -1;
+		}
+		def->func = WEIR_AGG_QUANTILE;
+		def->rank = pct / 100;
+		snprintf(prefix, sizeof prefix, "%s", fn);
+	} else if (strcmp(fn, "top") == 0) {
+		char *second = field ? strchr(field, ':') : NULL;
+		char *end = NULL;
+		unsigned long k = field ? strtoul(field, &end, 10) : 0;
+		if (second == NULL || end != second || k == 0 || k > 1000000) {
+			snprintf(err, errlen, "bad aggregate '%s' (expected top:K:FIELD with K from "
+			    "1 to 1000000, e.g. top:5:path)", spec);
+			return -1;
+		}
+		def->func = WEIR_AGG_TOP;
+		def->k = k;
+		field = second + 1;
+		snprintf(prefix, sizeof prefix, "top");
+	} else {
+		size_t i;
+		for (i = 0; i < sizeof func_names / sizeof func_names[0]; i++)
+			if (strcmp(fn, func_names[i]) == 0)
+				break;
+		if (i == sizeof func_names / sizeof func_names[0] || i == WEIR_AGG_COUNT_FIELD ||
+		    i == WEIR_AGG_QUANTILE) {
+			snprintf(err, errlen, "unknown aggregate '%s' (expected count, sum, min, max, "
+			    "avg, stddev, var, first, last, distinct, approx_distinct, pNN, median, "
+			    "top:K, collect, each with :FIELD)", spec);
+			return -1;
+		}
+		def->func = (enum weir_func)i;
+		snprintf(prefix, sizeof prefix, "%s", fn);
+	}
+	if (def->func != WEIR_AGG_COUNT && (field == NULL || *field == '\0')) {
+		snprintf(err, errlen, "aggregate '%s' needs a field: %s:FIELD", spec, prefix);
+		return -1;
+	}
+	if (field) {
+		def->field = strdup(field);
+		def->slot = weir_plan_add(plan, field);
+		if (def->slot < 0) {
+			snprintf(err, errlen, "bad field path in aggregate '%s'", spec);
+			return -1;
+		}
+	}
+	char name[2300];
+	if (rename) {
+		if (*rename == '\0') {
+			snprintf(err, errlen, "aggregate '%s' renames to nothing (expected AGG=NAME)",
+			    spec);
+			return -1;
+		}
+		snprintf(name, sizeof name, "%s", rename);
+	} else if (field) {
+		snprintf(name, sizeof name, "%s_%s", prefix, field);
+		for (char *c = name + strlen(prefix) + 1; *c; c++)
+			if (*c == '.')
+				*c = '_';
+	} else {
+		snprintf(name, sizeof name, "%s", prefix);
+	}
+	def->plain = strdup(name);
+	def->name = quoted(name);
+	return def->plain && def->name ? 0 : -1;
+}

@@ -41,6 +41,17 @@ struct weir_aggdef {
 	uint64_t rejected;	/* values that are not numbers */
 };
 
+/* Parses an AGG operand, FUNC[:ARGS][=NAME] (count, sum:latency_ms,
+ * p99:latency_ms=p99, top:5:path), into def, adding its field to plan.
+ * Returns 0, or -1 with a usage message in err.  def owns field, name
+ * and plain (free them), also after a failure. */
+int weir_aggdef_parse(struct weir_plan *plan, struct weir_aggdef *def, const char *spec,
+    char *err, size_t errlen);
+
+/* Is s (up to ':' or '=') the name of a function?  Decides where a
+ * command line's aggregates end and its input files begin. */
+bool weir_aggdef_is_spec(const char *s);
+
 /* Sum, mean and variance.  Numbers written as plain decimals (`42`,
  * `-0.125`, up to 38 digits) are summed exactly: their digits in 128 bits,
  * scaled to the most fraction digits seen, so 0.1 + 0.2 is 0.3 and integer
