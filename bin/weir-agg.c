@@ -20,14 +20,11 @@
  * distinct) travel in partial rows as JSON strings holding their text as
  * it came, so a merge writes them byte for byte.
  */
-#include <errno.h>
-#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <jansson.h>
 
 #include "../lib/driver.h"
 #include "../lib/hash.h"
@@ -40,8 +37,6 @@
 
 #define MAX_AGGS 64
 
-
-enum kind { NONE, TUMBLING, SLIDING, SESSION };
 enum emit { EMIT_FINAL, EMIT_UPDATES, EMIT_EVERY };
 
 struct key;
@@ -68,10 +63,9 @@ struct key {
 	struct group *groups;
 };
 
-
 struct agg {
-	enum kind kind;
-	int64_t size, slide, gap, offset, lateness;
+	struct weir_window_spec w;	/* --window */
+	int64_t offset, lateness;
 	enum emit emit;
 	int64_t every;
 	bool partial, merge;
@@ -197,33 +191,8 @@ write_row(struct weir_ctx *ctx, struct agg *ag, struct group *g)
 		rc = add_bounds(ctx, b, comma, g->t.start, g->t.end);
 		comma = true;
 	}
-	if (ag->partial) {
-		if (rc == 0)
-			rc = weir_buf_printf(b, "%s\"_partial\":{\"v\":1,\"n\":%llu,\"a\":{",
-			    comma ? "," : "", (unsigned long long)g->count);
-		for (int i = 0; i < ag->ndefs && rc == 0; i++) {
-			rc = weir_buf_str(b, i ? "," : "");
-			if (rc == 0)
-				rc = weir_buf_str(b, ag->defs[i].name);
-			if (rc == 0)
-				rc = weir_buf_add(b, ":", 1);
-			if (rc == 0)
-				rc = weir_cell_write(&ag->defs[i], &g->cells[i], b);
-		}
-		if (rc == 0)
-			rc = weir_buf_add(b, "}}", 2);
-	} else {
-		for (int i = 0; i < ag->ndefs && rc == 0; i++) {
-			rc = weir_buf_str(b, comma ? "," : "");
-			comma = true;
-			if (rc == 0)
-				rc = weir_buf_str(b, ag->defs[i].name);
-			if (rc == 0)
-				rc = weir_buf_add(b, ":", 1);
-			if (rc == 0)
-				rc = weir_cell_result(&ag->defs[i], &g->cells[i], g->count, b);
-		}
-	}
+	if (rc == 0)
+		rc = weir_cells_row(b, comma, ag->defs, ag->ndefs, g->cells, g->count, ag->partial);
 	if (rc == 0)
 		rc = weir_buf_add(b, "}", 1);
 	if (rc != 0)
@@ -361,6 +330,21 @@ gone(const struct weir_ctx *ctx, const struct agg *ag, int64_t end)
 	    weir_time_add_sat(end, ag->lateness) <= ctx->watermark;
 }
 
+/* A window from upstream: its bounds as they came, for its rows. */
+static int
+keep_bounds(struct group *g, const struct weir_span *start, const struct weir_span *end)
+{
+	struct weir_buf b = {0};
+	if (weir_buf_str(&b, "\"window_start\":") < 0 || weir_buf_add(&b, start->p, start->n) < 0 ||
+	    weir_buf_str(&b, ",\"window_end\":") < 0 || weir_buf_add(&b, end->p, end->n) < 0) {
+		weir_buf_free(&b);
+		return -1;
+	}
+	g->bounds = b.p;
+	g->bounds_len = b.n;
+	return 0;
+}
+
 /* Tumbling and sliding windows, and windows that came from upstream
  * (bounds given: their text is kept for the rows). */
 static int
@@ -384,16 +368,8 @@ fixed(struct weir_ctx *ctx, struct agg *ag, const struct weir_event *ev,
 			if (is_new) {
 				if ((g = group_new(ag, k, s, end, seq)) == NULL)
 					return weir_fail(ctx, "out of memory");
-				if (start_text) {
-					struct weir_buf b = {0};
-					if (weir_buf_str(&b, "\"window_start\":") < 0 ||
-					    weir_buf_add(&b, start_text->p, start_text->n) < 0 ||
-					    weir_buf_str(&b, ",\"window_end\":") < 0 ||
-					    weir_buf_add(&b, end_text->p, end_text->n) < 0)
-						return weir_fail(ctx, "out of memory");
-					g->bounds = b.p;
-					g->bounds_len = b.n;
-				}
+				if (start_text && keep_bounds(g, start_text, end_text) < 0)
+					return weir_fail(ctx, "out of memory");
 			}
 			int rc = take(ctx, ag, g, ev, seq);
 			if (rc == 0)
@@ -440,7 +416,7 @@ static int
 session(struct weir_ctx *ctx, struct agg *ag, const struct weir_event *ev)
 {
 	int64_t end;
-	if (__builtin_add_overflow(ev->t, ag->gap, &end))
+	if (__builtin_add_overflow(ev->t, ag->w.gap, &end))
 		return weir_reject(ctx, ev, "window out of range");
 	struct key *k = find_key(ag, ev);
 	if (k == NULL)
@@ -482,32 +458,6 @@ session(struct weir_ctx *ctx, struct agg *ag, const struct weir_event *ev)
 	return rc;
 }
 
-/* Reads window_start/window_end as an event carries them; 1 when both are
- * there, 0 when neither is, -1 (with *why) otherwise. */
-static int
-upstream_window(struct agg *ag, const struct weir_event *ev, int64_t *start, int64_t *end,
-    const char **why)
-{
-	static const struct weir_timefmt auto_format = {WEIR_TF_AUTO, NULL};
-	const struct weir_span *s = &ev->fields[ag->start_slot], *e = &ev->fields[ag->end_slot];
-	if (s->p == NULL && e->p == NULL)
-		return 0;
-	if (s->p == NULL || e->p == NULL) {
-		*why = s->p ? "window_start without window_end" : "window_end without window_start";
-		return -1;
-	}
-	if (weir_time_from_json(&auto_format, s->p, s->n, start, NULL, why) < 0 ||
-	    weir_time_from_json(&auto_format, e->p, e->n, end, NULL, why) < 0) {
-		*why = "window_start or window_end is not a time";
-		return -1;
-	}
-	if (*end <= *start) {
-		*why = "window_end is not after window_start";
-		return -1;
-	}
-	return 1;
-}
-
 /* --merge: one partial row, folded into its group. */
 static int
 merge_row(struct weir_ctx *ctx, struct agg *ag, const struct weir_event *ev)
@@ -515,37 +465,27 @@ merge_row(struct weir_ctx *ctx, struct agg *ag, const struct weir_event *ev)
 	const struct weir_span *p = &ev->fields[ag->partial_slot];
 	int64_t start = INT64_MIN, end = INT64_MAX;
 	const char *why = NULL;
-	int windowed = upstream_window(ag, ev, &start, &end, &why);
+	const struct weir_span *ws = &ev->fields[ag->start_slot], *we = &ev->fields[ag->end_slot];
+	int windowed = weir_window_read(ws, we, &start, &end, &why);
 	if (windowed < 0)
 		return weir_reject(ctx, ev, why);
 	if (p->p == NULL)
 		return weir_reject(ctx, ev, "not a partial row (no _partial member)");
-	json_t *root = json_loadb(p->p, p->n, 0, NULL);
-	const json_t *a = json_object_get(root, "a"), *n = json_object_get(root, "n");
-	if (!json_is_object(a) || !json_is_integer(n) || json_integer_value(n) < 0 ||
-	    json_integer_value(json_object_get(root, "v")) != 1) {
-		json_decref(root);
-		return weir_reject(ctx, ev, "not a partial row of this version");
-	}
 	union weir_cell *cells = calloc((size_t)ag->ndefs, sizeof *cells);
-	if (cells == NULL) {
-		json_decref(root);
+	if (cells == NULL)
 		return weir_fail(ctx, "out of memory");
-	}
-	uint64_t seq = ag->seq++;
-	int bad = -1;
-	for (int i = 0; i < ag->ndefs && bad < 0; i++) {
-		const json_t *v = json_object_get(a, ag->defs[i].plain);
-		if (v == NULL || weir_cell_read(&ag->cells, &ag->defs[i], &cells[i], v, seq) < 0)
-			bad = i;
-	}
-	int rc = 0;
+	uint64_t seq = ag->seq++, count = 0;
+	int bad, rc = 0;
 	struct group *g = NULL;
 	struct key *k = NULL;
-	if (bad >= 0) {
+	if (weir_cells_from_partial(&ag->cells, ag->defs, ag->ndefs, p->p, p->n, seq, cells, &count,
+	    &bad) < 0) {
 		char msg[256];
-		snprintf(msg, sizeof msg, "partial row has no valid state for '%s' "
-		    "(were the shards run with the same aggregates?)", ag->defs[bad].plain);
+		if (bad < 0)
+			snprintf(msg, sizeof msg, "not a partial row of this version");
+		else
+			snprintf(msg, sizeof msg, "partial row has no valid state for '%s' "
+			    "(were the shards run with the same aggregates?)", ag->defs[bad].plain);
 		rc = weir_reject(ctx, ev, msg);
 		goto out;
 	}
@@ -559,21 +499,7 @@ merge_row(struct weir_ctx *ctx, struct agg *ag, const struct weir_event *ev)
 			rc = weir_fail(ctx, "out of memory");
 			goto out;
 		}
-		if (windowed) {
-			struct weir_buf b = {0};
-			const struct weir_span *st = &ev->fields[ag->start_slot];
-			const struct weir_span *en = &ev->fields[ag->end_slot];
-			if (weir_buf_str(&b, "\"window_start\":") < 0 ||
-			    weir_buf_add(&b, st->p, st->n) < 0 ||
-			    weir_buf_str(&b, ",\"window_end\":") < 0 ||
-			    weir_buf_add(&b, en->p, en->n) < 0) {
-				rc = weir_fail(ctx, "out of memory");
-				goto out;
-			}
-			g->bounds = b.p;
-			g->bounds_len = b.n;
-		}
-		if (schedule(ag, g, WEIR_FIRE) < 0) {
+		if ((windowed && keep_bounds(g, ws, we) < 0) || schedule(ag, g, WEIR_FIRE) < 0) {
 			rc = weir_fail(ctx, "out of memory");
 			goto out;
 		}
@@ -581,13 +507,12 @@ merge_row(struct weir_ctx *ctx, struct agg *ag, const struct weir_event *ev)
 	for (int i = 0; i < ag->ndefs && rc == 0; i++)
 		if (weir_cell_merge(&ag->cells, &ag->defs[i], &g->cells[i], &cells[i]) < 0)
 			rc = weir_fail(ctx, "out of memory");
-	g->count += (uint64_t)json_integer_value(n);
+	g->count += count;
 	ctx->count.out++;
 out:
 	for (int i = 0; i < ag->ndefs; i++)
 		weir_cell_free(&ag->cells, &ag->defs[i], &cells[i]);
 	free(cells);
-	json_decref(root);
 	return rc;
 }
 
@@ -608,16 +533,16 @@ on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 	int rc;
 	int64_t first, last, start, end;
 	const char *why = NULL;
-	switch (ag->kind) {
-	case TUMBLING:
-	case SLIDING: {
-		int64_t step = ag->kind == SLIDING ? ag->slide : ag->size;
-		if (weir_window_starts(ev->t, ag->size, step, ag->offset, &first, &last) < 0)
+	switch (ag->w.kind) {
+	case WEIR_WINDOW_TUMBLING:
+	case WEIR_WINDOW_SLIDING: {
+		int64_t step = ag->w.kind == WEIR_WINDOW_SLIDING ? ag->w.slide : ag->w.size;
+		if (weir_window_starts(ev->t, ag->w.size, step, ag->offset, &first, &last) < 0)
 			return weir_reject(ctx, ev, "window out of range");
-		rc = fixed(ctx, ag, ev, first, last, ag->size, step, NULL, NULL);
+		rc = fixed(ctx, ag, ev, first, last, ag->w.size, step, NULL, NULL);
 		break;
 	}
-	case SESSION:
+	case WEIR_WINDOW_SESSION:
 		rc = session(ctx, ag, ev);
 		break;
 	default:
@@ -625,10 +550,10 @@ on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 			rc = merge_row(ctx, ag, ev);
 			break;
 		}
-		switch (upstream_window(ag, ev, &start, &end, &why)) {
+		const struct weir_span *ws = &ev->fields[ag->start_slot], *we = &ev->fields[ag->end_slot];
+		switch (weir_window_read(ws, we, &start, &end, &why)) {
 		case 1:
-			rc = fixed(ctx, ag, ev, start, start, end - start, 1,
-			    &ev->fields[ag->start_slot], &ev->fields[ag->end_slot]);
+			rc = fixed(ctx, ag, ev, start, start, end - start, 1, ws, we);
 			break;
 		case 0:
 			rc = fixed(ctx, ag, ev, INT64_MIN, INT64_MIN, INT64_MAX, 1, NULL, NULL);
@@ -741,12 +666,6 @@ on_end(struct weir_ctx *ctx)
 
 /* --- checkpoints (--state) ------------------------------------------------------- */
 
-static bool
-raw_func(enum weir_func f)
-{
-	return f == WEIR_AGG_MIN || f == WEIR_AGG_MAX || f == WEIR_AGG_FIRST || f == WEIR_AGG_LAST;
-}
-
 /*
  * Every live group, key by key in the order keys came, each key's groups in
  * list order: bounds, counts, flags, and each cell as --partial writes it
@@ -773,20 +692,8 @@ on_save(struct weir_ctx *ctx, struct weir_buf *b)
 			    weir_put_u64(b, (uint64_t)g->t.kept | (uint64_t)g->dirty << 1 |
 			    (uint64_t)(g->bounds != NULL) << 2) |
 			    weir_put_bytes(b, g->bounds, g->bounds_len);
-			for (int i = 0; i < ag->ndefs && rc == 0; i++) {
-				const struct weir_aggdef *def = &ag->defs[i];
-				cell.n = 0;
-				rc |= weir_cell_write(def, &g->cells[i], &cell) |
-				    weir_put_bytes(b, cell.p, cell.n);
-				if (raw_func(def->func))
-					rc |= weir_put_u64(b, g->cells[i].r.seq);
-				if (def->func == WEIR_AGG_COLLECT) {
-					const struct weir_collect *c = &g->cells[i].col;
-					rc |= weir_put_u64(b, c->n);
-					for (size_t j = 0; j < c->n; j++)
-						rc |= weir_put_u64(b, c->items[j].seq);
-				}
-			}
+			for (int i = 0; i < ag->ndefs && rc == 0; i++)
+				rc |= weir_cell_save(&ag->defs[i], &g->cells[i], b, &cell);
 		}
 	}
 	weir_buf_free(&cell);
@@ -814,29 +721,11 @@ restore_group(struct weir_ctx *ctx, struct agg *ag, struct key *k, struct weir_g
 		memcpy(gr->bounds, bounds, blen);
 		gr->bounds_len = blen;
 	}
-	for (int i = 0; i < ag->ndefs; i++) {
-		const struct weir_aggdef *def = &ag->defs[i];
-		size_t n;
-		const char *text = weir_get_bytes(g, &n);
-		json_t *v = text ? json_loadb(text, n, JSON_DECODE_ANY, NULL) : NULL;
-		int bad = v == NULL || weir_cell_read(&ag->cells, def, &gr->cells[i], v, seq) < 0;
-		json_decref(v);
-		if (bad) {
+	for (int i = 0; i < ag->ndefs; i++)
+		if (weir_cell_restore(&ag->cells, &ag->defs[i], &gr->cells[i], g, seq) < 0) {
 			g->bad = true;
 			return -1;
 		}
-		if (raw_func(def->func))
-			gr->cells[i].r.seq = weir_get_u64(g);
-		if (def->func == WEIR_AGG_COLLECT) {
-			struct weir_collect *c = &gr->cells[i].col;
-			if (weir_get_u64(g) != c->n)
-				g->bad = true;
-			for (size_t j = 0; j < c->n && !g->bad; j++)
-				c->items[j].seq = weir_get_u64(g);
-		}
-	}
-	if (g->bad)
-		return -1;
 	if (schedule(ag, gr, gr->t.kept ? WEIR_DROP : WEIR_FIRE) < 0)
 		return weir_fail(ctx, "out of memory restoring state");
 	if (gr->dirty && ag->emit == EMIT_EVERY) {
@@ -923,41 +812,6 @@ static const struct weir_optdef own_options[] = {
 };
 
 static int
-positive(const char *s, int64_t *ns)
-{
-	return weir_duration_parse(s, ns) < 0 || *ns <= 0 ? -1 : 0;
-}
-
-static int
-parse_window(struct agg *ag, const char *v, char *err, size_t errlen)
-{
-	const char *slash = strchr(v, '/');
-	if (strncmp(v, "session:", 8) == 0) {
-		ag->kind = SESSION;
-		if (positive(v + 8, &ag->gap) == 0)
-			return 0;
-	} else if (slash) {
-		char size[64];
-		ag->kind = SLIDING;
-		snprintf(size, sizeof size, "%.*s", (int)(slash - v), v);
-		if (positive(size, &ag->size) == 0 && positive(slash + 1, &ag->slide) == 0) {
-			if (ag->slide <= ag->size)
-				return 0;
-			snprintf(err, errlen, "bad --window '%s': the slide is longer than the "
-			    "window, so events between windows would belong to none", v);
-			return -1;
-		}
-	} else {
-		ag->kind = TUMBLING;
-		if (positive(v, &ag->size) == 0)
-			return 0;
-	}
-	snprintf(err, errlen, "bad --window '%s' (expected SIZE, SIZE/SLIDE or session:GAP "
-	    "with durations above 0, e.g. 1m, 10m/1m, session:30s)", v);
-	return -1;
-}
-
-static int
 own_option(void *arg, int id, const char *value, char *err, size_t errlen)
 {
 	struct agg *ag = arg;
@@ -972,7 +826,8 @@ own_option(void *arg, int id, const char *value, char *err, size_t errlen)
 			ag->emit = EMIT_FINAL;
 		} else if (strcmp(value, "updates") == 0) {
 			ag->emit = EMIT_UPDATES;
-		} else if (strncmp(value, "every:", 6) == 0 && positive(value + 6, &ag->every) == 0) {
+		} else if (strncmp(value, "every:", 6) == 0 &&
+		    weir_duration_parse(value + 6, &ag->every) == 0 && ag->every > 0) {
 			ag->emit = EMIT_EVERY;
 		} else {
 			snprintf(err, errlen, "bad --emit '%s' (expected final, updates or "
@@ -993,7 +848,7 @@ own_option(void *arg, int id, const char *value, char *err, size_t errlen)
 		return 0;
 	case OPT_WINDOW:
 		ag->window_spec = value;
-		return parse_window(ag, value, err, errlen);
+		return weir_window_spec_parse(value, &ag->w, err, errlen);
 	}
 	return -1;
 }
@@ -1018,9 +873,7 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 		struct weir_aggdef scratch = {0};
 		if (weir_aggdef_parse(ctx->plan, &scratch, argv[used], err, errlen) == 0)
 			snprintf(err, errlen, "unknown aggregate '%s'", argv[used]);
-		free(scratch.field);
-		free(scratch.name);
-		free(scratch.plain);
+		weir_aggdef_free(&scratch);
 		return -1;
 	}
 	if (ag->ndefs == 0 &&
@@ -1034,7 +887,7 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 				    ag->defs[i].spec);
 				return -1;
 			}
-	if (ag->offset != 0 && ag->kind != TUMBLING && ag->kind != SLIDING) {
+	if (ag->offset != 0 && ag->w.kind != WEIR_WINDOW_TUMBLING && ag->w.kind != WEIR_WINDOW_SLIDING) {
 		snprintf(err, errlen, "--offset applies to --window SIZE and SIZE/SLIDE");
 		return -1;
 	}
@@ -1043,7 +896,7 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 		    "takes neither --emit updates/every nor --allowed-lateness");
 		return -1;
 	}
-	if (ag->merge && (ag->kind != NONE || ag->emit != EMIT_FINAL || ag->lateness > 0)) {
+	if (ag->merge && (ag->w.kind != WEIR_WINDOW_NONE || ag->emit != EMIT_FINAL || ag->lateness > 0)) {
 		snprintf(err, errlen, "--merge takes its windows from the partial rows and writes "
 		    "at end of input: no --window, --emit or --allowed-lateness");
 		return -1;
@@ -1090,11 +943,8 @@ teardown(void *state)
 		if (g->t.dead && g->t.timers == 0)
 			free(g);
 	}
-	for (int i = 0; i < ag->ndefs; i++) {
-		free(ag->defs[i].field);
-		free(ag->defs[i].name);
-		free(ag->defs[i].plain);
-	}
+	for (int i = 0; i < ag->ndefs; i++)
+		weir_aggdef_free(&ag->defs[i]);
 	weir_keys_free(&ag->by);
 	free(ag->numbers);
 	weir_buf_free(&ag->row);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "aggregate.h"
+#include "state.h"
 
 /* A value entry's bytes, as cells count them (its hash handle's share of
  * the table too). */
@@ -949,6 +950,15 @@ quoted(const char *s)
 	return q;
 }
 
+void
+weir_aggdef_free(struct weir_aggdef *def)
+{
+	free(def->field);
+	free(def->name);
+	free(def->plain);
+	*def = (struct weir_aggdef){0};
+}
+
 bool
 weir_aggdef_is_spec(const char *s)
 {
@@ -1058,4 +1068,97 @@ weir_aggdef_parse(struct weir_plan *plan, struct weir_aggdef *def, const char *s
 	def->plain = strdup(name);
 	def->name = quoted(name);
 	return def->plain && def->name ? 0 : -1;
+}
+
+/* --- a group's cells, as a row ------------------------------------------------- */
+
+int
+weir_cells_row(struct weir_buf *b, bool comma, const struct weir_aggdef *defs, int n,
+    union weir_cell *cells, uint64_t count, bool partial)
+{
+	int rc = 0;
+	if (partial)
+		rc = weir_buf_printf(b, "%s\"_partial\":{\"v\":1,\"n\":%llu,\"a\":{",
+		    comma ? "," : "", (unsigned long long)count);
+	for (int i = 0; i < n && rc == 0; i++) {
+		rc = weir_buf_str(b, (partial ? i > 0 : comma || i > 0) ? "," : "");
+		if (rc == 0)
+			rc = weir_buf_str(b, defs[i].name);
+		if (rc == 0)
+			rc = weir_buf_add(b, ":", 1);
+		if (rc == 0)
+			rc = partial ? weir_cell_write(&defs[i], &cells[i], b) :
+			    weir_cell_result(&defs[i], &cells[i], count, b);
+	}
+	if (rc == 0 && partial)
+		rc = weir_buf_add(b, "}}", 2);
+	return rc;
+}
+
+int
+weir_cells_from_partial(struct weir_cells *cx, const struct weir_aggdef *defs, int n,
+    const char *text, size_t len, uint64_t seq, union weir_cell *cells, uint64_t *count,
+    int *bad)
+{
+	json_t *root = json_loadb(text, len, 0, NULL);
+	const json_t *a = json_object_get(root, "a"), *cnt = json_object_get(root, "n");
+	*bad = -1;
+	if (!json_is_object(a) || !json_is_integer(cnt) || json_integer_value(cnt) < 0 ||
+	    json_integer_value(json_object_get(root, "v")) != 1) {
+		json_decref(root);
+		return -1;
+	}
+	*count = (uint64_t)json_integer_value(cnt);
+	for (int i = 0; i < n && *bad < 0; i++) {
+		const json_t *v = json_object_get(a, defs[i].plain);
+		if (v == NULL || weir_cell_read(cx, &defs[i], &cells[i], v, seq) < 0)
+			*bad = i;
+	}
+	json_decref(root);
+	return *bad < 0 ? 0 : -1;
+}
+
+/* Functions whose cell keeps a value as it came, with its arrival. */
+static bool
+raw_func(enum weir_func f)
+{
+	return f == WEIR_AGG_MIN || f == WEIR_AGG_MAX || f == WEIR_AGG_FIRST || f == WEIR_AGG_LAST;
+}
+
+int
+weir_cell_save(const struct weir_aggdef *def, const union weir_cell *c, struct weir_buf *b,
+    struct weir_buf *scratch)
+{
+	scratch->n = 0;
+	int rc = weir_cell_write(def, c, scratch) | weir_put_bytes(b, scratch->p, scratch->n);
+	if (raw_func(def->func))
+		rc |= weir_put_u64(b, c->r.seq);
+	if (def->func == WEIR_AGG_COLLECT) {
+		rc |= weir_put_u64(b, c->col.n);
+		for (size_t j = 0; j < c->col.n; j++)
+			rc |= weir_put_u64(b, c->col.items[j].seq);
+	}
+	return rc ? -1 : 0;
+}
+
+int
+weir_cell_restore(struct weir_cells *cx, const struct weir_aggdef *def, union weir_cell *c,
+    struct weir_get *g, uint64_t seq)
+{
+	size_t n;
+	const char *text = weir_get_bytes(g, &n);
+	json_t *v = text ? json_loadb(text, n, JSON_DECODE_ANY, NULL) : NULL;
+	int bad = v == NULL || weir_cell_read(cx, def, c, v, seq) < 0;
+	json_decref(v);
+	if (bad)
+		return -1;
+	if (raw_func(def->func))
+		c->r.seq = weir_get_u64(g);
+	if (def->func == WEIR_AGG_COLLECT) {
+		if (weir_get_u64(g) != c->col.n)
+			return -1;
+		for (size_t j = 0; j < c->col.n && !g->bad; j++)
+			c->col.items[j].seq = weir_get_u64(g);
+	}
+	return g->bad ? -1 : 0;
 }

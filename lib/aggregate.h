@@ -48,6 +48,9 @@ struct weir_aggdef {
 int weir_aggdef_parse(struct weir_plan *plan, struct weir_aggdef *def, const char *spec,
     char *err, size_t errlen);
 
+/* Frees what def owns and zeroes it. */
+void weir_aggdef_free(struct weir_aggdef *def);
+
 /* Is s (up to ':' or '=') the name of a function?  Decides where a
  * command line's aggregates end and its input files begin. */
 bool weir_aggdef_is_spec(const char *s);
@@ -170,5 +173,35 @@ void weir_cell_free(struct weir_cells *cx, const struct weir_aggdef *def, union 
 /* Bytes a cell holds beyond itself: the sum over live cells is what
  * cx->bytes counts, kept by the functions above. */
 size_t weir_cell_bytes(const struct weir_aggdef *def, const union weir_cell *c);
+
+/* --- a group's cells, as a row ------------------------------------------------- */
+
+/*
+ * Appends the members a group's row carries for its n cells (count: its
+ * events), each `,"name":value` (no comma before the first when !comma):
+ * the results, or with partial the one member
+ * `"_partial":{"v":1,"n":COUNT,"a":{"name":STATE,...}}` that --merge folds
+ * back.  -1 when memory ran out.
+ */
+int weir_cells_row(struct weir_buf *b, bool comma, const struct weir_aggdef *defs, int n,
+    union weir_cell *cells, uint64_t count, bool partial);
+
+/* Reads a `_partial` member's value (text, len) into n zeroed cells and
+ * *count; seq is its arrival.  Returns -1 with *bad the definition it has
+ * no valid state for (or -1 when it is no partial of this version); the
+ * caller frees the cells either way. */
+int weir_cells_from_partial(struct weir_cells *cx, const struct weir_aggdef *defs, int n,
+    const char *text, size_t len, uint64_t seq, union weir_cell *cells, uint64_t *count,
+    int *bad);
+
+/* A cell in a checkpoint (lib/state.h): its state as --partial writes it,
+ * and the arrival numbers that form leaves out (first, last, collect), so
+ * that a restored cell writes the same bytes.  scratch is the caller's.
+ * weir_cell_restore reads one into a zeroed cell; -1 when it is not one. */
+struct weir_get;
+int weir_cell_save(const struct weir_aggdef *def, const union weir_cell *c, struct weir_buf *b,
+    struct weir_buf *scratch);
+int weir_cell_restore(struct weir_cells *cx, const struct weir_aggdef *def, union weir_cell *c,
+    struct weir_get *g, uint64_t seq);
 
 #endif

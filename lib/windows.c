@@ -5,6 +5,7 @@
 #include "evtime.h"
 #include "windows.h"
 
+#include <stdio.h>
 #include <string.h>
 
 int
@@ -52,6 +53,65 @@ weir_wtimes_cover(struct weir_timers_heap *h, struct weir_wtimes *w, int64_t t, 
 		return weir_wtimes_schedule(h, w, WEIR_FIRE, lateness);
 	}
 	return 0;
+}
+
+static int
+positive(const char *s, int64_t *ns)
+{
+	return weir_duration_parse(s, ns) < 0 || *ns <= 0 ? -1 : 0;
+}
+
+int
+weir_window_spec_parse(const char *v, struct weir_window_spec *w, char *err, size_t errlen)
+{
+	const char *slash = strchr(v, '/');
+	*w = (struct weir_window_spec){WEIR_WINDOW_NONE, 0, 0, 0};
+	if (strncmp(v, "session:", 8) == 0) {
+		w->kind = WEIR_WINDOW_SESSION;
+		if (positive(v + 8, &w->gap) == 0)
+			return 0;
+	} else if (slash) {
+		char size[64];
+		w->kind = WEIR_WINDOW_SLIDING;
+		snprintf(size, sizeof size, "%.*s", (int)(slash - v), v);
+		if (positive(size, &w->size) == 0 && positive(slash + 1, &w->slide) == 0) {
+			if (w->slide <= w->size)
+				return 0;
+			snprintf(err, errlen, "bad --window '%s': the slide is longer than the "
+			    "window, so events between windows would belong to none", v);
+			return -1;
+		}
+	} else {
+		w->kind = WEIR_WINDOW_TUMBLING;
+		if (positive(v, &w->size) == 0)
+			return 0;
+	}
+	snprintf(err, errlen, "bad --window '%s' (expected SIZE, SIZE/SLIDE or session:GAP "
+	    "with durations above 0, e.g. 1m, 10m/1m, session:30s)", v);
+	return -1;
+}
+
+int
+weir_window_read(const struct weir_span *start, const struct weir_span *end, int64_t *s,
+    int64_t *e, const char **why)
+{
+	static const struct weir_timefmt auto_format = {WEIR_TF_AUTO, NULL};
+	if (start->p == NULL && end->p == NULL)
+		return 0;
+	if (start->p == NULL || end->p == NULL) {
+		*why = start->p ? "window_start without window_end" : "window_end without window_start";
+		return -1;
+	}
+	if (weir_time_from_json(&auto_format, start->p, start->n, s, NULL, why) < 0 ||
+	    weir_time_from_json(&auto_format, end->p, end->n, e, NULL, why) < 0) {
+		*why = "window_start or window_end is not a time";
+		return -1;
+	}
+	if (*e <= *s) {
+		*why = "window_end is not after window_start";
+		return -1;
+	}
+	return 1;
 }
 
 /* The pointer stored at p (a list's head, or a window's next), whatever

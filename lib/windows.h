@@ -25,8 +25,10 @@
 #define WEIR_WINDOWS_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
+#include "fields.h"
 #include "heap.h"
 
 /*
@@ -36,6 +38,27 @@
  */
 int weir_window_starts(int64_t t, int64_t size, int64_t step, int64_t offset,
     int64_t *first, int64_t *last);
+
+/* A window as a command line gives it: SIZE (tumbling), SIZE/SLIDE
+ * (sliding) or session:GAP, each a duration above 0 (1m, 10m/1m,
+ * session:30s). */
+enum weir_window_kind {
+	WEIR_WINDOW_NONE, WEIR_WINDOW_TUMBLING, WEIR_WINDOW_SLIDING, WEIR_WINDOW_SESSION,
+};
+
+struct weir_window_spec {
+	enum weir_window_kind kind;
+	int64_t size, slide, gap;	/* ns */
+};
+
+/* Parses v into *w; -1 with a usage message (naming `v`) in err. */
+int weir_window_spec_parse(const char *v, struct weir_window_spec *w, char *err, size_t errlen);
+
+/* Reads the window_start and window_end an event carries (a row of an
+ * upstream weir-window or weir-agg, any time form): 1 when both are there,
+ * 0 when neither is, -1 with *why otherwise. */
+int weir_window_read(const struct weir_span *start, const struct weir_span *end, int64_t *s,
+    int64_t *e, const char **why);
 
 /* A held window's bounds and timing, embedded in the program's window. */
 struct weir_wtimes {

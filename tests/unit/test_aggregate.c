@@ -140,15 +140,6 @@ merge_and_round_trip(void **state)
 	}
 }
 
-static void
-free_def(struct weir_aggdef *d)
-{
-	free(d->field);
-	free(d->name);
-	free(d->plain);
-	memset(d, 0, sizeof *d);
-}
-
 /* Operands as a command line gives them: the function, its field, the
  * name of its column (FUNC_FIELD with dots as underscores, or =NAME). */
 static void
@@ -162,29 +153,29 @@ operands_parse_to_functions_and_names(void **state)
 	assert_int_equal(d.func, WEIR_AGG_COUNT);
 	assert_string_equal(d.plain, "count");
 	assert_int_equal(d.slot, -1);
-	free_def(&d);
+	weir_aggdef_free(&d);
 	assert_int_equal(weir_aggdef_parse(plan, &d, "p99.9:req.latency", err, sizeof err), 0);
 	assert_int_equal(d.func, WEIR_AGG_QUANTILE);
 	assert_true(d.rank > 0.9989 && d.rank < 0.9991);
 	assert_string_equal(d.plain, "p99.9_req_latency");
 	assert_string_equal(d.field, "req.latency");
 	assert_true(d.slot >= 0);
-	free_def(&d);
+	weir_aggdef_free(&d);
 	assert_int_equal(weir_aggdef_parse(plan, &d, "top:5:path=paths", err, sizeof err), 0);
 	assert_int_equal(d.func, WEIR_AGG_TOP);
 	assert_int_equal(d.k, 5);
 	assert_string_equal(d.plain, "paths");
 	assert_string_equal(d.name, "\"paths\"");
-	free_def(&d);
+	weir_aggdef_free(&d);
 	assert_int_equal(weir_aggdef_parse(plan, &d, "median:x", err, sizeof err), 0);
 	assert_true(d.rank == 0.5);
-	free_def(&d);
+	weir_aggdef_free(&d);
 	const char *bad[] = {"p101:x", "top:0:x", "top:5", "sum", "nope:x", "avg:x=", "pNN:x"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		err[0] = '\0';
 		assert_int_equal(weir_aggdef_parse(plan, &d, bad[i], err, sizeof err), -1);
 		assert_non_null(strstr(err, bad[i]));	/* the message names it */
-		free_def(&d);
+		weir_aggdef_free(&d);
 	}
 	assert_true(weir_aggdef_is_spec("count"));
 	assert_true(weir_aggdef_is_spec("p99:x"));
