@@ -30,6 +30,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "../lib/driver.h"
+#include "../lib/kafka.h"
 #include "../lib/keys.h"
 #include "../lib/program.h"
 #include "../lib/props.h"
@@ -256,30 +257,6 @@ own_option(void *arg, int id, const char *value, char *err, size_t errlen)
 }
 
 static int
-set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err, size_t errlen)
-{
-	char errstr[512];
-	if (rd_kafka_conf_set(conf, name, value, errstr, sizeof errstr) != RD_KAFKA_CONF_OK) {
-		snprintf(err, errlen, "-X %s=%s: %s", name, value, errstr);
-		return -1;
-	}
-	return 0;
-}
-
-struct setting {
-	rd_kafka_conf_t *conf;
-	char *err;
-	size_t errlen;
-};
-
-static int
-set_one(void *arg, const char *name, const char *value)
-{
-	struct setting *st = arg;
-	return set(st->conf, name, value, st->err, st->errlen);
-}
-
-static int
 setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 {
 	struct ksink *s = ctx->prog_state;
@@ -326,18 +303,17 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 			return -1;
 		}
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	int rc = set(conf, "enable.idempotence", "true", err, errlen);
+	int rc = weir_kafka_set(conf, "enable.idempotence", "true", err, errlen);
 	if (rc == 0)
-		rc = set(conf, "partitioner", "murmur2_random", err, errlen);
+		rc = weir_kafka_set(conf, "partitioner", "murmur2_random", err, errlen);
 	if (rc == 0)
-		rc = set(conf, "message.timeout.ms", "30000", err, errlen);
+		rc = weir_kafka_set(conf, "message.timeout.ms", "30000", err, errlen);
 	if (rc == 0)
-		rc = set(conf, "log_level", "3", err, errlen);
+		rc = weir_kafka_set(conf, "log_level", "3", err, errlen);
 	if (rc == 0 && s->brokers)
-		rc = set(conf, "bootstrap.servers", s->brokers, err, errlen);
-	struct setting st = {conf, err, errlen};
+		rc = weir_kafka_set(conf, "bootstrap.servers", s->brokers, err, errlen);
 	if (rc == 0)
-		rc = weir_props_each(&s->props, set_one, &st);
+		rc = weir_kafka_set_props(conf, &s->props, err, errlen);
 	if (rc != 0) {
 		rd_kafka_conf_destroy(conf);
 		return -1;

@@ -45,6 +45,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "../lib/driver.h"
+#include "../lib/kafka.h"
 #include "../lib/program.h"
 #include "../lib/props.h"
 
@@ -104,7 +105,7 @@ struct ksrc {
 	int ntopics;
 	struct weir_props props;	/* -X name=value */
 	bool envelope, kafka_time, exit_at_end, verbose;
-	int64_t ckpt_every;
+	struct weir_cadence ckpt;	/* --checkpoint-every (every 0: off) */
 
 	rd_kafka_t *rk;
 	struct weir_span *spans;
@@ -115,11 +116,7 @@ struct ksrc {
 	int64_t last_msg;	/* monotonic, of the last message */
 	int64_t last_msg_t;	/* the largest event time over every partition */
 	int64_t next_commit, next_ledger;
-	/* checkpoints */
-	uint64_t barrier;
-	int64_t next_barrier, started;
-	bool barred;		/* this run has written a barrier */
-	struct saved *saved;
+	struct saved *saved;	/* partitions a checkpoint knew */
 	size_t nsaved;
 	/* counters */
 	uint64_t tombstones, rebalances, commits, commit_errors, pauses;
@@ -273,7 +270,7 @@ commit_list(struct weir_ctx *ctx, struct ksrc *k, rd_kafka_topic_partition_list_
 static int64_t
 commit_offset(struct ksrc *k, struct part *p, uint64_t completed)
 {
-	if (k->ckpt_every == 0)
+	if (k->ckpt.every == 0)
 		return p->next;
 	int64_t off = -1;
 	int keep = 0;
@@ -407,7 +404,7 @@ static int
 on_save(struct weir_ctx *ctx, struct weir_buf *b)
 {
 	struct ksrc *k = ctx->prog_state;
-	int rc = weir_put_u64(b, k->barrier) | weir_put_i64(b, k->wm) |
+	int rc = weir_put_u64(b, k->ckpt.last) | weir_put_i64(b, k->wm) |
 	    weir_put_u64(b, k->nparts + k->nsaved);
 	for (size_t i = 0; i < k->nparts; i++) {
 		const struct part *p = &k->parts[i];
@@ -430,7 +427,7 @@ static int
 on_restore(struct weir_ctx *ctx, struct weir_get *g)
 {
 	struct ksrc *k = ctx->prog_state;
-	k->barrier = weir_get_u64(g);
+	k->ckpt.last = weir_get_u64(g);
 	k->wm = weir_get_i64(g);
 	uint64_t n = weir_get_count(g, 28);
 	k->saved = calloc(n ? n : 1, sizeof *k->saved);
@@ -459,8 +456,7 @@ on_restore(struct weir_ctx *ctx, struct weir_get *g)
 static int
 barrier(struct weir_ctx *ctx, struct ksrc *k, bool stop)
 {
-	struct weir_ckpt id = {k->barrier + 1, 0, false};
-	k->barrier++;
+	struct weir_ckpt id = weir_cadence_next(&k->ckpt);
 	for (size_t i = 0; i < k->nparts; i++) {
 		struct part *p = &k->parts[i];
 		if (!p->assigned || p->next < 0)
@@ -471,7 +467,6 @@ barrier(struct weir_ctx *ctx, struct ksrc *k, bool stop)
 		}
 		p->pend[p->npend++] = (struct pend){id.n, p->next};
 	}
-	k->next_barrier = weir_mono_now() + k->ckpt_every;
 	return weir_checkpoint_barrier(ctx, id, stop);
 }
 
@@ -520,79 +515,6 @@ advance(struct weir_ctx *ctx, struct ksrc *k, int64_t now)
 }
 
 /* --- messages ---------------------------------------------------------------------------- */
-
-/* A JSON string of bytes that may not be UTF-8 (a key): valid UTF-8 as it
- * is, any other byte from 0x80 as \u00XX (its Latin-1 reading). */
-static bool
-utf8_valid(const unsigned char *s, size_t n)
-{
-	for (size_t i = 0; i < n;) {
-		unsigned c = s[i];
-		size_t k = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-		if (k == 0 || i + k > n || (k == 2 && c < 0xc2))
-			return false;
-		for (size_t j = 1; j < k; j++)
-			if ((s[i + j] & 0xc0) != 0x80)
-				return false;
-		i += k;
-	}
-	return true;
-}
-
-static long
-put_key(char *buf, size_t cap, size_t at, const unsigned char *s, size_t n)
-{
-	if (utf8_valid(s, n))
-		return weir_json_quote(buf, cap, at, (const char *)s, n);
-	if (at + 6 * n + 2 > cap)
-		return -1;
-	buf[at++] = '"';
-	for (size_t i = 0; i < n; i++) {
-		unsigned c = s[i];
-		if (c == '"' || c == '\\') {
-			buf[at++] = '\\';
-			buf[at++] = (char)c;
-		} else if (c < 0x20 || c >= 0x80) {
-			at += (size_t)sprintf(buf + at, "\\u%04x", c);
-		} else {
-			buf[at++] = (char)c;
-		}
-	}
-	buf[at++] = '"';
-	return (long)at;
-}
-
-/* `"kafka":{"topic":..,"partition":..,"offset":..,"key":..,"timestamp":..}` */
-static long
-envelope(const rd_kafka_message_t *m, char **buf, size_t *cap)
-{
-	const char *topic = rd_kafka_topic_name(m->rkt);
-	size_t need = 160 + WEIR_TIME_BUFSZ + 6 * (strlen(topic) + m->key_len);
-	if (weir_reserve(buf, cap, need) < 0)
-		return -1;
-	long at = snprintf(*buf, *cap, "\"kafka\":{\"topic\":");
-	at = weir_json_quote(*buf, *cap, (size_t)at, topic, strlen(topic));
-	if (at < 0)
-		return -1;
-	at += snprintf(*buf + at, *cap - (size_t)at, ",\"partition\":%" PRId32 ",\"offset\":%" PRId64
-	    ",\"key\":", m->partition, m->offset);
-	if (m->key) {
-		at = put_key(*buf, *cap, (size_t)at, m->key, m->key_len);
-		if (at < 0)
-			return -1;
-	} else {
-		at += snprintf(*buf + at, *cap - (size_t)at, "null");
-	}
-	rd_kafka_timestamp_type_t tstype;
-	int64_t ms = rd_kafka_message_timestamp(m, &tstype);
-	at += snprintf(*buf + at, *cap - (size_t)at, ",\"timestamp\":");
-	if (ms >= 0)
-		at += (long)weir_time_format_json(ms * 1000000, WEIR_REPR_RFC3339, *buf + at);
-	else
-		at += snprintf(*buf + at, *cap - (size_t)at, "null");
-	(*buf)[at++] = '}';
-	return at;
-}
 
 /* Writes the queue's head of the partition whose head is earliest, while
  * no partition that could still give an earlier message is empty. */
@@ -702,7 +624,7 @@ consume(struct weir_ctx *ctx, struct ksrc *k, const rd_kafka_message_t *m)
 	static char *env;
 	static size_t env_cap;
 	long members = 0;
-	if (k->envelope && (members = envelope(m, &env, &env_cap)) < 0)
+	if (k->envelope && (members = weir_kafka_envelope(m, &env, &env_cap)) < 0)
 		return weir_fail(ctx, "out of memory");
 	struct qmsg q = {t, m->offset, malloc(len + (size_t)members + 1), len, (size_t)members};
 	if (q.bytes == NULL)
@@ -738,48 +660,27 @@ all_at_end(const struct ksrc *k)
 /* --- the consumer -------------------------------------------------------------------------- */
 
 static int
-set(struct weir_ctx *ctx, rd_kafka_conf_t *conf, const char *name, const char *value)
-{
-	char errstr[512];
-	if (rd_kafka_conf_set(conf, name, value, errstr, sizeof errstr) != RD_KAFKA_CONF_OK)
-		return weir_fail(ctx, "-X %s=%s: %s", name, value, errstr);
-	return 0;
-}
-
-struct setting {
-	struct weir_ctx *ctx;
-	rd_kafka_conf_t *conf;
-};
-
-static int
-set_one(void *arg, const char *name, const char *value)
-{
-	struct setting *st = arg;
-	return set(st->ctx, st->conf, name, value);
-}
-
-static int
 consumer_new(struct weir_ctx *ctx, struct ksrc *k)
 {
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	char why[sizeof ctx->error];
 	int rc = 0;
-	rc |= set(ctx, conf, "group.id", k->group);
-	rc |= set(ctx, conf, "enable.auto.commit", "false");
-	rc |= set(ctx, conf, "enable.auto.offset.store", "false");
-	rc |= set(ctx, conf, "enable.partition.eof", "true");
-	rc |= set(ctx, conf, "auto.offset.reset", k->reset);
-	rc |= set(ctx, conf, "log_level", "3");
+	rc |= weir_kafka_set(conf, "group.id", k->group, why, sizeof why);
+	rc |= weir_kafka_set(conf, "enable.auto.commit", "false", why, sizeof why);
+	rc |= weir_kafka_set(conf, "enable.auto.offset.store", "false", why, sizeof why);
+	rc |= weir_kafka_set(conf, "enable.partition.eof", "true", why, sizeof why);
+	rc |= weir_kafka_set(conf, "auto.offset.reset", k->reset, why, sizeof why);
+	rc |= weir_kafka_set(conf, "log_level", "3", why, sizeof why);
 	/* librdkafka's prefetch is the source's largest buffer: 16 MiB over
 	 * all partitions, not its default 64 (-X can say otherwise) */
-	rc |= set(ctx, conf, "queued.max.messages.kbytes", "16384");
+	rc |= weir_kafka_set(conf, "queued.max.messages.kbytes", "16384", why, sizeof why);
 	if (k->brokers)
-		rc |= set(ctx, conf, "bootstrap.servers", k->brokers);
-	struct setting st = {ctx, conf};
+		rc |= weir_kafka_set(conf, "bootstrap.servers", k->brokers, why, sizeof why);
 	if (rc == 0)
-		rc = weir_props_each(&k->props, set_one, &st);
+		rc = weir_kafka_set_props(conf, &k->props, why, sizeof why);
 	if (rc != 0) {
 		rd_kafka_conf_destroy(conf);
-		return -1;
+		return weir_fail(ctx, "%s", why);
 	}
 	rd_kafka_conf_set_opaque(conf, ctx);
 	rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
@@ -804,7 +705,7 @@ static void
 wait_completed(struct weir_ctx *ctx, struct ksrc *k)
 {
 	int64_t until = weir_mono_now() + STOP_WAIT_NS;
-	while (completed_checkpoint(ctx) < k->barrier && weir_mono_now() < until &&
+	while (completed_checkpoint(ctx) < k->ckpt.last && weir_mono_now() < until &&
 	    weir_interrupt_count() < 2)
 		poll(NULL, 0, 50);	/* (the client's own threads keep the group) */
 }
@@ -819,11 +720,9 @@ run(struct weir_ctx *ctx, char **inputs, int ninputs)
 	if (k->spans == NULL)
 		return weir_fail(ctx, "out of memory");
 	k->wm = k->last_msg_t = WEIR_TIME_NONE;
-	if (k->ckpt_every > 0) {
-		if (weir_restore_source(ctx) < 0)
+	if (k->ckpt.every > 0) {
+		if (weir_cadence_start(ctx, &k->ckpt) < 0)
 			return -1;
-		k->started = weir_mono_now();
-		k->next_barrier = k->started + k->ckpt_every;
 		if (ctx->state->have) {
 			int rc = weir_emit_barrier(ctx, ctx->target, false);
 			if (rc != 0)
@@ -838,15 +737,9 @@ run(struct weir_ctx *ctx, char **inputs, int ninputs)
 		int64_t now = weir_mono_now();
 		if ((rc = weir_housekeeping(ctx)) != 0)
 			break;
-		if (k->ckpt_every > 0 && now >= k->next_barrier && !k->barred &&
-		    now - k->started < WEIR_ENROL_GRACE_NS && weir_state_alone(ctx->state)) {
-			k->next_barrier = now + 10 * 1000 * 1000;	/* as weir-replay */
-		} else if (k->ckpt_every > 0 && now >= k->next_barrier) {
-			k->barred = true;
-			if ((rc = barrier(ctx, k, false)) != 0)
-				break;
-		}
-		if (k->ckpt_every > 0 ? now >= k->next_ledger : now >= k->next_commit) {
+		if (weir_cadence_due(ctx, &k->ckpt) && (rc = barrier(ctx, k, false)) != 0)
+			break;
+		if (k->ckpt.every > 0 ? now >= k->next_ledger : now >= k->next_commit) {
 			k->next_ledger = now + LEDGER_EVERY_NS;
 			k->next_commit = now + COMMIT_EVERY_NS;
 			if ((rc = commit_now(ctx, k, NULL, false)) != 0)
@@ -915,7 +808,7 @@ run(struct weir_ctx *ctx, char **inputs, int ninputs)
 	}
 	unread_queued(ctx, k, NULL);	/* a stop: read again after the restart */
 	bool stopped = false;
-	if (rc == 0 && k->ckpt_every > 0) {
+	if (rc == 0 && k->ckpt.every > 0) {
 		/* a last checkpoint: at a signal, a stop one, which the pipeline
 		 * completes and stops at; at the end (--exit-at-end), a plain one */
 		bool stop = weir_interrupted();
@@ -998,9 +891,9 @@ own_option(void *arg, int id, const char *value, char *err, size_t errlen)
 	case OPT_PROP:
 		return weir_props_add(&k->props, value, "session.timeout.ms=6000", err, errlen);
 	case OPT_CHECKPOINT_EVERY:
-		if (weir_option_duration("checkpoint-every", value, &k->ckpt_every, err, errlen) < 0)
+		if (weir_option_duration("checkpoint-every", value, &k->ckpt.every, err, errlen) < 0)
 			return -1;
-		if (k->ckpt_every < 1000000) {
+		if (k->ckpt.every < 1000000) {
 			snprintf(err, errlen, "--checkpoint-every '%s' is too short (at least 1ms)",
 			    value);
 			return -1;
@@ -1028,13 +921,13 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 		snprintf(err, errlen, "-i csv: Kafka messages are read as NDJSON, one per line");
 		return -1;
 	}
-	if (k->ckpt_every > 0 && ctx->opts->state_file == NULL) {
+	if (k->ckpt.every > 0 && ctx->opts->state_file == NULL) {
 		snprintf(err, errlen, "--checkpoint-every needs --state FILE (where the source's "
 		    "checkpoints go, beside the pipeline's --state files)");
 		return -1;
 	}
-	if (ctx->opts->state_file && k->ckpt_every == 0)
-		k->ckpt_every = 1000 * 1000 * 1000LL;	/* --state alone: every second */
+	if (ctx->opts->state_file && k->ckpt.every == 0)
+		k->ckpt.every = 1000 * 1000 * 1000LL;	/* --state alone: every second */
 	if (k->group == NULL)
 		k->group = "weir";
 	if (k->reset == NULL)

@@ -96,7 +96,7 @@ struct replay {
 	bool follow;
 	bool progress;
 	const char *offsets_file;
-	int64_t ckpt_every;	/* --checkpoint-every: 0 off */
+	struct weir_cadence ckpt;	/* --checkpoint-every (every 0: off) */
 
 	struct source *src;
 	unsigned nsrc;
@@ -111,10 +111,6 @@ struct replay {
 	/* progress */
 	int64_t next_draw, started;
 	bool drew;
-	/* checkpoints */
-	uint64_t barrier;	/* the last barrier written */
-	bool barred;		/* this run has written one */
-	int64_t next_barrier;	/* monotonic */
 	uint64_t read_since;	/* lines taken since the last barrier */
 	struct saved_source *saved;	/* restored, until the sources open */
 	size_t nsaved;
@@ -191,7 +187,7 @@ identify(struct source *s, int fd)
 static int
 save_offsets(struct weir_ctx *ctx, struct replay *r)
 {
-	if (r->offsets_file == NULL || r->ckpt_every > 0)
+	if (r->offsets_file == NULL || r->ckpt.every > 0)
 		return 0;
 	char tmp[4096];
 	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", r->offsets_file, (long)getpid());
@@ -306,7 +302,7 @@ static int
 on_save(struct weir_ctx *ctx, struct weir_buf *b)
 {
 	struct replay *r = ctx->prog_state;
-	int rc = weir_put_u64(b, r->barrier) | weir_put_i64(b, r->written_upto) |
+	int rc = weir_put_u64(b, r->ckpt.last) | weir_put_i64(b, r->written_upto) |
 	    weir_put_i64(b, r->punct_mark) | weir_put_u64(b, r->nsrc);
 	for (unsigned i = 0; i < r->nsrc; i++) {
 		const struct source *s = &r->src[i];
@@ -328,7 +324,7 @@ static int
 on_restore(struct weir_ctx *ctx, struct weir_get *g)
 {
 	struct replay *r = ctx->prog_state;
-	r->barrier = weir_get_u64(g);
+	r->ckpt.last = weir_get_u64(g);
 	r->written_upto = weir_get_i64(g);
 	r->punct_mark = weir_get_i64(g);
 	uint64_t n = weir_get_count(g, 64);
@@ -372,34 +368,13 @@ on_restore(struct weir_ctx *ctx, struct weir_get *g)
 
 /* A barrier: the state for it written first, then the line (a crash between
  * leaves a checkpoint that nobody downstream completed: the ledger goes
- * back past it). */
+ * back past it).  Also when nothing came: a join downstream waits for the
+ * same barrier from its other input. */
 static int
 barrier(struct weir_ctx *ctx, struct replay *r, bool stop)
 {
-	struct weir_ckpt id = {r->barrier + 1, 0, false};
-	r->barrier++;
-	int rc = weir_checkpoint_barrier(ctx, id, stop);
 	r->read_since = 0;
-	r->next_barrier = weir_mono_now() + r->ckpt_every;
-	return rc;
-}
-
-static int
-maybe_barrier(struct weir_ctx *ctx, struct replay *r)
-{
-	/* (also when nothing came: a join downstream waits for the same
-	 * barrier from its other input) */
-	int64_t now = weir_mono_now();
-	if (r->ckpt_every == 0 || now < r->next_barrier)
-		return 0;
-	if (!r->barred && now - r->started < WEIR_ENROL_GRACE_NS && weir_state_alone(ctx->state)) {
-		/* nobody downstream has enrolled in the ledger yet: a first
-		 * checkpoint now could be one they never take */
-		r->next_barrier = now + 10 * 1000 * 1000;
-		return 0;
-	}
-	r->barred = true;
-	return barrier(ctx, r, false);
+	return weir_checkpoint_barrier(ctx, weir_cadence_next(&r->ckpt), stop);
 }
 
 /* --- sources ------------------------------------------------------------------ */
@@ -421,7 +396,7 @@ source_open(struct weir_ctx *ctx, struct replay *r, struct source *s, bool resum
 		return 0;
 	identify(s, weir_input_fd(s->in));
 	uint64_t at = 0;
-	if (resume && r->ckpt_every > 0)
+	if (resume && r->ckpt.every > 0)
 		at = saved_offset(r, s);
 	else if (resume)
 		at = resume_offset(r, s);
@@ -571,7 +546,7 @@ drain(struct weir_ctx *ctx, struct replay *r)
 			rc = weir_emit(ctx, e.ev.line, e.ev.len);
 		weir_store_release(r->store, &e.ev);
 		struct source *s = &r->src[e.src];
-		if (r->offsets_file && r->ckpt_every == 0)
+		if (r->offsets_file && r->ckpt.every == 0)
 			ring_done(s, e.seq);
 		r->emitted++;
 		if (e.t > r->written_upto || r->written_upto == WEIR_TIME_NONE)
@@ -638,7 +613,7 @@ take_line(struct weir_ctx *ctx, struct replay *r, struct source *s, const char *
 		}
 	}
 	r->read_since++;
-	if (r->offsets_file && r->ckpt_every == 0) {
+	if (r->offsets_file && r->ckpt.every == 0) {
 		if (ring_push(s, weir_input_offset(s->in), held == false) < 0)
 			return weir_fail(ctx, "out of memory");
 		if (!held)
@@ -699,15 +674,12 @@ run(struct weir_ctx *ctx, char **inputs, int ninputs)
 		r->src[i].index = i;
 		r->src[i].max_t = WEIR_TIME_NONE;
 	}
-	if (r->ckpt_every > 0) {
-		if (weir_restore_source(ctx) < 0)
-			return -1;
-		r->next_barrier = weir_mono_now() + r->ckpt_every;
-	}
+	if (r->ckpt.every > 0 && weir_cadence_start(ctx, &r->ckpt) < 0)
+		return -1;
 	for (unsigned i = 0; i < r->nsrc; i++)
 		if (source_open(ctx, r, &r->src[i], true) < 0)
 			return -1;
-	if (r->ckpt_every > 0 && ctx->state->have) {
+	if (r->ckpt.every > 0 && ctx->state->have) {
 		/* where the pipeline resumes: downstream programs skip to here */
 		int rc = weir_emit_barrier(ctx, ctx->target, false);
 		if (rc != 0)
@@ -716,7 +688,8 @@ run(struct weir_ctx *ctx, char **inputs, int ninputs)
 	int64_t idle = ctx->opts->idle > 0 ? ctx->opts->idle : WEIR_NS_PER_SEC;
 	int rc = 0;
 	while (rc == 0 && !weir_interrupted()) {
-		if ((rc = weir_housekeeping(ctx)) != 0 || (rc = maybe_barrier(ctx, r)) != 0)
+		if ((rc = weir_housekeeping(ctx)) != 0 ||
+		    (weir_cadence_due(ctx, &r->ckpt) && (rc = barrier(ctx, r, false)) != 0))
 			break;
 		/* the file that holds the merge back the most, and can be read now */
 		struct source *next = NULL;
@@ -764,7 +737,7 @@ run(struct weir_ctx *ctx, char **inputs, int ninputs)
 		}
 		rc = rc < 0 ? -1 : 0;
 	}
-	if (rc == 0 && r->ckpt_every > 0 && weir_interrupted()) {
+	if (rc == 0 && r->ckpt.every > 0 && weir_interrupted()) {
 		/* stop at a checkpoint: what is held is in it, and goes out on
 		 * the restart */
 		return barrier(ctx, r, true);	/* WEIR_STOPPED */
@@ -787,7 +760,7 @@ run(struct weir_ctx *ctx, char **inputs, int ninputs)
 		rc = weir_out_flush(ctx->out);
 	if (rc == 0)
 		rc = save_offsets(ctx, r);
-	if (rc == 0 && r->ckpt_every > 0 && r->read_since > 0)
+	if (rc == 0 && r->ckpt.every > 0 && r->read_since > 0)
 		rc = barrier(ctx, r, false);	/* the end: everything read is written */
 	if (r->drew)
 		draw_progress(ctx, r, true);
@@ -856,9 +829,9 @@ own_option(void *arg, int id, const char *value, char *err, size_t errlen)
 		r->progress = true;
 		return 0;
 	case OPT_CHECKPOINT_EVERY:
-		if (weir_option_duration("checkpoint-every", value, &r->ckpt_every, err, errlen) < 0)
+		if (weir_option_duration("checkpoint-every", value, &r->ckpt.every, err, errlen) < 0)
 			return -1;
-		if (r->ckpt_every < 1000000) {
+		if (r->ckpt.every < 1000000) {
 			snprintf(err, errlen, "--checkpoint-every '%s' is too short (at least 1ms)",
 			    value);
 			return -1;
@@ -890,12 +863,12 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 		    "mid-way: its header is at the start)");
 		return -1;
 	}
-	if (r->ckpt_every > 0 && r->offsets_file == NULL) {
+	if (r->ckpt.every > 0 && r->offsets_file == NULL) {
 		snprintf(err, errlen, "--checkpoint-every needs --offsets FILE (where the source's "
 		    "checkpoints go, beside the pipeline's --state files)");
 		return -1;
 	}
-	if (r->ckpt_every > 0)
+	if (r->ckpt.every > 0)
 		ctx->opts->state_file = r->offsets_file;	/* a checkpoint file now */
 	if (argc == 0 && r->follow) {
 		snprintf(err, errlen, "--follow needs files to follow");

@@ -558,6 +558,10 @@ weir_checkpoint(struct weir_ctx *ctx, struct weir_ckpt id)
 	char err[sizeof ctx->error];
 	rc = weir_state_save(ctx->state, id, b.p, b.n, err, sizeof err);
 	weir_buf_free(&b);
+	if (ctx->state->warning[0]) {
+		fprintf(ctx->diag, "%s: %s\n", ctx->prog, ctx->state->warning);
+		ctx->state->warning[0] = '\0';
+	}
 	if (rc < 0)
 		return weir_fail(ctx, "%s", err);
 	ctx->at = id;
@@ -623,6 +627,37 @@ weir_restore_source(struct weir_ctx *ctx)
 		return -1;
 	ctx->skipping = false;
 	return 0;
+}
+
+int
+weir_cadence_start(struct weir_ctx *ctx, struct weir_cadence *c)
+{
+	if (weir_restore_source(ctx) < 0)
+		return -1;
+	c->started = weir_mono_now();
+	c->next = c->started + c->every;
+	return 0;
+}
+
+bool
+weir_cadence_due(struct weir_ctx *ctx, struct weir_cadence *c)
+{
+	int64_t now = weir_mono_now();
+	if (c->every == 0 || now < c->next)
+		return false;
+	if (!c->written && now - c->started < WEIR_ENROL_GRACE_NS && weir_state_alone(ctx->state)) {
+		c->next = now + 10 * 1000 * 1000;	/* look again soon */
+		return false;
+	}
+	c->written = true;
+	return true;
+}
+
+struct weir_ckpt
+weir_cadence_next(struct weir_cadence *c)
+{
+	c->next = weir_mono_now() + c->every;
+	return (struct weir_ckpt){++c->last, 0, false};
 }
 
 void

@@ -313,6 +313,28 @@ int weir_checkpoint(struct weir_ctx *ctx, struct weir_ckpt id);
 /* Both, then the barrier line for id; WEIR_STOPPED after a stop barrier. */
 int weir_checkpoint_barrier(struct weir_ctx *ctx, struct weir_ckpt id, bool stop);
 
+/*
+ * For a source that writes checkpoint barriers of its own (weir-replay,
+ * weir-kafka-source --checkpoint-every): their numbers and their clock.
+ * The program keeps `last` in its checkpoints.
+ */
+struct weir_cadence {
+	int64_t every;		/* ns; 0: no barriers */
+	uint64_t last;		/* the number of the last barrier written */
+	int64_t started, next;	/* monotonic */
+	bool written;		/* this run has written one */
+};
+
+/* Loads the checkpoint (weir_restore_source: on_restore sets `last`) and
+ * starts the clock.  0, or -1 with a message. */
+int weir_cadence_start(struct weir_ctx *ctx, struct weir_cadence *c);
+/* A barrier is due: `every` has passed since the last one, and someone
+ * downstream has enrolled in the ledger or the grace to enrol is over (a
+ * first checkpoint before would be one that nobody completes). */
+bool weir_cadence_due(struct weir_ctx *ctx, struct weir_cadence *c);
+/* The next barrier: numbered, counted, the clock started again. */
+struct weir_ckpt weir_cadence_next(struct weir_cadence *c);
+
 /* Reads a barrier line: its number, `lines` and `stop`.  -1 when
  * _checkpoint or lines is not a whole number from 0, or stop no boolean. */
 int weir_barrier_parse(const char *line, size_t len, struct weir_ckpt *id, bool *stop);

@@ -907,6 +907,47 @@ weir_json_quote(char *buf, size_t cap, size_t len, const char *s, size_t n)
 	return (long)len;
 }
 
+bool
+weir_utf8_valid(const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	for (size_t i = 0; i < n;) {
+		unsigned c = s[i];
+		size_t k = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+		if (k == 0 || i + k > n || (k == 2 && c < 0xc2))
+			return false;
+		for (size_t j = 1; j < k; j++)
+			if ((s[i + j] & 0xc0) != 0x80)
+				return false;
+		i += k;
+	}
+	return true;
+}
+
+long
+weir_json_quote_bytes(char *buf, size_t cap, size_t len, const void *p, size_t n)
+{
+	const unsigned char *s = p;
+	if (weir_utf8_valid(s, n))
+		return weir_json_quote(buf, cap, len, p, n);
+	if (len + 6 * n + 2 > cap)
+		return -1;
+	buf[len++] = '"';
+	for (size_t i = 0; i < n; i++) {
+		unsigned c = s[i];
+		if (c == '"' || c == '\\') {
+			buf[len++] = '\\';
+			buf[len++] = (char)c;
+		} else if (c < 0x20 || c >= 0x80) {
+			len += (size_t)sprintf(buf + len, "\\u%04x", c);
+		} else {
+			buf[len++] = (char)c;
+		}
+	}
+	buf[len++] = '"';
+	return (long)len;
+}
+
 /* --- growable strings ------------------------------------------------------ */
 
 int

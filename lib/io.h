@@ -164,4 +164,13 @@ size_t weir_format_double(double v, char *buf);
  * length or -1 if cap would be exceeded. */
 long weir_json_quote(char *buf, size_t cap, size_t len, const char *s, size_t n);
 
+/* Bytes that may not be UTF-8 (a Kafka key, a log line) as a JSON string:
+ * valid UTF-8 as weir_json_quote writes it; otherwise every byte from 0x80
+ * (and every control byte) as \u00XX, its Latin-1 reading.  Needs up to
+ * 6 n + 2 bytes of room; returns the new length or -1. */
+long weir_json_quote_bytes(char *buf, size_t cap, size_t len, const void *s, size_t n);
+
+/* Is it well-formed UTF-8 (no overlong two-byte forms)? */
+bool weir_utf8_valid(const void *s, size_t n);
+
 #endif

@@ -667,9 +667,9 @@ weir_state_save(struct weir_state *s, struct weir_ckpt id, const void *payload, 
 		bool drop = (h < floor.n && !(alone && young(s, h, now))) ||
 		    (s->nhistory - i > MAX_HISTORY);
 		if (drop && h >= floor.n && !alone && !s->warned_history) {
-			fprintf(stderr, "%s: state '%s': more than %d checkpoints held back by '%s' "
-			    "(a state file of another pipeline in the directory?): dropping the "
-			    "oldest\n", s->program, s->path, MAX_HISTORY, who);
+			snprintf(s->warning, sizeof s->warning, "state '%s': more than %d "
+			    "checkpoints held back by '%.120s' (a state file of another pipeline in "
+			    "the directory?): dropping the oldest", s->path, MAX_HISTORY, who);
 			s->warned_history = true;
 		}
 		if (drop) {

@@ -87,6 +87,8 @@ struct weir_state {
 	uint64_t *history;		/* ids n of FILE.n, ascending */
 	size_t nhistory, history_cap;
 	bool warned_history;
+	/* a warning weir_state_save left for the caller to print (once), or "" */
+	char warning[400];
 	/* the checkpoints this run wrote, and when: kept while it is alone
 	 * in the directory (a program downstream may not have started) */
 	uint64_t young_id[64];
@@ -116,7 +118,8 @@ int weir_state_load(struct weir_state *s, struct weir_ckpt *id, char **payload, 
 
 /* Writes the payload as checkpoint id, atomically; keeps what the ledger
  * still needs and removes what it does not.  -1 with a message (the
- * previous checkpoint is intact). */
+ * previous checkpoint is intact).  Something the user should know but
+ * that does not fail the save is left in s->warning. */
 int weir_state_save(struct weir_state *s, struct weir_ckpt id, const void *payload,
     size_t len, char *err, size_t errlen);
 

@@ -376,10 +376,31 @@ growable_strings_grow(void **state)
 	weir_buf_free(&b);	/* twice is harmless */
 }
 
+/* Bytes that are UTF-8 are quoted as text; any others byte by byte, each
+ * from 0x80 (and each control byte) as \u00XX. */
+static void
+bytes_that_are_not_utf8_quote_as_latin1(void **state)
+{
+	(void)state;
+	char buf[64];
+	long n = weir_json_quote_bytes(buf, sizeof buf, 0, "caf\xc3\xa9\n", 6);
+	assert_int_equal(n, 9);
+	assert_memory_equal(buf, "\"caf\xc3\xa9\\n\"", 9);
+	n = weir_json_quote_bytes(buf, sizeof buf, 0, "\xff\"a\x01\xc0\xaf", 6);
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_string_equal(buf, "\"\\u00ff\\\"a\\u0001\\u00c0\\u00af\"");
+	assert_int_equal(weir_json_quote_bytes(buf, 8, 0, "\xff\xff", 2), -1);	/* no room */
+	assert_true(weir_utf8_valid("\xe2\x82\xac \xf0\x9f\x98\x80", 8));
+	assert_false(weir_utf8_valid("\xe2\x82", 2));	/* cut short */
+	assert_false(weir_utf8_valid("\xc1\x81", 2));	/* overlong */
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(bytes_that_are_not_utf8_quote_as_latin1),
 		cmocka_unit_test(splits_lines_crlf_and_a_last_line_without_newline),
 		cmocka_unit_test(a_line_longer_than_the_read_block),
 		cmocka_unit_test(line_numbers_count_from_one),
