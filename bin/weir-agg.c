@@ -129,13 +129,11 @@ group_release(struct agg *ag, struct group *g)
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = g->next;
-	if (--k->ngroups == 0) {
+	if (--k->ngroups == 0)
 		weir_held_key_drop(&ag->keys, &k->held);
-	}
 	g->key = NULL;
-	for (int i = 0; i < ag->ndefs; i++) {
+	for (int i = 0; i < ag->ndefs; i++)
 		weir_cell_free(&ag->cells, &ag->defs[i], &g->cells[i]);
-	}
 	free(g->bounds);
 	g->bounds = NULL;
 	g->t.dead = true;
@@ -906,6 +904,9 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 		    "commas, at most %d)", ag->by_list, WEIR_MAX_KEY_FIELDS);
 		return -1;
 	}
+	weir_watch_keys(ctx, "--by", &ag->by);
+	for (int i = 0; i < ag->ndefs && !ag->merge; i++)
+		weir_watch_field(ctx, ag->defs[i].spec, ag->defs[i].slot, ag->defs[i].field);
 	ag->start_slot = weir_plan_add(ctx->plan, "window_start");
 	ag->end_slot = weir_plan_add(ctx->plan, "window_end");
 	if (ag->merge) {

@@ -670,6 +670,7 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 			    "commas, at most %d)", d->key, WEIR_MAX_KEY_FIELDS);
 			return -1;
 		}
+		weir_watch_keys(ctx, "--key", &d->keys);
 	}
 	if (d->dups_path && (d->dups = fopen(d->dups_path, "ae")) == NULL) {
 		snprintf(err, errlen, "cannot open dups file '%s': %s", d->dups_path,

@@ -855,6 +855,7 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 		    "not '%s'", j->on);
 		return -1;
 	}
+	weir_watch_keys(ctx, "--on", &j->keys);
 	j->merge.keys = &j->keys;
 	if (j->table_path == NULL) {
 		if (argc != 2) {

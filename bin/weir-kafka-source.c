@@ -609,6 +609,7 @@ consume(struct weir_ctx *ctx, struct ksrc *k, const rd_kafka_message_t *m)
 		ctx->count.in--;
 		ctx->count.watermarks_in += kind == WEIR_LINE_WATERMARK;
 		ctx->count.barriers += kind == WEIR_LINE_BARRIER;
+		ctx->count.blank += kind == WEIR_LINE_BLANK;
 		return 0;
 	}
 	if (k->kafka_time) {

@@ -496,6 +496,7 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 			    "commas, at most %d)", p->key, WEIR_MAX_KEY_FIELDS);
 			return -1;
 		}
+		weir_watch_keys(ctx, "--key", &p->keys);
 	}
 	p->disorder = weir_quantiles_new(0.01);
 	p->gaps = weir_quantiles_new(0.01);

@@ -596,6 +596,9 @@ take_line(struct weir_ctx *ctx, struct replay *r, struct source *s, const char *
 	case WEIR_LINE_BARRIER:
 		ctx->count.barriers++;
 		break;
+	case WEIR_LINE_BLANK:
+		ctx->count.blank++;
+		break;
 	default:
 		if (t > s->max_t || s->max_t == WEIR_TIME_NONE)
 			s->max_t = t;

@@ -807,6 +807,7 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 		    "commas, at most %d)", wr->by_list, WEIR_MAX_KEY_FIELDS);
 		return -1;
 	}
+	weir_watch_keys(ctx, "--by", &wr->by);
 	wr->store = weir_store_new();
 	if (wr->store == NULL) {
 		snprintf(err, errlen, "out of memory");

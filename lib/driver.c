@@ -26,6 +26,7 @@
 
 #include "driver.h"
 #include "inputs.h"
+#include "keys.h"
 #include "reader.h"
 
 static volatile sig_atomic_t got_usr1, got_interrupt, interrupt_signal;
@@ -181,6 +182,7 @@ weir_ctx_free(struct weir_ctx *ctx)
 	}
 	free(ctx->spans);
 	weir_inputs_free(ctx->inputs);
+	weir_advice_free(&ctx->advice);
 	if (ctx->errors)
 		fclose(ctx->errors);
 	if (ctx->late)
@@ -333,11 +335,13 @@ weir_print_stats(struct weir_ctx *ctx)
 	format_watermark(ctx, wm);
 	fprintf(ctx->diag,
 	    "{\"program\":\"%s\",\"in\":%llu,\"out\":%llu,\"late\":%llu,\"rejected\":%llu,"
-	    "\"dropped\":%llu,\"held\":%llu,\"rows\":%llu,\"forced\":%llu,\"watermarks_in\":%llu,"
-	    "\"watermarks_out\":%llu,\"barriers\":%llu,\"state_bytes\":%llu,\"watermark\":%s",
+	    "\"dropped\":%llu,\"held\":%llu,\"blank\":%llu,\"rows\":%llu,\"forced\":%llu,"
+	    "\"watermarks_in\":%llu,\"watermarks_out\":%llu,\"barriers\":%llu,\"state_bytes\":%llu,"
+	    "\"watermark\":%s",
 	    ctx->prog, (unsigned long long)c->in, (unsigned long long)c->out,
 	    (unsigned long long)c->late, (unsigned long long)c->rejected,
 	    (unsigned long long)c->dropped, (unsigned long long)c->held,
+	    (unsigned long long)c->blank,
 	    (unsigned long long)c->rows, (unsigned long long)c->forced, (unsigned long long)c->watermarks_in,
 	    (unsigned long long)c->watermarks_out, (unsigned long long)c->barriers,
 	    (unsigned long long)c->state_bytes, wm);
@@ -365,12 +369,12 @@ write_metrics(struct weir_ctx *ctx)
 {
 	static const char *const names[] = {
 		"lines_in", "lines_out", "rows", "late", "rejected", "dropped", "forced",
-		"watermarks_in", "watermarks_out", "barriers",
+		"watermarks_in", "watermarks_out", "barriers", "blank_lines",
 	};
 	const struct weir_counters *c = &ctx->count;
 	const uint64_t values[] = {
 		c->in, c->out, c->rows, c->late, c->rejected, c->dropped, c->forced,
-		c->watermarks_in, c->watermarks_out, c->barriers,
+		c->watermarks_in, c->watermarks_out, c->barriers, c->blank,
 	};
 	const char *path = ctx->opts->metrics_file;
 	char tmp[4096];
@@ -425,8 +429,18 @@ reject_aside(struct weir_ctx *ctx, const char *line, size_t len, const struct li
 		    ctx->opts->errors_file, strerror(errno));
 	switch (ctx->opts->on_error) {
 	case WEIR_ON_ERROR_WARN:
-		fprintf(ctx->diag, "%s: %s:%llu: %s\n", ctx->prog, ref->name,
-		    (unsigned long long)ref->lineno, why);
+		switch (weir_advice_warn(&ctx->advice, why)) {
+		case 2:
+			fprintf(ctx->diag, "%s: %s:%llu: %s\n%s: more lines rejected for this are "
+			    "counted, not shown (the total comes at exit; --errors FILE keeps "
+			    "them)\n", ctx->prog, ref->name, (unsigned long long)ref->lineno, why,
+			    ctx->prog);
+			break;
+		case 1:
+			fprintf(ctx->diag, "%s: %s:%llu: %s\n", ctx->prog, ref->name,
+			    (unsigned long long)ref->lineno, why);
+			break;
+		}
 		return 0;
 	case WEIR_ON_ERROR_FAIL:
 		weir_fail(ctx, "%s:%llu: %s", ref->name, (unsigned long long)ref->lineno, why);
@@ -441,7 +455,7 @@ reject(struct weir_ctx *ctx, const char *line, size_t len, const struct line_ref
     const char *why)
 {
 	ctx->count.rejected++;
-	return reject_aside(ctx, line, len, ref, why);
+	return reject_aside(ctx, line, len, ref, weir_advice_explain(line, len, why));
 }
 
 int
@@ -794,7 +808,18 @@ protocol_members_only(const char *line, size_t len, bool barrier)
 }
 
 enum { RECORD_DATA = WEIR_LINE_DATA, RECORD_WATERMARK = WEIR_LINE_WATERMARK,
-	RECORD_BARRIER = WEIR_LINE_BARRIER, RECORD_BAD = WEIR_LINE_BAD };
+	RECORD_BARRIER = WEIR_LINE_BARRIER, RECORD_BAD = WEIR_LINE_BAD,
+	RECORD_BLANK = WEIR_LINE_BLANK };
+
+/* Nothing but spaces and tabs (a trailing CR is gone already). */
+static bool
+is_blank(const char *line, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (line[i] != ' ' && line[i] != '\t')
+			return false;
+	return true;
+}
 
 /*
  * Scans and classifies one line and finds its event-time field.  Reads
@@ -808,7 +833,7 @@ scan_record(void *arg, struct weir_scanned *rec, struct weir_span *spans)
 	static const struct weir_timefmt auto_format = {WEIR_TF_AUTO, NULL};
 	const struct weir_ctx *ctx = arg;
 	if (weir_scan_clean(ctx->plan, rec->line, rec->len, spans, &rec->why, &rec->clean) < 0) {
-		rec->kind = RECORD_BAD;
+		rec->kind = is_blank(rec->line, rec->len) ? RECORD_BLANK : RECORD_BAD;
 		return;
 	}
 	rec->shape = weir_scan_shape();
@@ -846,15 +871,20 @@ scan_record(void *arg, struct weir_scanned *rec, struct weir_span *spans)
 				const struct weir_span *ts = &spans[rec->aux];
 				enum weir_repr repr = WEIR_REPR_RFC3339;
 				if (weir_time_from_json(&ctx->opts->time_format, ts->p, ts->n,
-				    &rec->t, &repr, &rec->why) < 0)
+				    &rec->t, &repr, &rec->why) < 0) {
 					rec->kind = RECORD_BAD;
+					rec->no_time = true;
+				}
 				rec->repr = (int)repr;
 			}
 			return;
 		}
 	rec->kind = RECORD_BAD;
+	rec->no_time = true;
 	rec->why = missing_time_reason(ctx);
 }
+
+static void watch_see(struct weir_ctx *ctx, const struct weir_span *spans);
 
 /* Acts on a scanned line: the program's hooks, the protocol, accounting. */
 static int
@@ -871,6 +901,8 @@ handle_record(struct weir_ctx *ctx, const struct weir_scanned *rec,
 	switch (rec->kind) {
 	case RECORD_BAD:
 		ctx->count.in++;	/* a rejected line is an input line */
+		if (rec->no_time)
+			weir_advice_time_reject(&ctx->advice, rec->line, rec->len, rec->why);
 		return reject(ctx, rec->line, rec->len, &ref, rec->why);
 	case RECORD_WATERMARK:
 		ctx->count.watermarks_in++;
@@ -882,6 +914,9 @@ handle_record(struct weir_ctx *ctx, const struct weir_scanned *rec,
 		return write_watermark_line(ctx, ctx->watermark);
 	case RECORD_BARRIER:
 		return protocol_barrier(ctx, rec->line, rec->len);
+	case RECORD_BLANK:
+		ctx->count.blank++;
+		return 0;
 	default:
 		break;
 	}
@@ -900,9 +935,15 @@ handle_record(struct weir_ctx *ctx, const struct weir_scanned *rec,
 		const struct weir_span *ts = &spans[rec->aux];
 		const char *why;
 		if (weir_time_from_json(&ctx->opts->time_format, ts->p, ts->n, &ev.t, &repr,
-		    &why) < 0)
+		    &why) < 0) {
+			weir_advice_time_reject(&ctx->advice, rec->line, rec->len, why);
 			return reject(ctx, rec->line, rec->len, &ref, why);
+		}
 	}
+	if (ctx->advice.event_sample == NULL)
+		weir_advice_event(&ctx->advice, rec->line, rec->len);
+	if (ctx->nunseen > 0)
+		watch_see(ctx, spans);
 	if (ctx->repr == WEIR_REPR_NONE && !ctx->untimed)
 		first_event(ctx, repr, rec->aux);
 	if (ctx->hooks->on_event && (rc = ctx->hooks->on_event(ctx, &ev)) != 0)
@@ -939,8 +980,14 @@ weir_classify_scanned(struct weir_ctx *ctx, const struct weir_scanned *rec,
 	*why = rec->why;
 	if (rec->kind == RECORD_WATERMARK)
 		*t = rec->t;
+	if (rec->kind == RECORD_BAD && rec->no_time)
+		weir_advice_time_reject(&ctx->advice, rec->line, rec->len, rec->why);
 	if (rec->kind != RECORD_DATA)
 		return rec->kind;
+	if (ctx->advice.event_sample == NULL)
+		weir_advice_event(&ctx->advice, rec->line, rec->len);
+	if (ctx->nunseen > 0)
+		watch_see(ctx, spans);
 	if (ctx->untimed) {
 		*t = WEIR_TIME_NONE;	/* the program knows the time otherwise */
 		return WEIR_LINE_DATA;
@@ -953,6 +1000,7 @@ weir_classify_scanned(struct weir_ctx *ctx, const struct weir_scanned *rec,
 		*t = rec->t;
 		repr = (enum weir_repr)rec->repr;
 	} else if (weir_time_from_json(&ctx->opts->time_format, ts->p, ts->n, t, &repr, why) < 0) {
+		weir_advice_time_reject(&ctx->advice, rec->line, rec->len, *why);
 		return WEIR_LINE_BAD;
 	}
 	if (ctx->repr == WEIR_REPR_NONE)
@@ -1366,6 +1414,78 @@ weir_run(struct weir_ctx *ctx, char **inputs, int ninputs)
 	return weir_finish(ctx, rc);
 }
 
+void
+weir_watch_field(struct weir_ctx *ctx, const char *what, int slot, const char *path)
+{
+	if (ctx->nwatch == (int)(sizeof ctx->watch / sizeof ctx->watch[0]) || slot < 0)
+		return;
+	struct weir_watch *w = &ctx->watch[ctx->nwatch++];
+	w->slot = slot;
+	snprintf(w->what, sizeof w->what, "%s", what);
+	snprintf(w->path, sizeof w->path, "%s", path);
+	w->seen = false;
+	ctx->nunseen++;
+}
+
+void
+weir_watch_keys(struct weir_ctx *ctx, const char *option, const struct weir_keys *k)
+{
+	for (int i = 0; i < k->n; i++) {
+		char path[96], what[128];
+		struct weir_span q = {k->names[i], k->name_len[i]};
+		if (weir_span_unescape(&q, path, sizeof path) < 0)
+			continue;
+		snprintf(what, sizeof what, "%s %.96s", option, path);
+		weir_watch_field(ctx, what, k->slots[i], path);
+	}
+}
+
+/* An event: which watched fields it has (until each has been seen once). */
+static void
+watch_see(struct weir_ctx *ctx, const struct weir_span *spans)
+{
+	for (int i = 0; i < ctx->nwatch; i++)
+		if (!ctx->watch[i].seen && spans[ctx->watch[i].slot].p) {
+			ctx->watch[i].seen = true;
+			ctx->nunseen--;
+		}
+}
+
+/*
+ * At exit, what the warnings left out: the total per reason, and when no
+ * line had a usable event time, what the lines have and the -t that reads
+ * them; that run fails (65), as it wrote nothing it was asked for.
+ */
+static int
+advise(struct weir_ctx *ctx, int rc)
+{
+	struct weir_buf b = {0};
+	if (ctx->opts->on_error == WEIR_ON_ERROR_WARN)
+		weir_advice_summary(&ctx->advice, ctx->prog, &b);
+	bool no_time = ctx->advice.time_rejects > 0 && ctx->repr == WEIR_REPR_NONE &&
+	    !ctx->untimed && !ctx->opts->processing_time;
+	if (no_time && (rc == 0 || rc == WEIR_EXIT_DATA))
+		weir_advice_no_time(&ctx->advice, ctx->prog, &b);
+	for (int i = 0; i < ctx->nwatch && ctx->advice.event_sample; i++) {
+		const struct weir_watch *w = &ctx->watch[i];
+		if (w->seen)
+			continue;
+		weir_buf_printf(&b, "%s: %s: no event had the field '%s'", ctx->prog, w->what,
+		    w->path);
+		size_t at = b.n;
+		weir_buf_str(&b, "; the first event has ");
+		size_t names = b.n;
+		weir_advice_nearest(&ctx->advice, w->path, &b);
+		if (b.n == names)
+			b.n = at;	/* no name near it */
+		weir_buf_str(&b, "\n");
+	}
+	if (b.n > 0)
+		fwrite(b.p, 1, b.n, ctx->diag);
+	weir_buf_free(&b);
+	return no_time && rc == 0 ? WEIR_EXIT_DATA : rc;
+}
+
 int
 weir_finish(struct weir_ctx *ctx, int rc)
 {
@@ -1380,6 +1500,8 @@ weir_finish(struct weir_ctx *ctx, int rc)
 		rc = weir_fail(ctx, "cannot write late file '%s'", ctx->opts->late_file);
 	if (ctx->errors && ferror(ctx->errors) && rc == 0)
 		rc = weir_fail(ctx, "cannot write errors file '%s'", ctx->opts->errors_file);
+	if (rc != WEIR_IO_EPIPE)
+		rc = advise(ctx, rc);
 	if (ctx->opts->late == WEIR_LATE_DROP && ctx->count.late > 0 && rc != WEIR_IO_EPIPE)
 		fprintf(ctx->diag, "%s: %llu late events dropped; a larger --lag keeps them "
 		    "(or --late pass, --late FILE)\n", ctx->prog,

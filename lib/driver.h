@@ -30,6 +30,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "advice.h"
 #include "evtime.h"
 #include "fields.h"
 #include "io.h"
@@ -69,6 +70,8 @@ struct weir_counters {
 	uint64_t state_bytes;
 	uint64_t skipped;	/* read again after a restart, before the checkpoint */
 	uint64_t disordered;	/* a source's events written behind its watermark */
+	uint64_t blank;		/* lines of nothing but spaces and tabs: skipped,
+				   not input (as jq and Miller skip them) */
 };
 
 struct weir_ctx;
@@ -173,6 +176,14 @@ struct weir_ctx {
 	int interrupts;			/* signals acted on */
 	FILE *errors, *late;
 	char missing_time[160];		/* "no event time field 'x'" */
+	struct weir_advice advice;	/* warnings grouped, samples for advice */
+	struct weir_watch {
+		int slot;
+		char what[128];		/* "--by stauts", "sum:reqest_time" */
+		char path[96];
+		bool seen;
+	} watch[16];			/* fields the user named (weir_watch_field) */
+	int nwatch, nunseen;
 	char error[512];
 };
 
@@ -205,7 +216,7 @@ int weir_finish(struct weir_ctx *ctx, int rc);
 /* For a program with its own run: what a line is.  Scans it with the plan
  * (spans: weir_plan_size slots) and, for an event, reads its time into *t;
  * for a watermark line, its time.  A line that is no event gets *why. */
-enum { WEIR_LINE_DATA, WEIR_LINE_WATERMARK, WEIR_LINE_BARRIER, WEIR_LINE_BAD };
+enum { WEIR_LINE_DATA, WEIR_LINE_WATERMARK, WEIR_LINE_BARRIER, WEIR_LINE_BAD, WEIR_LINE_BLANK };
 int weir_classify(struct weir_ctx *ctx, const char *line, size_t len, struct weir_span *spans,
     int64_t *t, const char **why);
 
@@ -278,6 +289,15 @@ int weir_disordered(struct weir_ctx *ctx, const struct weir_event *ev);
  * --max-buffer) and runs on_watermark.  Events below it are late from now.
  */
 int weir_force_watermark(struct weir_ctx *ctx, int64_t t);
+
+/* A field the user named (`what`: the option as written, "--by stauts",
+ * "sum:reqest_time") at plan slot `slot`: when no event had it, a warning
+ * at exit names it and the nearest names the first event had.  At most 16
+ * are watched. */
+void weir_watch_field(struct weir_ctx *ctx, const char *what, int slot, const char *path);
+struct weir_keys;
+/* The same for each field of a key list given with `option` (--by, --key). */
+void weir_watch_keys(struct weir_ctx *ctx, const char *option, const struct weir_keys *k);
 
 /* Records a failure message for weir_run to return; returns -1. */
 int weir_fail(struct weir_ctx *ctx, const char *fmt, ...)

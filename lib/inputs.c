@@ -235,6 +235,12 @@ take_line(struct weir_ctx *ctx, struct weir_inputs *ins, struct weir_in *in,
 			in->received = t;
 		ins->watermark_line_due = true;
 		return 0;
+	case WEIR_LINE_BLANK:
+		if (in->skipping)
+			ctx->count.skipped++;
+		else
+			ctx->count.blank++;
+		return 0;
 	case WEIR_LINE_BARRIER: {
 		if (ctx->state)
 			return barrier(ctx, ins, in, rec->line, rec->len);

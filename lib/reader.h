@@ -38,6 +38,7 @@ struct weir_scanned {
 	uint64_t digest[2];	/* the program's on_scan result (lib/driver.h) */
 	const char *why;	/* static reason for a rejected line */
 	bool clean;		/* weir_line_is_clean, where the scan function says */
+	bool no_time;		/* rejected for its event time: none, or unreadable */
 };
 
 /* Runs in the reader thread, once per line: fills rec (line, len and

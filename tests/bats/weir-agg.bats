@@ -147,10 +147,10 @@ PY
 	for w in "" "--window 1m" "--window 10m/5m" "--window session:3s"; do
 		# shards are contiguous pieces of the input, kept in order
 		weir-agg $w --lag 1h --by host "${ALL_AGGS[@]}" < in.ndjson > one 2>/dev/null
-		for s in shard.0*; do
+		for s in shard.0[0-9]; do	# (not the .part files of the last round)
 			weir-agg $w --lag 1h --by host --partial "${ALL_AGGS[@]}" < "$s" > "$s.part" 2>/dev/null
 		done
-		cat shard.0*.part | weir-agg --merge --by host "${ALL_AGGS[@]}" > merged
+		cat shard.0[0-9].part | weir-agg --merge --by host "${ALL_AGGS[@]}" > merged
 		if [ "$w" = "--window session:3s" ]; then
 			# a session can span shards: the merge cannot join what each shard closed
 			# apart, so only the totals are compared
@@ -520,6 +520,22 @@ EOF
 		cmp final got
 		[ "$mode" != updates ] || grep -q '"retract":true' stream
 	done
+}
+
+@test "a field no event has (a typo in --by or an aggregate) is named once at exit, with the nearest name" {
+	printf '%s\n' '{"ts":1,"status":200,"request_time":0.5,"req":{"host":"a"}}' \
+	    '{"ts":2,"status":500,"request_time":1.5,"req":{"host":"b"}}' > in
+	run --separate-stderr weir-agg --by stauts,req.hots count sum:reqest_time avg:request_time in
+	assert_success
+	[ "$(grep -c "no event had" <<<"$stderr")" -eq 3 ]
+	[[ "$stderr" == *"weir-agg: --by stauts: no event had the field 'stauts'; the first event has 'status'"* ]]
+	[[ "$stderr" == *"--by req.hots: no event had the field 'req.hots'; the first event has 'req.host'"* ]]
+	[[ "$stderr" == *"sum:reqest_time: no event had the field 'reqest_time'; the first event has 'request_time'"* ]]
+	[[ "$stderr" != *"avg:request_time"* ]]
+	# fields that are there: nothing said
+	run --separate-stderr weir-agg --by status count avg:request_time in
+	assert_success
+	assert_equal "$stderr" ""
 }
 
 @test "io contract: empty input, an unknown option, a bad line, a closed pipe, a full disk" {

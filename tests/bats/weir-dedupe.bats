@@ -193,7 +193,7 @@ PY
 	# a 508-byte value and a missing field: 512 bytes of key exactly
 	python3 -c 'print("{\"ts\":1,\"a\":\"" + "x" * 508 + "\"}")' > edge
 	cat edge edge > in2
-	run weir-dedupe --key a,b < in2
+	run --separate-stderr weir-dedupe --key a,b < in2
 	assert_success
 	assert_output "$(cat edge)"
 }

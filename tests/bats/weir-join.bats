@@ -631,6 +631,26 @@ for l in open("expect"):
 	assert_output '{"ts":1,"k":1042,"o":1,"right_ts":1,"p":2}'
 }
 
+@test "blank lines on either input are skipped and counted as blank" {
+	printf '{"ts":1,"k":"a"}\n\n  \n{"ts":3,"k":"b"}\n' > l
+	printf '\n{"ts":2,"k":"a"}\n\n' > r
+	run --separate-stderr weir-join l r --on k --within 5s --stats
+	assert_success
+	assert_output '{"ts":1,"k":"a","right_ts":2}'
+	[[ "$stderr" == *'"in":3,'*'"rejected":0,'*'"blank":4,'* ]]
+}
+
+@test "an --on field that no event has is named at exit, with the nearest name" {
+	printf '{"ts":1,"order_id":7}\n' > l
+	printf '{"ts":2,"order_id":7}\n' > r
+	run --separate-stderr weir-join l r --on orderid --within 5s
+	assert_success
+	[[ "$stderr" == *"weir-join: --on orderid: no event had the field 'orderid'; the first event has 'order_id'"* ]]
+	run --separate-stderr weir-join --table r --on order_di l
+	assert_success
+	[[ "$stderr" == *"--on order_di: no event had the field 'order_di'; the first event has 'order_id'"* ]]
+}
+
 @test "io contract: empty input, an unknown option, a bad line, a closed pipe, a full disk" {
 	printf '%s\n' host,dc h1,fra h2,ams > "$BATS_TEST_TMPDIR/hosts.csv"
 	io_contract weir-join --table "$BATS_TEST_TMPDIR/hosts.csv" --on host

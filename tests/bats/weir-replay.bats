@@ -304,6 +304,15 @@ for i in range(200000): print(json.dumps({"ts": 1795428000000 + i}))' > big
 	assert_output ""
 }
 
+@test "blank lines are skipped and counted as blank, in every file" {
+	printf '{"ts":1}\n\n{"ts":3}\n' > a
+	printf '  \n{"ts":2}\n' > b
+	run --separate-stderr weir-replay --stats a b
+	assert_success
+	assert_output $'{"ts":1}\n{"ts":2}\n{"ts":3}'
+	[[ "$stderr" == *'"in":3,"out":3,"late":0,"rejected":0,'*'"blank":2,'* ]]
+}
+
 @test "io contract: empty input, an unknown option, a bad line, a closed pipe, a full disk" {
 	io_contract weir-replay --lag 1s
 }

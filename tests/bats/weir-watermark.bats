@@ -101,7 +101,7 @@ JSON
 	[[ "$stderr" == *"stdin:3: no event time"* ]]
 	[[ "$stderr" == *"stdin:4: unparseable time"* ]]
 	[[ "$stderr" == *"stdin:5: time out of range"* ]]
-	[[ "$stderr" == *"stdin:6: not a JSON object"* ]]
+	[[ "$stderr" == *"stdin:6: a JSON array"* ]]
 	[[ "$stderr" == *"stdin:7:"* ]]
 	[[ "$stderr" == *"stdin:9:"* ]]
 	[[ "$stderr" == *"stdin:10: invalid UTF-8"* ]]
@@ -174,6 +174,97 @@ JSON
 	run weir-watermark < /dev/null
 	assert_success
 	assert_output ""
+}
+
+@test "blank lines are skipped, as jq and Miller skip them: counted as blank, not rejected" {
+	# empty, spaces, a tab, and an empty CRLF line between two events
+	printf '{"ts":1}\n\n   \n\t\n\r\n{"ts":2}\n\n' > in
+	run --separate-stderr weir-watermark --stats --errors err in
+	assert_success
+	assert_output $'{"ts":1}\n{"ts":2}'
+	[[ "$stderr" == *'"in":2,"out":2,"late":0,"rejected":0,'*'"blank":5,'* ]]
+	[[ "$stderr" != *"empty line"* ]]
+	[ ! -s err ]
+	# a line with anything else is still a bad line
+	printf '{"ts":1}\n . \n' | weir-watermark --stats 2> err2 > /dev/null
+	grep -q 'stdin:2: not a JSON object' err2
+	grep -q '"rejected":1,.*"blank":0' err2
+}
+
+@test "no line with a usable time: one answer naming the fields and the -t that reads them, exit 65" {
+	# an nginx log as JSON: the time is in time_iso8601 and time_local, not ts
+	for i in $(seq 10 39); do
+		printf '{"time_iso8601":"2026-12-03T10:00:%s+00:00","time_local":"03/Dec/2026:10:00:%s +0000","status":200,"request_time":"0.%s"}\n' "$i" "$i" "$i"
+	done > nginx.ndjson
+	run --separate-stderr weir-watermark nginx.ndjson
+	assert_failure 65
+	assert_output ""
+	# five lines of warning, then one line saying the rest are counted, not thirty
+	[ "$(grep -c 'nginx.ndjson:[0-9]*: no event time' <<<"$stderr")" -eq 5 ]
+	[[ "$stderr" == *"more lines rejected for this are counted, not shown"* ]]
+	[[ "$stderr" == *"30 lines in all: no event time"* ]]
+	[[ "$stderr" == *"one of them has time_iso8601, time_local, status, request_time"* ]]
+	[[ "$stderr" == *"try -t time_iso8601"* ]]
+	[[ "$stderr" == *"try -t time_local -T '%d/%b/%Y:%H:%M:%S %z'"* ]]
+	[[ "$stderr" != *"-t status"* ]]
+	# each suggestion, followed, reads every line
+	run weir-watermark -t time_iso8601 nginx.ndjson
+	assert_success
+	[ "${#lines[@]}" -eq 30 ]
+	run weir-watermark -t time_local -T '%d/%b/%Y:%H:%M:%S %z' nginx.ndjson
+	assert_success
+	[ "${#lines[@]}" -eq 30 ]
+	# a time field that is there but unreadable gets the same answer
+	run --separate-stderr weir-watermark -t time_local nginx.ndjson
+	assert_failure 65
+	[[ "$stderr" == *"try -t time_local -T '%d/%b/%Y:%H:%M:%S %z'"* ]]
+	# silenced warnings still get the answer
+	run --separate-stderr weir-watermark --on-error skip nginx.ndjson
+	assert_failure 65
+	[[ "$stderr" != *"nginx.ndjson:1:"* ]]
+	[[ "$stderr" == *"try -t time_iso8601"* ]]
+}
+
+@test "warnings for one reason: the first five, then a total at exit; every line kept by --errors" {
+	{ echo '{"ts":1}'; for i in $(seq 40); do echo "not json $i"; done; for i in $(seq 3); do echo '{"ts":"soon"}'; done; } > in
+	run --separate-stderr weir-watermark --errors err --stats in
+	assert_success
+	assert_output '{"ts":1}'
+	[ "$(grep -c 'in:[0-9]*: not a JSON object' <<<"$stderr")" -eq 5 ]
+	[[ "$stderr" == *"weir-watermark: 40 lines in all: not a JSON object"* ]]
+	[ "$(grep -c 'unparseable time' <<<"$stderr")" -eq 3 ]
+	[[ "$stderr" != *"lines in all: unparseable"* ]]
+	[[ "$stderr" == *'"rejected":43,'* ]]
+	[ "$(wc -l < err)" -eq 43 ]
+}
+
+@test "common shapes of input that is not NDJSON are named, with the fix" {
+	# pretty-printed, as jq without -c writes: each fragment is one reason, told five times
+	printf '{"ts":1,"a":{"b":2}}\n{"ts":2}\n' | jq . > pretty
+	run --separate-stderr weir-watermark pretty
+	assert_success
+	assert_output ""
+	[[ "$stderr" == *'pretty:1: part of a pretty-printed JSON value'*'jq -c . rewrites it so'* ]]
+	[[ "$stderr" == *'lines in all: part of a pretty-printed JSON value'* ]]
+	# an array on one line; several objects on one line
+	printf '%s\n' '[{"ts":1},{"ts":2}]' '{"ts":1}{"ts":2}' '{"ts":3}' > shapes
+	run --separate-stderr weir-watermark shapes
+	assert_success
+	[[ "$stderr" == *"shapes:1: a JSON array: weir reads one JSON object a line; jq -c '.[]'"* ]]
+	[[ "$stderr" == *'shapes:2: several JSON objects on one line'* ]]
+	# lines ending in CR alone; UTF-16; a byte-order mark where files were joined
+	printf '{"ts":1}\r{"ts":2}\r' > cr
+	run --separate-stderr weir-watermark cr
+	[[ "$stderr" == *"cr:1: carriage returns inside the line"*"tr '\\r' '\\n'"* ]]
+	printf '{"ts":1}\n' | iconv -f UTF-8 -t UTF-16 > utf16
+	run --separate-stderr weir-watermark utf16
+	[[ "$stderr" == *'utf16:1: UTF-16 text'*'iconv -f UTF-16 -t UTF-8'* ]]
+	printf '\xef\xbb\xbf{"ts":1}\n' > bom
+	cat bom bom > joined
+	run --separate-stderr weir-watermark joined
+	assert_success
+	assert_output '{"ts":1}'
+	[[ "$stderr" == *'joined:2: a UTF-8 byte-order mark inside the input'* ]]
 }
 
 @test "a closed pipe ends quietly with 0" {
