@@ -69,6 +69,7 @@ struct agg {
 	enum emit emit;
 	int64_t every;
 	bool partial, merge;
+	bool strings;			/* -S: a string is never a number */
 	uint64_t retracted;		/* session rows withdrawn (retract_row_of) */
 	struct weir_cells cells;	/* --exact, and the bytes cells hold */
 	const char *window_spec;
@@ -248,7 +249,7 @@ read_numbers(struct agg *ag, const struct weir_event *ev)
 		struct weir_aggdef *def = &ag->defs[i];
 		if (!weir_agg_is_numeric(def->func))
 			continue;
-		weir_number_read(&ev->fields[def->slot], &ag->numbers[i]);
+		weir_number_read(&ev->fields[def->slot], !ag->strings, &ag->numbers[i]);
 		if (ag->numbers[i].kind == NUM_BAD)
 			def->rejected++;
 	}
@@ -652,13 +653,10 @@ on_end(struct weir_ctx *ctx)
 {
 	struct agg *ag = ctx->prog_state;
 	int rc = on_watermark(ctx, INT64_MAX);
-	for (int i = 0; i < ag->ndefs; i++) {
-		const struct weir_aggdef *def = &ag->defs[i];
-		if (def->rejected > 0)
-			fprintf(ctx->diag, "%s: %llu values of '%s' were not numbers: %s left "
-			    "them out\n", ctx->prog, (unsigned long long)def->rejected, def->field,
-			    def->plain);
-	}
+	struct weir_buf b = {0};
+	weir_aggdefs_rejected(ag->defs, ag->ndefs, ctx->prog, &b);
+	fwrite(b.p, 1, b.n, ctx->diag);
+	weir_buf_free(&b);
 	return rc;
 }
 
@@ -776,25 +774,18 @@ on_stats(struct weir_ctx *ctx, FILE *f)
 {
 	struct agg *ag = ctx->prog_state;
 	update_gauges(ctx, ag);
-	fprintf(f, ",\"groups\":%zu,\"retracted\":%llu,\"values_rejected\":{", ag->live_groups,
-	    (unsigned long long)ag->retracted);
-	bool comma = false;
-	for (int i = 0; i < ag->ndefs; i++) {
-		const struct weir_aggdef *def = &ag->defs[i];
-		if (!weir_agg_is_numeric(def->func))
-			continue;
-		fprintf(f, "%s%s:%llu", comma ? "," : "", def->name,
-		    (unsigned long long)def->rejected);
-		comma = true;
-	}
-	fputc('}', f);
+	struct weir_buf b = {0};
+	weir_aggdefs_rejected_json(ag->defs, ag->ndefs, &b);
+	fprintf(f, ",\"groups\":%zu,\"retracted\":%llu,\"values_rejected\":%.*s", ag->live_groups,
+	    (unsigned long long)ag->retracted, (int)b.n, b.p ? b.p : "");
+	weir_buf_free(&b);
 }
 
 /* --- options ------------------------------------------------------------------------ */
 
 enum {
 	OPT_ALLOWED_LATENESS = 1, OPT_BY, OPT_EMIT, OPT_EXACT, OPT_MERGE, OPT_OFFSET,
-	OPT_PARTIAL, OPT_WINDOW,
+	OPT_PARTIAL, OPT_WINDOW, OPT_STRINGS = 'S',
 };
 
 static const struct weir_optdef own_options[] = {
@@ -805,6 +796,7 @@ static const struct weir_optdef own_options[] = {
 	{"merge", 0, 0, OPT_MERGE, NULL},
 	{"offset", 0, 1, OPT_OFFSET, "DUR"},
 	{"partial", 0, 0, OPT_PARTIAL, NULL},
+	{"strings", 'S', 0, OPT_STRINGS, NULL},
 	{"window", 0, 1, OPT_WINDOW, "SIZE|SIZE/SLIDE|session:GAP"},
 	{NULL, 0, 0, 0, NULL},
 };
@@ -843,6 +835,9 @@ own_option(void *arg, int id, const char *value, char *err, size_t errlen)
 		return weir_option_duration("offset", value, &ag->offset, err, errlen);
 	case OPT_PARTIAL:
 		ag->partial = true;
+		return 0;
+	case OPT_STRINGS:
+		ag->strings = true;
 		return 0;
 	case OPT_WINDOW:
 		ag->window_spec = value;
@@ -980,6 +975,7 @@ main(int argc, char **argv)
 		    "      --emit MODE          final (default), updates, or every:DUR\n"
 		    "      --allowed-lateness DUR  keep closed windows DUR longer; late events re-fire them\n"
 		    "      --exact              percentiles from all values instead of a sketch\n"
+		    "  -S, --strings            a string is never a number (\"0.12\" is 0.12 without)\n"
 		    "      --partial            write each group's state, for --merge\n"
 		    "      --merge              combine partial rows from several shards\n"
 		    "      --time-output FMT    rfc3339, epoch, epoch_ms, epoch_us or epoch_ns bounds\n"

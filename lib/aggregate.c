@@ -21,17 +21,59 @@ static const double pow10[] = {
 	1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22,
 };
 
+/* Is p[0..n) a number as JSON writes one? */
+static bool
+json_number_text(const char *p, size_t n)
+{
+	size_t i = p[0] == '-';
+	size_t d = i;
+	while (i < n && p[i] >= '0' && p[i] <= '9')
+		i++;
+	if (i == d || (p[d] == '0' && i > d + 1))
+		return false;	/* no digit, or a leading zero */
+	if (i < n && p[i] == '.') {
+		size_t f = ++i;
+		while (i < n && p[i] >= '0' && p[i] <= '9')
+			i++;
+		if (i == f)
+			return false;
+	}
+	if (i < n && (p[i] == 'e' || p[i] == 'E')) {
+		i++;
+		if (i < n && (p[i] == '+' || p[i] == '-'))
+			i++;
+		size_t e = i;
+		while (i < n && p[i] >= '0' && p[i] <= '9')
+			i++;
+		if (i == e)
+			return false;
+	}
+	return i == n;
+}
+
 /*
  * Reads a value for a numeric aggregate.  Missing and null are absent (as
- * SQL's aggregates skip NULL); strings, booleans, objects and arrays are
- * not numbers.  A plain decimal of up to 38 digits keeps its digits (for
+ * SQL's aggregates skip NULL); booleans, objects and arrays are not
+ * numbers; a string is one when its text is a JSON number ("0.123", as
+ * nginx and Debezium write them, read as Miller infers them), unless
+ * !from_strings.  A plain decimal of up to 38 digits keeps its digits (for
  * exact sums); its double comes by one correctly rounded division when it
  * has at most 15 digits (both parts are exact doubles), by strtod
  * otherwise.
  */
 void
-weir_number_read(const struct weir_span *s, struct weir_number *out)
+weir_number_read(const struct weir_span *in, bool from_strings, struct weir_number *out)
 {
+	struct weir_span inner;
+	const struct weir_span *s = in;
+	if (in->p && in->n >= 2 && in->p[0] == '"') {
+		inner = (struct weir_span){in->p + 1, in->n - 2};
+		if (!from_strings || inner.n == 0 || !json_number_text(inner.p, inner.n)) {
+			out->kind = NUM_BAD;
+			return;
+		}
+		s = &inner;
+	}
 	const char *p = s->p, *end = s->p + s->n;
 	if (p == NULL || (s->n == 4 && memcmp(p, "null", 4) == 0)) {
 		out->kind = NUM_ABSENT;
@@ -948,6 +990,48 @@ quoted(const char *s)
 	long n = weir_json_quote(q, cap, 0, s, strlen(s));
 	q[n < 0 ? 0 : n] = '\0';
 	return q;
+}
+
+int
+weir_aggdefs_rejected(const struct weir_aggdef *defs, int n, const char *prog,
+    struct weir_buf *out)
+{
+	int rc = 0;
+	for (int i = 0; i < n && rc == 0; i++) {
+		bool first = true;	/* the first aggregate of its field to say so */
+		for (int j = 0; j < i && first; j++)
+			first = !(defs[j].rejected > 0 && strcmp(defs[j].field, defs[i].field) == 0);
+		if (defs[i].rejected == 0 || !first)
+			continue;
+		bool one = defs[i].rejected == 1;
+		rc = weir_buf_printf(out, "%s: %llu value%s of '%s' %s (", prog,
+		    (unsigned long long)defs[i].rejected, one ? "" : "s", defs[i].field,
+		    one ? "was not a number" : "were not numbers");
+		const char *sep = "";
+		for (int j = i; j < n && rc == 0; j++)
+			if (defs[j].rejected > 0 && strcmp(defs[j].field, defs[i].field) == 0) {
+				rc = weir_buf_printf(out, "%s%s", sep, defs[j].plain);
+				sep = ", ";
+			}
+		if (rc == 0)
+			rc = weir_buf_str(out, one ? " left it out)\n" : " left them out)\n");
+	}
+	return rc;
+}
+
+int
+weir_aggdefs_rejected_json(const struct weir_aggdef *defs, int n, struct weir_buf *out)
+{
+	int rc = weir_buf_add(out, "{", 1);
+	const char *sep = "";
+	for (int i = 0; i < n && rc == 0; i++) {
+		if (!weir_agg_is_numeric(defs[i].func))
+			continue;
+		rc = weir_buf_printf(out, "%s%s:%llu", sep, defs[i].name,
+		    (unsigned long long)defs[i].rejected);
+		sep = ",";
+	}
+	return rc == 0 ? weir_buf_add(out, "}", 1) : rc;
 }
 
 void

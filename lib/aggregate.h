@@ -48,6 +48,13 @@ struct weir_aggdef {
 int weir_aggdef_parse(struct weir_plan *plan, struct weir_aggdef *def, const char *spec,
     char *err, size_t errlen);
 
+/* What the numeric aggregates left out: a line `PROG: N values of 'F'
+ * were not numbers (A, B left them out)` per field, and as JSON for --stats,
+ * {"NAME":N,...}.  -1 when memory ran out. */
+int weir_aggdefs_rejected(const struct weir_aggdef *defs, int n, const char *prog,
+    struct weir_buf *out);
+int weir_aggdefs_rejected_json(const struct weir_aggdef *defs, int n, struct weir_buf *out);
+
 /* Frees what def owns and zeroes it. */
 void weir_aggdef_free(struct weir_aggdef *def);
 
@@ -141,8 +148,9 @@ struct weir_cells {
 	int64_t bytes;
 };
 
-/* Reads a span as a value for the numeric aggregates. */
-void weir_number_read(const struct weir_span *s, struct weir_number *out);
+/* Reads a span as a value for the numeric aggregates; with from_strings,
+ * a string whose text is a JSON number counts as that number. */
+void weir_number_read(const struct weir_span *s, bool from_strings, struct weir_number *out);
 
 /* Is the function numeric (a value that is not a number is rejected)? */
 bool weir_agg_is_numeric(enum weir_func f);

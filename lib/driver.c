@@ -27,6 +27,7 @@
 #include "driver.h"
 #include "inputs.h"
 #include "keys.h"
+#include "sketch.h"
 #include "reader.h"
 
 static volatile sig_atomic_t got_usr1, got_interrupt, interrupt_signal;
@@ -183,6 +184,7 @@ weir_ctx_free(struct weir_ctx *ctx)
 	free(ctx->spans);
 	weir_inputs_free(ctx->inputs);
 	weir_advice_free(&ctx->advice);
+	weir_quantiles_free(ctx->lateness);
 	if (ctx->errors)
 		fclose(ctx->errors);
 	if (ctx->late)
@@ -244,10 +246,40 @@ weir_emit_watermark(struct weir_ctx *ctx, int64_t t)
 	return write_watermark_line(ctx, t);
 }
 
+/* The lag that would have kept events `behind` seconds late, as text. */
+static void
+lag_that_keeps(const struct weir_ctx *ctx, double behind, char *buf, size_t size)
+{
+	weir_duration_format_up((double)ctx->opts->lag / 1e9 + behind, buf, size);
+}
+
+/* How far behind the watermark a late event was: for the notice at exit,
+ * and, once more than 5% of a thousand or more events were late, a notice
+ * now, so that a live pipeline hears of it before its end. */
+static void
+note_lateness(struct weir_ctx *ctx, const struct weir_event *ev)
+{
+	if (ctx->watermark == WEIR_TIME_NONE || ev->t >= ctx->watermark)
+		return;
+	if (ctx->lateness == NULL && (ctx->lateness = weir_quantiles_new(0.01)) == NULL)
+		return;
+	weir_quantiles_add(ctx->lateness, (double)(ctx->watermark - ev->t) / 1e9);
+	if (ctx->late_told || ctx->count.late < 1000 || ctx->count.late * 20 < ctx->count.in ||
+	    ctx->opts->late != WEIR_LATE_DROP)
+		return;
+	ctx->late_told = true;
+	char lag[32];
+	lag_that_keeps(ctx, weir_quantiles_max(ctx->lateness), lag, sizeof lag);
+	fprintf(ctx->diag, "%s: %llu of %llu events so far were late and dropped: --lag %s "
+	    "would have kept them (a total comes at exit)\n", ctx->prog,
+	    (unsigned long long)ctx->count.late, (unsigned long long)ctx->count.in, lag);
+}
+
 int
 weir_late(struct weir_ctx *ctx, const struct weir_event *ev)
 {
 	ctx->count.late++;
+	note_lateness(ctx, ev);
 	switch (ctx->opts->late) {
 	case WEIR_LATE_PASS:
 		return weir_out_line(ctx->out, ev->line, ev->len);
@@ -1451,6 +1483,30 @@ watch_see(struct weir_ctx *ctx, const struct weir_span *spans)
 		}
 }
 
+/* At exit: how many late events were dropped, how far behind the latest
+ * was, and the --lag that would have kept them all (and 99.9%). */
+static void
+late_notice(const struct weir_ctx *ctx)
+{
+	unsigned long long n = (unsigned long long)ctx->count.late;
+	fprintf(ctx->diag, "%s: %llu late event%s dropped", ctx->prog, n, n == 1 ? "" : "s");
+	if (ctx->lateness && weir_quantiles_count(ctx->lateness) > 0) {
+		double most = weir_quantiles_max(ctx->lateness);
+		double p999 = weir_quantiles_upper(ctx->lateness, 0.999);
+		char behind[32], all[32], most_of[32];
+		weir_duration_format_up(most, behind, sizeof behind);
+		lag_that_keeps(ctx, most, all, sizeof all);
+		lag_that_keeps(ctx, p999, most_of, sizeof most_of);
+		fprintf(ctx->diag, ", up to %s behind the watermark: --lag %s would have kept %s",
+		    behind, all, n == 1 ? "it" : "them all");
+		if (n >= 1000 && strcmp(all, most_of) != 0)
+			fprintf(ctx->diag, ", --lag %s 99.9%% of them", most_of);
+		fprintf(ctx->diag, " (or --late pass, --late FILE)\n");
+	} else {
+		fprintf(ctx->diag, "; a larger --lag keeps them (or --late pass, --late FILE)\n");
+	}
+}
+
 /*
  * At exit, what the warnings left out: the total per reason, and when no
  * line had a usable event time, what the lines have and the -t that reads
@@ -1503,9 +1559,7 @@ weir_finish(struct weir_ctx *ctx, int rc)
 	if (rc != WEIR_IO_EPIPE)
 		rc = advise(ctx, rc);
 	if (ctx->opts->late == WEIR_LATE_DROP && ctx->count.late > 0 && rc != WEIR_IO_EPIPE)
-		fprintf(ctx->diag, "%s: %llu late events dropped; a larger --lag keeps them "
-		    "(or --late pass, --late FILE)\n", ctx->prog,
-		    (unsigned long long)ctx->count.late);
+		late_notice(ctx);
 	if (ctx->opts->stats)
 		weir_print_stats(ctx);
 	if (ctx->opts->metrics_file && write_metrics(ctx) != 0 && rc == 0)

@@ -6,6 +6,8 @@
  * returns 0, -1 for text that is not a time, or -2 for a time outside the
  * int64 nanosecond range (1677-09-21 .. 2262-04-11).
  */
+#include <math.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -927,4 +929,24 @@ weir_duration_parse(const char *s, int64_t *out)
 	}
 	*out = total;
 	return 0;
+}
+
+void
+weir_duration_format_up(double seconds, char *buf, size_t size)
+{
+	long long ms = (long long)ceil(seconds * 1000 - 1e-9);
+	if (ms <= 0)
+		snprintf(buf, size, "0s");
+	else if (ms < 1000)
+		snprintf(buf, size, "%lldms", ms);
+	else if (ms % 1000 == 0)
+		snprintf(buf, size, "%llds", ms / 1000);
+	else {
+		snprintf(buf, size, "%lld.%03llds", ms / 1000, ms % 1000);
+		size_t n = strlen(buf);	/* trim zeros: 4.870s -> 4.87s */
+		while (buf[n - 2] == '0') {
+			buf[n - 2] = 's';
+			buf[--n] = '\0';
+		}
+	}
 }

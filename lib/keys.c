@@ -54,21 +54,35 @@ weir_keys_parse(struct weir_keys *k, struct weir_plan *plan, const char *list)
 		k->n = 0;
 		return -1;
 	}
-	/* the output name of each field: the path as given */
-	char *copy = strdup(list), *save = NULL;
-	if (copy == NULL)
+	/* the output name of each field: the path as given, its escapes
+	 * undone (`a\.b` names the member "a.b"); split as the plan splits */
+	size_t len = strlen(list);
+	char *name = malloc(len + 1);
+	if (name == NULL)
 		return -1;
 	int i = 0;
-	for (char *f = strtok_r(copy, ",", &save); f && i < k->n; f = strtok_r(NULL, ",", &save)) {
-		size_t cap = 6 * strlen(f) + 3;
-		if ((k->names[i] = malloc(cap)) == NULL)
+	size_t n = 0;
+	for (const char *p = list;; p++) {
+		if (*p == '\\' && p[1]) {
+			name[n++] = *++p;
+			continue;
+		}
+		if (*p != ',' && *p != '\0') {
+			name[n++] = *p;
+			continue;
+		}
+		size_t cap = 6 * n + 3;
+		if (i == k->n || (k->names[i] = malloc(cap)) == NULL)
 			break;
-		long n = weir_json_quote(k->names[i], cap, 0, f, strlen(f));
-		k->names[i][n < 0 ? 0 : n] = '\0';
-		k->name_len[i] = n < 0 ? 0 : (size_t)n;
+		long q = weir_json_quote(k->names[i], cap, 0, name, n);
+		k->names[i][q < 0 ? 0 : q] = '\0';
+		k->name_len[i] = q < 0 ? 0 : (size_t)q;
 		i++;
+		n = 0;
+		if (*p == '\0')
+			break;
 	}
-	free(copy);
+	free(name);
 	return i == k->n ? 0 : -1;
 }
 

@@ -260,13 +260,28 @@ PY
 }
 
 @test "a value that is not a number is counted and reported, never read as 0" {
-	printf '%s\n' '{"ts":1,"v":10}' '{"ts":2,"v":"12"}' '{"ts":3,"v":true}' '{"ts":4}' \
+	printf '%s\n' '{"ts":1,"v":10}' '{"ts":2,"v":"x12"}' '{"ts":3,"v":true}' '{"ts":4}' \
 	    '{"ts":5,"v":null}' '{"ts":6,"v":20}' > in
 	run --separate-stderr weir-agg --stats count avg:v min:v count:v < in
 	assert_success
 	assert_output '{"count":6,"avg_v":15,"min_v":10,"count_v":4}'
-	[[ "$stderr" == *"2 values of 'v' were not numbers"* ]]
+	[[ "$stderr" == *"2 values of 'v' were not numbers (avg_v, min_v left them out)"* ]]
+	[ "$(grep -c 'not numbers' <<<"$stderr")" -eq 1 ]	# one line for the field
 	[[ "$stderr" == *'"values_rejected":{"avg_v":2,"min_v":2}'* ]]
+}
+
+@test "numbers written as strings count as numbers, as Miller infers them; -S keeps them strings" {
+	# nginx's upstream_response_time and Debezium's decimals come as strings
+	printf '%s\n' '{"ts":1,"v":"0.125"}' '{"ts":2,"v":"1e1"}' '{"ts":3,"v":0.5}' \
+	    '{"ts":4,"v":"-"}' '{"ts":5,"v":"12abc"}' '{"ts":6,"v":"01"}' '{"ts":7,"v":" 2"}' > in
+	run --separate-stderr weir-agg --stats sum:v avg:v max:v p50:v in
+	assert_success
+	# 0.125 + 10 + 0.5 = 10.625 over 3; max as it came, quotes and all
+	assert_output '{"sum_v":10.625,"avg_v":3.5416666666666665,"max_v":"1e1","p50_v":0.5}'
+	[[ "$stderr" == *"4 values of 'v' were not numbers"* ]]
+	run --separate-stderr weir-agg -S sum:v avg:v in
+	assert_output '{"sum_v":0.5,"avg_v":0.5}'
+	[[ "$stderr" == *"6 values of 'v' were not numbers"* ]]
 }
 
 @test "groups: a missing --by field is its own group; rows come in (end, start, first seen) order" {
@@ -536,6 +551,16 @@ EOF
 	run --separate-stderr weir-agg --by status count avg:request_time in
 	assert_success
 	assert_equal "$stderr" ""
+}
+
+@test "a key path with an escaped dot or comma names its member as the event spells it" {
+	printf '%s\n' '{"ts":1,"a.b":"x","a":{"b":"y"},"c,d":3}' > in
+	run weir-agg --by 'a\.b' count in
+	assert_output '{"a.b":"x","count":1}'
+	run weir-agg --by 'a.b,c\,d' count in
+	assert_output '{"a.b":"y","c,d":3,"count":1}'
+	run weir-window tumbling 1m --by 'a\.b' --collect in
+	[[ "$output" == *'"a.b":"x","count":1'* ]]
 }
 
 @test "io contract: empty input, an unknown option, a bad line, a closed pipe, a full disk" {

@@ -223,7 +223,7 @@ PY
 	assert_equal "$(cat late.out)" '{"ts":12,"k":3}'
 	[[ "$stderr" == *'"late":1'* ]]
 	run --separate-stderr weir-join l r --on k
-	[[ "$stderr" == *"1 late events dropped"*"--lag"* ]]
+	[[ "$stderr" == *"1 late event dropped"*"--lag"* ]]
 }
 
 @test "two FIFOs written at different paces give the bytes of the files read at once" {

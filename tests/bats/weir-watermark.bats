@@ -56,8 +56,33 @@ ref() {
 	run --separate-stderr weir-watermark --stats < in
 	assert_success
 	assert_output "$(printf '%s\n' '{"ts":10}' '{"ts":20}')"
-	[[ "$stderr" == *"2 late events dropped"*"--lag"* ]]
+	# the watermark is 20: 5 is 15s behind it, 6 is 14s
+	[[ "$stderr" == *"2 late events dropped, up to 15s behind the watermark: --lag 15s would have kept them all"* ]]
 	[[ "$stderr" == *'"in":4,"out":2,"late":2,"rejected":0'* ]]
+	# with --lag 2s the watermark is 18: 13s behind, and 2s + 13s keeps them
+	run --separate-stderr weir-watermark --lag 2s < in
+	[[ "$stderr" == *"2 late events dropped, up to 13s behind the watermark: --lag 15s would have kept them all"* ]]
+	run --separate-stderr weir-watermark --lag 15s < in
+	assert_equal "$stderr" ""
+}
+
+@test "many late events are told of while the input is read, with the lag that keeps them" {
+	# every tenth event 2.5 s behind the one before it, 0.01 s apart
+	python3 -c '
+for i in range(20000):
+    t = 1000 + i / 100
+    print("{\"ts\":%.2f}" % (t - 2.5 if i % 10 == 9 else t))' > in
+	run --separate-stderr weir-watermark --lag 500ms in
+	assert_success
+	# told once, after a thousand late events, before the total at exit
+	[ "$(grep -c 'so far were late' <<<"$stderr")" -eq 1 ]
+	[[ "$stderr" == *"1000 of 10000 events so far were late and dropped: --lag 2.49s would have kept them"* ]]
+	[[ "$stderr" == *"2000 late events dropped, up to 1.99s behind the watermark: --lag 2.49s would have kept them all"* ]]
+	[[ "$stderr" == *"so far were late and dropped: --lag"*"late events dropped, up to"*"--lag"*"would have kept them all"* ]]
+	# and the suggested lag keeps every event
+	lag=$(sed -n 's/.*late events dropped, up to .* --lag \([^ ]*\) would have kept them all.*/\1/p' <<<"$stderr")
+	run --separate-stderr weir-watermark --lag "$lag" --stats in
+	[[ "$stderr" == *'"late":0,'* ]]
 }
 
 @test "every line is accounted for: in = out + late + rejected" {

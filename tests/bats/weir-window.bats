@@ -139,7 +139,7 @@ PY
 	assert_output "$(printf '%s\n' '{"ts":100,"window_start":100,"window_end":110}' '{"ts":200,"window_start":200,"window_end":210}')"
 	assert_equal "$(cat late.ndjson)" '{"ts":50}'
 	run --separate-stderr weir-window tumbling 10s --collect < in
-	[[ "$stderr" == *"1 late events dropped"*"--lag"* ]]
+	[[ "$stderr" == *"1 late event dropped"*"--lag"* ]]
 }
 
 @test "--allowed-lateness re-fires a window with the late event" {

@@ -21,7 +21,7 @@ result_of(enum weir_func f, double rank, const char *const *values, size_t n, ch
 	for (size_t i = 0; i < n; i++) {
 		struct weir_span v = {values[i], strlen(values[i])};
 		struct weir_number num;
-		weir_number_read(&v, &num);
+		weir_number_read(&v, true, &num);
 		assert_int_equal(weir_cell_add(&cx, &def, &c, &v, &num, i), 0);
 	}
 	struct weir_buf b = {0};
@@ -108,7 +108,7 @@ merge_and_round_trip(void **state)
 		for (int i = 0; i < 300; i++) {
 			struct weir_span v = {text[i], strlen(text[i])};
 			struct weir_number num;
-			weir_number_read(&v, &num);
+			weir_number_read(&v, true, &num);
 			weir_cell_add(&cx, &def, &all, &v, &num, (uint64_t)i);
 			weir_cell_add(&cx, &def, i < 120 ? &a : &b, &v, &num, (uint64_t)i);
 		}

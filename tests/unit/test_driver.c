@@ -116,7 +116,7 @@ watermark_is_max_event_time_minus_lag(void **state)
 	assert_int_equal(r.count.in, 5);
 	assert_int_equal(r.count.out, 4);
 	assert_int_equal(r.count.late, 1);
-	assert_non_null(strstr(r.err, "1 late events dropped"));
+	assert_non_null(strstr(r.err, "1 late event dropped"));
 }
 
 static void
