@@ -918,8 +918,8 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 		    "-X bootstrap.servers=...)");
 		return -1;
 	}
-	if (ctx->opts->csv_in) {
-		snprintf(err, errlen, "-i csv: Kafka messages are read as NDJSON, one per line");
+	if (ctx->opts->csv_in || ctx->opts->json_in) {
+		snprintf(err, errlen, "-i: a Kafka message is read as one JSON object");
 		return -1;
 	}
 	if (k->ckpt.every > 0 && ctx->opts->state_file == NULL) {

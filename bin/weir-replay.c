@@ -385,6 +385,8 @@ source_open(struct weir_ctx *ctx, struct replay *r, struct source *s, bool resum
 	s->in = weir_input_open(s->path, ctx->opts->csv_in);
 	if (s->in == NULL)
 		return weir_fail(ctx, "cannot open '%s': %s", s->path, strerror(errno));
+	if (ctx->opts->json_in)
+		weir_input_set_json(s->in);
 	bool followed = r->follow && strcmp(s->path, "-") != 0 && !weir_input_is_gzip(s->in);
 	weir_input_set_follow(s->in, followed);
 	s->done = s->waiting = s->idle = false;

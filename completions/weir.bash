@@ -39,7 +39,10 @@ _weir() {
 	-T|--time-format)
 		COMPREPLY=($(compgen -W "auto rfc3339 epoch epoch_ms epoch_us epoch_ns" -- "$cur"))
 		return ;;
-	-i|--input-format|-o|--output-format)
+	-i|--input-format)
+		COMPREPLY=($(compgen -W "json json-text csv" -- "$cur"))
+		return ;;
+	-o|--output-format)
 		COMPREPLY=($(compgen -W "json csv" -- "$cur"))
 		return ;;
 	--on-error)

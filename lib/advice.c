@@ -108,16 +108,16 @@ weir_advice_explain(const char *line, size_t len, const char *why)
 	    memcmp(t, "],", 2) == 0 || memcmp(t, "[{", 2) == 0)) ||
 	    (a > 0 && n > 0 && (t[0] == '"' || t[0] == '}' || t[0] == ']')))
 		return "part of a pretty-printed JSON value (as jq without -c or mlr --ojson "
-		    "write): weir reads one JSON object a line; jq -c . rewrites it so";
+		    "write): weir reads an object a line; -i json-text reads any JSON text";
 	if (n > 0 && t[0] == '[')
-		return "a JSON array: weir reads one JSON object a line; jq -c '.[]' writes its "
-		    "members so";
+		return "a JSON array: weir reads an object a line; -i json-text reads the array's "
+		    "members";
 	if (memchr(line, '\r', len))
 		return "carriage returns inside the line (text whose lines end in CR alone?): "
 		    "tr '\\r' '\\n' makes them newlines";
 	if (strcmp(why, "text after the object") == 0 && n > 0 && t[0] == '{' &&
 	    (memmem(t, n, "}{", 2) || memmem(t, n, "} {", 3) || memmem(t, n, "},{", 3)))
-		return "several JSON objects on one line: jq -c . writes one a line";
+		return "several JSON objects on one line: -i json-text reads each";
 	return why;
 }
 

@@ -1406,6 +1406,8 @@ weir_run(struct weir_ctx *ctx, char **inputs, int ninputs)
 			break;
 		}
 		struct weir_input *in = weir_input_open(inputs[i], ctx->opts->csv_in);
+		if (in && ctx->opts->json_in)
+			weir_input_set_json(in);
 		if (in == NULL) {
 			weir_fail(ctx, "cannot open '%s': %s", inputs[i], strerror(errno));
 			rc = -1;
@@ -1416,7 +1418,7 @@ weir_run(struct weir_ctx *ctx, char **inputs, int ninputs)
 		    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 		struct loop lp = {weir_input_name(in), -1, weir_mono_now(), 0, 0, 0};
 		lp.next_idle = lp.last_line_at + ctx->opts->idle;
-		if (ctx->opts->csv_in)
+		if (ctx->opts->csv_in || ctx->opts->json_in)
 			rc = run_direct(ctx, &lp, in, 0);
 		else
 			rc = run_threaded(ctx, &lp, weir_input_fd(in), 0);

@@ -59,6 +59,16 @@ struct weir_input {
 	bool malformed;		/* the record being read is: skip to its line's end */
 	bool rejected;		/* the line last handed out is a rejected one */
 	bool oom;
+
+	/* JSON text (weir_input_set_json): values split out of raw */
+	bool json;
+	bool jstarted;		/* a first value (or '[') was seen */
+	bool jarray;		/* inside a top-level array: its members are the values */
+	size_t jscan;		/* bytes of the value at raw.start scanned so far */
+	int jdepth;
+	bool jstr, jesc;	/* the scan is inside a string, after a backslash */
+	uint64_t jline;		/* the line raw.start is on, from 1 */
+	struct bytes value;	/* a value spread over lines, compacted */
 };
 
 /* Marks a queued line as a malformed CSV record's raw bytes; the JSON lines
@@ -172,6 +182,7 @@ weir_input_close(struct weir_input *in)
 	free(in->record.p);
 	free(in->pending.p);
 	free(in->replay.p);
+	free(in->value.p);
 	free(in->name);
 	free(in);
 }
@@ -220,11 +231,146 @@ next_line(struct bytes *b, size_t *scanned, bool eof, const char **line,
 	return 1;
 }
 
+void
+weir_input_set_json(struct weir_input *in)
+{
+	in->json = true;
+	in->jline = 1;
+}
+
+/*
+ * The end of the value at b->p[b->start], scanned on from where the last
+ * call stopped: an object or array to its closing bracket (strings and
+ * escapes followed), a string to its closing quote; in a top-level array
+ * any other value ends at a comma, bracket or white space, and anywhere
+ * else at the end of its line (so a line that is no JSON is one value, and
+ * rejected whole).  0 when the buffer ends first.
+ */
+static size_t
+json_value_end(struct weir_input *in)
+{
+	const struct bytes *b = &in->raw;
+	const char *v = b->p + b->start;
+	size_t n = b->end - b->start;
+	char open = v[0];
+	if (open != '{' && open != '[' && open != '"') {
+		for (size_t i = in->jscan; i < n; i++) {
+			char c = v[i];
+			if (c == '\n' || (in->jarray && (c == ',' || c == ']' || c == ' ' ||
+			    c == '\t' || c == '\r')))
+				return i;
+		}
+		in->jscan = n;
+		return 0;
+	}
+	size_t i = in->jscan;
+	if (i == 0) {
+		in->jdepth = 0;
+		in->jstr = open == '"';
+		in->jesc = false;
+		i = 1;
+		if (!in->jstr)
+			in->jdepth = 1;
+	}
+	for (; i < n; i++) {
+		char c = v[i];
+		if (in->jstr) {
+			if (in->jesc)
+				in->jesc = false;
+			else if (c == '\\')
+				in->jesc = true;
+			else if (c == '"') {
+				in->jstr = false;
+				if (in->jdepth == 0)
+					return i + 1;
+			}
+		} else if (c == '"') {
+			in->jstr = true;
+		} else if (c == '{' || c == '[') {
+			in->jdepth++;
+		} else if ((c == '}' || c == ']') && --in->jdepth == 0) {
+			return i + 1;
+		}
+	}
+	in->jscan = n;
+	return 0;
+}
+
+/* The next value of JSON text: a line of its own, as it came when it lies
+ * on one line, else with the white space between its tokens taken out. */
+static int
+json_next(struct weir_input *in, const char **line, size_t *len, uint64_t *lineno)
+{
+	struct bytes *b = &in->raw;
+	for (;;) {
+		while (b->start < b->end && in->jscan == 0) {
+			unsigned char c = (unsigned char)b->p[b->start];
+			if (!in->jstarted && c == 0xef && b->end - b->start < 3 && !in->eof)
+				return 0;	/* a byte-order mark, or not: more tells */
+			if (c == '\n')
+				in->jline++;
+			else if (!in->jstarted && c == 0xef && b->end - b->start >= 3 &&
+			    memcmp(b->p + b->start, "\xef\xbb\xbf", 3) == 0)
+				b->start += 2;	/* a byte-order mark */
+			else if (!in->jstarted && c == '[')
+				in->jarray = in->jstarted = true;
+			else if (in->jarray && c == ']')
+				in->jarray = false;
+			else if (c != ' ' && c != '\t' && c != '\r' && !(in->jarray && c == ','))
+				break;
+			b->start++;
+		}
+		if (b->start == b->end)
+			return 0;
+		size_t n = json_value_end(in);
+		if (n == 0) {
+			if (!in->eof)
+				return 0;
+			n = b->end - b->start;	/* cut off: the rest is rejected */
+		}
+		in->jstarted = true;
+		in->jscan = 0;
+		const char *v = b->p + b->start;
+		b->start += n;
+		*lineno = in->jline;
+		if (memchr(v, '\n', n) == NULL) {
+			*line = v;
+			*len = n;
+			while (*len > 0 && v[*len - 1] == '\r')
+				(*len)--;
+			return 1;
+		}
+		in->value.start = in->value.end = 0;
+		bool str = false, esc = false;
+		for (size_t i = 0; i < n; i++) {
+			char c = v[i];
+			in->jline += c == '\n';
+			if (!str && (c == ' ' || c == '\t' || c == '\n' || c == '\r'))
+				continue;
+			if (str && esc)
+				esc = false;
+			else if (str && c == '\\')
+				esc = true;
+			else if (c == '"')
+				str = !str;
+			if (bytes_append(&in->value, &c, 1) < 0) {
+				in->oom = true;
+				return 0;
+			}
+		}
+		*line = in->value.p;
+		*len = in->value.end;
+		return 1;
+	}
+}
+
 int
 weir_input_line(struct weir_input *in, const char **line, size_t *len,
     uint64_t *lineno)
 {
 	size_t ignored = 0;
+	if (in->json)
+		return json_next(in, line, len, lineno);
 	int rc = in->csv ? next_line(&in->queue, &ignored, in->eof, line, len)
 	    : next_line(&in->raw, &in->scanned, in->eof, line, len);
 	if (rc == 1 && in->lineno == 0 && !in->csv)
@@ -283,7 +429,7 @@ weir_input_offset(const struct weir_input *in)
 int
 weir_input_seek(struct weir_input *in, uint64_t offset)
 {
-	if (in->csv) {
+	if (in->csv || in->json) {
 		errno = ESPIPE;
 		return -1;
 	}

@@ -47,6 +47,19 @@ weir_skip_bom(const char **line, size_t *len)
 
 /* Opens path ("-" is stdin).  Returns NULL with errno set on failure. */
 struct weir_input *weir_input_open(const char *path, bool csv);
+
+/*
+ * Reads the input as JSON text (-i json-text), before the first read: any
+ * sequence of JSON values, one a line or spread over lines (pretty-printed,
+ * as jq without -c writes), or the members of one top-level array, or
+ * objects one after another on a line.  Each value is handed out as a
+ * line: as it came when it lies on one line, else with the white space
+ * between its tokens taken out (numbers and strings keep their bytes).
+ * Its line number is the line it starts on.  A value cut off by the end of
+ * input is handed out as it is (and rejected); text that is no JSON value
+ * is handed out to the end of its line.
+ */
+void weir_input_set_json(struct weir_input *in);
 void weir_input_close(struct weir_input *in);
 
 const char *weir_input_name(const struct weir_input *in);

@@ -44,7 +44,7 @@ const char weir_options_help[] =
     "      --lag DUR            bounded out-of-orderness (default 0)\n"
     "      --idle DUR           advance the watermark after DUR of silence\n"
     "      --late POLICY        drop, pass, or a FILE late events are appended to\n"
-    "  -i, --input-format FMT   json or csv\n"
+    "  -i, --input-format FMT   json (an object a line), json-text (any JSON) or csv\n"
     "  -o, --output-format FMT  json or csv\n"
     "      --on-error POLICY    warn, skip or fail (exit 65) on a rejected line\n"
     "      --errors FILE        append rejected lines to FILE, byte for byte\n"
@@ -92,7 +92,8 @@ format_arg(const char *name, const char *value, bool *csv, char *err, size_t err
 		*csv = true;
 		return 0;
 	}
-	snprintf(err, errlen, "bad format '%s' for --%s (expected json or csv)", value, name);
+	snprintf(err, errlen, "bad format '%s' for --%s (expected %s)", value, name,
+	    strcmp(name, "input-format") == 0 ? "json, json-text or csv" : "json or csv");
 	return -1;
 }
 
@@ -175,6 +176,12 @@ shared_option(struct weir_opts *o, int c, const char *v)
 		}
 		return 0;
 	case OPT_INPUT_FORMAT:
+		/* json (the default, also ndjson, jsonl): a line is an object,
+		 * read at full speed; json-text: any JSON text (pretty-printed,
+		 * an array, objects run together), split into values first */
+		o->json_in = strcmp(v, "json-text") == 0;
+		if (o->json_in)
+			return 0;
 		return format_arg("input-format", v, &o->csv_in, err, errlen);
 	case OPT_OUTPUT_FORMAT:
 		return format_arg("output-format", v, &o->csv_out, err, errlen);

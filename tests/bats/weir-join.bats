@@ -651,6 +651,15 @@ for l in open("expect"):
 	[[ "$stderr" == *"--on order_di: no event had the field 'order_di'; the first event has 'order_id'"* ]]
 }
 
+@test "-i json-text: inputs that are pretty-printed or an array join as their objects" {
+	printf '[{"ts":1,"k":"a"},\n {"ts":3,"k":"b"}]\n' > l
+	printf '{\n "ts": 2,\n "k": "a"\n}\n' > r
+	run --separate-stderr weir-join -i json-text l r --on k --within 5s --type left
+	assert_success
+	assert_output "$(printf '%s\n' '{"ts":1,"k":"a","right_ts":2}' '{"ts":3,"k":"b"}')"
+	assert_equal "$stderr" ""
+}
+
 @test "io contract: empty input, an unknown option, a bad line, a closed pipe, a full disk" {
 	printf '%s\n' host,dc h1,fra h2,ams > "$BATS_TEST_TMPDIR/hosts.csv"
 	io_contract weir-join --table "$BATS_TEST_TMPDIR/hosts.csv" --on host

@@ -269,14 +269,14 @@ JSON
 	run --separate-stderr weir-watermark pretty
 	assert_success
 	assert_output ""
-	[[ "$stderr" == *'pretty:1: part of a pretty-printed JSON value'*'jq -c . rewrites it so'* ]]
+	[[ "$stderr" == *'pretty:1: part of a pretty-printed JSON value'*'-i json-text reads any JSON text'* ]]
 	[[ "$stderr" == *'lines in all: part of a pretty-printed JSON value'* ]]
 	# an array on one line; several objects on one line
 	printf '%s\n' '[{"ts":1},{"ts":2}]' '{"ts":1}{"ts":2}' '{"ts":3}' > shapes
 	run --separate-stderr weir-watermark shapes
 	assert_success
-	[[ "$stderr" == *"shapes:1: a JSON array: weir reads one JSON object a line; jq -c '.[]'"* ]]
-	[[ "$stderr" == *'shapes:2: several JSON objects on one line'* ]]
+	[[ "$stderr" == *"shapes:1: a JSON array: weir reads an object a line; -i json-text reads the array's members"* ]]
+	[[ "$stderr" == *'shapes:2: several JSON objects on one line: -i json-text reads each'* ]]
 	# lines ending in CR alone; UTF-16; a byte-order mark where files were joined
 	printf '{"ts":1}\r{"ts":2}\r' > cr
 	run --separate-stderr weir-watermark cr
@@ -290,6 +290,37 @@ JSON
 	assert_success
 	assert_output '{"ts":1}'
 	[[ "$stderr" == *'joined:2: a UTF-8 byte-order mark inside the input'* ]]
+}
+
+@test "-i json-text reads any JSON text: pretty-printed, an array, objects run together; each object a line" {
+	# pretty-printed: every value compacted, its numbers and strings as they came
+	printf '{\n  "ts": 1,\n  "a": { "b": 1.10 },\n  "s": "x  y\\u00e9"\n}\n{\n  "ts": 2, "n": 12345678901234567890\n}\n' > pretty
+	run --separate-stderr weir-watermark -i json-text pretty
+	assert_success
+	assert_output "$(printf '%s\n' '{"ts":1,"a":{"b":1.10},"s":"x  y\u00e9"}' '{"ts":2,"n":12345678901234567890}')"
+	assert_equal "$stderr" ""
+	# what jq without -c writes reads as jq -c writes it
+	printf '%s\n' '{"ts":1,"a":{"b":[1,{"c":null}]},"s":"a b"}' '{"ts":2}' | jq . > jq-pretty
+	run weir-watermark -i json-text jq-pretty
+	assert_output "$(jq -c . jq-pretty)"
+	# an array (mlr --ojson writes one), objects run together, NDJSON: one object a line,
+	# a line that is one JSON object kept byte for byte
+	printf '[\n{"ts":1},\n{"ts":2, "k": [1, 2]}\n]\n{"ts":3}{"ts":4}\n{"ts": 5}\n' > mixed
+	run --separate-stderr weir-watermark -i json-text --stats mixed
+	assert_success
+	assert_output "$(printf '%s\n' '{"ts":1}' '{"ts":2, "k": [1, 2]}' '{"ts":3}' '{"ts":4}' '{"ts": 5}')"
+	[[ "$stderr" == *'"in":5,"out":5,"late":0,"rejected":0'* ]]
+	# what is no JSON is rejected by the line it starts on; a value cut off at the end too
+	printf '{"ts":1}\nnot json\n{\n "ts": 2\n}\n{"ts":3,\n' > bad
+	run --separate-stderr weir-watermark -i json-text --errors err bad
+	assert_success
+	assert_output "$(printf '%s\n' '{"ts":1}' '{"ts":2}')"
+	[[ "$stderr" == *'bad:2: not a JSON object'* ]]
+	[[ "$stderr" == *'bad:6: truncated JSON'* ]]
+	assert_equal "$(cat err)" "$(printf '%s\n' 'not json' '{"ts":3,')"
+	# the default reads a line an object, at full speed
+	run --separate-stderr weir-watermark pretty
+	assert_output ""
 }
 
 @test "a closed pipe ends quietly with 0" {

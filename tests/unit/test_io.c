@@ -196,6 +196,81 @@ csv_malformed_records_the_same_a_byte_at_a_time(void **state)
 	waitpid(pid, &status, 0);
 }
 
+/* JSON text (-i json-text): values spread over lines, an array's members,
+ * objects run together; whole, and a byte at a time through a pipe (the
+ * scan resumes where each read ends). */
+static const char json_text[] =
+    "\xef\xbb\xbf[\n {\"a\": \"x  }\\\"{\",\n  \"b\": [1, 2]},\n 7 ,\n {\"c\":1.10}\n]\n"
+    "{\"d\":1}{\"e\":2} {\"f\":3}\r\nno json here\n\n  {\"g\":\n\t\"h i\"\n}\n{\"cut\":";
+static const char json_expect[] =
+    "{\"a\":\"x  }\\\"{\",\"b\":[1,2]}|7|{\"c\":1.10}|{\"d\":1}|{\"e\":2}|{\"f\":3}|"
+    "no json here|{\"g\":\"h i\"}|{\"cut\":|";
+
+static char *
+read_json(const char *path)
+{
+	struct weir_input *in = weir_input_open(path, false);
+	assert_non_null(in);
+	weir_input_set_json(in);
+	return read_marked(in);
+}
+
+static void
+json_text_splits_into_values(void **state)
+{
+	(void)state;
+	const char *path = temp_file(json_text, sizeof json_text - 1);
+	char *got = read_json(path);
+	assert_string_equal(got, json_expect);
+	free(got);
+	/* line numbers: where each value starts */
+	struct weir_input *in = weir_input_open(path, false);
+	weir_input_set_json(in);
+	uint64_t want[] = {2, 4, 5, 7, 7, 7, 8, 10, 13}, lineno;
+	const char *line;
+	size_t n, k = 0;
+	while (!weir_input_eof(in) || k < 9) {
+		while (weir_input_line(in, &line, &n, &lineno) == 1) {
+			assert_true(k < 9);
+			assert_int_equal(lineno, want[k++]);
+		}
+		if (weir_input_eof(in))
+			break;
+		assert_true(weir_input_fill(in) >= 0);
+	}
+	assert_int_equal(k, 9);
+	weir_input_close(in);
+	unlink(path);
+}
+
+static void
+json_text_the_same_a_byte_at_a_time(void **state)
+{
+	(void)state;
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(fds[0]);
+		for (size_t i = 0; i < sizeof json_text - 1; i++) {
+			if (write(fds[1], json_text + i, 1) != 1)
+				_exit(1);
+			usleep(100);
+		}
+		_exit(0);
+	}
+	close(fds[1]);
+	char path[32];
+	snprintf(path, sizeof path, "/dev/fd/%d", fds[0]);
+	char *got = read_json(path);
+	assert_string_equal(got, json_expect);
+	free(got);
+	close(fds[0]);
+	int status;
+	waitpid(pid, &status, 0);
+}
+
 /* The writer, into a pipe read back here. */
 struct pipe_out {
 	int fds[2];
@@ -400,6 +475,8 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(json_text_splits_into_values),
+		cmocka_unit_test(json_text_the_same_a_byte_at_a_time),
 		cmocka_unit_test(bytes_that_are_not_utf8_quote_as_latin1),
 		cmocka_unit_test(splits_lines_crlf_and_a_last_line_without_newline),
 		cmocka_unit_test(a_line_longer_than_the_read_block),
