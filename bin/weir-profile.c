@@ -202,6 +202,15 @@ on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 
 /* --- the report ----------------------------------------------------------- */
 
+/* The smallest whole number of milliseconds at or above seconds, as a weir
+ * duration: 0s, 250ms, 4.872s. */
+static void
+format_lag(double seconds, char *buf, size_t size)
+{
+	long long ms = (long long)ceil(seconds * 1000 - 1e-9);
+	weir_duration_format_up(ms * 1000000LL, buf, size);
+}
+
 static const char *
 repr_name(enum weir_repr r)
 {
@@ -256,7 +265,7 @@ report_json(const struct weir_ctx *ctx, const struct profile *p, FILE *f)
 {
 	const struct weir_counters *c = &ctx->count;
 	char lag[32];
-	weir_duration_format_up(weir_quantiles_upper(p->disorder, p->completeness), lag, sizeof lag);
+	format_lag(weir_quantiles_upper(p->disorder, p->completeness), lag, sizeof lag);
 	fprintf(f, "{\"lines\":%llu,\"events\":%llu,\"rejected\":%llu,\"protocol_lines\":%llu",
 	    (unsigned long long)(c->in + c->watermarks_in + c->barriers),
 	    (unsigned long long)p->events, (unsigned long long)c->rejected,
@@ -311,7 +320,7 @@ report_json(const struct weir_ctx *ctx, const struct profile *p, FILE *f)
 		put_number(f, p->with_key ? (double)p->repeats / (double)p->with_key : 0);
 		fputs(",\"repeat_gap_seconds\":", f);
 		put_quantiles(f, p->gaps, false);
-		weir_duration_format_up(weir_quantiles_max(p->gaps), lag, sizeof lag);
+		format_lag(weir_quantiles_max(p->gaps), lag, sizeof lag);
 		fprintf(f, ",\"suggested_within\":\"%s\",\"untracked\":%llu", lag,
 		    (unsigned long long)p->untracked);
 	}
@@ -357,7 +366,7 @@ report_human(const struct weir_ctx *ctx, const struct profile *p, FILE *f)
 	    "disorder", weir_quantiles_value(p->disorder, 0.5),
 	    weir_quantiles_value(p->disorder, 0.9), weir_quantiles_value(p->disorder, 0.99),
 	    weir_quantiles_value(p->disorder, 0.999), weir_quantiles_max(p->disorder));
-	weir_duration_format_up(weir_quantiles_upper(p->disorder, p->completeness), lag, sizeof lag);
+	format_lag(weir_quantiles_upper(p->disorder, p->completeness), lag, sizeof lag);
 	fprintf(f, "%-24s --lag %s keeps %g%% of events on time\n", "suggested lag", lag,
 	    p->completeness * 100);
 	uint64_t most = 0;
@@ -377,7 +386,7 @@ report_human(const struct weir_ctx *ctx, const struct profile *p, FILE *f)
 		fprintf(f, "%-24s %llu of %llu (%.2f%%)\n", "repeated",
 		    (unsigned long long)p->repeats, (unsigned long long)p->with_key,
 		    p->with_key ? 100.0 * (double)p->repeats / (double)p->with_key : 0);
-		weir_duration_format_up(weir_quantiles_max(p->gaps), lag, sizeof lag);
+		format_lag(weir_quantiles_max(p->gaps), lag, sizeof lag);
 		fprintf(f, "%-24s p50 %.3fs  p99 %.3fs  max %.3fs: weir-dedupe --within %s\n",
 		    "repeat gap", weir_quantiles_value(p->gaps, 0.5),
 		    weir_quantiles_value(p->gaps, 0.99), weir_quantiles_max(p->gaps), lag);

@@ -223,6 +223,52 @@ weir_advice_no_time(const struct weir_advice *a, const char *prog, struct weir_b
 	return rc;
 }
 
+/* --- how late ----------------------------------------------------------------------- */
+
+static int
+lateness_bucket(int64_t ns)
+{
+	if (ns < 8)
+		return ns < 0 ? 0 : (int)ns;
+	int b = 63 - __builtin_clzll((unsigned long long)ns);	/* 3..62 */
+	return b * 8 + (int)((ns >> (b - 3)) & 7);
+}
+
+/* The largest ns of bucket i. */
+static int64_t
+lateness_bound(int i)
+{
+	if (i < 8)
+		return i;
+	int b = i / 8, sub = i % 8;
+	return (((int64_t)8 + sub + 1) << (b - 3)) - 1;
+}
+
+void
+weir_lateness_add(struct weir_lateness *l, int64_t ns)
+{
+	l->n++;
+	if (ns > l->max)
+		l->max = ns;
+	l->count[lateness_bucket(ns)]++;
+}
+
+int64_t
+weir_lateness_upper(const struct weir_lateness *l, double rank)
+{
+	if (l->n == 0)
+		return 0;
+	uint64_t want = (uint64_t)(rank * (double)l->n + 0.999999), seen = 0;
+	if (want == 0)
+		want = 1;
+	for (int i = 0; i < 512; i++) {
+		seen += l->count[i];
+		if (seen >= want)
+			return lateness_bound(i) < l->max ? lateness_bound(i) : l->max;
+	}
+	return l->max;
+}
+
 /* --- names near a name ------------------------------------------------------------ */
 
 size_t

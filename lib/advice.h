@@ -83,6 +83,20 @@ int weir_advice_no_time(const struct weir_advice *a, const char *prog, struct we
  * event came.  -1 when memory ran out. */
 int weir_advice_nearest(const struct weir_advice *a, const char *name, struct weir_buf *out);
 
+/* How far behind the watermark late events were: a log-scale histogram,
+ * eight buckets to each power of two (an upper bound at most 1/8 above),
+ * and the largest exactly. */
+struct weir_lateness {
+	uint64_t n;
+	int64_t max;		/* ns */
+	uint64_t count[512];
+};
+
+void weir_lateness_add(struct weir_lateness *l, int64_t ns);
+/* At least the rank-quantile (0..1] of what was added, at most max; 0 when
+ * nothing was. */
+int64_t weir_lateness_upper(const struct weir_lateness *l, double rank);
+
 /* The edit distance between two strings (insert, delete, substitute, and
  * swap two neighbours), at most `cap` + 1 (past it, the count stops). */
 size_t weir_edit_distance(const char *a, const char *b, size_t cap);

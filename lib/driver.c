@@ -27,7 +27,6 @@
 #include "driver.h"
 #include "inputs.h"
 #include "keys.h"
-#include "sketch.h"
 #include "reader.h"
 
 static volatile sig_atomic_t got_usr1, got_interrupt, interrupt_signal;
@@ -184,7 +183,7 @@ weir_ctx_free(struct weir_ctx *ctx)
 	free(ctx->spans);
 	weir_inputs_free(ctx->inputs);
 	weir_advice_free(&ctx->advice);
-	weir_quantiles_free(ctx->lateness);
+	free(ctx->lateness);
 	if (ctx->errors)
 		fclose(ctx->errors);
 	if (ctx->late)
@@ -246,11 +245,11 @@ weir_emit_watermark(struct weir_ctx *ctx, int64_t t)
 	return write_watermark_line(ctx, t);
 }
 
-/* The lag that would have kept events `behind` seconds late, as text. */
+/* The lag that would have kept events `behind` ns late, as text. */
 static void
-lag_that_keeps(const struct weir_ctx *ctx, double behind, char *buf, size_t size)
+lag_that_keeps(const struct weir_ctx *ctx, int64_t behind, char *buf, size_t size)
 {
-	weir_duration_format_up((double)ctx->opts->lag / 1e9 + behind, buf, size);
+	weir_duration_format_up(weir_time_add_sat(ctx->opts->lag, behind), buf, size);
 }
 
 /* How far behind the watermark a late event was: for the notice at exit,
@@ -261,15 +260,15 @@ note_lateness(struct weir_ctx *ctx, const struct weir_event *ev)
 {
 	if (ctx->watermark == WEIR_TIME_NONE || ev->t >= ctx->watermark)
 		return;
-	if (ctx->lateness == NULL && (ctx->lateness = weir_quantiles_new(0.01)) == NULL)
+	if (ctx->lateness == NULL && (ctx->lateness = calloc(1, sizeof *ctx->lateness)) == NULL)
 		return;
-	weir_quantiles_add(ctx->lateness, (double)(ctx->watermark - ev->t) / 1e9);
+	weir_lateness_add(ctx->lateness, ctx->watermark - ev->t);
 	if (ctx->late_told || ctx->count.late < 1000 || ctx->count.late * 20 < ctx->count.in ||
 	    ctx->opts->late != WEIR_LATE_DROP)
 		return;
 	ctx->late_told = true;
 	char lag[32];
-	lag_that_keeps(ctx, weir_quantiles_max(ctx->lateness), lag, sizeof lag);
+	lag_that_keeps(ctx, ctx->lateness->max, lag, sizeof lag);
 	fprintf(ctx->diag, "%s: %llu of %llu events so far were late and dropped: --lag %s "
 	    "would have kept them (a total comes at exit)\n", ctx->prog,
 	    (unsigned long long)ctx->count.late, (unsigned long long)ctx->count.in, lag);
@@ -972,6 +971,10 @@ handle_record(struct weir_ctx *ctx, const struct weir_scanned *rec,
 			return reject(ctx, rec->line, rec->len, &ref, why);
 		}
 	}
+	if (ctx->opts->max_ahead > 0 && ctx->watermark != WEIR_TIME_NONE &&
+	    ev.t > weir_time_add_sat(ctx->watermark, ctx->opts->max_ahead))
+		return reject(ctx, rec->line, rec->len, &ref, "more than --max-ahead ahead of the "
+		    "watermark (an outlier in event time?)");
 	if (ctx->advice.event_sample == NULL)
 		weir_advice_event(&ctx->advice, rec->line, rec->len);
 	if (ctx->nunseen > 0)
@@ -1492,9 +1495,9 @@ late_notice(const struct weir_ctx *ctx)
 {
 	unsigned long long n = (unsigned long long)ctx->count.late;
 	fprintf(ctx->diag, "%s: %llu late event%s dropped", ctx->prog, n, n == 1 ? "" : "s");
-	if (ctx->lateness && weir_quantiles_count(ctx->lateness) > 0) {
-		double most = weir_quantiles_max(ctx->lateness);
-		double p999 = weir_quantiles_upper(ctx->lateness, 0.999);
+	if (ctx->lateness && ctx->lateness->n > 0) {
+		int64_t most = ctx->lateness->max;
+		int64_t p999 = weir_lateness_upper(ctx->lateness, 0.999);
 		char behind[32], all[32], most_of[32];
 		weir_duration_format_up(most, behind, sizeof behind);
 		lag_that_keeps(ctx, most, all, sizeof all);

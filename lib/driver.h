@@ -177,7 +177,7 @@ struct weir_ctx {
 	FILE *errors, *late;
 	char missing_time[160];		/* "no event time field 'x'" */
 	struct weir_advice advice;	/* warnings grouped, samples for advice */
-	struct weir_quantiles *lateness;	/* how far behind late events were, s */
+	struct weir_lateness *lateness;	/* how far behind late events were */
 	bool late_told;			/* the early notice of many late events */
 	struct weir_watch {
 		int slot;

@@ -6,7 +6,6 @@
  * returns 0, -1 for text that is not a time, or -2 for a time outside the
  * int64 nanosecond range (1677-09-21 .. 2262-04-11).
  */
-#include <math.h>
 #include <stdio.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -932,9 +931,9 @@ weir_duration_parse(const char *s, int64_t *out)
 }
 
 void
-weir_duration_format_up(double seconds, char *buf, size_t size)
+weir_duration_format_up(int64_t ns, char *buf, size_t size)
 {
-	long long ms = (long long)ceil(seconds * 1000 - 1e-9);
+	long long ms = ns <= 0 ? 0 : (long long)((ns - 1) / 1000000 + 1);
 	if (ms <= 0)
 		snprintf(buf, size, "0s");
 	else if (ms < 1000)

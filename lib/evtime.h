@@ -89,9 +89,9 @@ size_t weir_time_format_rfc3339(int64_t t, char *buf);
  */
 int weir_duration_parse(const char *s, int64_t *ns);
 
-/* The smallest whole number of milliseconds at or above `seconds`, as a
+/* The smallest whole number of milliseconds at or above `ns`, as a
  * duration weir reads: 0s, 250ms, 4.87s (what --lag to suggest). */
-void weir_duration_format_up(double seconds, char *buf, size_t size);
+void weir_duration_format_up(int64_t ns, char *buf, size_t size);
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (any int32 year). */
 int64_t weir_days_from_civil(int64_t y, unsigned m, unsigned d);

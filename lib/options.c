@@ -15,6 +15,7 @@ enum {
 	OPT_VERSION = 'V',
 	OPT_PROCESSING_TIME = 256, OPT_LAG, OPT_IDLE, OPT_LATE, OPT_ON_ERROR,
 	OPT_ERRORS, OPT_STATS, OPT_METRICS, OPT_TIME_OUTPUT, OPT_PUNCTUATE, OPT_STATE,
+	OPT_MAX_AHEAD,
 	OPT_OWN = 1000,
 };
 
@@ -24,6 +25,7 @@ static const struct option shared[] = {
 	{"idle", required_argument, NULL, OPT_IDLE},
 	{"input-format", required_argument, NULL, OPT_INPUT_FORMAT},
 	{"lag", required_argument, NULL, OPT_LAG},
+	{"max-ahead", required_argument, NULL, OPT_MAX_AHEAD},
 	{"late", required_argument, NULL, OPT_LATE},
 	{"metrics", required_argument, NULL, OPT_METRICS},
 	{"on-error", required_argument, NULL, OPT_ON_ERROR},
@@ -44,6 +46,7 @@ const char weir_options_help[] =
     "      --lag DUR            bounded out-of-orderness (default 0)\n"
     "      --idle DUR           advance the watermark after DUR of silence\n"
     "      --late POLICY        drop, pass, or a FILE late events are appended to\n"
+    "      --max-ahead DUR      reject an event more than DUR ahead of the watermark\n"
     "  -i, --input-format FMT   json (an object a line), json-text (any JSON) or csv\n"
     "  -o, --output-format FMT  json or csv\n"
     "      --on-error POLICY    warn, skip or fail (exit 65) on a rejected line\n"
@@ -145,6 +148,14 @@ shared_option(struct weir_opts *o, int c, const char *v)
 		return 0;
 	case OPT_LAG:
 		return weir_option_duration("lag", v, &o->lag, err, errlen);
+	case OPT_MAX_AHEAD:
+		if (weir_option_duration("max-ahead", v, &o->max_ahead, err, errlen) < 0)
+			return -1;
+		if (o->max_ahead == 0) {
+			snprintf(err, errlen, "--max-ahead takes a duration above 0, not '%s'", v);
+			return -1;
+		}
+		return 0;
 	case OPT_IDLE:
 		if (weir_option_duration("idle", v, &o->idle, err, errlen) < 0)
 			return -1;

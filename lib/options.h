@@ -24,6 +24,7 @@ struct weir_opts {
 	bool processing_time;
 	int64_t lag;
 	int64_t idle;			/* 0: off */
+	int64_t max_ahead;		/* --max-ahead: 0 off */
 	enum weir_late_policy late;
 	bool late_given;		/* --late was on the command line */
 	const char *late_file;

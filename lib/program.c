@@ -109,6 +109,14 @@ weir_program_main(const struct weir_program *p, int argc, char **argv)
 			goto out;
 		}
 	}
+	if (opts.max_ahead > 0 && (ctx->run || ctx->ninputs > 1 || ctx->untimed)) {
+		fprintf(stderr, "%s: --max-ahead applies to a program that reads one stream in "
+		    "event time\n", p->name);
+		usage(p, stderr);
+		weir_ctx_free(ctx);
+		status = WEIR_EXIT_USAGE;
+		goto out;
+	}
 	char *print = NULL;
 	if (opts.state_file) {
 		if ((print = fingerprint(argc, argv, first, used)) == NULL) {

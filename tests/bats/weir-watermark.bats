@@ -323,6 +323,27 @@ JSON
 	assert_output ""
 }
 
+@test "--max-ahead rejects an outlier far ahead of the watermark, which would make every later event late" {
+	# a clock set to 2099 on one host, among events of 2026
+	printf '%s\n' '{"ts":"2026-12-03T10:00:00Z"}' '{"ts":"2099-01-01T00:00:00Z","bad":1}' \
+	    '{"ts":"2026-12-03T10:00:01Z"}' '{"ts":"2026-12-03T10:00:02Z"}' > in
+	run --separate-stderr weir-watermark --stats in
+	assert_output "$(sed -n 1,2p in)"	# without it, the two after it are late
+	[[ "$stderr" == *'"late":2,'* ]]
+	run --separate-stderr weir-watermark --max-ahead 1h --errors err --stats in
+	assert_success
+	assert_output "$(sed -n '1p;3,4p' in)"
+	[[ "$stderr" == *'in:2: more than --max-ahead ahead of the watermark'* ]]
+	[[ "$stderr" == *'"in":4,"out":3,"late":0,"rejected":1,'* ]]
+	assert_equal "$(cat err)" "$(sed -n 2p in)"
+	# programs that merge several inputs refuse it
+	run weir-join in in --on x --max-ahead 1h
+	assert_failure 2
+	[[ "$output" == *"--max-ahead applies to a program that reads one stream"* ]]
+	run weir-watermark --max-ahead 0s in
+	assert_failure 2
+}
+
 @test "a closed pipe ends quietly with 0" {
 	ref events 20000 3 1000 > in.ndjson
 	weir-watermark --late pass < in.ndjson 2> err | head -n 1 > first

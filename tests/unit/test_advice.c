@@ -128,6 +128,26 @@ rejected_lines_are_explained_by_their_shape(void **state)
 	assert_string_equal(weir_advice_explain("nope", 4, why), why);
 }
 
+/* The histogram's bounds are never below the true quantile, at most an
+ * eighth above it, and never above the largest value. */
+static void
+lateness_bounds_hold_the_quantile(void **state)
+{
+	(void)state;
+	static struct weir_lateness l;
+	assert_int_equal(weir_lateness_upper(&l, 0.999), 0);
+	for (int64_t i = 1; i <= 10000; i++)
+		weir_lateness_add(&l, i * 1000003);	/* about 1 ms .. 10 s */
+	assert_int_equal(l.max, 10000 * 1000003LL);
+	assert_int_equal(weir_lateness_upper(&l, 1.0), l.max);
+	int64_t p999 = weir_lateness_upper(&l, 0.999), truth = 9990 * 1000003LL;
+	assert_true(p999 >= truth && p999 <= truth + truth / 8);
+	int64_t p5 = weir_lateness_upper(&l, 0.5), half = 5000 * 1000003LL;
+	assert_true(p5 >= half && p5 <= half + half / 8);
+	weir_lateness_add(&l, 3);
+	assert_true(weir_lateness_upper(&l, 0.00001) >= 3);
+}
+
 int
 main(void)
 {
@@ -137,6 +157,7 @@ main(void)
 		cmocka_unit_test(edit_distance_counts_one_swap_as_one),
 		cmocka_unit_test(nearest_names_come_from_the_first_event),
 		cmocka_unit_test(rejected_lines_are_explained_by_their_shape),
+		cmocka_unit_test(lateness_bounds_hold_the_quantile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
