@@ -43,7 +43,7 @@ _weir() {
 		COMPREPLY=($(compgen -W "json json-text csv" -- "$cur"))
 		return ;;
 	-o|--output-format)
-		COMPREPLY=($(compgen -W "json csv" -- "$cur"))
+		COMPREPLY=($(compgen -W "json csv csvlite" -- "$cur"))
 		return ;;
 	--on-error)
 		COMPREPLY=($(compgen -W "warn skip fail" -- "$cur"))

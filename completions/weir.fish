@@ -7,7 +7,7 @@ for prog in weir-watermark weir-window weir-agg weir-replay weir-profile weir-de
 	complete -c $prog -l idle -x -a '1s 5s 30s' -d 'advance the watermark after silence'
 	complete -c $prog -l late -r -a 'drop pass' -d 'late events: drop, pass or FILE'
 	complete -c $prog -s i -l input-format -x -a 'json json-text csv' -d 'input format'
-	complete -c $prog -s o -l output-format -x -a 'json csv' -d 'output format'
+	complete -c $prog -s o -l output-format -x -a 'json csv csvlite' -d 'output format'
 	complete -c $prog -l on-error -x -a 'warn skip fail' -d 'rejected lines'
 	complete -c $prog -l errors -r -d 'append rejected lines to FILE'
 	complete -c $prog -s u -l unbuffered -d 'flush after every line'

@@ -137,6 +137,8 @@ weir_ctx_new(const char *prog, struct weir_opts *opts, const struct weir_hooks *
 	ctx->forced_to = ctx->idle_to = ctx->last_emitted = ctx->punct_mark = WEIR_TIME_NONE;
 	ctx->plan = weir_plan_new();
 	ctx->out = weir_output_new(1, opts->csv_out, opts->unbuffered);
+	if (ctx->out && opts->csvlite)
+		weir_output_set_csvlite(ctx->out);
 	if (ctx->plan == NULL || ctx->out == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -1541,6 +1543,11 @@ advise(struct weir_ctx *ctx, int rc)
 			b.n = at;	/* no name near it */
 		weir_buf_str(&b, "\n");
 	}
+	uint64_t blocks = weir_output_new_blocks(ctx->out);
+	if (blocks > 0)
+		weir_buf_printf(&b, "%s: -o csv: %llu row%s had a column the header lacks, and "
+		    "started a new header block (read the output with mlr --icsvlite)\n", ctx->prog,
+		    (unsigned long long)blocks, blocks == 1 ? "" : "s");
 	if (b.n > 0)
 		fwrite(b.p, 1, b.n, ctx->diag);
 	weir_buf_free(&b);

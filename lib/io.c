@@ -723,6 +723,11 @@ struct weir_output {
 	struct bytes row;
 	struct bytes keys;
 	bool wrote_header;
+	bool lite;		/* -o csvlite: a new header block whenever the keys change */
+	size_t *cell_end;	/* where each cell of `row` ends (its comma excluded) */
+	size_t ncells, cells_cap;
+	struct bytes arranged;	/* a row put in the header's order */
+	uint64_t new_blocks;	/* rows with a column the header lacks */
 };
 
 struct weir_output *
@@ -752,7 +757,21 @@ weir_output_free(struct weir_output *out)
 	free(out->header.p);
 	free(out->row.p);
 	free(out->keys.p);
+	free(out->cell_end);
+	free(out->arranged.p);
 	free(out);
+}
+
+void
+weir_output_set_csvlite(struct weir_output *out)
+{
+	out->lite = true;
+}
+
+uint64_t
+weir_output_new_blocks(const struct weir_output *out)
+{
+	return out->new_blocks;
 }
 
 static int
@@ -859,7 +878,7 @@ csv_member(void *arg, const struct weir_span *key, const struct weir_span *value
 	if (k < 0 || (out->keys.end > 0 && bytes_append(&out->keys, "\n", 1) < 0) ||
 	    bytes_append(&out->keys, tmp, (size_t)k) < 0)
 		goto done;
-	if (out->row.end > 0 && bytes_append(&out->row, ",", 1) < 0)
+	if (out->ncells > 0 && bytes_append(&out->row, ",", 1) < 0)
 		goto done;
 	if (weir_span_is_string(value)) {
 		long v = weir_span_unescape(value, tmp, cap + 1);
@@ -869,6 +888,15 @@ csv_member(void *arg, const struct weir_span *key, const struct weir_span *value
 		if (csv_put_cell(&out->row, value->p, value->n) < 0)
 			goto done;
 	}
+	if (out->ncells == out->cells_cap) {
+		size_t ncap = out->cells_cap ? 2 * out->cells_cap : 32;
+		size_t *p = realloc(out->cell_end, ncap * sizeof *p);
+		if (p == NULL)
+			goto done;
+		out->cell_end = p;
+		out->cells_cap = ncap;
+	}
+	out->cell_end[out->ncells++] = out->row.end;
 	rc = 0;
 done:
 	if (tmp != small)
@@ -892,16 +920,66 @@ csv_header_cell(struct bytes *row, const char *keys, size_t n)
 	return 0;
 }
 
+/*
+ * -o csv: a row whose keys are the header's, in any order or some missing,
+ * is written in the header's order, a missing one empty, so that one
+ * header serves the whole output (as Miller's CSV, DuckDB and pandas read
+ * it).  Returns 1 when it was arranged so (in out->arranged), 0 when the
+ * row has a key the header lacks, -1 when memory ran out.
+ */
+static int
+csv_arrange(struct weir_output *out)
+{
+	out->arranged.start = out->arranged.end = 0;
+	const char *hk = out->header.p, *hend = out->header.p + out->header.end;
+	size_t found = 0;
+	for (bool first = true; hk <= hend; first = false) {
+		const char *nl = memchr(hk, '\n', (size_t)(hend - hk));
+		size_t hn = (size_t)((nl ? nl : hend) - hk);
+		if (!first && bytes_append(&out->arranged, ",", 1) < 0)
+			return -1;
+		const char *rk = out->keys.p;
+		for (size_t i = 0; i < out->ncells; i++) {
+			const char *rnl = memchr(rk, '\n', (size_t)(out->keys.p + out->keys.end - rk));
+			size_t rn = (size_t)((rnl ? rnl : out->keys.p + out->keys.end) - rk);
+			if (rn == hn && memcmp(rk, hk, hn) == 0) {
+				size_t from = i == 0 ? 0 : out->cell_end[i - 1] + 1;
+				if (bytes_append(&out->arranged, out->row.p + from,
+				    out->cell_end[i] - from) < 0)
+					return -1;
+				found++;
+				break;
+			}
+			rk += rn + 1;
+		}
+		if (nl == NULL)
+			break;
+		hk = nl + 1;
+	}
+	return found == out->ncells ? 1 : 0;
+}
+
 static int
 out_csv_line(struct weir_output *out, const char *line, size_t len)
 {
 	out->row.start = out->row.end = 0;
 	out->keys.start = out->keys.end = 0;
+	out->ncells = 0;
 	if (weir_members(line, len, csv_member, out) != 0)
 		return -1;
 	int rc;
-	if (!out->wrote_header || out->header.end != out->keys.end ||
-	    memcmp(out->header.p, out->keys.p, out->keys.end) != 0) {
+	bool same = out->wrote_header && out->header.end == out->keys.end &&
+	    memcmp(out->header.p, out->keys.p, out->keys.end) == 0;
+	if (!same && out->wrote_header && !out->lite && out->ncells > 0) {
+		if ((rc = csv_arrange(out)) < 0)
+			return -1;
+		if (rc == 1) {
+			rc = out_put(out, out->arranged.p ? out->arranged.p : "", out->arranged.end);
+			return rc ? rc : out_end_line(out);
+		}
+		out->new_blocks++;	/* a column the header lacks: a new block */
+	}
+	if (!same) {
 		/* A new schema starts a new header block, as Miller's csvlite does. */
 		if (out->wrote_header && (rc = out_put(out, "\n", 1)) != 0)
 			return rc;

@@ -125,6 +125,15 @@ struct weir_output;
 struct weir_output *weir_output_new(int fd, bool csv, bool unbuffered);
 void weir_output_free(struct weir_output *out);
 
+/* CSV: the first row's keys make the header of the whole output; a later
+ * row with the same keys in another order, or some missing, is written in
+ * the header's order (a missing one empty).  A row with a key the header
+ * lacks starts a new header block, as Miller's csvlite writes, and is
+ * counted (weir_output_new_blocks).  With csvlite (-o csvlite), every
+ * change of the keys starts a new block. */
+void weir_output_set_csvlite(struct weir_output *out);
+uint64_t weir_output_new_blocks(const struct weir_output *out);
+
 /* Writes a line (a newline is added).  Returns 0, -1 (errno), WEIR_IO_EPIPE. */
 int weir_out_line(struct weir_output *out, const char *line, size_t len);
 

@@ -48,7 +48,7 @@ const char weir_options_help[] =
     "      --late POLICY        drop, pass, or a FILE late events are appended to\n"
     "      --max-ahead DUR      reject an event more than DUR ahead of the watermark\n"
     "  -i, --input-format FMT   json (an object a line), json-text (any JSON) or csv\n"
-    "  -o, --output-format FMT  json or csv\n"
+    "  -o, --output-format FMT  json, csv (one header) or csvlite (a header per key change)\n"
     "      --on-error POLICY    warn, skip or fail (exit 65) on a rejected line\n"
     "      --errors FILE        append rejected lines to FILE, byte for byte\n"
     "  -u, --unbuffered         flush after every line\n"
@@ -96,7 +96,7 @@ format_arg(const char *name, const char *value, bool *csv, char *err, size_t err
 		return 0;
 	}
 	snprintf(err, errlen, "bad format '%s' for --%s (expected %s)", value, name,
-	    strcmp(name, "input-format") == 0 ? "json, json-text or csv" : "json or csv");
+	    strcmp(name, "input-format") == 0 ? "json, json-text or csv" : "json, csv or csvlite");
 	return -1;
 }
 
@@ -195,6 +195,13 @@ shared_option(struct weir_opts *o, int c, const char *v)
 			return 0;
 		return format_arg("input-format", v, &o->csv_in, err, errlen);
 	case OPT_OUTPUT_FORMAT:
+		/* csv: one header for the output; csvlite: a header block each
+		 * time the keys change, as Miller's csvlite writes */
+		o->csvlite = strcmp(v, "csvlite") == 0;
+		if (o->csvlite) {
+			o->csv_out = true;
+			return 0;
+		}
 		return format_arg("output-format", v, &o->csv_out, err, errlen);
 	case OPT_ON_ERROR:
 		if (strcmp(v, "warn") == 0)

@@ -29,6 +29,7 @@ struct weir_opts {
 	bool late_given;		/* --late was on the command line */
 	const char *late_file;
 	bool csv_in, csv_out;
+	bool csvlite;			/* -o csvlite: a header block per change of keys */
 	bool json_in;			/* -i json-text: any JSON text, not an object a line */
 	enum weir_error_policy on_error;
 	const char *errors_file;

@@ -380,6 +380,35 @@ JSON
 	assert_output "$(printf '%s\n' 'ts,host,latency' '1,web-2,007' '2,"web, 3",2' '3,web-1,1.50')"
 }
 
+@test "-o csv: one header for the output, read back by Python's csv module and Miller; csvlite blocks on request" {
+	# keys in another order, one missing, a null first: all under the first row's header
+	printf '%s\n' '{"ts":1,"k":"a","v":1}' '{"v":2,"ts":2,"k":"b,c"}' '{"ts":3,"v":3}' \
+	    '{"ts":4,"k":null,"v":4}' > in
+	run --separate-stderr weir-watermark -o csv in
+	assert_success
+	assert_equal "$stderr" ""
+	# the reference: Python's csv module reads back the events' values by name
+	python3 - "$output" <<'PY'
+import csv, io, json, sys
+rows = list(csv.DictReader(io.StringIO(sys.argv[1])))
+want = [json.loads(l) for l in open("in")]
+assert len(rows) == len(want), rows
+for r, w in zip(rows, want):
+    for k in ("ts", "k", "v"):
+        v = w.get(k)
+        assert r[k] == ("" if v is None else str(v)), (r, w)
+PY
+	[ "$(mlr --icsv --ojsonl cat <<<"$output" | wc -l)" -eq 4 ]
+	# a key the header lacks starts a new block, and is said at exit
+	printf '{"ts":5,"extra":1}\n' >> in
+	run --separate-stderr weir-watermark -o csv in
+	[[ "$stderr" == *"-o csv: 1 row had a column the header lacks"* ]]
+	[[ "$output" == *$'\n\nts,extra\n5,1' ]]
+	# csvlite: a block for each change of keys, order included
+	run weir-watermark -o csvlite in
+	[ "$(grep -c '^ts,' <<<"$output")" -eq 4 ]
+}
+
 @test "batch = stream: the same bytes whole and piece by piece" {
 	ref events 600 21 3000 > in.ndjson
 	printf '%s\n' '{"_watermark":"2026-11-23T10:05:00Z"}' 'junk' >> in.ndjson
