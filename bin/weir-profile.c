@@ -211,6 +211,21 @@ format_lag(double seconds, char *buf, size_t size)
 	weir_duration_format_up(ms * 1000000LL, buf, size);
 }
 
+/* What weir-dedupe needs to catch every repeat seen: --within the largest
+ * gap, and --lag the suggested one when events come out of order (without
+ * it a repeat that arrives before its first sighting is judged late). */
+static void
+dedupe_flags(const struct profile *p, char *buf, size_t size)
+{
+	char within[32], lag[32];
+	format_lag(weir_quantiles_max(p->gaps), within, sizeof within);
+	format_lag(weir_quantiles_upper(p->disorder, p->completeness), lag, sizeof lag);
+	if (strcmp(lag, "0s") == 0)
+		snprintf(buf, size, "--key %.40s --within %s", p->key, within);
+	else
+		snprintf(buf, size, "--key %.40s --within %s --lag %s", p->key, within, lag);
+}
+
 static const char *
 repr_name(enum weir_repr r)
 {
@@ -323,6 +338,10 @@ report_json(const struct weir_ctx *ctx, const struct profile *p, FILE *f)
 		format_lag(weir_quantiles_max(p->gaps), lag, sizeof lag);
 		fprintf(f, ",\"suggested_within\":\"%s\",\"untracked\":%llu", lag,
 		    (unsigned long long)p->untracked);
+		char flags[128], q[400];
+		dedupe_flags(p, flags, sizeof flags);
+		long qn = weir_json_quote(q, sizeof q, 0, flags, strlen(flags));
+		fprintf(f, ",\"suggested_dedupe\":%.*s", (int)(qn < 0 ? 0 : qn), q);
 	}
 	fputs("}\n", f);
 }
@@ -386,10 +405,11 @@ report_human(const struct weir_ctx *ctx, const struct profile *p, FILE *f)
 		fprintf(f, "%-24s %llu of %llu (%.2f%%)\n", "repeated",
 		    (unsigned long long)p->repeats, (unsigned long long)p->with_key,
 		    p->with_key ? 100.0 * (double)p->repeats / (double)p->with_key : 0);
-		format_lag(weir_quantiles_max(p->gaps), lag, sizeof lag);
-		fprintf(f, "%-24s p50 %.3fs  p99 %.3fs  max %.3fs: weir-dedupe --within %s\n",
+		char flags[128];
+		dedupe_flags(p, flags, sizeof flags);
+		fprintf(f, "%-24s p50 %.3fs  p99 %.3fs  max %.3fs: weir-dedupe %s\n",
 		    "repeat gap", weir_quantiles_value(p->gaps, 0.5),
-		    weir_quantiles_value(p->gaps, 0.99), weir_quantiles_max(p->gaps), lag);
+		    weir_quantiles_value(p->gaps, 0.99), weir_quantiles_max(p->gaps), flags);
 		if (p->missing_key)
 			fprintf(f, "%-24s %llu\n", "events without the key",
 			    (unsigned long long)p->missing_key);

@@ -186,6 +186,30 @@ PY
 	assert_output --partial '"time_field":null'
 }
 
+@test "the dedupe suggestion covers disorder: followed as printed, every repeat is caught and none is late" {
+	# 300 keys, each sent twice up to 3 s apart (a retry), arriving up to 2 s out of order
+	python3 - > in <<'PY'
+import json, random
+rng = random.Random(5)
+evs = []
+for k in range(300):
+    t = k * 0.5
+    evs.append((t, k))
+    evs.append((t + rng.uniform(0.1, 3), k))
+arrival = sorted(evs, key=lambda e: e[0] + rng.uniform(0, 2))
+for t, k in arrival:
+    print(json.dumps({"ts": round(t, 3), "id": "k%d" % k}))
+PY
+	run weir-profile --key id in
+	assert_success
+	flags=$(jq -r .suggested_dedupe <<<"$output")
+	[[ "$flags" == "--key id --within "*" --lag "* ]]
+	run --separate-stderr weir-dedupe $flags --stats in
+	assert_success
+	[ "${#lines[@]}" -eq 300 ]	# one of each key
+	[[ "$stderr" == *'"in":600,"out":300,"late":0,'*'"dropped":300,'* ]]
+}
+
 @test "io contract: empty input, an unknown option, a bad line, a closed pipe, a full disk" {
 	io_contract weir-profile --key id
 }
