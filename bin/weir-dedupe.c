@@ -373,10 +373,11 @@ update_gauges(struct weir_ctx *ctx, struct dedupe *d)
  * the values compared by value), or of the whole line as written.
  */
 static void
-on_scan(const void *state, const char *line, size_t len, const struct weir_span *spans,
-    uint64_t digest[2])
+on_scan(const void *state, unsigned input, const char *line, size_t len,
+    const struct weir_span *spans, uint64_t digest[2])
 {
 	const struct dedupe *d = state;
+	(void)input;
 	if (d->keys.n == 0) {
 		XXH128_hash_t h = XXH3_128bits(line, len);
 		digest[0] = h.low64;

@@ -104,7 +104,9 @@ struct join {
 	const char *table_path;
 	bool reload;
 
-	struct weir_keys keys;
+	struct weir_keys keys, rkeys;	/* --on LEFT=RIGHT: each side's names */
+	char *lon, *ron;
+	const char *time[2];		/* --left-time, --right-time */
 	char *keybuf;
 	size_t keycap;
 	struct weir_merge merge;	/* the members a right line adds to a left */
@@ -148,15 +150,10 @@ emit_pair(struct weir_ctx *ctx, struct join *j, const char *l, size_t ln, int lc
     uint32_t lshape, const char *r, size_t rn, int rclean, uint32_t rshape)
 {
 	if (j->nest) {
-		struct weir_buf *b = &j->row;
-		b->n = 0;
-		if (weir_buf_str(b, "{\"left\":") < 0 ||
-		    (l ? weir_buf_add(b, l, ln) : weir_buf_str(b, "null")) < 0 ||
-		    weir_buf_str(b, ",\"right\":") < 0 ||
-		    (r ? weir_buf_add(b, r, rn) : weir_buf_str(b, "null")) < 0 ||
-		    weir_buf_add(b, "}", 1) < 0)
+		j->row.n = 0;
+		if (weir_merge_nest(&j->row, l, ln, r, rn) < 0)
 			return weir_fail(ctx, "out of memory");
-		return weir_emit_row(ctx, b->p, b->n);
+		return weir_emit_row(ctx, j->row.p, j->row.n);
 	}
 	if (r == NULL)
 		return weir_emit_row(ctx, l, ln);
@@ -176,17 +173,18 @@ emit_pair(struct weir_ctx *ctx, struct join *j, const char *l, size_t ln, int lc
 #define KEY_COMPLETE 1
 
 static void
-on_key_scan(const void *state, const char *line, size_t len, const struct weir_span *spans,
-    uint64_t digest[2])
+on_key_scan(const void *state, unsigned input, const char *line, size_t len,
+    const struct weir_span *spans, uint64_t digest[2])
 {
 	const struct join *j = state;
+	const struct weir_keys *k = input == RIGHT ? &j->rkeys : &j->keys;
 	(void)line;
 	(void)len;
 	digest[1] = KEY_COMPLETE;
-	for (int i = 0; i < j->keys.n; i++)
-		if (spans[j->keys.slots[i]].p == NULL)
+	for (int i = 0; i < k->n; i++)
+		if (spans[k->slots[i]].p == NULL)
 			digest[1] = 0;
-	digest[0] = digest[1] ? weir_keys_hash(&j->keys, spans) : 0;
+	digest[0] = digest[1] ? weir_keys_hash(k, spans) : 0;
 }
 
 /* Keys come and go with every event (a payment's key goes when it and its
@@ -246,16 +244,17 @@ key_take(struct join *j, const char *bytes, size_t len)
 /* The event's key, hashed to h by the reader thread: found without
  * writing its bytes out, unless it is new. */
 static struct key *
-key_take_event(struct join *j, uint64_t h, const struct weir_span *spans)
+key_take_event(struct join *j, const struct weir_keys *by, uint64_t h,
+    const struct weir_span *spans)
 {
 	size_t at = weir_map_start(&j->key_table, h);
 	struct key *k;
 	while ((k = weir_map_next(&j->key_table, h, &at)) != NULL)
-		if (weir_keys_equal(&j->keys, spans, k->bytes, k->len)) {
+		if (weir_keys_equal(by, spans, k->bytes, k->len)) {
 			k->refs++;
 			return k;
 		}
-	long n = weir_keys_bytes(&j->keys, spans, &j->keybuf, &j->keycap);
+	long n = weir_keys_bytes(by, spans, &j->keybuf, &j->keycap);
 	return n < 0 ? NULL : key_take_hashed(j, h, j->keybuf, (size_t)n);
 }
 
@@ -631,7 +630,8 @@ on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 	struct side *sd = &j->side[ev->input];
 	struct weir_pending p = {ev->t, sd->seq++, NULL, {0}, ev->clean, ev->shape};
 	if ((ev->digest[1] & KEY_COMPLETE) &&
-	    (p.key = key_take_event(j, ev->digest[0], ev->fields)) == NULL)
+	    (p.key = key_take_event(j, ev->input == RIGHT ? &j->rkeys : &j->keys, ev->digest[0],
+	    ev->fields)) == NULL)
 		return weir_fail(ctx, "out of memory");
 	if (p.key == NULL && !outer(j, (int)ev->input)) {
 		ctx->count.dropped++;	/* no key: no partner, and no outer row */
@@ -789,13 +789,16 @@ on_stats(struct weir_ctx *ctx, FILE *f)
 	    (unsigned long long)(ins ? ins->in[RIGHT].pauses : 0));
 }
 
-enum { OPT_MAX_BUFFER = 1, OPT_NEST, OPT_ON, OPT_RELOAD, OPT_TABLE, OPT_TYPE, OPT_WITHIN };
+enum { OPT_MAX_BUFFER = 1, OPT_NEST, OPT_ON, OPT_RELOAD, OPT_TABLE, OPT_TYPE, OPT_WITHIN,
+	OPT_LEFT_TIME, OPT_RIGHT_TIME };
 
 static const struct weir_optdef own_options[] = {
+	{"left-time", 0, 1, OPT_LEFT_TIME, "FIELD"},
 	{"max-buffer", 0, 1, OPT_MAX_BUFFER, "N"},
 	{"nest", 0, 0, OPT_NEST, NULL},
 	{"on", 0, 1, OPT_ON, "FIELDS"},
 	{"reload", 0, 0, OPT_RELOAD, NULL},
+	{"right-time", 0, 1, OPT_RIGHT_TIME, "FIELD"},
 	{"table", 0, 1, OPT_TABLE, "FILE"},
 	{"type", 0, 1, OPT_TYPE, "inner|left|right|full"},
 	{"within", 0, 1, OPT_WITHIN, "DUR"},
@@ -833,6 +836,10 @@ own_option(void *arg, int id, const char *value, char *err, size_t errlen)
 		return -1;
 	case OPT_WITHIN:
 		return weir_option_duration("within", value, &j->within, err, errlen);
+	case OPT_LEFT_TIME:
+	case OPT_RIGHT_TIME:
+		j->time[id == OPT_RIGHT_TIME] = value;
+		return 0;
 	default:
 		return 0;
 	}
@@ -850,13 +857,15 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 		snprintf(err, errlen, "--on FIELDS is required (the key both sides share)");
 		return -1;
 	}
-	if (weir_keys_parse(&j->keys, ctx->plan, j->on) < 0) {
-		snprintf(err, errlen, "--on takes FIELDS, a comma-separated list of paths, "
-		    "not '%s'", j->on);
+	if (weir_keys_split_pairs(j->on, &j->lon, &j->ron) < 0 ||
+	    weir_keys_parse(&j->keys, ctx->plan, j->lon) < 0 ||
+	    weir_keys_parse(&j->rkeys, ctx->plan, j->ron) < 0) {
+		snprintf(err, errlen, "--on takes FIELDS, paths separated by commas, each a name "
+		    "both sides share or LEFT=RIGHT, not '%s'", j->on);
 		return -1;
 	}
 	weir_watch_keys(ctx, "--on", &j->keys);
-	j->merge.keys = &j->keys;
+	j->merge.keys = &j->rkeys;	/* the right side's key is the left's */
 	if (j->table_path == NULL) {
 		if (argc != 2) {
 			snprintf(err, errlen, "needs two inputs, LEFT and RIGHT (or --table FILE)");
@@ -871,6 +880,12 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 			return -1;
 		}
 		ctx->ninputs = 2;
+		if (strcmp(j->lon, j->ron) != 0)
+			weir_watch_keys(ctx, "--on", &j->rkeys);
+		for (int s = 0; s < 2; s++)
+			if (j->time[s] && (ctx->input_time_slot[s] = weir_plan_add(ctx->plan,
+			    j->time[s])) < 0)
+				return snprintf(err, errlen, "bad path '%s'", j->time[s]), -1;
 		ctx->watermark_trail = j->within;
 		ctx->max_ahead = j->max_buffer;
 		weir_slab_init(&j->small_keys, sizeof(struct key) + KEY_SMALL, KEYS_A_BLOCK);
@@ -891,8 +906,9 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 			}
 		return 0;
 	}
-	if (j->type == JOIN_RIGHT || j->type == JOIN_FULL) {
-		snprintf(err, errlen, "--table takes --type inner or left");
+	if (j->type == JOIN_RIGHT || j->type == JOIN_FULL || j->time[0] || j->time[1]) {
+		snprintf(err, errlen, "--table takes --type inner or left, and no --left-time or "
+		    "--right-time (the stream is enriched whatever its time)");
 		return -1;
 	}
 	/* The stream needs no event time to be enriched; watermark lines
@@ -901,7 +917,7 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 	ctx->hooks = &table_hooks;
 	if (j->reload)
 		ctx->tick_every = RELOAD_EVERY;
-	if (weir_table_source_init(&j->tsrc, j->table_path, j->on, !j->nest) < 0) {
+	if (weir_table_source_init(&j->tsrc, j->table_path, j->ron, !j->nest) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -933,6 +949,9 @@ teardown(void *state)
 	weir_table_free(&j->table);
 	weir_table_source_free(&j->tsrc);
 	weir_keys_free(&j->keys);
+	weir_keys_free(&j->rkeys);
+	free(j->lon);
+	free(j->ron);
 	weir_buf_free(&j->row);
 	weir_merge_free(&j->merge);
 	weir_buf_free(&j->rowbuf);
@@ -957,8 +976,9 @@ main(int argc, char **argv)
 		.summary = "Joins two streams on a key within an event-time interval, or a "
 		    "stream with a lookup table.",
 		.own_help =
-		    "      --on FIELDS          the key both sides share (comma-separated paths)\n"
+		    "      --on FIELDS          the key: names both sides share, or LEFT=RIGHT\n"
 		    "      --within DUR         pairs whose event times lie at most DUR apart (default 0)\n"
+		    "      --left-time FIELD, --right-time FIELD  a side's own event-time field\n"
 		    "      --max-buffer N       lines one input may be read ahead of a silent other\n"
 		    "                           (default 1000000)\n"
 		    "      --type TYPE          inner (default), left, right or full\n"

@@ -135,6 +135,7 @@ weir_ctx_new(const char *prog, struct weir_opts *opts, const struct weir_hooks *
 	ctx->diag = stderr;
 	ctx->watermark = ctx->max_event = ctx->received = WEIR_TIME_NONE;
 	ctx->forced_to = ctx->idle_to = ctx->last_emitted = ctx->punct_mark = WEIR_TIME_NONE;
+	ctx->input_time_slot[0] = ctx->input_time_slot[1] = -1;
 	ctx->plan = weir_plan_new();
 	ctx->out = weir_output_new(1, opts->csv_out, opts->unbuffered);
 	if (ctx->out && opts->csvlite)
@@ -894,12 +895,19 @@ scan_record(void *arg, struct weir_scanned *rec, struct weir_span *spans)
 	}
 	rec->kind = RECORD_DATA;
 	if (ctx->hooks->on_scan)
-		ctx->hooks->on_scan(ctx->prog_state, rec->line, rec->len, spans, rec->digest);
+		ctx->hooks->on_scan(ctx->prog_state, rec->input, rec->line, rec->len, spans,
+		    rec->digest);
 	if (ctx->opts->processing_time || ctx->untimed)
 		return;		/* stamped on arrival, in handle_record */
-	for (int i = 0; i < ctx->ntime_slots; i++)
-		if (spans[ctx->time_slots[i]].p) {
-			rec->aux = ctx->time_slots[i];	/* the time field's slot */
+	const int *slots = ctx->time_slots;
+	int nslots = ctx->ntime_slots;
+	if (rec->input < 2 && ctx->input_time_slot[rec->input] >= 0) {
+		slots = &ctx->input_time_slot[rec->input];	/* its own */
+		nslots = 1;
+	}
+	for (int i = 0; i < nslots; i++)
+		if (spans[slots[i]].p) {
+			rec->aux = slots[i];	/* the time field's slot */
 			if (ctx->time_in_reader) {
 				const struct weir_span *ts = &spans[rec->aux];
 				enum weir_repr repr = WEIR_REPR_RFC3339;
@@ -914,7 +922,8 @@ scan_record(void *arg, struct weir_scanned *rec, struct weir_span *spans)
 		}
 	rec->kind = RECORD_BAD;
 	rec->no_time = true;
-	rec->why = missing_time_reason(ctx);
+	rec->why = slots != ctx->time_slots ? "no event time (the field its input's time "
+	    "option names)" : missing_time_reason(ctx);
 }
 
 static void watch_see(struct weir_ctx *ctx, const struct weir_span *spans);

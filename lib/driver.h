@@ -102,8 +102,10 @@ struct weir_hooks {
 	 * line is scanned (the reader thread, when there is one) for each data
 	 * line, with ctx->prog_state as set up before weir_run and only read;
 	 * what it writes into digest reaches on_event as ev->digest.  weir-
-	 * dedupe hashes its key here, off the thread that holds the state. */
-	void (*on_scan)(const void *prog_state, const char *line, size_t len,
+	 * dedupe hashes its key here, off the thread that holds the state.
+	 * `input` is the line's input where a program reads several at once
+	 * (ctx->ninputs), else 0. */
+	void (*on_scan)(const void *prog_state, unsigned input, const char *line, size_t len,
 	    const struct weir_span *spans, uint64_t digest[2]);
 	/* Optional, with on_scan and a reader thread: while on_event works on
 	 * one event, the driver hands on_ahead the digests of data lines
@@ -146,6 +148,8 @@ struct weir_ctx {
 	 * watermark_trail, and a paused pipe is read at most max_ahead lines
 	 * ahead of a silent other. */
 	unsigned ninputs;
+	int input_time_slot[2];		/* a time field of input 0 or 1 of its own
+					   (weir-join --left-time), or -1 */
 	int64_t watermark_trail;
 	size_t max_ahead;
 	const char *fingerprint;	/* the options a state file must match */

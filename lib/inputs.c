@@ -291,6 +291,7 @@ next_record(struct weir_ctx *ctx, struct weir_in *in, struct weir_scanned *local
 		}
 		local->why = NULL;
 		local->aux = 0;
+		local->input = in->index;
 		if ((local->why = weir_input_rejected(in->in)) != NULL)
 			local->kind = WEIR_LINE_BAD;	/* a malformed CSV record */
 		else
@@ -510,6 +511,15 @@ wait_and_fill(struct weir_ctx *ctx, struct weir_inputs *ins, struct pollfd *pfd,
 	return 0;
 }
 
+/* The reader of input i scans for it: the program's on_scan learns which. */
+static void
+scan_input(void *arg, struct weir_scanned *rec, struct weir_span *spans)
+{
+	struct weir_in *in = arg;
+	rec->input = in->index;
+	weir_scan_record(in->ctx, rec, spans);
+}
+
 /* --- the loop ---------------------------------------------------------------------- */
 
 struct weir_inputs *
@@ -536,6 +546,8 @@ open_all(struct weir_ctx *ctx, struct weir_inputs *ins, char **paths)
 	for (unsigned i = 0; i < ins->n; i++) {
 		struct weir_in *in = &ins->in[i];
 		in->path = paths[i];
+		in->ctx = ctx;
+		in->index = i;
 		in->last_line_at = in->next_idle = now;
 		if ((in->in = weir_input_open(in->path, ctx->opts->csv_in)) == NULL)
 			return weir_fail(ctx, "cannot open '%s': %s", in->path, strerror(errno));
@@ -546,7 +558,7 @@ open_all(struct weir_ctx *ctx, struct weir_inputs *ins, char **paths)
 		if (ctx->opts->csv_in || ctx->opts->json_in || weir_input_is_gzip(in->in))
 			continue;
 		in->reader = weir_reader_start(weir_input_fd(in->in), weir_plan_size(ctx->plan),
-		    weir_scan_record, ctx);
+		    scan_input, in);
 		if (in->reader == NULL)
 			return weir_fail(ctx, "cannot start a reader: %s", strerror(errno));
 	}

@@ -60,6 +60,8 @@ struct weir_in {
 	bool blocked, stop;	/* --state: gave `barrier`, waits for the others */
 	struct weir_ckpt barrier;
 	bool skipping;		/* restored: reading again up to the checkpoint */
+	struct weir_ctx *ctx;	/* for its reader's scan */
+	unsigned index;
 };
 
 struct weir_inputs {

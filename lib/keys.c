@@ -86,6 +86,51 @@ weir_keys_parse(struct weir_keys *k, struct weir_plan *plan, const char *list)
 	return i == k->n ? 0 : -1;
 }
 
+int
+weir_keys_split_pairs(const char *list, char **left, char **right)
+{
+	size_t len = strlen(list);
+	char *l = malloc(len + 1), *r = malloc(len + 1);
+	size_t ln = 0, rn = 0;
+	*left = l;
+	*right = r;
+	if (l == NULL || r == NULL)
+		return -1;
+	const char *item = list;
+	for (const char *p = list;; p++) {
+		if (*p == '\\' && p[1]) {
+			p++;
+			continue;
+		}
+		if (*p != ',' && *p != '\0')
+			continue;
+		/* item..p: one name, or LEFT=RIGHT at its first unescaped '=' */
+		const char *eq = NULL;
+		for (const char *q = item; q < p && eq == NULL; q++) {
+			if (*q == '\\' && q + 1 < p)
+				q++;
+			else if (*q == '=')
+				eq = q;
+		}
+		const char *lend = eq ? eq : p, *rfrom = eq ? eq + 1 : item;
+		if (lend == item || rfrom == p)
+			return -1;
+		if (ln > 0)
+			l[ln++] = ',';
+		if (rn > 0)
+			r[rn++] = ',';
+		memcpy(l + ln, item, (size_t)(lend - item));
+		ln += (size_t)(lend - item);
+		memcpy(r + rn, rfrom, (size_t)(p - rfrom));
+		rn += (size_t)(p - rfrom);
+		if (*p == '\0')
+			break;
+		item = p + 1;
+	}
+	l[ln] = r[rn] = '\0';
+	return 0;
+}
+
 void
 weir_keys_free(struct weir_keys *k)
 {

@@ -37,6 +37,13 @@ struct weir_keys {
 int weir_keys_parse(struct weir_keys *k, struct weir_plan *plan, const char *list);
 void weir_keys_free(struct weir_keys *k);
 
+/* A join's key list with a name per side, `order_id=id,region` (left
+ * name = right name; one name: the same on both): the left and the right
+ * lists, newly allocated (free both).  Backslash escapes are kept, so
+ * each list reads as weir_keys_parse reads one.  -1 when memory ran out
+ * or a pair has an empty side. */
+int weir_keys_split_pairs(const char *list, char **left, char **right);
+
 /* Writes an event's key bytes into *buf (grown as needed); returns their
  * length, or -1 when memory ran out. */
 long weir_keys_bytes(const struct weir_keys *k, const struct weir_span *spans, char **buf,

@@ -163,3 +163,14 @@ weir_merge_free(struct weir_merge *m)
 	weir_buf_free(&m->members);
 	memset(m, 0, sizeof *m);
 }
+
+int
+weir_merge_nest(struct weir_buf *b, const char *l, size_t ln, const char *r, size_t rn)
+{
+	if (weir_buf_str(b, "{\"left\":") < 0 ||
+	    (l ? weir_buf_add(b, l, ln) : weir_buf_str(b, "null")) < 0 ||
+	    weir_buf_str(b, ",\"right\":") < 0 ||
+	    (r ? weir_buf_add(b, r, rn) : weir_buf_str(b, "null")) < 0)
+		return -1;
+	return weir_buf_add(b, "}", 1);
+}

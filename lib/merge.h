@@ -56,6 +56,10 @@ struct weir_merge {
 	struct weir_buf members;	/* what the right line adds: `"a":1,"right_b":2` */
 };
 
+/* Appends {"left":L,"right":R} (--nest), either null when absent (NULL).
+ * -1 when memory ran out. */
+int weir_merge_nest(struct weir_buf *b, const char *l, size_t ln, const char *r, size_t rn);
+
 /* Writes the members r[0..rn) adds to l[0..ln) into m->members.  lclean,
  * rclean: weir_line_is_clean of each line, or -1; lshape, rshape:
  * weir_scan_shape of each, or 0.  -1 when memory ran out or a line is not

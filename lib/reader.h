@@ -32,6 +32,7 @@ struct weir_scanned {
 	uint64_t lineno;
 	int64_t t;
 	int kind;		/* the scan function's classification */
+	unsigned input;		/* which of a program's inputs (lib/inputs.h), else 0 */
 	int repr;
 	int aux;		/* for the scan function's own use */
 	uint32_t shape;		/* weir_scan_shape, where the scan function says */

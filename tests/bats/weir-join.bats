@@ -660,6 +660,30 @@ for l in open("expect"):
 	assert_equal "$stderr" ""
 }
 
+@test "--on LEFT=RIGHT joins keys named differently on each side; --left-time and --right-time each side's own time" {
+	# orders carry order_id and their own id; payments name the order id, and time, otherwise
+	printf '%s\n' '{"created":1,"order_id":7,"id":"o1"}' '{"created":3,"order_id":8,"id":"o2"}' > orders
+	printf '%s\n' '{"paid_at":2,"id":7,"amount":5}' '{"paid_at":20,"id":8,"amount":1}' > payments
+	run --separate-stderr weir-join orders payments --on order_id=id --left-time created \
+	    --right-time paid_at --within 5s --type full
+	assert_success
+	# 7 pairs (1 s apart); 8 does not (17 s apart > 5 s): two outer rows.  The right side's
+	# key member is the left's and is left out; its other "id" would clash and is renamed.
+	assert_output "$(printf '%s\n' '{"created":1,"order_id":7,"id":"o1","paid_at":2,"amount":5}' \
+	    '{"created":3,"order_id":8,"id":"o2"}' '{"paid_at":20,"id":8,"amount":1}')"
+	assert_equal "$stderr" ""
+	# the same keys the other way round
+	run weir-join payments orders --on id=order_id --left-time paid_at --right-time created --within 5s
+	assert_output '{"paid_at":2,"id":7,"amount":5,"created":1,"right_id":"o1"}'
+	# a table keyed by another name
+	printf '{"id":7,"name":"seven"}\n' > table
+	printf '%s\n' '{"ts":1,"order_id":7}' '{"ts":2,"order_id":9}' > stream
+	run weir-join --table table --on order_id=id --type left stream
+	assert_output "$(printf '%s\n' '{"ts":1,"order_id":7,"name":"seven"}' '{"ts":2,"order_id":9}')"
+	run weir-join orders payments --on order_id= --within 5s
+	assert_failure 2
+}
+
 @test "io contract: empty input, an unknown option, a bad line, a closed pipe, a full disk" {
 	printf '%s\n' host,dc h1,fra h2,ams > "$BATS_TEST_TMPDIR/hosts.csv"
 	io_contract weir-join --table "$BATS_TEST_TMPDIR/hosts.csv" --on host

@@ -197,10 +197,11 @@ static int near_seen[AHEAD_EVENTS + 1], far_seen[AHEAD_EVENTS + 1];
 static int ahead_errors;
 
 static void
-ahead_scan(const void *state, const char *line, size_t len, const struct weir_span *spans,
-    uint64_t digest[2])
+ahead_scan(const void *state, unsigned input, const char *line, size_t len,
+    const struct weir_span *spans, uint64_t digest[2])
 {
 	(void)state;
+	(void)input;
 	(void)len;
 	(void)spans;
 	digest[0] = strtoull(line + strlen("{\"ts\":"), NULL, 10);

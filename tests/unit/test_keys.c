@@ -276,10 +276,30 @@ held_keys_are_found_by_value_made_once_and_dropped(void **state)
 	free(scratch);
 }
 
+/* A join's key pairs: LEFT=RIGHT or one shared name, escapes kept. */
+static void
+key_pairs_split_into_each_side(void **state)
+{
+	(void)state;
+	char *l, *r;
+	assert_int_equal(weir_keys_split_pairs("order_id=id,region,a\\=b=c\\,d", &l, &r), 0);
+	assert_string_equal(l, "order_id,region,a\\=b");
+	assert_string_equal(r, "id,region,c\\,d");
+	free(l);
+	free(r);
+	const char *bad[] = {"a=", "=b", "a,,b", ""};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(weir_keys_split_pairs(bad[i], &l, &r), -1);
+		free(l);
+		free(r);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(key_pairs_split_into_each_side),
 		cmocka_unit_test(key_bytes_are_each_value_by_its_text_then_nul_and_missing_is_1),
 		cmocka_unit_test(keys_compare_by_value_strings_decoded_numbers_by_their_text),
 		cmocka_unit_test(a_long_escaped_key_hashes_the_same_streamed_as_gathered),
