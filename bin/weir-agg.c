@@ -655,7 +655,8 @@ on_end(struct weir_ctx *ctx)
 	int rc = on_watermark(ctx, INT64_MAX);
 	struct weir_buf b = {0};
 	weir_aggdefs_rejected(ag->defs, ag->ndefs, ctx->prog, &b);
-	fwrite(b.p, 1, b.n, ctx->diag);
+	if (b.n > 0)
+		fwrite(b.p, 1, b.n, ctx->diag);
 	weir_buf_free(&b);
 	return rc;
 }
