@@ -167,19 +167,19 @@ csv_malformed_records_are_rejected_lines_and_the_rest_read(void **state)
 	unlink(path);
 }
 
-/* The same, arriving a byte at a time through a pipe. */
-static void
-csv_malformed_records_the_same_a_byte_at_a_time(void **state)
+/* Reads text arriving a byte at a time through a pipe (so that every
+ * read ends somewhere new), as CSV, JSON text or lines; every line joined. */
+static char *
+read_a_byte_at_a_time(const char *text, size_t n, bool csv, bool json)
 {
-	(void)state;
 	int fds[2];
 	assert_int_equal(pipe(fds), 0);
 	pid_t pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		close(fds[0]);
-		for (size_t i = 0; i < sizeof strict_csv - 1; i++) {
-			if (write(fds[1], strict_csv + i, 1) != 1)
+		for (size_t i = 0; i < n; i++) {
+			if (write(fds[1], text + i, 1) != 1)
 				_exit(1);
 			usleep(100);
 		}
@@ -188,12 +188,25 @@ csv_malformed_records_the_same_a_byte_at_a_time(void **state)
 	close(fds[1]);
 	char path[32];
 	snprintf(path, sizeof path, "/dev/fd/%d", fds[0]);
-	char *got = read_marked(weir_input_open(path, true));
-	assert_string_equal(got, strict_expect);
-	free(got);
+	struct weir_input *in = weir_input_open(path, csv);
+	assert_non_null(in);
+	if (json)
+		weir_input_set_json(in);
+	char *got = read_marked(in);
 	close(fds[0]);
 	int status;
 	waitpid(pid, &status, 0);
+	return got;
+}
+
+/* The same, arriving a byte at a time through a pipe. */
+static void
+csv_malformed_records_the_same_a_byte_at_a_time(void **state)
+{
+	(void)state;
+	char *got = read_a_byte_at_a_time(strict_csv, sizeof strict_csv - 1, true, false);
+	assert_string_equal(got, strict_expect);
+	free(got);
 }
 
 /* JSON text (-i json-text): values spread over lines, an array's members,
@@ -247,28 +260,9 @@ static void
 json_text_the_same_a_byte_at_a_time(void **state)
 {
 	(void)state;
-	int fds[2];
-	assert_int_equal(pipe(fds), 0);
-	pid_t pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		close(fds[0]);
-		for (size_t i = 0; i < sizeof json_text - 1; i++) {
-			if (write(fds[1], json_text + i, 1) != 1)
-				_exit(1);
-			usleep(100);
-		}
-		_exit(0);
-	}
-	close(fds[1]);
-	char path[32];
-	snprintf(path, sizeof path, "/dev/fd/%d", fds[0]);
-	char *got = read_json(path);
+	char *got = read_a_byte_at_a_time(json_text, sizeof json_text - 1, false, true);
 	assert_string_equal(got, json_expect);
 	free(got);
-	close(fds[0]);
-	int status;
-	waitpid(pid, &status, 0);
 }
 
 /* The writer, into a pipe read back here. */
