@@ -83,17 +83,15 @@ advance(struct weir_ctx *ctx, struct weir_inputs *ins)
 
 /*
  * Input `in` runs too far ahead of the others to read on: its event time
- * is more than --lag past the lowest watermark among them.  Not all can be
+ * is more than --lag past the lowest watermark among them (ahead_limit is
+ * that bound).  Not all can be
  * at once (the one with the lowest largest time is ahead of none), so there
  * is no deadlock.  An input waiting at a barrier waits for this one, and
  * holds it back in nothing.
  */
-static bool
-too_far_ahead(const struct weir_ctx *ctx, const struct weir_inputs *ins, const struct weir_in *in)
+static int64_t
+ahead_limit(const struct weir_ctx *ctx, const struct weir_inputs *ins, const struct weir_in *in)
 {
-	int64_t front = in->max_t > in->received ? in->max_t : in->received;
-	if (front == WEIR_TIME_NONE)
-		return false;
 	int64_t low = INT64_MAX;
 	bool any = false;
 	for (unsigned i = 0; i < ins->n; i++) {
@@ -106,10 +104,23 @@ too_far_ahead(const struct weir_ctx *ctx, const struct weir_inputs *ins, const s
 		any = true;
 	}
 	if (!any)
-		return false;
+		return INT64_MAX;	/* nothing to wait for */
 	if (low == WEIR_TIME_NONE)
-		return true;
-	return front > weir_time_add_sat(low, ctx->opts->lag);
+		return WEIR_TIME_NONE;	/* one that has shown no time: wait for it */
+	return weir_time_add_sat(low, ctx->opts->lag);
+}
+
+/* The time `in` has reached (WEIR_TIME_NONE, below every limit, before any). */
+static int64_t
+front(const struct weir_in *in)
+{
+	return in->max_t > in->received ? in->max_t : in->received;
+}
+
+static bool
+too_far_ahead(const struct weir_ctx *ctx, const struct weir_inputs *ins, const struct weir_in *in)
+{
+	return front(in) > ahead_limit(ctx, ins, in);
 }
 
 /* The input the others wait for: the one not ended with the lowest
@@ -291,7 +302,7 @@ next_record(struct weir_ctx *ctx, struct weir_in *in, struct weir_scanned *local
 		}
 		local->why = NULL;
 		local->aux = 0;
-		local->input = in->index;
+		local->input = (uint8_t)in->index;
 		if ((local->why = weir_input_rejected(in->in)) != NULL)
 			local->kind = WEIR_LINE_BAD;	/* a malformed CSV record */
 		else
@@ -370,8 +381,11 @@ take_lines(struct weir_ctx *ctx, struct weir_inputs *ins, struct weir_in *in)
 	const struct weir_scanned *rec = NULL;
 	const struct weir_span *spans = NULL;
 	int rc;
+	/* the others' watermarks do not move while this input is read (a
+	 * barrier can unblock one: then it is looked at again) */
+	int64_t limit = ahead_limit(ctx, ins, in);
 	while (!in->done && !in->blocked) {
-		if (!too_far_ahead(ctx, ins, in)) {
+		if (front(in) <= limit) {
 			in->ahead = 0;
 		} else if (!in->drain) {
 			if (!in->paused)
@@ -387,7 +401,7 @@ take_lines(struct weir_ctx *ctx, struct weir_inputs *ins, struct weir_in *in)
 		int got = next_record(ctx, in, &local, &rec, &spans);
 		if (got <= 0)
 			return got;
-		for (unsigned i = 0; i < ins->n; i++)
+		for (unsigned i = 0; ins->draining && i < ins->n; i++)
 			if (&ins->in[i] != in)
 				ins->in[i].drain = false;	/* this input is not silent */
 		if (in->new_batch) {
@@ -399,6 +413,8 @@ take_lines(struct weir_ctx *ctx, struct weir_inputs *ins, struct weir_in *in)
 		}
 		if ((rc = take_line(ctx, ins, in, rec, spans)) != 0)
 			return rc;
+		if (ctx->state)
+			limit = ahead_limit(ctx, ins, in);
 	}
 	return 0;
 }
@@ -492,7 +508,7 @@ wait_and_fill(struct weir_ctx *ctx, struct weir_inputs *ins, struct pollfd *pfd,
 					starved = false;
 			}
 			if (starved && slowest_other(ctx, ins, in) != NULL)
-				in->drain = true;	/* read the paused one on */
+				in->drain = ins->draining = true;	/* read the paused one on */
 		}
 		return 0;
 	}
@@ -516,7 +532,7 @@ static void
 scan_input(void *arg, struct weir_scanned *rec, struct weir_span *spans)
 {
 	struct weir_in *in = arg;
-	rec->input = in->index;
+	rec->input = (uint8_t)in->index;
 	weir_scan_record(in->ctx, rec, spans);
 }
 
@@ -613,6 +629,12 @@ weir_inputs_run(struct weir_ctx *ctx, char **paths, int n)
 	struct pollfd *pfd = calloc((size_t)n, sizeof *pfd);
 	unsigned *which = calloc((size_t)n, sizeof *which);
 	int rc;
+	if (n > 255) {	/* weir_scanned.input is a byte */
+		free(ins);
+		free(pfd);
+		free(which);
+		return weir_fail(ctx, "at most 255 inputs");
+	}
 	if (ins == NULL || pfd == NULL || which == NULL ||
 	    (ins->in = calloc((size_t)n, sizeof *ins->in)) == NULL) {
 		free(ins);

@@ -70,6 +70,7 @@ struct weir_inputs {
 	bool watermark_line_due;	/* a watermark line came in, or --idle moved */
 	bool stopping;		/* a signal came: stop at the next checkpoint */
 	bool unblocked;		/* an input may read on: take its lines first */
+	bool draining;		/* some input has been read on while too far ahead */
 };
 
 /* Runs the loop over ctx->ninputs paths until every input has ended.

@@ -32,7 +32,6 @@ struct weir_scanned {
 	uint64_t lineno;
 	int64_t t;
 	int kind;		/* the scan function's classification */
-	unsigned input;		/* which of a program's inputs (lib/inputs.h), else 0 */
 	int repr;
 	int aux;		/* for the scan function's own use */
 	uint32_t shape;		/* weir_scan_shape, where the scan function says */
@@ -40,6 +39,8 @@ struct weir_scanned {
 	const char *why;	/* static reason for a rejected line */
 	bool clean;		/* weir_line_is_clean, where the scan function says */
 	bool no_time;		/* rejected for its event time: none, or unreadable */
+	uint8_t input;		/* which of a program's inputs (lib/inputs.h), else 0
+				   (in the padding after the flags: a record stays 80 bytes) */
 };
 
 /* Runs in the reader thread, once per line: fills rec (line, len and
