@@ -46,6 +46,13 @@ struct profile {
 
 	uint64_t events;
 	int64_t first, last, min, max;	/* event times, in arrival order for first/last */
+	/* The newest time disorder is measured from (`max` leaves out events
+	 * far ahead that no later one confirms: a clock set to 2099), and such
+	 * an event waiting for a second one near it. */
+	int64_t front, ahead;
+	bool ahead_pending;
+	uint64_t outliers;		/* events far ahead that nothing followed */
+	int64_t first_outlier;
 	struct weir_quantiles *disorder;
 	uint64_t hist[HIST_BUCKETS];
 	uint64_t behind;		/* events with disorder > 0 */
@@ -170,6 +177,40 @@ see_key(struct weir_ctx *ctx, struct profile *p, const struct weir_event *ev)
 
 /* --- events --------------------------------------------------------------- */
 
+/* An event more than OUTLIER_JUMP ahead of the front stays out of it until
+ * a second one comes within OUTLIER_JUMP of it (the stream really moved
+ * on); one that nothing follows is an outlier, not a day of disorder for
+ * every event after it.  True when t is held out so. */
+#define OUTLIER_JUMP (24 * 3600 * WEIR_NS_PER_SEC)
+
+static bool
+far_ahead(struct profile *p, int64_t t)
+{
+	if (p->ahead_pending && t >= weir_time_add_sat(p->ahead, -OUTLIER_JUMP)) {
+		p->ahead_pending = false;	/* confirmed: the stream is there now */
+		p->front = t > p->ahead ? t : p->ahead;
+		return false;
+	}
+	if (t <= weir_time_add_sat(p->front, OUTLIER_JUMP))
+		return false;
+	if (p->ahead_pending) {
+		p->outliers++;	/* the one before was alone */
+		if (p->outliers == 1)
+			p->first_outlier = p->ahead;
+	}
+	p->ahead = t;
+	p->ahead_pending = true;
+	return true;
+}
+
+/* Outliers, counting one still waiting at the end. */
+static uint64_t
+outliers(const struct profile *p, int64_t *first)
+{
+	*first = p->outliers > 0 ? p->first_outlier : p->ahead;
+	return p->outliers + p->ahead_pending;
+}
+
 static int
 on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 {
@@ -177,14 +218,18 @@ on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 	p->events++;
 	int64_t disorder = 0;
 	if (p->events == 1) {
-		p->first = p->min = p->max = ev->t;
+		p->first = p->min = p->max = p->front = ev->t;
 	} else {
-		if (ev->t < p->max)
-			disorder = p->max - ev->t;
 		if (ev->t < p->min)
 			p->min = ev->t;
 		if (ev->t > p->max)
 			p->max = ev->t;
+		if (!far_ahead(p, ev->t)) {
+			if (ev->t < p->front)
+				disorder = p->front - ev->t;
+			else
+				p->front = ev->t;
+		}
 	}
 	p->last = ev->t;
 	if (weir_quantiles_add(p->disorder, (double)disorder / 1e9) < 0)
@@ -326,6 +371,14 @@ report_json(const struct weir_ctx *ctx, const struct profile *p, FILE *f)
 	fputs(",\"completeness\":", f);
 	put_number(f, p->completeness);
 	fprintf(f, ",\"suggested_lag\":\"%s\"", lag);
+	int64_t first_out;
+	uint64_t nout = outliers(p, &first_out);
+	fprintf(f, ",\"outliers_ahead\":%llu", (unsigned long long)nout);
+	if (nout > 0) {
+		fputs(",\"first_outlier\":", f);
+		put_time(f, first_out);
+		fputs(",\"suggested_max_ahead\":\"1d\"", f);
+	}
 	if (p->keys.n > 0) {
 		fprintf(f, ",\"key\":\"%s\",\"events_with_key\":%llu,\"events_without_key\":%llu",
 		    p->key, (unsigned long long)p->with_key, (unsigned long long)p->missing_key);
@@ -388,6 +441,14 @@ report_human(const struct weir_ctx *ctx, const struct profile *p, FILE *f)
 	format_lag(weir_quantiles_upper(p->disorder, p->completeness), lag, sizeof lag);
 	fprintf(f, "%-24s --lag %s keeps %g%% of events on time\n", "suggested lag", lag,
 	    p->completeness * 100);
+	int64_t first_out;
+	uint64_t nout = outliers(p, &first_out);
+	if (nout > 0) {
+		weir_time_format_rfc3339(first_out, buf);
+		fprintf(f, "%-24s %llu more than a day ahead of the rest (the first %s): "
+		    "left out of the disorder; --max-ahead 1d rejects them\n", "outliers",
+		    (unsigned long long)nout, buf);
+	}
 	uint64_t most = 0;
 	for (size_t i = 0; i < HIST_BUCKETS; i++)
 		if (p->hist[i] > most)

@@ -210,6 +210,30 @@ PY
 	[[ "$stderr" == *'"in":600,"out":300,"late":0,'*'"dropped":300,'* ]]
 }
 
+@test "an event far ahead that nothing follows is an outlier, not decades of disorder for every later event" {
+	# one host's clock in 2099 among events of 2026, up to 2 s out of order
+	printf '%s\n' '{"ts":"2026-12-03T10:00:00Z"}' '{"ts":"2099-01-01T00:00:00Z"}' \
+	    '{"ts":"2026-12-03T10:00:03Z"}' '{"ts":"2026-12-03T10:00:01Z"}' '{"ts":"2026-12-03T10:00:04Z"}' > in
+	run weir-profile in
+	assert_success
+	python3 - "$output" <<'PY'
+import json, sys
+r = json.loads(sys.argv[1])
+assert r["suggested_lag"] == "2s", r          # 10:00:01 after 10:00:03, not after 2099
+assert r["outliers_ahead"] == 1 and r["first_outlier"] == "2099-01-01T00:00:00Z", r
+assert r["suggested_max_ahead"] == "1d", r
+PY
+	# and the suggestion, followed, keeps every other event on time
+	run --separate-stderr weir-watermark --lag 2s --max-ahead 1d --stats in
+	[[ "$stderr" == *'"in":5,"out":4,"late":0,"rejected":1,'* ]]
+	# a stream that really moves on a day is no outlier
+	printf '%s\n' '{"ts":"2026-12-01T10:00:00Z"}' '{"ts":"2026-12-05T10:00:00Z"}' \
+	    '{"ts":"2026-12-05T10:00:02Z"}' '{"ts":"2026-12-05T10:00:01Z"}' > gap
+	run weir-profile gap
+	[ "$(jq -r .outliers_ahead <<<"$output")" = 0 ]
+	[ "$(jq -r .suggested_lag <<<"$output")" = 1s ]
+}
+
 @test "io contract: empty input, an unknown option, a bad line, a closed pipe, a full disk" {
 	io_contract weir-profile --key id
 }
