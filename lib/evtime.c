@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "evtime.h"
 
@@ -609,6 +610,35 @@ read_name(const char **pp, const char *end, const char *const *names, int count)
 	return -1;
 }
 
+/*
+ * A date without a year (syslog's `Dec  3 10:00:01`, RFC 3164) takes the
+ * latest year that puts it no more than a month past the wall clock, as
+ * rsyslog and Logstash do: a log is of the past, with some clock skew; in
+ * January, December is last year's.  This reads the wall clock, so the
+ * same line can read as another year a year later.
+ */
+static int
+yearless(int64_t mon, int64_t day, int64_t hour, int64_t min, int64_t sec, int64_t frac,
+    int64_t off, int64_t *t)
+{
+	time_t now_s = time(NULL);
+	int64_t now_y;
+	unsigned now_m, now_d;
+	civil_from_days(weir_floor_div((int64_t)now_s, 86400), &now_y, &now_m, &now_d);
+	int64_t until = ((int64_t)now_s + 31 * 86400) * WEIR_NS_PER_SEC;
+	for (int64_t y = now_y + 1; y >= now_y - 4; y--) {	/* 29 February: four back */
+		int64_t c;
+		if (mon < 1 || mon > 12 || day < 1 || day > days_in_month(y, (unsigned)mon) ||
+		    hour > 23 || min > 59 || sec > 60 ||
+		    compose(y, (unsigned)mon, (unsigned)day, (unsigned)hour, (unsigned)min,
+		    (unsigned)sec, frac, off, &c) != 0 || c > until)
+			continue;
+		*t = c;
+		return 0;
+	}
+	return -1;
+}
+
 int
 weir_time_parse_pattern(const char *pat, const char *s, size_t n, int64_t *t)
 {
@@ -616,6 +646,7 @@ weir_time_parse_pattern(const char *pat, const char *s, size_t n, int64_t *t)
 	int64_t year = 1970, mon = 1, day = 1, hour = 0, min = 0, sec = 0, yday = -1;
 	int64_t frac = 0, off = 0, epoch = 0, v;
 	bool have_epoch = false, pm = false, have_ampm = false;
+	bool have_year = false, have_mon = false;
 
 	for (; *pat; pat++) {
 		if (*pat == ' ' || *pat == '\t' || *pat == '\n') {
@@ -634,15 +665,18 @@ weir_time_parse_pattern(const char *pat, const char *s, size_t n, int64_t *t)
 		case 'Y':
 			if (read_number(&p, end, 4, true, &year))
 				return -1;
+			have_year = true;
 			break;
 		case 'y':
 			if (read_number(&p, end, 2, false, &v))
 				return -1;
 			year = v < 69 ? 2000 + v : 1900 + v;
+			have_year = true;
 			break;
 		case 'm':
 			if (read_number(&p, end, 2, false, &mon))
 				return -1;
+			have_mon = true;
 			break;
 		case 'd':
 		case 'e':
@@ -705,6 +739,7 @@ weir_time_parse_pattern(const char *pat, const char *s, size_t n, int64_t *t)
 			if (i < 0)
 				return -1;
 			mon = i + 1;
+			have_mon = true;
 			break;
 		}
 		case 'a':
@@ -733,6 +768,7 @@ weir_time_parse_pattern(const char *pat, const char *s, size_t n, int64_t *t)
 			    read_number(&p, end, 2, false, &mon) || p >= end || *p++ != '-' ||
 			    read_number(&p, end, 2, false, &day))
 				return -1;
+			have_year = true;
 			break;
 		case 'R':
 			if (read_number(&p, end, 2, false, &hour) || p >= end || *p++ != ':' ||
@@ -773,6 +809,8 @@ weir_time_parse_pattern(const char *pat, const char *s, size_t n, int64_t *t)
 		mon = m2;
 		day = d2;
 	}
+	if (have_mon && !have_year && yday < 0)
+		return yearless(mon, day, hour, min, sec, frac, off, t);
 	if (mon < 1 || mon > 12 || day < 1 || day > days_in_month(year, (unsigned)mon) ||
 	    hour > 23 || min > 59 || sec > 60)
 		return -1;

@@ -344,6 +344,23 @@ JSON
 	assert_failure 2
 }
 
+@test "a syslog date without a year takes its latest year up to a month past the wall clock, not 1970" {
+	printf '%s\n' '{"t":"Jun 15 12:00:00"}' '{"t":"Dec  3 10:00:01"}' > in
+	run --separate-stderr weir-window tumbling 1d -t t -T '%b %e %T' --collect in
+	assert_success
+	# the reference: Python's datetime, the latest year no more than 31 days past now
+	python3 - "$output" <<'PY'
+import datetime, json, sys
+now = datetime.datetime.now(datetime.timezone.utc)
+def nearest(mon, day, h, m, s):
+    c = [datetime.datetime(y, mon, day, h, m, s, tzinfo=datetime.timezone.utc)
+         for y in (now.year + 1, now.year, now.year - 1)]
+    return next(d for d in c if d <= now + datetime.timedelta(days=31)).strftime("%Y-%m-%dT00:00:00Z")
+starts = sorted(json.loads(l)["window_start"] for l in sys.argv[1].splitlines())
+assert starts == sorted([nearest(12, 3, 10, 0, 1), nearest(6, 15, 12, 0, 0)]), starts
+PY
+}
+
 @test "a closed pipe ends quietly with 0" {
 	ref events 20000 3 1000 > in.ndjson
 	weir-watermark --late pass < in.ndjson 2> err | head -n 1 > first
