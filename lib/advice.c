@@ -140,47 +140,71 @@ plausible(int64_t t)
 	return t >= 631152000LL * 1000000000LL && t < 4102444800LL * 1000000000LL;
 }
 
+/* Calls fn with the path and value of each member of an object line, and
+ * of each member of an object among them (as a.b), in order. */
+typedef void path_fn(void *arg, const char *path, const struct weir_span *value);
+
+struct paths {
+	path_fn *fn;
+	void *arg;
+	char prefix[256];
+	bool nested;
+};
+
+static int
+path_member(void *arg, const struct weir_span *key, const struct weir_span *value)
+{
+	struct paths *ps = arg;
+	char name[200], path[512];
+	if (weir_span_unescape(key, name, sizeof name) < 0)
+		return 0;
+	snprintf(path, sizeof path, "%s%s", ps->prefix, name);
+	ps->fn(ps->arg, path, value);
+	if (value->n > 0 && value->p[0] == '{' && !ps->nested) {
+		struct paths inner = {ps->fn, ps->arg, "", true};
+		snprintf(inner.prefix, sizeof inner.prefix, "%.250s.", path);
+		weir_members(value->p, value->n, path_member, &inner);
+	}
+	return 0;
+}
+
+static void
+walk_paths(const char *line, size_t len, path_fn *fn, void *arg)
+{
+	struct paths ps = {fn, arg, "", false};
+	weir_members(line, len, path_member, &ps);
+}
+
 struct walk {
 	struct weir_buf *names;		/* "a, b, c.d" */
 	struct weir_buf *times;		/* "-t a" or "-t b -T 'P'", one a line */
 	int nnames;
-	char prefix[256];
-	int depth;
 	int rc;
 };
 
-static int
-member(void *arg, const struct weir_span *key, const struct weir_span *value)
+/* A member of the line rejected for its time: listed, and offered as -t
+ * (with -T) when its value reads as a plausible time. */
+static void
+time_member(void *arg, const char *path, const struct weir_span *value)
 {
 	static const struct weir_timefmt auto_format = {WEIR_TF_AUTO, NULL};
 	struct walk *w = arg;
-	char name[200], path[512];
-	if (weir_span_unescape(key, name, sizeof name) < 0)
-		return 0;
-	snprintf(path, sizeof path, "%s%s", w->prefix, name);
 	if (w->nnames < 24)
 		w->rc |= weir_buf_printf(w->names, "%s%s", w->nnames ? ", " : "", path);
 	else if (w->nnames == 24)
 		w->rc |= weir_buf_str(w->names, ", ...");
 	w->nnames++;
-	if (value->n > 0 && value->p[0] == '{' && w->depth == 0) {
-		struct walk inner = *w;
-		snprintf(inner.prefix, sizeof inner.prefix, "%.250s.", path);
-		inner.depth = 1;
-		weir_members(value->p, value->n, member, &inner);
-		w->nnames = inner.nnames;
-		w->rc |= inner.rc;
-		return 0;
-	}
 	int64_t t;
 	const char *why;
+	if (value->n > 0 && value->p[0] == '{')
+		return;	/* its members come next */
 	if (weir_time_from_json(&auto_format, value->p, value->n, &t, NULL, &why) == 0 &&
 	    plausible(t)) {
 		w->rc |= weir_buf_printf(w->times, "-t %s\n", path);
-		return 0;
+		return;
 	}
 	if (value->n < 2 || value->p[0] != '"')
-		return 0;
+		return;
 	for (size_t i = 0; i < sizeof patterns / sizeof patterns[0]; i++) {
 		struct weir_timefmt tf;
 		if (weir_timefmt_parse(&tf, patterns[i]) < 0)
@@ -190,19 +214,18 @@ member(void *arg, const struct weir_span *key, const struct weir_span *value)
 		weir_timefmt_free(&tf);
 		if (ok) {
 			w->rc |= weir_buf_printf(w->times, "-t %s -T '%s'\n", path, patterns[i]);
-			break;
+			return;
 		}
 	}
-	return 0;
 }
 
 int
 weir_advice_no_time(const struct weir_advice *a, const char *prog, struct weir_buf *out)
 {
 	struct weir_buf names = {0}, times = {0};
-	struct walk w = {&names, &times, 0, "", 0, 0};
+	struct walk w = {&names, &times, 0, 0};
 	if (a->time_sample && a->time_sample[0] == '{')
-		weir_members(a->time_sample, a->time_sample_len, member, &w);
+		walk_paths(a->time_sample, a->time_sample_len, time_member, &w);
 	int rc = w.rc | weir_buf_add(&names, "", 1) | weir_buf_add(&times, "", 1);
 	if (rc == 0)
 		rc = weir_buf_printf(out, "%s: no line had a usable event time (%llu line%s rejected "
@@ -311,32 +334,18 @@ struct near {
 	size_t cap;
 	struct weir_buf *out;
 	int found;
-	char prefix[256];
-	int depth;
 	int rc;
 };
 
-static int
-near_member(void *arg, const struct weir_span *key, const struct weir_span *value)
+static void
+near_member(void *arg, const char *path, const struct weir_span *value)
 {
 	struct near *nr = arg;
-	char name[200], path[512];
-	if (weir_span_unescape(key, name, sizeof name) < 0)
-		return 0;
-	snprintf(path, sizeof path, "%s%s", nr->prefix, name);
-	if (weir_edit_distance(nr->name, path, nr->cap) <= nr->cap && nr->found < 3) {
+	(void)value;
+	if (nr->found < 3 && weir_edit_distance(nr->name, path, nr->cap) <= nr->cap) {
 		nr->rc |= weir_buf_printf(nr->out, "%s'%s'", nr->found ? ", " : "", path);
 		nr->found++;
 	}
-	if (value->n > 0 && value->p[0] == '{' && nr->depth == 0) {
-		struct near inner = *nr;
-		snprintf(inner.prefix, sizeof inner.prefix, "%.250s.", path);
-		inner.depth = 1;
-		weir_members(value->p, value->n, near_member, &inner);
-		nr->found = inner.found;
-		nr->rc |= inner.rc;
-	}
-	return 0;
 }
 
 int
@@ -345,8 +354,8 @@ weir_advice_nearest(const struct weir_advice *a, const char *name, struct weir_b
 	if (a->event_sample == NULL)
 		return 0;
 	size_t len = strlen(name);
-	struct near nr = {name, len <= 4 ? 1 : len <= 8 ? 2 : 3, out, 0, "", 0, 0};
-	weir_members(a->event_sample, a->event_sample_len, near_member, &nr);
+	struct near nr = {name, len <= 4 ? 1 : len <= 8 ? 2 : 3, out, 0, 0};
+	walk_paths(a->event_sample, a->event_sample_len, near_member, &nr);
 	return nr.rc ? -1 : 0;
 }
 

@@ -27,18 +27,16 @@ in_watermark(const struct weir_ctx *ctx, const struct weir_in *in)
 	return in->idle_to > w ? in->idle_to : w;
 }
 
-/* The lowest watermark of the inputs other than `but` (NULL: of all),
- * leaving out those idle with no time shown; *any says whether one
- * counted. */
+/* The lowest watermark of the inputs, leaving out those idle with no time
+ * shown; *any says whether one counted. */
 static int64_t
-lowest_watermark(const struct weir_ctx *ctx, const struct weir_inputs *ins,
-    const struct weir_in *but, bool *any)
+lowest_watermark(const struct weir_ctx *ctx, const struct weir_inputs *ins, bool *any)
 {
 	int64_t w = INT64_MAX;
 	*any = false;
 	for (unsigned i = 0; i < ins->n; i++) {
 		const struct weir_in *in = &ins->in[i];
-		if (in == but || in->excluded)
+		if (in->excluded)
 			continue;
 		int64_t wi = in_watermark(ctx, in);
 		if (wi < w)
@@ -64,7 +62,7 @@ advance(struct weir_ctx *ctx, struct weir_inputs *ins)
 	if (all_done(ins))
 		return 0;	/* the end: on_end does the rest */
 	bool any;
-	int64_t w = lowest_watermark(ctx, ins, NULL, &any);
+	int64_t w = lowest_watermark(ctx, ins, &any);
 	if (!any)
 		w = WEIR_TIME_NONE;
 	int rc = 0;

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "../../lib/driver.h"
+#include "capture.h"
 
 /* A program that records what the driver tells it, and passes events on
  * unless they are behind the watermark. */
@@ -75,24 +76,9 @@ run_with(struct weir_opts *o, const struct weir_hooks *h, const char *input, str
 	char errbuf[256];
 	struct weir_ctx *ctx = weir_ctx_new("test", o, h, &r->rec, errbuf, sizeof errbuf);
 	assert_non_null(ctx);
-	int fds[2];
-	assert_int_equal(pipe(fds), 0);
-	weir_output_free(ctx->out);
-	ctx->out = weir_output_new(fds[1], false, false);
-	FILE *diag = tmpfile();
-	ctx->diag = diag;
 	char *inputs[] = {path};
-	r->status = weir_run(ctx, inputs, 1);
-	r->count = ctx->count;
-	weir_ctx_free(ctx);
-	close(fds[1]);
-	ssize_t n = read(fds[0], r->out, sizeof r->out - 1);
-	r->out[n > 0 ? n : 0] = '\0';
-	close(fds[0]);
-	rewind(diag);
-	n = (ssize_t)fread(r->err, 1, sizeof r->err - 1, diag);
-	r->err[n > 0 ? n : 0] = '\0';
-	fclose(diag);
+	r->status = run_captured(ctx, inputs, 1, r->out, sizeof r->out, r->err, sizeof r->err,
+	    &r->count);
 	unlink(path);
 }
 

@@ -14,6 +14,7 @@
 
 #include "../../lib/driver.h"
 #include "../../lib/inputs.h"
+#include "capture.h"
 
 #define SEC 1000000000LL
 #define NIN 3
@@ -95,23 +96,8 @@ run_inputs(struct weir_opts *o, const char *const input[NIN], int64_t trail, str
 	ctx->ninputs = NIN;
 	ctx->watermark_trail = trail;
 	ctx->max_ahead = 1000;
-	int fds[2];
-	assert_int_equal(pipe(fds), 0);
-	weir_output_free(ctx->out);
-	ctx->out = weir_output_new(fds[1], false, false);
-	FILE *diag = tmpfile();
-	ctx->diag = diag;
-	r->status = weir_run(ctx, argv, NIN);
-	r->count = ctx->count;
-	weir_ctx_free(ctx);
-	close(fds[1]);
-	ssize_t n = read(fds[0], r->out, sizeof r->out - 1);
-	r->out[n > 0 ? n : 0] = '\0';
-	close(fds[0]);
-	rewind(diag);
-	n = (ssize_t)fread(r->err, 1, sizeof r->err - 1, diag);
-	r->err[n > 0 ? n : 0] = '\0';
-	fclose(diag);
+	r->status = run_captured(ctx, argv, NIN, r->out, sizeof r->out, r->err, sizeof r->err,
+	    &r->count);
 	for (int i = 0; i < NIN; i++)
 		unlink(paths[i]);
 }
