@@ -28,7 +28,6 @@
 
 #include "../lib/driver.h"
 #include "../lib/hash.h"
-#include "../lib/heap.h"
 #include "../lib/keys.h"
 #include "../lib/program.h"
 #include "../lib/aggregate.h"
@@ -66,6 +65,8 @@ struct key {
 struct agg {
 	struct weir_window_spec w;	/* --window */
 	int64_t offset, lateness;
+	const char *tz;
+	struct weir_zone *zone;		/* --tz: windows follow its local time */
 	enum emit emit;
 	int64_t every;
 	bool partial, merge;
@@ -156,18 +157,10 @@ schedule(struct agg *ag, struct group *g, enum weir_phase phase)
 static int
 add_bounds(struct weir_ctx *ctx, struct weir_buf *b, bool comma, int64_t start, int64_t end)
 {
-	enum weir_repr repr = weir_output_repr(ctx);
-	char t[WEIR_TIME_BUFSZ];
-	size_t n = weir_time_format_json(start, repr, t);
-	int rc = weir_buf_str(b, comma ? ",\"window_start\":" : "\"window_start\":");
-	if (rc == 0)
-		rc = weir_buf_add(b, t, n);
-	n = weir_time_format_json(end, repr, t);
-	if (rc == 0)
-		rc = weir_buf_str(b, ",\"window_end\":");
-	if (rc == 0)
-		rc = weir_buf_add(b, t, n);
-	return rc;
+	struct agg *ag = ctx->prog_state;
+	char t[WEIR_WINDOW_BOUNDS_BUFSZ];
+	size_t n = weir_window_bounds_json(ag->zone, weir_output_repr(ctx), start, end, t);
+	return (comma ? weir_buf_str(b, ",") : 0) | weir_buf_add(b, t, n);
 }
 
 static int
@@ -348,7 +341,7 @@ keep_bounds(struct group *g, const struct weir_span *start, const struct weir_sp
  * (bounds given: their text is kept for the rows). */
 static int
 fixed(struct weir_ctx *ctx, struct agg *ag, const struct weir_event *ev,
-    int64_t first, int64_t last, int64_t size, int64_t step,
+    int64_t first, int64_t last, int64_t size, int64_t step, struct weir_zone *zone,
     const struct weir_span *start_text, const struct weir_span *end_text)
 {
 	struct key *k = find_key(ag, ev);
@@ -356,8 +349,10 @@ fixed(struct weir_ctx *ctx, struct agg *ag, const struct weir_event *ev,
 		return weir_fail(ctx, "out of memory");
 	uint64_t seq = ag->seq++;
 	bool taken = false;
-	for (int64_t s = first;; s += step) {
-		int64_t end = size == INT64_MAX ? INT64_MAX : s + size;
+	for (int64_t local = first;; local += step) {
+		int64_t s = local, end = INT64_MAX;
+		if (size != INT64_MAX)
+			weir_window_bounds(zone, local, size, &s, &end);
 		if (!gone(ctx, ag, end)) {
 			if (!taken)
 				read_numbers(ag, ev);
@@ -376,7 +371,7 @@ fixed(struct weir_ctx *ctx, struct agg *ag, const struct weir_event *ev,
 			if (rc != 0)
 				return rc;
 		}
-		if (s == last)
+		if (local == last)
 			break;
 	}
 	if (!taken) {
@@ -536,9 +531,10 @@ on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 	case WEIR_WINDOW_TUMBLING:
 	case WEIR_WINDOW_SLIDING: {
 		int64_t step = ag->w.kind == WEIR_WINDOW_SLIDING ? ag->w.slide : ag->w.size;
-		if (weir_window_starts(ev->t, ag->w.size, step, ag->offset, &first, &last) < 0)
+		if (weir_window_starts_in(ag->zone, ev->t, ag->w.size, step, ag->offset, &first,
+		    &last) < 0)
 			return weir_reject(ctx, ev, "window out of range");
-		rc = fixed(ctx, ag, ev, first, last, ag->w.size, step, NULL, NULL);
+		rc = fixed(ctx, ag, ev, first, last, ag->w.size, step, ag->zone, NULL, NULL);
 		break;
 	}
 	case WEIR_WINDOW_SESSION:
@@ -552,10 +548,10 @@ on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 		const struct weir_span *ws = &ev->fields[ag->start_slot], *we = &ev->fields[ag->end_slot];
 		switch (weir_window_read(ws, we, &start, &end, &why)) {
 		case 1:
-			rc = fixed(ctx, ag, ev, start, start, end - start, 1, ws, we);
+			rc = fixed(ctx, ag, ev, start, start, end - start, 1, NULL, ws, we);
 			break;
 		case 0:
-			rc = fixed(ctx, ag, ev, INT64_MIN, INT64_MIN, INT64_MAX, 1, NULL, NULL);
+			rc = fixed(ctx, ag, ev, INT64_MIN, INT64_MIN, INT64_MAX, 1, NULL, NULL, NULL);
 			break;
 		default:
 			return weir_reject(ctx, ev, why);
@@ -786,7 +782,7 @@ on_stats(struct weir_ctx *ctx, FILE *f)
 
 enum {
 	OPT_ALLOWED_LATENESS = 1, OPT_BY, OPT_EMIT, OPT_EXACT, OPT_MERGE, OPT_OFFSET,
-	OPT_PARTIAL, OPT_WINDOW, OPT_STRINGS = 'S',
+	OPT_PARTIAL, OPT_WINDOW, OPT_TZ, OPT_STRINGS = 'S',
 };
 
 static const struct weir_optdef own_options[] = {
@@ -798,6 +794,7 @@ static const struct weir_optdef own_options[] = {
 	{"offset", 0, 1, OPT_OFFSET, "DUR"},
 	{"partial", 0, 0, OPT_PARTIAL, NULL},
 	{"strings", 'S', 0, OPT_STRINGS, NULL},
+	{"tz", 0, 1, OPT_TZ, "ZONE"},
 	{"window", 0, 1, OPT_WINDOW, "SIZE|SIZE/SLIDE|session:GAP"},
 	{NULL, 0, 0, 0, NULL},
 };
@@ -839,6 +836,9 @@ own_option(void *arg, int id, const char *value, char *err, size_t errlen)
 		return 0;
 	case OPT_STRINGS:
 		ag->strings = true;
+		return 0;
+	case OPT_TZ:
+		ag->tz = value;
 		return 0;
 	case OPT_WINDOW:
 		ag->window_spec = value;
@@ -885,6 +885,8 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 		snprintf(err, errlen, "--offset applies to --window SIZE and SIZE/SLIDE");
 		return -1;
 	}
+	if (ag->tz && (ag->zone = weir_zone_open(ag->tz, err, errlen)) == NULL)
+		return -1;
 	if (ag->partial && (ag->emit != EMIT_FINAL || ag->lateness > 0)) {
 		snprintf(err, errlen, "--partial writes each group once, when it closes: it "
 		    "takes neither --emit updates/every nor --allowed-lateness");
@@ -946,6 +948,7 @@ teardown(void *state)
 	free(ag->numbers);
 	weir_buf_free(&ag->row);
 	free(ag->scratch);
+	weir_zone_free(ag->zone);
 }
 
 int
@@ -973,6 +976,7 @@ main(int argc, char **argv)
 		    "      --by FIELDS          group by these fields (paths, comma separated)\n"
 		    "      --window SPEC        1m (tumbling), 10m/1m (sliding) or session:30s\n"
 		    "      --offset DUR         shift window bounds from the epoch by DUR\n"
+		    "      --tz ZONE            windows follow local time in ZONE (Europe/Paris)\n"
 		    "      --emit MODE          final (default), updates, or every:DUR\n"
 		    "      --allowed-lateness DUR  keep closed windows DUR longer; late events re-fire them\n"
 		    "      --exact              percentiles from all values instead of a sketch\n"

@@ -47,10 +47,10 @@ struct window {
 	struct member *members;
 	size_t n, cap;
 	struct window *next;	/* sessions: the key's other sessions */
-	UT_hash_handle hh;	/* tumbling and sliding: by (key, start) */
+	UT_hash_handle hh;	/* tumbling and sliding: by (key, start, end) */
 	struct {
 		struct key *key;
-		int64_t start;
+		int64_t start, end;
 	} id;
 };
 
@@ -67,6 +67,8 @@ struct windower {
 	int64_t size, slide, gap, offset, lateness;
 	bool collect;
 	const char *by_list;
+	const char *tz;
+	struct weir_zone *zone;	/* --tz: windows follow its local time */
 	struct weir_keys by;
 
 	struct weir_held_key *keys;	/* of struct key */
@@ -83,7 +85,7 @@ struct windower {
 	int64_t cached_start;
 	bool cached;
 	size_t cached_len;
-	char cached_bounds[2 * WEIR_TIME_BUFSZ + 32];
+	char cached_bounds[WEIR_WINDOW_BOUNDS_BUFSZ];
 };
 
 /* --- timers -------------------------------------------------------------- */
@@ -117,6 +119,7 @@ window_new(struct windower *wr, struct key *k, int64_t start, int64_t end)
 	w->key = k;
 	w->id.key = k;
 	w->id.start = start;
+	w->id.end = end;
 	k->nwindows++;
 	wr->live_windows++;
 	return w;
@@ -170,25 +173,18 @@ member_order(const void *a, const void *b)
 }
 
 static size_t
-format_bounds(const struct weir_ctx *ctx, const struct window *w, char *buf)
+format_bounds(const struct weir_ctx *ctx, const struct windower *wr, const struct window *w,
+    char *buf)
 {
-	enum weir_repr repr = weir_output_repr(ctx);
-	size_t n = 0;
-	memcpy(buf, "\"window_start\":", 15);
-	n += 15;
-	n += weir_time_format_json(w->t.start, repr, buf + n);
-	memcpy(buf + n, ",\"window_end\":", 14);
-	n += 14;
-	n += weir_time_format_json(w->t.end, repr, buf + n);
-	return n;
+	return weir_window_bounds_json(wr->zone, weir_output_repr(ctx), w->t.start, w->t.end, buf);
 }
 
 /* Writes what a window holds: its events annotated, or one --collect row. */
 static int
 fire(struct weir_ctx *ctx, struct windower *wr, struct window *w)
 {
-	char bounds[2 * WEIR_TIME_BUFSZ + 32];
-	size_t blen = format_bounds(ctx, w, bounds);
+	char bounds[WEIR_WINDOW_BOUNDS_BUFSZ];
+	size_t blen = format_bounds(ctx, wr, w, bounds);
 	qsort(w->members, w->n, sizeof *w->members, member_order);
 	if (!wr->collect) {
 		for (size_t i = 0; i < w->n; i++) {
@@ -292,7 +288,7 @@ static int
 window_starts(const struct windower *wr, int64_t t, int64_t *first, int64_t *last)
 {
 	int64_t step = wr->kind == SLIDING ? wr->slide : wr->size;
-	return weir_window_starts(t, wr->size, step, wr->offset, first, last);
+	return weir_window_starts_in(wr->zone, t, wr->size, step, wr->offset, first, last);
 }
 
 static int
@@ -304,8 +300,9 @@ annotate(struct weir_ctx *ctx, struct windower *wr, const struct weir_event *ev)
 		return weir_reject(ctx, ev, "window out of range");
 	for (int64_t s = first;; s += step) {
 		if (!wr->cached || wr->cached_start != s) {
-			struct window w = {.t = {.start = s, .end = s + wr->size}};
-			wr->cached_len = format_bounds(ctx, &w, wr->cached_bounds);
+			struct window w;
+			weir_window_bounds(wr->zone, s, wr->size, &w.t.start, &w.t.end);
+			wr->cached_len = format_bounds(ctx, wr, &w, wr->cached_bounds);
 			wr->cached_start = s;
 			wr->cached = true;
 		}
@@ -332,8 +329,9 @@ collect_fixed(struct weir_ctx *ctx, struct windower *wr, const struct weir_event
 	struct weir_stored copy;
 	bool kept = false;
 	uint64_t seq = wr->seq++;
-	for (int64_t s = first;; s += step) {
-		int64_t end = s + wr->size;
+	for (int64_t local = first;; local += step) {
+		int64_t s, end;
+		weir_window_bounds(wr->zone, local, wr->size, &s, &end);
 		bool gone = ctx->watermark != WEIR_TIME_NONE &&
 		    weir_time_add_sat(end, wr->lateness) <= ctx->watermark;
 		if (!gone) {
@@ -345,7 +343,7 @@ collect_fixed(struct weir_ctx *ctx, struct windower *wr, const struct weir_event
 				weir_store_ref(&copy);	/* one more window holds it */
 			}
 			struct window *w;
-			struct { struct key *key; int64_t start; } id = {k, s};
+			struct { struct key *key; int64_t start, end; } id = {k, s, end};
 			HASH_FIND(hh, wr->windows, &id, sizeof id, w);
 			bool is_new = w == NULL;
 			if (is_new) {
@@ -359,7 +357,7 @@ collect_fixed(struct weir_ctx *ctx, struct windower *wr, const struct weir_event
 			if (rc != 0)
 				return rc;
 		}
-		if (s == last)
+		if (local == last)
 			break;
 	}
 	if (!kept) {
@@ -715,13 +713,14 @@ on_restore(struct weir_ctx *ctx, struct weir_get *g)
 
 /* --- options ------------------------------------------------------------- */
 
-enum { OPT_OFFSET = 1, OPT_BY, OPT_COLLECT, OPT_ALLOWED_LATENESS };
+enum { OPT_OFFSET = 1, OPT_BY, OPT_COLLECT, OPT_ALLOWED_LATENESS, OPT_TZ };
 
 static const struct weir_optdef own_options[] = {
 	{"allowed-lateness", 0, 1, OPT_ALLOWED_LATENESS, "DUR"},
 	{"by", 0, 1, OPT_BY, "FIELDS"},
 	{"collect", 0, 0, OPT_COLLECT, NULL},
 	{"offset", 0, 1, OPT_OFFSET, "DUR"},
+	{"tz", 0, 1, OPT_TZ, "ZONE"},
 	{NULL, 0, 0, 0, NULL},
 };
 
@@ -739,6 +738,9 @@ own_option(void *arg, int id, const char *value, char *err, size_t errlen)
 		return 0;
 	case OPT_COLLECT:
 		wr->collect = true;
+		return 0;
+	case OPT_TZ:
+		wr->tz = value;
 		return 0;
 	}
 	return -1;
@@ -808,6 +810,8 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 		return -1;
 	}
 	weir_watch_keys(ctx, "--by", &wr->by);
+	if (wr->tz && (wr->zone = weir_zone_open(wr->tz, err, errlen)) == NULL)
+		return -1;
 	wr->store = weir_store_new();
 	if (wr->store == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -834,6 +838,7 @@ teardown(void *state)
 	weir_timers_free(&wr->timers);
 	free(wr->scratch);
 	weir_store_free(wr->store);
+	weir_zone_free(wr->zone);
 }
 
 int
@@ -850,6 +855,7 @@ main(int argc, char **argv)
 		.summary = "Assigns events to tumbling, sliding or session windows.",
 		.own_help =
 		    "      --offset DUR         shift window bounds from the epoch by DUR\n"
+		    "      --tz ZONE            windows follow local time in ZONE (Europe/Paris)\n"
 		    "      --by FIELDS          key fields: sessions and --collect rows per key\n"
 		    "      --collect            one row per closed window and key, with its events\n"
 		    "      --allowed-lateness DUR  keep closed windows DUR longer; late events re-fire them\n"

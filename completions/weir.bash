@@ -8,9 +8,9 @@ _weir_shared_opts="--time --time-format --processing-time --lag --idle --late
 _weir_program_opts() {
 	case $1 in
 	watermark) echo "--max-buffer --punctuate --state" ;;
-	window) echo "--offset --by --collect --allowed-lateness --time-output --state" ;;
+	window) echo "--offset --tz --by --collect --allowed-lateness --time-output --state" ;;
 	replay) echo "--speed --rate --from --to --follow --offsets --checkpoint-every --progress --punctuate" ;;
-	agg) echo "--by --window --offset --emit --allowed-lateness --exact -S --strings --partial --merge --time-output --state" ;;
+	agg) echo "--by --window --offset --tz --emit --allowed-lateness --exact -S --strings --partial --merge --time-output --state" ;;
 	profile) echo "--key --completeness --human --max-keys" ;;
 	dedupe) echo "--key --within --keep --max-keys --dups --state" ;;
 	join) echo "--on --within --left-time --right-time --type --nest --max-buffer --table --reload --state" ;;
@@ -65,6 +65,10 @@ _weir() {
 		return ;;
 	--errors|--metrics|--dups|--offsets|--table|--state)
 		COMPREPLY=($(compgen -f -- "$cur"))
+		return ;;
+	--tz)
+		COMPREPLY=($(compgen -W "$(cd "${TZDIR:-/usr/share/zoneinfo}" 2>/dev/null &&
+		    find . -type f -name '[A-Z]*' ! -name '*.*' | sed 's|^\./||')" -- "$cur"))
 		return ;;
 	--time-output)
 		COMPREPLY=($(compgen -W "rfc3339 epoch epoch_ms epoch_us epoch_ns" -- "$cur"))

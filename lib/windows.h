@@ -30,6 +30,7 @@
 
 #include "fields.h"
 #include "heap.h"
+#include "zone.h"
 
 /*
  * The starts of the windows holding t: *first .. *last in steps of `step`,
@@ -38,6 +39,25 @@
  */
 int weir_window_starts(int64_t t, int64_t size, int64_t step, int64_t offset,
     int64_t *first, int64_t *last);
+
+/* The same over local time in zone z (--tz; NULL for UTC): the windows'
+ * starts are local times (lib/zone.h), which weir_window_bounds turns into
+ * instants. */
+int weir_window_starts_in(struct weir_zone *z, int64_t t, int64_t size, int64_t step,
+    int64_t offset, int64_t *first, int64_t *last);
+
+/* The bounds of the window of local start s and `size` as instants: with a
+ * zone, from its start's first instant until its end's last (a day window
+ * is 23 or 25 hours when the clocks change); without, [s, s + size). */
+void weir_window_bounds(struct weir_zone *z, int64_t s, int64_t size, int64_t *start,
+    int64_t *end);
+
+/* Writes `"window_start":S,"window_end":E` in representation repr (RFC
+ * 3339 in local time when z is not NULL) into buf, which holds at least
+ * WEIR_WINDOW_BOUNDS_BUFSZ bytes; returns the length. */
+#define WEIR_WINDOW_BOUNDS_BUFSZ (2 * WEIR_TIME_BUFSZ + 32)
+size_t weir_window_bounds_json(struct weir_zone *z, enum weir_repr repr, int64_t start,
+    int64_t end, char *buf);
 
 /* A window as a command line gives it: SIZE (tumbling), SIZE/SLIDE
  * (sliding) or session:GAP, each a duration above 0 (1m, 10m/1m,

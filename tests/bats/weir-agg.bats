@@ -563,6 +563,39 @@ EOF
 	[[ "$output" == *'"a.b":"x","count":1'* ]]
 }
 
+@test "--tz: day, hour and sliding windows follow local time across the clock changes, 23- and 25-hour days included" {
+	# the reference: Python's zoneinfo, each bound found from its definition
+	# minute by minute; the days are those the zones change their clocks
+	# (Lord Howe's by half an hour, Kolkata's never)
+	for combo in "1d 86400 86400 America/New_York" "1h 3600 3600 Australia/Lord_Howe" \
+	    "45m/15m 2700 900 Europe/London" "20m 1200 1200 Asia/Kolkata"; do
+		read -r spec size step zone <<<"$combo"
+		ref tz-events "$zone" 17 2026-03-08 2026-11-01 2026-04-05 2026-10-04 2026-03-29 \
+		    2026-10-25 > in
+		ref tz-windows "$zone" "$size" "$step" in | sort > expect
+		weir-agg --window "$spec" --tz "$zone" count in | sort > got
+		diff expect got || { echo "--window $spec --tz $zone"; return 1; }
+	done
+	# a day of 23 hours: New York's 8 March 2026 ends at 04:00Z, not 05:00Z
+	printf '%s\n' '{"ts":"2026-03-08T05:00:00Z"}' '{"ts":"2026-03-09T03:59:59Z"}' > in
+	run weir-agg --window 1d --tz America/New_York count in
+	assert_output '{"window_start":"2026-03-08T00:00:00-05:00","window_end":"2026-03-09T00:00:00-04:00","count":2}'
+	# numbers stay epoch numbers
+	run weir-agg --window 1d --tz America/New_York --time-output epoch count in
+	assert_output '{"window_start":1772946000,"window_end":1773028800,"count":2}'
+}
+
+@test "--tz names a zone of the tz database; anything else is a usage error" {
+	printf '%s\n' '{"ts":"1970-01-01T00:00:01Z"}' > in
+	for zone in Mars/Olympus ../etc/passwd /etc/localtime ""; do
+		run --separate-stderr weir-agg --window 1d --tz "$zone" count in
+		assert_failure 2
+		[[ "$stderr" == *"unknown time zone '$zone'"*"Europe/Paris"* ]]
+	done
+	run weir-agg --window 1d --tz UTC count in
+	assert_output '{"window_start":"1970-01-01T00:00:00+00:00","window_end":"1970-01-02T00:00:00+00:00","count":1}'
+}
+
 @test "io contract: empty input, an unknown option, a bad line, a closed pipe, a full disk" {
 	io_contract weir-agg --window 1s --by host count
 }

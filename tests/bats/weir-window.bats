@@ -279,6 +279,23 @@ PY
 	assert_output 0
 }
 
+@test "--tz: windows of local time, each event in the one its local time falls in, also where the clocks skip or repeat an hour" {
+	ref tz-events America/New_York 11 2026-03-08 2026-11-01 > in
+	ref tz-windows America/New_York 7200 3600 in | sort > expect
+	# --collect: one row per window; two windows that start where the
+	# clocks skip an hour (02:00 and 03:00 local, the same instant) stay two
+	weir-window sliding 2h 1h --tz America/New_York --collect in |
+	    jq -c '{window_start, window_end, count}' | sort > got
+	diff expect got
+	# annotated events: as many per window as the reference counts
+	weir-window sliding 2h 1h --tz America/New_York in |
+	    jq -r '[.window_start, .window_end] | @tsv' | sort | uniq -c |
+	    awk '{print "{\"window_start\":\"" $2 "\",\"window_end\":\"" $3 "\",\"count\":" $1 "}"}' |
+	    sort > got
+	diff expect got
+	batch_equals_stream in weir-window tumbling 1d --tz America/New_York
+}
+
 @test "io contract: empty input, an unknown option, a bad line, a closed pipe, a full disk" {
 	io_contract weir-window tumbling 1s
 }

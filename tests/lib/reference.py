@@ -699,6 +699,67 @@ def join(lag_s, within_s, typ, nest, on, left_path, right_path):
             out.write((row(e, None) if e["side"] == 0 else row(None, e)) + "\n")
 
 
+def tz_events(zone, step_min, *days):
+    """Events every step_min minutes from 30 hours before to 30 hours after
+    noon UTC of each day (YYYY-MM-DD), the days a zone changes its clocks."""
+    import datetime
+    for day in sorted(days):
+        noon = datetime.datetime.fromisoformat(day + "T12:00:00+00:00")
+        t = int(noon.timestamp()) - 30 * 3600
+        while t < int(noon.timestamp()) + 30 * 3600:
+            print(json.dumps({"ts": datetime.datetime.fromtimestamp(t, datetime.timezone.utc)
+                              .strftime("%Y-%m-%dT%H:%M:%SZ")}))
+            t += int(step_min) * 60
+
+
+def tz_windows(zone, size_s, step_s, path):
+    """weir-agg --window SIZE[/STEP] --tz ZONE count, from the definition:
+    an event's local time (Python's zoneinfo) picks the windows, whose
+    starts are multiples of the step of local time; a window's start is the
+    first instant whose local time is at or past it, its end the instant
+    after which local time never goes below it again, both found by
+    scanning minute by minute (every clock change is on a minute)."""
+    import datetime
+    from zoneinfo import ZoneInfo
+    tz = ZoneInfo(zone)
+    size, step = int(size_s), int(step_s)
+
+    def local(t):
+        return t + int(datetime.datetime.fromtimestamp(t, tz).utcoffset().total_seconds())
+
+    def first_at_or_past(s):
+        t = s - 15 * 3600
+        while local(t) < s:
+            t += 60
+        return t
+
+    def last_below(e):
+        t = e + 15 * 3600
+        while local(t) >= e:
+            t -= 60
+        return t + 60
+
+    def text(t):
+        return datetime.datetime.fromtimestamp(t, tz).isoformat()
+
+    counts = {}
+    with open(path) as f:
+        for line in f:
+            t = event_time_ns(json.loads(line)["ts"]) // 10**9
+            lt = local(t)
+            s = lt - lt % step
+            while s + size > lt:
+                counts[s] = counts.get(s, 0) + 1
+                s -= step
+    rows = []
+    for s in sorted(counts):
+        start, end = first_at_or_past(s), last_below(s + size)
+        assert start <= end
+        rows.append({"window_start": text(start), "window_end": text(end), "count": counts[s]})
+    for r in sorted(rows, key=lambda r: (r["window_start"], r["window_end"])):
+        print(json.dumps(r, separators=(",", ":")))
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "agg":
@@ -715,6 +776,10 @@ if __name__ == "__main__":
         join(*sys.argv[2:])
     elif cmd == "join-events":
         join_events(*sys.argv[2:])
+    elif cmd == "tz-events":
+        tz_events(*sys.argv[2:])
+    elif cmd == "tz-windows":
+        tz_windows(*sys.argv[2:])
     elif cmd == "events":
         events(*sys.argv[2:])
     else:
