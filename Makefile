@@ -11,7 +11,7 @@ PREFIX   ?= /usr/local
 BINDIR    = $(PREFIX)/bin
 MANDIR    = $(PREFIX)/share/man
 CC       ?= cc
-PKGS      = jansson zlib libxxhash
+PKGS      = jansson zlib libxxhash libpcre2-8
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -23,7 +23,7 @@ endif
 OPT      ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DWEIR_VERSION='"$(VERSION)"' $(OPT) $(WARN) \
              $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
-LDLIBS    = $(PKG_LIBS) -lcsv -lm -pthread
+LDLIBS    = $(PKG_LIBS) -lpg_query -lcsv -lm -pthread
 
 ifndef V
 Q = @
@@ -148,7 +148,7 @@ fuzz: deps
 	    name=$$(basename $$src .c); n=$${name#fuzz_}; \
 	    $(FUZZ_CC) -std=c11 -D_GNU_SOURCE -DWEIR_VERSION='"fuzz"' -g -O1 \
 	        -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(PKG_CFLAGS) \
-	        -o $(BUILD)/fuzz/$$name $$src lib/*.c $(PKG_LIBS) -lcsv -lm -pthread || exit 1; \
+	        -o $(BUILD)/fuzz/$$name $$src lib/*.c $(PKG_LIBS) -lpg_query -lcsv -lm -pthread || exit 1; \
 	    mkdir -p $(BUILD)/fuzz/corpus-$$n; \
 	    echo "== $$name for $(FUZZ_SECONDS) s"; \
 	    $(BUILD)/fuzz/$$name -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \

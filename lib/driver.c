@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "driver.h"
+#include "expr.h"
 #include "inputs.h"
 #include "keys.h"
 #include "reader.h"
@@ -185,6 +186,7 @@ weir_ctx_free(struct weir_ctx *ctx)
 	}
 	free(ctx->spans);
 	weir_inputs_free(ctx->inputs);
+	weir_expr_free(ctx->where);
 	weir_advice_free(&ctx->advice);
 	free(ctx->lateness);
 	if (ctx->errors)
@@ -369,13 +371,14 @@ weir_print_stats(struct weir_ctx *ctx)
 	format_watermark(ctx, wm);
 	fprintf(ctx->diag,
 	    "{\"program\":\"%s\",\"in\":%llu,\"out\":%llu,\"late\":%llu,\"rejected\":%llu,"
-	    "\"dropped\":%llu,\"held\":%llu,\"blank\":%llu,\"rows\":%llu,\"forced\":%llu,"
+	    "\"dropped\":%llu,\"filtered\":%llu,\"held\":%llu,\"blank\":%llu,\"rows\":%llu,"
+	    "\"forced\":%llu,"
 	    "\"watermarks_in\":%llu,\"watermarks_out\":%llu,\"barriers\":%llu,\"state_bytes\":%llu,"
 	    "\"watermark\":%s",
 	    ctx->prog, (unsigned long long)c->in, (unsigned long long)c->out,
 	    (unsigned long long)c->late, (unsigned long long)c->rejected,
-	    (unsigned long long)c->dropped, (unsigned long long)c->held,
-	    (unsigned long long)c->blank,
+	    (unsigned long long)c->dropped, (unsigned long long)c->filtered,
+	    (unsigned long long)c->held, (unsigned long long)c->blank,
 	    (unsigned long long)c->rows, (unsigned long long)c->forced, (unsigned long long)c->watermarks_in,
 	    (unsigned long long)c->watermarks_out, (unsigned long long)c->barriers,
 	    (unsigned long long)c->state_bytes, wm);
@@ -403,12 +406,12 @@ write_metrics(struct weir_ctx *ctx)
 {
 	static const char *const names[] = {
 		"lines_in", "lines_out", "rows", "late", "rejected", "dropped", "forced",
-		"watermarks_in", "watermarks_out", "barriers", "blank_lines",
+		"watermarks_in", "watermarks_out", "barriers", "blank_lines", "filtered",
 	};
 	const struct weir_counters *c = &ctx->count;
 	const uint64_t values[] = {
 		c->in, c->out, c->rows, c->late, c->rejected, c->dropped, c->forced,
-		c->watermarks_in, c->watermarks_out, c->barriers, c->blank,
+		c->watermarks_in, c->watermarks_out, c->barriers, c->blank, c->filtered,
 	};
 	const char *path = ctx->opts->metrics_file;
 	char tmp[4096];
@@ -500,6 +503,52 @@ weir_reject_table_line(struct weir_ctx *ctx, const char *line, size_t len,
 	return reject_aside(ctx, line, len, &ref, why);
 }
 
+bool
+weir_where(struct weir_ctx *ctx, const struct weir_event *ev, int *rc)
+{
+	if (ctx->where == NULL)
+		return true;
+	const char *why;
+	int r = weir_expr_test(ctx->where, ev->fields, ev->t, &why);
+	if (r == 1)
+		return true;
+	if (r == 0) {
+		ctx->count.filtered++;
+		*rc = 0;
+		return false;
+	}
+	char msg[400];
+	const char *text = weir_expr_text(ctx->where);
+	snprintf(msg, sizeof msg, "--where '%.*s%s': %s", 200, text, strlen(text) > 200 ? "..." : "",
+	    why);
+	*rc = weir_reject(ctx, ev, msg);
+	return false;
+}
+
+static void
+watch_where_field(void *arg, const char *path, int slot)
+{
+	struct weir_ctx *ctx = arg;
+	char what[128];
+	snprintf(what, sizeof what, "--where %s", path);
+	weir_watch_field(ctx, what, slot, path);
+}
+
+int
+weir_where_compile(struct weir_ctx *ctx, char *err, size_t errlen)
+{
+	if (ctx->opts->where == NULL)
+		return 0;
+	char msg[1024];
+	ctx->where = weir_expr_compile(ctx->opts->where, ctx->plan, msg, sizeof msg);
+	if (ctx->where == NULL) {
+		snprintf(err, errlen, "bad --where: %s", msg);
+		return -1;
+	}
+	weir_expr_fields(ctx->where, watch_where_field, ctx);
+	return 0;
+}
+
 int
 weir_reject(struct weir_ctx *ctx, const struct weir_event *ev, const char *why)
 {
@@ -551,7 +600,7 @@ save_driver(struct weir_ctx *ctx, struct weir_buf *b)
 	const int64_t times[] = {ctx->watermark, ctx->max_event, ctx->received, ctx->forced_to,
 		ctx->idle_to, ctx->last_emitted, ctx->punct_mark, (int64_t)ctx->repr};
 	const uint64_t counts[] = {c->in, c->out, c->rows, c->late, c->rejected, c->dropped,
-		c->forced, c->watermarks_in, c->watermarks_out, c->barriers};
+		c->forced, c->watermarks_in, c->watermarks_out, c->barriers, c->filtered};
 	int rc = weir_put_u64(b, sizeof times / sizeof times[0]);
 	for (size_t i = 0; rc == 0 && i < sizeof times / sizeof times[0]; i++)
 		rc = weir_put_i64(b, times[i]);
@@ -569,7 +618,7 @@ restore_driver(struct weir_ctx *ctx, struct weir_get *g)
 	int64_t *times[] = {&ctx->watermark, &ctx->max_event, &ctx->received, &ctx->forced_to,
 		&ctx->idle_to, &ctx->last_emitted, &ctx->punct_mark};
 	uint64_t *counts[] = {&c->in, &c->out, &c->rows, &c->late, &c->rejected, &c->dropped,
-		&c->forced, &c->watermarks_in, &c->watermarks_out, &c->barriers};
+		&c->forced, &c->watermarks_in, &c->watermarks_out, &c->barriers, &c->filtered};
 	if (weir_get_u64(g) != 8)
 		g->bad = true;
 	for (size_t i = 0; i < 7; i++)
@@ -579,9 +628,10 @@ restore_driver(struct weir_ctx *ctx, struct weir_get *g)
 		g->bad = true;
 	else
 		ctx->repr = (enum weir_repr)repr;
-	if (weir_get_u64(g) != sizeof counts / sizeof counts[0])
+	uint64_t ncounts = weir_get_u64(g);	/* 10: a checkpoint from before --where */
+	if (ncounts != sizeof counts / sizeof counts[0] && ncounts != 10)
 		g->bad = true;
-	for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++)
+	for (size_t i = 0; i < ncounts && i < sizeof counts / sizeof counts[0]; i++)
 		*counts[i] = weir_get_u64(g);
 	return g->bad ? -1 : 0;
 }
@@ -992,6 +1042,8 @@ handle_record(struct weir_ctx *ctx, const struct weir_scanned *rec,
 		watch_see(ctx, spans);
 	if (ctx->repr == WEIR_REPR_NONE && !ctx->untimed)
 		first_event(ctx, repr, rec->aux);
+	if (!weir_where(ctx, &ev, &rc))
+		return rc;
 	if (ctx->hooks->on_event && (rc = ctx->hooks->on_event(ctx, &ev)) != 0)
 		return rc;
 	if (!ctx->untimed && ev.t > ctx->max_event) {

@@ -72,6 +72,7 @@ struct weir_counters {
 	uint64_t disordered;	/* a source's events written behind its watermark */
 	uint64_t blank;		/* lines of nothing but spaces and tabs: skipped,
 				   not input (as jq and Miller skip them) */
+	uint64_t filtered;	/* events --where left out */
 };
 
 struct weir_ctx;
@@ -171,6 +172,7 @@ struct weir_ctx {
 	int64_t next_metrics;		/* weir_housekeeping's clock */
 	struct weir_state *state;	/* --state */
 	struct weir_inputs *inputs;	/* with ninputs > 1 (lib/inputs.h) */
+	struct weir_expr *where;	/* --where, compiled */
 	struct weir_ckpt at;		/* the last barrier, and lines read since */
 	struct weir_ckpt target;	/* restored: skip input up to here */
 	bool skipping, target_barrier_seen;
@@ -277,6 +279,19 @@ int weir_reject(struct weir_ctx *ctx, const struct weir_event *ev, const char *w
 
 /* Writes a watermark line for t, unless one for t or later was written. */
 int weir_emit_watermark(struct weir_ctx *ctx, int64_t t);
+
+/*
+ * --where: true when the event goes on to the program.  Otherwise *rc is
+ * what the caller returns: 0 for an event the condition left out (counted
+ * as filtered; it moves no watermark, as if a weir-select in front had
+ * left it out), or what rejecting it returned when the condition could not
+ * be evaluated (0, -1 or 65).
+ */
+bool weir_where(struct weir_ctx *ctx, const struct weir_event *ev, int *rc);
+
+/* Compiles --where (opts->where) against the plan, before weir_run; -1
+ * with a message in err. */
+int weir_where_compile(struct weir_ctx *ctx, char *err, size_t errlen);
 
 /* Routes a late event by --late and counts it. */
 int weir_late(struct weir_ctx *ctx, const struct weir_event *ev);

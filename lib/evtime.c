@@ -35,8 +35,8 @@ weir_days_from_civil(int64_t y, unsigned m, unsigned d)
 	return era * 146097 + (int64_t)doe - 719468;
 }
 
-static void
-civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+void
+weir_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
 	z += 719468;
 	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
@@ -624,7 +624,7 @@ yearless(int64_t mon, int64_t day, int64_t hour, int64_t min, int64_t sec, int64
 	time_t now_s = time(NULL);
 	int64_t now_y;
 	unsigned now_m, now_d;
-	civil_from_days(weir_floor_div((int64_t)now_s, 86400), &now_y, &now_m, &now_d);
+	weir_civil_from_days(weir_floor_div((int64_t)now_s, 86400), &now_y, &now_m, &now_d);
 	int64_t until = ((int64_t)now_s + 31 * 86400) * WEIR_NS_PER_SEC;
 	for (int64_t y = now_y + 1; y >= now_y - 4; y--) {	/* 29 February: four back */
 		int64_t c;
@@ -805,7 +805,7 @@ weir_time_parse_pattern(const char *pat, const char *s, size_t n, int64_t *t)
 		int64_t days = weir_days_from_civil(year, 1, 1) + yday - 1;
 		int64_t y2;
 		unsigned m2, d2;
-		civil_from_days(days, &y2, &m2, &d2);
+		weir_civil_from_days(days, &y2, &m2, &d2);
 		mon = m2;
 		day = d2;
 	}
@@ -842,7 +842,7 @@ weir_time_format_rfc3339(int64_t t, char *buf)
 	int64_t sod = secs - days * 86400;
 	int64_t y;
 	unsigned m, d;
-	civil_from_days(days, &y, &m, &d);
+	weir_civil_from_days(days, &y, &m, &d);
 	char *p = buf;
 	p = put_digits(p, (unsigned)y, 4);
 	*p++ = '-';

@@ -95,6 +95,8 @@ void weir_duration_format_up(int64_t ns, char *buf, size_t size);
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (any int32 year). */
 int64_t weir_days_from_civil(int64_t y, unsigned m, unsigned d);
+/* The civil date of a day number (days since 1970-01-01). */
+void weir_civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d);
 
 /* floor(a / b) for b > 0, correct for negative a. */
 static inline int64_t

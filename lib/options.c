@@ -15,7 +15,7 @@ enum {
 	OPT_VERSION = 'V',
 	OPT_PROCESSING_TIME = 256, OPT_LAG, OPT_IDLE, OPT_LATE, OPT_ON_ERROR,
 	OPT_ERRORS, OPT_STATS, OPT_METRICS, OPT_TIME_OUTPUT, OPT_PUNCTUATE, OPT_STATE,
-	OPT_MAX_AHEAD,
+	OPT_MAX_AHEAD, OPT_WHERE,
 	OPT_OWN = 1000,
 };
 
@@ -36,6 +36,7 @@ static const struct option shared[] = {
 	{"time-format", required_argument, NULL, OPT_TIME_FORMAT},
 	{"unbuffered", no_argument, NULL, OPT_UNBUFFERED},
 	{"version", no_argument, NULL, OPT_VERSION},
+	{"where", required_argument, NULL, OPT_WHERE},
 };
 #define NSHARED (sizeof shared / sizeof shared[0])
 
@@ -47,6 +48,7 @@ const char weir_options_help[] =
     "      --idle DUR           advance the watermark after DUR of silence\n"
     "      --late POLICY        drop, pass, or a FILE late events are appended to\n"
     "      --max-ahead DUR      reject an event more than DUR ahead of the watermark\n"
+    "      --where EXPR         only events for which EXPR (PostgreSQL's syntax) is true\n"
     "  -i, --input-format FMT   json (an object a line), json-text (any JSON) or csv\n"
     "  -o, --output-format FMT  json, csv (one header) or csvlite (a header per key change)\n"
     "      --on-error POLICY    warn, skip or fail (exit 65) on a rejected line\n"
@@ -148,6 +150,13 @@ shared_option(struct weir_opts *o, int c, const char *v)
 		return 0;
 	case OPT_LAG:
 		return weir_option_duration("lag", v, &o->lag, err, errlen);
+	case OPT_WHERE:
+		if (o->where) {
+			snprintf(err, errlen, "--where is given once: join conditions with AND");
+			return -1;
+		}
+		o->where = v;
+		return 0;
 	case OPT_MAX_AHEAD:
 		if (weir_option_duration("max-ahead", v, &o->max_ahead, err, errlen) < 0)
 			return -1;

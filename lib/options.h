@@ -39,6 +39,7 @@ struct weir_opts {
 	enum weir_repr time_output;	/* WEIR_REPR_NONE: as the input */
 	int64_t punctuate;		/* 0: off; only where the program allows it */
 	const char *state_file;		/* --state: only where the program keeps state */
+	const char *where;		/* --where EXPR: NULL, or the expression's text */
 	char error[256];
 };
 

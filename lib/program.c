@@ -94,6 +94,13 @@ weir_program_main(const struct weir_program *p, int argc, char **argv)
 		status = WEIR_EXIT_FAILURE;
 		goto out;
 	}
+	if (weir_where_compile(ctx, err, sizeof err) < 0) {
+		fprintf(stderr, "%s: %s\n", p->name, err);
+		usage(p, stderr);
+		weir_ctx_free(ctx);
+		status = WEIR_EXIT_USAGE;
+		goto out;
+	}
 	int used = 0;
 	if (p->setup) {
 		err[0] = '\0';

@@ -97,7 +97,7 @@ PY
 	# 30 is 16 s after 14: new again
 	assert_output "$(printf '%s\n' '{"ts":10,"id":"a"}' '{"ts":30,"id":"a"}' '{"ts":12,"id":"b"}')"
 	assert_equal "$(cat dups)" "$(printf '%s\n' '{"ts":8,"id":"a"}' '{"ts":14,"id":"a"}')"
-	[[ "$stderr" == *'"in":5,"out":3,"late":0,"rejected":0,"dropped":2,"held":0'* ]]
+	[[ "$stderr" == *'"in":5,"out":3,"late":0,"rejected":0,"dropped":2,"filtered":0,"held":0'* ]]
 }
 
 @test "--keep last writes the last of each key when its horizon closes, in horizon order" {

@@ -191,7 +191,7 @@ PY
 		'{"ts":2,"k":"a","l":2,"right_ts":2,"r":1}' \
 		'{"ts":1,"k":"a","l":1,"right_ts":3,"r":2}' \
 		'{"ts":2,"k":"a","l":2,"right_ts":3,"r":2}')"
-	[[ "$stderr" == *'"in":6,"out":4,"late":0,"rejected":0,"dropped":2,"held":0'* ]]
+	[[ "$stderr" == *'"in":6,"out":4,"late":0,"rejected":0,"dropped":2,"filtered":0,"held":0'* ]]
 	run weir-join l r --on k --within 5s --type full
 	assert_line --index 4 '{"ts":3,"l":3}'
 	assert_line --index 5 '{"ts":3,"r":3}'
