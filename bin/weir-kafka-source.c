@@ -37,8 +37,6 @@
  */
 #include <errno.h>
 #include <inttypes.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -622,6 +620,10 @@ consume(struct weir_ctx *ctx, struct ksrc *k, const rd_kafka_message_t *m)
 		if (ctx->repr == WEIR_REPR_NONE)
 			ctx->repr = WEIR_REPR_RFC3339;
 	}
+	struct weir_event ev = {line, len, t, k->spans, 0, (uint64_t)m->offset};
+	int rc;
+	if (!weir_where(ctx, &ev, k->name, &rc))
+		return rc;
 	static char *env;
 	static size_t env_cap;
 	long members = 0;

@@ -330,6 +330,8 @@ report_json(const struct weir_ctx *ctx, const struct profile *p, FILE *f)
 	    (unsigned long long)(c->in + c->watermarks_in + c->barriers),
 	    (unsigned long long)p->events, (unsigned long long)c->rejected,
 	    (unsigned long long)(c->watermarks_in + c->barriers));
+	if (ctx->where)	/* lines --where left out: read, not profiled */
+		fprintf(f, ",\"filtered\":%llu", (unsigned long long)c->filtered);
 	/* the field the events' times came from, and their format: the
 	 * -T pattern when one was given */
 	const char *field = ctx->time_field_seen ? ctx->time_field_seen : ctx->opts->time_field;

@@ -601,13 +601,15 @@ take_line(struct weir_ctx *ctx, struct replay *r, struct source *s, const char *
 	case WEIR_LINE_BLANK:
 		ctx->count.blank++;
 		break;
-	default:
+	default: {
+		struct weir_event ev = {line, len, t, r->spans, s->index, lineno};
+		if (!weir_where(ctx, &ev, weir_input_name(s->in), &rc))
+			break;	/* left out: it moves no frontier */
 		if (t > s->max_t || s->max_t == WEIR_TIME_NONE)
 			s->max_t = t;
 		if ((r->has_from && t < r->from) || (r->has_to && t >= r->to)) {
 			ctx->count.dropped++;	/* outside [--from, --to) */
 		} else if (r->written_upto != WEIR_TIME_NONE && t < r->written_upto) {
-			struct weir_event ev = {line, len, t, r->spans, s->index, lineno};
 			rc = weir_disordered(ctx, &ev);
 		} else {
 			struct entry e = {t, s->index, seq, {0}};
@@ -616,6 +618,7 @@ take_line(struct weir_ctx *ctx, struct replay *r, struct source *s, const char *
 				return weir_fail(ctx, "out of memory holding %zu lines", r->heap.n);
 			held = true;
 		}
+	}
 	}
 	r->read_since++;
 	if (r->offsets_file && r->ckpt.every == 0) {

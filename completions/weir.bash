@@ -1,9 +1,9 @@
 # bash completion for weir and the weir-* programs.
-# Installed once per program name; `complete -F _weir weir weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe weir-join weir-kafka-source weir-kafka-sink ...`.
+# Installed once per program name; `complete -F _weir weir weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe weir-join weir-select weir-kafka-source weir-kafka-sink ...`.
 
 _weir_shared_opts="--time --time-format --processing-time --lag --idle --late
-	--input-format --output-format --on-error --errors --unbuffered --stats
-	--metrics --help --version"
+	--max-ahead --where --input-format --output-format --on-error --errors --unbuffered
+	--stats --metrics --help --version"
 
 _weir_program_opts() {
 	case $1 in
@@ -16,6 +16,7 @@ _weir_program_opts() {
 	join) echo "--on --within --left-time --right-time --type --nest --max-buffer --table --reload --state" ;;
 	kafka-source) echo "--brokers --group --envelope --kafka-time --exit-at-end --reset --state --checkpoint-every --property --verbose" ;;
 	kafka-sink) echo "--brokers --topic --key --state --property" ;;
+	select) echo "--set --keep --drop" ;;
 	esac
 }
 
@@ -28,7 +29,7 @@ _weir() {
 	local prog=${COMP_WORDS[0]##*/} sub
 	if [[ $prog == weir ]]; then
 		if [[ $COMP_CWORD -eq 1 ]]; then
-			COMPREPLY=($(compgen -W "watermark window agg replay profile dedupe join kafka-source kafka-sink help --version --help" -- "$cur"))
+			COMPREPLY=($(compgen -W "select watermark window agg replay profile dedupe join kafka-source kafka-sink help --version --help" -- "$cur"))
 			return
 		fi
 		sub=${COMP_WORDS[1]}
@@ -107,4 +108,4 @@ _weir() {
 	fi
 }
 complete -F _weir weir weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe weir-join \
-	weir-kafka-source weir-kafka-sink
+	weir-select weir-kafka-source weir-kafka-sink

@@ -1,11 +1,13 @@
 # fish completion for weir and the weir-* programs.
-for prog in weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe weir-join weir-kafka-source weir-kafka-sink
+for prog in weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe weir-join weir-select weir-kafka-source weir-kafka-sink
 	complete -c $prog -s t -l time -r -d 'event-time field'
 	complete -c $prog -s T -l time-format -x -a 'auto rfc3339 epoch epoch_ms epoch_us epoch_ns' -d 'time format'
 	complete -c $prog -l processing-time -d 'wall clock at arrival as event time'
 	complete -c $prog -l lag -x -a '250ms 1s 5s 30s 1m' -d 'bounded out-of-orderness'
 	complete -c $prog -l idle -x -a '1s 5s 30s' -d 'advance the watermark after silence'
 	complete -c $prog -l late -r -a 'drop pass' -d 'late events: drop, pass or FILE'
+	complete -c $prog -l max-ahead -x -d 'reject events this far ahead of the watermark'
+	complete -c $prog -l where -x -d 'only events for which EXPR (PostgreSQL) is true'
 	complete -c $prog -s i -l input-format -x -a 'json json-text csv' -d 'input format'
 	complete -c $prog -s o -l output-format -x -a 'json csv csvlite' -d 'output format'
 	complete -c $prog -l on-error -x -a 'warn skip fail' -d 'rejected lines'
@@ -20,6 +22,10 @@ complete -c weir-watermark -l max-buffer -x -d 'hold at most N events'
 complete -c weir-watermark -l punctuate -x -a '1s 10s 1m' -d 'watermark line at each multiple'
 
 complete -c weir -f -n '__fish_use_subcommand' -a watermark -d 'order events within a bounded delay'
+complete -c weir-select -l set -x -d 'add or replace a member: NAME=EXPR'
+complete -c weir-select -l keep -x -d 'only these top-level members'
+complete -c weir-select -l drop -x -d 'all but these top-level members'
+complete -c weir -f -n '__fish_use_subcommand' -a select -d 'filter and compute members with PostgreSQL expressions'
 complete -c weir-window -f -n 'not __fish_seen_subcommand_from tumbling sliding session' -a 'tumbling sliding session' -d 'window kind'
 complete -c weir-window -l offset -x -d 'shift window bounds'
 complete -c weir-window -l tz -x -a '(string replace -r "^.*/zoneinfo/" "" /usr/share/zoneinfo/{Africa,America,Antarctica,Asia,Atlantic,Australia,Europe,Indian,Pacific}/* /usr/share/zoneinfo/UTC)' -d 'windows follow local time in ZONE'

@@ -504,7 +504,7 @@ weir_reject_table_line(struct weir_ctx *ctx, const char *line, size_t len,
 }
 
 bool
-weir_where(struct weir_ctx *ctx, const struct weir_event *ev, int *rc)
+weir_where(struct weir_ctx *ctx, const struct weir_event *ev, const char *input_name, int *rc)
 {
 	if (ctx->where == NULL)
 		return true;
@@ -521,7 +521,8 @@ weir_where(struct weir_ctx *ctx, const struct weir_event *ev, int *rc)
 	const char *text = weir_expr_text(ctx->where);
 	snprintf(msg, sizeof msg, "--where '%.*s%s': %s", 200, text, strlen(text) > 200 ? "..." : "",
 	    why);
-	*rc = weir_reject(ctx, ev, msg);
+	*rc = weir_reject_line(ctx, ev->line, ev->len, input_name ? input_name : ctx->input_name,
+	    ev->lineno, msg);
 	return false;
 }
 
@@ -1042,7 +1043,7 @@ handle_record(struct weir_ctx *ctx, const struct weir_scanned *rec,
 		watch_see(ctx, spans);
 	if (ctx->repr == WEIR_REPR_NONE && !ctx->untimed)
 		first_event(ctx, repr, rec->aux);
-	if (!weir_where(ctx, &ev, &rc))
+	if (!weir_where(ctx, &ev, NULL, &rc))
 		return rc;
 	if (ctx->hooks->on_event && (rc = ctx->hooks->on_event(ctx, &ev)) != 0)
 		return rc;

@@ -285,9 +285,11 @@ int weir_emit_watermark(struct weir_ctx *ctx, int64_t t);
  * what the caller returns: 0 for an event the condition left out (counted
  * as filtered; it moves no watermark, as if a weir-select in front had
  * left it out), or what rejecting it returned when the condition could not
- * be evaluated (0, -1 or 65).
+ * be evaluated (0, -1 or 65).  input_name names the event's input in that
+ * message (NULL: the input the driver is reading).
  */
-bool weir_where(struct weir_ctx *ctx, const struct weir_event *ev, int *rc);
+bool weir_where(struct weir_ctx *ctx, const struct weir_event *ev, const char *input_name,
+    int *rc);
 
 /* Compiles --where (opts->where) against the plan, before weir_run; -1
  * with a message in err. */

@@ -365,6 +365,20 @@ binary(struct compiler *c, enum op op, int sub, json_t *a)
 		node_free(n);
 		return NULL;
 	}
+	/* a string constant in arithmetic is a number, a time or an interval
+	 * (as PostgreSQL reads an untyped literal there), or a mistake found now */
+	for (int i = 0; op == N_ARITH && i < 2; i++) {
+		const struct weir_value *k = &n->args[i]->k;
+		struct weir_value x;
+		int64_t t;
+		if (n->args[i]->op == N_CONST && k->type == WEIR_V_TEXT &&
+		    weir_number_parse(k->s, k->n, &x) < 0 && weir_interval_parse(k->s, k->n, &t) < 0 &&
+		    weir_time_parse_rfc3339(k->s, k->n, &t) < 0) {
+			int at = n->args[i]->loc;
+			node_free(n);
+			return fail(c, at, "invalid input syntax for type numeric: \"%.60s\"", k->s);
+		}
+	}
 	return n;
 }
 

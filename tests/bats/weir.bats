@@ -26,9 +26,11 @@ setup() {
 		COMP_WORDS=(weir-join --type ''); COMP_CWORD=2; _weir; echo \"\${COMPREPLY[*]}\"
 		COMP_WORDS=(weir jo); COMP_CWORD=1; _weir; echo \"\${COMPREPLY[*]}\"
 		COMP_WORDS=(weir-agg --sta); COMP_CWORD=1; _weir; echo \"\${COMPREPLY[*]}\"
-		COMP_WORDS=(weir-replay --check); COMP_CWORD=1; _weir; echo \"\${COMPREPLY[*]}\""
+		COMP_WORDS=(weir-replay --check); COMP_CWORD=1; _weir; echo \"\${COMPREPLY[*]}\"
+		COMP_WORDS=(weir-select --se); COMP_CWORD=1; _weir; echo \"\${COMPREPLY[*]}\"
+		COMP_WORDS=(weir-dedupe --whe); COMP_CWORD=1; _weir; echo \"\${COMPREPLY[*]}\""
 	assert_success
-	assert_line --index 0 "--max-buffer"
+	assert_line --index 0 "--max-ahead --max-buffer"
 	assert_line --index 1 "warn skip fail"
 	assert_line --index 2 "watermark"
 	assert_line --index 3 "session"
@@ -42,6 +44,8 @@ setup() {
 	assert_line --index 11 "join"
 	assert_line --index 12 "--stats --state"
 	assert_line --index 13 "--checkpoint-every"
+	assert_line --index 14 "--set"
+	assert_line --index 15 "--where"
 }
 
 @test "make install honours PREFIX and DESTDIR" {
@@ -74,4 +78,8 @@ setup() {
 	assert_output --partial "--state"
 	run fish -c "source '$ROOT/completions/weir.fish'; complete -C 'weir-join --rel'"
 	assert_output --partial "--reload"
+	run fish -c "source '$ROOT/completions/weir.fish'; complete -C 'weir-select --dr'"
+	assert_output --partial "--drop"
+	run fish -c "source '$ROOT/completions/weir.fish'; complete -C 'weir-agg --whe'"
+	assert_output --partial "--where"
 }
