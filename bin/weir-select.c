@@ -30,6 +30,7 @@ struct set {
 	char *name;		/* decoded */
 	char *quoted;		/* "name": as it is written */
 	struct weir_expr *expr;
+	int slot;		/* the member in the plan: is it there to replace? */
 	size_t at, len;		/* its value's JSON in vals, per event */
 	bool used;		/* replaced a member of this event */
 };
@@ -181,6 +182,59 @@ rewrite(struct weir_ctx *ctx, struct select *s, const struct weir_event *ev)
 	return weir_emit_row(ctx, s->line.p, s->line.n);
 }
 
+/* --set without --keep or --drop: the members found by the scan are
+ * replaced where they are, the others added before the closing brace; no
+ * walk over the line's members. */
+static int
+splice(struct weir_ctx *ctx, struct select *s, const struct weir_event *ev)
+{
+	const struct weir_span *at[MAX_SETS];
+	struct set *by[MAX_SETS];
+	int n = 0;
+	for (int i = 0; i < s->nsets; i++) {
+		struct set *set = &s->sets[i];
+		const struct weir_span *sp = &ev->fields[set->slot];
+		set->used = sp->p != NULL;
+		if (!set->used || set_named(s, set->name, strlen(set->name)) != set)
+			continue;
+		int k = n++;	/* in the order of the line */
+		for (; k > 0 && at[k - 1]->p > sp->p; k--) {
+			at[k] = at[k - 1];
+			by[k] = by[k - 1];
+		}
+		at[k] = sp;
+		by[k] = set;
+	}
+	const char *line = ev->line, *end = line + ev->len, *p = line;
+	const char *close = memrchr(line, '}', ev->len);
+	s->line.n = 0;
+	int rc = 0;
+	for (int k = 0; k < n; k++) {
+		rc |= add(s, p, (size_t)(at[k]->p - p)) | add(s, s->vals.p + by[k]->at, by[k]->len);
+		p = at[k]->p + at[k]->n;
+	}
+	rc |= add(s, p, (size_t)(close - p));
+	bool any = false;	/* does the object have a member before close? */
+	for (const char *q = close - 1; q > line && !any; q--)
+		if (*q != ' ' && *q != '\t' && *q != '\r' && *q != '\n')
+			any = *q != '{';
+	for (int i = 0; i < s->nsets && rc == 0; i++) {
+		struct set *set = &s->sets[i];
+		if (set->used || set_named(s, set->name, strlen(set->name)) != set)
+			continue;
+		if (any)
+			rc |= add(s, ",", 1);
+		rc |= weir_buf_str(&s->line, set->quoted) | add(s, ":", 1) |
+		    add(s, s->vals.p + set->at, set->len);
+		any = true;
+	}
+	rc |= add(s, close, (size_t)(end - close));
+	if (rc != 0)
+		return weir_fail(ctx, "out of memory");
+	ctx->count.out++;
+	return weir_emit_row(ctx, s->line.p, s->line.n);
+}
+
 static int
 on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 {
@@ -203,7 +257,7 @@ on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 		set->len = s->vals.n - set->at;
 		set->used = false;
 	}
-	return rewrite(ctx, s, ev);
+	return s->nnames == 0 ? splice(ctx, s, ev) : rewrite(ctx, s, ev);
 }
 
 /* --- options ---------------------------------------------------------------------- */
@@ -266,6 +320,18 @@ compile_set(struct weir_ctx *ctx, struct set *set, char *err, size_t errlen)
 	}
 	long q = weir_json_quote(set->quoted, 6 * n + 3, 0, set->name, n);
 	set->quoted[q < 0 ? 0 : q] = '\0';
+	char path[1024];	/* the name as a plan path: dots, commas, backslashes escaped */
+	size_t k = 0;
+	for (size_t i = 0; i < n && k + 2 < sizeof path; i++) {
+		if (strchr(".,\\", set->name[i]))
+			path[k++] = '\\';
+		path[k++] = set->name[i];
+	}
+	path[k] = '\0';
+	if ((set->slot = weir_plan_add(ctx->plan, path)) < 0) {
+		snprintf(err, errlen, "bad --set name '%s'", set->name);
+		return -1;
+	}
 	char msg[1024];
 	set->expr = weir_expr_compile(eq + 1, ctx->plan, msg, sizeof msg);
 	if (set->expr == NULL) {

@@ -1218,6 +1218,52 @@ weir_format_double(double v, char *buf)
 		memcpy(buf, "0", 2);
 		return 1;
 	}
+	/* Fast path: a value with a short decimal form between 1e-4 and 1e15
+	 * (where %g writes no exponent) is m / 10^k for the smallest k that
+	 * reads back; it is what the loop below would write, as rounding v to
+	 * 15 digits gives that form's digits. */
+	static const double p10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+		1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
+	double a = fabs(v);
+	if (a >= 1e-4 && a < 1e15) {
+		for (int k = 0; k <= 18; k++) {
+			double scaled = a * p10[k];
+			if (scaled >= 1e15)
+				break;
+			long long m = llround(scaled);
+			if ((double)m / p10[k] != a)
+				continue;
+			char digits[24], rev[24];
+			int nd = 0;
+			do {
+				rev[nd++] = (char)('0' + m % 10);
+				m /= 10;
+			} while (m > 0);
+			for (int i = 0; i < nd; i++)
+				digits[i] = rev[nd - 1 - i];
+			digits[nd] = '\0';
+			char *p = buf;
+			if (v < 0)
+				*p++ = '-';
+			if (k == 0) {
+				memcpy(p, digits, (size_t)nd + 1);
+				return (size_t)(p - buf) + (size_t)nd;
+			}
+			if (nd <= k) {	/* 0.00ddd */
+				*p++ = '0';
+				*p++ = '.';
+				for (int z = 0; z < k - nd; z++)
+					*p++ = '0';
+				memcpy(p, digits, (size_t)nd + 1);
+				return (size_t)(p - buf) + (size_t)nd;
+			}
+			memcpy(p, digits, (size_t)(nd - k));
+			p += nd - k;
+			*p++ = '.';
+			memcpy(p, digits + nd - k, (size_t)k + 1);
+			return (size_t)(p - buf) + (size_t)k;
+		}
+	}
 	int n = 0;
 	/* 15 digits always read back as the same decimal, so they are the
 	 * shortest form of a double that has one of up to 15 digits; below

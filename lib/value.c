@@ -124,6 +124,37 @@ weir_number_parse(const char *s, size_t n, struct weir_value *v)
 
 /* --- from an event --------------------------------------------------------------- */
 
+/*
+ * A JSON number that is not an integer, as a double.  One of up to 15
+ * digits with a point and no exponent (most decimals in logs) is m / 10^k,
+ * both exact in a double, so the one correctly rounded division gives what
+ * strtod would; anything else goes to strtod, which stops at the byte after
+ * the number (a number in an object is always followed by one).
+ */
+static double
+decimal(const char *p, size_t n)
+{
+	static const double p10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+		1e11, 1e12, 1e13, 1e14, 1e15};
+	size_t i = p[0] == '-', digits = 0, frac = 0;
+	bool point = false;
+	int64_t m = 0;
+	for (; i < n; i++) {
+		if (p[i] >= '0' && p[i] <= '9') {
+			m = m * 10 + (p[i] - '0');
+			frac += point;
+			if (++digits > 15)
+				return strtod(p, NULL);
+		} else if (p[i] == '.' && !point) {
+			point = true;
+		} else {
+			return strtod(p, NULL);
+		}
+	}
+	double d = (double)m / p10[frac];
+	return p[0] == '-' ? -d : d;
+}
+
 int
 weir_value_of_span(const struct weir_span *sp, struct weir_scratch *sc, struct weir_value *v)
 {
@@ -164,10 +195,8 @@ weir_value_of_span(const struct weir_span *sp, struct weir_scratch *sc, struct w
 		if (parse_int(sp->p, sp->n, &v->i) == 0) {
 			v->type = WEIR_V_INT;
 		} else {
-			/* a number in an object is followed by a byte no number
-			 * has, where strtod stops */
 			v->type = WEIR_V_FLOAT;
-			v->d = strtod(sp->p, NULL);
+			v->d = decimal(sp->p, sp->n);
 		}
 		v->s = sp->p;
 		v->n = sp->n;
@@ -176,6 +205,29 @@ weir_value_of_span(const struct weir_span *sp, struct weir_scratch *sc, struct w
 }
 
 /* --- to text and JSON ----------------------------------------------------------- */
+
+/*
+ * A computed decimal, rounded to 15 significant digits for writing: every
+ * decimal of up to 15 digits survives a trip through a double, so the
+ * result of decimal arithmetic that is short in decimal is written short
+ * (226.7 / 1000 is 0.2267, 0.1 + 0.2 is 0.3, as PostgreSQL's numeric
+ * gives), where the shortest text that reads back would show the binary
+ * error (0.22669999999999998).  Outside [1e-4, 1e15) it is left as it is.
+ */
+static double
+round15(double v)
+{
+	static const double p10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+		1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
+	double a = fabs(v);
+	if (!(a >= 1e-4 && a < 1e15))
+		return v;
+	int k = 14 - (int)floor(log10(a));
+	if (k < 0 || k > 18)
+		return v;
+	double r = nearbyint(a * p10[k]) / p10[k];
+	return v < 0 ? -r : r;
+}
 
 /* PostgreSQL's interval output for a span of ns: [N day[s] ]HH:MM:SS[.f]. */
 static size_t
@@ -245,7 +297,7 @@ weir_value_text(const struct weir_value *v, struct weir_scratch *sc, const char 
 		} else if (isinf(v->d)) {
 			k = (size_t)snprintf(tmp, sizeof tmp, v->d > 0 ? "Infinity" : "-Infinity");
 		} else {
-			k = weir_format_double(v->d, tmp);
+			k = weir_format_double(round15(v->d), tmp);
 		}
 		break;
 	case WEIR_V_TIME:
@@ -282,7 +334,7 @@ weir_value_json(const struct weir_value *v, struct weir_buf *b)
 	case WEIR_V_FLOAT:
 		if (v->s)
 			return weir_buf_add(b, v->s, v->n);
-		return weir_buf_double(b, v->d);
+		return weir_buf_double(b, round15(v->d));
 	case WEIR_V_JSON:
 		return weir_buf_add(b, v->s, v->n);
 	case WEIR_V_TIME:
