@@ -65,7 +65,7 @@ struct key {
 struct agg {
 	struct weir_window_spec w;	/* --window */
 	int64_t offset, lateness;
-	const char *tz;
+	const char *tz, *having;
 	struct weir_zone *zone;		/* --tz: windows follow its local time */
 	enum emit emit;
 	int64_t every;
@@ -593,25 +593,19 @@ on_tick(struct weir_ctx *ctx)
 	return rc;
 }
 
-/* What weir_windows_fire does with a group. */
-struct firing {
-	struct weir_ctx *ctx;
-	struct agg *ag;
-};
-
+/* What weir_windows_fire does with a group (arg: the context). */
 static int
 fire_due(void *arg, struct weir_wtimes *t)
 {
-	struct firing *f = arg;
+	struct agg *ag = ((struct weir_ctx *)arg)->prog_state;
 	struct group *g = (struct group *)t;
-	return f->ag->emit == EMIT_FINAL || g->dirty ? write_row(f->ctx, f->ag, g) : 0;
+	return ag->emit == EMIT_FINAL || g->dirty ? write_row(arg, ag, g) : 0;
 }
 
 static void
 release_due(void *arg, struct weir_wtimes *t)
 {
-	struct firing *f = arg;
-	group_release(f->ag, (struct group *)t);
+	group_release(((struct weir_ctx *)arg)->prog_state, (struct group *)t);
 }
 
 static void
@@ -631,9 +625,8 @@ on_watermark(struct weir_ctx *ctx, int64_t watermark)
 	struct agg *ag = ctx->prog_state;
 	if (ag->merge && watermark != INT64_MAX)
 		return 0;	/* shards' watermarks: see weir-agg(1), --merge */
-	struct firing f = {ctx, ag};
 	bool oom;
-	const struct weir_fire_ops ops = {fire_due, release_due, destroy_group, &f};
+	const struct weir_fire_ops ops = {fire_due, release_due, destroy_group, ctx};
 	int rc = weir_windows_fire(&ag->timers, watermark, ag->lateness,
 	    ag->lateness > 0 && watermark != INT64_MAX, &ops, &oom);
 	if (oom)
@@ -782,7 +775,7 @@ on_stats(struct weir_ctx *ctx, FILE *f)
 
 enum {
 	OPT_ALLOWED_LATENESS = 1, OPT_BY, OPT_EMIT, OPT_EXACT, OPT_MERGE, OPT_OFFSET,
-	OPT_PARTIAL, OPT_WINDOW, OPT_TZ, OPT_STRINGS = 'S',
+	OPT_PARTIAL, OPT_WINDOW, OPT_TZ, OPT_HAVING, OPT_STRINGS = 'S',
 };
 
 static const struct weir_optdef own_options[] = {
@@ -790,6 +783,7 @@ static const struct weir_optdef own_options[] = {
 	{"by", 0, 1, OPT_BY, "FIELDS"},
 	{"emit", 0, 1, OPT_EMIT, "final|updates|every:DUR"},
 	{"exact", 0, 0, OPT_EXACT, NULL},
+	{"having", 0, 1, OPT_HAVING, "EXPR"},
 	{"merge", 0, 0, OPT_MERGE, NULL},
 	{"offset", 0, 1, OPT_OFFSET, "DUR"},
 	{"partial", 0, 0, OPT_PARTIAL, NULL},
@@ -838,7 +832,8 @@ own_option(void *arg, int id, const char *value, char *err, size_t errlen)
 		ag->strings = true;
 		return 0;
 	case OPT_TZ:
-		ag->tz = value;
+	case OPT_HAVING:
+		*(id == OPT_TZ ? &ag->tz : &ag->having) = value;
 		return 0;
 	case OPT_WINDOW:
 		ag->window_spec = value;
@@ -887,6 +882,13 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 	}
 	if (ag->tz && (ag->zone = weir_zone_open(ag->tz, err, errlen)) == NULL)
 		return -1;
+	if (ag->having && (ag->emit != EMIT_FINAL || ag->partial)) {
+		snprintf(err, errlen, "--having takes the final rows: not --emit updates/every "
+		    "or --partial");
+		return -1;
+	}
+	if (ag->having && weir_having(ctx, ag->having, err, errlen) < 0)
+		return -1;
 	if (ag->partial && (ag->emit != EMIT_FINAL || ag->lateness > 0)) {
 		snprintf(err, errlen, "--partial writes each group once, when it closes: it "
 		    "takes neither --emit updates/every nor --allowed-lateness");
@@ -897,12 +899,8 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 		    "at end of input: no --window, --emit or --allowed-lateness");
 		return -1;
 	}
-	if (ag->by_list && weir_keys_parse(&ag->by, ctx->plan, ag->by_list) < 0) {
-		snprintf(err, errlen, "bad --by '%s' (expected field paths separated by "
-		    "commas, at most %d)", ag->by_list, WEIR_MAX_KEY_FIELDS);
+	if (weir_keys_option(ctx, &ag->by, "--by", ag->by_list, err, errlen) < 0)
 		return -1;
-	}
-	weir_watch_keys(ctx, "--by", &ag->by);
 	for (int i = 0; i < ag->ndefs && !ag->merge; i++)
 		weir_watch_field(ctx, ag->defs[i].spec, ag->defs[i].slot, ag->defs[i].field);
 	ag->start_slot = weir_plan_add(ctx->plan, "window_start");
@@ -977,6 +975,7 @@ main(int argc, char **argv)
 		    "      --window SPEC        1m (tumbling), 10m/1m (sliding) or session:30s\n"
 		    "      --offset DUR         shift window bounds from the epoch by DUR\n"
 		    "      --tz ZONE            windows follow local time in ZONE (Europe/Paris)\n"
+		    "      --having EXPR        only rows for which EXPR is true (count > 100)\n"
 		    "      --emit MODE          final (default), updates, or every:DUR\n"
 		    "      --allowed-lateness DUR  keep closed windows DUR longer; late events re-fire them\n"
 		    "      --exact              percentiles from all values instead of a sketch\n"

@@ -665,14 +665,8 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 	struct dedupe *d = ctx->prog_state;
 	(void)argc;
 	(void)argv;
-	if (d->key) {
-		if (weir_keys_parse(&d->keys, ctx->plan, d->key) < 0) {
-			snprintf(err, errlen, "bad --key '%s' (expected field paths separated by "
-			    "commas, at most %d)", d->key, WEIR_MAX_KEY_FIELDS);
-			return -1;
-		}
-		weir_watch_keys(ctx, "--key", &d->keys);
-	}
+	if (weir_keys_option(ctx, &d->keys, "--key", d->key, err, errlen) < 0)
+		return -1;
 	if (d->dups_path && (d->dups = fopen(d->dups_path, "ae")) == NULL) {
 		snprintf(err, errlen, "cannot open dups file '%s': %s", d->dups_path,
 		    strerror(errno));

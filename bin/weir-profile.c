@@ -560,14 +560,8 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 	(void)argv;
 	ctx->interrupt_ends_input = true;	/* Ctrl-C: report what was seen */
 	ctx->report_only = true;
-	if (p->key) {
-		if (weir_keys_parse(&p->keys, ctx->plan, p->key) < 0) {
-			snprintf(err, errlen, "bad --key '%s' (expected field paths separated by "
-			    "commas, at most %d)", p->key, WEIR_MAX_KEY_FIELDS);
-			return -1;
-		}
-		weir_watch_keys(ctx, "--key", &p->keys);
-	}
+	if (weir_keys_option(ctx, &p->keys, "--key", p->key, err, errlen) < 0)
+		return -1;
 	p->disorder = weir_quantiles_new(0.01);
 	p->gaps = weir_quantiles_new(0.01);
 	p->distinct = weir_distinct_new();

@@ -804,12 +804,8 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 		snprintf(err, errlen, "--offset applies to tumbling and sliding windows");
 		return -1;
 	}
-	if (wr->by_list && weir_keys_parse(&wr->by, ctx->plan, wr->by_list) < 0) {
-		snprintf(err, errlen, "bad --by '%s' (expected field paths separated by "
-		    "commas, at most %d)", wr->by_list, WEIR_MAX_KEY_FIELDS);
+	if (weir_keys_option(ctx, &wr->by, "--by", wr->by_list, err, errlen) < 0)
 		return -1;
-	}
-	weir_watch_keys(ctx, "--by", &wr->by);
 	if (wr->tz && (wr->zone = weir_zone_open(wr->tz, err, errlen)) == NULL)
 		return -1;
 	wr->store = weir_store_new();

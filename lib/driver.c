@@ -187,6 +187,9 @@ weir_ctx_free(struct weir_ctx *ctx)
 	free(ctx->spans);
 	weir_inputs_free(ctx->inputs);
 	weir_expr_free(ctx->where);
+	weir_expr_free(ctx->having);
+	weir_plan_free(ctx->having_plan);
+	free(ctx->having_spans);
 	weir_advice_free(&ctx->advice);
 	free(ctx->lateness);
 	if (ctx->errors)
@@ -214,11 +217,49 @@ weir_emit(struct weir_ctx *ctx, const char *line, size_t len)
 	return weir_out_line(ctx->out, line, len);
 }
 
+/* --having over a row: true when it goes out. */
+static bool
+having_passes(struct weir_ctx *ctx, const char *line, size_t len)
+{
+	const char *why;
+	int r = weir_scan(ctx->having_plan, line, len, ctx->having_spans, &why);
+	if (r == 0)
+		r = weir_expr_test(ctx->having, ctx->having_spans, WEIR_TIME_NONE, &why);
+	if (r < 0)
+		fprintf(ctx->diag, "%s: --having '%s': %s: the row is not written: %.*s\n",
+		    ctx->prog, weir_expr_text(ctx->having), why, (int)(len > 200 ? 200 : len), line);
+	return r == 1;
+}
+
 int
 weir_emit_row(struct weir_ctx *ctx, const char *line, size_t len)
 {
+	if (ctx->having && !having_passes(ctx, line, len)) {
+		ctx->count.withheld++;
+		return 0;
+	}
 	ctx->count.rows++;
 	return weir_out_line(ctx->out, line, len);
+}
+
+int
+weir_having(struct weir_ctx *ctx, const char *text, char *err, size_t errlen)
+{
+	char msg[1024];
+	if ((ctx->having_plan = weir_plan_new()) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	if ((ctx->having = weir_expr_compile(text, ctx->having_plan, msg, sizeof msg)) == NULL) {
+		snprintf(err, errlen, "bad --having: %s", msg);
+		return -1;
+	}
+	size_t n = weir_plan_size(ctx->having_plan);
+	if ((ctx->having_spans = calloc(n ? n : 1, sizeof *ctx->having_spans)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -395,6 +436,8 @@ weir_print_stats(struct weir_ctx *ctx)
 		    (double)st->last_ns / 1e6, (unsigned long long)st->saves,
 		    (unsigned long long)c->skipped);
 	}
+	if (ctx->having)
+		fprintf(ctx->diag, ",\"withheld\":%llu", (unsigned long long)c->withheld);
 	if (ctx->hooks->on_stats)
 		ctx->hooks->on_stats(ctx, ctx->diag);
 	fputs("}\n", ctx->diag);
@@ -547,6 +590,21 @@ weir_where_compile(struct weir_ctx *ctx, char *err, size_t errlen)
 		return -1;
 	}
 	weir_expr_fields(ctx->where, watch_where_field, ctx);
+	return 0;
+}
+
+int
+weir_keys_option(struct weir_ctx *ctx, struct weir_keys *k, const char *option,
+    const char *list, char *err, size_t errlen)
+{
+	if (list == NULL)
+		return 0;
+	if (weir_keys_parse(k, ctx->plan, list) < 0) {
+		snprintf(err, errlen, "bad %s '%s' (expected field paths separated by commas, at "
+		    "most %d)", option, list, WEIR_MAX_KEY_FIELDS);
+		return -1;
+	}
+	weir_watch_keys(ctx, option, k);
 	return 0;
 }
 

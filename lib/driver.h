@@ -73,6 +73,7 @@ struct weir_counters {
 	uint64_t blank;		/* lines of nothing but spaces and tabs: skipped,
 				   not input (as jq and Miller skip them) */
 	uint64_t filtered;	/* events --where left out */
+	uint64_t withheld;	/* rows --having left out */
 };
 
 struct weir_ctx;
@@ -173,6 +174,9 @@ struct weir_ctx {
 	struct weir_state *state;	/* --state */
 	struct weir_inputs *inputs;	/* with ninputs > 1 (lib/inputs.h) */
 	struct weir_expr *where;	/* --where, compiled */
+	struct weir_expr *having;	/* weir_having: over the rows written */
+	struct weir_plan *having_plan;
+	struct weir_span *having_spans;
 	struct weir_ckpt at;		/* the last barrier, and lines read since */
 	struct weir_ckpt target;	/* restored: skip input up to here */
 	bool skipping, target_barrier_seen;
@@ -295,6 +299,12 @@ bool weir_where(struct weir_ctx *ctx, const struct weir_event *ev, const char *i
  * with a message in err. */
 int weir_where_compile(struct weir_ctx *ctx, char *err, size_t errlen);
 
+/* --having EXPR (weir-agg): a row weir_emit_row writes goes out only when
+ * EXPR is true over the row's own members; the others are counted as
+ * withheld, and a row EXPR cannot be evaluated on is withheld with a
+ * warning.  -1 with a message in err when EXPR is no expression. */
+int weir_having(struct weir_ctx *ctx, const char *text, char *err, size_t errlen);
+
 /* Routes a late event by --late and counts it. */
 int weir_late(struct weir_ctx *ctx, const struct weir_event *ev);
 
@@ -321,6 +331,12 @@ void weir_watch_field(struct weir_ctx *ctx, const char *what, int slot, const ch
 struct weir_keys;
 /* The same for each field of a key list given with `option` (--by, --key). */
 void weir_watch_keys(struct weir_ctx *ctx, const char *option, const struct weir_keys *k);
+
+/* A key list an option gives (--by, --key): parsed into k (nothing when
+ * list is NULL) and watched as weir_watch_keys does; -1 with the usage
+ * message in err. */
+int weir_keys_option(struct weir_ctx *ctx, struct weir_keys *k, const char *option,
+    const char *list, char *err, size_t errlen);
 
 /* Records a failure message for weir_run to return; returns -1. */
 int weir_fail(struct weir_ctx *ctx, const char *fmt, ...)

@@ -596,6 +596,33 @@ EOF
 	assert_output '{"window_start":"1970-01-01T00:00:00+00:00","window_end":"1970-01-02T00:00:00+00:00","count":1}'
 }
 
+@test "--having writes only the rows for which it is true, over the row's own members" {
+	python3 - > in <<'PY'
+import random
+random.seed(5)
+for i in range(3000):
+    print('{"ts":%d,"host":"h%d","v":%d}' % (1795428000 + i // 10, random.randrange(4), random.randrange(100)))
+PY
+	weir-agg --window 10s --by host count avg:v max:v in | jq -c 'select(.count > 25 and .avg_v < 50)' > expect
+	[ -s expect ]
+	run --separate-stderr weir-agg --window 10s --by host --having 'count > 25 AND avg_v < 50' \
+	    --stats count avg:v max:v in
+	assert_success
+	assert_equal "$output" "$(cat expect)"
+	all=$(weir-agg --window 10s --by host count avg:v max:v in | wc -l)
+	[[ "$stderr" == *'"rows":'"$(wc -l < expect)"','*'"withheld":'"$((all - $(wc -l < expect)))"* ]]
+	# a row it cannot be evaluated on is withheld with a warning
+	run --separate-stderr weir-agg --having 'count / 0 > 1' count in
+	assert_success
+	assert_output ""
+	[[ "$stderr" == *"--having 'count / 0 > 1': division by zero: the row is not written"* ]]
+	# updates and partial rows are not final rows
+	run weir-agg --having 'count > 1' --emit updates --window 10s count in
+	assert_failure 2
+	run weir-agg --having 'count >' count in
+	assert_failure 2
+}
+
 @test "io contract: empty input, an unknown option, a bad line, a closed pipe, a full disk" {
 	io_contract weir-agg --window 1s --by host count
 }
