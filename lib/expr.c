@@ -374,9 +374,10 @@ binary(struct compiler *c, enum op op, int sub, json_t *a)
 		if (n->args[i]->op == N_CONST && k->type == WEIR_V_TEXT &&
 		    weir_number_parse(k->s, k->n, &x) < 0 && weir_interval_parse(k->s, k->n, &t) < 0 &&
 		    weir_time_parse_rfc3339(k->s, k->n, &t) < 0) {
-			int at = n->args[i]->loc;
+			fail(c, n->args[i]->loc, "invalid input syntax for type numeric: \"%.60s\"",
+			    k->s);
 			node_free(n);
-			return fail(c, at, "invalid input syntax for type numeric: \"%.60s\"", k->s);
+			return NULL;
 		}
 	}
 	return n;
@@ -866,11 +867,19 @@ regex_for(struct weir_expr *e, struct node *n, const char *p, size_t pn, bool ca
 	return 0;
 }
 
+/* 1 on a match, 0 on none, -1 with e->why when PCRE2 gave up (its match
+ * limit: a pattern that backtracks without end). */
 static int
-regex_match(struct node *n, const char *s, size_t sn)
+regex_match(struct weir_expr *e, struct node *n, const char *s, size_t sn)
 {
 	int rc = pcre2_match(n->re.code, (PCRE2_SPTR)s, sn, 0, 0, n->re.md, NULL);
-	return rc >= 0;
+	if (rc >= 0 || rc == PCRE2_ERROR_NOMATCH)
+		return rc >= 0;
+	PCRE2_UCHAR msg[160];
+	pcre2_get_error_message(rc, msg, sizeof msg);
+	snprintf(e->msg, sizeof e->msg, "regular expression: %s", (char *)msg);
+	e->why = e->msg;
+	return -1;
 }
 
 /* --- LIKE ------------------------------------------------------------------------------ */
@@ -1315,8 +1324,12 @@ regex_replace(struct weir_expr *e, struct node *n, const struct weir_value *a, i
 	int rc = 0;
 	while (at <= sn) {
 		int m = pcre2_match(n->re.code, (PCRE2_SPTR)s, sn, at, 0, n->re.md, NULL);
-		if (m < 0)
+		if (m == PCRE2_ERROR_NOMATCH)
 			break;
+		if (m < 0) {
+			weir_buf_free(&b);
+			return err(e, "regular expression: PCRE2 gave up (its match limit)");
+		}
 		PCRE2_SIZE *ov = pcre2_get_ovector_pointer(n->re.md);
 		rc |= weir_buf_add(&b, s + at, ov[0] - at);
 		for (size_t i = 0; i < rn; i++) {
@@ -1553,7 +1566,9 @@ eval(struct weir_expr *e, struct node *n, struct weir_value *out)
 		if (text_of(e, &a, &s, &sn) < 0 || text_of(e, &b, &p, &pn) < 0 ||
 		    regex_for(e, n, p, pn, n->caseless) < 0)
 			return -1;
-		return bool_out(out, regex_match(n, s, sn) != n->negate);
+		if ((r = regex_match(e, n, s, sn)) < 0)
+			return -1;
+		return bool_out(out, r != n->negate);
 	}
 	case N_REGEX_REPLACE: {
 		struct weir_value args[4];
