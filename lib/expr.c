@@ -222,9 +222,19 @@ literal_int(struct compiler *c, int loc, int64_t *v)
 		return -1;
 	const char *p = text + loc;
 	bool neg = *p == '-';
-	if (neg)
-		for (p++; isspace((unsigned char)*p); p++)
-			;
+	/* the parser folds -(1), - 1 and a minus before a comment into a constant too */
+	for (p += neg; neg && *p;) {
+		if (isspace((unsigned char)*p) || *p == '(') {
+			p++;
+		} else if (p[0] == '/' && p[1] == '*') {
+			const char *e = strstr(p + 2, "*/");
+			p = e ? e + 2 : p + strlen(p);
+		} else if (p[0] == '-' && p[1] == '-') {
+			p += strcspn(p, "\n");
+		} else {
+			break;
+		}
+	}
 	char buf[32];
 	size_t n = 0;
 	while (isdigit((unsigned char)p[n]) && n < sizeof buf - 2)
@@ -258,8 +268,9 @@ constant(struct compiler *c, json_t *a)
 		json_t *i = json_object_get(v, "ival");
 		n->k = (struct weir_value){.type = WEIR_V_INT, .i = i ? json_integer_value(i) : 0};
 		if (i == NULL && literal_int(c, n->loc, &n->k.i) < 0) {
+			fail(c, n->loc, "a number weir cannot read");
 			node_free(n);
-			return fail(c, n->loc, "a number weir cannot read");
+			return NULL;
 		}
 	} else if ((v = json_object_get(a, "fval"))) {
 		const char *f = json_string_value(json_object_get(v, "fval"));
