@@ -1230,7 +1230,7 @@ weir_format_double(double v, char *buf)
 			double scaled = a * p10[k];
 			if (scaled >= 1e15)
 				break;
-			long long m = llround(scaled);
+			long long m = (long long)(scaled + 0.5);	/* scaled >= 0 */
 			if ((double)m / p10[k] != a)
 				continue;
 			char digits[24], rev[24];

@@ -125,34 +125,45 @@ weir_number_parse(const char *s, size_t n, struct weir_value *v)
 /* --- from an event --------------------------------------------------------------- */
 
 /*
- * A JSON number that is not an integer, as a double.  One of up to 15
- * digits with a point and no exponent (most decimals in logs) is m / 10^k,
- * both exact in a double, so the one correctly rounded division gives what
- * strtod would; anything else goes to strtod, which stops at the byte after
- * the number (a number in an object is always followed by one).
+ * A JSON number (validated by the scan) into *v: an integer that fits in
+ * 64 bits exactly, else a double.  One pass over the digits: a decimal of
+ * up to 15 digits with no exponent (most in logs) is m / 10^k, both exact
+ * in a double, so the one correctly rounded division gives what strtod
+ * would; anything else goes to strtod, which stops at the byte after the
+ * number (a number in an object is always followed by one).
  */
-static double
-decimal(const char *p, size_t n)
+static void
+json_number(const char *p, size_t n, struct weir_value *v)
 {
 	static const double p10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
 		1e11, 1e12, 1e13, 1e14, 1e15};
-	size_t i = p[0] == '-', digits = 0, frac = 0;
-	bool point = false;
-	int64_t m = 0;
+	bool neg = p[0] == '-', point = false;
+	size_t i = neg, digits = 0, frac = 0;
+	uint64_t m = 0;
 	for (; i < n; i++) {
 		if (p[i] >= '0' && p[i] <= '9') {
-			m = m * 10 + (p[i] - '0');
+			if (++digits > 19)
+				break;
+			m = m * 10 + (uint64_t)(p[i] - '0');
 			frac += point;
-			if (++digits > 15)
-				return strtod(p, NULL);
-		} else if (p[i] == '.' && !point) {
+		} else if (p[i] == '.') {
 			point = true;
 		} else {
-			return strtod(p, NULL);
+			break;	/* an exponent */
 		}
 	}
-	double d = (double)m / p10[frac];
-	return p[0] == '-' ? -d : d;
+	if (i == n && !point && m <= (uint64_t)INT64_MAX + neg) {
+		v->type = WEIR_V_INT;
+		v->i = neg ? (int64_t)(0 - m) : (int64_t)m;
+		return;
+	}
+	v->type = WEIR_V_FLOAT;
+	if (i == n && digits <= 15) {
+		double d = (double)m / p10[frac];
+		v->d = neg ? -d : d;
+	} else {
+		v->d = strtod(p, NULL);
+	}
 }
 
 int
@@ -192,12 +203,7 @@ weir_value_of_span(const struct weir_span *sp, struct weir_scratch *sc, struct w
 		v->n = sp->n;
 		return 0;
 	default:
-		if (parse_int(sp->p, sp->n, &v->i) == 0) {
-			v->type = WEIR_V_INT;
-		} else {
-			v->type = WEIR_V_FLOAT;
-			v->d = decimal(sp->p, sp->n);
-		}
+		json_number(sp->p, sp->n, v);
 		v->s = sp->p;
 		v->n = sp->n;
 		return 0;
@@ -225,7 +231,7 @@ round15(double v)
 	int k = 14 - (int)floor(log10(a));
 	if (k < 0 || k > 18)
 		return v;
-	double r = nearbyint(a * p10[k]) / p10[k];
+	double r = (double)(long long)(a * p10[k] + 0.5) / p10[k];	/* below 1e15 */
 	return v < 0 ? -r : r;
 }
 
