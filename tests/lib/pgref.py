@@ -113,11 +113,16 @@ SELECT ex.i, ev.id, ev1(ex.e, ev.id) FROM ex, ev ORDER BY 1, 2;
 
 
 def weir(events_path, exprs):
+    import concurrent.futures
     got = {}
-    for i, x in enumerate(exprs):
-        r = subprocess.run(["weir-select", "--on-error", "skip", "--set", "v = " + x,
-                            "--keep", "id,v", events_path],
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def one(x):
+        return subprocess.run(["weir-select", "--on-error", "skip", "--set", "v = " + x,
+                               "--keep", "id,v", events_path],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        runs = list(pool.map(one, exprs))
+    for i, r in enumerate(runs):
         if r.returncode == 2:
             for eid in ids:
                 got[(i, eid)] = "ERROR: " + r.stderr.decode().splitlines()[0]
