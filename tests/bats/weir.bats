@@ -7,8 +7,9 @@ setup() {
 	cd "$BATS_TEST_TMPDIR"
 }
 
-@test "the README's console examples run as shown" {
+@test "the README's console examples run as shown, and the recipes' in examples/README.md" {
 	python3 "$LIB/man_examples.py" "$ROOT/README.md"
+	python3 "$LIB/man_examples.py" "$ROOT/examples/README.md"
 }
 
 @test "bash completion offers each program's own options and the shared ones" {
