@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The README's recipes for real logs, checked against sums computed apart
+# The recipes for real logs (examples/README.md), checked against sums computed apart
 # (Python's standard library) on the samples in examples/.
 
 load helpers
