@@ -454,6 +454,14 @@ EOF
 	[ "${#lines[@]}" -eq 3 ]
 	run weir-kafka-source -b "$B" -g g2 -e --stats events
 	[[ "$output" == *'"in":300,"out":300,"late":0,"rejected":0,"dropped":0'* ]]
+	# --where: the messages weir-select --where leaves, each counted
+	weir-kafka-source -b "$B" -g g3 -e --where "n % 3 = 0 AND host <> 'web-4'" --stats events \
+	    > where.out 2> where.err
+	weir-kafka-source -b "$B" -g g4 -e events | weir-select --where "n % 3 = 0 AND host <> 'web-4'" \
+	    > select.out
+	diff <(grep -v _watermark where.out | sort) <(grep -v _watermark select.out | sort)
+	[ "$(grep -vc _watermark where.out)" -eq 90 ]
+	grep -q '"in":300,"out":90,"late":0,"rejected":0,"dropped":0,"filtered":210' where.err
 }
 
 @test "a disordered log round-trips: sink then source -e gives every line back, disordered ones counted, none late" {
