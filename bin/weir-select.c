@@ -125,6 +125,25 @@ add(struct select *s, const char *p, size_t n)
 	return weir_buf_add(&s->line, p, n);
 }
 
+/* Adds the members of the --set that found none in the line (the last
+ * --set of each name), a comma first when the object has members (any). */
+static int
+add_new(struct select *s, bool any)
+{
+	int rc = 0;
+	for (int i = 0; i < s->nsets && rc == 0; i++) {
+		struct set *set = &s->sets[i];
+		if (set->used || set_named(s, set->name, strlen(set->name)) != set)
+			continue;
+		if (any)
+			rc |= add(s, ",", 1);
+		rc |= weir_buf_str(&s->line, set->quoted) | add(s, ":", 1) |
+		    add(s, s->vals.p + set->at, set->len);
+		any = true;
+	}
+	return rc;
+}
+
 /* Writes the event with its members set, kept or dropped. */
 static int
 rewrite(struct weir_ctx *ctx, struct select *s, const struct weir_event *ev)
@@ -164,17 +183,7 @@ rewrite(struct weir_ctx *ctx, struct select *s, const struct weir_event *ev)
 	}
 	const char *tail = nm > 0 ? m[nm - 1].value.p + m[nm - 1].value.n : open + 1;
 	const char *close = memrchr(tail, '}', (size_t)(line + ev->len - tail));
-	rc |= add(s, tail, (size_t)(close - tail));
-	for (int i = 0; i < s->nsets && rc == 0; i++) {
-		struct set *set = &s->sets[i];
-		if (set->used || set_named(s, set->name, strlen(set->name)) != set)
-			continue;
-		if (any)
-			rc |= add(s, ",", 1);
-		rc |= weir_buf_str(&s->line, set->quoted) | add(s, ":", 1) |
-		    add(s, s->vals.p + set->at, set->len);
-		any = true;
-	}
+	rc |= add(s, tail, (size_t)(close - tail)) | add_new(s, any);
 	rc |= add(s, close, (size_t)(line + ev->len - close));
 	if (rc != 0)
 		return weir_fail(ctx, "out of memory");
@@ -213,21 +222,10 @@ splice(struct weir_ctx *ctx, struct select *s, const struct weir_event *ev)
 		rc |= add(s, p, (size_t)(at[k]->p - p)) | add(s, s->vals.p + by[k]->at, by[k]->len);
 		p = at[k]->p + at[k]->n;
 	}
-	rc |= add(s, p, (size_t)(close - p));
-	bool any = false;	/* does the object have a member before close? */
-	for (const char *q = close - 1; q > line && !any; q--)
-		if (*q != ' ' && *q != '\t' && *q != '\r' && *q != '\n')
-			any = *q != '{';
-	for (int i = 0; i < s->nsets && rc == 0; i++) {
-		struct set *set = &s->sets[i];
-		if (set->used || set_named(s, set->name, strlen(set->name)) != set)
-			continue;
-		if (any)
-			rc |= add(s, ",", 1);
-		rc |= weir_buf_str(&s->line, set->quoted) | add(s, ":", 1) |
-		    add(s, s->vals.p + set->at, set->len);
-		any = true;
-	}
+	const char *q = close - 1;	/* does the object have a member before close? */
+	while (q > line && (*q == ' ' || *q == '\t' || *q == '\r' || *q == '\n'))
+		q--;
+	rc |= add(s, p, (size_t)(close - p)) | add_new(s, *q != '{');
 	rc |= add(s, close, (size_t)(end - close));
 	if (rc != 0)
 		return weir_fail(ctx, "out of memory");

@@ -1035,17 +1035,12 @@ compare(struct weir_expr *e, const struct weir_value *a, const struct weir_value
 		*r = cmp_numbers(&x, &y);
 		return 0;
 	}
-	if (a->type == WEIR_V_TIME || b->type == WEIR_V_TIME) {
+	bool times = a->type == WEIR_V_TIME || b->type == WEIR_V_TIME;
+	if (times || a->type == WEIR_V_INTERVAL || b->type == WEIR_V_INTERVAL) {
+		int (*to)(struct weir_expr *, const struct weir_value *, int64_t *) =
+		    times ? to_time : to_interval;
 		int64_t s, t;
-		if (to_time(e, a, &s) < 0 || to_time(e, b, &t) < 0)
-			return -1;
-		*r = (s > t) - (s < t);
-		return 0;
-	}
-	if (a->type == WEIR_V_INTERVAL || b->type == WEIR_V_INTERVAL) {
-		int64_t s, t;
-		if (to_interval(e, a, &s) < 0 ||
-		    to_interval(e, b, &t) < 0)
+		if (to(e, a, &s) < 0 || to(e, b, &t) < 0)
 			return -1;
 		*r = (s > t) - (s < t);
 		return 0;

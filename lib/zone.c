@@ -156,8 +156,10 @@ transition_near(struct weir_zone *z, int64_t local, int32_t *a, int32_t *b, int6
  * is first reached before T, and an end past T + b is reached for the last
  * time after T.
  */
-int64_t
-weir_zone_from(struct weir_zone *z, int64_t local)
+/* The instant for local time `local`: weir_zone_from's (the first at or
+ * past it) or, with until, weir_zone_until's (the last below it). */
+static int64_t
+instant(struct weir_zone *z, int64_t local, bool until)
 {
 	int32_t a, b;
 	int64_t at;
@@ -165,23 +167,23 @@ weir_zone_from(struct weir_zone *z, int64_t local)
 		return sat_add(local, -(int64_t)a * WEIR_NS_PER_SEC);
 	int64_t before = sat_add(local, -(int64_t)a * WEIR_NS_PER_SEC);
 	int64_t after = sat_add(local, -(int64_t)b * WEIR_NS_PER_SEC);
-	if (before < at)
-		return before;	/* reached before the transition */
+	if (until ? after > at : before < at)
+		return until ? after : before;
+	if (until)
+		return before < at ? before : at;
 	return after > at ? after : at;
+}
+
+int64_t
+weir_zone_from(struct weir_zone *z, int64_t local)
+{
+	return instant(z, local, false);
 }
 
 int64_t
 weir_zone_until(struct weir_zone *z, int64_t local)
 {
-	int32_t a, b;
-	int64_t at;
-	if (!transition_near(z, local, &a, &b, &at))
-		return sat_add(local, -(int64_t)a * WEIR_NS_PER_SEC);
-	int64_t before = sat_add(local, -(int64_t)a * WEIR_NS_PER_SEC);
-	int64_t after = sat_add(local, -(int64_t)b * WEIR_NS_PER_SEC);
-	if (after > at)
-		return after;	/* local times below it happen after the transition */
-	return before < at ? before : at;
+	return instant(z, local, true);
 }
 
 size_t
