@@ -574,7 +574,11 @@ watch_where_field(void *arg, const char *path, int slot)
 {
 	struct weir_ctx *ctx = arg;
 	char what[128];
-	snprintf(what, sizeof what, "--where %s", path);
+	/* a name PostgreSQL's parser did not fold to lower case was in double
+	 * quotes, which jq's habit uses for strings */
+	bool quoted = strpbrk(path, "ABCDEFGHIJKLMNOPQRSTUVWXYZ -/:") != NULL;
+	snprintf(what, sizeof what, "--where %s%s", path,
+	    quoted ? " (a string is in single quotes: 'text'; double quotes name a field)" : "");
 	weir_watch_field(ctx, what, slot, path);
 }
 

@@ -398,6 +398,20 @@ static int
 compile_regex(struct compiler *c, struct regex *re, const char *pat, size_t n, bool caseless,
     char *err, size_t errlen);
 
+/* What someone used to jq, JavaScript or C meant by an operator SQL has
+ * not. */
+static const char *
+operator_hint(const char *name)
+{
+	if (strcmp(name, "==") == 0)
+		return " (SQL's equality is =)";
+	if (strcmp(name, "&&") == 0)
+		return " (SQL's conjunction is AND)";
+	if (strcmp(name, "!") == 0)
+		return " (SQL's negation is NOT)";
+	return "";
+}
+
 static struct node *
 operator(struct compiler *c, json_t *a)
 {
@@ -411,7 +425,7 @@ operator(struct compiler *c, json_t *a)
 			return NULL;
 		if (strcmp(name, "-") != 0 && strcmp(name, "+") != 0) {
 			node_free(n);
-			return fail(c, loc, "operator does not exist: %s", name);
+			return fail(c, loc, "operator does not exist: %s%s", name, operator_hint(name));
 		}
 		n->sub = name[0];
 		if ((n->args[0] = compile(c, json_object_get(a, "rexpr"))) == NULL) {
@@ -456,7 +470,7 @@ operator(struct compiler *c, json_t *a)
 		}
 		return n;
 	}
-	return fail(c, loc, "operator does not exist: %s", name);
+	return fail(c, loc, "operator does not exist: %s%s", name, operator_hint(name));
 }
 
 static struct node *
@@ -786,7 +800,10 @@ weir_expr_compile(const char *text, struct weir_plan *plan, char *err, size_t er
 	json_t *tree = NULL, *targets = NULL;
 	if (r.error) {
 		int at = r.error->cursorpos > 7 ? r.error->cursorpos - 8 : (int)tl;
-		fail(&c, at, "%s", r.error->message);
+		const char *hint = strstr(text, "&&") ? " (SQL's conjunction is AND)" :
+		    strstr(text, "||") ? " (|| joins strings in SQL: OR is the disjunction)" :
+		    strstr(text, "==") ? " (SQL's equality is =)" : "";
+		fail(&c, at, "%s%s", r.error->message, hint);
 	} else if ((tree = json_loads(r.parse_tree, 0, NULL)) == NULL) {
 		fail(&c, -1, "out of memory");
 	} else {

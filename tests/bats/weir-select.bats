@@ -136,6 +136,22 @@ PY
 	[[ "$stderr" == *"event_time()"* ]]
 }
 
+@test "jq's and C's habits get SQL's word for them" {
+	printf '%s\n' '{"m":"GET","s":200}' > in
+	run --separate-stderr weir-select --where 's == 200' in
+	assert_failure 2
+	[[ "$stderr" == *"(SQL's equality is =)"* ]]
+	run --separate-stderr weir-select --where 's = 200 && m = 1' in
+	[[ "$stderr" == *"(SQL's conjunction is AND)"* ]]
+	run --separate-stderr weir-select --where '!(s = 200)' in
+	[[ "$stderr" == *"(SQL's negation is NOT)"* ]]
+	# double quotes name a field: the warning says so
+	run --separate-stderr weir-select --where 'm = "GET"' in
+	assert_success
+	assert_output ""
+	[[ "$stderr" == *"--where GET (a string is in single quotes: 'text'; double quotes name a field): no event had the field 'GET'"* ]]
+}
+
 @test "an expression that fails on a line rejects that line as --on-error says, naming the expression" {
 	printf '%s\n' '{"ts":1,"a":1,"b":0}' '{"ts":2,"a":1,"b":2}' '{"ts":3,"a":"x","b":1}' > in
 	run --separate-stderr weir-select --where "a / b >= 0" --errors errs in
