@@ -23,7 +23,7 @@ endif
 OPT      ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -DWEIR_VERSION='"$(VERSION)"' $(OPT) $(WARN) \
              $(PKG_CFLAGS) -MMD -MP $(CFLAGS)
-LDLIBS    = $(PKG_LIBS) -l:libpg_query.a -lcsv -lm -pthread
+LDLIBS    = $(PKG_LIBS) -lcsv -lm -pthread
 
 ifndef V
 Q = @

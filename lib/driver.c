@@ -598,21 +598,6 @@ weir_where_compile(struct weir_ctx *ctx, char *err, size_t errlen)
 }
 
 int
-weir_keys_option(struct weir_ctx *ctx, struct weir_keys *k, const char *option,
-    const char *list, char *err, size_t errlen)
-{
-	if (list == NULL)
-		return 0;
-	if (weir_keys_parse(k, ctx->plan, list) < 0) {
-		snprintf(err, errlen, "bad %s '%s' (expected field paths separated by commas, at "
-		    "most %d)", option, list, WEIR_MAX_KEY_FIELDS);
-		return -1;
-	}
-	weir_watch_keys(ctx, option, k);
-	return 0;
-}
-
-int
 weir_reject(struct weir_ctx *ctx, const struct weir_event *ev, const char *why)
 {
 	struct line_ref ref = {ctx->input_name, ev->lineno};

@@ -3,7 +3,9 @@
  * and evaluating them (expr.h).
  *
  * libpg_query parses "SELECT <text>" and hands back its tree as JSON, read
- * with jansson once at start.  Each node evaluates its arguments, then
+ * with jansson once at start.  The library is loaded (dlopen) the first
+ * time an expression is compiled, so a program given none does not carry
+ * PostgreSQL's parser in its memory.  Each node evaluates its arguments, then
  * itself, with SQL's rules: NULL in, NULL out for operators and most
  * functions; AND, OR and NOT in three-valued logic; CASE, COALESCE and the
  * IS tests look at NULL themselves.  Regular expressions are PCRE2's,
@@ -13,6 +15,7 @@
 #include "expr.h"
 
 #include <ctype.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
@@ -780,9 +783,35 @@ fold(struct compiler *c, struct node *n)
 	return k;
 }
 
+static PgQueryParseResult (*pq_parse)(const char *);
+static void (*pq_free)(PgQueryParseResult);
+
+/* PostgreSQL's parser, loaded once; -1 with a message in err. */
+static int
+load_parser(char *err, size_t errlen)
+{
+	static const char *const names[] = {"libpg_query.so.1504.0", "libpg_query.so"};
+	if (pq_parse)
+		return 0;
+	void *h = NULL;
+	for (size_t i = 0; h == NULL && i < sizeof names / sizeof *names; i++)
+		h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+	if (h == NULL || (pq_parse = (PgQueryParseResult (*)(const char *))dlsym(h,
+	    "pg_query_parse")) == NULL || (pq_free = (void (*)(PgQueryParseResult))dlsym(h,
+	    "pg_query_free_parse_result")) == NULL) {
+		snprintf(err, errlen, "cannot load PostgreSQL's parser, libpg_query (on Debian the "
+		    "package libpg-query-dev brings it): %s", dlerror());
+		pq_parse = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 struct weir_expr *
 weir_expr_compile(const char *text, struct weir_plan *plan, char *err, size_t errlen)
 {
+	if (load_parser(err, errlen) < 0)
+		return NULL;
 	struct weir_expr *e = calloc(1, sizeof *e);
 	size_t tl = strlen(text);
 	char *query = malloc(tl + 8);
@@ -795,7 +824,7 @@ weir_expr_compile(const char *text, struct weir_plan *plan, char *err, size_t er
 	memcpy(query, "SELECT ", 7);
 	memcpy(query + 7, text, tl + 1);
 	struct compiler c = {e, plan, err, errlen, -1, false};
-	PgQueryParseResult r = pg_query_parse(query);
+	PgQueryParseResult r = pq_parse(query);
 	free(query);
 	json_t *tree = NULL, *targets = NULL;
 	if (r.error) {
@@ -831,7 +860,7 @@ weir_expr_compile(const char *text, struct weir_plan *plan, char *err, size_t er
 		e->root = fold(&c, compile(&c, val));
 	}
 	json_decref(tree);
-	pg_query_free_parse_result(r);
+	pq_free(r);
 	if (c.failed) {
 		point_at(err, errlen, text, c.failed_at);
 		weir_expr_free(e);
