@@ -1090,7 +1090,7 @@ handle_record(struct weir_ctx *ctx, const struct weir_scanned *rec,
 		watch_see(ctx, spans);
 	if (ctx->repr == WEIR_REPR_NONE && !ctx->untimed)
 		first_event(ctx, repr, rec->aux);
-	if (!weir_where(ctx, &ev, NULL, &rc))
+	if (ctx->where && !weir_where(ctx, &ev, NULL, &rc))
 		return rc;
 	if (ctx->hooks->on_event && (rc = ctx->hooks->on_event(ctx, &ev)) != 0)
 		return rc;

@@ -268,7 +268,7 @@ take_line(struct weir_ctx *ctx, struct weir_inputs *ins, struct weir_in *in,
 	struct weir_event ev = {rec->line, rec->len, t, spans, (unsigned)(in - ins->in),
 	    rec->lineno, {rec->digest[0], rec->digest[1]}, rec->shape, rec->clean};
 	int rc;
-	if (!weir_where(ctx, &ev, NULL, &rc))
+	if (ctx->where && !weir_where(ctx, &ev, NULL, &rc))
 		return rc;
 	int64_t w = in_watermark(ctx, in);
 	if ((w != WEIR_TIME_NONE && t < w) ||

@@ -28,25 +28,6 @@ weir_window_starts(int64_t t, int64_t size, int64_t step, int64_t offset,
 	return 0;
 }
 
-int
-weir_window_starts_in(struct weir_zone *z, int64_t t, int64_t size, int64_t step,
-    int64_t offset, int64_t *first, int64_t *last)
-{
-	return weir_window_starts(z ? weir_zone_local(z, t) : t, size, step, offset, first, last);
-}
-
-void
-weir_window_bounds(struct weir_zone *z, int64_t s, int64_t size, int64_t *start, int64_t *end)
-{
-	if (z == NULL) {
-		*start = s;
-		*end = s + size;	/* weir_window_starts checked it */
-		return;
-	}
-	*start = weir_zone_from(z, s);
-	*end = weir_zone_until(z, s + size);
-}
-
 size_t
 weir_window_bounds_json(struct weir_zone *z, enum weir_repr repr, int64_t start, int64_t end,
     char *buf)

@@ -43,14 +43,27 @@ int weir_window_starts(int64_t t, int64_t size, int64_t step, int64_t offset,
 /* The same over local time in zone z (--tz; NULL for UTC): the windows'
  * starts are local times (lib/zone.h), which weir_window_bounds turns into
  * instants. */
-int weir_window_starts_in(struct weir_zone *z, int64_t t, int64_t size, int64_t step,
-    int64_t offset, int64_t *first, int64_t *last);
+static inline int
+weir_window_starts_in(struct weir_zone *z, int64_t t, int64_t size, int64_t step,
+    int64_t offset, int64_t *first, int64_t *last)
+{
+	return weir_window_starts(z ? weir_zone_local(z, t) : t, size, step, offset, first, last);
+}
 
 /* The bounds of the window of local start s and `size` as instants: with a
  * zone, from its start's first instant until its end's last (a day window
  * is 23 or 25 hours when the clocks change); without, [s, s + size). */
-void weir_window_bounds(struct weir_zone *z, int64_t s, int64_t size, int64_t *start,
-    int64_t *end);
+static inline void
+weir_window_bounds(struct weir_zone *z, int64_t s, int64_t size, int64_t *start, int64_t *end)
+{
+	if (z == NULL) {
+		*start = s;
+		*end = s + size;	/* weir_window_starts checked it */
+		return;
+	}
+	*start = weir_zone_from(z, s);
+	*end = weir_zone_until(z, s + size);
+}
 
 /* Writes `"window_start":S,"window_end":E` in representation repr (RFC
  * 3339 in local time when z is not NULL) into buf, which holds at least
