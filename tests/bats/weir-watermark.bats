@@ -493,13 +493,18 @@ sys.stdout.write("{\"ts\":2,\"blob\":\"" + "x" * 10_000_000 + "\"}\n{\"ts\":1}\n
 
 @test "an event at the watermark exactly goes out at once on a live stream, not at the next event" {
 	coproc WM { weir-watermark --lag 3s -u; }
-	printf '%s\n' '{"ts":13}' '{"ts":10,"at":"the watermark"}' >&"${WM[1]}"
-	# input stays open: the line must come without a later event or the end
-	read -r -t 20 line <&"${WM[0]}"
-	assert_equal "$line" '{"ts":10,"at":"the watermark"}'
+	# copies of the coprocess's pipes: bash closes its own once the
+	# coprocess exits, which may come before the last read
+	exec {out}<&"${WM[0]}" {in}>&"${WM[1]}"
 	exec {WM[1]}>&-
-	read -r -t 20 line <&"${WM[0]}"
+	printf '%s\n' '{"ts":13}' '{"ts":10,"at":"the watermark"}' >&"$in"
+	# input stays open: the line must come without a later event or the end
+	read -r -t 20 line <&"$out"
+	assert_equal "$line" '{"ts":10,"at":"the watermark"}'
+	exec {in}>&-
+	read -r -t 20 line <&"$out"
 	assert_equal "$line" '{"ts":13}'
+	exec {out}<&-
 	wait
 }
 
