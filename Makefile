@@ -148,7 +148,7 @@ fuzz: deps
 	    name=$$(basename $$src .c); n=$${name#fuzz_}; \
 	    $(FUZZ_CC) -std=c11 -D_GNU_SOURCE -DWEIR_VERSION='"fuzz"' -g -O1 \
 	        -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(PKG_CFLAGS) \
-	        -o $(BUILD)/fuzz/$$name $$src lib/*.c $(PKG_LIBS) -lpg_query -lcsv -lm -pthread || exit 1; \
+	        -o $(BUILD)/fuzz/$$name $$src lib/*.c $(PKG_LIBS) -lcsv -lm -pthread || exit 1; \
 	    mkdir -p $(BUILD)/fuzz/corpus-$$n; \
 	    echo "== $$name for $(FUZZ_SECONDS) s"; \
 	    $(BUILD)/fuzz/$$name -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \

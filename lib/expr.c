@@ -398,8 +398,8 @@ binary(struct compiler *c, enum op op, int sub, json_t *a)
 }
 
 static int
-compile_regex(struct compiler *c, struct regex *re, const char *pat, size_t n, bool caseless,
-    char *err, size_t errlen);
+compile_regex(struct regex *re, const char *pat, size_t n, bool caseless, char *err,
+    size_t errlen);
 
 /* What someone used to jq, JavaScript or C meant by an operator SQL has
  * not. */
@@ -465,7 +465,7 @@ operator(struct compiler *c, json_t *a)
 		if (n->op == N_REGEX && n->args[1]->op == N_CONST &&
 		    n->args[1]->k.type == WEIR_V_TEXT) {
 			char err[256];
-			if (compile_regex(c, &n->re, n->args[1]->k.s, n->args[1]->k.n, n->caseless,
+			if (compile_regex(&n->re, n->args[1]->k.s, n->args[1]->k.n, n->caseless,
 			    err, sizeof err) < 0) {
 				node_free(n);
 				return fail(c, location(json_object_get(a, "rexpr")), "%s", err);
@@ -872,10 +872,9 @@ weir_expr_compile(const char *text, struct weir_plan *plan, char *err, size_t er
 /* --- regular expressions -------------------------------------------------------------- */
 
 static int
-compile_regex(struct compiler *c, struct regex *re, const char *pat, size_t n, bool caseless,
-    char *err, size_t errlen)
+compile_regex(struct regex *re, const char *pat, size_t n, bool caseless, char *err,
+    size_t errlen)
 {
-	(void)c;
 	int code;
 	PCRE2_SIZE off;
 	uint32_t flags = PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | (caseless ? PCRE2_CASELESS : 0);
@@ -917,7 +916,7 @@ regex_for(struct weir_expr *e, struct node *n, const char *p, size_t pn, bool ca
 	if (n->re.code && n->re.plen == pn && n->re.caseless == caseless &&
 	    memcmp(n->re.pattern, p, pn) == 0)
 		return 0;
-	if (compile_regex(NULL, &n->re, p, pn, caseless, e->msg, sizeof e->msg) < 0) {
+	if (compile_regex(&n->re, p, pn, caseless, e->msg, sizeof e->msg) < 0) {
 		e->why = e->msg;
 		return -1;
 	}
@@ -1442,6 +1441,22 @@ truth(struct weir_expr *e, const struct weir_value *v)
 	return -2;
 }
 
+static int eval(struct weir_expr *e, struct node *n, struct weir_value *out);
+
+/* The two operands of ||, LIKE and ~ as text: 0, 1 when either is NULL,
+ * -1 with e->why. */
+static int
+two_texts(struct weir_expr *e, struct node *n, const char **s, size_t *sn, const char **t,
+    size_t *tn)
+{
+	struct weir_value a, b;
+	if (eval(e, n->args[0], &a) < 0 || eval(e, n->args[1], &b) < 0)
+		return -1;
+	if (a.type == WEIR_V_NULL || b.type == WEIR_V_NULL)
+		return 1;
+	return text_of(e, &a, s, sn) < 0 || text_of(e, &b, t, tn) < 0 ? -1 : 0;
+}
+
 static int
 eval(struct weir_expr *e, struct node *n, struct weir_value *out)
 {
@@ -1508,12 +1523,8 @@ eval(struct weir_expr *e, struct node *n, struct weir_value *out)
 	case N_CONCAT: {
 		const char *s, *t;
 		size_t sn, tn;
-		if (eval(e, n->args[0], &a) < 0 || eval(e, n->args[1], &b) < 0)
-			return -1;
-		if (a.type == WEIR_V_NULL || b.type == WEIR_V_NULL)
-			return null_out(out);
-		if (text_of(e, &a, &s, &sn) < 0 || text_of(e, &b, &t, &tn) < 0)
-			return -1;
+		if ((r = two_texts(e, n, &s, &sn, &t, &tn)) != 0)
+			return r < 0 ? -1 : null_out(out);
 		char *o = weir_scratch_get(&e->sc, sn + tn);
 		if (o == NULL)
 			return err(e, "out of memory");
@@ -1600,23 +1611,16 @@ eval(struct weir_expr *e, struct node *n, struct weir_value *out)
 	case N_LIKE: {
 		const char *s, *p;
 		size_t sn, pn;
-		if (eval(e, n->args[0], &a) < 0 || eval(e, n->args[1], &b) < 0)
-			return -1;
-		if (a.type == WEIR_V_NULL || b.type == WEIR_V_NULL)
-			return null_out(out);
-		if (text_of(e, &a, &s, &sn) < 0 || text_of(e, &b, &p, &pn) < 0)
-			return -1;
+		if ((r = two_texts(e, n, &s, &sn, &p, &pn)) != 0)
+			return r < 0 ? -1 : null_out(out);
 		return bool_out(out, like(s, sn, p, pn, n->caseless) != n->negate);
 	}
 	case N_REGEX: {
 		const char *s, *p;
 		size_t sn, pn;
-		if (eval(e, n->args[0], &a) < 0 || eval(e, n->args[1], &b) < 0)
-			return -1;
-		if (a.type == WEIR_V_NULL || b.type == WEIR_V_NULL)
-			return null_out(out);
-		if (text_of(e, &a, &s, &sn) < 0 || text_of(e, &b, &p, &pn) < 0 ||
-		    regex_for(e, n, p, pn, n->caseless) < 0)
+		if ((r = two_texts(e, n, &s, &sn, &p, &pn)) != 0)
+			return r < 0 ? -1 : null_out(out);
+		if (regex_for(e, n, p, pn, n->caseless) < 0)
 			return -1;
 		if ((r = regex_match(e, n, s, sn)) < 0)
 			return -1;

@@ -184,12 +184,6 @@ byte_at(const char *s, size_t n, size_t i)
 /* --- text functions ------------------------------------------------------------ */
 
 static int
-text_arg(struct weir_fnctx *c, const struct weir_value *v, const char **s, size_t *n)
-{
-	return weir_to_text(c, v, s, n);
-}
-
-static int
 int_arg(struct weir_fnctx *c, const struct weir_value *v, int64_t *i)
 {
 	struct weir_value x;
@@ -212,7 +206,7 @@ fn_case(struct weir_fnctx *c, const struct weir_value *a, struct weir_value *out
 {
 	const char *s;
 	size_t n;
-	if (text_arg(c, a, &s, &n) < 0)
+	if (weir_to_text(c, a, &s, &n) < 0)
 		return -1;
 	char *p = room(c, n);
 	if (p == NULL)
@@ -242,7 +236,7 @@ fn_length(struct weir_fnctx *c, const struct weir_value *a, int n, struct weir_v
 	(void)n;
 	const char *s;
 	size_t k;
-	if (text_arg(c, a, &s, &k) < 0)
+	if (weir_to_text(c, a, &s, &k) < 0)
 		return -1;
 	*out = (struct weir_value){.type = WEIR_V_INT, .i = (int64_t)count_chars(s, k)};
 	return 0;
@@ -254,7 +248,7 @@ fn_octet_length(struct weir_fnctx *c, const struct weir_value *a, int n, struct 
 	(void)n;
 	const char *s;
 	size_t k;
-	if (text_arg(c, a, &s, &k) < 0)
+	if (weir_to_text(c, a, &s, &k) < 0)
 		return -1;
 	*out = (struct weir_value){.type = WEIR_V_INT, .i = (int64_t)k};
 	return 0;
@@ -268,7 +262,7 @@ fn_substr(struct weir_fnctx *c, const struct weir_value *a, int n, struct weir_v
 	const char *s;
 	size_t len;
 	int64_t from, count = INT64_MAX;
-	if (text_arg(c, &a[0], &s, &len) < 0 || int_arg(c, &a[1], &from) < 0 ||
+	if (weir_to_text(c, &a[0], &s, &len) < 0 || int_arg(c, &a[1], &from) < 0 ||
 	    (n > 2 && int_arg(c, &a[2], &count) < 0))
 		return -1;
 	if (count < 0) {
@@ -299,7 +293,7 @@ fn_strpos(struct weir_fnctx *c, const struct weir_value *a, int n, struct weir_v
 	(void)n;
 	const char *s, *sub;
 	size_t sn, subn;
-	if (text_arg(c, &a[0], &s, &sn) < 0 || text_arg(c, &a[1], &sub, &subn) < 0)
+	if (weir_to_text(c, &a[0], &s, &sn) < 0 || weir_to_text(c, &a[1], &sub, &subn) < 0)
 		return -1;
 	const char *at = find(s, sn, sub, subn);
 	*out = (struct weir_value){.type = WEIR_V_INT,
@@ -313,7 +307,7 @@ fn_starts_with(struct weir_fnctx *c, const struct weir_value *a, int n, struct w
 	(void)n;
 	const char *s, *p;
 	size_t sn, pn;
-	if (text_arg(c, &a[0], &s, &sn) < 0 || text_arg(c, &a[1], &p, &pn) < 0)
+	if (weir_to_text(c, &a[0], &s, &sn) < 0 || weir_to_text(c, &a[1], &p, &pn) < 0)
 		return -1;
 	*out = (struct weir_value){.type = WEIR_V_BOOL, .b = pn <= sn && memcmp(s, p, pn) == 0};
 	return 0;
@@ -327,7 +321,7 @@ fn_split_part(struct weir_fnctx *c, const struct weir_value *a, int n, struct we
 	const char *s, *d;
 	size_t sn, dn;
 	int64_t k;
-	if (text_arg(c, &a[0], &s, &sn) < 0 || text_arg(c, &a[1], &d, &dn) < 0 ||
+	if (weir_to_text(c, &a[0], &s, &sn) < 0 || weir_to_text(c, &a[1], &d, &dn) < 0 ||
 	    int_arg(c, &a[2], &k) < 0)
 		return -1;
 	if (k == 0) {
@@ -356,8 +350,8 @@ fn_replace(struct weir_fnctx *c, const struct weir_value *a, int n, struct weir_
 	(void)n;
 	const char *s, *f, *t;
 	size_t sn, fn, tn;
-	if (text_arg(c, &a[0], &s, &sn) < 0 || text_arg(c, &a[1], &f, &fn) < 0 ||
-	    text_arg(c, &a[2], &t, &tn) < 0)
+	if (weir_to_text(c, &a[0], &s, &sn) < 0 || weir_to_text(c, &a[1], &f, &fn) < 0 ||
+	    weir_to_text(c, &a[2], &t, &tn) < 0)
 		return -1;
 	if (fn == 0)
 		return text_out(out, s, sn);
@@ -396,7 +390,7 @@ trim(struct weir_fnctx *c, const struct weir_value *a, int n, struct weir_value 
 {
 	const char *s, *set = " ";
 	size_t sn, setn = 1;
-	if (text_arg(c, &a[0], &s, &sn) < 0 || (n > 1 && text_arg(c, &a[1], &set, &setn) < 0))
+	if (weir_to_text(c, &a[0], &s, &sn) < 0 || (n > 1 && weir_to_text(c, &a[1], &set, &setn) < 0))
 		return -1;
 	size_t b = 0, e = sn;
 	while (left && b < e && in_set(s + b, char_len((unsigned char)s[b]), set, setn))
@@ -437,7 +431,7 @@ fn_left_right(struct weir_fnctx *c, const struct weir_value *a, struct weir_valu
 	const char *s;
 	size_t sn;
 	int64_t k;
-	if (text_arg(c, &a[0], &s, &sn) < 0 || int_arg(c, &a[1], &k) < 0)
+	if (weir_to_text(c, &a[0], &s, &sn) < 0 || int_arg(c, &a[1], &k) < 0)
 		return -1;
 	size_t chars = count_chars(s, sn);
 	size_t take = k >= 0 ? ((uint64_t)k < chars ? (size_t)k : chars) :
@@ -472,7 +466,7 @@ fn_concat(struct weir_fnctx *c, const struct weir_value *a, int n, struct weir_v
 		if (a[i].type == WEIR_V_NULL) {
 			l[i] = 0;
 			s[i] = "";
-		} else if (text_arg(c, &a[i], &s[i], &l[i]) < 0) {
+		} else if (weir_to_text(c, &a[i], &s[i], &l[i]) < 0) {
 			return -1;
 		}
 		total += l[i];
@@ -490,12 +484,6 @@ fn_concat(struct weir_fnctx *c, const struct weir_value *a, int n, struct weir_v
 
 /* --- numbers --------------------------------------------------------------------- */
 
-static int
-num_arg(struct weir_fnctx *c, const struct weir_value *v, struct weir_value *x)
-{
-	return weir_to_number(c, v, x);
-}
-
 static double
 as_double(const struct weir_value *x)
 {
@@ -507,7 +495,7 @@ fn_abs(struct weir_fnctx *c, const struct weir_value *a, int n, struct weir_valu
 {
 	(void)n;
 	struct weir_value x;
-	if (num_arg(c, a, &x) < 0)
+	if (weir_to_number(c, a, &x) < 0)
 		return -1;
 	if (x.type == WEIR_V_INT) {
 		if (x.i == INT64_MIN) {
@@ -575,7 +563,7 @@ round_like(struct weir_fnctx *c, const struct weir_value *a, int n, struct weir_
 {
 	struct weir_value x;
 	int64_t digits = 0;
-	if (num_arg(c, &a[0], &x) < 0 || (n > 1 && int_arg(c, &a[1], &digits) < 0))
+	if (weir_to_number(c, &a[0], &x) < 0 || (n > 1 && int_arg(c, &a[1], &digits) < 0))
 		return -1;
 	if (x.type == WEIR_V_INT && digits >= 0) {
 		*out = x;
@@ -615,7 +603,7 @@ static int
 floor_ceil(struct weir_fnctx *c, const struct weir_value *a, struct weir_value *out, bool up)
 {
 	struct weir_value x;
-	if (num_arg(c, a, &x) < 0)
+	if (weir_to_number(c, a, &x) < 0)
 		return -1;
 	if (x.type == WEIR_V_INT) {
 		*out = x;
@@ -644,7 +632,7 @@ fn_sign(struct weir_fnctx *c, const struct weir_value *a, int n, struct weir_val
 {
 	(void)n;
 	struct weir_value x;
-	if (num_arg(c, a, &x) < 0)
+	if (weir_to_number(c, a, &x) < 0)
 		return -1;
 	double d = as_double(&x);
 	if (x.type == WEIR_V_INT) {
@@ -659,7 +647,7 @@ fn_sqrt(struct weir_fnctx *c, const struct weir_value *a, int n, struct weir_val
 {
 	(void)n;
 	struct weir_value x;
-	if (num_arg(c, a, &x) < 0)
+	if (weir_to_number(c, a, &x) < 0)
 		return -1;
 	if (as_double(&x) < 0) {
 		c->why = "cannot take square root of a negative number";
@@ -673,7 +661,7 @@ fn_ln(struct weir_fnctx *c, const struct weir_value *a, int n, struct weir_value
 {
 	(void)n;
 	struct weir_value x;
-	if (num_arg(c, a, &x) < 0)
+	if (weir_to_number(c, a, &x) < 0)
 		return -1;
 	double d = as_double(&x);
 	if (d <= 0) {
@@ -689,7 +677,7 @@ static int
 fn_log(struct weir_fnctx *c, const struct weir_value *a, int n, struct weir_value *out)
 {
 	struct weir_value x, b = {.type = WEIR_V_INT, .i = 10};
-	if (num_arg(c, &a[n - 1], &x) < 0 || (n > 1 && num_arg(c, &a[0], &b) < 0))
+	if (weir_to_number(c, &a[n - 1], &x) < 0 || (n > 1 && weir_to_number(c, &a[0], &b) < 0))
 		return -1;
 	double d = as_double(&x), base = as_double(&b);
 	if (d <= 0 || base <= 0) {
@@ -709,7 +697,7 @@ fn_exp(struct weir_fnctx *c, const struct weir_value *a, int n, struct weir_valu
 {
 	(void)n;
 	struct weir_value x;
-	if (num_arg(c, a, &x) < 0)
+	if (weir_to_number(c, a, &x) < 0)
 		return -1;
 	double r = exp(as_double(&x));
 	if (!isfinite(r)) {
@@ -724,7 +712,7 @@ fn_power(struct weir_fnctx *c, const struct weir_value *a, int n, struct weir_va
 {
 	(void)n;
 	struct weir_value x, y;
-	if (num_arg(c, &a[0], &x) < 0 || num_arg(c, &a[1], &y) < 0)
+	if (weir_to_number(c, &a[0], &x) < 0 || weir_to_number(c, &a[1], &y) < 0)
 		return -1;
 	double b = as_double(&x), e = as_double(&y);
 	if (b == 0 && e < 0) {
@@ -748,7 +736,7 @@ fn_mod(struct weir_fnctx *c, const struct weir_value *a, int n, struct weir_valu
 {
 	(void)n;
 	struct weir_value x, y;
-	if (num_arg(c, &a[0], &x) < 0 || num_arg(c, &a[1], &y) < 0)
+	if (weir_to_number(c, &a[0], &x) < 0 || weir_to_number(c, &a[1], &y) < 0)
 		return -1;
 	if (x.type == WEIR_V_INT && y.type == WEIR_V_INT) {
 		if (y.i == 0) {
@@ -766,12 +754,6 @@ fn_mod(struct weir_fnctx *c, const struct weir_value *a, int n, struct weir_valu
 }
 
 /* --- time ----------------------------------------------------------------------- */
-
-static int
-time_arg(struct weir_fnctx *c, const struct weir_value *v, int64_t *t)
-{
-	return weir_to_time(c, v, t);
-}
 
 static int
 time_out(struct weir_value *out, int64_t t)
@@ -794,7 +776,7 @@ fn_date_trunc(struct weir_fnctx *c, const struct weir_value *a, int n, struct we
 	const char *u;
 	size_t un;
 	int64_t t;
-	if (text_arg(c, &a[0], &u, &un) < 0 || time_arg(c, &a[1], &t) < 0)
+	if (weir_to_text(c, &a[0], &u, &un) < 0 || weir_to_time(c, &a[1], &t) < 0)
 		return -1;
 	static const struct {
 		const char *name;
@@ -855,7 +837,7 @@ fn_extract(struct weir_fnctx *c, const struct weir_value *a, int n, struct weir_
 	const char *u;
 	size_t un;
 	int64_t t;
-	if (text_arg(c, &a[0], &u, &un) < 0)
+	if (weir_to_text(c, &a[0], &u, &un) < 0)
 		return -1;
 	if (a[1].type == WEIR_V_INTERVAL || (a[1].type == WEIR_V_TEXT && unit_is(u, un, "epoch") &&
 	    weir_time_parse_rfc3339(a[1].s, a[1].n, &t) < 0 &&
@@ -868,7 +850,7 @@ fn_extract(struct weir_fnctx *c, const struct weir_value *a, int n, struct weir_
 		c->why = "only epoch can be extracted from an interval";
 		return -1;
 	}
-	if (time_arg(c, &a[1], &t) < 0)
+	if (weir_to_time(c, &a[1], &t) < 0)
 		return -1;
 	int64_t days = weir_floor_div(t, 86400 * WEIR_NS_PER_SEC);
 	int64_t in_day = t - days * 86400 * WEIR_NS_PER_SEC, y, v;
@@ -932,7 +914,7 @@ fn_to_timestamp(struct weir_fnctx *c, const struct weir_value *a, int n, struct 
 {
 	(void)n;
 	struct weir_value x;
-	if (num_arg(c, a, &x) < 0)
+	if (weir_to_number(c, a, &x) < 0)
 		return -1;
 	if (x.type == WEIR_V_INT) {
 		if (x.i > INT64_MAX / WEIR_NS_PER_SEC || x.i < INT64_MIN / WEIR_NS_PER_SEC) {

@@ -26,21 +26,27 @@ char *
 weir_scratch_get(struct weir_scratch *sc, size_t n)
 {
 	n = (n + 15) & ~(size_t)15;
-	while (sc->cur && sc->cur->cap - sc->cur->used < n)
-		sc->cur = sc->cur->next;
-	if (sc->cur == NULL) {
+	struct weir_block *b = sc->cur;
+	while (b != NULL && b->cap - b->used < n && b->next != NULL)
+		b = b->next;
+	if (b == NULL || b->cap - b->used < n) {
 		size_t cap = n > 4000 ? n : 4000;
-		struct weir_block *b = malloc(sizeof *b + cap);
-		if (b == NULL)
+		struct weir_block *nb = malloc(sizeof *nb + cap);
+		if (nb == NULL)
 			return NULL;
-		b->used = 0;
-		b->cap = cap;
-		b->next = sc->blocks;	/* a new block goes first: reset starts there */
-		sc->blocks = b;
-		sc->cur = b;
+		nb->used = 0;
+		nb->cap = cap;
+		nb->next = NULL;	/* blocks stay in the order they came: after a
+					   reset the same requests get the same memory */
+		if (b != NULL)
+			b->next = nb;
+		else
+			sc->blocks = nb;
+		b = nb;
 	}
-	char *p = sc->cur->data + sc->cur->used;
-	sc->cur->used += n;
+	sc->cur = b;
+	char *p = b->data + b->used;
+	b->used += n;
 	return p;
 }
 

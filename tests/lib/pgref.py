@@ -112,7 +112,7 @@ SELECT ex.i, ev.id, ev1(ex.e, ev.id) FROM ex, ev ORDER BY 1, 2;
     return got
 
 
-def weir(events_path, exprs):
+def weir(events_path, exprs, ids):
     import concurrent.futures
     got = {}
 
@@ -168,7 +168,7 @@ if __name__ == "__main__":
         ref = reference(server, events, exprs)
     finally:
         server.stop()
-    got = weir(events_path, exprs)
+    got = weir(events_path, exprs, ids)
     bad = 0
     for (i, eid), r in sorted(ref.items()):
         g = got.get((i, eid))
