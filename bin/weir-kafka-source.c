@@ -920,8 +920,9 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 		    "-X bootstrap.servers=...)");
 		return -1;
 	}
-	if (ctx->opts->csv_in || ctx->opts->json_in) {
-		snprintf(err, errlen, "-i: a Kafka message is read as one JSON object");
+	if (weir_reads_direct(ctx->opts)) {
+		snprintf(err, errlen, "-i: a Kafka message is read as one JSON object (pipe the "
+		    "output through weir-parse for messages in a log format)");
 		return -1;
 	}
 	if (k->ckpt.every > 0 && ctx->opts->state_file == NULL) {

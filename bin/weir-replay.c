@@ -382,11 +382,9 @@ barrier(struct weir_ctx *ctx, struct replay *r, bool stop)
 static int
 source_open(struct weir_ctx *ctx, struct replay *r, struct source *s, bool resume)
 {
-	s->in = weir_input_open(s->path, ctx->opts->csv_in);
+	s->in = weir_open_input(ctx, s->path);
 	if (s->in == NULL)
 		return weir_fail(ctx, "cannot open '%s': %s", s->path, strerror(errno));
-	if (ctx->opts->json_in)
-		weir_input_set_json(s->in);
 	bool followed = r->follow && strcmp(s->path, "-") != 0 && !weir_input_is_gzip(s->in);
 	weir_input_set_follow(s->in, followed);
 	s->done = s->waiting = s->idle = false;

@@ -1414,6 +1414,35 @@ run_threaded(struct weir_ctx *ctx, struct loop *lp, int fd, unsigned input)
 	return rc;
 }
 
+struct weir_input *
+weir_open_input(struct weir_ctx *ctx, const char *path)
+{
+	const struct weir_opts *o = ctx->opts;
+	struct weir_input *in = weir_input_open(path, o->csv_in);
+	if (in == NULL)
+		return NULL;
+	if (o->json_in)
+		weir_input_set_json(in);
+	if (o->tsv_in)
+		weir_input_set_tsv(in);
+	if (o->format) {
+		struct weir_parser *p = weir_parser_new(o->format);
+		if (p == NULL) {
+			weir_input_close(in);
+			errno = ENOMEM;
+			return NULL;
+		}
+		weir_input_set_parser(in, p);
+	}
+	return in;
+}
+
+bool
+weir_reads_direct(const struct weir_opts *o)
+{
+	return o->csv_in || o->json_in || o->format != NULL;
+}
+
 /* CSV (and anything weir_input reads): lines split and scanned here. */
 static int
 run_direct(struct weir_ctx *ctx, struct loop *lp, struct weir_input *in, unsigned input)
@@ -1422,17 +1451,26 @@ run_direct(struct weir_ctx *ctx, struct loop *lp, struct weir_input *in, unsigne
 	size_t len;
 	uint64_t lineno = 0;
 	lp->wait_fd = weir_input_fd(in);
+	/* A record a log format wrote is JSON by construction: where nothing of
+	 * it is read (weir-parse without --where), it needs no scan. */
+	bool unread = ctx->untimed && ctx->hooks->on_scan == NULL && ctx->where == NULL &&
+	    weir_plan_size(ctx->plan) == (size_t)ctx->ntime_slots + 2;	/* and the protocol's */
 	for (;;) {
 		while (weir_input_line(in, &line, &len, &lineno) == 1) {
 			struct weir_scanned rec = {.line = line, .len = len, .lineno = lineno};
 			if ((rec.why = weir_input_rejected(in)) != NULL)
 				rec.kind = RECORD_BAD;	/* a malformed CSV record */
+			else if (unread && weir_input_built(in))
+				rec.kind = RECORD_DATA;
 			else
 				scan_record(ctx, &rec, ctx->spans);
 			int rc = handle_record(ctx, &rec, ctx->spans, lp->name, input);
 			if (rc != 0)
 				return rc;
 		}
+		const char *notice = weir_input_notice(in);
+		if (notice)
+			fprintf(ctx->diag, "%s: %s: %s\n", ctx->prog, lp->name, notice);
 		if (weir_input_eof(in) || (got_interrupt && ctx->state == NULL))
 			return 0;
 		int rc = got_interrupt ? take_interrupt(ctx) : 0;
@@ -1519,9 +1557,7 @@ weir_run(struct weir_ctx *ctx, char **inputs, int ninputs)
 			rc = ctx->run(ctx, inputs, ninputs);
 			break;
 		}
-		struct weir_input *in = weir_input_open(inputs[i], ctx->opts->csv_in);
-		if (in && ctx->opts->json_in)
-			weir_input_set_json(in);
+		struct weir_input *in = weir_open_input(ctx, inputs[i]);
 		if (in == NULL) {
 			weir_fail(ctx, "cannot open '%s': %s", inputs[i], strerror(errno));
 			rc = -1;
@@ -1532,7 +1568,7 @@ weir_run(struct weir_ctx *ctx, char **inputs, int ninputs)
 		    (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode));
 		struct loop lp = {weir_input_name(in), -1, weir_mono_now(), 0, 0, 0};
 		lp.next_idle = lp.last_line_at + ctx->opts->idle;
-		if (ctx->opts->csv_in || ctx->opts->json_in)
+		if (weir_reads_direct(ctx->opts))
 			rc = run_direct(ctx, &lp, in, 0);
 		else
 			rc = run_threaded(ctx, &lp, weir_input_fd(in), 0);

@@ -247,6 +247,14 @@ int weir_classify_scanned(struct weir_ctx *ctx, const struct weir_scanned *rec,
 int weir_reject_table_line(struct weir_ctx *ctx, const char *line, size_t len,
     const char *input_name, uint64_t lineno, const char *why);
 
+/* Opens an input as the options say (-i csv, tsv, json-text, a log
+ * format); NULL with errno set.  The caller closes it. */
+struct weir_input *weir_open_input(struct weir_ctx *ctx, const char *path);
+
+/* Whether inputs are read on the main thread through weir_input (CSV,
+ * JSON text, a log format) rather than by a reader thread (NDJSON). */
+bool weir_reads_direct(const struct weir_opts *o);
+
 /* Rejects a line as --on-error says (counted); returns 0, -1 or 65. */
 int weir_reject_line(struct weir_ctx *ctx, const char *line, size_t len, const char *input_name,
     uint64_t lineno, const char *why);

@@ -566,13 +566,11 @@ open_all(struct weir_ctx *ctx, struct weir_inputs *ins, char **paths)
 		in->ctx = ctx;
 		in->index = i;
 		in->last_line_at = in->next_idle = now;
-		if ((in->in = weir_input_open(in->path, ctx->opts->csv_in)) == NULL)
+		if ((in->in = weir_open_input(ctx, in->path)) == NULL)
 			return weir_fail(ctx, "cannot open '%s': %s", in->path, strerror(errno));
-		if (ctx->opts->json_in)
-			weir_input_set_json(in->in);
 		struct stat st;
 		in->pipe = fstat(weir_input_fd(in->in), &st) < 0 || !S_ISREG(st.st_mode);
-		if (ctx->opts->csv_in || ctx->opts->json_in || weir_input_is_gzip(in->in))
+		if (weir_reads_direct(ctx->opts) || weir_input_is_gzip(in->in))
 			continue;
 		in->reader = weir_reader_start(weir_input_fd(in->in), weir_plan_size(ctx->plan),
 		    scan_input, in);

@@ -23,6 +23,7 @@
 
 #include "fields.h"
 #include "io.h"
+#include "parse.h"
 
 #define READ_CHUNK ((size_t)1 << 20)
 
@@ -69,6 +70,13 @@ struct weir_input {
 	bool jstr, jesc;	/* the scan is inside a string, after a backslash */
 	uint64_t jline;		/* the line raw.start is on, from 1 */
 	struct bytes value;	/* a value spread over lines, compacted */
+
+	/* A log format (weir_input_set_parser): each line turned into JSON */
+	struct weir_parser *logp;
+	const char *why;		/* why the line handed out is rejected */
+	uint64_t held_from;		/* offset of the first line of a held record */
+	bool built;			/* the line handed out is one the parser wrote */
+	unsigned char delim;		/* CSV's field separator: ',' or '\t' */
 };
 
 /* Marks a queued line as a malformed CSV record's raw bytes; the JSON lines
@@ -152,6 +160,7 @@ weir_input_open(const char *path, bool csv)
 		gzbuffer(in->gz, 1 << 17);
 	}
 	in->csv = csv;
+	in->delim = ',';
 	if (csv) {
 		if (csv_init(&in->parser, CSV_OPTIONS) != 0) {
 			weir_input_close(in);
@@ -174,6 +183,7 @@ weir_input_close(struct weir_input *in)
 		gzclose(in->gz);
 	if (in->csv)
 		csv_free(&in->parser);
+	weir_parser_free(in->logp);
 	for (size_t i = 0; i < in->nheader; i++)
 		free(in->header[i]);
 	free(in->header);
@@ -364,6 +374,90 @@ json_next(struct weir_input *in, const char **line, size_t *len, uint64_t *linen
 	}
 }
 
+static bool
+spaces_only(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t')
+			return false;
+	return true;
+}
+/* The next record of a log format: raw lines go through the parser until
+ * one ends a record or is rejected; blank lines pass as they are (the
+ * reader skips them as it does in JSON). */
+static int
+parsed_next(struct weir_input *in, const char **line, size_t *len, uint64_t *lineno)
+{
+	in->rejected = in->built = false;
+	for (;;) {
+		const char *raw;
+		size_t rn;
+		uint64_t at = weir_input_offset(in);
+		if (next_line(&in->raw, &in->scanned, in->eof, &raw, &rn) != 1) {
+			if (!in->eof)
+				return 0;
+			int rc = weir_parser_end(in->logp, line, len, lineno);
+			if (rc == WEIR_PARSE_NOMEM)
+				in->oom = true;
+			in->built = rc == WEIR_PARSE_RECORD;
+			return rc == WEIR_PARSE_RECORD;
+		}
+		*lineno = ++in->lineno;
+		if (spaces_only(raw, rn)) {
+			*line = raw;
+			*len = rn;
+			return 1;
+		}
+		bool held = weir_parser_holds(in->logp);
+		int rc = weir_parser_line(in->logp, raw, rn, in->lineno, line, len, lineno, &in->why);
+		if (!held && weir_parser_holds(in->logp))
+			in->held_from = at;
+		if (rc == WEIR_PARSE_RECORD) {
+			in->built = *line != raw;	/* else passed through as it came */
+			return 1;
+		}
+		if (rc == WEIR_PARSE_NO) {
+			in->rejected = true;
+			*line = raw;
+			*len = rn;
+			return 1;
+		}
+		if (rc == WEIR_PARSE_NOMEM) {
+			in->oom = true;
+			return 0;
+		}
+	}
+}
+
+bool
+weir_input_built(const struct weir_input *in)
+{
+	return in->built;
+}
+
+void
+weir_input_set_parser(struct weir_input *in, struct weir_parser *p)
+{
+	weir_parser_free(in->logp);
+	in->logp = p;
+}
+
+const char *
+weir_input_notice(struct weir_input *in)
+{
+	return in->logp ? weir_parser_notice(in->logp) : NULL;
+}
+
+int
+weir_input_set_tsv(struct weir_input *in)
+{
+	if (!in->csv)
+		return -1;
+	in->delim = '\t';
+	csv_set_delim(&in->parser, in->delim);
+	return 0;
+}
+
 int
 weir_input_line(struct weir_input *in, const char **line, size_t *len,
     uint64_t *lineno)
@@ -371,6 +465,8 @@ weir_input_line(struct weir_input *in, const char **line, size_t *len,
 	size_t ignored = 0;
 	if (in->json)
 		return json_next(in, line, len, lineno);
+	if (in->logp)
+		return parsed_next(in, line, len, lineno);
 	int rc = in->csv ? next_line(&in->queue, &ignored, in->eof, line, len)
 	    : next_line(&in->raw, &in->scanned, in->eof, line, len);
 	if (rc == 1 && in->lineno == 0 && !in->csv)
@@ -399,7 +495,9 @@ weir_input_set_follow(struct weir_input *in, bool follow)
 const char *
 weir_input_rejected(const struct weir_input *in)
 {
-	return in->rejected ? "malformed CSV record (a stray or unterminated quote)" : NULL;
+	if (!in->rejected)
+		return NULL;
+	return in->logp ? in->why : "malformed CSV record (a stray or unterminated quote)";
 }
 
 bool
@@ -423,6 +521,8 @@ weir_input_position(const struct weir_input *in)
 uint64_t
 weir_input_offset(const struct weir_input *in)
 {
+	if (in->logp && weir_parser_holds(in->logp))
+		return in->held_from;
 	return in->consumed - (in->raw.end - in->raw.start);
 }
 
@@ -538,6 +638,7 @@ csv_restart(struct weir_input *in)
 	csv_free(&in->parser);
 	if (csv_init(&in->parser, CSV_OPTIONS) != 0)
 		in->oom = true;
+	csv_set_delim(&in->parser, in->delim);
 	in->record.end = 0;
 	in->ncells = 0;
 	in->malformed = false;
@@ -668,6 +769,10 @@ long
 weir_input_fill(struct weir_input *in)
 {
 	struct bytes *b = &in->raw;
+	if (in->oom) {
+		errno = ENOMEM;
+		return -1;
+	}
 	if (in->csv)
 		b->start = b->end = 0;	/* libcsv has taken all earlier bytes */
 	if (bytes_reserve(b, READ_CHUNK) < 0)

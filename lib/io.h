@@ -115,6 +115,26 @@ long weir_input_fill(struct weir_input *in);
  */
 const char *weir_input_rejected(const struct weir_input *in);
 
+/*
+ * A log format (parse.h), before the first read: each line goes through
+ * the parser, which the input then owns, and is handed out as the JSON
+ * object it becomes.  A line the format does not read is handed out as it
+ * came, with weir_input_rejected saying why; a blank line as it is.  A
+ * record joined from several lines has the number of its first.
+ * weir_input_notice returns, once, what --auto chose (else NULL).
+ */
+struct weir_parser;
+void weir_input_set_parser(struct weir_input *in, struct weir_parser *p);
+const char *weir_input_notice(struct weir_input *in);
+
+/* Whether the line last handed out is JSON the parser wrote (valid by
+ * construction), not a line of the input as it came. */
+bool weir_input_built(const struct weir_input *in);
+
+/* CSV input separated by tabs (-i tsv), before the first read; -1 when
+ * the input is not CSV. */
+int weir_input_set_tsv(struct weir_input *in);
+
 /* --- output ---------------------------------------------------------------- */
 
 /* The writer's buffer: lines are gathered in it and written when it fills. */

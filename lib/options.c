@@ -49,7 +49,9 @@ const char weir_options_help[] =
     "      --late POLICY        drop, pass, or a FILE late events are appended to\n"
     "      --max-ahead DUR      reject an event more than DUR ahead of the watermark\n"
     "      --where EXPR         only events for which EXPR (PostgreSQL's syntax) is true\n"
-    "  -i, --input-format FMT   json (an object a line), json-text (any JSON) or csv\n"
+    "  -i, --input-format FMT   json (an object a line), json-text (any JSON), csv, tsv,\n"
+    "                           or a log format: combined, common, syslog, logfmt, kv,\n"
+    "                           cri, docker, auto, regex:PATTERN (see weir-parse(1))\n"
     "  -o, --output-format FMT  json, csv (one header) or csvlite (a header per key change)\n"
     "      --on-error POLICY    warn, skip or fail (exit 65) on a rejected line\n"
     "      --errors FILE        append rejected lines to FILE, byte for byte\n"
@@ -98,7 +100,8 @@ format_arg(const char *name, const char *value, bool *csv, char *err, size_t err
 		return 0;
 	}
 	snprintf(err, errlen, "bad format '%s' for --%s (expected %s)", value, name,
-	    strcmp(name, "input-format") == 0 ? "json, json-text or csv" : "json, csv or csvlite");
+	    strcmp(name, "input-format") == 0 ? "json, json-text, csv, tsv, a log format (combined, "
+	    "common, syslog, logfmt, kv, cri, docker, auto) or regex:PATTERN" : "json, csv or csvlite");
 	return -1;
 }
 
@@ -200,8 +203,22 @@ shared_option(struct weir_opts *o, int c, const char *v)
 		 * read at full speed; json-text: any JSON text (pretty-printed,
 		 * an array, objects run together), split into values first */
 		o->json_in = strcmp(v, "json-text") == 0;
+		o->tsv_in = strcmp(v, "tsv") == 0;
+		weir_format_free(o->format);
+		o->format = NULL;
 		if (o->json_in)
 			return 0;
+		if (o->tsv_in) {
+			o->csv_in = true;
+			return 0;
+		}
+		/* a log format (lib/parse.h): every line becomes an object */
+		if ((weir_format_known(v) && strcmp(v, "regex") != 0) || strncmp(v, "regex:", 6) == 0) {
+			bool re = strncmp(v, "regex:", 6) == 0;
+			o->csv_in = false;
+			o->format = weir_format_new(re ? "regex" : v, re ? v + 6 : NULL, err, errlen);
+			return o->format ? 0 : -1;
+		}
 		return format_arg("input-format", v, &o->csv_in, err, errlen);
 	case OPT_OUTPUT_FORMAT:
 		/* csv: one header for the output; csvlite: a header block each
@@ -340,6 +357,9 @@ out:
 void
 weir_options_free(struct weir_opts *o)
 {
-	if (o)
-		weir_timefmt_free(&o->time_format);
+	if (o == NULL)
+		return;
+	weir_timefmt_free(&o->time_format);
+	weir_format_free(o->format);
+	o->format = NULL;
 }

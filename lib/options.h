@@ -5,7 +5,8 @@
  * weir_options_parse never prints and never exits: a usage error comes back
  * as -1 with a message in opts->error that names the option and its right
  * form; the program prints it and exits 2.  Strings in weir_opts point into
- * argv (not copied) except the time format, released by weir_options_free.
+ * argv (not copied) except the time format and the log format, released by
+ * weir_options_free.
  */
 #ifndef WEIR_OPTIONS_H
 #define WEIR_OPTIONS_H
@@ -14,6 +15,7 @@
 #include <stdint.h>
 
 #include "evtime.h"
+#include "parse.h"
 
 enum weir_late_policy { WEIR_LATE_DROP, WEIR_LATE_PASS, WEIR_LATE_FILE };
 enum weir_error_policy { WEIR_ON_ERROR_WARN, WEIR_ON_ERROR_SKIP, WEIR_ON_ERROR_FAIL };
@@ -31,6 +33,8 @@ struct weir_opts {
 	bool csv_in, csv_out;
 	bool csvlite;			/* -o csvlite: a header block per change of keys */
 	bool json_in;			/* -i json-text: any JSON text, not an object a line */
+	bool tsv_in;			/* -i tsv: csv_in, separated by tabs */
+	struct weir_format *format;	/* -i combined, logfmt...: owned (lib/parse.h) */
 	enum weir_error_policy on_error;
 	const char *errors_file;
 	bool unbuffered;
