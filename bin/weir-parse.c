@@ -22,14 +22,18 @@
 
 struct parse {
 	bool automatic, passthrough, strings;
-	const char *types, *raw, *kv_sep, *pair_sep;
+	const char *types, *raw, *kv_sep, *pair_sep, *message;
 };
 
-enum { OPT_AUTO = 1, OPT_TYPES, OPT_RAW, OPT_PASSTHROUGH, OPT_STRINGS, OPT_KV_SEP, OPT_PAIR_SEP };
+enum {
+	OPT_AUTO = 1, OPT_TYPES, OPT_RAW, OPT_PASSTHROUGH, OPT_STRINGS, OPT_KV_SEP, OPT_PAIR_SEP,
+	OPT_MESSAGE,
+};
 
 static const struct weir_optdef own_options[] = {
 	{"auto", 0, 0, OPT_AUTO, NULL},
 	{"kv-sep", 0, 1, OPT_KV_SEP, "SEP"},
+	{"message", 0, 1, OPT_MESSAGE, "FORMAT"},
 	{"pair-sep", 0, 1, OPT_PAIR_SEP, "SEP"},
 	{"passthrough-json", 0, 0, OPT_PASSTHROUGH, NULL},
 	{"raw", 0, 1, OPT_RAW, "NAME"},
@@ -47,6 +51,7 @@ own_option(void *arg, int id, const char *value, char *err, size_t errlen)
 	switch (id) {
 	case OPT_AUTO: p->automatic = true; return 0;
 	case OPT_KV_SEP: p->kv_sep = value; return 0;
+	case OPT_MESSAGE: p->message = value; return 0;
 	case OPT_PAIR_SEP: p->pair_sep = value; return 0;
 	case OPT_PASSTHROUGH: p->passthrough = true; return 0;
 	case OPT_RAW: p->raw = value; return 0;
@@ -83,7 +88,8 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 		return -1;
 	}
 	if (strcmp(name, "csv") == 0 || strcmp(name, "tsv") == 0) {
-		if (p->types || p->raw || p->passthrough || p->strings || p->kv_sep || p->pair_sep) {
+		if (p->types || p->raw || p->passthrough || p->strings || p->kv_sep || p->pair_sep ||
+		    p->message) {
 			snprintf(err, errlen, "%s: --types, --raw, --passthrough-json, --strings and the "
 			    "separators are for the log formats (a CSV header names the members)", name);
 			return -1;
@@ -105,17 +111,23 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 	}
 	if ((o->format = weir_format_new(name, pattern, err, errlen)) == NULL)
 		return -1;
-	if ((p->types && weir_format_types(o->format, p->types, err, errlen) < 0) ||
-	    (p->raw && weir_format_raw(o->format, p->raw, err, errlen) < 0) ||
-	    ((p->kv_sep || p->pair_sep) &&
-	    weir_format_kv_separators(o->format, p->kv_sep, p->pair_sep, err, errlen) < 0))
+	if (p->message && weir_format_message(o->format, p->message, err, errlen) < 0)
 		return -1;
-	if ((p->kv_sep || p->pair_sep) && strcmp(name, "kv") != 0) {
+	/* with --message, the settings of the members are the message's format's */
+	struct weir_format *members = p->message ? weir_format_inner(o->format) : o->format;
+	const char *kind = p->message ? p->message : name;
+	if ((p->types && weir_format_types(members, p->types, err, errlen) < 0) ||
+	    (p->raw && weir_format_raw(o->format, p->raw, err, errlen) < 0))
+		return -1;
+	if ((p->kv_sep || p->pair_sep) && strcmp(kind, "kv") != 0) {
 		snprintf(err, errlen, "--kv-sep and --pair-sep are kv's (logfmt's are '=' and spaces)");
 		return -1;
 	}
+	if ((p->kv_sep || p->pair_sep) &&
+	    weir_format_kv_separators(members, p->kv_sep, p->pair_sep, err, errlen) < 0)
+		return -1;
 	weir_format_passthrough(o->format, p->passthrough);
-	weir_format_strings(o->format, p->strings);
+	weir_format_strings(members, p->strings);
 	ctx->untimed = ctx->where == NULL || !weir_expr_uses_time(ctx->where);
 	return used;
 }
@@ -136,6 +148,8 @@ main(int argc, char **argv)
 		    "      --types NAME=TYPE,.. int, float, bool, string or auto per member\n"
 		    "      --raw NAME           keep the whole line in member NAME\n"
 		    "      --passthrough-json   a line that starts with { passes as it came\n"
+		    "      --message FORMAT     cri, docker: read each message as json, logfmt, kv,\n"
+		    "                           combined, common or syslog\n"
 		    "  -S, --strings            kv, logfmt: no value is read as a number\n"
 		    "      --kv-sep SEP         kv: between key and value (=)\n"
 		    "      --pair-sep SEP       kv: between pairs (white space)\n",

@@ -29,7 +29,10 @@
 #define MAX_RECORD ((size_t)8 << 20)
 #define MAX_TYPES 64
 
-enum kind { F_COMBINED, F_COMMON, F_SYSLOG, F_LOGFMT, F_KV, F_CRI, F_DOCKER, F_REGEX, F_AUTO };
+enum kind {
+	F_COMBINED, F_COMMON, F_SYSLOG, F_LOGFMT, F_KV, F_CRI, F_DOCKER, F_REGEX, F_AUTO,
+	F_JSON,		/* only as --message: a JSON object's members */
+};
 
 const char *const weir_format_presets[] = {
 	"combined", "common", "syslog", "logfmt", "kv", "cri", "docker", NULL,
@@ -106,6 +109,8 @@ struct weir_format {
 	struct group *groups;
 	int ngroups;
 	struct weir_plan *docker_plan;	/* log, stream, time */
+	struct weir_format *inner;	/* --message: what a CRI or Docker message is */
+	struct weir_plan *json_plan;	/* F_JSON: an empty plan, to validate with */
 	char key_json[NKEYS][24];	/* ,"name": of each preset member */
 	unsigned char key_json_len[NKEYS];
 };
@@ -133,6 +138,7 @@ struct weir_parser {
 	struct held held[2];	/* stdout, stderr */
 	pcre2_match_data *md;
 	struct weir_span spans[4];
+	struct weir_buf inner_text;	/* a Docker message decoded for --message */
 	char clf_in[26], clf_out[40];	/* the last access log time and its RFC 3339 */
 	size_t clf_n;
 };
@@ -688,11 +694,19 @@ static const char *const severities[] = {
 	"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
 };
 
+/* An RFC 3339 date and time (not a date alone, which ISO 8601 allows). */
+static bool
+date_time(const char *s, size_t n)
+{
+	int64_t t;
+	return n >= 20 && s[4] == '-' && s[7] == '-' && (s[10] == 'T' || s[10] == 't') &&
+	    s[13] == ':' && s[16] == ':' && weir_time_parse_rfc3339(s, n, &t) == 0;
+}
+
 static int
 put_time_text(struct weir_parser *p, const char *s, size_t n)
 {
-	int64_t t;
-	if (weir_time_parse_rfc3339(s, n, &t) < 0)
+	if (!date_time(s, n))
 		return no(p, "'%.*s' is no RFC 3339 time", s, n);
 	return field(p, K_TIME, s, n);
 }
@@ -771,7 +785,9 @@ parse_5424(struct weir_parser *p, const char *q, const char *e)
 			return no(p, "RFC 5424 header cut short before %.*s", keys[header[i]].name,
 			    strlen(keys[header[i]].name));
 		size_t n = (size_t)(t - q);
-		if (i == 0 && !(n == 1 && *q == '-'))
+		if (i == 0 && n == 1 && *q == '-')
+			TRY(field_null(p, K_TIME));	/* NILVALUE: the sender knew no time */
+		else if (i == 0)
 			TRY(put_time_text(p, q, n));
 		else
 			TRY(field(p, header[i], q, n));
@@ -807,7 +823,7 @@ parse_3164(struct weir_parser *p, const char *q, const char *e)
 		q += 16;
 	} else {
 		const char *sp = token_end(q, e);
-		if (sp == e || weir_time_parse_rfc3339(q, (size_t)(sp - q), &t) < 0)
+		if (sp == e || !date_time(q, (size_t)(sp - q)))
 			return no(p, "no syslog time at '%.*s'", q, (size_t)(e - q));
 		TRY(field(p, K_TIME, q, (size_t)(sp - q)));
 		q = sp + 1;
@@ -996,11 +1012,78 @@ parse_kv(struct weir_parser *p, const char *s, size_t n, bool logfmt)
 		}
 	}
 	if (pairs == 0)
-		return no(p, "no key%.*s=value pair", f->kv_sep, kvn);
+		return no(p, "no key%.*svalue pair", f->kv_sep, kvn);
 	return 0;
 }
 
 /* --- partial lines: CRI and Docker --------------------------------------------------- */
+
+/*
+ * --message FORMAT: the members a record's message reads as, in place of
+ * `message`.  Returns 0, -1 when memory ran out, or NOT_READ with nothing
+ * written when the message is not of the format (it is then written as
+ * `message`, as without --message: a line of another shape in a
+ * container's output is kept, not rejected).
+ */
+static int
+put_message_members(struct weir_parser *p, struct held *h)
+{
+	const struct weir_format *outer = p->f, *inner = outer->inner;
+	const char *m = h->msg.p ? h->msg.p : "";
+	size_t n = h->msg.n;
+	if (h->msg_is_json) {	/* Docker's: the inside of a JSON string, decoded here */
+		struct weir_buf *t = &p->inner_text;
+		t->n = 0;
+		if (weir_buf_add(t, "\"", 1) < 0 || weir_buf_add(t, m, n) < 0 || weir_buf_add(t, "\"", 1) < 0 ||
+		    weir_reserve(&p->scratch.p, &p->scratch.cap, t->n + 1) < 0)
+			return -1;
+		struct weir_span span = {t->p, t->n};
+		long k = weir_span_unescape(&span, p->scratch.p, p->scratch.cap);
+		if (k < 0)
+			return NOT_READ;
+		t->n = 0;
+		if (weir_buf_add(t, p->scratch.p, (size_t)k) < 0)
+			return -1;
+		m = t->p;
+		n = t->n;
+	}
+	size_t at = p->out.n;
+	int members = p->members, rc;
+	if (inner->kind == F_JSON) {
+		const char *why;
+		rc = NOT_READ;
+		if (weir_scan(inner->json_plan, m, n, p->spans, &why) == 0) {
+			const char *b = memchr(m, '{', n), *e = m + n;
+			while (e > b && e[-1] != '}')
+				e--;
+			const char *in = b + 1, *in_end = e - 1;
+			while (in < in_end && strchr(" \t\r\n", *in))
+				in++;
+			rc = 0;
+			if (in < in_end) {
+				if (room(&p->out, (size_t)(in_end - in) + 1) < 0)
+					return -1;
+				p->out.p[p->out.n++] = ',';
+				put(&p->out, in, (size_t)(in_end - in));
+				p->members++;
+			}
+		}
+	} else {
+		p->f = inner;
+		if (inner->kind == F_SYSLOG)
+			rc = parse_syslog(p, m, n);
+		else if (inner->kind == F_LOGFMT || inner->kind == F_KV)
+			rc = parse_kv(p, m, n, inner->kind == F_LOGFMT);
+		else
+			rc = parse_clf(p, m, n, inner->kind == F_COMBINED);
+		p->f = outer;
+	}
+	if (rc == NOT_READ) {
+		p->out.n = at;
+		p->members = members;
+	}
+	return rc;
+}
 
 /*
  * A stream's record being joined.  Returns WEIR_PARSE_HELD when the part
@@ -1014,6 +1097,11 @@ put_stream_record(struct weir_parser *p, struct held *h, int stream)
 	TRY(put_raw(&p->out, h->time, h->time_len));
 	TRY(put_key(p, "stream", 6));
 	TRY(put_raw(&p->out, stream ? "\"stderr\"" : "\"stdout\"", 8));
+	if (p->f->inner) {
+		int rc = put_message_members(p, h);
+		if (rc <= 0)
+			return rc;	/* read, or memory ran out */
+	}
 	TRY(put_key(p, "message", 7));
 	if (h->msg_is_json) {
 		TRY(put_raw(&p->out, "\"", 1));
@@ -1069,8 +1157,7 @@ parse_cri(struct weir_parser *p, const char *s, size_t n, uint64_t lineno, uint6
 {
 	const char *q = s, *e = s + n;
 	const char *t = token_end(q, e);
-	int64_t when;
-	if (t == e || weir_time_parse_rfc3339(q, (size_t)(t - q), &when) < 0)
+	if (t == e || !date_time(q, (size_t)(t - q)))
 		return no(p, "no CRI time at '%.*s'", q, (size_t)(e - q));
 	const char *time = q;
 	size_t time_n = (size_t)(t - q);
@@ -1119,8 +1206,7 @@ parse_docker(struct weir_parser *p, const char *s, size_t n, uint64_t lineno, ui
 		else
 			return no(p, "a Docker stream that is not stdout or stderr: %.*s", stream->p, stream->n);
 	}
-	int64_t when;
-	if (time->n < 3 || weir_time_parse_rfc3339(time->p + 1, time->n - 2, &when) < 0)
+	if (time->n < 3 || !date_time(time->p + 1, time->n - 2))
 		return no(p, "a Docker time that is not RFC 3339: %.*s", time->p, time->n);
 	const char *m = log->p + 1;
 	size_t mn = log->n - 2;
@@ -1333,6 +1419,7 @@ weir_parser_free(struct weir_parser *p)
 	pcre2_match_data_free(p->md);
 	weir_buf_free(&p->out);
 	weir_buf_free(&p->scratch);
+	weir_buf_free(&p->inner_text);
 	weir_buf_free(&p->held[0].msg);
 	weir_buf_free(&p->held[1].msg);
 	free(p);
@@ -1490,7 +1577,46 @@ weir_format_free(struct weir_format *f)
 	free(f->raw_key);
 	pcre2_code_free(f->re);
 	weir_plan_free(f->docker_plan);
+	weir_plan_free(f->json_plan);
+	weir_format_free(f->inner);
 	free(f);
+}
+
+int
+weir_format_message(struct weir_format *f, const char *name, char *err, size_t errlen)
+{
+	if (f->kind != F_CRI && f->kind != F_DOCKER) {
+		snprintf(err, errlen, "--message is for cri and docker (what their messages are)");
+		return -1;
+	}
+	static const char *const allowed[] = {"json", "logfmt", "kv", "combined", "common", "syslog", NULL};
+	int i = 0;
+	while (allowed[i] && strcmp(allowed[i], name) != 0)
+		i++;
+	if (allowed[i] == NULL) {
+		snprintf(err, errlen, "--message %s: a message is read as json, logfmt, kv, combined, "
+		    "common or syslog", name);
+		return -1;
+	}
+	weir_format_free(f->inner);
+	if (i == 0) {
+		if ((f->inner = calloc(1, sizeof *f->inner)) == NULL ||
+		    (f->inner->json_plan = weir_plan_new()) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		f->inner->kind = F_JSON;
+		snprintf(f->inner->name, sizeof f->inner->name, "json");
+		return 0;
+	}
+	f->inner = weir_format_new(name, NULL, err, errlen);
+	return f->inner ? 0 : -1;
+}
+
+struct weir_format *
+weir_format_inner(struct weir_format *f)
+{
+	return f->inner;
 }
 
 const char *

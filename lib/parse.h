@@ -64,6 +64,15 @@ int weir_format_kv_separators(struct weir_format *f, const char *kv, const char 
     char *err, size_t errlen);
 const char *weir_format_name(const struct weir_format *f);
 
+/*
+ * cri and docker: each message read as json (its members), logfmt, kv,
+ * combined, common or syslog, its members written in place of `message`;
+ * a message of another shape stays `message`.  weir_format_inner is that
+ * format (for its own settings: types, separators), or NULL.
+ */
+int weir_format_message(struct weir_format *f, const char *name, char *err, size_t errlen);
+struct weir_format *weir_format_inner(struct weir_format *f);
+
 struct weir_parser *weir_parser_new(const struct weir_format *f);
 void weir_parser_free(struct weir_parser *p);
 
