@@ -12,6 +12,8 @@ usage: weir COMMAND [ARGS ...]
        weir --version
 
 commands:
+  parse       access logs, syslog, logfmt, container logs ... into NDJSON
+  select      filter and compute members with PostgreSQL's expressions
   watermark   order events within a bounded delay, separate late ones
   window      tumbling, sliding and session windows
   agg         grouped, windowed aggregation: count, avg, percentiles, top-k ...

@@ -1,5 +1,5 @@
 # bash completion for weir and the weir-* programs.
-# Installed once per program name; `complete -F _weir weir weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe weir-join weir-select weir-kafka-source weir-kafka-sink ...`.
+# Installed once per program name; `complete -F _weir weir weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe weir-join weir-select weir-parse weir-kafka-source weir-kafka-sink ...`.
 
 _weir_shared_opts="--time --time-format --processing-time --lag --idle --late
 	--max-ahead --where --input-format --output-format --on-error --errors --unbuffered
@@ -17,6 +17,7 @@ _weir_program_opts() {
 	kafka-source) echo "--brokers --group --envelope --kafka-time --exit-at-end --reset --state --checkpoint-every --property --verbose" ;;
 	kafka-sink) echo "--brokers --topic --key --state --property" ;;
 	select) echo "--set --keep --drop" ;;
+	parse) echo "--auto --types --raw --passthrough-json --message -S --strings --kv-sep --pair-sep" ;;
 	esac
 }
 
@@ -29,7 +30,7 @@ _weir() {
 	local prog=${COMP_WORDS[0]##*/} sub
 	if [[ $prog == weir ]]; then
 		if [[ $COMP_CWORD -eq 1 ]]; then
-			COMPREPLY=($(compgen -W "select watermark window agg replay profile dedupe join kafka-source kafka-sink help --version --help" -- "$cur"))
+			COMPREPLY=($(compgen -W "parse select watermark window agg replay profile dedupe join kafka-source kafka-sink help --version --help" -- "$cur"))
 			return
 		fi
 		sub=${COMP_WORDS[1]}
@@ -41,7 +42,12 @@ _weir() {
 		COMPREPLY=($(compgen -W "auto rfc3339 epoch epoch_ms epoch_us epoch_ns" -- "$cur"))
 		return ;;
 	-i|--input-format)
-		COMPREPLY=($(compgen -W "json json-text csv" -- "$cur"))
+		COMPREPLY=($(compgen -W "json json-text csv tsv combined common syslog logfmt kv cri docker auto regex:" -- "$cur"))
+		return ;;
+	--message)
+		COMPREPLY=($(compgen -W "json logfmt kv combined common syslog" -- "$cur"))
+		return ;;
+	--types|--raw|--kv-sep|--pair-sep)
 		return ;;
 	-o|--output-format)
 		COMPREPLY=($(compgen -W "json csv csvlite" -- "$cur"))
@@ -94,6 +100,19 @@ _weir() {
 			return
 		fi
 	fi
+	# weir-parse's first operand is the format
+	if [[ $sub == parse && $cur != -* ]]; then
+		local i given=0
+		for ((i = 1; i < COMP_CWORD; i++)); do
+			case ${COMP_WORDS[i]} in
+			combined|common|syslog|logfmt|kv|cri|docker|regex|csv|tsv|--auto) given=1 ;;
+			esac
+		done
+		if [[ $given == 0 ]]; then
+			COMPREPLY=($(compgen -W "combined common syslog logfmt kv cri docker regex csv tsv" -- "$cur"))
+			return
+		fi
+	fi
 	# weir-agg's operands are aggregates, then files
 	if [[ $sub == agg && $cur != -* && $cur != */* ]]; then
 		COMPREPLY=($(compgen -W "count count: sum: min: max: avg: stddev: var: first: last:
@@ -108,4 +127,4 @@ _weir() {
 	fi
 }
 complete -F _weir weir weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe weir-join \
-	weir-select weir-kafka-source weir-kafka-sink
+	weir-select weir-parse weir-kafka-source weir-kafka-sink

@@ -79,13 +79,12 @@ for up in set(e["upstream_addr"] for e in evs):
 PY
 }
 
-@test "nginx combined log: the documented sed one-liner gives the same counts as the JSON log" {
-	sed -E 's/^([^ ]+) [^ ]+ [^ ]+ \[([^]]+)\] "([A-Z]+) ([^ "]*)[^"]*" ([0-9]{3}) ([0-9]+|-).*/{"remote_addr":"\1","time_local":"\2","method":"\3","path":"\4","status":\5,"bytes":"\6"}/' \
-	    "$EX/nginx-combined.log" > combined.ndjson
-	# every line became one JSON object
+@test "nginx combined log: -i combined gives the same counts as the JSON log" {
+	weir-parse combined --stats "$EX/nginx-combined.log" > combined.ndjson 2> stats
+	# every line became one JSON object, none rejected
 	[ "$(jq -c . combined.ndjson | wc -l)" -eq "$(wc -l < "$EX/nginx-combined.log")" ]
-	weir-agg -t time_local -T '%d/%b/%Y:%H:%M:%S %z' --lag 3s --window 1m --by status count \
-	    < combined.ndjson > got
+	grep -q '"rejected":0,' stats
+	weir-agg -i combined --lag 3s --window 1m --by status count "$EX/nginx-combined.log" > got
 	rows got status > got.rows
 	reference_counts "$EX/nginx.ndjson" iso status > expect
 	diff expect got.rows
@@ -96,11 +95,42 @@ PY
 	rows got stream > got.rows
 	reference_counts "$EX/docker.log" docker stream > expect
 	diff expect got.rows
-	jq -Rc 'capture("^(?<time>[^ ]+) (?<stream>stdout|stderr) (?<tag>[FP]) (?<log>.*)$")' \
-	    "$EX/kubernetes.log" | weir-agg --window 1m --by stream count > k8s
+	weir-agg -i cri --window 1m --by stream count "$EX/kubernetes.log" > k8s
 	cmp got k8s
+	weir-parse docker "$EX/docker.log" | weir-agg --window 1m --by stream count > docker
+	cmp got docker
 	# nanoseconds survive: a window of 1 ms splits what a second holds
 	weir-window tumbling 1ms < "$EX/docker.log" | head -n 1 | jq -e '.window_start | endswith(".893Z")'
+}
+
+@test "a pod's CRI log, its logfmt messages read: each upstream's count and p99 as Python computes them" {
+	weir-parse cri --message logfmt "$EX/pod-cri.log" |
+	    weir-agg --where 'upstream IS NOT NULL' --window 1m --by upstream count p99:duration > got
+	python3 - "$EX/pod-cri.log" <<'PY'
+import collections, datetime, json, math, re, sys
+held, evs = {}, []
+for line in open(sys.argv[1]):
+    t, stream, tag, msg = re.match(r"(\S+) (stdout|stderr) ([PF]) (.*)", line.rstrip("\n")).groups()
+    first = held.pop(stream, None)
+    if tag == "P":
+        held[stream] = (first or (t, ""))[0], (first or (t, ""))[1] + msg
+        continue
+    if first:
+        t, msg = first[0], first[1] + msg
+    kv = dict(re.findall(r'(\w+)=("[^"]*"|\S+)', msg))
+    if "upstream" in kv:
+        evs.append((t[:16], kv["upstream"], float(kv["duration"])))
+got = [json.loads(l) for l in open("got")]
+groups = collections.defaultdict(list)
+for minute, up, d in evs:
+    groups[(minute, up)].append(d)
+assert len(got) == len(groups), (len(got), len(groups))
+for r in got:
+    v = sorted(groups[(r["window_start"][:16], r["upstream"])])
+    assert r["count"] == len(v), r
+    p99 = v[math.ceil(0.99 * len(v)) - 1]
+    assert abs(r["p99_duration"] - p99) <= 0.01 * p99, (r, p99)
+PY
 }
 
 @test "kcat -J envelopes: per partition, and the payload's own fields through jq" {

@@ -29,7 +29,10 @@ setup() {
 		COMP_WORDS=(weir-agg --sta); COMP_CWORD=1; _weir; echo \"\${COMPREPLY[*]}\"
 		COMP_WORDS=(weir-replay --check); COMP_CWORD=1; _weir; echo \"\${COMPREPLY[*]}\"
 		COMP_WORDS=(weir-select --se); COMP_CWORD=1; _weir; echo \"\${COMPREPLY[*]}\"
-		COMP_WORDS=(weir-dedupe --whe); COMP_CWORD=1; _weir; echo \"\${COMPREPLY[*]}\""
+		COMP_WORDS=(weir-dedupe --whe); COMP_CWORD=1; _weir; echo \"\${COMPREPLY[*]}\"
+		COMP_WORDS=(weir-parse sys); COMP_CWORD=1; _weir; echo \"\${COMPREPLY[*]}\"
+		COMP_WORDS=(weir-parse cri --mess); COMP_CWORD=2; _weir; echo \"\${COMPREPLY[*]}\"
+		COMP_WORDS=(weir-agg -i com); COMP_CWORD=2; _weir; echo \"\${COMPREPLY[*]}\""
 	assert_success
 	assert_line --index 0 "--max-ahead --max-buffer"
 	assert_line --index 1 "warn skip fail"
@@ -47,6 +50,9 @@ setup() {
 	assert_line --index 13 "--checkpoint-every"
 	assert_line --index 14 "--set"
 	assert_line --index 15 "--where"
+	assert_line --index 16 "syslog"
+	assert_line --index 17 "--message"
+	assert_line --index 18 "combined common"
 }
 
 @test "make install honours PREFIX and DESTDIR" {
@@ -83,4 +89,6 @@ setup() {
 	assert_output --partial "--drop"
 	run fish -c "source '$ROOT/completions/weir.fish'; complete -C 'weir-agg --whe'"
 	assert_output --partial "--where"
+	run fish -c "source '$ROOT/completions/weir.fish'; complete -C 'weir-parse --pass'"
+	assert_output --partial "--passthrough-json"
 }
