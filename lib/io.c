@@ -1242,12 +1242,18 @@ weir_utf8_valid(const void *p, size_t n)
 	const unsigned char *s = p;
 	for (size_t i = 0; i < n;) {
 		unsigned c = s[i];
-		size_t k = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-		if (k == 0 || i + k > n || (k == 2 && c < 0xc2))
+		size_t k = c < 0x80 ? 1 : c < 0xc2 ? 0 : c < 0xe0 ? 2 : c < 0xf0 ? 3 : c < 0xf5 ? 4 : 0;
+		if (k == 0 || i + k > n)
 			return false;
 		for (size_t j = 1; j < k; j++)
 			if ((s[i + j] & 0xc0) != 0x80)
 				return false;
+		/* RFC 3629: no overlong three- or four-byte form, no surrogate,
+		 * nothing past U+10FFFF */
+		unsigned c1 = s[i + (k > 1)];
+		if ((c == 0xe0 && c1 < 0xa0) || (c == 0xed && c1 > 0x9f) || (c == 0xf0 && c1 < 0x90) ||
+		    (c == 0xf4 && c1 > 0x8f))
+			return false;
 		i += k;
 	}
 	return true;

@@ -212,7 +212,8 @@ long weir_json_quote(char *buf, size_t cap, size_t len, const char *s, size_t n)
  * 6 n + 2 bytes of room; returns the new length or -1. */
 long weir_json_quote_bytes(char *buf, size_t cap, size_t len, const void *s, size_t n);
 
-/* Is it well-formed UTF-8 (no overlong two-byte forms)? */
+/* Is it well-formed UTF-8 (RFC 3629: no overlong form, no surrogate, nothing
+ * past U+10FFFF), as the scanner wants it in a string? */
 bool weir_utf8_valid(const void *s, size_t n);
 
 #endif

@@ -465,6 +465,29 @@ bytes_that_are_not_utf8_quote_as_latin1(void **state)
 	assert_false(weir_utf8_valid("\xc1\x81", 2));	/* overlong */
 }
 
+/* UTF-8 as RFC 3629 has it, which is what the scanner accepts in a string:
+ * a text weir_utf8_valid passes is written into JSON as it is. */
+static void
+utf8_is_checked_as_rfc_3629_says(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *s;
+		bool valid;
+	} cases[] = {
+		{"caf\xc3\xa9", true}, {"\xe2\x82\xac", true}, {"\xf0\x9f\x98\x80", true},
+		{"\xf4\x8f\xbf\xbf", true},		/* U+10FFFF */
+		{"\xf4\x90\x80\x80", false},	/* past U+10FFFF */
+		{"\xf6\x93\x9a\x86", false},	/* lead byte past F4 */
+		{"\xed\xa0\x80", false},		/* a surrogate */
+		{"\xe0\x80\xaf", false},		/* overlong three bytes */
+		{"\xf0\x80\x80\xaf", false},	/* overlong four bytes */
+		{"\xc0\xaf", false}, {"\xc3", false}, {"\xff", false},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		assert_int_equal(weir_utf8_valid(cases[i].s, strlen(cases[i].s)), cases[i].valid);
+}
+
 int
 main(void)
 {
@@ -486,6 +509,7 @@ main(void)
 		cmocka_unit_test(json_quote_escapes),
 		cmocka_unit_test(doubles_are_written_shortest_and_read_back),
 		cmocka_unit_test(growable_strings_grow),
+		cmocka_unit_test(utf8_is_checked_as_rfc_3629_says),
 	};
 	return cmocka_run_group_tests_name("io", tests, NULL, NULL);
 }
