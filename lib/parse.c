@@ -53,7 +53,7 @@ static const char *const type_names[] = {"string", "string", "int", "float", "bo
 enum key {
 	K_REMOTE_ADDR, K_IDENT, K_REMOTE_USER, K_TIME, K_REQUEST, K_METHOD, K_PATH, K_PROTOCOL,
 	K_STATUS, K_BYTES, K_REFERER, K_USER_AGENT, K_FACILITY, K_SEVERITY, K_HOSTNAME,
-	K_APPNAME, K_PROCID, K_MSGID, K_STRUCTURED_DATA, K_MESSAGE, K_STREAM, K_ATTRS, NKEYS
+	K_APPNAME, K_PROCID, K_MSGID, K_STRUCTURED_DATA, K_MESSAGE, K_STREAM, NKEYS
 };
 
 static const struct {
@@ -71,7 +71,7 @@ static const struct {
 	[K_HOSTNAME] = {"hostname", 8, T_NULLABLE}, [K_APPNAME] = {"appname", 7, T_NULLABLE},
 	[K_PROCID] = {"procid", 6, T_NULLABLE}, [K_MSGID] = {"msgid", 5, T_NULLABLE},
 	[K_STRUCTURED_DATA] = {"structured_data", 15, T_STRING}, [K_MESSAGE] = {"message", 7, T_STRING},
-	[K_STREAM] = {"stream", 6, T_STRING}, [K_ATTRS] = {"attrs", 5, T_STRING},
+	[K_STREAM] = {"stream", 6, T_STRING},
 };
 
 /* Which members each preset writes, in order (for --types and the man page). */
@@ -108,7 +108,7 @@ struct weir_format {
 	bool jit;
 	struct group *groups;
 	int ngroups;
-	struct weir_plan *docker_plan;	/* log, stream, time */
+	struct weir_plan *docker_plan;	/* log, stream, time, attrs */
 	struct weir_format *inner;	/* --message: what a CRI or Docker message is */
 	struct weir_plan *json_plan;	/* F_JSON: an empty plan, to validate with */
 	char key_json[NKEYS][24];	/* ,"name": of each preset member */
@@ -123,6 +123,7 @@ struct held {
 	size_t time_len;
 	struct weir_buf msg;	/* CRI: the bytes; Docker: the JSON string's inside */
 	bool msg_is_json;
+	struct weir_buf attrs;	/* Docker's attrs (--log-opt labels) of the first part */
 };
 
 struct weir_parser {
@@ -357,9 +358,9 @@ put_typed(struct weir_parser *p, enum type type, const char *name, const char *s
 			char tmp[64], *end;
 			memcpy(tmp, s, n);
 			tmp[n] = '\0';
-			errno = 0;
-			double v = strtod(tmp, &end);
-			if (end == tmp + n && n > 0 && v - v == 0 && strchr("0123456789.+-", tmp[0])) {
+			double v = strtod(tmp, &end);	/* decimal only: no hex, inf or nan */
+			if (end == tmp + n && v - v == 0 && strchr("0123456789.+-", tmp[0]) &&
+			    strpbrk(tmp, "xXnN") == NULL) {
 				char num[32];
 				return put_raw(b, num, weir_format_double(v, num));
 			}
@@ -1097,18 +1098,27 @@ put_stream_record(struct weir_parser *p, struct held *h, int stream)
 	TRY(put_raw(&p->out, h->time, h->time_len));
 	TRY(put_key(p, "stream", 6));
 	TRY(put_raw(&p->out, stream ? "\"stderr\"" : "\"stdout\"", 8));
+	bool read = false;
 	if (p->f->inner) {
 		int rc = put_message_members(p, h);
-		if (rc <= 0)
-			return rc;	/* read, or memory ran out */
+		if (rc < 0)
+			return rc;
+		read = rc == 0;
 	}
-	TRY(put_key(p, "message", 7));
-	if (h->msg_is_json) {
-		TRY(put_raw(&p->out, "\"", 1));
-		TRY(put_raw(&p->out, h->msg.p ? h->msg.p : "", h->msg.n));
-		TRY(put_raw(&p->out, "\"", 1));
-	} else {
-		TRY(put_typed(p, p->f->key_type[K_MESSAGE], "message", h->msg.p ? h->msg.p : "", h->msg.n));
+	if (!read) {
+		TRY(put_key(p, "message", 7));
+		if (h->msg_is_json) {
+			TRY(put_raw(&p->out, "\"", 1));
+			TRY(put_raw(&p->out, h->msg.p ? h->msg.p : "", h->msg.n));
+			TRY(put_raw(&p->out, "\"", 1));
+		} else {
+			TRY(put_typed(p, p->f->key_type[K_MESSAGE], "message", h->msg.p ? h->msg.p : "",
+			    h->msg.n));
+		}
+	}
+	if (h->attrs.n) {
+		TRY(put_key(p, "attrs", 5));
+		TRY(put_raw(&p->out, h->attrs.p, h->attrs.n));
 	}
 	return 0;
 }
@@ -1118,7 +1128,8 @@ put_stream_record(struct weir_parser *p, struct held *h, int stream)
  * would take it past MAX_RECORD (then this part starts the next record). */
 static int
 join_part(struct weir_parser *p, int stream, const char *time, size_t time_n, const char *msg,
-    size_t msg_n, bool last, bool json, uint64_t lineno, uint64_t *first, bool *done)
+    size_t msg_n, bool last, bool json, const struct weir_span *attrs, uint64_t lineno,
+    uint64_t *first, bool *done)
 {
 	struct held *h = &p->held[stream];
 	*done = false;
@@ -1137,6 +1148,9 @@ join_part(struct weir_parser *p, int stream, const char *time, size_t time_n, co
 		memcpy(h->time, time, time_n);
 		h->time_len = time_n;
 		h->msg_is_json = json;
+		h->attrs.n = 0;
+		if (attrs && attrs->p && weir_buf_add(&h->attrs, attrs->p, attrs->n) < 0)
+			return -1;
 	}
 	if (msg_n && weir_buf_add(&h->msg, msg, msg_n) < 0)
 		return -1;
@@ -1180,7 +1194,7 @@ parse_cri(struct weir_parser *p, const char *s, size_t n, uint64_t lineno, uint6
 	memcpy(quoted + 1, time, time_n < 64 ? time_n : 64);
 	quoted[(time_n < 64 ? time_n : 64) + 1] = '"';
 	return join_part(p, stream, quoted, (time_n < 64 ? time_n : 64) + 2, q, (size_t)(e - q), last,
-	    false, lineno, first, done);
+	    false, NULL, lineno, first, done);
 }
 
 /* Docker's json-file: {"log":"text\n","stream":"stdout","time":"..."};
@@ -1221,7 +1235,8 @@ parse_docker(struct weir_parser *p, const char *s, size_t n, uint64_t lineno, ui
 		mn -= 2;
 	if (time->n > 64)
 		return no(p, "a time too long: %.*s", time->p, time->n);
-	return join_part(p, st, time->p, time->n, m, mn, last, true, lineno, first, done);
+	return join_part(p, st, time->p, time->n, m, mn, last, true, &p->spans[3], lineno, first,
+	    done);
 }
 
 /* --- regex ------------------------------------------------------------------------- */
@@ -1420,8 +1435,10 @@ weir_parser_free(struct weir_parser *p)
 	weir_buf_free(&p->out);
 	weir_buf_free(&p->scratch);
 	weir_buf_free(&p->inner_text);
-	weir_buf_free(&p->held[0].msg);
-	weir_buf_free(&p->held[1].msg);
+	for (int i = 0; i < 2; i++) {
+		weir_buf_free(&p->held[i].msg);
+		weir_buf_free(&p->held[i].attrs);
+	}
 	free(p);
 }
 
@@ -1555,7 +1572,8 @@ weir_format_new(const char *name, const char *pattern, char *err, size_t errlen)
 	if (kind == F_DOCKER || kind == F_AUTO) {
 		f->docker_plan = weir_plan_new();
 		if (f->docker_plan == NULL || weir_plan_add(f->docker_plan, "log") != 0 ||
-		    weir_plan_add(f->docker_plan, "stream") != 1 || weir_plan_add(f->docker_plan, "time") != 2) {
+		    weir_plan_add(f->docker_plan, "stream") != 1 || weir_plan_add(f->docker_plan, "time") != 2 ||
+		    weir_plan_add(f->docker_plan, "attrs") != 3) {
 			snprintf(err, errlen, "out of memory");
 			weir_format_free(f);
 			return NULL;

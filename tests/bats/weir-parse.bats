@@ -100,6 +100,14 @@ print(max(y for y in range(n.year - 1, n.year + 2) if d.datetime(y, 10, 11, 22, 
 	assert_output '{"at":"info","method":"GET","path":"/","host":"mutelight.org","fwd":"124.58.255.36","dyno":"web.1","connect":"1ms","service":"18ms","status":200,"bytes":1701}'
 }
 
+@test "docker: attrs (labels) are kept; a message read with --message json gives its members" {
+	printf '%s\n' '{"log":"{\"a\":1}\n","stream":"stderr","attrs":{"tag":"web"},"time":"2019-01-01T11:11:11.5Z"}' > in
+	run weir-parse docker in
+	assert_output '{"time":"2019-01-01T11:11:11.5Z","stream":"stderr","message":"{\"a\":1}","attrs":{"tag":"web"}}'
+	run weir-parse docker --message json in
+	assert_output '{"time":"2019-01-01T11:11:11.5Z","stream":"stderr","a":1,"attrs":{"tag":"web"}}'
+}
+
 @test "kv: separators of the user's choosing, single and double quotes, white space trimmed" {
 	printf '%s\n' "a: 1, b: 'x y' ,c:\"q\\\"d\", bare" > in
 	run weir-parse kv --kv-sep : --pair-sep , in
