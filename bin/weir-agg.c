@@ -846,36 +846,10 @@ static int
 setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 {
 	struct agg *ag = ctx->prog_state;
-	int used = 0;
-	while (used < argc && weir_aggdef_is_spec(argv[used])) {
-		if (ag->ndefs == MAX_AGGS) {
-			snprintf(err, errlen, "at most %d aggregates", MAX_AGGS);
-			return -1;
-		}
-		if (weir_aggdef_parse(ctx->plan, &ag->defs[ag->ndefs], argv[used], err, errlen) < 0)
-			return -1;
-		ag->ndefs++;
-		used++;
-	}
-	if (used < argc && strchr(argv[used], ':') && access(argv[used], F_OK) != 0) {
-		/* neither an aggregate nor a file: most likely a misspelt function */
-		struct weir_aggdef scratch = {0};
-		if (weir_aggdef_parse(ctx->plan, &scratch, argv[used], err, errlen) == 0)
-			snprintf(err, errlen, "unknown aggregate '%s'", argv[used]);
-		weir_aggdef_free(&scratch);
+	int used = weir_aggdefs_operands(ctx->plan, ag->defs, MAX_AGGS, &ag->ndefs, argc, argv, err,
+	    errlen);
+	if (used < 0)
 		return -1;
-	}
-	if (ag->ndefs == 0 &&
-	    weir_aggdef_parse(ctx->plan, &ag->defs[ag->ndefs++], "count", err, errlen) < 0)
-		return -1;
-	for (int i = 0; i < ag->ndefs; i++)
-		for (int j = 0; j < i; j++)
-			if (strcmp(ag->defs[i].plain, ag->defs[j].plain) == 0) {
-				snprintf(err, errlen, "two aggregates write '%s' ('%s' and '%s'): "
-				    "rename one with =NAME", ag->defs[i].plain, ag->defs[j].spec,
-				    ag->defs[i].spec);
-				return -1;
-			}
 	if (ag->offset != 0 && ag->w.kind != WEIR_WINDOW_TUMBLING && ag->w.kind != WEIR_WINDOW_SLIDING) {
 		snprintf(err, errlen, "--offset applies to --window SIZE and SIZE/SLIDE");
 		return -1;
@@ -889,6 +863,12 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 	}
 	if (ag->having && weir_having(ctx, ag->having, err, errlen) < 0)
 		return -1;
+	if (ctx->opts->top && (ag->emit != EMIT_FINAL || ag->partial || ag->lateness > 0 ||
+	    ag->w.kind == WEIR_WINDOW_SESSION)) {
+		snprintf(err, errlen, "--top ranks the final rows of windows every key shares: not "
+		    "with --emit updates/every, --partial, --allowed-lateness or sessions");
+		return -1;
+	}
 	if (ag->partial && (ag->emit != EMIT_FINAL || ag->lateness > 0)) {
 		snprintf(err, errlen, "--partial writes each group once, when it closes: it "
 		    "takes neither --emit updates/every nor --allowed-lateness");
@@ -899,7 +879,11 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 		    "at end of input: no --window, --emit or --allowed-lateness");
 		return -1;
 	}
-	if (weir_keys_option(ctx, &ag->by, "--by", ag->by_list, err, errlen) < 0)
+	const char *columns[MAX_AGGS];
+	for (int i = 0; i < ag->ndefs; i++)
+		columns[i] = ag->defs[i].plain;
+	if (weir_keys_option(ctx, &ag->by, "--by", ag->by_list, err, errlen) < 0 ||
+	    weir_top(ctx, &ag->by, columns, ag->ndefs, err, errlen) < 0)
 		return -1;
 	for (int i = 0; i < ag->ndefs && !ag->merge; i++)
 		weir_watch_field(ctx, ag->defs[i].spec, ag->defs[i].slot, ag->defs[i].field);
@@ -976,6 +960,7 @@ main(int argc, char **argv)
 		    "      --offset DUR         shift window bounds from the epoch by DUR\n"
 		    "      --tz ZONE            windows follow local time in ZONE (Europe/Paris)\n"
 		    "      --having EXPR        only rows for which EXPR is true (count > 100)\n"
+		    "      --top N --rank-by NAME [--desc]  each window's N first rows by NAME\n"
 		    "      --emit MODE          final (default), updates, or every:DUR\n"
 		    "      --allowed-lateness DUR  keep closed windows DUR longer; late events re-fire them\n"
 		    "      --exact              percentiles from all values instead of a sketch\n"
@@ -987,7 +972,7 @@ main(int argc, char **argv)
 		    "AGG: count, count:F, sum:F, min:F, max:F, avg:F, stddev:F, var:F, first:F,\n"
 		    "     last:F, distinct:F, approx_distinct:F, pNN:F, median:F, top:K:F,\n"
 		    "     collect:F; AGG=NAME renames the output field\n",
-		.features = WEIR_FEATURE_TIME_OUTPUT | WEIR_FEATURE_STATE,
+		.features = WEIR_FEATURE_TIME_OUTPUT | WEIR_FEATURE_STATE | WEIR_FEATURE_TOP,
 		.options = own_options,
 		.option = own_option,
 		.state = &ag,

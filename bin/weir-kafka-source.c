@@ -921,8 +921,7 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 		return -1;
 	}
 	if (weir_reads_direct(ctx->opts)) {
-		snprintf(err, errlen, "-i: a Kafka message is read as one JSON object (pipe the "
-		    "output through weir-parse for messages in a log format)");
+		snprintf(err, errlen, "-i: a message is read as JSON (weir-parse reads logs)");
 		return -1;
 	}
 	if (k->ckpt.every > 0 && ctx->opts->state_file == NULL) {

@@ -10,7 +10,7 @@ _weir_program_opts() {
 	watermark) echo "--max-buffer --punctuate --state" ;;
 	window) echo "--offset --tz --by --collect --allowed-lateness --time-output --state" ;;
 	replay) echo "--speed --rate --from --to --follow --offsets --checkpoint-every --progress --punctuate" ;;
-	agg) echo "--by --window --offset --tz --having --emit --allowed-lateness --exact -S --strings --partial --merge --time-output --state" ;;
+	agg) echo "--by --window --offset --tz --having --top --rank-by --desc --emit --allowed-lateness --exact -S --strings --partial --merge --time-output --state" ;;
 	profile) echo "--key --completeness --human --max-keys" ;;
 	dedupe) echo "--key --within --keep --max-keys --dups --state" ;;
 	join) echo "--on --within --left-time --right-time --type --nest --max-buffer --table --reload --state" ;;
@@ -83,7 +83,7 @@ _weir() {
 	--lag|--idle|--punctuate|--offset|--allowed-lateness|--within|--checkpoint-every)
 		COMPREPLY=($(compgen -W "250ms 1s 5s 30s 1m 5m" -- "$cur"))
 		return ;;
-	-t|--time|--max-buffer|--by|--key|--on|--max-keys|--speed|--rate|--from|--to)
+	-t|--time|--max-buffer|--by|--key|--on|--max-keys|--speed|--rate|--from|--to|--top|--rank-by)
 		return ;;
 	--completeness)
 		COMPREPLY=($(compgen -W "0.99 0.999 0.9999" -- "$cur"))

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "aggregate.h"
 #include "state.h"
@@ -1245,4 +1246,39 @@ weir_cell_restore(struct weir_cells *cx, const struct weir_aggdef *def, union we
 			c->col.items[j].seq = weir_get_u64(g);
 	}
 	return g->bad ? -1 : 0;
+}
+
+int
+weir_aggdefs_operands(struct weir_plan *plan, struct weir_aggdef *defs, int max, int *n, int argc,
+    char **argv, char *err, size_t errlen)
+{
+	int used = 0;
+	while (used < argc && weir_aggdef_is_spec(argv[used])) {
+		if (*n == max) {
+			snprintf(err, errlen, "at most %d aggregates", max);
+			return -1;
+		}
+		if (weir_aggdef_parse(plan, &defs[*n], argv[used], err, errlen) < 0)
+			return -1;
+		(*n)++;
+		used++;
+	}
+	if (used < argc && strchr(argv[used], ':') && access(argv[used], F_OK) != 0) {
+		/* neither an aggregate nor a file: most likely a misspelt function */
+		struct weir_aggdef scratch = {0};
+		if (weir_aggdef_parse(plan, &scratch, argv[used], err, errlen) == 0)
+			snprintf(err, errlen, "unknown aggregate '%s'", argv[used]);
+		weir_aggdef_free(&scratch);
+		return -1;
+	}
+	if (*n == 0 && weir_aggdef_parse(plan, &defs[(*n)++], "count", err, errlen) < 0)
+		return -1;
+	for (int i = 0; i < *n; i++)
+		for (int j = 0; j < i; j++)
+			if (strcmp(defs[i].plain, defs[j].plain) == 0) {
+				snprintf(err, errlen, "two aggregates write '%s' ('%s' and '%s'): "
+				    "rename one with =NAME", defs[i].plain, defs[j].spec, defs[i].spec);
+				return -1;
+			}
+	return used;
 }

@@ -62,6 +62,16 @@ void weir_aggdef_free(struct weir_aggdef *def);
  * command line's aggregates end and its input files begin. */
 bool weir_aggdef_is_spec(const char *s);
 
+/*
+ * A program's AGG operands: those of argv that are aggregates, parsed into
+ * defs[*n..max) (count when there are none); an operand that is neither an
+ * aggregate nor a file is taken for a misspelt one; two aggregates writing
+ * the same member are refused.  Returns how many operands were used, or -1
+ * with a message in err.
+ */
+int weir_aggdefs_operands(struct weir_plan *plan, struct weir_aggdef *defs, int max, int *n,
+    int argc, char **argv, char *err, size_t errlen);
+
 /* Sum, mean and variance.  Numbers written as plain decimals (`42`,
  * `-0.125`, up to 38 digits) are summed exactly: their digits in 128 bits,
  * scaled to the most fraction digits seen, so 0.1 + 0.2 is 0.3 and integer

@@ -28,6 +28,7 @@
 #include "expr.h"
 #include "inputs.h"
 #include "keys.h"
+#include "rank.h"
 #include "reader.h"
 
 static volatile sig_atomic_t got_usr1, got_interrupt, interrupt_signal;
@@ -190,6 +191,7 @@ weir_ctx_free(struct weir_ctx *ctx)
 	weir_expr_free(ctx->having);
 	weir_plan_free(ctx->having_plan);
 	free(ctx->having_spans);
+	weir_rank_free(ctx->rank);
 	weir_advice_free(&ctx->advice);
 	free(ctx->lateness);
 	if (ctx->errors)
@@ -231,6 +233,14 @@ having_passes(struct weir_ctx *ctx, const char *line, size_t len)
 	return r == 1;
 }
 
+static int
+emit_ranked(void *arg, const char *line, size_t len)
+{
+	struct weir_ctx *ctx = arg;
+	ctx->count.rows++;
+	return weir_out_line(ctx->out, line, len);
+}
+
 int
 weir_emit_row(struct weir_ctx *ctx, const char *line, size_t len)
 {
@@ -238,8 +248,54 @@ weir_emit_row(struct weir_ctx *ctx, const char *line, size_t len)
 		ctx->count.withheld++;
 		return 0;
 	}
+	if (ctx->rank) {	/* held until its window's rows are all in */
+		int rc = weir_rank_add(ctx->rank, line, len, emit_ranked, ctx, &ctx->count.withheld);
+		return rc == -1 ? weir_fail(ctx, "out of memory ranking rows") : rc;
+	}
 	ctx->count.rows++;
 	return weir_out_line(ctx->out, line, len);
+}
+
+/* --top: the rows of the window that fired last go out, ranked. */
+static int
+rows_ranked(struct weir_ctx *ctx)
+{
+	if (ctx->rank == NULL)
+		return 0;
+	int rc = weir_rank_flush(ctx->rank, emit_ranked, ctx, &ctx->count.withheld);
+	return rc == -1 ? weir_fail(ctx, "out of memory ranking rows") : rc;
+}
+
+int
+weir_top(struct weir_ctx *ctx, const struct weir_keys *by, const char *const *columns,
+    int ncolumns, char *err, size_t errlen)
+{
+	const struct weir_opts *o = ctx->opts;
+	if (o->top == 0) {
+		if (o->rank_by || o->rank_desc) {
+			snprintf(err, errlen, "--rank-by and --desc go with --top N");
+			return -1;
+		}
+		return 0;
+	}
+	int i = 0;
+	while (i < ncolumns && (o->rank_by == NULL || strcmp(columns[i], o->rank_by) != 0))
+		i++;
+	if (i == ncolumns) {
+		snprintf(err, errlen, "--top needs --rank-by NAME, a member each row has: %s%s%s",
+		    ncolumns ? columns[0] : "", ncolumns > 1 ? ", " : "", ncolumns > 1 ? columns[1] : "");
+		return -1;
+	}
+	char names[WEIR_MAX_KEY_FIELDS][256];
+	const char *list[WEIR_MAX_KEY_FIELDS];
+	for (int k = 0; k < by->n; k++) {
+		struct weir_span q = {by->names[k], by->name_len[k]};
+		if (weir_span_unescape(&q, names[k], sizeof names[k]) < 0)
+			names[k][0] = '\0';
+		list[k] = names[k];
+	}
+	ctx->rank = weir_rank_new(o->rank_by, o->top, o->rank_desc, list, by->n, err, errlen);
+	return ctx->rank ? 0 : -1;
 }
 
 int
@@ -369,6 +425,8 @@ advance(struct weir_ctx *ctx)
 	ctx->watermark = w;
 	if (ctx->hooks->on_watermark) {
 		int rc = ctx->hooks->on_watermark(ctx, w);
+		if (rc == 0)
+			rc = rows_ranked(ctx);
 		if (rc != 0)
 			return rc;
 	}
@@ -436,7 +494,7 @@ weir_print_stats(struct weir_ctx *ctx)
 		    (double)st->last_ns / 1e6, (unsigned long long)st->saves,
 		    (unsigned long long)c->skipped);
 	}
-	if (ctx->having)
+	if (ctx->having || ctx->rank)
 		fprintf(ctx->diag, ",\"withheld\":%llu", (unsigned long long)c->withheld);
 	if (ctx->hooks->on_stats)
 		ctx->hooks->on_stats(ctx, ctx->diag);
@@ -1595,6 +1653,8 @@ weir_run(struct weir_ctx *ctx, char **inputs, int ninputs)
 	}
 	if (rc == 0 && !stopped && ctx->hooks->on_end)
 		rc = ctx->hooks->on_end(ctx);
+	if (rc == 0)
+		rc = rows_ranked(ctx);
 	return weir_finish(ctx, rc);
 }
 

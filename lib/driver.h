@@ -73,7 +73,7 @@ struct weir_counters {
 	uint64_t blank;		/* lines of nothing but spaces and tabs: skipped,
 				   not input (as jq and Miller skip them) */
 	uint64_t filtered;	/* events --where left out */
-	uint64_t withheld;	/* rows --having left out */
+	uint64_t withheld;	/* rows --having or --top left out */
 };
 
 struct weir_ctx;
@@ -177,6 +177,7 @@ struct weir_ctx {
 	struct weir_expr *having;	/* weir_having: over the rows written */
 	struct weir_plan *having_plan;
 	struct weir_span *having_spans;
+	struct weir_rank *rank;		/* --top (weir_top) */
 	struct weir_ckpt at;		/* the last barrier, and lines read since */
 	struct weir_ckpt target;	/* restored: skip input up to here */
 	bool skipping, target_barrier_seen;
@@ -312,6 +313,18 @@ int weir_where_compile(struct weir_ctx *ctx, char *err, size_t errlen);
  * withheld, and a row EXPR cannot be evaluated on is withheld with a
  * warning.  -1 with a message in err when EXPR is no expression. */
 int weir_having(struct weir_ctx *ctx, const char *text, char *err, size_t errlen);
+
+/*
+ * --top N --rank-by NAME [--desc] (WEIR_FEATURE_TOP): the rows weir_emit_row
+ * writes are held per window and only the N first by NAME go out (lib/
+ * rank.h: PostgreSQL's ORDER BY NAME [DESC], then the key members of by),
+ * after --having; the others are counted as withheld.  NAME must be one of
+ * columns.  The driver writes a window's rows when the hook that fired it
+ * (on_watermark, on_end) returns.  0, or -1 with a message in err.
+ */
+struct weir_keys;
+int weir_top(struct weir_ctx *ctx, const struct weir_keys *by, const char *const *columns,
+    int ncolumns, char *err, size_t errlen);
 
 /* Routes a late event by --late and counts it. */
 int weir_late(struct weir_ctx *ctx, const struct weir_event *ev);

@@ -15,7 +15,7 @@ enum {
 	OPT_VERSION = 'V',
 	OPT_PROCESSING_TIME = 256, OPT_LAG, OPT_IDLE, OPT_LATE, OPT_ON_ERROR,
 	OPT_ERRORS, OPT_STATS, OPT_METRICS, OPT_TIME_OUTPUT, OPT_PUNCTUATE, OPT_STATE,
-	OPT_MAX_AHEAD, OPT_WHERE,
+	OPT_MAX_AHEAD, OPT_WHERE, OPT_TOP, OPT_RANK_BY, OPT_DESC,
 	OPT_OWN = 1000,
 };
 
@@ -153,6 +153,14 @@ shared_option(struct weir_opts *o, int c, const char *v)
 		return 0;
 	case OPT_LAG:
 		return weir_option_duration("lag", v, &o->lag, err, errlen);
+	case OPT_TOP:
+		return weir_option_count("top", v, 1, SIZE_MAX, &o->top, err, errlen);
+	case OPT_RANK_BY:
+		o->rank_by = v;
+		return 0;
+	case OPT_DESC:
+		o->rank_desc = true;
+		return 0;
 	case OPT_WHERE:
 		if (o->where) {
 			snprintf(err, errlen, "--where is given once: join conditions with AND");
@@ -273,7 +281,7 @@ weir_options_parse(struct weir_opts *o, int argc, char **argv, int features,
 	size_t nown = 0;
 	while (own && own[nown].name)
 		nown++;
-	struct option *longs = calloc(NSHARED + nown + 4, sizeof *longs);
+	struct option *longs = calloc(NSHARED + nown + 7, sizeof *longs);
 	char shorts[128] = ":t:T:i:o:uhV";
 	size_t ns = strlen(shorts);
 	int rc = WEIR_OPTS_USAGE;
@@ -289,6 +297,11 @@ weir_options_parse(struct weir_opts *o, int argc, char **argv, int features,
 		longs[k++] = (struct option){"time-output", required_argument, NULL, OPT_TIME_OUTPUT};
 	if (features & WEIR_FEATURE_STATE)
 		longs[k++] = (struct option){"state", required_argument, NULL, OPT_STATE};
+	if (features & WEIR_FEATURE_TOP) {
+		longs[k++] = (struct option){"top", required_argument, NULL, OPT_TOP};
+		longs[k++] = (struct option){"rank-by", required_argument, NULL, OPT_RANK_BY};
+		longs[k++] = (struct option){"desc", no_argument, NULL, OPT_DESC};
+	}
 	for (size_t i = 0; i < nown; i++) {
 		longs[k++] = (struct option){own[i].name, own[i].has_arg ? required_argument :
 		    no_argument, NULL, OPT_OWN + (int)i};

@@ -44,6 +44,9 @@ struct weir_opts {
 	int64_t punctuate;		/* 0: off; only where the program allows it */
 	const char *state_file;		/* --state: only where the program keeps state */
 	const char *where;		/* --where EXPR: NULL, or the expression's text */
+	size_t top;			/* --top N: 0 off; only where the program allows it */
+	const char *rank_by;		/* --rank-by NAME */
+	bool rank_desc;			/* --desc */
 	char error[256];
 };
 
@@ -67,6 +70,7 @@ typedef int weir_optfn(void *arg, int id, const char *value, char *err, size_t e
 #define WEIR_FEATURE_PUNCTUATE 1
 #define WEIR_FEATURE_TIME_OUTPUT 2
 #define WEIR_FEATURE_STATE 4
+#define WEIR_FEATURE_TOP 8		/* --top N --rank-by NAME [--desc] (weir_top) */
 
 /*
  * Parses argv.  Returns the index of the first operand, or WEIR_OPTS_USAGE,

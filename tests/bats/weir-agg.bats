@@ -626,6 +626,90 @@ PY
 	assert_failure 2
 }
 
+@test "--top N --rank-by keeps each window's rows that PostgreSQL's row_number() ranks first" {
+	[ "$WEIR_BIN" = bin ] || skip "compared with PostgreSQL on the plain build"
+	python3 - > in <<'PY'
+import json, random
+r = random.Random(11)
+for i in range(3000):
+    e = {"ts": "2026-11-23T10:%02d:%02d.%03dZ" % (i // 1800, i // 30 % 60, r.randrange(1000)),
+         "host": "h%d" % r.randrange(7), "status": r.choice([200, 200, 404, 500]), "v": r.randrange(100)}
+    if r.random() < 0.02:	# most groups have no x: max:x is null
+        e["x"] = r.randrange(50)
+    print(json.dumps(e))
+PY
+	w="floor(extract(epoch FROM ts) / 10) * 10"
+	g="SELECT host, status, $w AS w, count(*) AS n, sum(v) AS s, max(x) AS mx FROM ev"
+	run python3 "$LIB/pgquery.py" in 'ts timestamptz, host text, status int, v int, x int' \
+	    "WITH g AS ($g GROUP BY host, status, w), g2 AS (SELECT host, w, sum(n) AS n, sum(s) AS s, max(mx) AS mx FROM g GROUP BY host, w)
+	     SELECT w, host, s FROM (SELECT *, row_number() OVER (PARTITION BY w ORDER BY s DESC, host) AS rn FROM g2) r WHERE rn <= 3 ORDER BY w, rn" \
+	    "WITH g AS ($g GROUP BY host, status, w)
+	     SELECT w, status, host, n FROM (SELECT *, row_number() OVER (PARTITION BY w ORDER BY n, status, host) AS rn FROM g) r WHERE rn <= 4 ORDER BY w, rn" \
+	    "WITH g AS (SELECT host, $w AS w, max(x) AS mx FROM ev GROUP BY host, w)
+	     SELECT w, host, mx FROM (SELECT *, row_number() OVER (PARTITION BY w ORDER BY mx DESC, host) AS rn FROM g) r WHERE rn <= 2 ORDER BY w, rn" \
+	    "WITH g AS (SELECT host, $w AS w, max(x) AS mx FROM ev GROUP BY host, w)
+	     SELECT w, host, mx FROM (SELECT *, row_number() OVER (PARTITION BY w ORDER BY mx, host) AS rn FROM g) r WHERE rn <= 2 ORDER BY w, rn" \
+	    "WITH g AS (SELECT host, $w AS w, count(*) AS n FROM ev GROUP BY host, w)
+	     SELECT w, host, n FROM (SELECT *, row_number() OVER (PARTITION BY w ORDER BY n DESC, host) AS rn FROM g WHERE n > 4) r WHERE rn <= 2 ORDER BY w, rn" \
+	    "WITH g AS (SELECT host, count(*) AS n FROM ev GROUP BY host)
+	     SELECT 0, host, n FROM (SELECT *, row_number() OVER (ORDER BY n DESC, host) AS rn FROM g) r WHERE rn <= 3 ORDER BY rn"
+	assert_success
+	printf '%s\n' "$output" | awk 'BEGIN { n = 1 } /^--$/ { n++; next } { print > ("pg." n) }'
+	# each weir-agg line, as the query's columns
+	agg() {
+		local cols=$1
+		shift
+		weir-agg --lag 1m "$@" < in | python3 -c '
+import json, sys, datetime
+cols = sys.argv[1].split(",")
+for l in sys.stdin:
+    r = json.loads(l)
+    w = r.get("window_start")
+    w = int(datetime.datetime.fromisoformat(w.replace("Z", "+00:00")).timestamp()) if w else 0
+    print(json.dumps([w] + [r.get(c) for c in cols]))' "$cols"
+	}
+	compare() {
+		python3 -c 'import json, sys
+a = [json.loads(l) for l in open(sys.argv[1])]
+b = [json.loads(l) for l in open(sys.argv[2])]
+assert a == b, (sys.argv[1], len(a), len(b), [(x, y) for x, y in zip(a, b) if x != y][:3])' "$1" "$2"
+	}
+	agg host,sum_v --window 10s --by host sum:v --top 3 --rank-by sum_v --desc > weir.1
+	agg status,host,count --window 10s --by status,host count --top 4 --rank-by count > weir.2
+	agg host,max_x --window 10s --by host max:x --top 2 --rank-by max_x --desc > weir.3
+	agg host,max_x --window 10s --by host max:x --top 2 --rank-by max_x > weir.4
+	agg host,count --window 10s --by host count --having 'count > 4' --top 2 --rank-by count --desc > weir.5
+	agg host,count --by host count --top 3 --rank-by count --desc > weir.6
+	for i in 1 2 3 4 5 6; do
+		[ -s "pg.$i" ] || fail "PostgreSQL gave no rows for query $i"
+		compare "pg.$i" "weir.$i"
+	done
+}
+
+@test "--top: rows left out are counted as withheld; batch = stream; what it does not take is a usage error" {
+	ref events 2000 3 3000 > in
+	run --separate-stderr weir-agg --window 10s --lag 3s --by v count --top 2 --rank-by count --desc --stats in
+	assert_success
+	python3 - "$stderr" <<'PY'
+import json, sys
+s = json.loads([l for l in sys.argv[1].splitlines() if l.startswith("{")][-1])
+assert s["withheld"] > 0 and s["rows"] > 0, s
+PY
+	batch_equals_stream in weir-agg --window 10s --lag 3s --by v count --top 2 --rank-by count --desc
+	run --separate-stderr weir-agg --window 10s --by v count --top 2
+	assert_failure 2
+	[[ "$stderr" == *"--top needs --rank-by NAME"* ]]
+	run --separate-stderr weir-agg --window session:10s --by v count --top 2 --rank-by count
+	assert_failure 2
+	run --separate-stderr weir-agg --window 10s --emit updates --by v count --top 2 --rank-by count
+	assert_failure 2
+	run --separate-stderr weir-agg --window 10s count --rank-by count
+	assert_failure 2
+	[[ "$stderr" == *"--rank-by and --desc go with --top N"* ]]
+	run --separate-stderr weir-window tumbling 10s --top 2
+	assert_failure 2
+}
+
 @test "io contract: empty input, an unknown option, a bad line, a closed pipe, a full disk" {
 	io_contract weir-agg --window 1s --by host count
 }
