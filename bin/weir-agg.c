@@ -971,7 +971,7 @@ main(int argc, char **argv)
 		    "      --state FILE         checkpoint the groups at each barrier; resume\n"
 		    "AGG: count, count:F, sum:F, min:F, max:F, avg:F, stddev:F, var:F, first:F,\n"
 		    "     last:F, distinct:F, approx_distinct:F, pNN:F, median:F, top:K:F,\n"
-		    "     collect:F; AGG=NAME renames the output field\n",
+		    "     collect:F, hist:F:50,100,250; AGG=NAME renames the output field\n",
 		.features = WEIR_FEATURE_TIME_OUTPUT | WEIR_FEATURE_STATE | WEIR_FEATURE_TOP,
 		.options = own_options,
 		.option = own_option,

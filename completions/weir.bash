@@ -116,7 +116,7 @@ _weir() {
 	# weir-agg's operands are aggregates, then files
 	if [[ $sub == agg && $cur != -* && $cur != */* ]]; then
 		COMPREPLY=($(compgen -W "count count: sum: min: max: avg: stddev: var: first: last:
-			distinct: approx_distinct: median: p50: p90: p99: p99.9: top:5: collect:" -- "$cur")
+			distinct: approx_distinct: median: p50: p90: p99: p99.9: top:5: collect: hist:" -- "$cur")
 			$(compgen -f -- "$cur"))
 		return
 	fi

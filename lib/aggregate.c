@@ -282,7 +282,7 @@ weir_agg_is_numeric(enum weir_func f)
 {
 	return f == WEIR_AGG_SUM || f == WEIR_AGG_MIN || f == WEIR_AGG_MAX || f == WEIR_AGG_AVG ||
 	    f == WEIR_AGG_STDDEV || f == WEIR_AGG_VAR ||
-	    f == WEIR_AGG_QUANTILE;
+	    f == WEIR_AGG_QUANTILE || f == WEIR_AGG_HIST;
 }
 
 static void
@@ -511,6 +511,8 @@ weir_cell_bytes(const struct weir_aggdef *def, const union weir_cell *c)
 		return c->d ? weir_distinct_bytes(c->d) : 0;
 	case WEIR_AGG_COLLECT:
 		return c->col.cap * sizeof *c->col.items + c->col.text.cap;
+	case WEIR_AGG_HIST:
+		return c->hist ? (def->nbounds + 1) * sizeof *c->hist : 0;
 	default:
 		return 0;
 	}
@@ -541,9 +543,41 @@ weir_cell_free(struct weir_cells *cx, const struct weir_aggdef *def, union weir_
 		weir_buf_free(&c->col.text);
 		free(c->col.items);
 		break;
+	case WEIR_AGG_HIST:
+		free(c->hist);
+		c->hist = NULL;
+		break;
 	default:
 		break;
 	}
+}
+
+/* A histogram's counts, made on its first value. */
+static int
+hist_make(const struct weir_aggdef *def, union weir_cell *c, int64_t *bytes)
+{
+	if (c->hist == NULL) {
+		if ((c->hist = calloc(def->nbounds + 1, sizeof *c->hist)) == NULL)
+			return -1;
+		*bytes += (int64_t)((def->nbounds + 1) * sizeof *c->hist);
+	}
+	return 0;
+}
+
+/* The bucket of v: the first bound v is at or below (Prometheus's le), or
+ * the last, +Inf. */
+static size_t
+hist_bucket(const struct weir_aggdef *def, double v)
+{
+	size_t lo = 0, hi = def->nbounds;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (v <= def->bounds[mid])
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
 }
 
 /* Takes one event's value into a cell.  Returns -1 when memory runs out. */
@@ -606,6 +640,13 @@ weir_cell_add(struct weir_cells *cx, const struct weir_aggdef *def, union weir_c
 	case WEIR_AGG_COLLECT:
 		if (present)
 			return collect_add(&c->col, v->p, v->n, seq, bytes);
+		break;
+	case WEIR_AGG_HIST:
+		if (num->kind >= NUM_INT) {
+			if (hist_make(def, c, bytes) < 0)
+				return -1;
+			c->hist[hist_bucket(def, num->d)]++;
+		}
 		break;
 	}
 	return 0;
@@ -677,6 +718,14 @@ weir_cell_merge(struct weir_cells *cx, const struct weir_aggdef *def, union weir
 		if (b->col.n == 0)
 			break;
 		return collect_merge(&a->col, &b->col, bytes);
+	case WEIR_AGG_HIST:
+		if (b->hist == NULL)
+			break;
+		if (hist_make(def, a, bytes) < 0)
+			return -1;
+		for (size_t i = 0; i <= def->nbounds; i++)
+			a->hist[i] += b->hist[i];
+		break;
 	}
 	return 0;
 }
@@ -811,6 +860,22 @@ weir_cell_result(const struct weir_aggdef *def, union weir_cell *c, uint64_t cou
 	}
 	case WEIR_AGG_COLLECT:
 		return collect_write(&c->col, b, false);
+	case WEIR_AGG_HIST: {
+		/* {"50":n,"100":n,...,"+Inf":n}: each bound's count of values at or
+		 * below it and above the one before, or all at or below it */
+		uint64_t sum = 0;
+		int rc = weir_buf_add(b, "{", 1);
+		for (size_t i = 0; i <= def->nbounds && rc == 0; i++) {
+			uint64_t n = c->hist ? c->hist[i] : 0;
+			sum += n;
+			char num[32] = "+Inf";
+			if (i < def->nbounds)
+				weir_format_double(def->bounds[i], num);
+			rc = weir_buf_printf(b, "%s\"%s\":%llu", i ? "," : "", num,
+			    (unsigned long long)(def->cumulative ? sum : n));
+		}
+		return rc ? rc : weir_buf_add(b, "}", 1);
+	}
 	}
 	return 0;
 }
@@ -865,6 +930,14 @@ weir_cell_write(const struct weir_aggdef *def, const union weir_cell *c, struct 
 	case WEIR_AGG_COLLECT:
 		/* as strings of their text: the merge writes them as they came */
 		return collect_write(&c->col, b, true);
+	case WEIR_AGG_HIST: {
+		if (c->hist == NULL)
+			return weir_buf_str(b, "null");
+		int rc = weir_buf_add(b, "[", 1);
+		for (size_t i = 0; i <= def->nbounds && rc == 0; i++)
+			rc = weir_buf_printf(b, "%s%llu", i ? "," : "", (unsigned long long)c->hist[i]);
+		return rc ? rc : weir_buf_add(b, "]", 1);
+	}
 	}
 	return 0;
 }
@@ -969,6 +1042,21 @@ weir_cell_read(struct weir_cells *cx, const struct weir_aggdef *def, union weir_
 				return -1;
 		return 0;
 	}
+	case WEIR_AGG_HIST: {
+		if (json_is_null(v))
+			return 0;
+		if (!json_is_array(v) || json_array_size(v) != def->nbounds + 1 ||
+		    hist_make(def, c, bytes) < 0)
+			return -1;	/* another set of bounds: not this aggregate's */
+		size_t i;
+		const json_t *n;
+		json_array_foreach(v, i, n) {
+			if (!json_is_integer(n) || json_integer_value(n) < 0)
+				return -1;
+			c->hist[i] = (uint64_t)json_integer_value(n);
+		}
+		return 0;
+	}
 	}
 	return -1;
 }
@@ -977,7 +1065,7 @@ weir_cell_read(struct weir_cells *cx, const struct weir_aggdef *def, union weir_
 
 static const char *const func_names[] = {
 	"count", "count", "sum", "min", "max", "avg", "stddev", "var", "first", "last",
-	"distinct", "approx_distinct", "pNN", "top", "collect",
+	"distinct", "approx_distinct", "pNN", "top", "collect", "hist",
 };
 
 /* The JSON-quoted form of s, newly allocated. */
@@ -999,10 +1087,12 @@ weir_aggdefs_rejected(const struct weir_aggdef *defs, int n, const char *prog,
 {
 	int rc = 0;
 	for (int i = 0; i < n && rc == 0; i++) {
+		if (defs[i].rejected == 0)
+			continue;	/* count's field is NULL, and never rejects */
 		bool first = true;	/* the first aggregate of its field to say so */
 		for (int j = 0; j < i && first; j++)
 			first = !(defs[j].rejected > 0 && strcmp(defs[j].field, defs[i].field) == 0);
-		if (defs[i].rejected == 0 || !first)
+		if (!first)
 			continue;
 		bool one = defs[i].rejected == 1;
 		rc = weir_buf_printf(out, "%s: %llu value%s of '%s' %s (", prog,
@@ -1041,6 +1131,7 @@ weir_aggdef_free(struct weir_aggdef *def)
 	free(def->field);
 	free(def->name);
 	free(def->plain);
+	free(def->bounds);
 	*def = (struct weir_aggdef){0};
 }
 
@@ -1056,6 +1147,69 @@ weir_aggdef_is_spec(const char *s)
 	if (n >= 2 && s[0] == 'p' && strspn(s + 1, "0123456789.") == n - 1)
 		return true;
 	return false;
+}
+
+/* A histogram's bounds: `50,100,250` (ascending, finite), or `exp:START,
+ * FACTOR,COUNT` (START times FACTOR to the 0th ... COUNT-1th power),
+ * either with `:cumulative` after.  -1 when the text is none of these. */
+static int
+hist_parse(struct weir_aggdef *def, const char *text)
+{
+	char buf[1024];
+	snprintf(buf, sizeof buf, "%s", text);
+	size_t n = strlen(buf);
+	if (n > 11 && strcmp(buf + n - 11, ":cumulative") == 0) {
+		def->cumulative = true;
+		buf[n - 11] = '\0';
+	}
+	double v[3];
+	bool exp = strncmp(buf, "exp:", 4) == 0;
+	size_t count = 0, cap = 16;
+	double *b = malloc(cap * sizeof *b);
+	char *p = buf + (exp ? 4 : 0);
+	while (b && *p) {
+		char *end;
+		double x = strtod(p, &end);
+		if (end == p || !isfinite(x) || (*end != ',' && *end != '\0'))
+			goto bad;
+		if (exp && count == 3)
+			goto bad;
+		if (exp) {
+			v[count++] = x;
+		} else {
+			if ((count > 0 && x <= b[count - 1]) || count == 4096)
+				goto bad;
+			if (count == cap) {
+				double *nb = realloc(b, (cap *= 2) * sizeof *b);
+				if (nb == NULL)
+					goto bad;
+				b = nb;
+			}
+			b[count++] = x;
+		}
+		p = *end ? end + 1 : end;
+	}
+	if (b && exp) {
+		if (count != 3 || !(v[0] > 0) || !(v[1] > 1) || v[2] < 1 || v[2] > 4096 ||
+		    v[2] != floor(v[2]))
+			goto bad;
+		count = (size_t)v[2];
+		free(b);
+		if ((b = malloc(count * sizeof *b)) == NULL)
+			return -1;
+		for (size_t i = 0; i < count; i++)
+			b[i] = v[0] * pow(v[1], (double)i);
+		if (!isfinite(b[count - 1]))
+			goto bad;
+	}
+	if (b == NULL || count == 0)
+		goto bad;
+	def->bounds = b;
+	def->nbounds = count;
+	return 0;
+bad:
+	free(b);
+	return -1;
 }
 
 int
@@ -1107,13 +1261,24 @@ weir_aggdef_parse(struct weir_plan *plan, struct weir_aggdef *def, const char *s
 		def->k = k;
 		field = second + 1;
 		snprintf(prefix, sizeof prefix, "top");
+	} else if (strcmp(fn, "hist") == 0) {
+		char *buckets = field ? strchr(field, ':') : NULL;
+		if (buckets == NULL || hist_parse(def, buckets + 1) < 0) {
+			snprintf(err, errlen, "bad aggregate '%s' (expected hist:FIELD:BOUNDS with bounds "
+			    "ascending, e.g. hist:latency_ms:50,100,250,500, or hist:FIELD:exp:START,"
+			    "FACTOR,COUNT, either with :cumulative after)", spec);
+			return -1;
+		}
+		*buckets = '\0';
+		def->func = WEIR_AGG_HIST;
+		snprintf(prefix, sizeof prefix, "hist");
 	} else {
 		size_t i;
 		for (i = 0; i < sizeof func_names / sizeof func_names[0]; i++)
 			if (strcmp(fn, func_names[i]) == 0)
 				break;
 		if (i == sizeof func_names / sizeof func_names[0] || i == WEIR_AGG_COUNT_FIELD ||
-		    i == WEIR_AGG_QUANTILE) {
+		    i == WEIR_AGG_QUANTILE || i == WEIR_AGG_HIST) {
 			snprintf(err, errlen, "unknown aggregate '%s' (expected count, sum, min, max, "
 			    "avg, stddev, var, first, last, distinct, approx_distinct, pNN, median, "
 			    "top:K, collect, each with :FIELD)", spec);

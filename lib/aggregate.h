@@ -24,7 +24,7 @@ enum weir_func {
 	WEIR_AGG_COUNT, WEIR_AGG_COUNT_FIELD, WEIR_AGG_SUM, WEIR_AGG_MIN, WEIR_AGG_MAX,
 	WEIR_AGG_AVG, WEIR_AGG_STDDEV, WEIR_AGG_VAR, WEIR_AGG_FIRST, WEIR_AGG_LAST,
 	WEIR_AGG_DISTINCT, WEIR_AGG_APPROX_DISTINCT, WEIR_AGG_QUANTILE, WEIR_AGG_TOP,
-	WEIR_AGG_COLLECT,
+	WEIR_AGG_COLLECT, WEIR_AGG_HIST,
 };
 
 /* One AGG operand. */
@@ -36,13 +36,17 @@ struct weir_aggdef {
 	int slot;
 	double rank;		/* WEIR_AGG_QUANTILE: 0..1 */
 	size_t k;		/* WEIR_AGG_TOP */
+	double *bounds;		/* WEIR_AGG_HIST: upper bounds, ascending (owned) */
+	size_t nbounds;
+	bool cumulative;	/* WEIR_AGG_HIST: counts of values <= each bound */
 	char *name;		/* output name, JSON-quoted */
 	char *plain;		/* output name as text */
 	uint64_t rejected;	/* values that are not numbers */
 };
 
 /* Parses an AGG operand, FUNC[:ARGS][=NAME] (count, sum:latency_ms,
- * p99:latency_ms=p99, top:5:path), into def, adding its field to plan.
+ * p99:latency_ms=p99, top:5:path, hist:latency_ms:50,100,250), into def,
+ * adding its field to plan.
  * Returns 0, or -1 with a usage message in err.  def owns field, name
  * and plain (free them), also after a failure. */
 int weir_aggdef_parse(struct weir_plan *plan, struct weir_aggdef *def, const char *spec,
@@ -141,6 +145,7 @@ union weir_cell {
 	struct weir_pct p;
 	struct weir_distinct *d;
 	struct weir_collect col;
+	uint64_t *hist;			/* nbounds + 1 counts, the last +Inf; NULL: none */
 };
 
 /* A value read from an event once, however many groups take it. */

@@ -80,11 +80,11 @@ plain() {
 	run crash stdin --seed 13 --kills 5 --input in --expect ddl.ref -- weir-dedupe --key id --within 2s --keep last --state ck/ddl
 	assert_success
 
-	weir-agg --lag 1s --by id --window 1s count first:v last:v sum:v < in | grep -v '^{"_' > agg.un
-	ref agg '{"window":"tumbling","size":1,"slide":0,"gap":0,"lag":1,"lateness":0,"by":["id"],"aggs":["count","first:v","last:v","sum:v"]}' in.plain > agg.ref
+	weir-agg --lag 1s --by id --window 1s count first:v last:v sum:v hist:v:1,5,10 < in | grep -v '^{"_' > agg.un
+	ref agg '{"window":"tumbling","size":1,"slide":0,"gap":0,"lag":1,"lateness":0,"by":["id"],"aggs":["count","first:v","last:v","sum:v","hist:v:1,5,10"]}' in.plain > agg.ref
 	run ref agg-compare agg.ref agg.un
 	assert_success
-	run crash stdin --seed 14 --kills 5 --input in --expect agg.un -- weir-agg --lag 1s --by id --window 1s count first:v last:v sum:v --state ck/agg
+	run crash stdin --seed 14 --kills 5 --input in --expect agg.un -- weir-agg --lag 1s --by id --window 1s count first:v last:v sum:v hist:v:1,5,10 --state ck/agg
 	assert_success
 	weir-agg --lag 1s --by id --window session:1s count collect:v < in | grep -v '^{"_' > ses.un
 	run crash stdin --seed 15 --kills 5 --input in --expect ses.un -- weir-agg --lag 1s --by id --window session:1s count collect:v --state ck/ses

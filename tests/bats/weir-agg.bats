@@ -16,7 +16,8 @@ ref() {
 
 ALL_AGGS=(count count:status sum:bytes sum:latency_ms min:latency_ms max:latency_ms
 	avg:latency_ms stddev:latency_ms var:latency_ms first:path last:path distinct:path
-	approx_distinct:user median:latency_ms p99:latency_ms p10:bytes top:3:path collect:status)
+	approx_distinct:user median:latency_ms p99:latency_ms p10:bytes top:3:path collect:status
+	hist:latency_ms:50,100,250,500 hist:bytes:exp:1000,4,5:cumulative)
 
 # access events: seeded, disorder up to DISORDER ms, a nested field, some
 # latency values missing, null or not numbers
@@ -624,6 +625,29 @@ PY
 	assert_failure 2
 	run weir-agg --having 'count >' count in
 	assert_failure 2
+}
+
+@test "hist: bucket counts by upper bound (Prometheus's le), plain or cumulative; bad bounds are a usage error" {
+	printf '%s\n' '{"ts":1,"v":5}' '{"ts":2,"v":50}' '{"ts":3,"v":51}' '{"ts":4,"v":"x"}' \
+	    '{"ts":5,"v":2000}' '{"ts":6}' > in
+	run --separate-stderr weir-agg hist:v:50,100,250 hist:v:exp:1,10,3:cumulative=h count in
+	assert_success
+	assert_output '{"hist_v":{"50":2,"100":1,"250":0,"+Inf":1},"h":{"1":0,"10":1,"100":3,"+Inf":4},"count":6}'
+	[[ "$stderr" == *"1 value of 'v' was not a number (hist_v, h left it out)"* ]]
+	for bad in hist:v hist:v:100,50 hist:v:1,x hist:v:exp:1,1,3 hist:v:exp:0,2,3 hist:v:exp:1,2; do
+		run --separate-stderr weir-agg "$bad" in
+		assert_failure 2
+	done
+}
+
+@test "an aggregate that left values out, then count: the rows and the notice, no crash" {
+	# weir-agg used to read count's missing field name when it listed the
+	# aggregates that left a value out, and died of it at the end
+	printf '%s\n' '{"ts":1,"v":"x"}' '{"ts":2,"v":2}' > in
+	run --separate-stderr weir-agg sum:v count in
+	assert_success
+	assert_output '{"sum_v":2,"count":2}'
+	[[ "$stderr" == *"1 value of 'v' was not a number (sum_v left it out)"* ]]
 }
 
 @test "--top N --rank-by keeps each window's rows that PostgreSQL's row_number() ranks first" {

@@ -319,7 +319,7 @@ def agg_value(spec, members):
     fn = parts[0]
     if fn == "count" and len(parts) == 1:
         return len(members)
-    field = parts[-1]
+    field = parts[1] if fn == "hist" else parts[-1]
     vals = [get_path(m, field) for m in members]
     present = [v for v in vals if v is not None]
     nums = [v for v in present if is_num(v)]
@@ -370,6 +370,24 @@ def agg_value(spec, members):
         return [{"value": json.loads(r), "count": counts[r]} for r in ranked]
     if fn == "collect":
         return present
+    if fn == "hist":
+        # buckets by upper bound, Prometheus's le: a value goes to the first
+        # bound it is at or below, else to +Inf
+        cumulative = parts[-1] == "cumulative"
+        spec_b = parts[2:-1] if cumulative else parts[2:]
+        if spec_b[0] == "exp":
+            start, factor, n = (float(x) for x in spec_b[1].split(","))
+            bounds = [start * factor ** i for i in range(int(n))]
+        else:
+            bounds = [float(x) for x in spec_b[0].split(",")]
+        counts = [0] * (len(bounds) + 1)
+        for v in nums:
+            i = next((i for i, b in enumerate(bounds) if v <= b), len(bounds))
+            counts[i] += 1
+        if cumulative:
+            counts = [sum(counts[:i + 1]) for i in range(len(counts))]
+        names = [str(int(b)) if b == int(b) else repr(b) for b in bounds] + ["+Inf"]
+        return dict(zip(names, counts))
     raise SystemExit("reference: unknown aggregate " + spec)
 
 
@@ -379,6 +397,8 @@ def agg_name(spec):
     parts = spec.split(":")
     if len(parts) == 1:
         return parts[0]
+    if parts[0] == "hist":
+        return "hist_" + parts[1].replace(".", "_")
     return parts[0] + "_" + parts[-1].replace(".", "_")
 
 
