@@ -22,12 +22,12 @@
 
 struct parse {
 	bool automatic, passthrough, strings;
-	const char *types, *raw, *kv_sep, *pair_sep, *message;
+	const char *types, *raw, *kv_sep, *pair_sep, *message, *tz;
 };
 
 enum {
 	OPT_AUTO = 1, OPT_TYPES, OPT_RAW, OPT_PASSTHROUGH, OPT_STRINGS, OPT_KV_SEP, OPT_PAIR_SEP,
-	OPT_MESSAGE,
+	OPT_MESSAGE, OPT_TZ,
 };
 
 static const struct weir_optdef own_options[] = {
@@ -39,6 +39,7 @@ static const struct weir_optdef own_options[] = {
 	{"raw", 0, 1, OPT_RAW, "NAME"},
 	{"strings", 'S', 0, OPT_STRINGS, NULL},
 	{"types", 0, 1, OPT_TYPES, "NAME=TYPE,..."},
+	{"tz", 0, 1, OPT_TZ, "ZONE"},
 	{NULL, 0, 0, 0, NULL},
 };
 
@@ -57,6 +58,7 @@ own_option(void *arg, int id, const char *value, char *err, size_t errlen)
 	case OPT_RAW: p->raw = value; return 0;
 	case OPT_STRINGS: p->strings = true; return 0;
 	case OPT_TYPES: p->types = value; return 0;
+	case OPT_TZ: p->tz = value; return 0;
 	}
 	return -1;
 }
@@ -89,7 +91,7 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 	}
 	if (strcmp(name, "csv") == 0 || strcmp(name, "tsv") == 0) {
 		if (p->types || p->raw || p->passthrough || p->strings || p->kv_sep || p->pair_sep ||
-		    p->message) {
+		    p->message || p->tz) {
 			snprintf(err, errlen, "%s: --types, --raw, --passthrough-json, --strings and the "
 			    "separators are for the log formats (a CSV header names the members)", name);
 			return -1;
@@ -111,7 +113,8 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 	}
 	if ((o->format = weir_format_new(name, pattern, err, errlen)) == NULL)
 		return -1;
-	if (p->message && weir_format_message(o->format, p->message, err, errlen) < 0)
+	if ((p->message && weir_format_message(o->format, p->message, err, errlen) < 0) ||
+	    (p->tz && weir_format_zone(o->format, p->tz, err, errlen) < 0))
 		return -1;
 	/* with --message, the settings of the members are the message's format's */
 	struct weir_format *members = p->message ? weir_format_inner(o->format) : o->format;
@@ -150,6 +153,7 @@ main(int argc, char **argv)
 		    "      --passthrough-json   a line that starts with { passes as it came\n"
 		    "      --message FORMAT     cri, docker: read each message as json, logfmt, kv,\n"
 		    "                           combined, common or syslog\n"
+		    "      --tz ZONE            syslog: RFC 3164 times are local times in ZONE\n"
 		    "  -S, --strings            kv, logfmt: no value is read as a number\n"
 		    "      --kv-sep SEP         kv: between key and value (=)\n"
 		    "      --pair-sep SEP       kv: between pairs (white space)\n",

@@ -17,7 +17,7 @@ _weir_program_opts() {
 	kafka-source) echo "--brokers --group --envelope --kafka-time --exit-at-end --reset --state --checkpoint-every --property --verbose" ;;
 	kafka-sink) echo "--brokers --topic --key --state --property" ;;
 	select) echo "--set --keep --drop" ;;
-	parse) echo "--auto --types --raw --passthrough-json --message -S --strings --kv-sep --pair-sep" ;;
+	parse) echo "--auto --types --raw --passthrough-json --message --tz -S --strings --kv-sep --pair-sep" ;;
 	esac
 }
 

@@ -23,6 +23,7 @@
 #include "evtime.h"
 #include "fields.h"
 #include "io.h"
+#include "zone.h"
 
 /* A record joined from partial lines is handed out as it stands once it
  * reaches this size; the next part starts a record of its own. */
@@ -110,6 +111,7 @@ struct weir_format {
 	int ngroups;
 	struct weir_plan *docker_plan;	/* log, stream, time, attrs */
 	struct weir_format *inner;	/* --message: what a CRI or Docker message is */
+	struct weir_zone *zone;		/* --tz: RFC 3164's zone-less times are its */
 	struct weir_plan *json_plan;	/* F_JSON: an empty plan, to validate with */
 	char key_json[NKEYS][24];	/* ,"name": of each preset member */
 	unsigned char key_json_len[NKEYS];
@@ -812,13 +814,16 @@ static int
 parse_3164(struct weir_parser *p, const char *q, const char *e)
 {
 	int64_t t;
-	char text[40];
+	char text[WEIR_TIME_BUFSZ + 2];
 	if (e - q > 15 && q[15] == ' ' && month_of(q) && q[3] == ' ' &&
 	    weir_time_parse_pattern("%b %e %H:%M:%S", q, 15, &t) == 0) {
 		if (put_preset_key(p, K_TIME) < 0)
 			return -1;
 		text[0] = '"';
-		size_t k = weir_time_format_rfc3339(t, text + 1);
+		/* the sender's wall clock: UTC, or --tz's local time (a time the
+		 * clocks skip is the instant they skip it, as windows read it) */
+		size_t k = p->f->zone ? weir_zone_format(p->f->zone, weir_zone_from(p->f->zone, t), text + 1)
+		    : weir_time_format_rfc3339(t, text + 1);
 		text[k + 1] = '"';
 		TRY(put_raw(&p->out, text, k + 2));
 		q += 16;
@@ -1597,6 +1602,7 @@ weir_format_free(struct weir_format *f)
 	weir_plan_free(f->docker_plan);
 	weir_plan_free(f->json_plan);
 	weir_format_free(f->inner);
+	weir_zone_free(f->zone);
 	free(f);
 }
 
@@ -1629,6 +1635,18 @@ weir_format_message(struct weir_format *f, const char *name, char *err, size_t e
 	}
 	f->inner = weir_format_new(name, NULL, err, errlen);
 	return f->inner ? 0 : -1;
+}
+
+int
+weir_format_zone(struct weir_format *f, const char *name, char *err, size_t errlen)
+{
+	if (f->kind != F_SYSLOG && f->kind != F_AUTO) {
+		snprintf(err, errlen, "--tz is for syslog (RFC 3164 times have no zone)");
+		return -1;
+	}
+	weir_zone_free(f->zone);
+	f->zone = weir_zone_open(name, err, errlen);
+	return f->zone ? 0 : -1;
 }
 
 struct weir_format *

@@ -71,6 +71,10 @@ const char *weir_format_name(const struct weir_format *f);
  * format (for its own settings: types, separators), or NULL.
  */
 int weir_format_message(struct weir_format *f, const char *name, char *err, size_t errlen);
+
+/* syslog: RFC 3164 times (no zone) are local times of the zone `name`
+ * (an IANA name), written with its offset; without, they are UTC. */
+int weir_format_zone(struct weir_format *f, const char *name, char *err, size_t errlen);
 struct weir_format *weir_format_inner(struct weir_format *f);
 
 struct weir_parser *weir_parser_new(const struct weir_format *f);

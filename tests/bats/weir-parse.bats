@@ -108,6 +108,42 @@ print(max(y for y in range(n.year - 1, n.year + 2) if d.datetime(y, 10, 11, 22, 
 	assert_output '{"time":"2019-01-01T11:11:11.5Z","stream":"stderr","a":1,"attrs":{"tag":"web"}}'
 }
 
+@test "syslog --tz: RFC 3164's zone-less times read as that zone's local time, as Python's zoneinfo reads them" {
+	printf '%s\n' '<34>Dec  3 10:00:01 host su: a' '<34>Jul  1 12:00:00 host su: b' \
+	    '<34>Jan 15 23:59:59 host su: c' '<34>1 2003-10-11T22:14:15.003Z h a - - - keeps its own' > in
+	weir-parse syslog --tz America/New_York in > got
+	python3 - in got <<'PY'
+import datetime, json, re, sys, zoneinfo
+z = zoneinfo.ZoneInfo("America/New_York")
+now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+got = [json.loads(l)["time"] for l in open(sys.argv[2])]
+want = []
+for line in open(sys.argv[1]):
+    m = re.match(r"<\d+>(\w{3}) +(\d+) (\d\d):(\d\d):(\d\d) ", line)
+    if not m:
+        want.append("2003-10-11T22:14:15.003Z")
+        continue
+    mon = "JanFebMarAprMayJunJulAugSepOctNovDec".index(m[1]) // 3 + 1
+    y = max(y for y in range(now.year - 1, now.year + 2)
+            if datetime.datetime(y, mon, int(m[2]), int(m[3]), int(m[4]), int(m[5]))
+            <= now + datetime.timedelta(days=31))
+    want.append(datetime.datetime(y, mon, int(m[2]), int(m[3]), int(m[4]), int(m[5]),
+                                  tzinfo=z).isoformat())
+assert got == want, (got, want)
+PY
+	# a time the clocks skip (Paris, 29 March 2026, 02:00 to 03:00) is the
+	# instant they skip it, as windows on local time read it
+	printf '%s\n' '<34>Mar 29 02:30:00 host su: skipped' > gap
+	year=$(python3 -c 'import datetime as d
+n = d.datetime.now(d.timezone.utc).replace(tzinfo=None)
+print(max(y for y in range(n.year - 1, n.year + 2) if d.datetime(y, 3, 29, 2, 30) <= n + d.timedelta(days=31)))')
+	[ "$year" = 2026 ] || skip "the year rule reads another year than 2026 now"
+	run weir-parse syslog --tz Europe/Paris gap
+	assert_output --partial '"time":"2026-03-29T03:00:00+02:00"'
+	run --separate-stderr weir-parse combined --tz Europe/Paris
+	assert_failure 2
+}
+
 @test "kv: separators of the user's choosing, single and double quotes, white space trimmed" {
 	printf '%s\n' "a: 1, b: 'x y' ,c:\"q\\\"d\", bare" > in
 	run weir-parse kv --kv-sep : --pair-sep , in
