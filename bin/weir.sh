@@ -14,6 +14,7 @@ usage: weir COMMAND [ARGS ...]
 commands:
   parse       access logs, syslog, logfmt, container logs ... into NDJSON
   select      filter and compute members with PostgreSQL's expressions
+  step        running values per key: previous, delta, rate, EWMA, sliding sums
   watermark   order events within a bounded delay, separate late ones
   window      tumbling, sliding and session windows
   agg         grouped, windowed aggregation: count, avg, percentiles, top-k ...

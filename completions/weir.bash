@@ -1,5 +1,5 @@
 # bash completion for weir and the weir-* programs.
-# Installed once per program name; `complete -F _weir weir weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe weir-join weir-select weir-parse weir-kafka-source weir-kafka-sink ...`.
+# Installed once per program name; `complete -F _weir weir weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe weir-join weir-select weir-parse weir-step weir-kafka-source weir-kafka-sink ...`.
 
 _weir_shared_opts="--time --time-format --processing-time --lag --idle --late
 	--max-ahead --where --input-format --output-format --on-error --errors --unbuffered
@@ -17,6 +17,7 @@ _weir_program_opts() {
 	kafka-source) echo "--brokers --group --envelope --kafka-time --exit-at-end --reset --state --checkpoint-every --property --verbose" ;;
 	kafka-sink) echo "--brokers --topic --key --state --property" ;;
 	select) echo "--set --keep --drop" ;;
+	step) echo "--by --over --max-buffer -S --strings --state" ;;
 	parse) echo "--auto --types --raw --passthrough-json --message --tz -S --strings --kv-sep --pair-sep" ;;
 	esac
 }
@@ -30,7 +31,7 @@ _weir() {
 	local prog=${COMP_WORDS[0]##*/} sub
 	if [[ $prog == weir ]]; then
 		if [[ $COMP_CWORD -eq 1 ]]; then
-			COMPREPLY=($(compgen -W "parse select watermark window agg replay profile dedupe join kafka-source kafka-sink help --version --help" -- "$cur"))
+			COMPREPLY=($(compgen -W "parse select step watermark window agg replay profile dedupe join kafka-source kafka-sink help --version --help" -- "$cur"))
 			return
 		fi
 		sub=${COMP_WORDS[1]}
@@ -83,7 +84,7 @@ _weir() {
 	--lag|--idle|--punctuate|--offset|--allowed-lateness|--within|--checkpoint-every)
 		COMPREPLY=($(compgen -W "250ms 1s 5s 30s 1m 5m" -- "$cur"))
 		return ;;
-	-t|--time|--max-buffer|--by|--key|--on|--max-keys|--speed|--rate|--from|--to|--top|--rank-by)
+	-t|--time|--max-buffer|--by|--key|--on|--max-keys|--speed|--rate|--from|--to|--top|--rank-by|--over)
 		return ;;
 	--completeness)
 		COMPREPLY=($(compgen -W "0.99 0.999 0.9999" -- "$cur"))
@@ -113,6 +114,11 @@ _weir() {
 			return
 		fi
 	fi
+	# weir-step's operands are functions, then files
+	if [[ $sub == step && $cur != -* && $cur != */* ]]; then
+		COMPREPLY=($(compgen -W "prev: delta: rate: ewma: sum: avg: count" -- "$cur") $(compgen -f -- "$cur"))
+		return
+	fi
 	# weir-agg's operands are aggregates, then files
 	if [[ $sub == agg && $cur != -* && $cur != */* ]]; then
 		COMPREPLY=($(compgen -W "count count: sum: min: max: avg: stddev: var: first: last:
@@ -127,4 +133,4 @@ _weir() {
 	fi
 }
 complete -F _weir weir weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe weir-join \
-	weir-select weir-parse weir-kafka-source weir-kafka-sink
+	weir-select weir-parse weir-step weir-kafka-source weir-kafka-sink

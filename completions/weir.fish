@@ -1,5 +1,5 @@
 # fish completion for weir and the weir-* programs.
-for prog in weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe weir-join weir-select weir-parse weir-kafka-source weir-kafka-sink
+for prog in weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe weir-join weir-select weir-parse weir-step weir-kafka-source weir-kafka-sink
 	complete -c $prog -s t -l time -r -d 'event-time field'
 	complete -c $prog -s T -l time-format -x -a 'auto rfc3339 epoch epoch_ms epoch_us epoch_ns' -d 'time format'
 	complete -c $prog -l processing-time -d 'wall clock at arrival as event time'
@@ -112,3 +112,10 @@ complete -c weir-kafka-sink -l topic -x -d 'the topic to produce to'
 complete -c weir-kafka-sink -s k -l key -x -d 'message key fields'
 complete -c weir-kafka-sink -s X -l property -x -d 'a librdkafka property NAME=VALUE'
 complete -c weir -f -n '__fish_use_subcommand' -a kafka-sink -d 'produce lines to a Kafka topic'
+complete -c weir-step -l by -x -d 'a state per key'
+complete -c weir-step -l over -x -d 'sum, avg and count over the last N events or DUR'
+complete -c weir-step -l max-buffer -x -d 'hold at most N events'
+complete -c weir-step -s S -l strings -d 'a string is never a number'
+complete -c weir-step -l state -r -d 'checkpoint state in FILE; resume from it'
+complete -c weir-step -a 'prev: delta: rate: ewma: sum: avg: count' -d 'function'
+complete -c weir -f -n '__fish_use_subcommand' -a step -d 'running values per key in event time'

@@ -1318,6 +1318,29 @@ weir_buf_printf(struct weir_buf *b, const char *fmt, ...)
 	return 0;
 }
 
+/*
+ * A computed decimal, rounded to 15 significant digits for writing: every
+ * decimal of up to 15 digits survives a trip through a double, so the
+ * result of decimal arithmetic that is short in decimal is written short
+ * (226.7 / 1000 is 0.2267, 0.1 + 0.2 is 0.3, as PostgreSQL's numeric
+ * gives), where the shortest text that reads back would show the binary
+ * error (0.22669999999999998).  Outside [1e-4, 1e15) it is left as it is.
+ */
+double
+weir_round15(double v)
+{
+	static const double p10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+		1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
+	double a = fabs(v);
+	if (!(a >= 1e-4 && a < 1e15))
+		return v;
+	int k = 14 - (int)floor(log10(a));
+	if (k < 0 || k > 18)
+		return v;
+	double r = (double)(long long)(a * p10[k] + 0.5) / p10[k];	/* below 1e15 */
+	return v < 0 ? -r : r;
+}
+
 size_t
 weir_format_double(double v, char *buf)
 {

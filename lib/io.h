@@ -198,6 +198,12 @@ int weir_buf_printf(struct weir_buf *b, const char *fmt, ...)
 int weir_buf_double(struct weir_buf *b, double v);
 void weir_buf_free(struct weir_buf *b);
 
+/* A computed decimal rounded to 15 significant digits, for writing: short
+ * in decimal stays short (0.1 + 0.2 is 0.3, as PostgreSQL's numeric gives),
+ * and a long result needs no search for its shortest text.  Outside
+ * [1e-4, 1e15) it is v. */
+double weir_round15(double v);
+
 /* The shortest text that reads back as v (at most 24 bytes and a NUL);
  * "null" when v is not finite.  Returns the length. */
 size_t weir_format_double(double v, char *buf);

@@ -218,29 +218,6 @@ weir_value_of_span(const struct weir_span *sp, struct weir_scratch *sc, struct w
 
 /* --- to text and JSON ----------------------------------------------------------- */
 
-/*
- * A computed decimal, rounded to 15 significant digits for writing: every
- * decimal of up to 15 digits survives a trip through a double, so the
- * result of decimal arithmetic that is short in decimal is written short
- * (226.7 / 1000 is 0.2267, 0.1 + 0.2 is 0.3, as PostgreSQL's numeric
- * gives), where the shortest text that reads back would show the binary
- * error (0.22669999999999998).  Outside [1e-4, 1e15) it is left as it is.
- */
-static double
-round15(double v)
-{
-	static const double p10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
-		1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
-	double a = fabs(v);
-	if (!(a >= 1e-4 && a < 1e15))
-		return v;
-	int k = 14 - (int)floor(log10(a));
-	if (k < 0 || k > 18)
-		return v;
-	double r = (double)(long long)(a * p10[k] + 0.5) / p10[k];	/* below 1e15 */
-	return v < 0 ? -r : r;
-}
-
 /* PostgreSQL's interval output for a span of ns: [N day[s] ]HH:MM:SS[.f]. */
 static size_t
 interval_text(int64_t ns, char *buf)
@@ -309,7 +286,7 @@ weir_value_text(const struct weir_value *v, struct weir_scratch *sc, const char 
 		} else if (isinf(v->d)) {
 			k = (size_t)snprintf(tmp, sizeof tmp, v->d > 0 ? "Infinity" : "-Infinity");
 		} else {
-			k = weir_format_double(round15(v->d), tmp);
+			k = weir_format_double(weir_round15(v->d), tmp);
 		}
 		break;
 	case WEIR_V_TIME:
@@ -346,7 +323,7 @@ weir_value_json(const struct weir_value *v, struct weir_buf *b)
 	case WEIR_V_FLOAT:
 		if (v->s)
 			return weir_buf_add(b, v->s, v->n);
-		return weir_buf_double(b, round15(v->d));
+		return weir_buf_double(b, weir_round15(v->d));
 	case WEIR_V_JSON:
 		return weir_buf_add(b, v->s, v->n);
 	case WEIR_V_TIME:
