@@ -15,6 +15,7 @@ commands:
   parse       access logs, syslog, logfmt, container logs ... into NDJSON
   select      filter and compute members with PostgreSQL's expressions
   step        running values per key: previous, delta, rate, EWMA, sliding sums
+  absent      when a key falls silent in event time, and when it comes back
   watermark   order events within a bounded delay, separate late ones
   window      tumbling, sliding and session windows
   agg         grouped, windowed aggregation: count, avg, percentiles, top-k ...

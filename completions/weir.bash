@@ -1,5 +1,5 @@
 # bash completion for weir and the weir-* programs.
-# Installed once per program name; `complete -F _weir weir weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe weir-join weir-select weir-parse weir-step weir-kafka-source weir-kafka-sink ...`.
+# Installed once per program name; `complete -F _weir weir weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe weir-join weir-select weir-parse weir-step weir-absent weir-kafka-source weir-kafka-sink ...`.
 
 _weir_shared_opts="--time --time-format --processing-time --lag --idle --late
 	--max-ahead --where --input-format --output-format --on-error --errors --unbuffered
@@ -18,6 +18,7 @@ _weir_program_opts() {
 	kafka-sink) echo "--brokers --topic --key --state --property" ;;
 	select) echo "--set --keep --drop" ;;
 	step) echo "--by --over --max-buffer -S --strings --state" ;;
+	absent) echo "--by --after --max-keys --state" ;;
 	parse) echo "--auto --types --raw --passthrough-json --message --tz -S --strings --kv-sep --pair-sep" ;;
 	esac
 }
@@ -31,7 +32,7 @@ _weir() {
 	local prog=${COMP_WORDS[0]##*/} sub
 	if [[ $prog == weir ]]; then
 		if [[ $COMP_CWORD -eq 1 ]]; then
-			COMPREPLY=($(compgen -W "parse select step watermark window agg replay profile dedupe join kafka-source kafka-sink help --version --help" -- "$cur"))
+			COMPREPLY=($(compgen -W "parse select step absent watermark window agg replay profile dedupe join kafka-source kafka-sink help --version --help" -- "$cur"))
 			return
 		fi
 		sub=${COMP_WORDS[1]}
@@ -81,7 +82,7 @@ _weir() {
 	--time-output)
 		COMPREPLY=($(compgen -W "rfc3339 epoch epoch_ms epoch_us epoch_ns" -- "$cur"))
 		return ;;
-	--lag|--idle|--punctuate|--offset|--allowed-lateness|--within|--checkpoint-every)
+	--lag|--idle|--punctuate|--offset|--allowed-lateness|--within|--checkpoint-every|--after)
 		COMPREPLY=($(compgen -W "250ms 1s 5s 30s 1m 5m" -- "$cur"))
 		return ;;
 	-t|--time|--max-buffer|--by|--key|--on|--max-keys|--speed|--rate|--from|--to|--top|--rank-by|--over)
@@ -133,4 +134,4 @@ _weir() {
 	fi
 }
 complete -F _weir weir weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe weir-join \
-	weir-select weir-parse weir-step weir-kafka-source weir-kafka-sink
+	weir-select weir-parse weir-step weir-absent weir-kafka-source weir-kafka-sink

@@ -1,5 +1,5 @@
 # fish completion for weir and the weir-* programs.
-for prog in weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe weir-join weir-select weir-parse weir-step weir-kafka-source weir-kafka-sink
+for prog in weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe weir-join weir-select weir-parse weir-step weir-absent weir-kafka-source weir-kafka-sink
 	complete -c $prog -s t -l time -r -d 'event-time field'
 	complete -c $prog -s T -l time-format -x -a 'auto rfc3339 epoch epoch_ms epoch_us epoch_ns' -d 'time format'
 	complete -c $prog -l processing-time -d 'wall clock at arrival as event time'
@@ -119,3 +119,8 @@ complete -c weir-step -s S -l strings -d 'a string is never a number'
 complete -c weir-step -l state -r -d 'checkpoint state in FILE; resume from it'
 complete -c weir-step -a 'prev: delta: rate: ewma: sum: avg: count' -d 'function'
 complete -c weir -f -n '__fish_use_subcommand' -a step -d 'running values per key in event time'
+complete -c weir-absent -l by -x -d 'the keys'
+complete -c weir-absent -l after -x -a '30s 1m 5m' -d 'absent when the watermark passes its latest event by DUR'
+complete -c weir-absent -l max-keys -x -d 'hold at most N keys'
+complete -c weir-absent -l state -r -d 'checkpoint state in FILE; resume from it'
+complete -c weir -f -n '__fish_use_subcommand' -a absent -d 'when a key falls silent in event time'
