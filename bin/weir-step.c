@@ -55,7 +55,7 @@ struct item {
 /* One function's state for one key. */
 struct fstate {
 	char *prev;		/* the previous event's value as it came; NULL: none */
-	size_t prev_len, prev_cap;
+	size_t prev_len;
 	bool prev_num;		/* it was a number: prev_v */
 	double prev_v;
 	double ewma;
@@ -70,7 +70,6 @@ struct fstate {
 struct skey {
 	struct weir_held_key held;	/* first (keys.h) */
 	int64_t prev_t;			/* the key's previous event */
-	bool seen;
 	struct fstate f[];
 };
 
@@ -132,7 +131,7 @@ ring_pop(struct fstate *s)
 
 /* The event's value for f: its span, a number when it is one. */
 static bool
-value_of(const struct step *st, const struct func *f, const struct weir_span *v, double *d)
+value_of(const struct step *st, const struct weir_span *v, double *d)
 {
 	if (v == NULL || v->p == NULL)
 		return false;
@@ -140,7 +139,6 @@ value_of(const struct step *st, const struct func *f, const struct weir_span *v,
 	weir_number_read(v, !st->strings, &num);
 	*d = num.d;
 	return num.kind >= NUM_INT;
-	(void)f;
 }
 
 /* A computed number, to 15 significant digits (io.h). */
@@ -157,7 +155,7 @@ step_one(struct step *st, const struct func *f, struct skey *k, struct fstate *s
     const struct weir_span *v, struct weir_buf *b)
 {
 	double d = 0;
-	bool num = f->slot >= 0 && value_of(st, f, v, &d);
+	bool num = f->slot >= 0 && value_of(st, v, &d);
 	if (weir_buf_add(b, f->key, f->key_len) < 0)
 		return -1;
 	int rc = 0;
@@ -244,7 +242,6 @@ release_one(struct weir_ctx *ctx, struct step *st, const char *line, size_t len,
 			return weir_fail(ctx, "out of memory");
 	}
 	k->prev_t = t;
-	k->seen = true;
 	return weir_emit_insert(ctx, line, len, b->p, b->n);
 }
 
@@ -342,7 +339,7 @@ on_save(struct weir_ctx *ctx, struct weir_buf *b)
 	for (struct weir_held_key *h = st->keys; h && rc == 0; h = h->hh.next) {
 		struct skey *k = (struct skey *)h;
 		rc |= weir_put_bytes(b, h->bytes, h->len) | weir_put_bytes(b, h->members,
-		    h->members_len) | weir_put_i64(b, k->prev_t) | weir_put_u64(b, k->seen);
+		    h->members_len) | weir_put_i64(b, k->prev_t);
 		for (int i = 0; i < st->nfuncs; i++) {
 			const struct fstate *f = &k->f[i];
 			rc |= weir_put_u64(b, f->prev != NULL) | weir_put_bytes(b, f->prev ? f->prev : "",
@@ -387,7 +384,6 @@ on_restore(struct weir_ctx *ctx, struct weir_get *g)
 		if (k == NULL)
 			return weir_fail(ctx, "out of memory");
 		k->prev_t = weir_get_i64(g);
-		k->seen = weir_get_u64(g);
 		for (int j = 0; j < st->nfuncs && !g->bad; j++) {
 			struct fstate *f = &k->f[j];
 			bool has_prev = weir_get_u64(g);

@@ -61,13 +61,17 @@ PY
 
 @test "every function matches the reference, without windows and in tumbling, sliding and session windows, for several lags" {
 	access_events 3000 > in.ndjson
+	# under the sanitizers one lag covers the same code: the others are the
+	# plain build's, and keep make check within its time
+	lags="0 2 10"
+	[ "$WEIR_BIN" = bin ] || lags=2
 	for by in - host host,u.id; do
 		opt=()
 		[ "$by" = - ] || opt=(--by "$by")
 		ref agg "$(spec - 0 0 0 0 0 "$by")" in.ndjson > expect
 		weir-agg "${opt[@]}" "${ALL_AGGS[@]}" < in.ndjson > got 2>/dev/null
 		ref agg-compare expect got
-		for lag in 0 2 10; do
+		for lag in $lags; do
 			ref agg "$(spec tumbling 60 0 0 "$lag" 0 "$by")" in.ndjson > expect
 			weir-agg --window 1m --lag "${lag}s" "${opt[@]}" "${ALL_AGGS[@]}" < in.ndjson > got 2>/dev/null
 			ref agg-compare expect got
