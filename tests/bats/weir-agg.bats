@@ -17,7 +17,7 @@ ref() {
 ALL_AGGS=(count count:status sum:bytes sum:latency_ms min:latency_ms max:latency_ms
 	avg:latency_ms stddev:latency_ms var:latency_ms first:path last:path distinct:path
 	approx_distinct:user median:latency_ms p99:latency_ms p10:bytes top:3:path collect:status
-	hist:latency_ms:50,100,250,500 hist:bytes:exp:1000,4,5:cumulative)
+	hist:bytes:exp:1000,4,5:cumulative)
 
 # access events: seeded, disorder up to DISORDER ms, a nested field, some
 # latency values missing, null or not numbers
