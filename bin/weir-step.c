@@ -83,6 +83,7 @@ struct step {
 	int64_t over_ns;	/* --over DUR */
 	bool strings;
 	size_t max_buffer;
+	bool forcing;		/* releasing because the buffer is full */
 	struct weir_pendings pending;
 	struct weir_store *store;
 	uint64_t seq;
@@ -257,6 +258,7 @@ release(struct weir_ctx *ctx, struct step *st, int64_t upto)
 		int rc = release_one(ctx, st, e.ev.line, e.ev.len, e.t);
 		weir_store_release(st->store, &e.ev);
 		ctx->count.out++;
+		ctx->count.forced += st->forcing;
 		if (rc != 0)
 			return rc;
 	}
@@ -282,7 +284,10 @@ on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 		return 0;
 	uint32_t slot;
 	bool wheel;
-	return weir_force_watermark(ctx, weir_pendings_peek(&st->pending, &slot, &wheel)->t);
+	st->forcing = true;	/* full: the watermark goes to the oldest held event */
+	int rc = weir_force_watermark(ctx, weir_pendings_peek(&st->pending, &slot, &wheel)->t);
+	st->forcing = false;
+	return rc;
 }
 
 static int

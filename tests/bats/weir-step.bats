@@ -111,6 +111,15 @@ PY
 	assert_success
 }
 
+@test "--max-buffer: when full, the watermark is forced to the oldest event held, counted as forced" {
+	printf '%s\n' '{"ts":10,"k":"a","v":1}' '{"ts":5,"k":"a","v":2}' '{"ts":20,"k":"a","v":3}' > in
+	run --separate-stderr weir-step --lag 1h --max-buffer 2 --by k sum:v --stats in
+	assert_output "$(printf '%s\n' '{"ts":5,"k":"a","v":2,"sum_v":2}' '{"ts":10,"k":"a","v":1,"sum_v":3}' \
+	    '{"ts":20,"k":"a","v":3,"sum_v":6}')"
+	# full at the second event (5 goes) and at the third (10 goes)
+	[[ "$stderr" == *'"forced":2,'* ]] || fail "$stderr"
+}
+
 @test "batch equals stream" {
 	events > in
 	batch_equals_stream in weir-step --lag 3s --by k delta:v --over 5s sum:v
