@@ -959,14 +959,18 @@ parse_kv(struct weir_parser *p, const char *s, size_t n, bool logfmt)
 			q += (*q == ' ' || *q == '\t') ? 1 : pn;
 		if (q >= e)
 			break;
+		/* between pairs split by white space, a key or a bare value ends at
+		 * white space; with another separator it may hold spaces, trimmed */
 		const char *k = q;
-		while (q < e && !at_sep(q, e, f->kv_sep, kvn) && *q != ' ' && *q != '\t' &&
-		    (f->pair_space || !at_sep(q, e, f->pair_sep, pn))) {
+		while (q < e && !at_sep(q, e, f->kv_sep, kvn) &&
+		    (f->pair_space ? *q != ' ' && *q != '\t' : !at_sep(q, e, f->pair_sep, pn))) {
 			if (*q == '"' && logfmt)
 				return no(p, "a quote in a key at '%.*s'", k, (size_t)(e - k));
 			q++;
 		}
 		size_t kn = (size_t)(q - k);
+		while (!f->pair_space && kn > 0 && (k[kn - 1] == ' ' || k[kn - 1] == '\t'))
+			kn--;
 		const char *after_key = q;
 		if (!f->pair_space)	/* white space between key and separator */
 			while (q < e && (*q == ' ' || *q == '\t'))
@@ -1003,7 +1007,7 @@ parse_kv(struct weir_parser *p, const char *s, size_t n, bool logfmt)
 			continue;
 		}
 		const char *v = q;
-		while (q < e && *q != ' ' && *q != '\t' && (f->pair_space || !at_sep(q, e, f->pair_sep, pn)))
+		while (q < e && (f->pair_space ? *q != ' ' && *q != '\t' : !at_sep(q, e, f->pair_sep, pn)))
 			q++;
 		size_t vn = (size_t)(q - v);
 		if (!f->pair_space)

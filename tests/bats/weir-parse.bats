@@ -149,6 +149,10 @@ print(max(y for y in range(n.year - 1, n.year + 2) if d.datetime(y, 3, 29, 2, 30
 	run weir-parse kv --kv-sep : --pair-sep , in
 	assert_success
 	assert_output '{"a":1,"b":"x y","c":"q\"d","bare":true}'
+	# with a separator other than white space, keys and values may hold spaces
+	printf '%s\n' 'user name: Ann Lee, n: 2,  ok' > spaced
+	run weir-parse kv --kv-sep : --pair-sep , spaced
+	assert_output '{"user name":"Ann Lee","n":2,"ok":true}'
 	# an audit record, key=value by white space
 	printf '%s\n' "type=USER_LOGIN msg=audit(1364481363.243:24287): pid=3 uid=0 res=failed acct='root'" > audit
 	run weir-parse kv -S audit
