@@ -413,7 +413,9 @@ parsed_next(struct weir_input *in, const char **line, size_t *len, uint64_t *lin
 		if (!held && weir_parser_holds(in->logp))
 			in->held_from = at;
 		if (rc == WEIR_PARSE_RECORD) {
-			in->built = *line != raw;	/* else passed through as it came */
+			/* a line passed through as it came (--passthrough-json) points
+			 * into the raw line, its BOM perhaps skipped */
+			in->built = !(*line >= raw && *line <= raw + rn);
 			return 1;
 		}
 		if (rc == WEIR_PARSE_NO) {

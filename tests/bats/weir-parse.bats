@@ -179,6 +179,11 @@ print(max(y for y in range(n.year - 1, n.year + 2) if d.datetime(y, 3, 29, 2, 30
 	assert_output "$(printf '%s\n' '{"a":1,"line":"a=1"}' '{"ts":1, "b":2}' '{"c":"x","line":"c=x"}')"
 	run --separate-stderr weir-parse logfmt in
 	assert_output "$(printf '%s\n' '{"a":1}' '{"c":"x"}')"
+	# a line passed through is checked as every JSON line is, BOM or not
+	printf '\357\273\277{"a":1 broken\n{"b":2}\n' > bad
+	run --separate-stderr weir-parse logfmt --passthrough-json bad
+	assert_output '{"b":2}'
+	[[ "$stderr" == *"bad:1: "* ]] || fail "$stderr"
 }
 
 @test "--auto takes the preset the first readable line is in, and says which on stderr" {
