@@ -81,6 +81,8 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 		    "(weir-parse combined FILE)");
 		return -1;
 	}
+	/* events need no time, unless --where asks for event_time() */
+	ctx->untimed = ctx->where == NULL || !weir_expr_uses_time(ctx->where);
 	const char *name = p->automatic ? "auto" : argc > 0 ? argv[0] : NULL;
 	int used = p->automatic ? 0 : 1;
 	if (name == NULL) {
@@ -98,7 +100,6 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 		}
 		o->csv_in = true;
 		o->tsv_in = name[0] == 't';
-		ctx->untimed = ctx->where == NULL || !weir_expr_uses_time(ctx->where);
 		return used;
 	}
 	const char *pattern = NULL;
@@ -131,7 +132,6 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 		return -1;
 	weir_format_passthrough(o->format, p->passthrough);
 	weir_format_strings(members, p->strings);
-	ctx->untimed = ctx->where == NULL || !weir_expr_uses_time(ctx->where);
 	return used;
 }
 

@@ -473,14 +473,10 @@ parse_func(struct weir_ctx *ctx, struct func *f, const char *spec, char *err, si
 			if (*c == '.')
 				*c = '_';
 	}
-	size_t n = strlen(name);
-	if ((f->key = malloc(6 * n + 5)) == NULL) {
+	if ((f->key = weir_json_key(name, strlen(name), &f->key_len)) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
-	long q = weir_json_quote(f->key, 6 * n + 5, 0, name, n);
-	f->key[q] = ':';
-	f->key_len = (size_t)q + 1;
 	return 0;
 }
 

@@ -1001,16 +1001,6 @@ enum { RECORD_DATA = WEIR_LINE_DATA, RECORD_WATERMARK = WEIR_LINE_WATERMARK,
 	RECORD_BARRIER = WEIR_LINE_BARRIER, RECORD_BAD = WEIR_LINE_BAD,
 	RECORD_BLANK = WEIR_LINE_BLANK };
 
-/* Nothing but spaces and tabs (a trailing CR is gone already). */
-static bool
-is_blank(const char *line, size_t len)
-{
-	for (size_t i = 0; i < len; i++)
-		if (line[i] != ' ' && line[i] != '\t')
-			return false;
-	return true;
-}
-
 /*
  * Scans and classifies one line and finds its event-time field.  Reads
  * only what weir_run set up before the loop (plan, slots, options), so it
@@ -1023,7 +1013,7 @@ scan_record(void *arg, struct weir_scanned *rec, struct weir_span *spans)
 	static const struct weir_timefmt auto_format = {WEIR_TF_AUTO, NULL};
 	const struct weir_ctx *ctx = arg;
 	if (weir_scan_clean(ctx->plan, rec->line, rec->len, spans, &rec->why, &rec->clean) < 0) {
-		rec->kind = is_blank(rec->line, rec->len) ? RECORD_BLANK : RECORD_BAD;
+		rec->kind = weir_line_is_blank(rec->line, rec->len) ? RECORD_BLANK : RECORD_BAD;
 		return;
 	}
 	rec->shape = weir_scan_shape();

@@ -374,14 +374,6 @@ json_next(struct weir_input *in, const char **line, size_t *len, uint64_t *linen
 	}
 }
 
-static bool
-spaces_only(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (s[i] != ' ' && s[i] != '\t')
-			return false;
-	return true;
-}
 /* The next record of a log format: raw lines go through the parser until
  * one ends a record or is rejected; blank lines pass as they are (the
  * reader skips them as it does in JSON). */
@@ -403,7 +395,7 @@ parsed_next(struct weir_input *in, const char **line, size_t *len, uint64_t *lin
 			return rc == WEIR_PARSE_RECORD;
 		}
 		*lineno = ++in->lineno;
-		if (spaces_only(raw, rn)) {
+		if (weir_line_is_blank(raw, rn)) {
 			*line = raw;
 			*len = rn;
 			return 1;
@@ -1236,6 +1228,19 @@ weir_json_quote(char *buf, size_t cap, size_t len, const char *s, size_t n)
 	}
 	buf[len++] = '"';
 	return (long)len;
+}
+
+char *
+weir_json_key(const char *name, size_t n, size_t *len)
+{
+	char *k = malloc(6 * n + 4);
+	if (k == NULL)
+		return NULL;
+	long q = weir_json_quote(k, 6 * n + 4, 0, name, n);
+	k[q] = ':';
+	k[q + 1] = '\0';
+	*len = (size_t)q + 1;
+	return k;
 }
 
 bool

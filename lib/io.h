@@ -45,6 +45,17 @@ weir_skip_bom(const char **line, size_t *len)
 	}
 }
 
+/* A line of nothing but spaces and tabs: skipped and counted as blank by
+ * every reader, as jq and Miller skip it. */
+static inline bool
+weir_line_is_blank(const char *line, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (line[i] != ' ' && line[i] != '\t')
+			return false;
+	return true;
+}
+
 /* Opens path ("-" is stdin).  Returns NULL with errno set on failure. */
 struct weir_input *weir_input_open(const char *path, bool csv);
 
@@ -211,6 +222,10 @@ size_t weir_format_double(double v, char *buf);
 /* Appends s as a JSON string (quotes and escapes) to buf; returns the new
  * length or -1 if cap would be exceeded. */
 long weir_json_quote(char *buf, size_t cap, size_t len, const char *s, size_t n);
+
+/* A member's key as it is written, `"name":` (escaped), newly allocated
+ * and NUL terminated, its length in *len; NULL when memory ran out. */
+char *weir_json_key(const char *name, size_t n, size_t *len);
 
 /* Bytes that may not be UTF-8 (a Kafka key, a log line) as a JSON string:
  * valid UTF-8 as weir_json_quote writes it; otherwise every byte from 0x80

@@ -35,7 +35,7 @@ enum kind {
 	F_JSON,		/* only as --message: a JSON object's members */
 };
 
-const char *const weir_format_presets[] = {
+static const char *const presets[] = {
 	"combined", "common", "syslog", "logfmt", "kv", "cri", "docker", NULL,
 };
 
@@ -100,8 +100,7 @@ struct weir_format {
 	enum type key_type[NKEYS];
 	struct typed types[MAX_TYPES];	/* --types, for kv and logfmt keys */
 	int ntypes;
-	char *raw_key;		/* ,"name": for --raw, or NULL */
-	size_t raw_key_len;
+	const char *raw_name;	/* --raw: the member that keeps the line (borrowed) */
 	bool passthrough, strings;
 	char kv_sep[8], pair_sep[8];
 	bool pair_space;	/* pairs are split by runs of white space */
@@ -286,16 +285,9 @@ static int
 finish(struct weir_parser *p, const char *line, size_t len)
 {
 	const struct weir_format *f = p->f;
-	if (f->raw_key) {
-		if (room(&p->out, f->raw_key_len + 1) < 0)
-			return -1;
-		if (p->members == 0)
-			p->out.p[p->out.n++] = '{';
-		put(&p->out, f->raw_key + (p->members == 0), f->raw_key_len - (p->members == 0));
-		p->members++;
-		if (put_string(&p->out, line, len) < 0)
-			return -1;
-	}
+	if (f->raw_name && (put_key(p, f->raw_name, strlen(f->raw_name)) < 0 ||
+	    put_string(&p->out, line, len) < 0))
+		return -1;
 	if (room(&p->out, 2) < 0)
 		return -1;
 	if (p->members == 0)
@@ -1353,7 +1345,7 @@ weir_parser_line(struct weir_parser *p, const char *line, size_t len, uint64_t l
 				p->kind = auto_order[i];
 				p->chose = true;
 				snprintf(p->notice, sizeof p->notice, "--auto: the input reads as %s (line %llu)",
-				    weir_format_presets[p->kind], (unsigned long long)lineno);
+				    presets[p->kind], (unsigned long long)lineno);
 				break;
 			}
 		}
@@ -1406,12 +1398,6 @@ weir_parser_holds(const struct weir_parser *p)
 }
 
 const char *
-weir_parser_chosen(const struct weir_parser *p)
-{
-	return p->chose ? weir_format_presets[p->kind] : NULL;
-}
-
-const char *
 weir_parser_notice(struct weir_parser *p)
 {
 	if (!p->chose || p->told || p->f->kind != F_AUTO)
@@ -1456,24 +1442,10 @@ weir_parser_free(struct weir_parser *p)
 bool
 weir_format_known(const char *name)
 {
-	for (int i = 0; weir_format_presets[i]; i++)
-		if (strcmp(name, weir_format_presets[i]) == 0)
+	for (int i = 0; presets[i]; i++)
+		if (strcmp(name, presets[i]) == 0)
 			return true;
 	return strcmp(name, "regex") == 0 || strcmp(name, "auto") == 0;
-}
-
-/* `"name":` for a regex group's name. */
-static char *
-quoted_key(const char *name, size_t n, size_t *len)
-{
-	char *k = malloc(6 * n + 4);
-	if (k == NULL)
-		return NULL;
-	long q = weir_json_quote(k, 6 * n + 4, 0, name, n);
-	k[q] = ':';
-	k[q + 1] = '\0';
-	*len = (size_t)q + 1;
-	return k;
 }
 
 static int
@@ -1524,7 +1496,7 @@ compile_regex(struct weir_format *f, const char *pattern, char *err, size_t errl
 		memset(g, 0, sizeof *g);
 		g->number = number;
 		g->type = T_STRING;
-		if ((g->key = quoted_key(name, strlen(name), &g->key_len)) == NULL) {
+		if ((g->key = weir_json_key(name, strlen(name), &g->key_len)) == NULL) {
 			snprintf(err, errlen, "out of memory");
 			return -1;
 		}
@@ -1538,10 +1510,10 @@ weir_format_new(const char *name, const char *pattern, char *err, size_t errlen)
 {
 	enum kind kind;
 	int i;
-	for (i = 0; weir_format_presets[i]; i++)
-		if (strcmp(name, weir_format_presets[i]) == 0)
+	for (i = 0; presets[i]; i++)
+		if (strcmp(name, presets[i]) == 0)
 			break;
-	if (weir_format_presets[i])
+	if (presets[i])
 		kind = (enum kind)i;
 	else if (strcmp(name, "regex") == 0)
 		kind = F_REGEX;
@@ -1601,7 +1573,6 @@ weir_format_free(struct weir_format *f)
 	for (int i = 0; i < f->ngroups; i++)
 		free(f->groups[i].key);
 	free(f->groups);
-	free(f->raw_key);
 	pcre2_code_free(f->re);
 	weir_plan_free(f->docker_plan);
 	weir_plan_free(f->json_plan);
@@ -1657,12 +1628,6 @@ struct weir_format *
 weir_format_inner(struct weir_format *f)
 {
 	return f->inner;
-}
-
-const char *
-weir_format_name(const struct weir_format *f)
-{
-	return f->name;
 }
 
 static const enum key *
@@ -1762,21 +1727,11 @@ weir_format_types(struct weir_format *f, const char *spec, char *err, size_t err
 int
 weir_format_raw(struct weir_format *f, const char *name, char *err, size_t errlen)
 {
-	size_t n = strlen(name);
-	if (n == 0) {
+	if (*name == '\0') {
 		snprintf(err, errlen, "--raw needs a member name");
 		return -1;
 	}
-	free(f->raw_key);
-	if ((f->raw_key = malloc(6 * n + 5)) == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	f->raw_key[0] = ',';
-	long q = weir_json_quote(f->raw_key, 6 * n + 5, 1, name, n);
-	f->raw_key[q] = ':';
-	f->raw_key[q + 1] = '\0';
-	f->raw_key_len = (size_t)q + 1;
+	f->raw_name = name;
 	return 0;
 }
 

@@ -27,9 +27,6 @@
 struct weir_format;
 struct weir_parser;
 
-/* The presets, by name, for messages and completions. */
-extern const char *const weir_format_presets[];
-
 /* Is name a preset (or `regex`, or `auto`)? */
 bool weir_format_known(const char *name);
 
@@ -50,7 +47,8 @@ void weir_format_free(struct weir_format *f);
  *     JSON number when the text is one, else a string); `-` and an empty
  *     text become null for every type but string; a text that is not of
  *     its type rejects the line.
- *   raw: the name of a member that keeps the whole line, as a string.
+ *   raw: the name of a member that keeps the whole line, as a string
+ *     (borrowed: it must outlive the format).
  *   passthrough: a line that starts with `{` passes as it came.
  *   strings: kv and logfmt values stay strings (no number is guessed).
  *   kv separators: between key and value (default "="), between pairs
@@ -62,7 +60,6 @@ void weir_format_passthrough(struct weir_format *f, bool on);
 void weir_format_strings(struct weir_format *f, bool on);
 int weir_format_kv_separators(struct weir_format *f, const char *kv, const char *pair,
     char *err, size_t errlen);
-const char *weir_format_name(const struct weir_format *f);
 
 /*
  * cri and docker: each message read as json (its members), logfmt, kv,
@@ -103,9 +100,8 @@ int weir_parser_end(struct weir_parser *p, const char **out, size_t *n, uint64_t
 /* Whether a partial record is held (what a restart must read again). */
 bool weir_parser_holds(const struct weir_parser *p);
 
-/* With `auto`: the preset chosen (NULL until one is), and a line to tell
- * the user once, the first time it is asked after the choice. */
-const char *weir_parser_chosen(const struct weir_parser *p);
+/* With `auto`: a line that says which preset was chosen, handed out once,
+ * the first time it is asked after the choice (NULL otherwise). */
 const char *weir_parser_notice(struct weir_parser *p);
 
 #endif
