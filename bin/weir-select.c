@@ -3,7 +3,8 @@
  * expression language.
  *
  *   --where EXPR (the driver's, as in every program) ──► --set NAME=EXPR
- *   ──► --keep / --drop ──► the line
+ *   ──► --keep / --drop ──► the line, or with --only a row of the --set
+ *   members alone (SQL's SELECT list)
  *
  * A line nothing changes is written as it came.  A changed line keeps the
  * bytes of every member it does not name: a member --set replaces keeps
@@ -42,6 +43,7 @@ struct select {
 	char *names[MAX_NAMES];	/* --keep or --drop, decoded */
 	int nnames;
 	bool keep;		/* names are those kept, not those dropped */
+	bool only;		/* the row is the --set members, in their order */
 	struct weir_members members;
 	struct weir_buf vals, line;
 	char *key;		/* a member's decoded name */
@@ -191,6 +193,30 @@ rewrite(struct weir_ctx *ctx, struct select *s, const struct weir_event *ev)
 	return weir_emit_row(ctx, s->line.p, s->line.n);
 }
 
+/* --only: a new object of the --set members (the last --set of each
+ * name), in the order given, as SQL's SELECT list makes a row. */
+static int
+only(struct weir_ctx *ctx, struct select *s)
+{
+	s->line.n = 0;
+	int rc = add(s, "{", 1);
+	bool any = false;
+	for (int i = 0; i < s->nsets; i++) {
+		struct set *set = &s->sets[i];
+		if (set_named(s, set->name, strlen(set->name)) != set)
+			continue;
+		if (any)
+			rc |= add(s, ",", 1);
+		rc |= weir_buf_str(&s->line, set->quoted) | add(s, ":", 1) |
+		    add(s, s->vals.p + set->at, set->len);
+		any = true;
+	}
+	if ((rc | add(s, "}", 1)) != 0)
+		return weir_fail(ctx, "out of memory");
+	ctx->count.out++;
+	return weir_emit_row(ctx, s->line.p, s->line.n);
+}
+
 /* --set without --keep or --drop: the members found by the scan are
  * replaced where they are, the others added before the closing brace; no
  * walk over the line's members. */
@@ -255,17 +281,20 @@ on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 		set->len = s->vals.n - set->at;
 		set->used = false;
 	}
+	if (s->only)
+		return only(ctx, s);
 	return s->nnames == 0 ? splice(ctx, s, ev) : rewrite(ctx, s, ev);
 }
 
 /* --- options ---------------------------------------------------------------------- */
 
-enum { OPT_SET = 1, OPT_KEEP, OPT_DROP };
+enum { OPT_SET = 1, OPT_KEEP, OPT_DROP, OPT_ONLY };
 
 static const struct weir_optdef own_options[] = {
 	{"set", 0, 1, OPT_SET, "NAME=EXPR"},
 	{"keep", 0, 1, OPT_KEEP, "NAMES"},
 	{"drop", 0, 1, OPT_DROP, "NAMES"},
+	{"only", 0, 0, OPT_ONLY, NULL},
 	{NULL, 0, 0, 0, NULL},
 };
 
@@ -280,6 +309,9 @@ own_option(void *arg, int id, const char *value, char *err, size_t errlen)
 			return -1;
 		}
 		s->sets[s->nsets++].spec = value;
+		return 0;
+	case OPT_ONLY:
+		s->only = true;
 		return 0;
 	case OPT_KEEP:
 	case OPT_DROP:
@@ -353,6 +385,11 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 	}
 	const char *list = s->keep_list ? s->keep_list : s->drop_list;
 	s->keep = s->keep_list != NULL;
+	if (s->only && (list || s->nsets == 0)) {
+		snprintf(err, errlen, list ? "--only makes the row of the --set members: no --keep "
+		    "or --drop with it" : "--only makes the row of the --set members: give them");
+		return -1;
+	}
 	if (list && parse_names(s, list, err, errlen) < 0)
 		return -1;
 	ctx->untimed = !timed;
@@ -384,11 +421,12 @@ main(int argc, char **argv)
 	static const struct weir_program program = {
 		.name = "weir-select",
 		.synopsis = "weir-select [--where EXPR] [--set NAME=EXPR ...] [--keep NAMES | "
-		    "--drop NAMES] [options] [FILE ...]",
+		    "--drop NAMES | --only] [options] [FILE ...]",
 		.summary = "Filters events and computes members with PostgreSQL's expressions.",
 		.own_help = "      --set NAME=EXPR      add or replace member NAME (repeatable)\n"
 		    "      --keep NAMES         only these top-level members (commas between)\n"
-		    "      --drop NAMES         all but these top-level members\n",
+		    "      --drop NAMES         all but these top-level members\n"
+		    "      --only               the row is the --set members alone, in their order\n",
 		.options = own_options,
 		.option = own_option,
 		.state = &s,

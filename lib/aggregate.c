@@ -443,14 +443,23 @@ by_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The value at rank: the nearest rank's (the k-th smallest, k = ceil(rank
+ * × n)), or with linear the value at position rank × (n − 1) between the
+ * two values around it (PostgreSQL's percentile_cont).  A sketch answers
+ * both with the value at rank. */
 static int
-pct_result(struct weir_pct *p, double rank, struct weir_buf *b)
+pct_result(struct weir_pct *p, double rank, bool linear, struct weir_buf *b)
 {
 	if (p->q)
 		return weir_buf_double(b, weir_quantiles_value(p->q, rank));
 	if (p->ex.n == 0)
 		return weir_buf_str(b, "null");
 	qsort(p->ex.v, p->ex.n, sizeof *p->ex.v, by_double);
+	if (linear) {
+		double at = rank * (double)(p->ex.n - 1), lo = floor(at);
+		size_t i = (size_t)lo, j = i + 1 < p->ex.n ? i + 1 : i;
+		return weir_buf_double(b, p->ex.v[i] + (at - lo) * (p->ex.v[j] - p->ex.v[i]));
+	}
 	double k = ceil(rank * (double)p->ex.n) - 1;
 	size_t i = k < 0 ? 0 : k >= (double)p->ex.n ? p->ex.n - 1 : (size_t)k;
 	return weir_buf_double(b, p->ex.v[i]);
@@ -840,7 +849,7 @@ weir_cell_result(const struct weir_aggdef *def, union weir_cell *c, uint64_t cou
 	case WEIR_AGG_APPROX_DISTINCT:
 		return weir_buf_printf(b, "%.0f", c->d ? round(weir_distinct_estimate(c->d)) : 0.0);
 	case WEIR_AGG_QUANTILE:
-		return pct_result(&c->p, def->rank, b);
+		return pct_result(&c->p, def->rank, def->linear, b);
 	case WEIR_AGG_TOP: {
 		size_t n, i;
 		struct ranked *v = ranked_values(c->set, &n, by_count);
@@ -1230,6 +1239,12 @@ weir_aggdef_parse(struct weir_plan *plan, struct weir_aggdef *def, const char *s
 		*colon = '\0';
 	const char *fn = buf;
 	char prefix[1100];
+	char *linear = field ? strrchr(field, ':') : NULL;
+	if (linear && strcmp(linear, ":linear") == 0 && (strcmp(fn, "median") == 0 ||
+	    (fn[0] == 'p' && strspn(fn + 1, "0123456789.") == strlen(fn + 1)))) {
+		*linear = '\0';
+		def->linear = true;
+	}
 	if (strcmp(fn, "count") == 0) {
 		def->func = field ? WEIR_AGG_COUNT_FIELD : WEIR_AGG_COUNT;
 		snprintf(prefix, sizeof prefix, "count");

@@ -3,9 +3,8 @@
  * and evaluating them (expr.h).
  *
  * libpg_query parses "SELECT <text>" and hands back its tree as JSON, read
- * with jansson once at start.  The library is loaded (dlopen) the first
- * time an expression is compiled, so a program given none does not carry
- * PostgreSQL's parser in its memory.  Each node evaluates its arguments, then
+ * with jansson once at start (pgparse.h: loaded the first time an
+ * expression is compiled).  Each node evaluates its arguments, then
  * itself, with SQL's rules: NULL in, NULL out for operators and most
  * functions; AND, OR and NOT in three-valued logic; CASE, COALESCE and the
  * IS tests look at NULL themselves.  Regular expressions are PCRE2's,
@@ -15,18 +14,17 @@
 #include "expr.h"
 
 #include <ctype.h>
-#include <dlfcn.h>
 #include <errno.h>
 #include <jansson.h>
 #include <math.h>
 #include <pcre2.h>
-#include <pg_query.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "evtime.h"
 #include "exprfn.h"
+#include "pgparse.h"
 
 enum op {
 	N_CONST, N_FIELD, N_NEG, N_NOT, N_AND, N_OR, N_ARITH, N_CMP, N_CONCAT,
@@ -783,35 +781,9 @@ fold(struct compiler *c, struct node *n)
 	return k;
 }
 
-static PgQueryParseResult (*pq_parse)(const char *);
-static void (*pq_free)(PgQueryParseResult);
-
-/* PostgreSQL's parser, loaded once; -1 with a message in err. */
-static int
-load_parser(char *err, size_t errlen)
-{
-	static const char *const names[] = {"libpg_query.so.1504.0", "libpg_query.so"};
-	if (pq_parse)
-		return 0;
-	void *h = NULL;
-	for (size_t i = 0; h == NULL && i < sizeof names / sizeof *names; i++)
-		h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
-	if (h == NULL || (pq_parse = (PgQueryParseResult (*)(const char *))dlsym(h,
-	    "pg_query_parse")) == NULL || (pq_free = (void (*)(PgQueryParseResult))dlsym(h,
-	    "pg_query_free_parse_result")) == NULL) {
-		snprintf(err, errlen, "cannot load PostgreSQL's parser, libpg_query (on Debian the "
-		    "package libpg-query-dev brings it): %s", dlerror());
-		pq_parse = NULL;
-		return -1;
-	}
-	return 0;
-}
-
 struct weir_expr *
 weir_expr_compile(const char *text, struct weir_plan *plan, char *err, size_t errlen)
 {
-	if (load_parser(err, errlen) < 0)
-		return NULL;
 	struct weir_expr *e = calloc(1, sizeof *e);
 	size_t tl = strlen(text);
 	char *query = malloc(tl + 8);
@@ -824,17 +796,22 @@ weir_expr_compile(const char *text, struct weir_plan *plan, char *err, size_t er
 	memcpy(query, "SELECT ", 7);
 	memcpy(query + 7, text, tl + 1);
 	struct compiler c = {e, plan, err, errlen, -1, false};
-	PgQueryParseResult r = pq_parse(query);
-	free(query);
 	json_t *tree = NULL, *targets = NULL;
-	if (r.error) {
-		int at = r.error->cursorpos > 7 ? r.error->cursorpos - 8 : (int)tl;
+	int errpos;
+	char msg[512];
+	int rc = weir_pg_parse(query, &tree, &errpos, msg, sizeof msg);
+	free(query);
+	if (rc < 0 && errpos < 0) {
+		snprintf(err, errlen, "%s", msg);
+		weir_expr_free(e);
+		return NULL;
+	}
+	if (rc < 0) {
+		int at = errpos >= 7 ? errpos - 7 : (int)tl;
 		const char *hint = strstr(text, "&&") ? " (SQL's conjunction is AND)" :
 		    strstr(text, "||") ? " (|| joins strings in SQL: OR is the disjunction)" :
 		    strstr(text, "==") ? " (SQL's equality is =)" : "";
-		fail(&c, at, "%s%s", r.error->message, hint);
-	} else if ((tree = json_loads(r.parse_tree, 0, NULL)) == NULL) {
-		fail(&c, -1, "out of memory");
+		fail(&c, at, "%s%s", msg, hint);
 	} else {
 		json_t *stmts = json_object_get(tree, "stmts");
 		json_t *sel = json_object_get(json_object_get(json_array_get(stmts, 0), "stmt"),
@@ -860,7 +837,6 @@ weir_expr_compile(const char *text, struct weir_plan *plan, char *err, size_t er
 		e->root = fold(&c, compile(&c, val));
 	}
 	json_decref(tree);
-	pq_free(r);
 	if (c.failed) {
 		point_at(err, errlen, text, c.failed_at);
 		weir_expr_free(e);
