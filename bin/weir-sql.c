@@ -347,7 +347,7 @@ int
 main(int argc, char **argv)
 {
 	struct option longs[NPASSED + 4];
-	char shorts[64] = "+hV";
+	char shorts[64] = ":hV";
 	for (size_t i = 0; i < NPASSED; i++) {
 		longs[i] = (struct option){passed[i].name, passed[i].has_arg, NULL, passed[i].val};
 		if (passed[i].val < 256) {
@@ -367,7 +367,18 @@ main(int argc, char **argv)
 	bool explain_only = false;
 	struct weir_sql_opts o = {0};
 	int ch;
+	opterr = 0;
 	while ((ch = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
+		if (ch == '?' || ch == ':') {
+			const char *opt = argv[optind - 1];
+			if (ch == '?' && optopt && strncmp(opt, "--", 2) != 0)
+				fprintf(stderr, "weir-sql: unknown option '-%c'\n", optopt);
+			else
+				fprintf(stderr, "weir-sql: %s '%s'\n", ch == ':' ? "a value is missing after" :
+				    "unknown option", opt);
+			usage(stderr);
+			return 2;
+		}
 		if (ch == 'h') {
 			help();
 			return 0;

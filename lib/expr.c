@@ -784,6 +784,18 @@ fold(struct compiler *c, struct node *n)
 struct weir_expr *
 weir_expr_compile(const char *text, struct weir_plan *plan, char *err, size_t errlen)
 {
+	int at;
+	struct weir_expr *e = weir_expr_compile_at(text, plan, err, errlen, &at);
+	if (e == NULL)
+		point_at(err, errlen, text, at);
+	return e;
+}
+
+struct weir_expr *
+weir_expr_compile_at(const char *text, struct weir_plan *plan, char *err, size_t errlen,
+    int *at)
+{
+	*at = -1;
 	struct weir_expr *e = calloc(1, sizeof *e);
 	size_t tl = strlen(text);
 	char *query = malloc(tl + 8);
@@ -807,11 +819,11 @@ weir_expr_compile(const char *text, struct weir_plan *plan, char *err, size_t er
 		return NULL;
 	}
 	if (rc < 0) {
-		int at = errpos >= 7 ? errpos - 7 : (int)tl;
+		int pos = errpos >= 7 ? errpos - 7 : (int)tl;
 		const char *hint = strstr(text, "&&") ? " (SQL's conjunction is AND)" :
 		    strstr(text, "||") ? " (|| joins strings in SQL: OR is the disjunction)" :
 		    strstr(text, "==") ? " (SQL's equality is =)" : "";
-		fail(&c, at, "%s%s", msg, hint);
+		fail(&c, pos, "%s%s", msg, hint);
 	} else {
 		json_t *stmts = json_object_get(tree, "stmts");
 		json_t *sel = json_object_get(json_object_get(json_array_get(stmts, 0), "stmt"),
@@ -838,7 +850,7 @@ weir_expr_compile(const char *text, struct weir_plan *plan, char *err, size_t er
 	}
 	json_decref(tree);
 	if (c.failed) {
-		point_at(err, errlen, text, c.failed_at);
+		*at = c.failed_at;
 		weir_expr_free(e);
 		return NULL;
 	}

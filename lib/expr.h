@@ -40,6 +40,12 @@ struct weir_expr *weir_expr_compile(const char *text, struct weir_plan *plan, ch
     size_t errlen);
 void weir_expr_free(struct weir_expr *e);
 
+/* The same, with the message alone in err and the position in the text
+ * it concerns in *at (-1 when none), for a caller that shows the text
+ * itself (weir sql shows the whole query). */
+struct weir_expr *weir_expr_compile_at(const char *text, struct weir_plan *plan, char *err,
+    size_t errlen, int *at);
+
 /* The text it was compiled from. */
 const char *weir_expr_text(const struct weir_expr *e);
 

@@ -27,6 +27,8 @@
 #include <unistd.h>
 
 #include "evtime.h"
+#include "expr.h"
+#include "fields.h"
 #include "pgparse.h"
 #include "value.h"
 
@@ -48,6 +50,7 @@ struct agg {
 	char *shape;		/* the call, locations left out */
 	char *spec;		/* weir-agg's operand, FUNC:FIELD */
 	char *name;		/* the member it writes */
+	char *ref;		/* that member in an expression */
 };
 
 struct group {
@@ -99,8 +102,12 @@ fail(struct compiler *c, int at, const char *fmt, ...)
 	int n = vsnprintf(c->err, c->errlen, fmt, ap);
 	va_end(ap);
 	size_t len = strlen(c->orig);
-	if (at < 0 || n < 0 || (size_t)n >= c->errlen)
+	if (n < 0 || (size_t)n >= c->errlen)
 		return -1;
+	if (at < 0) {	/* the query, without a caret */
+		snprintf(c->err + n, c->errlen - (size_t)n, "\n  %s", c->orig);
+		return -1;
+	}
 	if ((size_t)at > len)
 		at = (int)len;
 	int b = at, e = at;
@@ -447,14 +454,11 @@ node_end(const struct compiler *c, json_t *v)
 			i = closing(c, i + 1);
 		e = max_end(c, e, c->t[i].end);
 	} else if (strcmp(type, "NullTest") == 0 || strcmp(type, "BooleanTest") == 0) {
-		int j = tok_at(c, e - 1);
-		if (is_word(c, j + 1, "ISNULL") || is_word(c, j + 1, "NOTNULL")) {
-			e = c->t[j + 1].end;
-		} else if (is_word(c, j + 1, "IS")) {
-			j += is_word(c, j + 2, "NOT") ? 3 : 2;
-			if (j < c->nt)
-				e = c->t[j].end;
-		}
+		/* at IS (then [NOT] NULL, TRUE, FALSE, UNKNOWN), ISNULL or NOTNULL */
+		if (is_word(c, i, "IS"))
+			i += is_word(c, i + 1, "NOT") ? 2 : 1;
+		if (i < c->nt)
+			e = max_end(c, e, c->t[i].end);
 	}
 	return e;
 }
@@ -504,10 +508,26 @@ text_with(struct compiler *c, json_t *n, const struct rep *r, int nr)
 	return out;
 }
 
+/* The node's text, as it is: an expression a program compiles, compiled
+ * now so that its error points into the query. */
 static char *
 text_of(struct compiler *c, json_t *n)
 {
-	return text_with(c, n, NULL, 0);
+	char *t = text_with(c, n, NULL, 0);
+	struct weir_plan *plan = weir_plan_new();
+	char msg[512];
+	int at, b, e;
+	struct weir_expr *x = t && plan ? weir_expr_compile_at(t, plan, msg, sizeof msg, &at) :
+	    NULL;
+	if (t && plan && x == NULL) {
+		span(c, n, &b, &e);
+		fail(c, b + (at >= 0 ? at : 0), "%s", msg);
+		free(t);
+		t = NULL;
+	}
+	weir_expr_free(x);
+	weir_plan_free(plan);
+	return t;
 }
 
 /* A tree with its locations left out, as text: equal shapes, equal
@@ -686,6 +706,42 @@ duration(struct compiler *c, json_t *v, const char *what)
 	}
 	free(t);
 	return dup_or_fail(c, dur_text(ns));
+}
+
+/* A name as an identifier in an expression: bare when PostgreSQL reads
+ * it back as the same name, quoted otherwise ("N", "p 99", "user"). */
+static char *
+ident(const char *name)
+{
+	static const char *const reserved[] = {"all", "analyse", "analyze", "and", "any",
+	    "array", "as", "asc", "asymmetric", "both", "case", "cast", "check", "collate",
+	    "column", "constraint", "create", "current_catalog", "current_date", "current_role",
+	    "current_time", "current_timestamp", "current_user", "default", "deferrable", "desc",
+	    "distinct", "do", "else", "end", "except", "false", "fetch", "for", "foreign",
+	    "from", "grant", "group", "having", "in", "initially", "intersect", "into",
+	    "lateral", "leading", "limit", "localtime", "localtimestamp", "not", "null",
+	    "offset", "on", "only", "or", "order", "placing", "primary", "references",
+	    "returning", "select", "session_user", "some", "symmetric", "table", "then", "to",
+	    "trailing", "true", "union", "unique", "user", "using", "variadic", "when", "where",
+	    "window", "with"};
+	bool bare = (*name >= 'a' && *name <= 'z') || *name == '_';
+	for (const char *p = name; bare && *p; p++)
+		bare = (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_';
+	for (size_t i = 0; bare && i < sizeof reserved / sizeof *reserved; i++)
+		bare = strcmp(name, reserved[i]) != 0;
+	if (bare)
+		return strdup(name);
+	char *q = malloc(2 * strlen(name) + 3), *o = q;
+	if (q == NULL)
+		return NULL;
+	*o++ = '"';
+	for (const char *p = name; *p; p++) {
+		if (*p == '"')
+			*o++ = '"';
+		*o++ = *p;
+	}
+	strcpy(o, "\"");
+	return q;
 }
 
 /* --- stages ------------------------------------------------------------------------- */
@@ -1014,6 +1070,7 @@ aggregate(struct compiler *c, json_t *call, const char *name)
 	a->shape = sh;
 	a->spec = dup_or_fail(c, spec);
 	a->name = dup_or_fail(c, name ? strdup(name) : fmt("__a%d", c->na + 1));
+	a->ref = a->name ? dup_or_fail(c, ident(a->name)) : NULL;
 	return c->failed ? -1 : c->na++;
 }
 
@@ -1286,7 +1343,7 @@ collect(struct compiler *c, json_t *v, struct rep *r, int *nr)
 			return -1;
 		if (strcmp(type, "FuncCall") == 0 && agg_index(func_name(b)) != -1) {
 			int a = aggregate(c, v, NULL);
-			return a < 0 ? -1 : add_rep(c, r, nr, v, c->a[a].name);
+			return a < 0 ? -1 : add_rep(c, r, nr, v, c->a[a].ref);
 		}
 		if (strcmp(type, "ColumnRef") == 0) {
 			json_t *fl = json_object_get(b, "fields");
@@ -1474,16 +1531,22 @@ grouped(struct compiler *c, json_t *sel, char *where)
 	json_t *having = json_object_get(sel, "havingClause");
 	char *htext = rc == 0 && having ? over_row(c, having) : NULL;
 	/* the row weir-agg writes: keys, bounds, aggregates */
-	const char *row[3 * MAX_ITEMS + 2];
+	const char *row[3 * MAX_ITEMS + 2], *ref[3 * MAX_ITEMS + 2];	/* names, in SQL */
 	int nrow = 0;
-	for (int k = 0; k < c->ng; k++)
+	for (int k = 0; k < c->ng; k++) {
+		ref[nrow] = c->g[k].ref;
 		row[nrow++] = c->g[k].member;
+	}
 	if (c->wspec) {
+		ref[nrow] = "window_start";
 		row[nrow++] = "window_start";
+		ref[nrow] = "window_end";
 		row[nrow++] = "window_end";
 	}
-	for (int k = 0; k < c->na; k++)
+	for (int k = 0; k < c->na; k++) {
+		ref[nrow] = c->a[k].ref;
 		row[nrow++] = c->a[k].name;
+	}
 	/* ORDER BY … LIMIT over all the input: the ranking of --top */
 	json_t *sort = json_object_get(sel, "sortClause");
 	long lim = limit(c, sel);
@@ -1496,7 +1559,7 @@ grouped(struct compiler *c, json_t *sel, char *where)
 		json_t *val = node ? resolve_group(c, node, targets) : NULL;
 		char *t = val ? over_row(c, val) : NULL;
 		for (int j = 0; t && j < nrow && rank == NULL; j++)
-			if (strcmp(t, row[j]) == 0 || (j < c->ng && strcmp(t, c->g[j].ref) == 0))
+			if (strcmp(t, ref[j]) == 0)
 				rank = strdup(row[j]);
 		if (c->wspec && rank && strcmp(rank, "window_start") == 0 && lim < 0 &&
 		    json_array_size(sort) == 1 && (dir == NULL || strcmp(dir, "SORTBY_DESC") != 0)) {
@@ -1568,8 +1631,7 @@ grouped(struct compiler *c, json_t *sel, char *where)
 	/* the SELECT list, unless the row is it already */
 	bool same = !c->failed && c->na > 0 && n == nrow;
 	for (int k = 0; same && k < n; k++)
-		same = strcmp(it[k].name, row[k]) == 0 && (strcmp(it[k].text, row[k]) == 0 ||
-		    (k < c->ng && strcmp(it[k].text, c->g[k].ref) == 0));
+		same = strcmp(it[k].name, row[k]) == 0 && strcmp(it[k].text, ref[k]) == 0;
 	if (!c->failed && !same && (st = stage(c, "weir-select", true)) != NULL)
 		projection(c, st, it, n);
 	free(htext);
@@ -1723,7 +1785,12 @@ weir_sql_compile(const char *query, const struct weir_sql_opts *o, struct weir_s
 		goto done;
 	}
 	if (op && strcmp(op, "SETOP_NONE") != 0) {
-		fail(&c, -1, "UNION, INTERSECT and EXCEPT are not compiled: run the queries apart "
+		int at = -1;
+		for (int i = 0; i < c.nt && at < 0; i++)
+			if (is_word(&c, i, "UNION") || is_word(&c, i, "INTERSECT") ||
+			    is_word(&c, i, "EXCEPT"))
+				at = c.t[i].at;
+		fail(&c, at, "UNION, INTERSECT and EXCEPT are not compiled: run the queries apart "
 		    "and merge their output with weir-replay(1)");
 		goto done;
 	}
@@ -1800,6 +1867,7 @@ done:
 		free(c.a[i].shape);
 		free(c.a[i].spec);
 		free(c.a[i].name);
+		free(c.a[i].ref);
 	}
 	for (int i = 0; i < c.npre; i++)
 		free(c.pre[i]);

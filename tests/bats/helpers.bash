@@ -19,7 +19,7 @@ fi
 export ROOT PATH LIB WEIR_BIN
 
 # feed FILE: writes FILE to stdout in small seeded random chunks (lines cut
-# anywhere), pausing a millisecond between chunks, so that the program
+# anywhere), pausing 0.2 ms between chunks, so that the program
 # reads it piece by piece as it would from a live `tail -F`.
 feed() {
 	python3 "$LIB/feed.py" "$@"

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """feed.py FILE [SEED]: copy FILE to stdout in random chunks of 1..200 bytes,
-with a 1 ms pause between chunks (a slow writer, as tail -F is)."""
+with a 0.2 ms pause between chunks (a slow writer, as tail -F is)."""
 import os
 import random
 import sys
@@ -14,6 +14,6 @@ try:
         k = rng.randint(1, 200)
         os.write(1, data[i:i + k])
         i += k
-        time.sleep(0.001)
+        time.sleep(0.0002)
 except BrokenPipeError:
     pass
