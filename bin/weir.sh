@@ -12,6 +12,7 @@ usage: weir COMMAND [ARGS ...]
        weir --version
 
 commands:
+  sql         a whole query in SQL, compiled to the programs below
   parse       access logs, syslog, logfmt, container logs ... into NDJSON
   select      filter and compute members with PostgreSQL's expressions
   step        running values per key: previous, delta, rate, EWMA, sliding sums

@@ -1,5 +1,5 @@
 # bash completion for weir and the weir-* programs.
-# Installed once per program name; `complete -F _weir weir weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe weir-join weir-select weir-parse weir-step weir-absent weir-kafka-source weir-kafka-sink ...`.
+# Installed once per program name; `complete -F _weir weir weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe weir-join weir-select weir-sql weir-parse weir-step weir-absent weir-kafka-source weir-kafka-sink ...`.
 
 _weir_shared_opts="--time --time-format --processing-time --lag --idle --late
 	--max-ahead --where --input-format --output-format --on-error --errors --unbuffered
@@ -16,7 +16,7 @@ _weir_program_opts() {
 	join) echo "--on --within --left-time --right-time --type --nest --max-buffer --table --reload --state" ;;
 	kafka-source) echo "--brokers --group --envelope --kafka-time --exit-at-end --reset --state --checkpoint-every --property --verbose" ;;
 	kafka-sink) echo "--brokers --topic --key --state --property" ;;
-	select) echo "--set --keep --drop" ;;
+	select) echo "--set --keep --drop --only" ;;
 	step) echo "--by --over --max-buffer -S --strings --state" ;;
 	absent) echo "--by --after --max-keys --state" ;;
 	parse) echo "--auto --types --raw --passthrough-json --message --tz -S --strings --kv-sep --pair-sep" ;;
@@ -32,7 +32,7 @@ _weir() {
 	local prog=${COMP_WORDS[0]##*/} sub
 	if [[ $prog == weir ]]; then
 		if [[ $COMP_CWORD -eq 1 ]]; then
-			COMPREPLY=($(compgen -W "parse select step absent watermark window agg replay profile dedupe join kafka-source kafka-sink help --version --help" -- "$cur"))
+			COMPREPLY=($(compgen -W "sql parse select step absent watermark window agg replay profile dedupe join kafka-source kafka-sink help --version --help" -- "$cur"))
 			return
 		fi
 		sub=${COMP_WORDS[1]}
@@ -127,6 +127,16 @@ _weir() {
 			$(compgen -f -- "$cur"))
 		return
 	fi
+	# weir-sql takes the shared options but --where (the query has WHERE)
+	if [[ $sub == sql ]]; then
+		if [[ $cur == -* ]]; then
+			COMPREPLY=($(compgen -W "--explain --time --time-format --processing-time --lag
+				--idle --late --max-ahead --state --metrics --input-format --output-format
+				--on-error --errors --unbuffered --stats --emit --tz --allowed-lateness --exact
+				--time-output --strings --help --version" -- "$cur"))
+		fi
+		return
+	fi
 	if [[ $cur == -* ]]; then
 		COMPREPLY=($(compgen -W "$_weir_shared_opts $(_weir_program_opts "$sub")" -- "$cur"))
 	else
@@ -134,4 +144,4 @@ _weir() {
 	fi
 }
 complete -F _weir weir weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe weir-join \
-	weir-select weir-parse weir-step weir-absent weir-kafka-source weir-kafka-sink
+	weir-select weir-sql weir-parse weir-step weir-absent weir-kafka-source weir-kafka-sink

@@ -164,3 +164,8 @@ events() {
 	io_contract weir-sql "SELECT * FROM stdin WHERE v >= 0"
 	io_contract weir-sql "SELECT id, count(*) * 2 AS twice FROM stdin GROUP BY id"
 }
+
+@test "the man page's EXAMPLES run as shown and it is lint-clean" {
+	python3 "$LIB/man_examples.py" "$ROOT/man/weir-sql.1"
+	mandoc -T lint -W warning "$ROOT/man/weir-sql.1"
+}

@@ -32,7 +32,11 @@ setup() {
 		COMP_WORDS=(weir-dedupe --whe); COMP_CWORD=1; _weir; echo \"\${COMPREPLY[*]}\"
 		COMP_WORDS=(weir-parse sys); COMP_CWORD=1; _weir; echo \"\${COMPREPLY[*]}\"
 		COMP_WORDS=(weir-parse cri --mess); COMP_CWORD=2; _weir; echo \"\${COMPREPLY[*]}\"
-		COMP_WORDS=(weir-agg -i com); COMP_CWORD=2; _weir; echo \"\${COMPREPLY[*]}\""
+		COMP_WORDS=(weir-agg -i com); COMP_CWORD=2; _weir; echo \"\${COMPREPLY[*]}\"
+		COMP_WORDS=(weir sq); COMP_CWORD=1; _weir; echo \"\${COMPREPLY[*]}\"
+		COMP_WORDS=(weir-sql --exp); COMP_CWORD=1; _weir; echo \"\${COMPREPLY[*]}\"
+		COMP_WORDS=(weir-sql --whe); COMP_CWORD=1; _weir; echo \"[\${COMPREPLY[*]}]\"
+		COMP_WORDS=(weir-select --on); COMP_CWORD=1; _weir; echo \"\${COMPREPLY[*]}\""
 	assert_success
 	assert_line --index 0 "--max-ahead --max-buffer"
 	assert_line --index 1 "warn skip fail"
@@ -53,6 +57,10 @@ setup() {
 	assert_line --index 16 "syslog"
 	assert_line --index 17 "--message"
 	assert_line --index 18 "combined common"
+	assert_line --index 19 "sql"
+	assert_line --index 20 "--explain"
+	assert_line --index 21 "[]"	# the query says WHERE
+	assert_line --index 22 "--on-error --only"
 }
 
 @test "make install honours PREFIX and DESTDIR" {
@@ -91,4 +99,6 @@ setup() {
 	assert_output --partial "--where"
 	run fish -c "source '$ROOT/completions/weir.fish'; complete -C 'weir-parse --pass'"
 	assert_output --partial "--passthrough-json"
+	run fish -c "source '$ROOT/completions/weir.fish'; complete -C 'weir-sql --exp'"
+	assert_output --partial "--explain"
 }

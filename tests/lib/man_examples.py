@@ -82,6 +82,7 @@ with tempfile.TemporaryDirectory() as tmp:
     for cmd, expected in examples:
         got = subprocess.run(["sh", "-c", cmd], cwd=tmp, env=env, capture_output=True,
                              text=True).stdout.rstrip("\n").split("\n")
+        got = [l.strip() for l in got]  # as the page's lines are read: indent left out
         if got == [""]:
             got = []
         if got != expected:
