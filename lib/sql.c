@@ -853,7 +853,7 @@ source(struct compiler *c, json_t *from)
 	const struct token *t = i >= 0 ? &c->t[i] : NULL;
 	if (t && t->k == K_WORD && is_word(c, i, "stdin") && !is_op(c, i + 1, "."))
 		return 0;
-	if (t == NULL || t->k != K_IDENT || json_object_get(b, "schemaname"))
+	if (t == NULL || t->k != K_IDENT || t->end - t->at < 2 || json_object_get(b, "schemaname"))
 		return fail(c, loc(b), "FROM takes stdin or a file name in quotes, such as "
 		    "FROM 'events.ndjson'");
 	char *path = strndup(c->q + t->at + 1, (size_t)(t->end - t->at - 2));
@@ -1745,7 +1745,8 @@ quote_sources(struct compiler *c)
 			for (size_t k = 0; k < sizeof ends / sizeof *ends; k++)
 				in_from &= !is_word(c, i, ends[k]);
 		}
-		if (in_from && t->k == K_STRING && c->q[t->at] == '\'' && i > 0 &&
+		if (in_from && t->k == K_STRING && c->q[t->at] == '\'' && t->end - t->at >= 2 &&
+		    c->q[t->end - 1] == '\'' && i > 0 &&
 		    (is_word(c, i - 1, "FROM") || is_word(c, i - 1, "JOIN") ||
 		    c->t[i - 1].k == K_COMMA)) {
 			if (memchr(c->q + t->at + 1, '"', (size_t)(t->end - t->at - 2)) ||
