@@ -141,7 +141,7 @@ wants(const struct weir_sql *s, int i, enum role r)
 	case TO_LAST:
 		return i == last;
 	case TO_AGG:
-		return i == timed && strcmp(st->argv[0], "weir-agg") == 0;
+		return i == s->agg;
 	}
 	return false;
 }
@@ -190,6 +190,12 @@ build(const struct weir_sql *s, const struct given *g, int ng, struct cmd *c)
 		c->argv[i] = v;
 	}
 	for (int k = 0; k < ng; k++) {
+		if (g[k].p->val == 1005 && s->stateful_after_join) {
+			fputs("weir-sql: --state: this query keeps state in weir-join and in the program "
+			    "after it; run the pipeline --explain prints with a --state file for each\n",
+			    stderr);
+			return -1;
+		}
 		bool any = false;
 		for (int i = 0; i < s->n; i++)
 			any |= wants(s, i, g[k].p->role);

@@ -60,6 +60,14 @@ struct group {
 	char *ref;		/* that member in an expression */
 };
 
+/* A join in FROM, compiled to weir-join before the rest of the query,
+ * which then reads its rows {"left":…,"right":…} from standard input. */
+struct join {
+	char *args[32];		/* weir-join's arguments, its inputs included */
+	int nargs;
+	char *within;		/* the interval join's bound (NULL: a lookup table) */
+};
+
 struct compiler {
 	const char *orig;	/* the query as given */
 	char *q;		/* as parsed: FROM 'file' quoted as an identifier */
@@ -1588,7 +1596,7 @@ grouped(struct compiler *c, json_t *sel, char *where)
 		where = NULL;
 	}
 	if (rc == 0 && !c->failed && (st = stage(c, "weir-agg", true)) != NULL) {
-		c->s->timed = c->s->n - 1;
+		c->s->timed = c->s->agg = c->s->n - 1;
 		if (where)
 			arg2(c, st, "--where", strdup(where));
 		if (c->ng > 0) {
@@ -1759,15 +1767,379 @@ quote_sources(struct compiler *c)
 	return 0;
 }
 
-int
-weir_sql_compile(const char *query, const struct weir_sql_opts *o, struct weir_sql *s,
-    char *err, size_t errlen)
+static int join_query(struct compiler *c, json_t *sel, json_t *je, char **out, struct join *j);
+
+/* --- JOIN ---------------------------------------------------------------------------- */
+
+/* A side of a join: its name in the query (alias, else the file's or
+ * stdin) and what weir-join reads ("-" for standard input). */
+static int
+join_side(struct compiler *c, json_t *v, char **name, char **path)
 {
-	memset(s, 0, sizeof *s);
-	s->timed = -1;
+	json_t *b = node_of(v, "RangeVar");
+	if (b == NULL)
+		return fail(c, min_loc(v), "a join of two sources: FROM 'a.ndjson' a JOIN "
+		    "'b.ndjson' b ON …");
+	int i = tok_at(c, loc(b));
+	const struct token *t = i >= 0 ? &c->t[i] : NULL;
+	const char *alias = json_string_value(json_object_get(json_object_get(b, "alias"),
+	    "aliasname"));
+	const char *rel = json_string_value(json_object_get(b, "relname"));
+	*name = strdup(alias ? alias : rel ? rel : "");
+	if (t && t->k == K_WORD && is_word(c, i, "stdin")) {
+		*path = strdup("-");
+	} else if (t && t->k == K_IDENT && t->end - t->at >= 2) {
+		*path = strndup(c->q + t->at + 1, (size_t)(t->end - t->at - 2));
+		if (*path && access(*path, R_OK) < 0)
+			return fail(c, t->at, "cannot read '%s': %s", *path, strerror(errno));
+	} else {
+		return fail(c, loc(b), "FROM takes stdin or a file name in quotes, such as "
+		    "FROM 'events.ndjson'");
+	}
+	return *name && *path ? 0 : fail(c, -1, "out of memory");
+}
+
+/* A qualified column's side: 0 left, 1 right, -1 none; path the rest. */
+static int
+side_of(json_t *ref, const char *lname, const char *rname, char **path)
+{
+	json_t *f = json_object_get(ref, "fields");
+	*path = NULL;
+	if (json_array_size(f) < 2 || node_of(json_array_get(f, 0), "String") == NULL)
+		return -1;
+	const char *q = sval(json_array_get(f, 0));
+	int side = strcmp(q, lname) == 0 ? 0 : strcmp(q, rname) == 0 ? 1 : -1;
+	if (side < 0)
+		return -1;
+	json_t *rest = json_deep_copy(ref);
+	json_array_remove(json_object_get(rest, "fields"), 0);
+	*path = column_path(rest);
+	json_decref(rest);
+	return *path ? side : -1;
+}
+
+/* b.ts - INTERVAL '30 seconds' (sign -1) or + (sign 1): the column and
+ * the duration's text. */
+static int
+time_bound(struct compiler *c, json_t *v, int sign, json_t **col, char **dur)
+{
+	json_t *a = node_of(v, "A_Expr");
+	const char *op = a ? sval(json_array_get(json_object_get(a, "name"), 0)) : "";
+	if (a == NULL || strcmp(op, sign < 0 ? "-" : "+") != 0 ||
+	    node_of(json_object_get(a, "lexpr"), "ColumnRef") == NULL)
+		return fail(c, min_loc(v), "the time bound of a join: b.ts BETWEEN a.ts - INTERVAL "
+		    "'…' AND a.ts + INTERVAL '…'");
+	*col = json_object_get(a, "lexpr");
+	*dur = duration(c, json_object_get(a, "rexpr"), "a join's time bound");
+	return *dur ? 0 : -1;
+}
+
+/* The conditions of ON: equal keys and one time bound. */
+static int
+join_on(struct compiler *c, json_t *quals, const char *lname, const char *rname, char **on,
+    char **within, char **times)
+{
+	json_t *b = node_of(quals, "BoolExpr"), *conj = json_array();
+	size_t i;
+	json_t *x;
+	if (b && strcmp(json_string_value(json_object_get(b, "boolop")) ?
+	    json_string_value(json_object_get(b, "boolop")) : "", "AND_EXPR") == 0)
+		json_array_extend(conj, json_object_get(b, "args"));
+	else
+		json_array_append(conj, quals);
+	int rc = 0;
+	json_array_foreach(conj, i, x) {
+		json_t *a = node_of(x, "A_Expr");
+		const char *kind = a ? json_string_value(json_object_get(a, "kind")) : NULL;
+		const char *op = a ? sval(json_array_get(json_object_get(a, "name"), 0)) : "";
+		json_t *l = a ? node_of(json_object_get(a, "lexpr"), "ColumnRef") : NULL;
+		json_t *r = a ? node_of(json_object_get(a, "rexpr"), "ColumnRef") : NULL;
+		char *lp = NULL, *rp = NULL;
+		int ls = l ? side_of(l, lname, rname, &lp) : -1;
+		int rs = r ? side_of(r, lname, rname, &rp) : -1;
+		if (kind && strcmp(kind, "AEXPR_OP") == 0 && strcmp(op, "=") == 0 && ls >= 0 &&
+		    rs >= 0 && ls != rs) {
+			char *pair = fmt("%s%s%s=%s", *on ? *on : "", *on ? "," : "", ls == 0 ? lp : rp,
+			    ls == 0 ? rp : lp);
+			free(*on);
+			*on = pair;
+		} else if (kind && strcmp(kind, "AEXPR_BETWEEN") == 0 && ls >= 0 && !*within &&
+		    json_array_size(json_object_get(node_of(json_object_get(a, "rexpr"), "List"),
+		    "items")) == 2) {
+			json_t *lohi = json_object_get(node_of(json_object_get(a, "rexpr"), "List"),
+			    "items"), *lc, *hc;
+			char *lo = NULL, *hi = NULL, *op_ = NULL, *oq = NULL;
+			if (time_bound(c, json_array_get(lohi, 0), -1, &lc, &lo) == 0 &&
+			    time_bound(c, json_array_get(lohi, 1), 1, &hc, &hi) == 0) {
+				int s1 = side_of(node_of(lc, "ColumnRef"), lname, rname, &op_);
+				int s2 = side_of(node_of(hc, "ColumnRef"), lname, rname, &oq);
+				if (s1 < 0 || s1 == ls || s2 != s1 || strcmp(op_, oq) != 0)
+					rc = fail(c, min_loc(x), "the time bound of a join compares one side's "
+					    "time with the other's: b.ts BETWEEN a.ts - INTERVAL '…' AND "
+					    "a.ts + INTERVAL '…'");
+				else if (strcmp(lo, hi) != 0)
+					rc = fail(c, min_loc(x), "weir joins within one distance both ways: "
+					    "the same INTERVAL before and after");
+				else {
+					*within = strdup(lo);
+					*times = fmt("%s\n%s", ls == 0 ? lp : op_, ls == 0 ? op_ : lp);
+				}
+				free(op_);
+				free(oq);
+			}
+			free(lo);
+			free(hi);
+		} else {
+			rc = fail(c, min_loc(x), "a join condition weir compiles is equal keys "
+			    "(a.k = b.k) and a time bound (b.ts BETWEEN a.ts - INTERVAL '…' AND a.ts + "
+			    "INTERVAL '…'), joined by AND");
+		}
+		free(lp);
+		free(rp);
+		if (rc < 0 || c->failed)
+			break;
+	}
+	json_decref(conj);
+	return c->failed ? -1 : rc;
+}
+
+/* Every column of the query outside FROM, renamed for weir-join's rows:
+ * a.x is "left".x, b.x "right".x, a key of USING the left's (the right's
+ * for a right join). */
+static int
+join_columns(struct compiler *c, json_t *v, const char *lname, const char *rname,
+    json_t *keys, bool right, json_t *outputs, struct rep *r, int *nr, char **texts)
+{
+	const char *key;
+	json_t *x;
+	size_t i;
+	if (json_is_array(v)) {
+		json_array_foreach(v, i, x)
+			if (join_columns(c, x, lname, rname, keys, right, outputs, r, nr, texts) < 0)
+				return -1;
+		return 0;
+	}
+	if (!json_is_object(v))
+		return 0;
+	json_t *ref = node_of(v, "ColumnRef");
+	if (ref) {
+		json_t *f = json_object_get(ref, "fields");
+		json_t *last = json_array_get(f, json_array_size(f) - 1);
+		if (node_of(last, "A_Star"))
+			return fail(c, loc(ref), "name the columns of a join (a.x, b.y)");
+		char *path = NULL;
+		int side = side_of(ref, lname, rname, &path);
+		if (side < 0 && json_array_size(f) == 1) {
+			const char *name = sval(json_array_get(f, 0));
+			bool is_key = false, is_output = false;
+			json_array_foreach(keys, i, x)
+				is_key |= strcmp(json_string_value(x), name) == 0;
+			json_array_foreach(outputs, i, x)
+				is_output |= strcmp(json_string_value(x), name) == 0;
+			if (is_output || strcmp(name, "window_start") == 0 ||
+			    strcmp(name, "window_end") == 0)
+				return 0;	/* the query's own names */
+			if (!is_key)
+				return fail(c, loc(ref), "qualify the column: %s.%s or %s.%s", lname,
+				    name, rname, name);
+			path = strdup(name);
+			side = right ? 1 : 0;
+		}
+		if (side < 0) {
+			free(path);
+			return fail(c, loc(ref), "no source of this join is named \"%s\"",
+			    sval(json_array_get(f, 0)));
+		}
+		if (*nr == 4 * MAX_ITEMS) {
+			free(path);
+			return fail(c, loc(ref), "a query too long to compile");
+		}
+		/* the path's members as identifiers, after the side */
+		size_t cap = strlen(path) * 3 + 16;
+		char *t = malloc(cap), *o = t;
+		o += sprintf(o, "\"%s\"", side ? "right" : "left");
+		for (char *seg = path; t && seg;) {
+			char *dot = seg;
+			while (*dot && !(*dot == '.' && (dot == seg || dot[-1] != '\\')))
+				dot++;
+			char name[1024];
+			size_t k = 0;
+			for (char *p = seg; p < dot && k + 1 < sizeof name; p++)
+				if (*p != '\\' || p + 1 == dot)
+					name[k++] = *p;
+			name[k] = '\0';
+			char *id = ident(name);
+			o += sprintf(o, ".%s", id ? id : name);
+			free(id);
+			seg = *dot ? dot + 1 : NULL;
+		}
+		free(path);
+		texts[*nr] = t;
+		span(c, v, &r[*nr].b, &r[*nr].e);
+		r[*nr].with = t;
+		(*nr)++;
+		return t ? 0 : fail(c, -1, "out of memory");
+	}
+	json_object_foreach(v, key, x)
+		if (strcmp(key, "fromClause") != 0 &&
+		    join_columns(c, x, lname, rname, keys, right, outputs, r, nr, texts) < 0)
+			return -1;
+	return 0;
+}
+
+/* FROM a JOIN b ON …: weir-join's arguments in j, and in *out the query
+ * over its rows (FROM stdin, columns renamed). */
+static int
+join_query(struct compiler *c, json_t *sel, json_t *je, char **out, struct join *j)
+{
+	const char *type = json_string_value(json_object_get(je, "jointype"));
+	json_t *quals = json_object_get(je, "quals");
+	json_t *using = json_object_get(je, "usingClause");
+	char *lname = NULL, *rname = NULL, *lpath = NULL, *rpath = NULL;
+	char *on = NULL, *within = NULL, *times = NULL;
+	json_t *keys = json_array(), *outputs = json_array();
+	int rc = -1;
+	if (json_is_true(json_object_get(je, "isNatural"))) {
+		fail(c, min_loc(je), "NATURAL JOIN: name the keys with USING (…)");
+		goto out;
+	}
+	if (join_side(c, json_object_get(je, "larg"), &lname, &lpath) < 0 ||
+	    join_side(c, json_object_get(je, "rarg"), &rname, &rpath) < 0)
+		goto out;
+	if (strcmp(lname, rname) == 0) {
+		fail(c, min_loc(json_object_get(je, "rarg")), "two sources named \"%s\": give one "
+		    "an alias", lname);
+		goto out;
+	}
+	if (strcmp(lpath, "-") == 0 && strcmp(rpath, "-") == 0) {
+		fail(c, min_loc(json_object_get(je, "rarg")), "one side may be stdin, not both");
+		goto out;
+	}
+	size_t i;
+	json_t *x;
+	json_array_foreach(using, i, x) {
+		char *pair = fmt("%s%s%s=%s", on ? on : "", on ? "," : "", sval(x), sval(x));
+		free(on);
+		on = pair;
+		json_array_append_new(keys, json_string(sval(x)));
+	}
+	if (quals && join_on(c, quals, lname, rname, &on, &within, &times) < 0)
+		goto out;
+	if (on == NULL) {
+		fail(c, min_loc(je), "a join needs equal keys: ON a.k = b.k, or USING (k)");
+		goto out;
+	}
+	const char *jt = strcmp(type, "JOIN_LEFT") == 0 ? "left" : strcmp(type, "JOIN_RIGHT") ==
+	    0 ? "right" : strcmp(type, "JOIN_FULL") == 0 ? "full" : "inner";
+	/* weir-join's arguments */
+#define JARG(v) do { if (j->nargs < 31) j->args[j->nargs++] = (v); } while (0)
+	if (within) {
+		char *nl = strchr(times, '\n');
+		*nl = '\0';
+		JARG(strdup(lpath));
+		JARG(strdup(rpath));
+		JARG(strdup("--on"));
+		JARG(strdup(on));
+		JARG(strdup("--within"));
+		JARG(strdup(within));
+		JARG(strdup("--left-time"));
+		JARG(strdup(times));
+		JARG(strdup("--right-time"));
+		JARG(strdup(nl + 1));
+		j->within = strdup(within);
+	} else {
+		if (strcmp(jt, "right") == 0 || strcmp(jt, "full") == 0 || strcmp(rpath, "-") == 0) {
+			fail(c, min_loc(je), "a join without a time bound is a lookup in a table: "
+			    "the table on the right of a JOIN or LEFT JOIN, read whole; bound a join of "
+			    "two streams in time (b.ts BETWEEN a.ts - INTERVAL '…' AND a.ts + "
+			    "INTERVAL '…')");
+			goto out;
+		}
+		JARG(strdup("--table"));
+		JARG(strdup(rpath));
+		JARG(strdup("--on"));
+		JARG(strdup(on));
+	}
+	if (strcmp(jt, "inner") != 0) {
+		JARG(strdup("--type"));
+		JARG(strdup(jt));
+	}
+	JARG(strdup("--nest"));
+	if (!within && strcmp(lpath, "-") != 0)
+		JARG(strdup(lpath));
+#undef JARG
+	/* the query over the join's rows */
+	json_array_foreach(json_object_get(sel, "targetList"), i, x) {
+		const char *name = json_string_value(json_object_get(node_of(x, "ResTarget"),
+		    "name"));
+		if (name)
+			json_array_append_new(outputs, json_string(name));
+	}
+	struct rep r[4 * MAX_ITEMS + 1];
+	char *texts[4 * MAX_ITEMS];
+	int nr = 0;
+	if (join_columns(c, sel, lname, rname, keys, strcmp(jt, "right") == 0, outputs, r, &nr,
+	    texts) == 0) {
+		/* the sources and the join's conditions, up to the next clause: stdin */
+		int b = min_loc(json_object_get(je, "larg")), e = b, depth = 0;
+		for (int k = tok_at(c, b); k >= 0 && k < c->nt; k++) {
+			static const char *const ends[] = {"WHERE", "GROUP", "HAVING", "ORDER", "LIMIT",
+			    "OFFSET", "WINDOW", "UNION", "EXCEPT", "INTERSECT", "FETCH", "FOR"};
+			bool stop = c->t[k].k == K_SEMI || (c->t[k].k == K_RPAREN && depth == 0);
+			for (size_t w = 0; !stop && depth == 0 && w < sizeof ends / sizeof *ends; w++)
+				stop = is_word(c, k, ends[w]);
+			if (stop)
+				break;
+			depth += c->t[k].k == K_LPAREN ? 1 : c->t[k].k == K_RPAREN ? -1 : 0;
+			e = c->t[k].end;
+		}
+		r[nr++] = (struct rep){b, e, "stdin"};
+		qsort(r, (size_t)nr, sizeof *r, by_start);
+		size_t len = strlen(c->q) + 8;
+		for (int k = 0; k < nr; k++)
+			len += strlen(r[k].with);
+		char *t = malloc(len), *o = t;
+		int at = 0;
+		for (int k = 0; t && k < nr; k++) {
+			memcpy(o, c->q + at, (size_t)(r[k].b - at));
+			o += r[k].b - at;
+			o = stpcpy(o, r[k].with);
+			at = r[k].e;
+		}
+		if (t)
+			strcpy(o, c->q + at);
+		*out = t;
+		rc = t ? 0 : fail(c, -1, "out of memory");
+		nr--;	/* the texts are those of the columns */
+	}
+	for (int k = 0; k < nr; k++)
+		free(texts[k]);
+out:
+	if (c->failed)
+		rc = -1;
+	json_decref(keys);
+	json_decref(outputs);
+	free(lname);
+	free(rname);
+	free(lpath);
+	free(rpath);
+	free(on);
+	free(within);
+	free(times);
+	return rc;
+}
+
+/* Compiles query; after a join, j is that join (the query rewritten to
+ * read its rows). */
+static int
+compile_query(const char *query, const struct weir_sql_opts *o, struct weir_sql *s, char *err,
+    size_t errlen, const struct join *j)
+{
 	struct compiler c = {.orig = query, .s = s, .o = o, .err = err, .errlen = errlen};
 	json_t *tree = NULL;
-	char *where = NULL;
+	char *where = NULL, *rewritten = NULL;
+	struct join jq = {{0}};
+	int rc;
 	if ((c.q = strdup(query)) == NULL)
 		return fail(&c, -1, "out of memory");
 	if (lex(&c) < 0 || quote_sources(&c) < 0)
@@ -1810,8 +2182,20 @@ weir_sql_compile(const char *query, const struct weir_sql_opts *o, struct weir_s
 			goto done;
 		}
 	}
+	json_t *je = node_of(json_array_get(json_object_get(sel, "fromClause"), 0), "JoinExpr");
+	if (je && j == NULL && json_array_size(json_object_get(sel, "fromClause")) == 1) {
+		/* the join first; the rest of the query over its rows */
+		join_query(&c, sel, je, &rewritten, &jq);	/* compiled again at done */
+		goto done;
+	}
 	if (source(&c, json_object_get(sel, "fromClause")) < 0)
 		goto done;
+	if (j) {
+		struct weir_sql_stage *st = stage(&c, "weir-join", true);
+		for (int i = 0; st && i < j->nargs; i++)
+			arg(&c, st, strdup(j->args[i]));
+		s->timed = 0;
+	}
 	if (json_object_get(sel, "whereClause") && (where = where_text(&c, sel)) == NULL)
 		goto done;
 	/* gzip, or weir-replay to merge files in event time */
@@ -1828,10 +2212,21 @@ weir_sql_compile(const char *query, const struct weir_sql_opts *o, struct weir_s
 		s->nfiles = 0;
 	}
 	int first = s->n;
+	if (j && json_array_size(json_object_get(sel, "targetList")) > 0)
+		first = 0;	/* weir-join reads the inputs */
 	if (is_grouped)
 		grouped(&c, sel, where);
 	else
 		plain(&c, sel, where);
+	if (!c.failed && j) {
+		/* the program after the join keeps time too: a row may carry a time
+		 * up to the join's bound behind the row before it */
+		int after = s->timed;
+		if (after > 0 && j->within)
+			arg2(&c, &s->stage[after], "--lag", strdup(j->within));
+		s->stateful_after_join = after > 0;
+		s->timed = 0;
+	}
 	if (!c.failed && s->nfiles > 1 && s->timed >= 0) {
 		/* files merged in event time, not one after the other */
 		if (s->n == WEIR_SQL_STAGES) {
@@ -1874,8 +2269,26 @@ done:
 		free(c.pre[i]);
 	free(c.t);
 	free(c.q);
-	return c.failed ? -1 : 0;
+	rc = c.failed ? -1 : 0;
+	if (rewritten && rc == 0)
+		rc = compile_query(rewritten, o, s, err, errlen, &jq);
+	free(rewritten);
+	for (int i = 0; i < jq.nargs; i++)
+		free(jq.args[i]);
+	free(jq.within);
+	return rc;
 }
+
+int
+weir_sql_compile(const char *query, const struct weir_sql_opts *o, struct weir_sql *s,
+    char *err, size_t errlen)
+{
+	memset(s, 0, sizeof *s);
+	s->timed = s->agg = -1;
+	return compile_query(query, o, s, err, errlen, NULL);
+}
+
+
 
 void
 weir_sql_free(struct weir_sql *s)

@@ -35,6 +35,8 @@ struct weir_sql {
 	int n;
 	int reader;		/* the first weir program: reads the events */
 	int timed;		/* the program that keeps event time, or -1 */
+	int agg;		/* weir-agg, or -1 */
+	bool stateful_after_join;	/* a second program with state after weir-join */
 	char **files;		/* what the reader reads after its options (NULL: stdin) */
 	int nfiles;
 	char *input_format;	/* -i for the reader from the file's extension, or NULL */

@@ -16,18 +16,21 @@ events() {
 	# tests/lib/sqlref.py starts Debian's PostgreSQL in a temporary
 	# directory, runs each weir query and its PostgreSQL equivalent
 	# (date_bin for tumble, a series for hop, window functions for
-	# sessions), compares the rows, then runs what --explain prints with sh
+	# sessions; the joins' files as tables), compares the rows, then runs
+	# what --explain prints with sh
 	events 1500 7 > ev
+	python3 "$LIB/sqlref.py" tables ev 3	# pay.ndjson and hosts.csv, for the joins
 	local explain=	# what --explain prints does not depend on the build
 	[ "$WEIR_BIN" = bin ] || explain=--no-explain
 	run python3 "$LIB/sqlref.py" check ev "$ROOT/tests/sql/queries.txt" $explain
 	assert_success
-	assert_output --partial "47 queries, 0 differ"
+	assert_output --partial "56 queries, 0 differ"
 }
 
 @test "the same rows when events arrive up to 30 s out of order, with --lag 1m" {
 	[ "$WEIR_BIN" = bin ] || skip "the in-order sweep covers the sanitizers"
 	events 2500 11 30 > ev
+	python3 "$LIB/sqlref.py" tables ev 5
 	run python3 "$LIB/sqlref.py" check ev "$ROOT/tests/sql/queries.txt" --disordered --lag 1m
 	assert_success
 	assert_output --partial "queries, 0 differ"
@@ -61,6 +64,21 @@ events() {
 	assert_output "weir-dedupe --processing-time --key id"
 	run weir-sql --explain "SELECT * FROM stdin ORDER BY time LIMIT 3"
 	assert_output "weir-watermark -t time | head -n 3"
+	# a join: weir-join first, the lag of its bound to the program after it
+	printf '{"ts":1,"id":1}\n' > o.ndjson
+	printf '{"ts":2,"order_id":1,"amount":5}\n' > p.ndjson
+	run weir-sql --explain --lag 5s "SELECT tumble_start(o.ts, INTERVAL '1 minute') AS m,
+	    sum(p.amount) AS total FROM 'o.ndjson' o LEFT JOIN 'p.ndjson' p ON o.id = p.order_id
+	    AND p.ts BETWEEN o.ts - INTERVAL '30 seconds' AND o.ts + INTERVAL '30 seconds'
+	    GROUP BY tumble(o.ts, INTERVAL '1 minute')"
+	assert_line --index 0 "weir-join o.ndjson p.ndjson --on id=order_id --within 30s --left-time ts --right-time ts --type left --nest --lag 5s \\"
+	assert_line --index 1 "  | weir-agg --window 1m -t left.ts sum:right.amount=total --lag 30s \\"
+	# two programs with state: one --state file is not enough
+	run --separate-stderr weir-sql --state st "SELECT o.id, count(*) AS n FROM 'o.ndjson' o
+	    JOIN 'p.ndjson' p ON o.id = p.order_id AND p.ts BETWEEN o.ts - INTERVAL '1 second'
+	    AND o.ts + INTERVAL '1 second' GROUP BY o.id"
+	assert_failure 2
+	[[ "$stderr" == *"a --state file for each"* ]] || fail "$stderr"
 }
 
 @test "what weir cannot mean exactly is refused at start: exit 2, the query, a caret under the clause" {
@@ -81,7 +99,18 @@ events() {
 	    'column "path" must appear in the GROUP BY clause' "path"
 	check "SELEC host FROM stdin" 'syntax error at or near "SELEC"' "SELEC"
 	check "SELECT count(*) FROM stdin WHERE count(*) > 1" "not allowed in WHERE" "count(*) >"
-	check "SELECT a FROM 'x.ndjson' JOIN 'y.ndjson' ON a = b" "joins are not compiled yet" "'x"
+	printf '{"ts":1,"k":1}\n' > x.ndjson
+	cp x.ndjson y.ndjson
+	check "SELECT x.k FROM 'x.ndjson' x JOIN 'y.ndjson' y ON x.k > y.k" \
+	    "a join condition weir compiles is equal keys" "x.k >"
+	check "SELECT x.k FROM 'x.ndjson' x JOIN 'y.ndjson' y ON x.k = y.k AND y.ts BETWEEN x.ts - INTERVAL '1 minute' AND x.ts + INTERVAL '2 minutes'" \
+	    "the same INTERVAL before and after" "y.ts BETWEEN"
+	check "SELECT k FROM 'x.ndjson' x JOIN 'y.ndjson' y ON x.k = y.k" \
+	    'qualify the column: x.k or y.k' "k FROM"
+	check "SELECT x.k FROM 'x.ndjson' x FULL JOIN 'y.ndjson' y ON x.k = y.k" \
+	    "a join without a time bound is a lookup in a table" "'x.ndjson' x"
+	check "SELECT x.* FROM 'x.ndjson' x JOIN 'y.ndjson' y USING (k)" "name the columns of a join" "x.*"
+	check "SELECT x.k FROM 'x.ndjson' x JOIN 'y.ndjson' x USING (k)" 'two sources named "x"' "'y.ndjson'"
 	check "SELECT string_agg(path, ',') FROM stdin" "weir does not compute string_agg()" "string_agg"
 	check "SELECT count(*) FILTER (WHERE status > 1) FROM stdin" "FILTER (WHERE" "count"
 	check "SELECT x, lag(x) OVER (ORDER BY ts) FROM stdin" "window functions (OVER)" "lag"

@@ -2,12 +2,18 @@
 """PostgreSQL as the oracle for weir sql, query by query.
 
     sqlref.py gen N SEED [DISORDER_S] > events.ndjson
+    sqlref.py tables EVENTS SEED    (writes pay.ndjson and hosts.csv beside EVENTS)
     sqlref.py check EVENTS QUERIES [--disordered] [--no-explain] [WEIR_SQL_OPTION ...]
 
 gen writes N events in event-time order (some fields missing or null, as
 logs have them), or with DISORDER_S, each up to that many seconds out of
-place.  With --disordered, check leaves out the cases marked [arrival]
-(their answer depends on the order of arrival).  check starts PostgreSQL 15 as pgref.py does (a temporary
+place.  tables writes what the joins of QUERIES read: pay.ndjson, payments
+of some of the events (order_id, up to 45 s from the event, some of no
+event), and hosts.csv, a table of hosts (one of them twice, one missing).
+check loads the files beside EVENTS as tables of their names (types read
+from the values) and runs weir-sql in that directory.  With --disordered,
+check leaves out the cases marked [arrival] (their answer depends on the
+order of arrival).  check starts PostgreSQL 15 as pgref.py does (a temporary
 directory, a Unix socket, stopped whatever happens), loads EVENTS as a
 typed table `ev`, and for each case of QUERIES runs its weir query with
 `weir-sql` (from PATH) over EVENTS on standard input and its PostgreSQL
@@ -38,9 +44,73 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pgref import Server  # noqa: E402
 
-COLUMNS = [("ts", "timestamptz"), ("host", "text"), ("path", "text"), ("status", "int"),
+COLUMNS = [("id", "bigint"), ("ts", "timestamptz"), ("host", "text"), ("path", "text"), ("status", "int"),
            ("latency_ms", "float8"), ("bytes", "bigint"), ("user_id", "text"),
            ("region", "text")]
+
+
+def stamp(t):
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (t.microsecond // 1000)
+
+
+def tables(events, seed):
+    rnd = random.Random(seed)
+    pays = []
+    for l in open(events):
+        e = json.loads(l)
+        if rnd.random() < 0.6:
+            t = datetime.datetime.fromisoformat(e["ts"].replace("Z", "+00:00"))
+            t += datetime.timedelta(milliseconds=rnd.randint(-45000, 45000))
+            oid = e["id"] if rnd.random() > 0.05 else e["id"] + 1000000
+            pays.append((t, {"ts": stamp(t), "order_id": oid,
+                             "amount": round(rnd.uniform(1, 500), 2),
+                             "method": rnd.choice(["card", "card", "cash", "wire"])}))
+    d = os.path.dirname(os.path.abspath(events))
+    with open(os.path.join(d, "pay.ndjson"), "w") as f:
+        for _, p in sorted(pays, key=lambda x: x[0]):
+            f.write(json.dumps(p, separators=(",", ":")) + "\n")
+    with open(os.path.join(d, "hosts.csv"), "w") as f:
+        f.write("host,dc,tier\nweb-1,fra,1\nweb-2,ams,2\nweb-2,fra,2\ndb-1,fra,3\n")
+
+
+def load_table(server, name, path):
+    """A file as a table: NDJSON or CSV, each column's type read from its values."""
+    if path.endswith(".csv"):
+        import csv
+        rows = list(csv.DictReader(open(path)))
+        for r in rows:
+            for k, v in r.items():
+                try:
+                    r[k] = int(v)
+                except ValueError:
+                    try:
+                        r[k] = float(v)
+                    except ValueError:
+                        pass
+    else:
+        rows = [json.loads(l) for l in open(path) if l.strip()]
+    cols = []
+    for r in rows:
+        for k in r:
+            if k not in cols:
+                cols.append(k)
+
+    def kind(k):
+        vals = [r[k] for r in rows if r.get(k) is not None]
+        if all(isinstance(v, int) and not isinstance(v, bool) for v in vals):
+            return "bigint"
+        if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in vals):
+            return "float8"
+        if all(isinstance(v, str) and TIME.match(v) for v in vals):
+            return "timestamptz"
+        return "text"
+    sql = ["CREATE TABLE %s (%s);" % (name, ", ".join('"%s" %s' % (c, kind(c)) for c in cols)),
+           "COPY %s FROM STDIN WITH (FORMAT csv);" % name]
+    for r in rows:
+        sql.append(",".join("" if r.get(c) is None else
+                            '"%s"' % str(r[c]).replace('"', '""') for c in cols))
+    sql.append("\\.")
+    server.sql("\n".join(sql) + "\n")
 
 
 def gen(n, seed, disorder=0):
@@ -51,7 +121,7 @@ def gen(n, seed, disorder=0):
         # bursts and pauses, so that sessions form and some minutes are empty
         t += datetime.timedelta(milliseconds=rnd.choice(
             [rnd.randint(1, 3000), rnd.randint(1, 3000), rnd.randint(20000, 90000)]))
-        e = {"ts": t.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (t.microsecond // 1000)}
+        e = {"id": i + 1, "ts": stamp(t)}
         if rnd.random() > 0.05:
             e["host"] = rnd.choice(["web-1", "web-2", "web-3", "db-1"])
         e["path"] = rnd.choice(["/", "/api/v1/users", "/api/v2/orders", "/api/v1/items",
@@ -83,7 +153,7 @@ def cases(path):
             raise SystemExit("bad case: " + block)
         weir = m.group(1).strip()
         pg = m.group(2).strip() if m.group(2) else \
-            re.sub(r"\bFROM stdin\b", "FROM ev", weir)
+            re.sub(r"'(\w+)\.(ndjson|csv)'", r"\1", re.sub(r"\bFROM stdin\b", "FROM ev", weir))
         yield title, weir, pg
 
 
@@ -159,6 +229,10 @@ def check(events, queries, opts):
                                 '"%s"' % str(e[c]).replace('"', '""') for c, _ in COLUMNS))
         sql.append("\\.")
         server.sql("\n".join(sql) + "\n")
+        d = os.path.dirname(os.path.abspath(events))
+        for f in sorted(os.listdir(d)):
+            if f in ("pay.ndjson", "hosts.csv"):
+                load_table(server, f.split(".")[0], os.path.join(d, f))
         for title, weir, pg in cases(queries):
             if disordered and "[arrival]" in title:
                 continue
@@ -172,7 +246,7 @@ def check(events, queries, opts):
                 bad += 1
                 continue
             with open(events, "rb") as f:
-                r = subprocess.run(["weir-sql"] + opts + [weir], stdin=f,
+                r = subprocess.run(["weir-sql"] + opts + [weir], stdin=f, cwd=d,
                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
             if r.returncode != 0:
                 print("weir-sql failed (%d) on %r: %s" % (r.returncode, weir,
@@ -191,10 +265,10 @@ def check(events, queries, opts):
                 continue
             if not explain:
                 continue
-            ex = subprocess.run(["weir-sql", "--explain"] + opts + [weir],
+            ex = subprocess.run(["weir-sql", "--explain"] + opts + [weir], cwd=d,
                                 stdout=subprocess.PIPE, check=True).stdout.decode()
             with open(events, "rb") as f:
-                sh = subprocess.run(["sh", "-c", ex], stdin=f, stdout=subprocess.PIPE,
+                sh = subprocess.run(["sh", "-c", ex], stdin=f, stdout=subprocess.PIPE, cwd=d,
                                     stderr=subprocess.PIPE)
             if sh.stdout != r.stdout or sh.returncode != 0:
                 bad += 1
@@ -206,6 +280,9 @@ def check(events, queries, opts):
 
 
 def main():
+    if sys.argv[1] == "tables":
+        tables(sys.argv[2], int(sys.argv[3]))
+        return 0
     if sys.argv[1] == "gen":
         gen(int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]) if len(sys.argv) > 4 else 0)
         return 0

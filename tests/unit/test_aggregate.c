@@ -11,11 +11,13 @@
 #include "../../lib/aggregate.h"
 
 /* the result of one cell over values given as JSON number texts */
+static bool linear;	/* result_of's percentiles interpolate */
+
 static void
 result_of(enum weir_func f, double rank, const char *const *values, size_t n, char *out)
 {
 	struct weir_cells cx = {0};
-	struct weir_aggdef def = {.func = f, .rank = rank, .k = 2};
+	struct weir_aggdef def = {.func = f, .rank = rank, .k = 2, .linear = linear};
 	union weir_cell c;
 	memset(&c, 0, sizeof c);
 	for (size_t i = 0; i < n; i++) {
@@ -80,6 +82,15 @@ variance_and_percentiles(void **state)
 	assert_string_equal(out, "4");	/* nearest rank: the 4th of 8 */
 	result_of(WEIR_AGG_QUANTILE, 1, v, 8, out);
 	assert_string_equal(out, "9");
+	/* :linear, PostgreSQL's percentile_cont: position 0.9 x 7 = 6.3, between 7 and 9 */
+	linear = true;
+	result_of(WEIR_AGG_QUANTILE, 0.9, v, 8, out);
+	assert_string_equal(out, "7.6");
+	result_of(WEIR_AGG_QUANTILE, 0.5, v, 8, out);
+	assert_string_equal(out, "4.5");
+	result_of(WEIR_AGG_QUANTILE, 1, v, 8, out);
+	assert_string_equal(out, "9");
+	linear = false;
 	const char *one[] = {"3"};
 	result_of(WEIR_AGG_STDDEV, 0, one, 1, out);
 	assert_string_equal(out, "null");
@@ -169,6 +180,12 @@ operands_parse_to_functions_and_names(void **state)
 	weir_aggdef_free(&d);
 	assert_int_equal(weir_aggdef_parse(plan, &d, "median:x", err, sizeof err), 0);
 	assert_true(d.rank == 0.5);
+	assert_false(d.linear);
+	weir_aggdef_free(&d);
+	assert_int_equal(weir_aggdef_parse(plan, &d, "p90:a.b:linear", err, sizeof err), 0);
+	assert_true(d.linear);
+	assert_string_equal(d.field, "a.b");
+	assert_string_equal(d.plain, "p90_a_b");
 	weir_aggdef_free(&d);
 	const char *bad[] = {"p101:x", "top:0:x", "top:5", "sum", "nope:x", "avg:x=", "pNN:x"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

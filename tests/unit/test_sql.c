@@ -73,6 +73,23 @@ expressions_are_cut_from_the_query_whole(void **state)
 }
 
 static void
+a_join_is_weir_join_and_the_query_reads_its_rows(void **state)
+{
+	(void)state;
+	assert_string_equal(compile("SELECT o.id, p.amount AS a FROM stdin o JOIN 'Makefile' p "
+	    "ON p.order_id = o.id AND o.ts BETWEEN p.ts - INTERVAL '1 minute' AND p.ts + "
+	    "INTERVAL '1 minute' WHERE o.status >= 500"),
+	    "weir-join - Makefile --on id=order_id --within 1m --left-time ts --right-time ts --nest | "
+	    "weir-select --where \"left\".status >= 500 --only --set id=\"left\".id "
+	    "--set a=\"right\".amount");
+	assert_string_equal(compile("SELECT k, count(*) AS n FROM stdin e LEFT JOIN 'Makefile' t "
+	    "USING (k) GROUP BY k"),
+	    "weir-join --table Makefile --on k=k --type left --nest | "
+	    "weir-agg --by left.k --processing-time count=n | "
+	    "weir-select --only --set k=\"left.k\" --set n=n");
+}
+
+static void
 a_refusal_points_at_its_clause(void **state)
 {
 	(void)state;
@@ -94,6 +111,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(windows_keys_and_having_go_to_weir_agg),
 		cmocka_unit_test(expressions_are_cut_from_the_query_whole),
+		cmocka_unit_test(a_join_is_weir_join_and_the_query_reads_its_rows),
 		cmocka_unit_test(a_refusal_points_at_its_clause),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
