@@ -199,19 +199,7 @@ static int
 only(struct weir_ctx *ctx, struct select *s)
 {
 	s->line.n = 0;
-	int rc = add(s, "{", 1);
-	bool any = false;
-	for (int i = 0; i < s->nsets; i++) {
-		struct set *set = &s->sets[i];
-		if (set_named(s, set->name, strlen(set->name)) != set)
-			continue;
-		if (any)
-			rc |= add(s, ",", 1);
-		rc |= weir_buf_str(&s->line, set->quoted) | add(s, ":", 1) |
-		    add(s, s->vals.p + set->at, set->len);
-		any = true;
-	}
-	if ((rc | add(s, "}", 1)) != 0)
+	if ((add(s, "{", 1) | add_new(s, false) | add(s, "}", 1)) != 0)
 		return weir_fail(ctx, "out of memory");
 	ctx->count.out++;
 	return weir_emit_row(ctx, s->line.p, s->line.n);
