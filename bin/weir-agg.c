@@ -233,8 +233,9 @@ retract_row_of(struct weir_ctx *ctx, struct agg *ag, struct group *g)
 
 static const struct weir_span no_value = {NULL, 0};
 
-/* Reads the event's values for the numeric aggregates, once per event;
- * a value that is not a number is counted against its aggregate. */
+/* Reads the event's values for the numeric aggregates, once per event (a
+ * time too for min and max); a value that is not one is counted against
+ * its aggregate. */
 static void
 read_numbers(struct agg *ag, const struct weir_event *ev)
 {
@@ -242,7 +243,8 @@ read_numbers(struct agg *ag, const struct weir_event *ev)
 		struct weir_aggdef *def = &ag->defs[i];
 		if (!weir_agg_is_numeric(def->func))
 			continue;
-		weir_number_read(&ev->fields[def->slot], !ag->strings, &ag->numbers[i]);
+		(def->func == WEIR_AGG_MIN || def->func == WEIR_AGG_MAX ? weir_extremum_read :
+		    weir_number_read)(&ev->fields[def->slot], !ag->strings, &ag->numbers[i]);
 		if (ag->numbers[i].kind == NUM_BAD)
 			def->rejected++;
 	}

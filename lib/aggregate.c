@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "aggregate.h"
+#include "evtime.h"
 #include "state.h"
 
 /* A value entry's bytes, as cells count them (its hash handle's share of
@@ -283,6 +284,19 @@ weir_agg_is_numeric(enum weir_func f)
 	return f == WEIR_AGG_SUM || f == WEIR_AGG_MIN || f == WEIR_AGG_MAX || f == WEIR_AGG_AVG ||
 	    f == WEIR_AGG_STDDEV || f == WEIR_AGG_VAR ||
 	    f == WEIR_AGG_QUANTILE || f == WEIR_AGG_HIST;
+}
+
+void
+weir_extremum_read(const struct weir_span *in, bool from_strings, struct weir_number *out)
+{
+	int64_t t;
+	weir_number_read(in, from_strings, out);
+	if (out->kind == NUM_BAD && in->n > 2 && in->p[0] == '"' &&
+	    weir_time_parse_rfc3339(in->p + 1, in->n - 2, &t) == 0) {
+		out->kind = NUM_REAL;
+		out->fd = -1;
+		out->d = (double)t / 1e9;
+	}
 }
 
 static void
@@ -970,10 +984,10 @@ raw_read(struct weir_raw *r, const json_t *v, uint64_t seq, int64_t *bytes)
 		return -1;
 	const char *s = json_string_value(v);
 	size_t n = json_string_length(v);
-	double d = 0;
 	struct weir_span span = {s, n};
-	weir_span_number(&span, &d);
-	raw_set(r, s, n, d, seq, bytes);
+	struct weir_number num;
+	weir_extremum_read(&span, true, &num);
+	raw_set(r, s, n, num.kind >= NUM_INT ? num.d : 0, seq, bytes);
 	return r->p ? 0 : -1;
 }
 

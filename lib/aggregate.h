@@ -168,6 +168,11 @@ struct weir_cells {
  * a string whose text is a JSON number counts as that number. */
 void weir_number_read(const struct weir_span *s, bool from_strings, struct weir_number *out);
 
+/* A value for min and max: a number as weir_number_read reads it, or a
+ * string holding an RFC 3339 time, ordered as its seconds since the epoch
+ * (so max(ts) is the latest time, written as it came). */
+void weir_extremum_read(const struct weir_span *s, bool from_strings, struct weir_number *out);
+
 /* Is the function numeric (a value that is not a number is rejected)? */
 bool weir_agg_is_numeric(enum weir_func f);
 

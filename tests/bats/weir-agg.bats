@@ -741,3 +741,40 @@ PY
 @test "io contract: empty input, an unknown option, a bad line, a closed pipe, a full disk" {
 	io_contract weir-agg --window 1s --by host count
 }
+
+@test "min and max of RFC 3339 times: the earliest and latest instant, as written; merged shards agree" {
+	python3 - > in.ndjson <<'PY'
+import datetime, json, random
+rng = random.Random(5)
+base = datetime.datetime(2026, 12, 3, 10, tzinfo=datetime.timezone.utc)
+for i in range(400):
+    t = base + datetime.timedelta(microseconds=rng.randint(0, 3600 * 10**6))
+    zone = datetime.timezone(datetime.timedelta(hours=rng.choice([0, 1, -5])))
+    s = t.astimezone(zone).isoformat().replace("+00:00", "Z")
+    print(json.dumps({"ts": 1795428000 + i, "k": "k%d" % (i % 3), "at": s if i != 7 else "soon"}))
+PY
+	# the reference: Python's reading of the same instants
+	python3 - > want <<'PY'
+import datetime, json
+rows = {}
+for l in open("in.ndjson"):
+    e = json.loads(l)
+    try:
+        t = datetime.datetime.fromisoformat(e["at"].replace("Z", "+00:00"))
+    except ValueError:
+        continue
+    lo, hi = rows.get(e["k"], ((t, e["at"]), (t, e["at"])))
+    rows[e["k"]] = (min(lo, (t, e["at"]), key=lambda x: x[0]), max(hi, (t, e["at"]), key=lambda x: x[0]))
+for k, (lo, hi) in sorted(rows.items()):
+    print(json.dumps({"k": k, "min_at": lo[1], "max_at": hi[1]}, separators=(",", ":")))
+PY
+	run --separate-stderr weir-agg -T epoch --by k min:at max:at in.ndjson
+	assert_success
+	assert_equal "$(printf '%s\n' "$output" | sort)" "$(cat want)"
+	[[ "$stderr" == *"1 value of 'at' was not a number (min_at, max_at left it out)"* ]] || fail "$stderr"
+	split -n l/3 -d in.ndjson shard.
+	for s in shard.0[0-2]; do
+		weir-agg -T epoch --by k --partial min:at max:at "$s" 2>/dev/null
+	done | weir-agg --merge --by k min:at max:at > merged
+	assert_equal "$(sort merged)" "$(cat want)"
+}
