@@ -402,9 +402,8 @@ call_end(const struct compiler *c, int i)
 }
 
 static int
-max_end(const struct compiler *c, int a, int b)
+max_end(int a, int b)
 {
-	(void)c;
 	return a > b ? a : b;
 }
 
@@ -418,7 +417,7 @@ node_end(const struct compiler *c, json_t *v)
 	size_t idx;
 	if (json_is_array(v)) {
 		json_array_foreach(v, idx, x)
-			e = max_end(c, e, node_end(c, x));
+			e = max_end(e, node_end(c, x));
 		return e;
 	}
 	if (!json_is_object(v))
@@ -427,9 +426,9 @@ node_end(const struct compiler *c, json_t *v)
 		if (strcmp(key, "location") == 0 && json_is_integer(x)) {
 			int i = tok_at(c, (int)json_integer_value(x));
 			if (i >= 0)
-				e = max_end(c, e, c->t[i].end);
+				e = max_end(e, c->t[i].end);
 		} else {
-			e = max_end(c, e, node_end(c, x));
+			e = max_end(e, node_end(c, x));
 		}
 	}
 	json_t *b = body(v, &type);
@@ -437,13 +436,13 @@ node_end(const struct compiler *c, json_t *v)
 	if (i < 0)
 		return e;
 	if (strcmp(type, "FuncCall") == 0) {
-		e = max_end(c, e, call_end(c, i));
+		e = max_end(e, call_end(c, i));
 	} else if (strcmp(type, "ColumnRef") == 0) {
 		while (i + 2 < c->nt && is_op(c, i + 1, ".") && c->t[i + 2].k != K_LPAREN)
 			i += 2;
-		e = max_end(c, e, c->t[i].end);
+		e = max_end(e, c->t[i].end);
 	} else if (strcmp(type, "A_Const") == 0 && is_op(c, i, "-") && i + 1 < c->nt) {
-		e = max_end(c, e, c->t[i + 1].end);
+		e = max_end(e, c->t[i + 1].end);
 	} else if (strcmp(type, "CaseExpr") == 0) {
 		int depth = 0;
 		for (; i < c->nt; i++) {
@@ -452,7 +451,7 @@ node_end(const struct compiler *c, json_t *v)
 				break;
 		}
 		if (i < c->nt)
-			e = max_end(c, e, c->t[i].end);
+			e = max_end(e, c->t[i].end);
 	} else if (strcmp(type, "TypeName") == 0) {
 		while (is_word(c, i + 1, "PRECISION") || is_word(c, i + 1, "VARYING") ||
 		    is_word(c, i + 1, "WITH") || is_word(c, i + 1, "WITHOUT") ||
@@ -460,13 +459,13 @@ node_end(const struct compiler *c, json_t *v)
 			i++;
 		if (i + 1 < c->nt && c->t[i + 1].k == K_LPAREN)
 			i = closing(c, i + 1);
-		e = max_end(c, e, c->t[i].end);
+		e = max_end(e, c->t[i].end);
 	} else if (strcmp(type, "NullTest") == 0 || strcmp(type, "BooleanTest") == 0) {
 		/* at IS (then [NOT] NULL, TRUE, FALSE, UNKNOWN), ISNULL or NOTNULL */
 		if (is_word(c, i, "IS"))
 			i += is_word(c, i + 1, "NOT") ? 2 : 1;
 		if (i < c->nt)
-			e = max_end(c, e, c->t[i].end);
+			e = max_end(e, c->t[i].end);
 	}
 	return e;
 }
