@@ -163,8 +163,12 @@ $(BUILD)/faults.so: tests/lib/faults.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) -fPIC -shared -o $@ $< -ldl
 
+# make check builds with a job per processor (the three flavours and the
+# tests' binaries are a few hundred objects), then runs the tests.
+JOBS     ?= $(shell nproc 2>/dev/null || echo 1)
+
 check: deps
-	$(Q)$(MAKE) --no-print-directory CI=1 all $(UNITS) $(ASAN_UNITS) $(TSAN_PROGRAMS) \
+	$(Q)$(MAKE) --no-print-directory -j$(JOBS) CI=1 all $(UNITS) $(ASAN_UNITS) $(TSAN_PROGRAMS) \
 	    $(ASAN_PROGRAMS) $(FUZZ_REGRESS) $(BUILD)/faults.so $(KAFKA_MOCK)
 	$(Q)WEIR_ASAN_BIN=$(BUILD)/asan/bin ./tests/run $(UNITS) $(ASAN_UNITS) $(FUZZ_REGRESS)
 

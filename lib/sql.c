@@ -2210,9 +2210,7 @@ compile_query(const char *query, const struct weir_sql_opts *o, struct weir_sql 
 		arg(&c, st, s->files[0]);
 		s->nfiles = 0;
 	}
-	int first = s->n;
-	if (j && json_array_size(json_object_get(sel, "targetList")) > 0)
-		first = 0;	/* weir-join reads the inputs */
+	int first = j ? 0 : s->n;	/* after a join, weir-join reads the inputs */
 	if (is_grouped)
 		grouped(&c, sel, where);
 	else
@@ -2237,6 +2235,7 @@ compile_query(const char *query, const struct weir_sql_opts *o, struct weir_sql 
 		memset(&s->stage[first], 0, sizeof *s->stage);
 		s->n++;
 		s->timed++;
+		s->agg += s->agg >= first;
 		struct weir_sql_stage *st = &s->stage[first];
 		st->weir = true;
 		st->argv[st->argc++] = dup_or_fail(&c, strdup("weir-replay"));
