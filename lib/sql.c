@@ -853,9 +853,6 @@ source(struct compiler *c, json_t *from)
 	if (b == NULL || strcmp(type, "RangeVar") != 0)
 		return fail(c, min_loc(item), "FROM takes stdin or a file name in quotes, such as "
 		    "FROM 'events.ndjson'");
-	if (json_object_get(b, "alias"))
-		return fail(c, loc(b), "a source needs no alias here (one source, its columns "
-		    "by their names)");
 	int i = tok_at(c, loc(b));
 	const struct token *t = i >= 0 ? &c->t[i] : NULL;
 	if (t && t->k == K_WORD && is_word(c, i, "stdin") && !is_op(c, i + 1, "."))
@@ -1768,6 +1765,9 @@ quote_sources(struct compiler *c)
 
 static int join_query(struct compiler *c, json_t *sel, json_t *je, char **out, struct join *j);
 
+/* A query rewritten without its source's alias: compiled once more, as no join. */
+static const struct join no_join = {{0}};
+
 /* --- JOIN ---------------------------------------------------------------------------- */
 
 /* A side of a join: its name in the query (alias, else the file's or
@@ -1904,7 +1904,8 @@ join_on(struct compiler *c, json_t *quals, const char *lname, const char *rname,
 
 /* Every column of the query outside FROM, renamed for weir-join's rows:
  * a.x is "left".x, b.x "right".x, a key of USING the left's (the right's
- * for a right join). */
+ * for a right join).  With outputs NULL (one source, lname its alias),
+ * the columns lname does not name are left as they are. */
 static int
 join_columns(struct compiler *c, json_t *v, const char *lname, const char *rname,
     json_t *keys, bool right, json_t *outputs, struct rep *r, int *nr, char **texts)
@@ -1924,10 +1925,21 @@ join_columns(struct compiler *c, json_t *v, const char *lname, const char *rname
 	if (ref) {
 		json_t *f = json_object_get(ref, "fields");
 		json_t *last = json_array_get(f, json_array_size(f) - 1);
+		if (node_of(last, "A_Star") && outputs == NULL && json_array_size(f) == 2 &&
+		    strcmp(sval(json_array_get(f, 0)), lname) == 0) {
+			if (*nr == 4 * MAX_ITEMS || (texts[*nr] = strdup("\"left\".*")) == NULL)
+				return fail(c, loc(ref), "out of memory");
+			span(c, v, &r[*nr].b, &r[*nr].e);	/* e.*: the whole event */
+			r[*nr].with = texts[*nr];
+			(*nr)++;
+			return 0;
+		}
 		if (node_of(last, "A_Star"))
 			return fail(c, loc(ref), "name the columns of a join (a.x, b.y)");
 		char *path = NULL;
 		int side = side_of(ref, lname, rname, &path);
+		if (side < 0 && outputs == NULL)
+			return 0;	/* one source: a column not named by its alias is as it is */
 		if (side < 0 && json_array_size(f) == 1) {
 			const char *name = sval(json_array_get(f, 0));
 			bool is_key = false, is_output = false;
@@ -2128,6 +2140,51 @@ out:
 	return rc;
 }
 
+/* FROM 'file' e: the query again without the alias, e.x read as x (one
+ * source: its columns are the events' members). */
+static int
+alias_query(struct compiler *c, json_t *sel, json_t *rv, char **out)
+{
+	const char *alias = json_string_value(json_object_get(json_object_get(rv, "alias"),
+	    "aliasname"));
+	struct rep r[4 * MAX_ITEMS + 1];
+	char *texts[4 * MAX_ITEMS];
+	int nr = 0, i = tok_at(c, loc(rv)), k = i + 1 + is_word(c, i + 1, "AS");
+	if (i < 0 || k >= c->nt || json_object_get(json_object_get(rv, "alias"), "colnames"))
+		return fail(c, loc(rv), "a source's alias names the source, not its columns");
+	json_t *empty = json_array();
+	int rc = join_columns(c, sel, alias, "", empty, false, NULL, r, &nr, texts);
+	json_decref(empty);
+	for (int n = 0; rc == 0 && n < nr; n++) {
+		/* "left".x is the event's x */
+		char *t = texts[n], *dot = strchr(t, '.');
+		memmove(t, dot + 1, strlen(dot + 1) + 1);
+	}
+	if (rc == 0) {
+		r[nr++] = (struct rep){c->t[i].end, c->t[k].end, ""};
+		qsort(r, (size_t)nr, sizeof *r, by_start);
+		size_t len = strlen(c->orig) + 1;
+		for (int n = 0; n < nr; n++)
+			len += strlen(r[n].with);
+		char *t = malloc(len), *o = t;
+		int at = 0;
+		for (int n = 0; t && n < nr; n++) {
+			memcpy(o, c->orig + at, (size_t)(r[n].b - at));
+			o += r[n].b - at;
+			o = stpcpy(o, r[n].with);
+			at = r[n].e;
+		}
+		if (t)
+			strcpy(o, c->orig + at);
+		*out = t;
+		rc = t ? 0 : fail(c, -1, "out of memory");
+		nr--;
+	}
+	for (int n = 0; n < nr; n++)
+		free(texts[n]);
+	return rc;
+}
+
 /* Compiles query; after a join, j is that join (the query rewritten to
  * read its rows). */
 static int
@@ -2187,9 +2244,15 @@ compile_query(const char *query, const struct weir_sql_opts *o, struct weir_sql 
 		join_query(&c, sel, je, &rewritten, &jq);	/* compiled again at done */
 		goto done;
 	}
+	json_t *rv = node_of(json_array_get(json_object_get(sel, "fromClause"), 0), "RangeVar");
+	if (rv && json_object_get(rv, "alias") && j == NULL) {
+		alias_query(&c, sel, rv, &rewritten);	/* compiled again at done */
+		goto done;
+	}
 	if (source(&c, json_object_get(sel, "fromClause")) < 0)
 		goto done;
-	if (j) {
+	bool joined = j && j->nargs > 0;
+	if (joined) {
 		struct weir_sql_stage *st = stage(&c, "weir-join", true);
 		for (int i = 0; st && i < j->nargs; i++)
 			arg(&c, st, strdup(j->args[i]));
@@ -2210,12 +2273,12 @@ compile_query(const char *query, const struct weir_sql_opts *o, struct weir_sql 
 		arg(&c, st, s->files[0]);
 		s->nfiles = 0;
 	}
-	int first = j ? 0 : s->n;	/* after a join, weir-join reads the inputs */
+	int first = joined ? 0 : s->n;	/* after a join, weir-join reads the inputs */
 	if (is_grouped)
 		grouped(&c, sel, where);
 	else
 		plain(&c, sel, where);
-	if (!c.failed && j) {
+	if (!c.failed && joined) {
 		/* the program after the join keeps time too: a row may carry a time
 		 * up to the join's bound behind the row before it */
 		int after = s->timed;
@@ -2269,7 +2332,7 @@ done:
 	free(c.q);
 	rc = c.failed ? -1 : 0;
 	if (rewritten && rc == 0)
-		rc = compile_query(rewritten, o, s, err, errlen, &jq);
+		rc = compile_query(rewritten, o, s, err, errlen, jq.nargs ? &jq : &no_join);
 	free(rewritten);
 	for (int i = 0; i < jq.nargs; i++)
 		free(jq.args[i]);
