@@ -948,25 +948,31 @@ has_agg(json_t *v)
 }
 
 /* The field an aggregate reads: a column's path, or a member the first
- * weir-select computes from the expression. */
+ * weir-select computes from the expression; with FILTER (WHERE cond), the
+ * member CASE WHEN cond THEN value END (aggregates skip NULL, so this is
+ * PostgreSQL's meaning).  v NULL: count(*)'s value, 1. */
 static char *
-agg_field(struct compiler *c, json_t *v)
+agg_field(struct compiler *c, json_t *v, json_t *filter)
 {
-	json_t *ref = node_of(v, "ColumnRef");
-	if (ref) {
+	json_t *ref = v ? node_of(v, "ColumnRef") : NULL;
+	if (ref && filter == NULL) {
 		char *p = column_path(ref);
 		if (p == NULL)
 			fail(c, min_loc(v), "an aggregate of * other than count(*)");
 		return p;
 	}
-	if (has_agg(v)) {
-		fail(c, min_loc(v), "aggregate function calls cannot be nested");
+	if ((v && has_agg(v)) || (filter && has_agg(filter))) {
+		fail(c, min_loc(v && has_agg(v) ? v : filter), "aggregate function calls cannot be "
+		    "nested");
 		return NULL;
 	}
-	char *name = fmt("__v%d", c->npre + 1), *text = text_of(c, v);
-	if (name && text && c->npre < 2 * MAX_ITEMS)
-		c->pre[c->npre++] = dup_or_fail(c, fmt("%s=%s", name, text));
+	char *name = fmt("__v%d", c->npre + 1), *text = v ? text_of(c, v) : strdup("1");
+	char *cond = filter ? text_of(c, filter) : NULL;
+	if (name && text && (cond || !filter) && c->npre < 2 * MAX_ITEMS)
+		c->pre[c->npre++] = dup_or_fail(c, cond ? fmt("%s=CASE WHEN (%s) THEN (%s) END", name,
+		    cond, text) : fmt("%s=%s", name, text));
 	free(text);
+	free(cond);
 	return dup_or_fail(c, name);
 }
 
@@ -1008,6 +1014,7 @@ aggregate(struct compiler *c, json_t *call, const char *name)
 	bool star = json_is_true(json_object_get(f, "agg_star"));
 	bool distinct = json_is_true(json_object_get(f, "agg_distinct"));
 	bool within = json_is_true(json_object_get(f, "agg_within_group"));
+	json_t *filter = json_object_get(f, "agg_filter");
 	char *spec = NULL;
 	if (c->na == MAX_ITEMS) {
 		fail(c, at, "at most %d aggregates", MAX_ITEMS);
@@ -1015,9 +1022,6 @@ aggregate(struct compiler *c, json_t *call, const char *name)
 		fail(c, at, "weir does not compute %s(): its aggregates are count, sum, avg, min, "
 		    "max, stddev, variance, approx_count_distinct, percentile_disc, percentile_cont, "
 		    "first_value, last_value", fn);
-	} else if (json_object_get(f, "agg_filter")) {
-		fail(c, at, "FILTER (WHERE …) is not compiled: put the condition in WHERE, or a CASE "
-		    "in the aggregate's argument");
 	} else if (json_object_get(f, "over")) {
 		fail(c, at, "window functions (OVER) are not compiled: weir-step(1) computes running "
 		    "values per key");
@@ -1036,7 +1040,7 @@ aggregate(struct compiler *c, json_t *call, const char *name)
 		    != 0) {
 			fail(c, at, "a percentile over a descending order: use 1 - fraction");
 		} else {
-			char *p = percent(c, frac), *field = p ? agg_field(c, by) : NULL;
+			char *p = percent(c, frac), *field = p ? agg_field(c, by, filter) : NULL;
 			if (field)
 				spec = fmt("%s:%s%s", p, field, strcmp(fn, "percentile_cont") == 0 ?
 				    ":linear" : "");
@@ -1046,6 +1050,10 @@ aggregate(struct compiler *c, json_t *call, const char *name)
 		}
 	} else if (k == -1 || within || json_array_size(order) > 0) {
 		fail(c, at, "%s() is not an aggregate weir computes this way", fn);
+	} else if (star && filter) {
+		char *field = agg_field(c, NULL, filter);
+		spec = field ? fmt("count:%s", field) : NULL;
+		free(field);
 	} else if (star) {
 		spec = strdup("count");
 	} else if (json_array_size(args) != 1) {
@@ -1053,7 +1061,7 @@ aggregate(struct compiler *c, json_t *call, const char *name)
 	} else if (distinct && strcmp(fn, "count") != 0) {
 		fail(c, at, "DISTINCT inside %s(): weir has count(DISTINCT x) only", fn);
 	} else {
-		char *field = agg_field(c, json_array_get(args, 0));
+		char *field = agg_field(c, json_array_get(args, 0), filter);
 		if (field)
 			spec = fmt("%s:%s", distinct ? "distinct" : agg_names[k].weir, field);
 		free(field);
