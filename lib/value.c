@@ -400,6 +400,8 @@ clock_part(const char *s, size_t n, int64_t *ns)
 	if (k != n || np < 2)
 		return -1;
 	double secs = parts[0] * 3600 + parts[1] * 60 + parts[2];
+	if (!(fabs(secs) < 9.2e9))	/* beyond 64 bits of nanoseconds */
+		return -1;
 	*ns = (int64_t)llround(secs * 1e9) * (neg ? -1 : 1);
 	return 0;
 }
@@ -423,9 +425,9 @@ weir_interval_parse(const char *s, size_t n, int64_t *ns)
 			return -1;
 		if (memchr(s + start, ':', k - start)) {
 			int64_t c;
-			if (clock_part(s + start, k - start, &c) < 0)
+			if (clock_part(s + start, k - start, &c) < 0 ||
+			    __builtin_add_overflow(total, c, &total))
 				return -1;
-			total += c;
 			any = true;
 			continue;
 		}
@@ -455,9 +457,8 @@ weir_interval_parse(const char *s, size_t n, int64_t *ns)
 			unit = units[i].ns;
 		}
 		double add = q * (double)unit;
-		if (!(fabs(add) < 9.2e18))
+		if (!(fabs(add) < 9.2e18) || __builtin_add_overflow(total, (int64_t)llround(add), &total))
 			return -1;
-		total += (int64_t)llround(add);
 		any = true;
 	}
 	if (!any)
