@@ -491,12 +491,10 @@ span(const struct compiler *c, json_t *n, int *b, int *e)
 	}
 }
 
-/* The node's text with the replacements (sorted, apart) made. */
+/* [b, e) of src with the replacements (sorted, apart, within it) made. */
 static char *
-text_with(struct compiler *c, json_t *n, const struct rep *r, int nr)
+replaced(struct compiler *c, const char *src, int b, int e, const struct rep *r, int nr)
 {
-	int b, e;
-	span(c, n, &b, &e);
 	size_t cap = (size_t)(e - b) + 1;
 	for (int i = 0; i < nr; i++)
 		cap += strlen(r[i].with);
@@ -505,14 +503,23 @@ text_with(struct compiler *c, json_t *n, const struct rep *r, int nr)
 		return dup_or_fail(c, NULL);
 	int at = b;
 	for (int i = 0; i < nr; i++) {
-		memcpy(p, c->q + at, (size_t)(r[i].b - at));
+		memcpy(p, src + at, (size_t)(r[i].b - at));
 		p += r[i].b - at;
 		p = stpcpy(p, r[i].with);
 		at = r[i].e;
 	}
-	memcpy(p, c->q + at, (size_t)(e - at));
+	memcpy(p, src + at, (size_t)(e - at));
 	p[e - at] = '\0';
 	return out;
+}
+
+/* The node's text with the replacements (sorted, apart) made. */
+static char *
+text_with(struct compiler *c, json_t *n, const struct rep *r, int nr)
+{
+	int b, e;
+	span(c, n, &b, &e);
+	return replaced(c, c->q, b, e, r, nr);
 }
 
 /* The node's text, as it is: an expression a program compiles, compiled
@@ -1935,7 +1942,7 @@ join_columns(struct compiler *c, json_t *v, const char *lname, const char *rname
 		json_t *last = json_array_get(f, json_array_size(f) - 1);
 		if (node_of(last, "A_Star") && outputs == NULL && json_array_size(f) == 2 &&
 		    strcmp(sval(json_array_get(f, 0)), lname) == 0) {
-			if (*nr == 4 * MAX_ITEMS || (texts[*nr] = strdup("\"left\".*")) == NULL)
+			if (*nr == 4 * MAX_ITEMS || (texts[*nr] = strdup("*")) == NULL)
 				return fail(c, loc(ref), "out of memory");
 			span(c, v, &r[*nr].b, &r[*nr].e);	/* e.*: the whole event */
 			r[*nr].with = texts[*nr];
@@ -1976,7 +1983,8 @@ join_columns(struct compiler *c, json_t *v, const char *lname, const char *rname
 		/* the path's members as identifiers, after the side */
 		size_t cap = strlen(path) * 3 + 16;
 		char *t = malloc(cap), *o = t;
-		o += sprintf(o, "\"%s\"", side ? "right" : "left");
+		if (t && outputs)	/* one source (outputs NULL): no side */
+			o += sprintf(o, "\"%s\"", side ? "right" : "left");
 		for (char *seg = path; t && seg;) {
 			char *dot = seg;
 			while (*dot && !(*dot == '.' && (dot == seg || dot[-1] != '\\')))
@@ -1988,7 +1996,7 @@ join_columns(struct compiler *c, json_t *v, const char *lname, const char *rname
 					name[k++] = *p;
 			name[k] = '\0';
 			char *id = ident(name);
-			o += sprintf(o, ".%s", id ? id : name);
+			o += sprintf(o, "%s%s", o == t ? "" : ".", id ? id : name);
 			free(id);
 			seg = *dot ? dot + 1 : NULL;
 		}
@@ -2114,21 +2122,8 @@ join_query(struct compiler *c, json_t *sel, json_t *je, char **out, struct join 
 		}
 		r[nr++] = (struct rep){b, e, "stdin"};
 		qsort(r, (size_t)nr, sizeof *r, by_start);
-		size_t len = strlen(c->q) + 8;
-		for (int k = 0; k < nr; k++)
-			len += strlen(r[k].with);
-		char *t = malloc(len), *o = t;
-		int at = 0;
-		for (int k = 0; t && k < nr; k++) {
-			memcpy(o, c->q + at, (size_t)(r[k].b - at));
-			o += r[k].b - at;
-			o = stpcpy(o, r[k].with);
-			at = r[k].e;
-		}
-		if (t)
-			strcpy(o, c->q + at);
-		*out = t;
-		rc = t ? 0 : fail(c, -1, "out of memory");
+		*out = replaced(c, c->q, 0, (int)strlen(c->q), r, nr);
+		rc = *out ? 0 : -1;
 		nr--;	/* the texts are those of the columns */
 	}
 	for (int k = 0; k < nr; k++)
@@ -2163,29 +2158,11 @@ alias_query(struct compiler *c, json_t *sel, json_t *rv, char **out)
 	json_t *empty = json_array();
 	int rc = join_columns(c, sel, alias, "", empty, false, NULL, r, &nr, texts);
 	json_decref(empty);
-	for (int n = 0; rc == 0 && n < nr; n++) {
-		/* "left".x is the event's x */
-		char *t = texts[n], *dot = strchr(t, '.');
-		memmove(t, dot + 1, strlen(dot + 1) + 1);
-	}
 	if (rc == 0) {
 		r[nr++] = (struct rep){c->t[i].end, c->t[k].end, ""};
 		qsort(r, (size_t)nr, sizeof *r, by_start);
-		size_t len = strlen(c->orig) + 1;
-		for (int n = 0; n < nr; n++)
-			len += strlen(r[n].with);
-		char *t = malloc(len), *o = t;
-		int at = 0;
-		for (int n = 0; t && n < nr; n++) {
-			memcpy(o, c->orig + at, (size_t)(r[n].b - at));
-			o += r[n].b - at;
-			o = stpcpy(o, r[n].with);
-			at = r[n].e;
-		}
-		if (t)
-			strcpy(o, c->orig + at);
-		*out = t;
-		rc = t ? 0 : fail(c, -1, "out of memory");
+		*out = replaced(c, c->orig, 0, (int)strlen(c->orig), r, nr);
+		rc = *out ? 0 : -1;
 		nr--;
 	}
 	for (int n = 0; n < nr; n++)

@@ -777,7 +777,7 @@ PY
 		weir-agg -T epoch --by k --partial min:at max:at "$s" 2>/dev/null
 	done | weir-agg --merge --by k min:at max:at > merged
 	assert_equal "$(sort merged)" "$(cat want)"
-	# numbers written as strings merge as numbers too (they were read back as 0)
+	# numbers written as strings merge as numbers, by value
 	printf '{"ts":1,"v":"0.9"}\n' > s1
 	printf '{"ts":2,"v":"0.2"}\n' > s2
 	run bash -c 'for s in s1 s2; do weir-agg --partial min:v max:v $s; done | weir-agg --merge min:v max:v'
