@@ -46,6 +46,7 @@
 #include "../lib/kafka.h"
 #include "../lib/program.h"
 #include "../lib/props.h"
+#include "../lib/source.h"
 
 #define MAX_PENDING 64		/* checkpoints a partition remembers (the ledger's bound) */
 #define COMMIT_EVERY_NS (1000 * 1000 * 1000LL)
@@ -103,10 +104,12 @@ struct ksrc {
 	int ntopics;
 	struct weir_props props;	/* -X name=value */
 	bool envelope, kafka_time, exit_at_end, verbose;
-	struct weir_cadence ckpt;	/* --checkpoint-every (every 0: off) */
+	struct weir_source loop;	/* the driver's loop pulls messages from here;
+					   its cadence: --checkpoint-every */
 
+	struct weir_ctx *ctx;	/* for the rebalance callback, while it lives */
 	rd_kafka_t *rk;
-	struct weir_span *spans;
+	rd_kafka_message_t *msg;	/* the message pulled last, until the next pull */
 	struct part *parts;
 	size_t nparts, cap;
 	bool assigned_once;	/* a first assignment came */
@@ -268,7 +271,7 @@ commit_list(struct weir_ctx *ctx, struct ksrc *k, rd_kafka_topic_partition_list_
 static int64_t
 commit_offset(struct ksrc *k, struct part *p, uint64_t completed)
 {
-	if (k->ckpt.every == 0)
+	if (k->loop.cadence.every == 0)
 		return p->next;
 	int64_t off = -1;
 	int keep = 0;
@@ -326,8 +329,12 @@ static void
 on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t *l,
     void *opaque)
 {
-	struct weir_ctx *ctx = opaque;
-	struct ksrc *k = ctx->prog_state;
+	struct ksrc *k = opaque;
+	struct weir_ctx *ctx = k->ctx;
+	if (ctx == NULL) {	/* closed after a failure: leave, commit nothing */
+		rd_kafka_assign(rk, NULL);
+		return;
+	}
 	k->rebalances++;
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
 		/* where each partition starts: the checkpoint this pipeline
@@ -402,7 +409,7 @@ static int
 on_save(struct weir_ctx *ctx, struct weir_buf *b)
 {
 	struct ksrc *k = ctx->prog_state;
-	int rc = weir_put_u64(b, k->ckpt.last) | weir_put_i64(b, k->wm) |
+	int rc = weir_put_u64(b, k->loop.cadence.last) | weir_put_i64(b, k->wm) |
 	    weir_put_u64(b, k->nparts + k->nsaved);
 	for (size_t i = 0; i < k->nparts; i++) {
 		const struct part *p = &k->parts[i];
@@ -425,7 +432,7 @@ static int
 on_restore(struct weir_ctx *ctx, struct weir_get *g)
 {
 	struct ksrc *k = ctx->prog_state;
-	k->ckpt.last = weir_get_u64(g);
+	k->loop.cadence.last = weir_get_u64(g);
 	k->wm = weir_get_i64(g);
 	uint64_t n = weir_get_count(g, 28);
 	k->saved = calloc(n ? n : 1, sizeof *k->saved);
@@ -451,10 +458,12 @@ on_restore(struct weir_ctx *ctx, struct weir_get *g)
 	return g->bad ? -1 : 0;
 }
 
-static int
-barrier(struct weir_ctx *ctx, struct ksrc *k, bool stop)
+/* A checkpoint: each partition remembers its offset at it, to commit
+ * once the pipeline has completed it. */
+static void
+at_barrier(struct weir_ctx *ctx, struct weir_ckpt id)
 {
-	struct weir_ckpt id = weir_cadence_next(&k->ckpt);
+	struct ksrc *k = ctx->prog_state;
 	for (size_t i = 0; i < k->nparts; i++) {
 		struct part *p = &k->parts[i];
 		if (!p->assigned || p->next < 0)
@@ -465,7 +474,6 @@ barrier(struct weir_ctx *ctx, struct ksrc *k, bool stop)
 		}
 		p->pend[p->npend++] = (struct pend){id.n, p->next};
 	}
-	return weir_checkpoint_barrier(ctx, id, stop);
 }
 
 /* --- watermarks ---------------------------------------------------------------------- */
@@ -538,7 +546,7 @@ merge(struct weir_ctx *ctx, struct ksrc *k)
 		const struct qmsg *m = &best->q[best->qhead];
 		int rc;
 		if (k->wm != WEIR_TIME_NONE && m->t < k->wm) {
-			struct weir_event ev = {m->bytes, m->len, m->t, k->spans, 0, (uint64_t)m->offset};
+			struct weir_event ev = {m->bytes, m->len, m->t, ctx->spans, 0, (uint64_t)m->offset};
 			rc = weir_disordered(ctx, &ev);
 		} else if (m->members_len > 0) {
 			rc = weir_emit_insert(ctx, m->bytes, m->len, m->bytes + m->len, m->members_len);
@@ -562,9 +570,43 @@ merge(struct weir_ctx *ctx, struct ksrc *k)
 	}
 }
 
-/* Takes a message in: checked, and queued, or rejected, or counted. */
+/* A message the driver read as an event: queued in its partition for the
+ * merge. */
 static int
-consume(struct weir_ctx *ctx, struct ksrc *k, const rd_kafka_message_t *m)
+on_event(struct weir_ctx *ctx, const struct weir_event *ev)
+{
+	struct ksrc *k = ctx->prog_state;
+	struct part *p = &k->parts[ev->input];
+	static char *env;
+	static size_t env_cap;
+	long members = 0;
+	if (k->envelope && (members = weir_kafka_envelope(k->msg, &env, &env_cap)) < 0)
+		return weir_fail(ctx, "out of memory");
+	struct qmsg q = {ev->t, (int64_t)ev->lineno, malloc(ev->len + (size_t)members + 1), ev->len,
+		(size_t)members};
+	if (q.bytes == NULL)
+		return weir_fail(ctx, "out of memory holding a message of %zu bytes", ev->len);
+	memcpy(q.bytes, ev->line, ev->len);
+	if (members > 0)
+		memcpy(q.bytes + ev->len, env, (size_t)members);
+	bool was_empty = p->qn == 0;
+	if (queue_push(p, q) < 0) {
+		free(q.bytes);
+		return weir_fail(ctx, "out of memory");
+	}
+	if (was_empty)
+		sync_next(p);
+	ctx->count.held++;
+	if (p->qn >= QUEUE_MAX_MSGS || p->qbytes >= QUEUE_MAX_BYTES)
+		set_paused(k, p, true);	/* it runs ahead: the others catch up first */
+	return 0;
+}
+
+/* Takes a message in: where its partition stands, and the line for the
+ * driver to read: 1; a delete marker is no line (counted as dropped): 0;
+ * or -1 after weir_fail. */
+static int
+take(struct weir_ctx *ctx, struct ksrc *k, rd_kafka_message_t *m, struct weir_pulled *out)
 {
 	const char *topic = rd_kafka_topic_name(m->rkt);
 	struct part *p = part_find(k, topic, m->partition, true);
@@ -585,67 +627,26 @@ consume(struct weir_ctx *ctx, struct ksrc *k, const rd_kafka_message_t *m)
 	if (p->qn == 0)
 		p->next = p->consumed;
 	k->last_msg = weir_mono_now();
-	weir_line_in(ctx);
 	if (m->payload == NULL) {
 		k->tombstones++;	/* a delete marker: no event */
+		weir_line_in(ctx);
 		ctx->count.dropped++;
 		return 0;
 	}
-	const char *line = m->payload;
-	size_t len = m->len;
 	snprintf(k->name, sizeof k->name, "%s[%" PRId32 "]", topic, m->partition);
-	if (memchr(line, '\n', len))
-		return weir_reject_line(ctx, line, len, k->name, (uint64_t)m->offset,
-		    "a message with a newline in it (one message is one line)");
-	int64_t t = 0;
-	const char *why = NULL;
-	int kind = weir_classify(ctx, line, len, k->spans, &t, &why);
-	if (kind == WEIR_LINE_BAD)
-		return weir_reject_line(ctx, line, len, k->name, (uint64_t)m->offset, why);
-	if (kind != WEIR_LINE_DATA) {
-		/* a protocol line someone produced: the source makes its own */
-		ctx->count.in--;
-		ctx->count.watermarks_in += kind == WEIR_LINE_WATERMARK;
-		ctx->count.barriers += kind == WEIR_LINE_BARRIER;
-		ctx->count.blank += kind == WEIR_LINE_BLANK;
-		return 0;
-	}
+	*out = (struct weir_pulled){m->payload, m->len, (unsigned)(p - k->parts), k->name,
+		(uint64_t)m->offset, NULL, false, 0, NULL};
+	if (memchr(m->payload, '\n', m->len))
+		out->why = "a message with a newline in it (one message is one line)";
 	if (k->kafka_time) {
 		rd_kafka_timestamp_type_t tstype;
 		int64_t ms = rd_kafka_message_timestamp(m, &tstype);
+		out->has_time = true;
+		out->t = ms * 1000000;
 		if (ms < 0)
-			return weir_reject_line(ctx, line, len, k->name, (uint64_t)m->offset,
-			    "a message without a Kafka timestamp (--kafka-time)");
-		t = ms * 1000000;
-		if (ctx->repr == WEIR_REPR_NONE)
-			ctx->repr = WEIR_REPR_RFC3339;
+			out->no_time = "a message without a Kafka timestamp (--kafka-time)";
 	}
-	struct weir_event ev = {line, len, t, k->spans, 0, (uint64_t)m->offset};
-	int rc;
-	if (!weir_where(ctx, &ev, k->name, &rc))
-		return rc;
-	static char *env;
-	static size_t env_cap;
-	long members = 0;
-	if (k->envelope && (members = weir_kafka_envelope(m, &env, &env_cap)) < 0)
-		return weir_fail(ctx, "out of memory");
-	struct qmsg q = {t, m->offset, malloc(len + (size_t)members + 1), len, (size_t)members};
-	if (q.bytes == NULL)
-		return weir_fail(ctx, "out of memory holding a message of %zu bytes", len);
-	memcpy(q.bytes, line, len);
-	if (members > 0)
-		memcpy(q.bytes + len, env, (size_t)members);
-	bool was_empty = p->qn == 0;
-	if (queue_push(p, q) < 0) {
-		free(q.bytes);
-		return weir_fail(ctx, "out of memory");
-	}
-	if (was_empty)
-		sync_next(p);
-	ctx->count.held++;
-	if (p->qn >= QUEUE_MAX_MSGS || p->qbytes >= QUEUE_MAX_BYTES)
-		set_paused(k, p, true);	/* it runs ahead: the others catch up first */
-	return 0;
+	return 1;
 }
 
 /* Every assigned partition has been read to its end (--exit-at-end). */
@@ -662,9 +663,15 @@ all_at_end(const struct ksrc *k)
 
 /* --- the consumer -------------------------------------------------------------------------- */
 
+/* The source's open: the consumer joins the group for the topics. */
 static int
-consumer_new(struct weir_ctx *ctx, struct ksrc *k)
+consumer_new(struct weir_ctx *ctx, char **inputs, int ninputs)
 {
+	struct ksrc *k = ctx->prog_state;
+	(void)inputs;
+	(void)ninputs;	/* the topics, known since setup */
+	k->ctx = ctx;
+	k->next_commit = weir_mono_now() + COMMIT_EVERY_NS;
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 	char why[sizeof ctx->error];
 	int rc = 0;
@@ -685,7 +692,7 @@ consumer_new(struct weir_ctx *ctx, struct ksrc *k)
 		rd_kafka_conf_destroy(conf);
 		return weir_fail(ctx, "%s", why);
 	}
-	rd_kafka_conf_set_opaque(conf, ctx);
+	rd_kafka_conf_set_opaque(conf, k);
 	rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
 	char errstr[512];
 	k->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, errstr, sizeof errstr);
@@ -708,59 +715,44 @@ static void
 wait_completed(struct weir_ctx *ctx, struct ksrc *k)
 {
 	int64_t until = weir_mono_now() + STOP_WAIT_NS;
-	while (completed_checkpoint(ctx) < k->ckpt.last && weir_mono_now() < until &&
+	while (completed_checkpoint(ctx) < k->loop.cadence.last && weir_mono_now() < until &&
 	    weir_interrupt_count() < 2)
 		poll(NULL, 0, 50);	/* (the client's own threads keep the group) */
 }
 
+/* The message pulled last is done with (an event's bytes were copied). */
+static void
+release(struct ksrc *k)
+{
+	if (k->msg)
+		rd_kafka_message_destroy(k->msg);
+	k->msg = NULL;
+}
+
+/* The next message: what the merge can write goes out first, offsets are
+ * committed when due, and a message is polled (waiting at most 100 ms
+ * with wait). */
 static int
-run(struct weir_ctx *ctx, char **inputs, int ninputs)
+pull(struct weir_ctx *ctx, struct weir_pulled *out, bool wait)
 {
 	struct ksrc *k = ctx->prog_state;
-	(void)inputs;
-	(void)ninputs;
-	k->spans = calloc(weir_plan_size(ctx->plan) + 1, sizeof *k->spans);
-	if (k->spans == NULL)
-		return weir_fail(ctx, "out of memory");
-	k->wm = k->last_msg_t = WEIR_TIME_NONE;
-	if (k->ckpt.every > 0) {
-		if (weir_cadence_start(ctx, &k->ckpt) < 0)
-			return -1;
-		if (ctx->state->have) {
-			int rc = weir_emit_barrier(ctx, ctx->target, false);
-			if (rc != 0)
-				return rc;
-		}
+	release(k);
+	int rc = merge(ctx, k);
+	if (rc != 0 || (rc = advance(ctx, k, weir_mono_now())) != 0)
+		return rc;
+	if (k->exit_at_end && all_at_end(k))
+		return WEIR_PULL_END;
+	int64_t now = weir_mono_now();
+	if (k->loop.cadence.every > 0 ? now >= k->next_ledger : now >= k->next_commit) {
+		k->next_ledger = now + LEDGER_EVERY_NS;
+		k->next_commit = now + COMMIT_EVERY_NS;
+		if ((rc = commit_now(ctx, k, NULL, false)) != 0)
+			return rc;
 	}
-	if (consumer_new(ctx, k) < 0)
-		return -1;
-	int rc = 0;
-	k->next_commit = weir_mono_now() + COMMIT_EVERY_NS;
-	while (rc == 0 && !weir_interrupted() && ctx->error[0] == '\0') {
-		int64_t now = weir_mono_now();
-		if ((rc = weir_housekeeping(ctx)) != 0)
-			break;
-		if (weir_cadence_due(ctx, &k->ckpt) && (rc = barrier(ctx, k, false)) != 0)
-			break;
-		if (k->ckpt.every > 0 ? now >= k->next_ledger : now >= k->next_commit) {
-			k->next_ledger = now + LEDGER_EVERY_NS;
-			k->next_commit = now + COMMIT_EVERY_NS;
-			if ((rc = commit_now(ctx, k, NULL, false)) != 0)
-				break;
-		}
-		/* without waiting while output is pending; flushed before a wait */
-		rd_kafka_message_t *m = rd_kafka_consumer_poll(k->rk, 0);
-		if (m == NULL) {
-			if ((rc = weir_out_flush(ctx->out)) != 0)
-				break;
-			m = rd_kafka_consumer_poll(k->rk, 100);
-		}
-		if (m == NULL) {
-			rc = advance(ctx, k, weir_mono_now());
-			if (rc == 0 && k->exit_at_end && all_at_end(k))
-				break;
-			continue;
-		}
+	for (;;) {
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(k->rk, wait ? 100 : 0);
+		if (m == NULL)
+			return ctx->error[0] ? -1 : WEIR_PULL_NONE;
 		if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
 			struct part *p = part_find(k, rd_kafka_topic_name(m->rkt), m->partition, false);
 			if (p && p->consumed >= 0 && m->offset > p->consumed) {
@@ -775,12 +767,7 @@ run(struct weir_ctx *ctx, char **inputs, int ninputs)
 					    p->topic, p->partition);
 			}
 			rd_kafka_message_destroy(m);
-			rc = merge(ctx, k);
-			if (rc == 0)
-				rc = advance(ctx, k, weir_mono_now());
-			if (rc == 0 && k->exit_at_end && all_at_end(k))
-				break;
-			continue;
+			return WEIR_PULL_NONE;	/* the merge may go on now */
 		}
 		if (m->err) {
 			bool fatal = m->err == RD_KAFKA_RESP_ERR__FATAL ||
@@ -788,19 +775,30 @@ run(struct weir_ctx *ctx, char **inputs, int ninputs)
 			    m->err == RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED;
 			fprintf(ctx->diag, "%s: %s\n", ctx->prog, rd_kafka_message_errstr(m));
 			rd_kafka_message_destroy(m);
-			if (fatal)
-				rc = weir_fail(ctx, "cannot go on consuming");
-			continue;
+			return fatal ? weir_fail(ctx, "cannot go on consuming") : WEIR_PULL_NONE;
 		}
-		rc = consume(ctx, k, m);
+		int got = take(ctx, k, m, out);
+		if (got > 0) {
+			k->msg = m;
+			return WEIR_PULL_LINE;
+		}
 		rd_kafka_message_destroy(m);
-		if (rc == 0)
-			rc = merge(ctx, k);
-		if (rc == 0)
-			rc = advance(ctx, k, weir_mono_now());
+		if (got < 0)
+			return -1;
 	}
-	if (ctx->error[0] && rc == 0)
-		rc = -1;
+}
+
+/* The end (of the partitions, with --exit-at-end; or a signal): what is
+ * queued is not written, and is read again by whoever reads the partition
+ * next; a last checkpoint (a stop one at a signal, which the pipeline
+ * completes before this commits its offsets); the offsets committed; the
+ * group left.  The driver's on_end, and its source's stop. */
+static int
+finish(struct weir_ctx *ctx)
+{
+	struct ksrc *k = ctx->prog_state;
+	bool stop = weir_interrupted();
+	release(k);
 	for (size_t i = 0; k->verbose && i < k->nparts; i++) {
 		struct part *p = &k->parts[i];
 		int64_t lo = -1, hi = -1;
@@ -809,23 +807,19 @@ run(struct weir_ctx *ctx, char **inputs, int ninputs)
 		    ctx->prog, p->topic, p->partition, p->consumed, hi, p->paused ? ", paused" : "",
 		    p->at_end ? ", at its end" : "", p->qn);
 	}
-	unread_queued(ctx, k, NULL);	/* a stop: read again after the restart */
+	unread_queued(ctx, k, NULL);
+	int rc = 0;
 	bool stopped = false;
-	if (rc == 0 && k->ckpt.every > 0) {
-		/* a last checkpoint: at a signal, a stop one, which the pipeline
-		 * completes and stops at; at the end (--exit-at-end), a plain one */
-		bool stop = weir_interrupted();
-		rc = barrier(ctx, k, stop);
+	if (k->loop.cadence.every > 0) {
+		rc = weir_source_barrier(ctx, stop);
 		if (rc == WEIR_STOPPED) {
 			stopped = true;
 			rc = 0;
 		}
-		if (rc == 0 && stop) {
-			if ((rc = weir_out_flush(ctx->out)) == 0)
-				wait_completed(ctx, k);
-		}
+		if (rc == 0 && stop && (rc = weir_out_flush(ctx->out)) == 0)
+			wait_completed(ctx, k);
 	}
-	if (rc == 0)	/* (not after a closed stdout: what was in the pipe is lost) */
+	if (rc == 0)
 		rc = commit_now(ctx, k, NULL, true);
 	rd_kafka_consumer_close(k->rk);
 	return rc == 0 && stopped ? WEIR_STOPPED : rc;
@@ -894,9 +888,9 @@ own_option(void *arg, int id, const char *value, char *err, size_t errlen)
 	case OPT_PROP:
 		return weir_props_add(&k->props, value, "session.timeout.ms=6000", err, errlen);
 	case OPT_CHECKPOINT_EVERY:
-		if (weir_option_duration("checkpoint-every", value, &k->ckpt.every, err, errlen) < 0)
+		if (weir_option_duration("checkpoint-every", value, &k->loop.cadence.every, err, errlen) < 0)
 			return -1;
-		if (k->ckpt.every < 1000000) {
+		if (k->loop.cadence.every < 1000000) {
 			snprintf(err, errlen, "--checkpoint-every '%s' is too short (at least 1ms)",
 			    value);
 			return -1;
@@ -924,13 +918,13 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 		snprintf(err, errlen, "-i: a message is read as JSON (weir-parse reads logs)");
 		return -1;
 	}
-	if (k->ckpt.every > 0 && ctx->opts->state_file == NULL) {
+	if (k->loop.cadence.every > 0 && ctx->opts->state_file == NULL) {
 		snprintf(err, errlen, "--checkpoint-every needs --state FILE (where the source's "
 		    "checkpoints go, beside the pipeline's --state files)");
 		return -1;
 	}
-	if (ctx->opts->state_file && k->ckpt.every == 0)
-		k->ckpt.every = 1000 * 1000 * 1000LL;	/* --state alone: every second */
+	if (ctx->opts->state_file && k->loop.cadence.every == 0)
+		k->loop.cadence.every = 1000 * 1000 * 1000LL;	/* --state alone: every second */
 	if (k->group == NULL)
 		k->group = "weir";
 	if (k->reset == NULL)
@@ -939,7 +933,12 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 	k->ntopics = argc;
 	if (k->kafka_time)
 		ctx->untimed = true;	/* the payload need not hold a time */
-	ctx->run = run;
+	k->wm = k->last_msg_t = WEIR_TIME_NONE;	/* before a checkpoint restores them */
+	k->loop.open = consumer_new;
+	k->loop.pull = pull;
+	k->loop.at_barrier = at_barrier;
+	k->loop.stop = finish;
+	ctx->source = &k->loop;
 	ctx->interrupt_ends_input = true;	/* SIGTERM: flush, commit, leave the group */
 	return argc;
 }
@@ -948,6 +947,8 @@ static void
 teardown(void *state)
 {
 	struct ksrc *k = state;
+	release(k);
+	k->ctx = NULL;	/* freed: a failure ended the run before finish */
 	if (k->rk)
 		rd_kafka_destroy(k->rk);
 	for (size_t i = 0; i < k->nparts; i++) {
@@ -960,14 +961,13 @@ teardown(void *state)
 		free(k->saved[i].topic);
 	free(k->saved);
 	weir_props_free(&k->props);
-	free(k->spans);
 }
 
 int
 main(int argc, char **argv)
 {
-	static const struct weir_hooks hooks = {.on_save = on_save, .on_restore = on_restore,
-		.on_stats = on_stats};
+	static const struct weir_hooks hooks = {.on_event = on_event, .on_end = finish,
+		.on_save = on_save, .on_restore = on_restore, .on_stats = on_stats};
 	static struct ksrc k;
 	static const struct weir_program program = {
 		.name = "weir-kafka-source",

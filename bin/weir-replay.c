@@ -38,6 +38,7 @@
 #include "../lib/driver.h"
 #include "../lib/heap.h"
 #include "../lib/program.h"
+#include "../lib/source.h"
 #include "../lib/store.h"
 
 #define FINGERPRINT_BYTES 1024
@@ -96,13 +97,17 @@ struct replay {
 	bool follow;
 	bool progress;
 	const char *offsets_file;
-	struct weir_cadence ckpt;	/* --checkpoint-every (every 0: off) */
+	struct weir_source loop;	/* the driver's loop pulls lines from here;
+					   its cadence: --checkpoint-every */
 
 	struct source *src;
 	unsigned nsrc;
 	struct entries_heap heap;
 	struct weir_store *store;
-	struct weir_span *spans;
+	/* the line pulled last, until the next pull: whether the merge holds it */
+	struct source *last;
+	uint64_t last_seq;
+	bool last_held;
 	int64_t written_upto;	/* everything below this was written */
 	int64_t punct_mark;
 	/* pacing */
@@ -111,7 +116,6 @@ struct replay {
 	/* progress */
 	int64_t next_draw, started;
 	bool drew;
-	uint64_t read_since;	/* lines taken since the last barrier */
 	struct saved_source *saved;	/* restored, until the sources open */
 	size_t nsaved;
 };
@@ -187,7 +191,7 @@ identify(struct source *s, int fd)
 static int
 save_offsets(struct weir_ctx *ctx, struct replay *r)
 {
-	if (r->offsets_file == NULL || r->ckpt.every > 0)
+	if (r->offsets_file == NULL || r->loop.cadence.every > 0)
 		return 0;
 	char tmp[4096];
 	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", r->offsets_file, (long)getpid());
@@ -302,7 +306,7 @@ static int
 on_save(struct weir_ctx *ctx, struct weir_buf *b)
 {
 	struct replay *r = ctx->prog_state;
-	int rc = weir_put_u64(b, r->ckpt.last) | weir_put_i64(b, r->written_upto) |
+	int rc = weir_put_u64(b, r->loop.cadence.last) | weir_put_i64(b, r->written_upto) |
 	    weir_put_i64(b, r->punct_mark) | weir_put_u64(b, r->nsrc);
 	for (unsigned i = 0; i < r->nsrc; i++) {
 		const struct source *s = &r->src[i];
@@ -324,7 +328,7 @@ static int
 on_restore(struct weir_ctx *ctx, struct weir_get *g)
 {
 	struct replay *r = ctx->prog_state;
-	r->ckpt.last = weir_get_u64(g);
+	r->loop.cadence.last = weir_get_u64(g);
 	r->written_upto = weir_get_i64(g);
 	r->punct_mark = weir_get_i64(g);
 	uint64_t n = weir_get_count(g, 64);
@@ -366,17 +370,6 @@ on_restore(struct weir_ctx *ctx, struct weir_get *g)
 	return g->bad ? -1 : 0;
 }
 
-/* A barrier: the state for it written first, then the line (a crash between
- * leaves a checkpoint that nobody downstream completed: the ledger goes
- * back past it).  Also when nothing came: a join downstream waits for the
- * same barrier from its other input. */
-static int
-barrier(struct weir_ctx *ctx, struct replay *r, bool stop)
-{
-	r->read_since = 0;
-	return weir_checkpoint_barrier(ctx, weir_cadence_next(&r->ckpt), stop);
-}
-
 /* --- sources ------------------------------------------------------------------ */
 
 static int
@@ -396,7 +389,7 @@ source_open(struct weir_ctx *ctx, struct replay *r, struct source *s, bool resum
 		return 0;
 	identify(s, weir_input_fd(s->in));
 	uint64_t at = 0;
-	if (resume && r->ckpt.every > 0)
+	if (resume && r->loop.cadence.every > 0)
 		at = saved_offset(r, s);
 	else if (resume)
 		at = resume_offset(r, s);
@@ -546,7 +539,7 @@ drain(struct weir_ctx *ctx, struct replay *r)
 			rc = weir_emit(ctx, e.ev.line, e.ev.len);
 		weir_store_release(r->store, &e.ev);
 		struct source *s = &r->src[e.src];
-		if (r->offsets_file && r->ckpt.every == 0)
+		if (r->offsets_file && r->loop.cadence.every == 0)
 			ring_done(s, e.seq);
 		r->emitted++;
 		if (e.t > r->written_upto || r->written_upto == WEIR_TIME_NONE)
@@ -569,69 +562,42 @@ drain(struct weir_ctx *ctx, struct replay *r)
 	return rc;
 }
 
-/* Takes one line of s. */
+/* An event of file ev->input: held for the merge, or out of [--from, --to),
+ * or disordered (older than what was written). */
 static int
-take_line(struct weir_ctx *ctx, struct replay *r, struct source *s, const char *line,
-    size_t len, uint64_t lineno)
+on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 {
-	int64_t t = 0;
-	const char *why = NULL;
-	uint64_t seq = s->seq++;
-	const char *malformed = weir_input_rejected(s->in);
-	int kind = malformed ? WEIR_LINE_BAD : weir_classify(ctx, line, len, r->spans, &t, &why);
-	if (malformed)
-		why = malformed;
-	bool held = false;
-	int rc = 0;
-	if (kind == WEIR_LINE_DATA)
-		ctx->count.in++;
-	switch (kind) {
-	case WEIR_LINE_BAD:
-		ctx->count.in++;
-		rc = weir_reject_line(ctx, line, len, weir_input_name(s->in), lineno, why);
-		break;
-	case WEIR_LINE_WATERMARK:
-		ctx->count.watermarks_in++;	/* replay makes its own */
-		break;
-	case WEIR_LINE_BARRIER:
-		ctx->count.barriers++;
-		break;
-	case WEIR_LINE_BLANK:
-		ctx->count.blank++;
-		break;
-	default: {
-		struct weir_event ev = {line, len, t, r->spans, s->index, lineno};
-		if (!weir_where(ctx, &ev, weir_input_name(s->in), &rc))
-			break;	/* left out: it moves no frontier */
-		if (t > s->max_t || s->max_t == WEIR_TIME_NONE)
-			s->max_t = t;
-		if ((r->has_from && t < r->from) || (r->has_to && t >= r->to)) {
-			ctx->count.dropped++;	/* outside [--from, --to) */
-		} else if (r->written_upto != WEIR_TIME_NONE && t < r->written_upto) {
-			rc = weir_disordered(ctx, &ev);
-		} else {
-			struct entry e = {t, s->index, seq, {0}};
-			if (weir_store_put(r->store, line, len, &e.ev) < 0 ||
-			    entries_push(&r->heap, e) < 0)
-				return weir_fail(ctx, "out of memory holding %zu lines", r->heap.n);
-			held = true;
-		}
+	struct replay *r = ctx->prog_state;
+	struct source *s = &r->src[ev->input];
+	if (ev->t > s->max_t || s->max_t == WEIR_TIME_NONE)
+		s->max_t = ev->t;
+	if ((r->has_from && ev->t < r->from) || (r->has_to && ev->t >= r->to)) {
+		ctx->count.dropped++;
+		return 0;
 	}
-	}
-	r->read_since++;
-	if (r->offsets_file && r->ckpt.every == 0) {
-		if (ring_push(s, weir_input_offset(s->in), held == false) < 0)
-			return weir_fail(ctx, "out of memory");
-		if (!held)
-			ring_done(s, seq);
-	}
-	return rc;
+	if (r->written_upto != WEIR_TIME_NONE && ev->t < r->written_upto)
+		return weir_disordered(ctx, ev);
+	struct entry e = {ev->t, s->index, r->last_seq, {0}};
+	if (weir_store_put(r->store, ev->line, ev->len, &e.ev) < 0 || entries_push(&r->heap, e) < 0)
+		return weir_fail(ctx, "out of memory holding %zu lines", r->heap.n);
+	r->last_held = true;
+	return 0;
 }
 
-/* Reads from s until it gives a line or cannot now.  Returns 0, or what
- * failed. */
+/* The line pulled last is done with unless the merge holds it: its read
+ * position can be recorded (--offsets). */
+static void
+settle(struct replay *r)
+{
+	if (r->last && !r->last_held && r->offsets_file && r->loop.cadence.every == 0)
+		ring_done(r->last, r->last_seq);
+	r->last = NULL;
+}
+
+/* Reads from s until it gives a line (WEIR_PULL_LINE, in *p) or cannot now
+ * (0: at its end, or followed and waiting), or what failed. */
 static int
-read_some(struct weir_ctx *ctx, struct replay *r, struct source *s)
+read_some(struct weir_ctx *ctx, struct replay *r, struct source *s, struct weir_pulled *p)
 {
 	const char *line;
 	size_t len;
@@ -639,7 +605,15 @@ read_some(struct weir_ctx *ctx, struct replay *r, struct source *s)
 	for (;;) {
 		if (weir_input_line(s->in, &line, &len, &lineno) == 1) {
 			s->waiting = s->idle = false;
-			return take_line(ctx, r, s, line, len, lineno);
+			r->last = s;
+			r->last_seq = s->seq++;
+			r->last_held = false;
+			if (r->offsets_file && r->loop.cadence.every == 0 &&
+			    ring_push(s, weir_input_offset(s->in), false) < 0)
+				return weir_fail(ctx, "out of memory");
+			*p = (struct weir_pulled){line, len, s->index, weir_input_name(s->in), lineno,
+				weir_input_rejected(s->in), false, 0, NULL};
+			return WEIR_PULL_LINE;
 		}
 		if (weir_input_eof(s->in)) {
 			s->done = true;
@@ -662,112 +636,92 @@ read_some(struct weir_ctx *ctx, struct replay *r, struct source *s)
 	}
 }
 
+/* The next line, from the file that holds the merge back the most and can
+ * be read now; what the merge can write goes out first. */
 static int
-run(struct weir_ctx *ctx, char **inputs, int ninputs)
+pull(struct weir_ctx *ctx, struct weir_pulled *p, bool wait)
 {
 	struct replay *r = ctx->prog_state;
-	r->nsrc = (unsigned)ninputs;
-	r->src = calloc(r->nsrc, sizeof *r->src);
-	r->spans = calloc(weir_plan_size(ctx->plan) + 1, sizeof *r->spans);
-	r->store = weir_store_new();
-	if (r->src == NULL || r->spans == NULL || r->store == NULL)
-		return weir_fail(ctx, "out of memory");
-	r->written_upto = r->punct_mark = WEIR_TIME_NONE;
-	r->started = weir_mono_now();
-	r->progress = r->progress && isatty(fileno(ctx->diag));
-	for (unsigned i = 0; i < r->nsrc; i++) {
-		r->src[i].path = inputs[i];
-		r->src[i].index = i;
-		r->src[i].max_t = WEIR_TIME_NONE;
-	}
-	if (r->ckpt.every > 0 && weir_cadence_start(ctx, &r->ckpt) < 0)
-		return -1;
-	for (unsigned i = 0; i < r->nsrc; i++)
-		if (source_open(ctx, r, &r->src[i], true) < 0)
-			return -1;
-	if (r->ckpt.every > 0 && ctx->state->have) {
-		/* where the pipeline resumes: downstream programs skip to here */
-		int rc = weir_emit_barrier(ctx, ctx->target, false);
+	settle(r);
+	int rc = drain(ctx, r);
+	for (;;) {
 		if (rc != 0)
 			return rc;
-	}
-	int64_t idle = ctx->opts->idle > 0 ? ctx->opts->idle : WEIR_NS_PER_SEC;
-	int rc = 0;
-	while (rc == 0 && !weir_interrupted()) {
-		if ((rc = weir_housekeeping(ctx)) != 0 ||
-		    (weir_cadence_due(ctx, &r->ckpt) && (rc = barrier(ctx, r, false)) != 0))
-			break;
-		/* the file that holds the merge back the most, and can be read now */
 		struct source *next = NULL;
 		int64_t low = INT64_MAX;
-		bool waiting = false;
 		for (unsigned i = 0; i < r->nsrc; i++) {
 			struct source *s = &r->src[i];
-			if (s->done)
+			if (s->done || s->waiting)
 				continue;
-			if (s->waiting) {
-				waiting = true;
-				continue;
-			}
 			int64_t f = s->idle ? INT64_MAX - 1 : frontier(ctx, s);
 			if (next == NULL || f < low) {
 				next = s;
 				low = f;
 			}
 		}
-		if (next) {
-			rc = read_some(ctx, r, next);
-			if (rc == 0)
-				rc = drain(ctx, r);
-			continue;
-		}
-		rc = drain(ctx, r);
-		if (rc != 0 || !waiting)
-			break;	/* every file read to its end */
-		/* every followed file is at its end: write what can go, then wait */
-		if ((rc = weir_out_flush(ctx->out)) != 0 || (rc = save_offsets(ctx, r)) != 0)
+		if (next == NULL)
 			break;
-		struct pollfd out = weir_out_pollfd(ctx->out);
-		if (poll(&out, 1, 100) > 0 && weir_out_gone(out.revents))
-			return WEIR_IO_EPIPE;	/* nobody reads on: end, as tail -F does */
-		int64_t now = weir_mono_now();
-		for (unsigned i = 0; i < r->nsrc && rc == 0; i++) {
-			struct source *s = &r->src[i];
-			if (!s->waiting)
-				continue;
-			if (!s->idle && now - s->quiet_since >= idle)
-				s->idle = true;	/* stops holding the others back */
-			if ((rc = check_rotation(ctx, r, s)) < 0)
-				break;
-			s->waiting = false;	/* read again: it may have grown */
-		}
-		rc = rc < 0 ? -1 : 0;
+		if ((rc = read_some(ctx, r, next, p)) == WEIR_PULL_LINE)
+			return rc;
+		if (rc == 0)
+			rc = drain(ctx, r);
 	}
-	if (rc == 0 && r->ckpt.every > 0 && weir_interrupted()) {
-		/* stop at a checkpoint: what is held is in it, and goes out on
-		 * the restart */
-		return barrier(ctx, r, true);	/* WEIR_STOPPED */
+	bool followed = false;
+	for (unsigned i = 0; i < r->nsrc; i++)
+		followed |= r->src[i].waiting;
+	if (!followed)
+		return WEIR_PULL_END;	/* every file read to its end */
+	if (!wait)
+		return WEIR_PULL_NONE;
+	/* every followed file is at its end: offsets saved, a wait, then each
+	 * is looked at again (it may have grown, or been rotated) */
+	if ((rc = save_offsets(ctx, r)) != 0 || (rc = weir_source_wait(ctx, 100)) != 0)
+		return rc;
+	int64_t idle = ctx->opts->idle > 0 ? ctx->opts->idle : WEIR_NS_PER_SEC;
+	int64_t now = weir_mono_now();
+	for (unsigned i = 0; i < r->nsrc; i++) {
+		struct source *s = &r->src[i];
+		if (!s->waiting)
+			continue;
+		if (!s->idle && now - s->quiet_since >= idle)
+			s->idle = true;	/* stops holding the others back */
+		if (check_rotation(ctx, r, s) < 0)
+			return -1;
+		s->waiting = false;
 	}
-	if (rc == 0)
-		rc = drain(ctx, r);	/* interrupted: what is in hand goes out */
-	if (rc == 0 && weir_interrupted()) {
-		/* an interrupted follow: the lines held back go out too, so that the
-		 * offsets saved stand for everything read */
-		for (unsigned i = 0; i < r->nsrc; i++)
-			r->src[i].done = true;
-		rc = drain(ctx, r);
-	}
-	if (rc == 0 && r->heap.n > 0) {
-		for (unsigned i = 0; i < r->nsrc; i++)
-			r->src[i].done = true;
-		rc = drain(ctx, r);
-	}
+	return WEIR_PULL_NONE;
+}
+
+static int
+open_sources(struct weir_ctx *ctx, char **inputs, int ninputs)
+{
+	struct replay *r = ctx->prog_state;
+	(void)inputs;
+	(void)ninputs;	/* known since setup */
+	r->started = weir_mono_now();
+	r->progress = r->progress && isatty(fileno(ctx->diag));
+	for (unsigned i = 0; i < r->nsrc; i++)
+		if (source_open(ctx, r, &r->src[i], true) < 0)
+			return -1;
+	return 0;
+}
+
+/* The end of every file, or a signal without checkpoints: everything held
+ * goes out, then the offsets and a last checkpoint stand for all of it. */
+static int
+on_end(struct weir_ctx *ctx)
+{
+	struct replay *r = ctx->prog_state;
+	settle(r);
+	for (unsigned i = 0; i < r->nsrc; i++)
+		r->src[i].done = true;
+	int rc = drain(ctx, r);
 	if (rc == 0)
 		rc = weir_out_flush(ctx->out);
 	if (rc == 0)
 		rc = save_offsets(ctx, r);
-	if (rc == 0 && r->ckpt.every > 0 && r->read_since > 0)
-		rc = barrier(ctx, r, false);	/* the end: everything read is written */
+	if (rc == 0 && r->loop.cadence.every > 0 && ctx->at.lines > 0)
+		rc = weir_source_barrier(ctx, false);
 	if (r->drew)
 		draw_progress(ctx, r, true);
 	return rc;
@@ -835,9 +789,9 @@ own_option(void *arg, int id, const char *value, char *err, size_t errlen)
 		r->progress = true;
 		return 0;
 	case OPT_CHECKPOINT_EVERY:
-		if (weir_option_duration("checkpoint-every", value, &r->ckpt.every, err, errlen) < 0)
+		if (weir_option_duration("checkpoint-every", value, &r->loop.cadence.every, err, errlen) < 0)
 			return -1;
-		if (r->ckpt.every < 1000000) {
+		if (r->loop.cadence.every < 1000000) {
 			snprintf(err, errlen, "--checkpoint-every '%s' is too short (at least 1ms)",
 			    value);
 			return -1;
@@ -855,7 +809,6 @@ static int
 setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 {
 	struct replay *r = ctx->prog_state;
-	(void)argv;
 	if (r->speed > 0 && r->rate > 0) {
 		snprintf(err, errlen, "--speed and --rate both set the pace: give one");
 		return -1;
@@ -869,18 +822,34 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 		    "mid-way: its header is at the start)");
 		return -1;
 	}
-	if (r->ckpt.every > 0 && r->offsets_file == NULL) {
+	if (r->loop.cadence.every > 0 && r->offsets_file == NULL) {
 		snprintf(err, errlen, "--checkpoint-every needs --offsets FILE (where the source's "
 		    "checkpoints go, beside the pipeline's --state files)");
 		return -1;
 	}
-	if (r->ckpt.every > 0)
+	if (r->loop.cadence.every > 0)
 		ctx->opts->state_file = r->offsets_file;	/* a checkpoint file now */
 	if (argc == 0 && r->follow) {
 		snprintf(err, errlen, "--follow needs files to follow");
 		return -1;
 	}
-	ctx->run = run;
+	/* the files, and what a checkpoint restores into, before it is read */
+	r->nsrc = argc > 0 ? (unsigned)argc : 1;
+	r->src = calloc(r->nsrc, sizeof *r->src);
+	r->store = weir_store_new();
+	if (r->src == NULL || r->store == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	for (unsigned i = 0; i < r->nsrc; i++) {
+		r->src[i].path = argc > 0 ? argv[i] : "-";
+		r->src[i].index = i;
+		r->src[i].max_t = WEIR_TIME_NONE;
+	}
+	r->written_upto = r->punct_mark = WEIR_TIME_NONE;
+	r->loop.open = open_sources;
+	r->loop.pull = pull;
+	ctx->source = &r->loop;
 	ctx->interrupt_ends_input = true;	/* Ctrl-C: write what is read, save offsets */
 	return 0;
 }
@@ -894,7 +863,6 @@ teardown(void *state)
 		free(r->src[i].ring);
 	}
 	free(r->src);
-	free(r->spans);
 	for (size_t i = 0; i < r->nsaved; i++)
 		free(r->saved[i].path);
 	free(r->saved);
@@ -905,8 +873,8 @@ teardown(void *state)
 int
 main(int argc, char **argv)
 {
-	static const struct weir_hooks hooks = {.on_save = on_save, .on_restore = on_restore,
-		.on_stats = on_stats};
+	static const struct weir_hooks hooks = {.on_event = on_event, .on_end = on_end,
+		.on_save = on_save, .on_restore = on_restore, .on_stats = on_stats};
 	static struct replay r;
 	static const struct weir_program program = {
 		.name = "weir-replay",

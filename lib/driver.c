@@ -30,6 +30,7 @@
 #include "keys.h"
 #include "rank.h"
 #include "reader.h"
+#include "source.h"
 
 static volatile sig_atomic_t got_usr1, got_interrupt, interrupt_signal;
 
@@ -1594,17 +1595,15 @@ weir_run(struct weir_ctx *ctx, char **inputs, int ninputs)
 		}
 	}
 	int rc = 0;
-	if (ctx->opts->state_file && ctx->run == NULL && ctx->ninputs <= 1 &&
-	    weir_restore(ctx) < 0)
+	bool own_loop = ctx->ninputs > 1 || ctx->source != NULL;
+	if (ctx->opts->state_file && !own_loop && weir_restore(ctx) < 0)
 		return weir_finish(ctx, -1);
 	if (ctx->ninputs > 1)
 		rc = weir_inputs_run(ctx, inputs, ninputs);
-	for (int i = 0; i < ninputs && ctx->ninputs <= 1 && rc == 0 && !(got_interrupt && ctx->state == NULL) &&
+	else if (ctx->source)
+		rc = weir_source_run(ctx, inputs, ninputs);
+	for (int i = 0; i < ninputs && !own_loop && rc == 0 && !(got_interrupt && ctx->state == NULL) &&
 	    !ctx->stop_at_barrier; i++) {
-		if (i == 0 && ctx->run) {
-			rc = ctx->run(ctx, inputs, ninputs);
-			break;
-		}
 		struct weir_input *in = weir_open_input(ctx, inputs[i]);
 		if (in == NULL) {
 			weir_fail(ctx, "cannot open '%s': %s", inputs[i], strerror(errno));

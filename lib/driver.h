@@ -78,6 +78,7 @@ struct weir_counters {
 
 struct weir_ctx;
 struct weir_inputs;
+struct weir_source;
 
 /* Each hook returns 0, or what a weir_emit* call returned (WEIR_IO_EPIPE
  * or -1), or -1 after weir_fail().  Any hook may be NULL. */
@@ -140,10 +141,10 @@ struct weir_ctx {
 	bool untimed;			/* events need no time field (weir-agg
 					   --merge): t is WEIR_TIME_NONE */
 	int64_t tick_every;		/* on_tick period in ns; 0: none */
-	/* A program that reads its inputs itself (weir-replay: several files
-	 * merged, followed) sets run; weir_run calls it in place of its own
-	 * loop, then on_end and the accounting of weir_finish. */
-	int (*run)(struct weir_ctx *ctx, char **inputs, int ninputs);
+	/* A source, a program that reads its inputs itself (weir-replay's
+	 * files, weir-kafka-source's partitions): weir_run's loop pulls its
+	 * lines from it (lib/source.h). */
+	struct weir_source *source;
 	/* More than 1: the program reads exactly this many inputs at once,
 	 * each with its own watermark (lib/inputs.h: weir-join's two); on_event
 	 * gets ev->input.  Watermark lines it writes trail its watermark by
@@ -226,7 +227,7 @@ void weir_signals(bool interrupt_ends_input);
  * returns the exit status as weir_run does. */
 int weir_finish(struct weir_ctx *ctx, int rc);
 
-/* For a program with its own run: what a line is.  Scans it with the plan
+/* For the loops of lib/source and lib/inputs: what a line is.  Scans it with the plan
  * (spans: weir_plan_size slots) and, for an event, reads its time into *t;
  * for a watermark line, its time.  A line that is no event gets *why. */
 enum { WEIR_LINE_DATA, WEIR_LINE_WATERMARK, WEIR_LINE_BARRIER, WEIR_LINE_BAD, WEIR_LINE_BLANK };
@@ -260,8 +261,8 @@ bool weir_reads_direct(const struct weir_opts *o);
 int weir_reject_line(struct weir_ctx *ctx, const char *line, size_t len, const char *input_name,
     uint64_t lineno, const char *why);
 
-/* The monotonic clock in ns: the wall clock a program with its own loop
- * may read (pacing, --idle, progress), as the driver does. */
+/* The monotonic clock in ns: the wall clock a source may read (pacing,
+ * --idle, progress, Kafka's commits), as the driver does. */
 int64_t weir_mono_now(void);
 
 /* SIGINT or SIGTERM arrived (with interrupt_ends_input). */
@@ -270,9 +271,9 @@ bool weir_interrupted(void);
 /* Prints --stats if SIGUSR1 arrived since the last call; returns 1 if so. */
 int weir_take_usr1(struct weir_ctx *ctx);
 
-/* For a program with its own loop, between reads: SIGUSR1 (the counters)
- * and the --metrics file, rewritten at most once a second.  Returns 0, or
- * -1 when the metrics file cannot be written. */
+/* For the loops of lib/source and lib/inputs, between reads: SIGUSR1
+ * (the counters) and the --metrics file, rewritten at most once a second.
+ * Returns 0, or -1 when the metrics file cannot be written. */
 int weir_housekeeping(struct weir_ctx *ctx);
 
 /* Writes an event's line unchanged; counts it as out (it leaves) and as a row. */
@@ -377,7 +378,7 @@ enum weir_repr weir_output_repr(const struct weir_ctx *ctx);
  * checkpoint (a stop barrier, or a signal under --state): no on_end. */
 #define WEIR_STOPPED 3
 
-/* --state, for a program with its own run (weir-replay): weir_restore
+/* --state, for the loops of lib/source and lib/inputs: weir_restore
  * loads the checkpoint the pipeline completed (on_restore; ctx->target
  * then names it, ctx->state->have says there was one), weir_checkpoint
  * flushes the output and writes one (on_save).  0, or -1 with a message. */
@@ -386,8 +387,8 @@ int weir_restore(struct weir_ctx *ctx);
  * inputs): it reads on from the checkpoint's own positions, so the driver
  * skips none of its input. */
 int weir_restore_source(struct weir_ctx *ctx);
-/* A line that a program reading its own input took in: counted in `in`
- * and among the lines since the last barrier. */
+/* A line a source took in that never reaches the driver (a Kafka delete
+ * marker): counted in `in` and among the lines since the last barrier. */
 void weir_line_in(struct weir_ctx *ctx);
 int weir_checkpoint(struct weir_ctx *ctx, struct weir_ckpt id);
 /* Both, then the barrier line for id; WEIR_STOPPED after a stop barrier. */
@@ -395,8 +396,8 @@ int weir_checkpoint_barrier(struct weir_ctx *ctx, struct weir_ckpt id, bool stop
 
 /*
  * For a source that writes checkpoint barriers of its own (weir-replay,
- * weir-kafka-source --checkpoint-every): their numbers and their clock.
- * The program keeps `last` in its checkpoints.
+ * weir-kafka-source --checkpoint-every; lib/source.h): their numbers and
+ * their clock.  The program keeps `last` in its checkpoints.
  */
 struct weir_cadence {
 	int64_t every;		/* ns; 0: no barriers */

@@ -116,7 +116,7 @@ weir_program_main(const struct weir_program *p, int argc, char **argv)
 			goto out;
 		}
 	}
-	if (opts.max_ahead > 0 && (ctx->run || ctx->ninputs > 1 || ctx->untimed)) {
+	if (opts.max_ahead > 0 && (ctx->source || ctx->ninputs > 1 || ctx->untimed)) {
 		fprintf(stderr, "%s: --max-ahead applies to a program that reads one stream in "
 		    "event time\n", p->name);
 		usage(p, stderr);

@@ -507,3 +507,43 @@ assert ts and ts == sorted(ts), ts'
 		assert_success
 	done
 }
+
+@test "io contract of both ends: an unknown option, empty input, a bad line or message, a closed pipe, a full disk" {
+	# the sink: standard input as every program reads it
+	run --separate-stderr weir-kafka-sink -b "$B" --topic events --no-such-option < /dev/null
+	assert_failure 2
+	[[ "$stderr" == *"unknown option '--no-such-option'"*"usage: "* ]] || fail "stderr: $stderr"
+	run --separate-stderr weir-kafka-sink -b "$B" --topic events < /dev/null
+	assert_success
+	assert_equal "$stderr" ""
+	printf '%s\n' '{"ts":1,"id":1}' '{"ts":2,"id":2}' 'not json' '{"ts":3,"id":3}' > bad
+	run --separate-stderr weir-kafka-sink -b "$B" --topic events --errors errors < bad
+	assert_success
+	[[ "$stderr" == *"stdin:3: not a JSON object"* ]] || fail "stderr: $stderr"
+	assert_equal "$(cat errors)" "not json"
+	# the source: a topic in place of standard input
+	run --separate-stderr weir-kafka-source -b "$B" -e raw --no-such-option
+	assert_failure 2
+	[[ "$stderr" == *"unknown option '--no-such-option'"*"usage: "* ]] || fail "stderr: $stderr"
+	run --separate-stderr weir-kafka-source -b "$B" -g g0 -e partials
+	assert_success
+	assert_equal "$(data <<<"$output")" ""
+	printf 'not json\n' | produce_raw raw -P 1
+	rm -f errors
+	run --separate-stderr weir-kafka-source -b "$B" -g g1 -e --errors errors raw
+	assert_success
+	[[ "$stderr" == *"raw[1]:0: not a JSON object"* ]] || fail "stderr: $stderr"
+	assert_equal "$(cat errors)" "not json"
+	assert_equal "$(data <<<"$output")" ""
+	python3 -c '
+for i in range(20000):
+    print("{\"ts\":%d,\"id\":%d}" % (1795428000000 + i * 100, i))' > many
+	weir-kafka-sink -b "$B" --topic events -k id < many
+	weir-kafka-source -b "$B" -g g2 -e events 2> err | head -n 1 > /dev/null
+	assert_equal "closed pipe: exit ${PIPESTATUS[0]}" "closed pipe: exit 0"
+	assert_equal "$(cat err)" ""
+	rc=0
+	weir-kafka-source -b "$B" -g g3 -e events > /dev/full 2> err || rc=$?
+	assert_equal "/dev/full: exit $rc" "/dev/full: exit 1"
+	grep -q "cannot write standard output: No space left on device" err || fail "stderr: $(cat err)"
+}
