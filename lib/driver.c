@@ -847,8 +847,10 @@ weir_cadence_start(struct weir_ctx *ctx, struct weir_cadence *c)
 bool
 weir_cadence_due(struct weir_ctx *ctx, struct weir_cadence *c)
 {
+	if (c->every == 0)
+		return false;	/* (no clock read per line without barriers) */
 	int64_t now = weir_mono_now();
-	if (c->every == 0 || now < c->next)
+	if (now < c->next)
 		return false;
 	if (!c->written && now - c->started < WEIR_ENROL_GRACE_NS && weir_state_alone(ctx->state)) {
 		c->next = now + 10 * 1000 * 1000;	/* look again soon */

@@ -77,12 +77,12 @@ weir_source_run(struct weir_ctx *ctx, char **inputs, int ninputs)
 	if (rc == 0 && checkpoints && ctx->state->have)
 		rc = weir_emit_barrier(ctx, ctx->target, false);	/* downstream skips to here */
 	bool wait = false;
+	struct weir_pulled p;	/* filled by each pull that gives a line */
 	while (rc == 0 && !weir_interrupted() && ctx->error[0] == '\0') {
 		if ((rc = weir_housekeeping(ctx)) != 0)
 			break;
 		if (weir_cadence_due(ctx, &s->cadence) && (rc = weir_source_barrier(ctx, false)) != 0)
 			break;
-		struct weir_pulled p = {0};
 		int got = s->pull(ctx, &p, wait);
 		if (got == WEIR_PULL_LINE) {
 			rc = take(ctx, &p);
