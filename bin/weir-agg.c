@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "../lib/driver.h"
+#include "../lib/fill.h"
 #include "../lib/hash.h"
 #include "../lib/keys.h"
 #include "../lib/program.h"
@@ -71,6 +72,9 @@ struct agg {
 	int64_t every;
 	bool partial, merge;
 	bool strings;			/* -S: a string is never a number */
+	bool filling;			/* --fill: keys stay; empty windows get rows */
+	const char *fill_value, *fill_keys;
+	struct weir_fill fill;
 	uint64_t retracted;		/* session rows withdrawn (retract_row_of) */
 	struct weir_cells cells;	/* --exact, and the bytes cells hold */
 	const char *window_spec;
@@ -131,7 +135,7 @@ group_release(struct agg *ag, struct group *g)
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = g->next;
-	if (--k->ngroups == 0)
+	if (--k->ngroups == 0 && !ag->filling)
 		weir_held_key_drop(&ag->keys, &k->held);
 	g->key = NULL;
 	for (int i = 0; i < ag->ndefs; i++)
@@ -152,39 +156,15 @@ schedule(struct agg *ag, struct group *g, enum weir_phase phase)
 
 /* --- rows ---------------------------------------------------------------------------- */
 
-/* `"window_start":S,"window_end":E` (a comma first when comma) in the
- * output's time representation. */
-static int
-add_bounds(struct weir_ctx *ctx, struct weir_buf *b, bool comma, int64_t start, int64_t end)
-{
-	struct agg *ag = ctx->prog_state;
-	char t[WEIR_WINDOW_BOUNDS_BUFSZ];
-	size_t n = weir_window_bounds_json(ag->zone, weir_output_repr(ctx), start, end, t);
-	return (comma ? weir_buf_str(b, ",") : 0) | weir_buf_add(b, t, n);
-}
-
 static int
 write_row(struct weir_ctx *ctx, struct agg *ag, struct group *g)
 {
 	struct weir_buf *b = &ag->row;
-	b->n = 0;
-	int rc = weir_buf_add(b, "{", 1);
-	bool comma = false;
-	if (rc == 0 && g->key->held.members_len) {
-		rc = weir_buf_add(b, g->key->held.members, g->key->held.members_len);
-		comma = true;
-	}
-	if (rc == 0 && g->bounds) {
-		rc = weir_buf_str(b, comma ? "," : "");
-		if (rc == 0)
-			rc = weir_buf_add(b, g->bounds, g->bounds_len);
-		comma = true;
-	} else if (rc == 0 && g->t.end != INT64_MAX) {
-		rc = add_bounds(ctx, b, comma, g->t.start, g->t.end);
-		comma = true;
-	}
+	const struct weir_held_key *h = &g->key->held;
+	int rc = weir_window_row_open(b, h->members, h->members_len, g->bounds, g->bounds_len,
+	    ag->zone, weir_output_repr(ctx), g->t.start, g->t.end);
 	if (rc == 0)
-		rc = weir_cells_row(b, comma, ag->defs, ag->ndefs, g->cells, g->count, ag->partial);
+		rc = weir_cells_row(b, b->n > 1, ag->defs, ag->ndefs, g->cells, g->count, ag->partial);
 	if (rc == 0)
 		rc = weir_buf_add(b, "}", 1);
 	if (rc != 0)
@@ -215,12 +195,9 @@ retract_row_of(struct weir_ctx *ctx, struct agg *ag, struct group *g)
 		return 0;
 	g->shown = false;
 	struct weir_buf *b = &ag->row;
-	b->n = 0;
-	int rc = weir_buf_add(b, "{", 1);
-	if (rc == 0 && g->key->held.members_len)
-		rc = weir_buf_add(b, g->key->held.members, g->key->held.members_len);
-	if (rc == 0)
-		rc = add_bounds(ctx, b, g->key->held.members_len > 0, g->shown_start, g->shown_end);
+	const struct weir_held_key *h = &g->key->held;
+	int rc = weir_window_row_open(b, h->members, h->members_len, NULL, 0, ag->zone,
+	    weir_output_repr(ctx), g->shown_start, g->shown_end);
 	if (rc == 0)
 		rc = weir_buf_str(b, ",\"retract\":true}");
 	if (rc != 0)
@@ -313,7 +290,7 @@ find_group(struct key *k, int64_t start, int64_t end)
 static void
 drop_empty_key(struct agg *ag, struct key *k)
 {
-	if (k->ngroups == 0)
+	if (k->ngroups == 0 && !ag->filling)
 		weir_held_key_drop(&ag->keys, &k->held);
 }
 
@@ -601,7 +578,11 @@ fire_due(void *arg, struct weir_wtimes *t)
 {
 	struct agg *ag = ((struct weir_ctx *)arg)->prog_state;
 	struct group *g = (struct group *)t;
-	return ag->emit == EMIT_FINAL || g->dirty ? write_row(arg, ag, g) : 0;
+	int rc = ag->filling ? weir_fill_before(&ag->fill, g->t.start) : 0;
+	if (rc == 0 && (ag->emit == EMIT_FINAL || g->dirty))
+		rc = write_row(arg, ag, g);
+	weir_fill_row(&g->key->held, g->t.end);
+	return rc;
 }
 
 static void
@@ -633,6 +614,8 @@ on_watermark(struct weir_ctx *ctx, int64_t watermark)
 	    ag->lateness > 0 && watermark != INT64_MAX, &ops, &oom);
 	if (oom)
 		rc = weir_fail(ctx, "out of memory");
+	if (rc == 0 && ag->filling)
+		rc = weir_fill_through(&ag->fill, watermark);
 	update_gauges(ctx, ag);
 	return rc;
 }
@@ -683,7 +666,11 @@ on_save(struct weir_ctx *ctx, struct weir_buf *b)
 			for (int i = 0; i < ag->ndefs && rc == 0; i++)
 				rc |= weir_cell_save(&ag->defs[i], &g->cells[i], b, &cell);
 		}
+		if (ag->filling)
+			rc |= weir_fill_key_save(h, b);
 	}
+	if (ag->filling)
+		rc |= weir_fill_save(&ag->fill, b);
 	weir_buf_free(&cell);
 	return rc ? weir_fail(ctx, "out of memory writing state") : 0;
 }
@@ -739,7 +726,7 @@ on_restore(struct weir_ctx *ctx, struct weir_get *g)
 		const char *bytes = weir_get_bytes(g, &len);
 		const char *members = weir_get_bytes(g, &mlen);
 		uint64_t ngroups = weir_get_count(g, 40);
-		if (g->bad || ngroups == 0)
+		if (g->bad || (ngroups == 0 && !ag->filling))
 			return -1;
 		struct key *k = (struct key *)weir_held_key_add(&ag->keys, bytes, len, members, mlen,
 		    sizeof *k);
@@ -756,7 +743,11 @@ on_restore(struct weir_ctx *ctx, struct weir_get *g)
 			rev = gr;
 		}
 		k->groups = rev;
+		if (ag->filling)
+			weir_fill_key_restore(&k->held, g);
 	}
+	if (ag->filling)
+		weir_fill_restore(&ag->fill, g);
 	update_gauges(ctx, ag);
 	return g->bad ? -1 : 0;
 }
@@ -770,6 +761,8 @@ on_stats(struct weir_ctx *ctx, FILE *f)
 	weir_aggdefs_rejected_json(ag->defs, ag->ndefs, &b);
 	fprintf(f, ",\"groups\":%zu,\"retracted\":%llu,\"values_rejected\":%.*s", ag->live_groups,
 	    (unsigned long long)ag->retracted, (int)b.n, b.p ? b.p : "");
+	if (ag->filling)
+		fprintf(f, ",\"filled\":%llu", (unsigned long long)ag->fill.rows);
 	weir_buf_free(&b);
 }
 
@@ -777,7 +770,7 @@ on_stats(struct weir_ctx *ctx, FILE *f)
 
 enum {
 	OPT_ALLOWED_LATENESS = 1, OPT_BY, OPT_EMIT, OPT_EXACT, OPT_MERGE, OPT_OFFSET,
-	OPT_PARTIAL, OPT_WINDOW, OPT_TZ, OPT_HAVING, OPT_STRINGS = 'S',
+	OPT_PARTIAL, OPT_WINDOW, OPT_TZ, OPT_HAVING, OPT_FILL, OPT_FILL_KEYS, OPT_STRINGS = 'S',
 };
 
 static const struct weir_optdef own_options[] = {
@@ -785,6 +778,8 @@ static const struct weir_optdef own_options[] = {
 	{"by", 0, 1, OPT_BY, "FIELDS"},
 	{"emit", 0, 1, OPT_EMIT, "final|updates|every:DUR"},
 	{"exact", 0, 0, OPT_EXACT, NULL},
+	{"fill", 0, 2, OPT_FILL, "VALUE"},
+	{"fill-keys", 0, 1, OPT_FILL_KEYS, "FILE"},
 	{"having", 0, 1, OPT_HAVING, "EXPR"},
 	{"merge", 0, 0, OPT_MERGE, NULL},
 	{"offset", 0, 1, OPT_OFFSET, "DUR"},
@@ -837,6 +832,11 @@ own_option(void *arg, int id, const char *value, char *err, size_t errlen)
 	case OPT_HAVING:
 		*(id == OPT_TZ ? &ag->tz : &ag->having) = value;
 		return 0;
+	case OPT_FILL:
+	case OPT_FILL_KEYS:
+		ag->filling = true;
+		*(id == OPT_FILL ? &ag->fill_value : &ag->fill_keys) = value;
+		return 0;
 	case OPT_WINDOW:
 		ag->window_spec = value;
 		return weir_window_spec_parse(value, &ag->w, err, errlen);
@@ -857,6 +857,13 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 		return -1;
 	}
 	if (ag->tz && (ag->zone = weir_zone_open(ag->tz, err, errlen)) == NULL)
+		return -1;
+	if (ag->filling && ag->w.kind != WEIR_WINDOW_TUMBLING && ag->w.kind != WEIR_WINDOW_SLIDING) {
+		snprintf(err, errlen, "--fill fills the windows of --window SIZE or SIZE/SLIDE");
+		return -1;
+	}
+	if (ag->filling && weir_fill_init(&ag->fill, &ag->w, ag->zone, &ag->keys, ctx, ag->defs,
+	    ag->ndefs, ag->partial, ag->fill_value, err, errlen) < 0)
 		return -1;
 	if (ag->having && (ag->emit != EMIT_FINAL || ag->partial)) {
 		snprintf(err, errlen, "--having takes the final rows: not --emit updates/every "
@@ -887,6 +894,9 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 	if (weir_keys_option(ctx, &ag->by, "--by", ag->by_list, err, errlen) < 0 ||
 	    weir_top(ctx, &ag->by, columns, ag->ndefs, err, errlen) < 0)
 		return -1;
+	if (ag->fill_keys && weir_held_keys_load(&ag->keys, &ag->by, ctx->plan, sizeof(struct key),
+	    ag->fill_keys, err, errlen) < 0)
+		return WEIR_SETUP_FAILED;
 	for (int i = 0; i < ag->ndefs && !ag->merge; i++)
 		weir_watch_field(ctx, ag->defs[i].spec, ag->defs[i].slot, ag->defs[i].field);
 	ag->start_slot = weir_plan_add(ctx->plan, "window_start");
@@ -931,6 +941,7 @@ teardown(void *state)
 	weir_keys_free(&ag->by);
 	free(ag->numbers);
 	weir_buf_free(&ag->row);
+	weir_fill_free(&ag->fill);
 	free(ag->scratch);
 	weir_zone_free(ag->zone);
 }
@@ -964,6 +975,8 @@ main(int argc, char **argv)
 		    "      --having EXPR        only rows for which EXPR is true (count > 100)\n"
 		    "      --top N --rank-by NAME [--desc]  each window's N first rows by NAME\n"
 		    "      --emit MODE          final (default), updates, or every:DUR\n"
+		    "      --fill[=VALUE]       a row for each key in each window, events or not\n"
+		    "      --fill-keys FILE     keys known upfront (NDJSON with the --by fields)\n"
 		    "      --allowed-lateness DUR  keep closed windows DUR longer; late events re-fire them\n"
 		    "      --exact              percentiles from all values instead of a sketch\n"
 		    "  -S, --strings            a string is never a number (\"0.12\" is 0.12 without)\n"

@@ -2,6 +2,8 @@
  * keys.c: keys from a list of fields (weir-window and weir-agg --by,
  * weir-join --on): their bytes, their hash, and comparing them.
  */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #define XXH_STATIC_LINKING_ONLY	/* XXH3_state_t on the stack */
@@ -358,6 +360,57 @@ weir_held_key_of(struct weir_held_key **set, const struct weir_keys *by,
 	size_t mlen;
 	char *members = weir_keys_members(by, fields, &mlen);
 	return members ? held_key_new(set, *scratch, (size_t)len, members, mlen, size) : NULL;
+}
+
+int
+weir_held_keys_load(struct weir_held_key **set, const struct weir_keys *by,
+    const struct weir_plan *plan, size_t size, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "re");
+	if (f == NULL) {
+		snprintf(err, errlen, "--fill-keys: cannot open '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	struct weir_span *spans = calloc(weir_plan_size(plan) + 1, sizeof *spans);
+	char *line = NULL, *scratch = NULL;
+	size_t cap = 0, scap = 0;
+	ssize_t n;
+	uint64_t lineno = 0;
+	int rc = spans ? 0 : -1;
+	if (rc < 0)
+		snprintf(err, errlen, "out of memory");
+	while (rc == 0 && (n = getline(&line, &cap, f)) >= 0) {
+		lineno++;
+		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+			n--;
+		if (strspn(line, " \t") == (size_t)n)
+			continue;
+		const char *why = NULL;
+		if (weir_scan(plan, line, (size_t)n, spans, &why) < 0) {
+			snprintf(err, errlen, "--fill-keys %s:%llu: %s", path,
+			    (unsigned long long)lineno, why ? why : "not a JSON object");
+			rc = -1;
+		} else {
+			struct weir_held_key *k = weir_held_key_of(set, by, spans, size, &scratch,
+			    &scap);
+			if (k == NULL) {
+				snprintf(err, errlen, "out of memory");
+				rc = -1;
+			} else if (!k->filled_any) {
+				k->filled = INT64_MIN;	/* in a row from the first window on */
+				k->filled_any = true;
+			}
+		}
+	}
+	if (rc == 0 && ferror(f)) {
+		snprintf(err, errlen, "--fill-keys: cannot read '%s': %s", path, strerror(errno));
+		rc = -1;
+	}
+	fclose(f);
+	free(line);
+	free(scratch);
+	free(spans);
+	return rc;
 }
 
 void

@@ -79,6 +79,8 @@ struct weir_held_key {
 	size_t len;
 	char *members;		/* weir_keys_members: `"host":"web-1"` */
 	size_t members_len;
+	int64_t filled;		/* weir-agg --fill: the end of its last window with a */
+	bool filled_any;	/* row, if any (lib/fill.h) */
 	UT_hash_handle hh;
 };
 
@@ -92,6 +94,15 @@ struct weir_held_key *weir_held_key_of(struct weir_held_key **set, const struct 
  * weir_held_key_of does; NULL when memory ran out. */
 struct weir_held_key *weir_held_key_add(struct weir_held_key **set, const char *bytes,
     size_t len, const char *members, size_t members_len, size_t size);
+
+/* Adds the keys a file lists (weir-agg --fill-keys: NDJSON objects with
+ * the key fields, as events hold them) to *set in the file's order, as
+ * weir_held_key_of adds an event's, each in a row of every window to fill
+ * (lib/fill.h); blank lines are skipped.  -1 with a
+ * message in err: the file cannot be read, a line is not a JSON object,
+ * or memory ran out. */
+int weir_held_keys_load(struct weir_held_key **set, const struct weir_keys *by,
+    const struct weir_plan *plan, size_t size, const char *path, char *err, size_t errlen);
 
 /* Takes k out of *set and frees it. */
 void weir_held_key_drop(struct weir_held_key **set, struct weir_held_key *k);

@@ -303,8 +303,8 @@ weir_options_parse(struct weir_opts *o, int argc, char **argv, int features,
 		longs[k++] = (struct option){"desc", no_argument, NULL, OPT_DESC};
 	}
 	for (size_t i = 0; i < nown; i++) {
-		longs[k++] = (struct option){own[i].name, own[i].has_arg ? required_argument :
-		    no_argument, NULL, OPT_OWN + (int)i};
+		longs[k++] = (struct option){own[i].name, own[i].has_arg == 2 ? optional_argument :
+		    own[i].has_arg ? required_argument : no_argument, NULL, OPT_OWN + (int)i};
 		if (own[i].short_name && ns + 3 < sizeof shorts) {
 			shorts[ns++] = (char)own[i].short_name;
 			if (own[i].has_arg)

@@ -53,7 +53,8 @@ struct weir_opts {
 /* What weir_options_parse found besides options. */
 enum { WEIR_OPTS_USAGE = -1, WEIR_OPTS_HELP = -2, WEIR_OPTS_VERSION = -3 };
 
-/* One option of a program's own.  has_arg: 0 none, 1 required. */
+/* One option of a program's own.  has_arg: 0 none, 1 required, 2 optional
+ * (--name=VALUE only; the callback gets NULL without it). */
 struct weir_optdef {
 	const char *name;	/* long name, without dashes */
 	int short_name;		/* 0 if none */

@@ -3,6 +3,7 @@
  * weir-window and weir-agg (windows.h).
  */
 #include "evtime.h"
+#include "io.h"
 #include "windows.h"
 
 #include <stdio.h>
@@ -40,6 +41,26 @@ weir_window_bounds_json(struct weir_zone *z, enum weir_repr repr, int64_t start,
 	n += 14;
 	n += weir_zone_format_json(z, end, repr, buf + n);
 	return n;
+}
+
+int
+weir_window_row_open(struct weir_buf *b, const char *members, size_t mlen,
+    const char *bounds, size_t blen, struct weir_zone *z, enum weir_repr repr, int64_t start,
+    int64_t end)
+{
+	b->n = 0;
+	int rc = weir_buf_add(b, "{", 1);
+	if (rc == 0 && mlen > 0)
+		rc = weir_buf_add(b, members, mlen);
+	if (rc != 0 || (bounds == NULL && end == INT64_MAX))
+		return rc;
+	if (b->n > 1)
+		rc = weir_buf_add(b, ",", 1);
+	if (rc == 0 && bounds)
+		return weir_buf_add(b, bounds, blen);
+	char t[WEIR_WINDOW_BOUNDS_BUFSZ];
+	size_t n = weir_window_bounds_json(z, repr, start, end, t);
+	return rc ? rc : weir_buf_add(b, t, n);
 }
 
 int

@@ -72,6 +72,17 @@ weir_window_bounds(struct weir_zone *z, int64_t s, int64_t size, int64_t *start,
 size_t weir_window_bounds_json(struct weir_zone *z, enum weir_repr repr, int64_t start,
     int64_t end, char *buf);
 
+/* Starts the row of a key's window in b (emptied first): `{`, the key's
+ * members (mlen 0: none), then the window's bounds, `bounds` as they came
+ * (an upstream window's) when not NULL, else [start, end) as
+ * weir_window_bounds_json writes them, and none when end is INT64_MAX.
+ * The caller adds the rest and the `}`, with a comma first when b->n > 1.
+ * -1 when memory ran out. */
+struct weir_buf;
+int weir_window_row_open(struct weir_buf *b, const char *members, size_t mlen,
+    const char *bounds, size_t blen, struct weir_zone *z, enum weir_repr repr, int64_t start,
+    int64_t end);
+
 /* A window as a command line gives it: SIZE (tumbling), SIZE/SLIDE
  * (sliding) or session:GAP, each a duration above 0 (1m, 10m/1m,
  * session:30s). */

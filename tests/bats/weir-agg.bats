@@ -783,3 +783,110 @@ PY
 	run bash -c 'for s in s1 s2; do weir-agg --partial min:v max:v $s; done | weir-agg --merge min:v max:v'
 	assert_output '{"min_v":"0.2","max_v":"0.9"}'
 }
+
+# gappy events: a few hosts, bursts with whole windows of silence between
+# them, one host seen once, disorder up to 1.5 s
+gappy_events() {
+	python3 - "$1" <<'PY'
+import random, sys
+rng = random.Random(int(sys.argv[1]))
+t, out = 1795428000000, []
+for burst in range(12):
+    for i in range(rng.randrange(5, 40)):
+        t += rng.choice([100, 300, 900])
+        h = "h%d" % rng.randrange(3) if burst != 5 or i else "once"
+        out.append((t - rng.randrange(0, 1500), h, rng.randrange(1000)))
+    t += rng.choice([0, 10000, 25000, 70000])
+for ts, h, v in out:
+    print('{"ts":%d,"host":"%s","v":%d}' % (ts, h, v))
+PY
+}
+
+@test "--fill: a row for every key in every window from its first, silent windows included, against the reference" {
+	for seed in 1 2 3; do
+		gappy_events "$seed" > in
+		weir-agg --window 10s --lag 2s --by host --fill count sum:v avg:v max:v p50:v < in > got
+		ref agg '{"window":"tumbling","size":10,"lag":2,"by":["host"],"aggs":["count","sum:v","avg:v","max:v","p50:v"],"fill":true}' in > expect
+		run ref agg-compare expect got
+		assert_success
+		# a window nobody had an event in is there, for every key seen before it
+		python3 - got <<'PY'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+empty = {}
+for r in rows:
+    empty.setdefault(r["window_start"], []).append(r["count"])
+assert any(all(c == 0 for c in cs) for cs in empty.values()), "no silent window"
+assert sum(1 for r in rows if r["host"] == "once" and r["count"] == 1) == 1
+PY
+		weir-agg --window 30s/10s --lag 2s --by host --fill=0 count avg:v < in > got
+		ref agg '{"window":"sliding","size":30,"slide":10,"lag":2,"by":["host"],"aggs":["count","avg:v"],"fill":true,"fill_value":"0"}' in > expect
+		run ref agg-compare expect got
+		assert_success
+	done
+	# keys known upfront come first, from the first window on; a --lag changes nothing
+	gappy_events 4 > in
+	printf '%s\n' '{"host":"spare"}' '{"host":"h2"}' > keys
+	weir-agg --window 10s --lag 2s --by host --fill-keys keys count < in > got
+	ref agg '{"window":"tumbling","size":10,"lag":2,"by":["host"],"aggs":["count"],"fill":true,"fill_keys":[{"host":"spare"},{"host":"h2"}]}' in > expect
+	cmp expect got
+	weir-agg --window 10s --lag 1h --by host --fill-keys keys count < in | sort > got.lag
+	sort expect | cmp - got.lag
+}
+
+@test "--fill: the watermark moves silent windows out; batch = stream; a checkpoint and kill -9 keep a silent key" {
+	# events, then only a watermark line (a source's --idle): the windows up
+	# to it come out, every key in each
+	printf '%s\n' '{"ts":1,"host":"a"}' '{"ts":12,"host":"b"}' '{"_watermark":45}' > in
+	weir-agg --window 10s --by host --fill count in > got
+	grep -q '^{"_watermark":' got
+	run grep -v '^{"_watermark":' got
+	assert_output "$(printf '%s\n' '{"host":"a","window_start":0,"window_end":10,"count":1}' \
+	    '{"host":"b","window_start":10,"window_end":20,"count":1}' \
+	    '{"host":"a","window_start":10,"window_end":20,"count":0}' \
+	    '{"host":"a","window_start":20,"window_end":30,"count":0}' \
+	    '{"host":"b","window_start":20,"window_end":30,"count":0}' \
+	    '{"host":"a","window_start":30,"window_end":40,"count":0}' \
+	    '{"host":"b","window_start":30,"window_end":40,"count":0}')"
+	# restored at a checkpoint where key a has no window open: it keeps its rows
+	mkdir ck
+	printf '%s\n' '{"ts":1,"host":"a"}' '{"ts":12,"host":"b"}' '{"_checkpoint":1}' \
+	    '{"ts":25,"host":"b"}' '{"ts":37,"host":"b"}' > in
+	weir-agg --window 10s --by host --fill count --state ck/one < in > first
+	weir-agg --window 10s --by host --fill count --state ck/one < in > second
+	sed -n '/_checkpoint/,$p' first | cmp - second
+	[ "$(grep -c '"host":"a".*"count":0' second)" -eq 3 ]
+	gappy_events 5 > in
+	batch_equals_stream in weir-agg --window 10s --lag 2s --by host --fill count sum:v
+	# barriers every 100 lines; kill -9 at random points, restart from the checkpoint
+	awk '{print} NR % 100 == 0 {printf "{\"_checkpoint\":%d}\n", NR / 100}' in > in.ck
+	weir-agg --window 10s --lag 2s --by host --fill count sum:v < in.ck | grep -v '^{"_' > un
+	grep -v _checkpoint in.ck > in.plain
+	ref agg '{"window":"tumbling","size":10,"lag":2,"by":["host"],"aggs":["count","sum:v"],"fill":true}' in.plain > expect
+	cmp expect un
+	run python3 "$LIB/crash.py" stdin --seed 21 --kills 5 --input in.ck --expect un -- \
+	    weir-agg --window 10s --lag 2s --by host --fill count sum:v --state ck/agg
+	assert_success
+}
+
+@test "--fill: what it fills is a usage error elsewhere; --stats counts the rows it added" {
+	printf '%s\n' '{"ts":1,"h":"a"}' '{"ts":25,"h":"a"}' > in
+	run --separate-stderr weir-agg --window 10s --by h --fill count --stats in
+	assert_success
+	[[ "$stderr" == *'"rows":3,'*'"filled":1'* ]] || fail "stderr: $stderr"
+	run --separate-stderr weir-agg --window session:10s --fill count in
+	assert_failure 2
+	[[ "$stderr" == *"--fill fills the windows of --window SIZE or SIZE/SLIDE"* ]]
+	run --separate-stderr weir-agg --by h --fill count in
+	assert_failure 2
+	run --separate-stderr weir-agg --window 10s --fill=zero count in
+	assert_failure 2
+	[[ "$stderr" == *"bad --fill 'zero' (expected a JSON value"* ]]
+	run --separate-stderr weir-agg --window 10s --by h --fill-keys missing count in
+	assert_failure 1
+	[[ "$stderr" == *"--fill-keys: cannot open 'missing'"* ]]
+	printf '{"h":"a"}\nnot json\n' > keys
+	run --separate-stderr weir-agg --window 10s --by h --fill-keys keys count in
+	assert_failure 1
+	[[ "$stderr" == *"--fill-keys keys:2: "* ]]
+}

@@ -414,16 +414,29 @@ def agg(spec_json, path):
     sessions = {}
     wm = mx = None
     seq = 0
+    # --fill: each key's end of its last window with a row (a key from
+    # fill_keys: from the first window on), keys in first-seen order, and
+    # the start of the first window not complete
+    fill = spec.get("fill", False)
+    fill_value = spec.get("fill_value")
+    filled = {}
+    key_order = []
+    for k in spec.get("fill_keys", []):
+        key = tuple(None if k.get(f) is None else raw(k[f]) for f in by)
+        if key not in filled:
+            filled[key] = -(2**63)
+            key_order.append(key)
+    fill_next = fill_last = None
+    step = size if kind == "tumbling" else slide
 
     def starts(t):
-        step = size if kind == "tumbling" else slide
         s, res = (t // step) * step, []
         while s > t - size:
             res.append(s)
             s -= step
         return reversed(res)
 
-    def emit(g):
+    def emit(g, empty=False):
         row = "{"
         items = []
         for f, v in zip(by, g["key"]):
@@ -434,8 +447,22 @@ def agg(spec_json, path):
             items.append('"window_end":%s' % ns_to_repr(g["end"], repr_))
         members = [m for _, m in sorted(g["members"], key=lambda x: x[0])]
         for a in aggs:
-            items.append('"%s":%s' % (agg_name(a), raw(agg_value(a, members))))
+            v = agg_value(a, members)
+            if empty and v is None and fill_value is not None:
+                v = json.loads(fill_value)
+            items.append('"%s":%s' % (agg_name(a), raw(v)))
         out.write(row + ",".join(items) + "}\n")
+        if fill and kind is not None:
+            filled[g["key"]] = max(filled.get(g["key"], g["end"]), g["end"])
+
+    def complete():
+        # the window at fill_next is complete: a row for each key without one
+        nonlocal fill_next
+        s, e = fill_next, fill_next + size
+        fill_next += step
+        for key in key_order:
+            if key in filled and filled[key] < e:
+                emit({"key": key, "start": s, "end": e, "members": []}, empty=True)
 
     def retract(g):
         # a row out for a session whose bounds a merge changes is withdrawn
@@ -452,9 +479,19 @@ def agg(spec_json, path):
     def fire_due(new_wm, final=False):
         due = [g for g in all_groups() if not g["fired"] and (final or g["end"] <= new_wm)]
         due.sort(key=lambda g: (g["end"], g["start"], g["seq"]))
+        nonlocal fill_next, fill_last
         for g in due:
+            if fill:
+                if fill_next is None:
+                    fill_next = g["start"]
+                fill_last = g["start"] if fill_last is None else max(fill_last, g["start"])
+                while fill_next < g["start"]:
+                    complete()
             emit(g)
             g["fired"] = True
+        while fill and fill_next is not None and (
+                fill_next <= fill_last if final else fill_next + size <= new_wm):
+            complete()
         for g in all_groups():
             if g["fired"] and (final or g["end"] + lateness <= new_wm):
                 if kind == "session":
@@ -464,10 +501,18 @@ def agg(spec_json, path):
 
     for line in open(path, encoding="utf-8"):
         obj = json.loads(line)
+        if "_watermark" in obj:
+            w = event_time_ns(obj["_watermark"])
+            if kind and (wm is None or w > wm):
+                wm = w
+                fire_due(wm)
+            continue
         if repr_ is None:
             repr_ = repr_of(obj["ts"])
         t = event_time_ns(obj["ts"])
         key = tuple(None if get_path(obj, f) is None else raw(get_path(obj, f)) for f in by)
+        if key not in filled and key not in key_order:
+            key_order.append(key)
         me = (seq, obj)
         taken = False
         touched = []
