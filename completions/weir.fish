@@ -80,6 +80,8 @@ complete -c weir-agg -l emit -x -a 'final updates every:10s' -d 'when rows are w
 complete -c weir-agg -l allowed-lateness -x -d 'keep closed windows longer'
 complete -c weir-agg -l exact -d 'percentiles from all values'
 complete -c weir-agg -l having -x -d 'only rows for which EXPR is true'
+complete -c weir-agg -l fill -d 'a row for each key in each window, events or not'
+complete -c weir-agg -l fill-keys -r -F -d 'keys known upfront (NDJSON)'
 complete -c weir-agg -l partial -d 'write group state for --merge'
 complete -c weir-agg -l merge -d 'combine partial rows from shards'
 complete -c weir-agg -l time-output -x -a 'rfc3339 epoch epoch_ms epoch_us epoch_ns' -d 'format of window bounds'
