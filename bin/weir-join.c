@@ -40,6 +40,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../lib/asof.h"
 #include "../lib/driver.h"
 #include "../lib/inputs.h"
 #include "../lib/keys.h"
@@ -103,6 +104,8 @@ struct join {
 	bool nest;
 	const char *table_path;
 	bool reload;
+	bool asof, within_given;
+	struct weir_asof as;		/* --asof: the driver's state, in place of this */
 
 	struct weir_keys keys, rkeys;	/* --on LEFT=RIGHT: each side's names */
 	char *lon, *ron;
@@ -149,19 +152,8 @@ static int
 emit_pair(struct weir_ctx *ctx, struct join *j, const char *l, size_t ln, int lclean,
     uint32_t lshape, const char *r, size_t rn, int rclean, uint32_t rshape)
 {
-	if (j->nest) {
-		j->row.n = 0;
-		if (weir_merge_nest(&j->row, l, ln, r, rn) < 0)
-			return weir_fail(ctx, "out of memory");
-		return weir_emit_row(ctx, j->row.p, j->row.n);
-	}
-	if (r == NULL)
-		return weir_emit_row(ctx, l, ln);
-	if (l == NULL)
-		return weir_emit_row(ctx, r, rn);
-	if (weir_merge_members(&j->merge, l, ln, lclean, lshape, r, rn, rclean, rshape) < 0)
-		return weir_fail(ctx, "out of memory");
-	return weir_emit_insert(ctx, l, ln, j->merge.members.p, j->merge.members.n);
+	return weir_merge_emit(ctx, &j->merge, &j->row, j->nest, l, ln, lclean, lshape, r, rn,
+	    rclean, rshape);
 }
 
 /* --- keys -------------------------------------------------------------------------- */
@@ -534,12 +526,17 @@ restore_key(struct join *j, struct weir_get *g, bool *oom)
 	return k;
 }
 
-static int
-save_pending(void *arg, const struct weir_pending *p)
+static void
+key_bytes(const void *key, const char **bytes, size_t *len)
 {
-	struct weir_buf *b = arg;
-	return weir_put_i64(b, p->t) | weir_put_u64(b, p->seq) | save_key(b, p->key) |
-	    weir_put_bytes(b, p->ev.line, p->ev.len);
+	*bytes = ((const struct key *)key)->bytes;
+	*len = ((const struct key *)key)->len;
+}
+
+static void *
+key_of(void *j, const char *bytes, size_t len)
+{
+	return key_take(j, bytes, len);
 }
 
 /* Each side: where its time stands, the events waiting for the watermark
@@ -554,8 +551,7 @@ on_save(struct weir_ctx *ctx, struct weir_buf *b)
 	for (int s = 0; s < 2; s++) {
 		const struct side *sd = &j->side[s];
 		rc |= weir_in_save(&ins->in[s], b) | weir_put_u64(b, sd->seq) |
-		    weir_put_u64(b, weir_pendings_count(&sd->pending)) |
-		    weir_pendings_each(&sd->pending, save_pending, b);
+		    weir_pendings_save(&sd->pending, b, key_bytes);
 		rc |= weir_put_u64(b, sd->st.tail - sd->st.head);
 		for (uint64_t q = sd->st.head; q != sd->st.tail; q++) {
 			const struct entry *e = entry_at(&sd->st, q);
@@ -577,20 +573,8 @@ on_restore(struct weir_ctx *ctx, struct weir_get *g)
 		struct side *sd = &j->side[s];
 		weir_in_restore(&ins->in[s], g);
 		sd->seq = weir_get_u64(g);
+		oom |= weir_pendings_restore(&sd->pending, g, j->store, key_of, j) < 0;
 		uint64_t n = weir_get_count(g, 32);
-		for (uint64_t i = 0; i < n && !g->bad && !oom; i++) {
-			struct weir_pending p = {weir_get_i64(g), weir_get_u64(g), NULL, {0}, false};
-			p.key = restore_key(j, g, &oom);
-			size_t len;
-			const char *line = weir_get_bytes(g, &len);
-			if (g->bad || oom)
-				break;
-			p.clean = weir_line_is_clean(line, len);
-			if (weir_store_put(j->store, line, len, &p.ev) < 0 ||
-			    weir_pendings_push(&sd->pending, &p) < 0)
-				oom = true;
-		}
-		n = weir_get_count(g, 32);
 		for (uint64_t i = 0; i < n && !g->bad && !oom; i++) {
 			struct entry e = {weir_get_i64(g), NULL, NONE, {0}, false, false};
 			e.matched = weir_get_u64(g);
@@ -722,21 +706,6 @@ reject_table_row(void *arg, const char *line, size_t len, const char *path, uint
 	return weir_reject_table_line(arg, line, len, path, lineno, why);
 }
 
-/* The line of a row, for a merge: as read, or its members in braces. */
-static const char *
-table_row_line(struct join *j, const char *text, uint32_t ml, const char *line, uint32_t *rl)
-{
-	if (*rl > 0)
-		return line;
-	if (weir_reserve(&j->rowbuf.p, &j->rowbuf.cap, (size_t)ml + 2) < 0)
-		return NULL;
-	j->rowbuf.p[0] = '{';
-	memcpy(j->rowbuf.p + 1, text, ml);
-	j->rowbuf.p[ml + 1] = '}';
-	*rl = ml + 2;
-	return j->rowbuf.p;
-}
-
 static int
 on_table_event(struct weir_ctx *ctx, const struct weir_event *ev)
 {
@@ -759,9 +728,9 @@ on_table_event(struct weir_ctx *ctx, const struct weir_event *ev)
 		bool clash = !j->table.prepared;
 		for (uint32_t m = 0; m < row.nn && !clash; m++)
 			clash = ev->fields[j->tsrc.names[weir_table_row_name(&row, m)].slot].p != NULL;
-		const char *line = row.line;
 		uint32_t rl = row.rl;
-		if (clash && (line = table_row_line(j, row.members, row.ml, line, &rl)) == NULL)
+		const char *line = clash ? weir_table_row_line(&row, &j->rowbuf, &rl) : row.line;
+		if (line == NULL && clash)
 			return weir_fail(ctx, "out of memory");
 		int rc = clash ? emit_pair(ctx, j, ev->line, ev->len, -1, 0, line, rl, -1, 0) :
 		    weir_emit_insert(ctx, ev->line, ev->len, row.members, row.ml);
@@ -790,9 +759,10 @@ on_stats(struct weir_ctx *ctx, FILE *f)
 }
 
 enum { OPT_MAX_BUFFER = 1, OPT_NEST, OPT_ON, OPT_RELOAD, OPT_TABLE, OPT_TYPE, OPT_WITHIN,
-	OPT_LEFT_TIME, OPT_RIGHT_TIME };
+	OPT_LEFT_TIME, OPT_RIGHT_TIME, OPT_ASOF };
 
 static const struct weir_optdef own_options[] = {
+	{"asof", 0, 0, OPT_ASOF, NULL},
 	{"left-time", 0, 1, OPT_LEFT_TIME, "FIELD"},
 	{"max-buffer", 0, 1, OPT_MAX_BUFFER, "N"},
 	{"nest", 0, 0, OPT_NEST, NULL},
@@ -835,7 +805,11 @@ own_option(void *arg, int id, const char *value, char *err, size_t errlen)
 		snprintf(err, errlen, "--type takes inner, left, right or full, not '%s'", value);
 		return -1;
 	case OPT_WITHIN:
+		j->within_given = true;
 		return weir_option_duration("within", value, &j->within, err, errlen);
+	case OPT_ASOF:
+		j->asof = true;
+		return 0;
 	case OPT_LEFT_TIME:
 	case OPT_RIGHT_TIME:
 		j->time[id == OPT_RIGHT_TIME] = value;
@@ -886,19 +860,27 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 			if (j->time[s] && (ctx->input_time_slot[s] = weir_plan_add(ctx->plan,
 			    j->time[s])) < 0)
 				return snprintf(err, errlen, "bad path '%s'", j->time[s]), -1;
-		ctx->watermark_trail = j->within;
+		ctx->watermark_trail = j->asof ? 0 : j->within;
 		ctx->max_ahead = j->max_buffer;
-		weir_slab_init(&j->small_keys, sizeof(struct key) + KEY_SMALL, KEYS_A_BLOCK);
-		if ((j->store = weir_store_new()) == NULL) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
 		/* one thread joins what two read: the readers parse the times,
 		 * as the join's thread is the busier */
 		ctx->time_in_reader = true;
 		/* what is pending spans about the lag and a batch's disorder */
 		int64_t lag = ctx->opts->lag, span = lag > INT64_MAX / 4 ? INT64_MAX :
 		    lag > WEIR_NS_PER_SEC / 4 ? 4 * lag : WEIR_NS_PER_SEC;
+		if (j->asof) {
+			if (j->type == JOIN_RIGHT || j->type == JOIN_FULL)
+				return snprintf(err, errlen, "--asof keeps the left events: --type "
+				    "inner or left"), -1;
+			j->as = (struct weir_asof){{&j->keys, &j->rkeys}, j->within_given ? j->within :
+			    INT64_MAX, j->type == JOIN_LEFT, j->nest, &j->merge};
+			return weir_asof_start(ctx, &j->as, span, err, errlen);
+		}
+		weir_slab_init(&j->small_keys, sizeof(struct key) + KEY_SMALL, KEYS_A_BLOCK);
+		if ((j->store = weir_store_new()) == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
 		for (int s = 0; s < 2; s++)
 			if (weir_pendings_init(&j->side[s].pending, span) < 0) {
 				snprintf(err, errlen, "out of memory");
@@ -906,6 +888,9 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 			}
 		return 0;
 	}
+	if (j->asof)
+		return snprintf(err, errlen, "--asof joins two inputs: a table with a time column "
+		    "is the right one (in time order within --lag)"), -1;
 	if (j->type == JOIN_RIGHT || j->type == JOIN_FULL || j->time[0] || j->time[1]) {
 		snprintf(err, errlen, "--table takes --type inner or left, and no --left-time or "
 		    "--right-time (the stream is enriched whatever its time)");
@@ -946,6 +931,7 @@ teardown(void *state)
 	weir_slab_free(&j->small_keys);
 	weir_map_free(&j->key_table);
 	weir_store_free(j->store);
+	weir_asof_free(&j->as);
 	weir_table_free(&j->table);
 	weir_table_source_free(&j->tsrc);
 	weir_keys_free(&j->keys);
@@ -971,6 +957,8 @@ main(int argc, char **argv)
 		.synopsis = "weir-join LEFT RIGHT --on FIELDS [--within DUR] "
 		    "[--type inner|left|right|full] [--nest] [--max-buffer N] [--state FILE] "
 		    "[options]\n"
+		    "       weir-join --asof LEFT RIGHT --on FIELDS [--within DUR] [--type inner|left] "
+		    "[--nest] [options]\n"
 		    "       weir-join --table FILE --on FIELDS [--type inner|left] [--reload] "
 		    "[--nest] [options] [FILE ...]",
 		.summary = "Joins two streams on a key within an event-time interval, or a "
@@ -978,6 +966,8 @@ main(int argc, char **argv)
 		.own_help =
 		    "      --on FIELDS          the key: names both sides share, or LEFT=RIGHT\n"
 		    "      --within DUR         pairs whose event times lie at most DUR apart (default 0)\n"
+		    "      --asof               each left event with its key's latest right event at or\n"
+		    "                           before it (within --within, if given)\n"
 		    "      --left-time FIELD, --right-time FIELD  a side's own event-time field\n"
 		    "      --max-buffer N       lines one input may be read ahead of a silent other\n"
 		    "                           (default 1000000)\n"

@@ -1,6 +1,8 @@
 /* The members a right line adds to a left one (merge.h). */
 #include "merge.h"
 
+#include "driver.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -173,4 +175,24 @@ weir_merge_nest(struct weir_buf *b, const char *l, size_t ln, const char *r, siz
 	    (r ? weir_buf_add(b, r, rn) : weir_buf_str(b, "null")) < 0)
 		return -1;
 	return weir_buf_add(b, "}", 1);
+}
+
+int
+weir_merge_emit(struct weir_ctx *ctx, struct weir_merge *m, struct weir_buf *row, bool nest,
+    const char *l, size_t ln, int lclean, uint32_t lshape, const char *r, size_t rn, int rclean,
+    uint32_t rshape)
+{
+	if (nest) {
+		row->n = 0;
+		if (weir_merge_nest(row, l, ln, r, rn) < 0)
+			return weir_fail(ctx, "out of memory");
+		return weir_emit_row(ctx, row->p, row->n);
+	}
+	if (r == NULL)
+		return weir_emit_row(ctx, l, ln);
+	if (l == NULL)
+		return weir_emit_row(ctx, r, rn);
+	if (weir_merge_members(m, l, ln, lclean, lshape, r, rn, rclean, rshape) < 0)
+		return weir_fail(ctx, "out of memory");
+	return weir_emit_insert(ctx, l, ln, m->members.p, m->members.n);
 }

@@ -68,4 +68,14 @@ int weir_merge_members(struct weir_merge *m, const char *l, size_t ln, int lclea
     uint32_t lshape, const char *r, size_t rn, int rclean, uint32_t rshape);
 void weir_merge_free(struct weir_merge *m);
 
+/* Writes a joined pair's row through the driver: with nest,
+ * {"left":L,"right":R} built in row; else the left line with the members
+ * the right one adds.  A NULL side is missing (an outer row): the other
+ * line is written as it came.  Cleanness and shapes as weir_merge_members
+ * takes them.  0, or what writing returned (-1 after weir_fail). */
+struct weir_ctx;
+int weir_merge_emit(struct weir_ctx *ctx, struct weir_merge *m, struct weir_buf *row, bool nest,
+    const char *l, size_t ln, int lclean, uint32_t lshape, const char *r, size_t rn, int rclean,
+    uint32_t rshape);
+
 #endif

@@ -1,6 +1,10 @@
 /* Events waiting for the watermark: the parts off the hot path (pending.h). */
 #include "pending.h"
 
+#include "fields.h"
+#include "io.h"
+#include "state.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,4 +78,55 @@ weir_pendings_free(struct weir_pendings *ps)
 	free(ps->first);
 	free(ps->last);
 	memset(ps, 0, sizeof *ps);
+}
+
+struct save_arg {
+	struct weir_buf *b;
+	void (*key_bytes)(const void *key, const char **bytes, size_t *len);
+};
+
+static int
+save_one(void *arg, const struct weir_pending *p)
+{
+	const struct save_arg *sa = arg;
+	const char *bytes = NULL;
+	size_t len = 0;
+	if (p->key)
+		sa->key_bytes(p->key, &bytes, &len);
+	return weir_put_i64(sa->b, p->t) | weir_put_u64(sa->b, p->seq) |
+	    weir_put_u64(sa->b, p->key != NULL) | (p->key ? weir_put_bytes(sa->b, bytes, len) : 0) |
+	    weir_put_bytes(sa->b, p->ev.line, p->ev.len);
+}
+
+int
+weir_pendings_save(const struct weir_pendings *ps, struct weir_buf *b,
+    void (*key_bytes)(const void *key, const char **bytes, size_t *len))
+{
+	struct save_arg sa = {b, key_bytes};
+	return weir_put_u64(b, weir_pendings_count(ps)) | weir_pendings_each(ps, save_one, &sa);
+}
+
+int
+weir_pendings_restore(struct weir_pendings *ps, struct weir_get *g, struct weir_store *store,
+    void *(*key_of)(void *arg, const char *bytes, size_t len), void *arg)
+{
+	uint64_t n = weir_get_count(g, 32);
+	for (uint64_t i = 0; i < n && !g->bad; i++) {
+		struct weir_pending p = {weir_get_i64(g), weir_get_u64(g), NULL, {0}, false, 0};
+		size_t len;
+		if (weir_get_u64(g)) {
+			const char *bytes = weir_get_bytes(g, &len);
+			if (bytes == NULL || (p.key = key_of(arg, bytes, len)) == NULL) {
+				g->bad = true;
+				break;
+			}
+		}
+		const char *line = weir_get_bytes(g, &len);
+		if (g->bad)
+			break;
+		p.clean = weir_line_is_clean(line, len);
+		if (weir_store_put(store, line, len, &p.ev) < 0 || weir_pendings_push(ps, &p) < 0)
+			return -1;
+	}
+	return 0;
 }

@@ -96,6 +96,19 @@ void weir_pendings_free(struct weir_pendings *ps);
 int weir_pendings_each(const struct weir_pendings *ps,
     int (*f)(void *, const struct weir_pending *), void *arg);
 
+/* For a checkpoint (lib/state.h): the number of pending events, then each
+ * (in no order: each keeps its (t, seq)) with its key, as key_bytes gives
+ * its bytes (a NULL key: none), and its line.  0, or -1 (memory). */
+struct weir_buf;
+struct weir_get;
+int weir_pendings_save(const struct weir_pendings *ps, struct weir_buf *b,
+    void (*key_bytes)(const void *key, const char **bytes, size_t *len));
+/* Reads them back into ps, their lines into store, each key as key_of
+ * finds it by its bytes (NULL: the state is bad, g->bad set).  0, or -1
+ * when memory ran out. */
+int weir_pendings_restore(struct weir_pendings *ps, struct weir_get *g, struct weir_store *store,
+    void *(*key_of)(void *arg, const char *bytes, size_t len), void *arg);
+
 /* The bytes the set holds (slots, links, wheel and heap). */
 size_t weir_pendings_bytes(const struct weir_pendings *ps);
 

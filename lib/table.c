@@ -584,3 +584,17 @@ weir_table_same_file(const struct stat *a, const struct stat *b)
 	    a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
+const char *
+weir_table_row_line(const struct weir_table_row *row, struct weir_buf *buf, uint32_t *len)
+{
+	*len = row->rl;
+	if (row->rl > 0)
+		return row->line;
+	if (weir_reserve(&buf->p, &buf->cap, (size_t)row->ml + 2) < 0)
+		return NULL;
+	buf->p[0] = '{';
+	memcpy(buf->p + 1, row->members, row->ml);
+	buf->p[row->ml + 1] = '}';
+	*len = row->ml + 2;
+	return buf->p;
+}

@@ -174,6 +174,12 @@ struct weir_table_row {
 	uint32_t rl;
 };
 
+/* A row's line, for a merge: as read, or (a prepared row) its members in
+ * braces, made in *buf; *len its length.  NULL when memory ran out. */
+struct weir_buf;
+const char *weir_table_row_line(const struct weir_table_row *row, struct weir_buf *buf,
+    uint32_t *len);
+
 /* The number of rows of rec, and the first at *at. */
 static inline uint32_t
 weir_table_rows(const char *rec, const char **at)

@@ -688,3 +688,75 @@ for l in open("expect"):
 	printf '%s\n' host,dc h1,fra h2,ams > "$BATS_TEST_TMPDIR/hosts.csv"
 	io_contract weir-join --table "$BATS_TEST_TMPDIR/hosts.csv" --on host
 }
+
+@test "--asof: each left event with its key's latest right event at or before it, against the reference" {
+	for seed in 1 2; do
+		ref join-events 2000 "$seed" 800 left > L
+		ref join-events 1500 "$seed" 800 right > R
+		for type in inner left; do
+			for within in - 3; do
+				for nest in 0 1; do
+					opts=(--type "$type")
+					[ "$within" = - ] || opts+=(--within "${within}s")
+					[ "$nest" = 0 ] || opts+=(--nest)
+					ref asof 1 "$within" "$type" "$nest" id L R > expect
+					weir-join --asof L R --on id --lag 1s "${opts[@]}" --stats > got 2> err
+					cmp expect got
+					sums_add_up "$(tail -n 1 err)"
+				done
+			done
+		done
+	done
+	# the price at a trade's very time is the one in force; of two at one
+	# time, the later to arrive; none before a trade: no row (inner)
+	printf '%s\n' '{"ts":1,"sym":"A","qty":5}' '{"ts":5,"sym":"A","qty":2}' \
+	    '{"ts":5,"sym":"B","qty":1}' '{"ts":9,"sym":"A","qty":7}' > trades
+	printf '%s\n' '{"ts":0,"sym":"A","px":10}' '{"ts":5,"sym":"A","px":11}' \
+	    '{"ts":5,"sym":"A","px":12}' '{"ts":6,"sym":"B","px":20}' > prices
+	run weir-join --asof --on sym trades prices
+	assert_success
+	assert_output "$(printf '%s\n' '{"ts":1,"sym":"A","qty":5,"right_ts":0,"px":10}' \
+	    '{"ts":5,"sym":"A","qty":2,"right_ts":5,"px":12}' '{"ts":9,"sym":"A","qty":7,"right_ts":5,"px":12}')"
+}
+
+@test "--asof: batch = stream, FIFOs at their own paces; a checkpoint restores each key's row" {
+	ref join-events 1500 3 800 left > L
+	ref join-events 1200 3 800 right > R
+	weir-join --asof L R --on id --lag 1s --type left > batch
+	mkfifo lf rf
+	feed L 3 > lf &
+	feed R 4 > rf &
+	weir-join --asof lf rf --on id --lag 1s --type left > stream
+	wait
+	cmp batch stream
+	# key 1's row is taken in before the barrier (the watermark is past it),
+	# its trade comes after it: restored, the trade still finds it
+	mkdir ck
+	printf '%s\n' '{"ts":1,"id":1,"a":1}' '{"ts":5,"id":3,"a":0}' '{"_checkpoint":1}' \
+	    '{"ts":8,"id":1,"a":2}' > left
+	printf '%s\n' '{"ts":2,"id":1,"b":1}' '{"ts":6,"id":2,"b":2}' '{"_checkpoint":1}' \
+	    '{"ts":9,"id":2,"b":3}' > right
+	weir-join --asof left right --on id --state ck/j > first
+	weir-join --asof left right --on id --state ck/j > second
+	sed -n '/_checkpoint/,$p' first | cmp - second
+	grep -qx '{"ts":8,"id":1,"a":2,"right_ts":2,"b":1}' second
+}
+
+@test "--asof: what it does not take is a usage error; keys with no right event are not kept" {
+	run --separate-stderr weir-join --asof L R --on id --type full
+	assert_failure 2
+	[[ "$stderr" == *"--asof keeps the left events: --type inner or left"* ]]
+	printf '{"id":1}\n' > t.ndjson
+	run --separate-stderr weir-join --asof --table t.ndjson --on id
+	assert_failure 2
+	[[ "$stderr" == *"--asof joins two inputs"* ]]
+	# a left event of a key the right never had, and one with no key: with
+	# --type left they pass as they came; the state holds the right keys only
+	printf '%s\n' '{"ts":1,"id":7}' '{"ts":2}' '{"ts":3,"id":1}' > left
+	printf '%s\n' '{"ts":0,"id":1,"b":1}' '{"ts":1}' > right
+	run --separate-stderr weir-join --asof left right --on id --type left --stats
+	assert_success
+	assert_output "$(printf '%s\n' '{"ts":1,"id":7}' '{"ts":2}' '{"ts":3,"id":1,"right_ts":0,"b":1}')"
+	[[ "$stderr" == *'"in":5,"out":4,'*'"dropped":1,'*'"keys":1,"matched":1,"unmatched":2'* ]] ||
+	    fail "stderr: $stderr"
+}

@@ -700,25 +700,70 @@ def join_events(n, seed, disorder_ms, side):
         print(line)
 
 
+def joined_row(l, r, nest, on):
+    """A pair's row as weir-join writes it; a side is None when missing."""
+    if nest:
+        return '{"left":%s,"right":%s}' % (l["line"] if l else "null", r["line"] if r else "null")
+    if r is None:
+        return l["line"]
+    if l is None:
+        return r["line"]
+    left_names = {k for k, _ in l["members"]}
+    parts = []
+    for k, v in r["members"]:
+        if k in on:
+            continue
+        name = "right_" + k if k in left_names else k
+        parts.append("%s:%s" % (json.dumps(name, ensure_ascii=False),
+                                json.dumps(v, separators=(",", ":"), ensure_ascii=False)))
+    return insert(l["line"], ",".join(parts)) if parts else l["line"]
+
+
+def read_side(path, lag, on):
+    """A join input's events that are not late (each input its own
+    watermark), with their arrival, key and members."""
+    taken, mx = [], None
+    for arr, line in enumerate(open(path, encoding="utf-8")):
+        line = line.rstrip("\n")
+        obj = json.loads(line, object_pairs_hook=lambda kv: kv)
+        d = dict(obj)
+        t = event_time_ns(d["ts"])
+        if mx is not None and t < mx - lag:
+            continue  # late
+        mx = t if mx is None else max(mx, t)
+        key = tuple(json.dumps(d[f], separators=(",", ":"), ensure_ascii=False)
+                    for f in on) if all(f in d for f in on) else None
+        taken.append({"t": t, "arr": arr, "key": key, "line": line, "members": obj})
+    return taken
+
+
+def asof(lag_s, within_s, typ, nest, on, left_path, right_path):
+    """weir-join --asof: each left event, in (time, arrival) order, with the
+    right event of its key that is latest at or before its time (of equal
+    times, the last to arrive), at most within_s older ("-": any age)."""
+    lag = int(Decimal(lag_s) * 10**9)
+    within = None if within_s == "-" else int(Decimal(within_s) * 10**9)
+    on = on.split(",")
+    right = read_side(right_path, lag, on)
+    for l in sorted(read_side(left_path, lag, on), key=lambda e: (e["t"], e["arr"])):
+        cands = [r for r in right if l["key"] is not None and r["key"] == l["key"] and
+                 r["t"] <= l["t"]]
+        r = max(cands, key=lambda r: (r["t"], r["arr"])) if cands else None
+        if r is not None and within is not None and l["t"] - r["t"] > within:
+            r = None
+        if r is not None or typ == "left":
+            print(joined_row(l, r, nest == "1", on))
+
+
 def join(lag_s, within_s, typ, nest, on, left_path, right_path):
     lag = int(Decimal(lag_s) * 10**9)
     within = int(Decimal(within_s) * 10**9)
     on = on.split(",")
     taken = []
     for side, path in enumerate([left_path, right_path]):
-        mx = None
-        for arr, line in enumerate(open(path, encoding="utf-8")):
-            line = line.rstrip("\n")
-            obj = json.loads(line, object_pairs_hook=lambda kv: kv)
-            d = dict(obj)
-            t = event_time_ns(d["ts"])
-            if mx is not None and t < mx - lag:
-                continue  # late
-            mx = t if mx is None else max(mx, t)
-            key = tuple(json.dumps(d[f], separators=(",", ":"), ensure_ascii=False)
-                        for f in on) if all(f in d for f in on) else None
-            taken.append({"t": t, "side": side, "arr": arr, "key": key, "line": line,
-                          "members": obj})
+        for e in read_side(path, lag, on):
+            e["side"] = side
+            taken.append(e)
     outer = {"inner": [], "left": [0], "right": [1], "full": [0, 1]}[typ]
     order = sorted(taken, key=lambda e: (e["t"], e["side"], e["arr"]))
     for rank, e in enumerate(order):
@@ -731,21 +776,7 @@ def join(lag_s, within_s, typ, nest, on, left_path, right_path):
     actions.sort(key=lambda a: a[0])
 
     def row(l, r):
-        if nest == "1":
-            return '{"left":%s,"right":%s}' % (l["line"] if l else "null", r["line"] if r else "null")
-        if r is None:
-            return l["line"]
-        if l is None:
-            return r["line"]
-        left_names = {k for k, _ in l["members"]}
-        parts = []
-        for k, v in r["members"]:
-            if k in on:
-                continue
-            name = "right_" + k if k in left_names else k
-            parts.append("%s:%s" % (json.dumps(name, ensure_ascii=False),
-                                    json.dumps(v, separators=(",", ":"), ensure_ascii=False)))
-        return insert(l["line"], ",".join(parts)) if parts else l["line"]
+        return joined_row(l, r, nest == "1", on)
 
     matched = set()
     out = sys.stdout
@@ -839,6 +870,8 @@ if __name__ == "__main__":
         dedupe(*sys.argv[2:])
     elif cmd == "join":
         join(*sys.argv[2:])
+    elif cmd == "asof":
+        asof(*sys.argv[2:])
     elif cmd == "join-events":
         join_events(*sys.argv[2:])
     elif cmd == "tz-events":

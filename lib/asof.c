@@ -1,0 +1,299 @@
+/*
+ * asof.c: the ASOF join (asof.h).
+ */
+#include "asof.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "inputs.h"
+#include "state.h"
+
+enum { LEFT, RIGHT };
+
+/* A key: its latest right event, and the pending events that refer to it. */
+struct weir_asof_key {
+	struct weir_held_key held;
+	int64_t t;
+	struct weir_stored ev;	/* ev.line NULL: no right event yet */
+	uint32_t refs;
+};
+
+#define KEY_COMPLETE 1	/* digest[1]: every key field is there */
+
+
+static void
+key_drop(struct weir_asof *a, struct weir_asof_key *k)
+{
+	if (k->ev.line)
+		weir_store_release(a->store, &k->ev);
+	weir_held_key_drop(&a->keys_held, &k->held);
+}
+
+void
+weir_asof_free(struct weir_asof *a)
+{
+	while (a->keys_held)
+		key_drop(a, (struct weir_asof_key *)a->keys_held);
+	for (int s = 0; s < 2; s++)
+		weir_pendings_free(&a->pending[s]);
+	weir_store_free(a->store);
+	weir_buf_free(&a->row);
+	free(a->scratch);
+}
+
+/* A pending event lets go of its key: one no event refers to and with no
+ * right event is forgotten (a left key the right side never had). */
+static void
+key_give(struct weir_asof *a, struct weir_asof_key *k)
+{
+	if (k && --k->refs == 0 && k->ev.line == NULL)
+		key_drop(a, k);
+}
+
+/* The reader thread's part: whether every key field is there. */
+static void
+on_scan(const void *state, unsigned input, const char *line, size_t len,
+    const struct weir_span *spans, uint64_t digest[2])
+{
+	const struct weir_asof *a = state;
+	const struct weir_keys *k = a->keys[input == RIGHT];
+	(void)line;
+	(void)len;
+	digest[0] = 0;
+	digest[1] = KEY_COMPLETE;
+	for (int i = 0; i < k->n; i++)
+		if (spans[k->slots[i]].p == NULL)
+			digest[1] = 0;
+}
+
+static void
+update_gauges(struct weir_ctx *ctx, struct weir_asof *a)
+{
+	ctx->count.held = weir_pendings_count(&a->pending[LEFT]) +
+	    weir_pendings_count(&a->pending[RIGHT]);
+	ctx->count.state_bytes = weir_store_bytes(a->store) + weir_pendings_bytes(&a->pending[LEFT]) +
+	    weir_pendings_bytes(&a->pending[RIGHT]) +
+	    HASH_COUNT(a->keys_held) * (sizeof(struct weir_asof_key) + 64);
+}
+
+/* An event that is not late: it waits with its key for the watermark.  A
+ * right one without its key fields matches nothing; so does a left one,
+ * which is dropped or, with keep_unmatched, waits to go out alone. */
+static int
+on_event(struct weir_ctx *ctx, const struct weir_event *ev)
+{
+	struct weir_asof *a = ctx->prog_state;
+	int s = ev->input == RIGHT;
+	struct weir_pending p = {ev->t, a->seq[s]++, NULL, {0}, ev->clean, ev->shape};
+	if (ev->digest[1] & KEY_COMPLETE) {
+		struct weir_asof_key *k = (struct weir_asof_key *)weir_held_key_of(&a->keys_held,
+		    a->keys[s], ev->fields, sizeof *k, &a->scratch, &a->scratch_cap);
+		if (k == NULL)
+			return weir_fail(ctx, "out of memory");
+		k->refs++;
+		p.key = k;
+	} else if (s == RIGHT || !a->keep_unmatched) {
+		ctx->count.dropped++;
+		return 0;
+	}
+	if (weir_store_put(a->store, ev->line, ev->len, &p.ev) < 0 ||
+	    weir_pendings_push(&a->pending[s], &p) < 0)
+		return weir_fail(ctx, "out of memory holding events");
+	ctx->count.held++;
+	return 0;
+}
+
+/* A right event becomes its key's row; a left one is joined with it. */
+static int
+process(struct weir_ctx *ctx, struct weir_asof *a, int s, struct weir_pending *p)
+{
+	struct weir_asof_key *k = p->key;
+	int rc = 0;
+	ctx->count.out++;
+	if (s == RIGHT) {
+		if (k->ev.line)
+			weir_store_release(a->store, &k->ev);
+		k->t = p->t;
+		k->ev = p->ev;
+		k->refs--;
+		return 0;
+	}
+	if (k && k->ev.line && (a->within == INT64_MAX || p->t - k->t <= a->within)) {
+		a->matched++;
+		rc = weir_merge_emit(ctx, a->merge, &a->row, a->nest, p->ev.line, p->ev.len, p->clean,
+		    p->shape, k->ev.line, k->ev.len, -1, 0);
+	} else if (a->keep_unmatched) {
+		a->unmatched++;
+		rc = weir_merge_emit(ctx, a->merge, &a->row, a->nest, p->ev.line, p->ev.len, -1, 0,
+		    NULL, 0, -1, 0);
+	} else {
+		a->unmatched++;
+		ctx->count.out--;
+		ctx->count.dropped++;
+	}
+	weir_store_release(a->store, &p->ev);
+	key_give(a, k);
+	return rc;
+}
+
+/* Everything below the watermark w (all with final), in (t, right before
+ * left, arrival) order. */
+static int
+advance(struct weir_ctx *ctx, struct weir_asof *a, int64_t w, bool final)
+{
+	int rc = 0;
+	while (rc == 0) {
+		int es = -1;
+		const struct weir_pending *first = NULL;
+		uint32_t slot = 0;
+		bool wheel = false;
+		for (int s = RIGHT; s >= LEFT; s--) {
+			uint32_t q;
+			bool qw;
+			const struct weir_pending *p = weir_pendings_peek(&a->pending[s], &q, &qw);
+			if (p == NULL || (!final && p->t >= w))
+				continue;
+			if (es < 0 || p->t < first->t) {
+				es = s;
+				first = p;
+				slot = q;
+				wheel = qw;
+			}
+		}
+		if (es < 0)
+			break;
+		struct weir_pending p = weir_pendings_take(&a->pending[es], slot, wheel);
+		rc = process(ctx, a, es, &p);
+	}
+	update_gauges(ctx, a);
+	return rc;
+}
+
+static int
+on_watermark(struct weir_ctx *ctx, int64_t w)
+{
+	return advance(ctx, ctx->prog_state, w, false);
+}
+
+static int
+on_end(struct weir_ctx *ctx)
+{
+	return advance(ctx, ctx->prog_state, INT64_MAX, true);
+}
+
+static void
+on_stats(struct weir_ctx *ctx, FILE *f)
+{
+	struct weir_asof *a = ctx->prog_state;
+	const struct weir_inputs *ins = weir_inputs_of(ctx);
+	fprintf(f, ",\"keys\":%u,\"matched\":%llu,\"unmatched\":%llu,\"left_pauses\":%llu,"
+	    "\"right_pauses\":%llu", HASH_COUNT(a->keys_held), (unsigned long long)a->matched,
+	    (unsigned long long)a->unmatched, (unsigned long long)(ins ? ins->in[LEFT].pauses : 0),
+	    (unsigned long long)(ins ? ins->in[RIGHT].pauses : 0));
+}
+
+/* --- checkpoints ------------------------------------------------------------------ */
+
+static void
+key_bytes(const void *key, const char **bytes, size_t *len)
+{
+	*bytes = ((const struct weir_held_key *)key)->bytes;
+	*len = ((const struct weir_held_key *)key)->len;
+}
+
+/* A pending event's key, restored: made by the keys restored before it. */
+static void *
+key_of(void *arg, const char *bytes, size_t len)
+{
+	struct weir_held_key *h = NULL;
+	HASH_FIND(hh, ((struct weir_asof *)arg)->keys_held, bytes, len, h);
+	if (h)
+		((struct weir_asof_key *)h)->refs++;
+	return h;
+}
+
+/*
+ * Each input's part (lib/inputs.h), then every key with its row (bytes,
+ * members, time, line; a key only pending events refer to has none), then
+ * each side's pending events, their key by its bytes.
+ */
+static int
+on_save(struct weir_ctx *ctx, struct weir_buf *b)
+{
+	struct weir_asof *a = ctx->prog_state;
+	struct weir_inputs *ins = weir_inputs_of(ctx);
+	int rc = weir_put_u64(b, ins->watermark_line_due) | weir_put_u64(b, a->matched) |
+	    weir_put_u64(b, a->unmatched) | weir_put_u64(b, HASH_COUNT(a->keys_held));
+	for (int s = 0; s < 2; s++)
+		rc |= weir_in_save(&ins->in[s], b) | weir_put_u64(b, a->seq[s]);
+	for (const struct weir_held_key *h = a->keys_held; h && rc == 0; h = h->hh.next) {
+		const struct weir_asof_key *k = (const struct weir_asof_key *)h;
+		rc |= weir_put_bytes(b, h->bytes, h->len) |
+		    weir_put_bytes(b, h->members, h->members_len) | weir_put_i64(b, k->t) |
+		    weir_put_u64(b, k->ev.line != NULL) |
+		    (k->ev.line ? weir_put_bytes(b, k->ev.line, k->ev.len) : 0);
+	}
+	for (int s = 0; s < 2 && rc == 0; s++)
+		rc |= weir_pendings_save(&a->pending[s], b, key_bytes);
+	return rc ? weir_fail(ctx, "out of memory writing state") : 0;
+}
+
+static int
+on_restore(struct weir_ctx *ctx, struct weir_get *g)
+{
+	struct weir_asof *a = ctx->prog_state;
+	struct weir_inputs *ins = weir_inputs_of(ctx);
+	ins->watermark_line_due = weir_get_u64(g);
+	a->matched = weir_get_u64(g);
+	a->unmatched = weir_get_u64(g);
+	uint64_t nkeys = weir_get_count(g, 24);
+	for (int s = 0; s < 2; s++) {
+		weir_in_restore(&ins->in[s], g);
+		a->seq[s] = weir_get_u64(g);
+	}
+	bool oom = false;
+	for (uint64_t i = 0; i < nkeys && !g->bad && !oom; i++) {
+		size_t len, mlen, ln = 0;
+		const char *bytes = weir_get_bytes(g, &len), *members = weir_get_bytes(g, &mlen);
+		int64_t t = weir_get_i64(g);
+		const char *line = weir_get_u64(g) ? weir_get_bytes(g, &ln) : NULL;
+		if (g->bad)
+			break;
+		struct weir_asof_key *k = (struct weir_asof_key *)weir_held_key_add(&a->keys_held,
+		    bytes, len, members, mlen, sizeof *k);
+		oom = k == NULL || (line && weir_store_put(a->store, line, ln, &k->ev) < 0);
+		if (k)
+			k->t = t;
+	}
+	for (int s = 0; s < 2 && !g->bad && !oom; s++)
+		oom = weir_pendings_restore(&a->pending[s], g, a->store, key_of, a) < 0;
+	if (oom)
+		return weir_fail(ctx, "out of memory restoring state");
+	update_gauges(ctx, a);
+	return g->bad ? -1 : 0;
+}
+
+int
+weir_asof_start(struct weir_ctx *ctx, struct weir_asof *a, int64_t span, char *err,
+    size_t errlen)
+{
+	static const struct weir_hooks hooks = {
+		.on_event = on_event,
+		.on_watermark = on_watermark,
+		.on_end = on_end,
+		.on_stats = on_stats,
+		.on_save = on_save,
+		.on_restore = on_restore,
+		.on_scan = on_scan,
+	};
+	ctx->hooks = &hooks;
+	ctx->prog_state = a;
+	int rc = (a->store = weir_store_new()) == NULL ? -1 : 0;
+	for (int s = 0; s < 2 && rc == 0; s++)
+		rc = weir_pendings_init(&a->pending[s], span);
+	if (rc < 0)
+		snprintf(err, errlen, "out of memory");
+	return rc;
+}
