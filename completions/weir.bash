@@ -13,7 +13,7 @@ _weir_program_opts() {
 	agg) echo "--by --window --offset --tz --having --fill --fill-keys --top --rank-by --desc --emit --allowed-lateness --exact -S --strings --partial --merge --time-output --state" ;;
 	profile) echo "--key --completeness --human --max-keys" ;;
 	dedupe) echo "--key --within --keep --max-keys --dups --state" ;;
-	join) echo "--on --within --left-time --right-time --type --nest --max-buffer --table --reload --state" ;;
+	join) echo "--on --within --asof --left-time --right-time --type --nest --max-buffer --table --reload --state" ;;
 	kafka-source) echo "--brokers --group --envelope --kafka-time --exit-at-end --reset --state --checkpoint-every --property --verbose" ;;
 	kafka-sink) echo "--brokers --topic --key --state --property" ;;
 	select) echo "--set --keep --drop --only" ;;

@@ -112,6 +112,7 @@ complete -c weir-join -l on -x -d 'the key: names both sides share, or LEFT=RIGH
 complete -c weir-join -l left-time -x -d 'the left side event-time field'
 complete -c weir-join -l right-time -x -d 'the right side event-time field'
 complete -c weir-join -l within -x -a '1s 30s 5m' -d 'largest distance in event time'
+complete -c weir-join -l asof -d 'latest right event at or before each left one'
 complete -c weir-join -l type -x -a 'inner left right full' -d 'which unmatched events are written'
 complete -c weir-join -l nest -d 'write {"left":...,"right":...}'
 complete -c weir-join -l max-buffer -x -d 'lines an input may be read ahead of a silent other'
