@@ -14,10 +14,13 @@ enum { LEFT, RIGHT };
 
 /* A key: its latest right event, and the pending events that refer to it. */
 struct weir_asof_key {
-	struct weir_held_key held;
+	uint64_t hash;		/* weir_keys_hash: weir_map_hash of bytes */
 	int64_t t;
 	struct weir_stored ev;	/* ev.line NULL: no right event yet */
-	uint32_t refs;
+	uint64_t row_seq;	/* the right event's arrival */
+	uint32_t refs;		/* pending events and aging entries */
+	size_t len;
+	char bytes[];
 };
 
 #define KEY_COMPLETE 1	/* digest[1]: every key field is there */
@@ -28,16 +31,58 @@ key_drop(struct weir_asof *a, struct weir_asof_key *k)
 {
 	if (k->ev.line)
 		weir_store_release(a->store, &k->ev);
-	weir_held_key_drop(&a->keys_held, &k->held);
+	weir_map_remove(&a->keys, k->hash, k);
+	free(k);
+}
+
+/* The key of these bytes, made when it is new; NULL when memory ran out. */
+static struct weir_asof_key *
+key_of_bytes(struct weir_asof *a, uint64_t h, const char *bytes, size_t len)
+{
+	size_t at = weir_map_start(&a->keys, h);
+	struct weir_asof_key *k;
+	while ((k = weir_map_next(&a->keys, h, &at)) != NULL)
+		if (k->len == len && memcmp(k->bytes, bytes, len) == 0)
+			return k;
+	if ((k = calloc(1, sizeof *k + len)) == NULL)
+		return NULL;
+	k->hash = h;
+	k->len = len;
+	memcpy(k->bytes, bytes, len);
+	if (weir_map_insert(&a->keys, h, k) < 0) {
+		free(k);
+		return NULL;
+	}
+	return k;
+}
+
+/* An event's key, hashed to h by the reader thread: found without writing
+ * its bytes out, unless it is new. */
+static struct weir_asof_key *
+key_of_event(struct weir_asof *a, int s, uint64_t h, const struct weir_span *spans)
+{
+	size_t at = weir_map_start(&a->keys, h);
+	struct weir_asof_key *k;
+	while ((k = weir_map_next(&a->keys, h, &at)) != NULL)
+		if (weir_keys_equal(a->keys_of[s], spans, k->bytes, k->len))
+			return k;
+	long n = weir_keys_bytes(a->keys_of[s], spans, &a->scratch, &a->scratch_cap);
+	return n < 0 ? NULL : key_of_bytes(a, h, a->scratch, (size_t)n);
 }
 
 void
 weir_asof_free(struct weir_asof *a)
 {
-	while (a->keys_held)
-		key_drop(a, (struct weir_asof_key *)a->keys_held);
+	for (size_t i = 0; a->keys.slots && i <= a->keys.mask; i++) {
+		struct weir_asof_key *k = a->keys.slots[i].item;
+		if (k && k->ev.line)
+			weir_store_release(a->store, &k->ev);
+		free(k);
+	}
+	weir_map_free(&a->keys);
 	for (int s = 0; s < 2; s++)
 		weir_pendings_free(&a->pending[s]);
+	weir_asof_agings_free(&a->aging);
 	weir_store_free(a->store);
 	weir_buf_free(&a->row);
 	free(a->scratch);
@@ -58,14 +103,14 @@ on_scan(const void *state, unsigned input, const char *line, size_t len,
     const struct weir_span *spans, uint64_t digest[2])
 {
 	const struct weir_asof *a = state;
-	const struct weir_keys *k = a->keys[input == RIGHT];
+	const struct weir_keys *k = a->keys_of[input == RIGHT];
 	(void)line;
 	(void)len;
-	digest[0] = 0;
 	digest[1] = KEY_COMPLETE;
 	for (int i = 0; i < k->n; i++)
 		if (spans[k->slots[i]].p == NULL)
 			digest[1] = 0;
+	digest[0] = digest[1] ? weir_keys_hash(k, spans) : 0;
 }
 
 static void
@@ -74,8 +119,8 @@ update_gauges(struct weir_ctx *ctx, struct weir_asof *a)
 	ctx->count.held = weir_pendings_count(&a->pending[LEFT]) +
 	    weir_pendings_count(&a->pending[RIGHT]);
 	ctx->count.state_bytes = weir_store_bytes(a->store) + weir_pendings_bytes(&a->pending[LEFT]) +
-	    weir_pendings_bytes(&a->pending[RIGHT]) +
-	    HASH_COUNT(a->keys_held) * (sizeof(struct weir_asof_key) + 64);
+	    weir_pendings_bytes(&a->pending[RIGHT]) + a->aging.cap * sizeof *a->aging.items +
+	    weir_map_bytes(&a->keys) + a->keys.n * (sizeof(struct weir_asof_key) + 16);
 }
 
 /* An event that is not late: it waits with its key for the watermark.  A
@@ -88,8 +133,7 @@ on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 	int s = ev->input == RIGHT;
 	struct weir_pending p = {ev->t, a->seq[s]++, NULL, {0}, ev->clean, ev->shape};
 	if (ev->digest[1] & KEY_COMPLETE) {
-		struct weir_asof_key *k = (struct weir_asof_key *)weir_held_key_of(&a->keys_held,
-		    a->keys[s], ev->fields, sizeof *k, &a->scratch, &a->scratch_cap);
+		struct weir_asof_key *k = key_of_event(a, s, ev->digest[0], ev->fields);
 		if (k == NULL)
 			return weir_fail(ctx, "out of memory");
 		k->refs++;
@@ -117,7 +161,13 @@ process(struct weir_ctx *ctx, struct weir_asof *a, int s, struct weir_pending *p
 			weir_store_release(a->store, &k->ev);
 		k->t = p->t;
 		k->ev = p->ev;
-		k->refs--;
+		k->row_seq = p->seq;
+		if (a->within != INT64_MAX) {
+			if (weir_asof_agings_push(&a->aging, (struct weir_asof_aging){p->t, p->seq, k}) < 0)
+				return weir_fail(ctx, "out of memory");
+			k->refs++;
+		}
+		key_give(a, k);
 		return 0;
 	}
 	if (k && k->ev.line && (a->within == INT64_MAX || p->t - k->t <= a->within)) {
@@ -136,6 +186,21 @@ process(struct weir_ctx *ctx, struct weir_asof *a, int s, struct weir_pending *p
 	weir_store_release(a->store, &p->ev);
 	key_give(a, k);
 	return rc;
+}
+
+/* Rows no event at or past w can match any more (older than within) go. */
+static void
+age(struct weir_asof *a, int64_t w)
+{
+	while (a->aging.n > 0 && weir_time_add_sat(a->aging.items[0].t, a->within) < w) {
+		struct weir_asof_aging g = weir_asof_agings_pop(&a->aging);
+		struct weir_asof_key *k = g.key;
+		if (k->ev.line && k->row_seq == g.seq) {
+			weir_store_release(a->store, &k->ev);
+			k->ev.line = NULL;
+		}
+		key_give(a, k);
+	}
 }
 
 /* Everything below the watermark w (all with final), in (t, right before
@@ -167,6 +232,8 @@ advance(struct weir_ctx *ctx, struct weir_asof *a, int64_t w, bool final)
 		struct weir_pending p = weir_pendings_take(&a->pending[es], slot, wheel);
 		rc = process(ctx, a, es, &p);
 	}
+	if (!final)
+		age(a, w);
 	update_gauges(ctx, a);
 	return rc;
 }
@@ -188,8 +255,8 @@ on_stats(struct weir_ctx *ctx, FILE *f)
 {
 	struct weir_asof *a = ctx->prog_state;
 	const struct weir_inputs *ins = weir_inputs_of(ctx);
-	fprintf(f, ",\"keys\":%u,\"matched\":%llu,\"unmatched\":%llu,\"left_pauses\":%llu,"
-	    "\"right_pauses\":%llu", HASH_COUNT(a->keys_held), (unsigned long long)a->matched,
+	fprintf(f, ",\"keys\":%zu,\"matched\":%llu,\"unmatched\":%llu,\"left_pauses\":%llu,"
+	    "\"right_pauses\":%llu", a->keys.n, (unsigned long long)a->matched,
 	    (unsigned long long)a->unmatched, (unsigned long long)(ins ? ins->in[LEFT].pauses : 0),
 	    (unsigned long long)(ins ? ins->in[RIGHT].pauses : 0));
 }
@@ -199,24 +266,23 @@ on_stats(struct weir_ctx *ctx, FILE *f)
 static void
 key_bytes(const void *key, const char **bytes, size_t *len)
 {
-	*bytes = ((const struct weir_held_key *)key)->bytes;
-	*len = ((const struct weir_held_key *)key)->len;
+	*bytes = ((const struct weir_asof_key *)key)->bytes;
+	*len = ((const struct weir_asof_key *)key)->len;
 }
 
-/* A pending event's key, restored: made by the keys restored before it. */
+/* A pending event's key, restored. */
 static void *
 key_of(void *arg, const char *bytes, size_t len)
 {
-	struct weir_held_key *h = NULL;
-	HASH_FIND(hh, ((struct weir_asof *)arg)->keys_held, bytes, len, h);
-	if (h)
-		((struct weir_asof_key *)h)->refs++;
-	return h;
+	struct weir_asof_key *k = key_of_bytes(arg, weir_map_hash(bytes, len), bytes, len);
+	if (k)
+		k->refs++;
+	return k;
 }
 
 /*
  * Each input's part (lib/inputs.h), then every key with its row (bytes,
- * members, time, line; a key only pending events refer to has none), then
+ * time, arrival, line; a key only pending events refer to has none), then
  * each side's pending events, their key by its bytes.
  */
 static int
@@ -225,14 +291,15 @@ on_save(struct weir_ctx *ctx, struct weir_buf *b)
 	struct weir_asof *a = ctx->prog_state;
 	struct weir_inputs *ins = weir_inputs_of(ctx);
 	int rc = weir_put_u64(b, ins->watermark_line_due) | weir_put_u64(b, a->matched) |
-	    weir_put_u64(b, a->unmatched) | weir_put_u64(b, HASH_COUNT(a->keys_held));
+	    weir_put_u64(b, a->unmatched) | weir_put_u64(b, a->keys.n);
 	for (int s = 0; s < 2; s++)
 		rc |= weir_in_save(&ins->in[s], b) | weir_put_u64(b, a->seq[s]);
-	for (const struct weir_held_key *h = a->keys_held; h && rc == 0; h = h->hh.next) {
-		const struct weir_asof_key *k = (const struct weir_asof_key *)h;
-		rc |= weir_put_bytes(b, h->bytes, h->len) |
-		    weir_put_bytes(b, h->members, h->members_len) | weir_put_i64(b, k->t) |
-		    weir_put_u64(b, k->ev.line != NULL) |
+	for (size_t i = 0; a->keys.slots && i <= a->keys.mask && rc == 0; i++) {
+		const struct weir_asof_key *k = a->keys.slots[i].item;
+		if (k == NULL)
+			continue;
+		rc |= weir_put_bytes(b, k->bytes, k->len) | weir_put_i64(b, k->t) |
+		    weir_put_u64(b, k->row_seq) | weir_put_u64(b, k->ev.line != NULL) |
 		    (k->ev.line ? weir_put_bytes(b, k->ev.line, k->ev.len) : 0);
 	}
 	for (int s = 0; s < 2 && rc == 0; s++)
@@ -255,17 +322,24 @@ on_restore(struct weir_ctx *ctx, struct weir_get *g)
 	}
 	bool oom = false;
 	for (uint64_t i = 0; i < nkeys && !g->bad && !oom; i++) {
-		size_t len, mlen, ln = 0;
-		const char *bytes = weir_get_bytes(g, &len), *members = weir_get_bytes(g, &mlen);
+		size_t len, ln = 0;
+		const char *bytes = weir_get_bytes(g, &len);
 		int64_t t = weir_get_i64(g);
+		uint64_t row_seq = weir_get_u64(g);
 		const char *line = weir_get_u64(g) ? weir_get_bytes(g, &ln) : NULL;
 		if (g->bad)
 			break;
-		struct weir_asof_key *k = (struct weir_asof_key *)weir_held_key_add(&a->keys_held,
-		    bytes, len, members, mlen, sizeof *k);
+		struct weir_asof_key *k = key_of_bytes(a, weir_map_hash(bytes, len), bytes, len);
 		oom = k == NULL || (line && weir_store_put(a->store, line, ln, &k->ev) < 0);
-		if (k)
-			k->t = t;
+		if (oom)
+			break;
+		k->t = t;
+		k->row_seq = row_seq;
+		if (line && a->within != INT64_MAX) {
+			oom = weir_asof_agings_push(&a->aging,
+			    (struct weir_asof_aging){t, row_seq, k}) < 0;
+			k->refs++;
+		}
 	}
 	for (int s = 0; s < 2 && !g->bad && !oom; s++)
 		oom = weir_pendings_restore(&a->pending[s], g, a->store, key_of, a) < 0;

@@ -17,7 +17,8 @@
  * not depend on how the inputs interleaved.  Right events only ever
  * replace their key's row, so the state is a row per key, never the
  * events read.  With within, a row older than the left event by more than
- * it does not match.  A left event without a match is written as it came
+ * it does not match, and one older than the watermark by more than it is
+ * let go: no event to come could match it, so state follows the horizon.  A left event without a match is written as it came
  * (keep_unmatched: --type left) or dropped and counted.
  *
  * Ownership: the join owns its keys, pending events and stored lines; the
@@ -32,14 +33,31 @@
 #include <stdint.h>
 
 #include "driver.h"
+#include "heap.h"
 #include "keys.h"
+#include "map.h"
 #include "merge.h"
 #include "pending.h"
 #include "store.h"
 
+/* A right row that ages out when the watermark passes its time + within. */
+struct weir_asof_aging {
+	int64_t t;
+	uint64_t seq;		/* the row's: a row replaced since is not this one */
+	void *key;
+};
+
+static inline bool
+weir_asof_aging_before(const struct weir_asof_aging *a, const struct weir_asof_aging *b)
+{
+	return a->t != b->t ? a->t < b->t : a->seq < b->seq;
+}
+
+WEIR_HEAP_DEFINE(weir_asof_agings, struct weir_asof_aging, weir_asof_aging_before)
+
 struct weir_asof {
 	/* set by the program */
-	const struct weir_keys *keys[2];	/* the key fields of left and right */
+	const struct weir_keys *keys_of[2];	/* the key fields of left and right */
 	int64_t within;			/* INT64_MAX: any age */
 	bool keep_unmatched;		/* --type left */
 	bool nest;
@@ -47,7 +65,8 @@ struct weir_asof {
 
 	struct weir_pendings pending[2];
 	uint64_t seq[2];
-	struct weir_held_key *keys_held;	/* of struct weir_asof_key */
+	struct weir_map keys;		/* of struct weir_asof_key, by hash */
+	struct weir_asof_agings_heap aging;	/* with within: the rows, by time */
 	struct weir_store *store;
 	struct weir_buf row;
 	char *scratch;
