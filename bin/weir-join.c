@@ -158,25 +158,17 @@ emit_pair(struct weir_ctx *ctx, struct join *j, const char *l, size_t ln, int lc
 
 /* --- keys -------------------------------------------------------------------------- */
 
-/* What the reader thread finds of an event, in its digest: digest[0] the
- * key's hash, digest[1] KEY_COMPLETE when every key field is there (a key
- * with one missing matches nothing, as SQL's NULL).  Whether the line is
- * clean, for the interval join's merge, the scan itself says (rec->clean). */
-#define KEY_COMPLETE 1
-
+/* The reader thread's part: the key's hash, if it has every field
+ * (weir_keys_digest).  Whether the line is clean, for the interval join's
+ * merge, the scan itself says (rec->clean). */
 static void
 on_key_scan(const void *state, unsigned input, const char *line, size_t len,
     const struct weir_span *spans, uint64_t digest[2])
 {
 	const struct join *j = state;
-	const struct weir_keys *k = input == RIGHT ? &j->rkeys : &j->keys;
 	(void)line;
 	(void)len;
-	digest[1] = KEY_COMPLETE;
-	for (int i = 0; i < k->n; i++)
-		if (spans[k->slots[i]].p == NULL)
-			digest[1] = 0;
-	digest[0] = digest[1] ? weir_keys_hash(k, spans) : 0;
+	weir_keys_digest(input == RIGHT ? &j->rkeys : &j->keys, spans, digest);
 }
 
 /* Keys come and go with every event (a payment's key goes when it and its
@@ -613,7 +605,7 @@ on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 	struct join *j = ctx->prog_state;
 	struct side *sd = &j->side[ev->input];
 	struct weir_pending p = {ev->t, sd->seq++, NULL, {0}, ev->clean, ev->shape};
-	if ((ev->digest[1] & KEY_COMPLETE) &&
+	if ((ev->digest[1] & WEIR_KEY_COMPLETE) &&
 	    (p.key = key_take_event(j, ev->input == RIGHT ? &j->rkeys : &j->keys, ev->digest[0],
 	    ev->fields)) == NULL)
 		return weir_fail(ctx, "out of memory");
@@ -653,9 +645,9 @@ on_key_ahead(void *state, const uint64_t *near, const uint64_t *far)
 	const struct weir_map *m = &((const struct join *)state)->key_table;
 	if (m->slots == NULL)
 		return;
-	if (far && (far[1] & KEY_COMPLETE))
+	if (far && (far[1] & WEIR_KEY_COMPLETE))
 		__builtin_prefetch(&m->slots[far[0] & m->mask]);
-	if (near && (near[1] & KEY_COMPLETE)) {
+	if (near && (near[1] & WEIR_KEY_COMPLETE)) {
 		const struct weir_map_slot *slot = &m->slots[near[0] & m->mask];
 		if (slot->hash == near[0] && slot->item)
 			__builtin_prefetch(slot->item);
@@ -694,8 +686,8 @@ static void
 on_table_ahead(void *state, const uint64_t *near, const uint64_t *far)
 {
 	const struct join *j = state;
-	weir_table_prefetch(&j->table, near && (near[1] & KEY_COMPLETE) ? near : NULL,
-	    far && (far[1] & KEY_COMPLETE) ? far : NULL);
+	weir_table_prefetch(&j->table, near && (near[1] & WEIR_KEY_COMPLETE) ? near : NULL,
+	    far && (far[1] & WEIR_KEY_COMPLETE) ? far : NULL);
 }
 
 /* A malformed CSV row of the table: rejected as a stream's line is. */
@@ -710,7 +702,7 @@ static int
 on_table_event(struct weir_ctx *ctx, const struct weir_event *ev)
 {
 	struct join *j = ctx->prog_state;
-	const char *k = (ev->digest[1] & KEY_COMPLETE) ?
+	const char *k = (ev->digest[1] & WEIR_KEY_COMPLETE) ?
 	    weir_table_lookup(&j->table, ev->digest[0], &j->keys, ev->fields) : NULL;
 	if (k == NULL) {
 		if (j->type == JOIN_INNER) {

@@ -23,8 +23,6 @@ struct weir_asof_key {
 	char bytes[];
 };
 
-#define KEY_COMPLETE 1	/* digest[1]: every key field is there */
-
 
 static void
 key_drop(struct weir_asof *a, struct weir_asof_key *k)
@@ -97,20 +95,15 @@ key_give(struct weir_asof *a, struct weir_asof_key *k)
 		key_drop(a, k);
 }
 
-/* The reader thread's part: whether every key field is there. */
+/* The reader thread's part: the key's hash, if it has every field. */
 static void
 on_scan(const void *state, unsigned input, const char *line, size_t len,
     const struct weir_span *spans, uint64_t digest[2])
 {
 	const struct weir_asof *a = state;
-	const struct weir_keys *k = a->keys_of[input == RIGHT];
 	(void)line;
 	(void)len;
-	digest[1] = KEY_COMPLETE;
-	for (int i = 0; i < k->n; i++)
-		if (spans[k->slots[i]].p == NULL)
-			digest[1] = 0;
-	digest[0] = digest[1] ? weir_keys_hash(k, spans) : 0;
+	weir_keys_digest(a->keys_of[input == RIGHT], spans, digest);
 }
 
 static void
@@ -132,7 +125,7 @@ on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 	struct weir_asof *a = ctx->prog_state;
 	int s = ev->input == RIGHT;
 	struct weir_pending p = {ev->t, a->seq[s]++, NULL, {0}, ev->clean, ev->shape};
-	if (ev->digest[1] & KEY_COMPLETE) {
+	if (ev->digest[1] & WEIR_KEY_COMPLETE) {
 		struct weir_asof_key *k = key_of_event(a, s, ev->digest[0], ev->fields);
 		if (k == NULL)
 			return weir_fail(ctx, "out of memory");

@@ -250,6 +250,16 @@ weir_keys_hash128(const struct weir_keys *k, const struct weir_span *spans, uint
 	out[1] = h.high64;
 }
 
+void
+weir_keys_digest(const struct weir_keys *k, const struct weir_span *spans, uint64_t digest[2])
+{
+	digest[1] = WEIR_KEY_COMPLETE;
+	for (int i = 0; i < k->n; i++)
+		if (spans[k->slots[i]].p == NULL)
+			digest[1] = 0;
+	digest[0] = digest[1] ? weir_keys_hash(k, spans) : 0;
+}
+
 bool
 weir_keys_equal(const struct weir_keys *k, const struct weir_span *spans, const char *bytes,
     size_t len)

@@ -53,6 +53,14 @@ long weir_keys_bytes(const struct weir_keys *k, const struct weir_span *spans, c
  * (the reader thread computes it into the event's digest). */
 uint64_t weir_keys_hash(const struct weir_keys *k, const struct weir_span *spans);
 
+/* What a join's reader thread finds of an event's key (weir_hooks'
+ * on_scan): digest[1] WEIR_KEY_COMPLETE when every key field is there (a
+ * key with one missing matches nothing, as SQL's NULL), and digest[0] then
+ * its weir_keys_hash; else both 0. */
+#define WEIR_KEY_COMPLETE 1
+void weir_keys_digest(const struct weir_keys *k, const struct weir_span *spans,
+    uint64_t digest[2]);
+
 /* The 128-bit XXH3 of the event's key bytes, low half first: a key known
  * by its hash alone (weir-dedupe stores no key bytes). */
 void weir_keys_hash128(const struct weir_keys *k, const struct weir_span *spans,
