@@ -74,7 +74,6 @@ finish(struct bench *b)
 		weir_aggdef_free(&b->defs[i]);
 	while (b->keys)
 		weir_held_key_drop(&b->keys, b->keys);
-	b->ctx->out = NULL;
 	weir_ctx_free(b->ctx);
 	return out;
 }
