@@ -107,6 +107,13 @@ bin/weir-kafka-% $(BUILD)/asan/bin/weir-kafka-% $(BUILD)/tsan/bin/weir-kafka-%: 
 $(BUILD)/bin/weir-kafka-%.o $(BUILD)/asan/bin/weir-kafka-%.o $(BUILD)/tsan/bin/weir-kafka-%.o: \
     ALL_CFLAGS += $(KAFKA_CFLAGS)
 
+# weir-top draws with ncurses, and nothing else does.
+NCURSES_CFLAGS := $(shell pkg-config --cflags ncursesw 2>/dev/null)
+NCURSES_LIBS   := $(shell pkg-config --libs ncursesw 2>/dev/null)
+bin/weir-top $(BUILD)/asan/bin/weir-top $(BUILD)/tsan/bin/weir-top: LDLIBS += $(NCURSES_LIBS)
+$(BUILD)/bin/weir-top.o $(BUILD)/asan/bin/weir-top.o $(BUILD)/tsan/bin/weir-top.o: \
+    ALL_CFLAGS += $(NCURSES_CFLAGS)
+
 # The mock Kafka cluster the Kafka tests start (tests/lib/kafka-mock.c).
 $(BUILD)/kafka-mock: tests/lib/kafka-mock.c
 	@mkdir -p $(dir $@)

@@ -24,6 +24,7 @@ commands:
   dedupe      drop repeated events within an event-time horizon
   join        join two streams within an interval, or a stream with a table
   profile     describe a stream: span, rate, disorder, the lag it needs
+  top         a live terminal view of windowed rows and of the watermark
   kafka-source  read a Kafka consumer group as NDJSON (when built with librdkafka)
   kafka-sink    produce lines to a Kafka topic (when built with librdkafka)
 

@@ -1,5 +1,5 @@
 # bash completion for weir and the weir-* programs.
-# Installed once per program name; `complete -F _weir weir weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe weir-join weir-select weir-sql weir-parse weir-step weir-absent weir-kafka-source weir-kafka-sink ...`.
+# Installed once per program name; `complete -F _weir weir weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe weir-join weir-select weir-sql weir-parse weir-step weir-absent weir-top weir-kafka-source weir-kafka-sink ...`.
 
 _weir_shared_opts="--time --time-format --processing-time --lag --idle --late
 	--max-ahead --where --input-format --output-format --on-error --errors --unbuffered
@@ -19,6 +19,7 @@ _weir_program_opts() {
 	select) echo "--set --keep --drop --only" ;;
 	step) echo "--by --over --max-buffer -S --strings --state" ;;
 	absent) echo "--by --after --max-keys --state" ;;
+	top) echo "--sort --asc --by --chart --metrics-from --max-rows" ;;
 	parse) echo "--auto --types --raw --passthrough-json --message --tz -S --strings --kv-sep --pair-sep" ;;
 	esac
 }
@@ -32,7 +33,7 @@ _weir() {
 	local prog=${COMP_WORDS[0]##*/} sub
 	if [[ $prog == weir ]]; then
 		if [[ $COMP_CWORD -eq 1 ]]; then
-			COMPREPLY=($(compgen -W "sql parse select step absent watermark window agg replay profile dedupe join kafka-source kafka-sink help --version --help" -- "$cur"))
+			COMPREPLY=($(compgen -W "sql parse select step absent top watermark window agg replay profile dedupe join kafka-source kafka-sink help --version --help" -- "$cur"))
 			return
 		fi
 		sub=${COMP_WORDS[1]}
@@ -144,4 +145,4 @@ _weir() {
 	fi
 }
 complete -F _weir weir weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe weir-join \
-	weir-select weir-sql weir-parse weir-step weir-absent weir-kafka-source weir-kafka-sink
+	weir-select weir-sql weir-parse weir-step weir-absent weir-top weir-kafka-source weir-kafka-sink

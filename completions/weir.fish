@@ -1,5 +1,5 @@
 # fish completion for weir and the weir-* programs.
-for prog in weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe weir-join weir-select weir-parse weir-step weir-absent weir-kafka-source weir-kafka-sink
+for prog in weir-watermark weir-window weir-agg weir-replay weir-profile weir-dedupe weir-join weir-select weir-parse weir-step weir-absent weir-top weir-kafka-source weir-kafka-sink
 	complete -c $prog -s t -l time -r -d 'event-time field'
 	complete -c $prog -s T -l time-format -x -a 'auto rfc3339 epoch epoch_ms epoch_us epoch_ns' -d 'time format'
 	complete -c $prog -l processing-time -d 'wall clock at arrival as event time'
@@ -150,4 +150,11 @@ complete -c weir-absent -l by -x -d 'the keys'
 complete -c weir-absent -l after -x -a '30s 1m 5m' -d 'absent when the watermark passes its latest event by DUR'
 complete -c weir-absent -l max-keys -x -d 'hold at most N keys'
 complete -c weir-absent -l state -r -d 'checkpoint state in FILE; resume from it'
+complete -c weir -f -n '__fish_use_subcommand' -a top -d 'a live terminal view of windowed rows'
+complete -c weir-top -l sort -x -d 'order rows by this column, largest first'
+complete -c weir-top -l asc -d 'smallest first'
+complete -c weir-top -l by -x -d 'the key columns'
+complete -c weir-top -l chart -x -d 'a line of blocks a key: COLUMN over the windows'
+complete -c weir-top -l metrics-from -r -F -d 'late, rejected, held from an upstream --metrics file'
+complete -c weir-top -l max-rows -x -d 'rows kept'
 complete -c weir -f -n '__fish_use_subcommand' -a absent -d 'when a key falls silent in event time'

@@ -1101,6 +1101,8 @@ handle_record(struct weir_ctx *ctx, const struct weir_scanned *rec,
 			ctx->received = rec->t;
 		if ((rc = advance(ctx)) != 0 || ctx->report_only)
 			return rc;
+		if (ctx->pass_protocol)
+			return weir_out_protocol(ctx->out, rec->line, rec->len);
 		/* forward it, carrying our own (possibly later) watermark */
 		return write_watermark_line(ctx, ctx->watermark);
 	case RECORD_BARRIER:

@@ -140,6 +140,8 @@ struct weir_ctx {
 					   the busier: weir-join); set before weir_run */
 	bool untimed;			/* events need no time field (weir-agg
 					   --merge): t is WEIR_TIME_NONE */
+	bool pass_protocol;		/* watermark lines go on as they came (a
+					   viewer, weir-top), not rewritten */
 	int64_t tick_every;		/* on_tick period in ns; 0: none */
 	/* A source, a program that reads its inputs itself (weir-replay's
 	 * files, weir-kafka-source's partitions): weir_run's loop pulls its

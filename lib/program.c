@@ -136,9 +136,18 @@ weir_program_main(const struct weir_program *p, int argc, char **argv)
 	}
 	status = weir_run(ctx, argv + first + used, argc - first - used);
 	free(print);
-	if (status != WEIR_EXIT_OK && ctx->error[0])
-		fprintf(stderr, "%s: %s\n", p->name, ctx->error);
+	/* the message last, once the program let go of everything (weir-top
+	 * gives the terminal back) */
+	char error[sizeof ctx->error] = "";
+	if (status != WEIR_EXIT_OK)
+		snprintf(error, sizeof error, "%s", ctx->error);
 	weir_ctx_free(ctx);
+	if (p->teardown)
+		p->teardown(p->state);
+	if (error[0])
+		fprintf(stderr, "%s: %s\n", p->name, error);
+	weir_options_free(&opts);
+	return status;
 out:
 	if (p->teardown)
 		p->teardown(p->state);
