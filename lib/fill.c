@@ -17,6 +17,11 @@ weir_fill_init(struct weir_fill *f, const struct weir_window_spec *w, struct wei
 {
 	*f = (struct weir_fill){w->size, w->kind == WEIR_WINDOW_SLIDING ? w->slide : w->size, z,
 		keys, ctx, {0}, {0}, WEIR_FILL_NONE, WEIR_FILL_NONE, 0};
+	if (value && partial) {
+		snprintf(err, errlen, "--fill=VALUE puts a value in place of null, which a partial "
+		    "row's state cannot take: not with --partial");
+		return -1;
+	}
 	if (value) {
 		json_t *v = json_loads(value, JSON_DECODE_ANY, NULL);
 		json_decref(v);

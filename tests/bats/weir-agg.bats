@@ -803,7 +803,10 @@ PY
 }
 
 @test "--fill: a row for every key in every window from its first, silent windows included, against the reference" {
-	for seed in 1 2 3; do
+	# under the sanitizers one seed covers the same code
+	seeds="1 2 3"
+	[ "$WEIR_BIN" = bin ] || seeds=1
+	for seed in $seeds; do
 		gappy_events "$seed" > in
 		weir-agg --window 10s --lag 2s --by host --fill count sum:v avg:v max:v p50:v < in > got
 		ref agg '{"window":"tumbling","size":10,"lag":2,"by":["host"],"aggs":["count","sum:v","avg:v","max:v","p50:v"],"fill":true}' in > expect
@@ -882,6 +885,12 @@ PY
 	run --separate-stderr weir-agg --window 10s --fill=zero count in
 	assert_failure 2
 	[[ "$stderr" == *"bad --fill 'zero' (expected a JSON value"* ]]
+	run --separate-stderr weir-agg --window 10s --fill=0 --partial count in
+	assert_failure 2
+	[[ "$stderr" == *"not with --partial"* ]]
+	# --fill with --partial: the empty rows merge as empty groups do
+	weir-agg --window 10s --by h --fill count min:ts --partial in | weir-agg --merge --by h count min:ts > merged
+	weir-agg --window 10s --by h --fill count min:ts in | cmp - merged
 	run --separate-stderr weir-agg --window 10s --by h --fill-keys missing count in
 	assert_failure 1
 	[[ "$stderr" == *"--fill-keys: cannot open 'missing'"* ]]

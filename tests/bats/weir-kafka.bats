@@ -536,7 +536,7 @@ assert ts and ts == sorted(ts), ts'
 	assert_equal "$(cat errors)" "not json"
 	assert_equal "$(data <<<"$output")" ""
 	python3 -c '
-for i in range(20000):
+for i in range(5000):
     print("{\"ts\":%d,\"id\":%d}" % (1795428000000 + i * 100, i))' > many
 	weir-kafka-sink -b "$B" --topic events -k id < many
 	weir-kafka-source -b "$B" -g g2 -e events 2> err | head -n 1 > /dev/null

@@ -109,12 +109,15 @@ row() { printf '{"host":"%s","window_start":%d,"window_end":%d,"count":%d,"avg_m
 	wait_screen '^b +█▇▅▄▃▁$'
 	pid=$(pgrep -P "$(t display -p -t top '#{pane_pid}')" weir-top)
 	[ -n "$pid" ]
-	# nothing new for a second: the screen is not drawn again
+	# nothing new for two seconds: the screen is not drawn again (the plain
+	# build's figure: the sanitizers' cost is not the program's)
 	ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
-	before=$(ticks)
-	sleep 2
-	after=$(ticks)
-	[ $((after - before)) -le 10 ] || fail "$((after - before)) ticks of CPU in 2 s while steady"
+	if [ "$WEIR_BIN" = bin ]; then
+		before=$(ticks)
+		sleep 2
+		after=$(ticks)
+		[ $((after - before)) -le 10 ] || fail "$((after - before)) ticks of CPU in 2 s while steady"
+	fi
 	wait_for_handler "$pid" 15
 	kill -TERM "$pid"
 	wait_screen '^EXITED 0$'

@@ -744,11 +744,16 @@ def asof(lag_s, within_s, typ, nest, on, left_path, right_path):
     lag = int(Decimal(lag_s) * 10**9)
     within = None if within_s == "-" else int(Decimal(within_s) * 10**9)
     on = on.split(",")
-    right = read_side(right_path, lag, on)
+    import bisect
+    by_key = {}
+    for r in read_side(right_path, lag, on):
+        by_key.setdefault(r["key"], []).append(r)
+    for rows in by_key.values():
+        rows.sort(key=lambda r: (r["t"], r["arr"]))
     for l in sorted(read_side(left_path, lag, on), key=lambda e: (e["t"], e["arr"])):
-        cands = [r for r in right if l["key"] is not None and r["key"] == l["key"] and
-                 r["t"] <= l["t"]]
-        r = max(cands, key=lambda r: (r["t"], r["arr"])) if cands else None
+        rows = by_key.get(l["key"], []) if l["key"] is not None else []
+        i = bisect.bisect_right([r["t"] for r in rows], l["t"])
+        r = rows[i - 1] if i > 0 else None
         if r is not None and within is not None and l["t"] - r["t"] > within:
             r = None
         if r is not None or typ == "left":
