@@ -87,7 +87,10 @@ PY
 
 @test "late events are left out by the SPEC rule, and --allowed-lateness re-fires a window with the updated row" {
 	access_events 8000 > in.ndjson
-	for late in 0 3 20; do
+	# under the sanitizers one allowed lateness covers the same code
+	lates="0 3 20"
+	[ "$WEIR_BIN" = bin ] || lates=3
+	for late in $lates; do
 		ref agg "$(spec tumbling 10 0 0 1 "$late" host)" in.ndjson > expect
 		weir-agg --window 10s --lag 1s --allowed-lateness "${late}s" --by host "${ALL_AGGS[@]}" \
 		    < in.ndjson > got 2>/dev/null
@@ -149,7 +152,10 @@ PY
 @test "--partial over 4 shards, then --merge, writes what one process writes" {
 	access_events 3000 6000 > in.ndjson
 	split -n l/4 -d in.ndjson shard.
-	for w in "" "--window 1m" "--window 10m/5m" "--window session:3s"; do
+	windows=("" "--window 1m" "--window 10m/5m" "--window session:3s")
+	# under the sanitizers the sliding windows cover the tumbling ones' code
+	[ "$WEIR_BIN" = bin ] || windows=("" "--window 10m/5m" "--window session:3s")
+	for w in "${windows[@]}"; do
 		# shards are contiguous pieces of the input, kept in order
 		weir-agg $w --lag 1h --by host "${ALL_AGGS[@]}" < in.ndjson > one 2>/dev/null
 		for s in shard.0[0-9]; do	# (not the .part files of the last round)

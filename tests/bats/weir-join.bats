@@ -28,10 +28,13 @@ assert s["held"] == 0, s' "$1"
 
 @test "every --type, merged and nested, several lags and horizons, match the reference" {
 	sides 1
+	# under the sanitizers one lag and horizon cover the same code
+	lags="0 3" withins="0 5"
+	[ "$WEIR_BIN" = bin ] || { lags=3; withins=5; }
 	for type in inner left right full; do
 		for nest in 0 1; do
-			for lag in 0 3; do
-				for within in 0 5; do
+			for lag in $lags; do
+				for within in $withins; do
 					nopt=(); [ "$nest" = 0 ] || nopt=(--nest)
 					ref join "$lag" "$within" "$type" "$nest" id L R > expect
 					weir-join L R --on id --within "${within}s" --lag "${lag}s" --type "$type" \
