@@ -975,19 +975,20 @@ main(int argc, char **argv)
 		    "      --having EXPR        only rows for which EXPR is true (count > 100)\n"
 		    "      --top N --rank-by NAME [--desc]  each window's N first rows by NAME\n"
 		    "      --emit MODE          final (default), updates, or every:DUR\n"
-		    "      --fill[=VALUE]       a row for each key in each window, events or not\n"
-		    "      --fill-keys FILE     keys known upfront (NDJSON with the --by fields)\n"
+		    "      --fill[=VALUE], --fill-keys FILE  a row for each key (and each in FILE) a window\n"
 		    "      --allowed-lateness DUR  keep closed windows DUR longer; late events re-fire them\n"
 		    "      --exact              percentiles from all values instead of a sketch\n"
 		    "  -S, --strings            a string is never a number (\"0.12\" is 0.12 without)\n"
 		    "      --partial            write each group's state, for --merge\n"
 		    "      --merge              combine partial rows from several shards\n"
 		    "      --time-output FMT    rfc3339, epoch, epoch_ms, epoch_us or epoch_ns bounds\n"
+		    "      --punctuate DUR      a watermark line at each multiple of DUR, after its rows\n"
 		    "      --state FILE         checkpoint the groups at each barrier; resume\n"
 		    "AGG: count, count:F, sum:F, min:F, max:F, avg:F, stddev:F, var:F, first:F,\n"
 		    "     last:F, distinct:F, approx_distinct:F, pNN:F, median:F, top:K:F,\n"
 		    "     collect:F, hist:F:50,100,250; AGG=NAME renames the output field\n",
-		.features = WEIR_FEATURE_TIME_OUTPUT | WEIR_FEATURE_STATE | WEIR_FEATURE_TOP,
+		.features = WEIR_FEATURE_TIME_OUTPUT | WEIR_FEATURE_STATE | WEIR_FEATURE_TOP |
+		    WEIR_FEATURE_PUNCTUATE,
 		.options = own_options,
 		.option = own_option,
 		.state = &ag,

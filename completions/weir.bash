@@ -10,7 +10,7 @@ _weir_program_opts() {
 	watermark) echo "--max-buffer --punctuate --state" ;;
 	window) echo "--offset --tz --by --collect --allowed-lateness --time-output --state" ;;
 	replay) echo "--speed --rate --from --to --follow --offsets --checkpoint-every --progress --punctuate" ;;
-	agg) echo "--by --window --offset --tz --having --fill --fill-keys --top --rank-by --desc --emit --allowed-lateness --exact -S --strings --partial --merge --time-output --state" ;;
+	agg) echo "--by --window --offset --tz --having --fill --fill-keys --top --rank-by --desc --emit --punctuate --allowed-lateness --exact -S --strings --partial --merge --time-output --state" ;;
 	profile) echo "--key --completeness --human --max-keys" ;;
 	dedupe) echo "--key --within --keep --max-keys --dups --state" ;;
 	join) echo "--on --within --asof --left-time --right-time --type --nest --max-buffer --table --reload --state" ;;

@@ -905,3 +905,27 @@ PY
 	assert_failure 1
 	[[ "$stderr" == *"--fill-keys keys:2: "* ]]
 }
+
+@test "--punctuate: a watermark line at each multiple, after every row of the windows it closes" {
+	access_events 3000 > in.ndjson
+	weir-agg --window 10s --by host --lag 2s --punctuate 10s count < in.ndjson > got
+	grep -v '_watermark' got > rows
+	weir-agg --window 10s --by host --lag 2s count < in.ndjson | cmp - rows
+	python3 - got <<'PY'
+import json, sys
+from datetime import datetime
+def t(v):
+    return datetime.fromisoformat(v.replace("Z", "+00:00")).timestamp() if isinstance(v, str) else v / 1000
+marks = 0
+wm = None
+for line in open(sys.argv[1]):
+    o = json.loads(line)
+    if "_watermark" in o:
+        w = t(o["_watermark"])
+        assert w % 10 == 0 and (wm is None or w > wm), line
+        wm, marks = w, marks + 1
+    else:
+        assert wm is None or t(o["window_end"]) > wm, ("a row after the line that closed it", line)
+assert marks > 10, marks
+PY
+}
