@@ -411,23 +411,10 @@ static void
 lookahead_fill(struct join *j, struct lookahead *la, int64_t w, bool final)
 {
 	while (la->n < LOOKAHEAD) {
-		int es = -1;
-		const struct weir_pending *first = NULL;
 		uint32_t slot = 0;
 		bool wheel = false;
-		for (int s = 0; s < 2; s++) {
-			uint32_t q;
-			bool qw;
-			const struct weir_pending *p = weir_pendings_peek(&j->side[s].pending, &q, &qw);
-			if (p == NULL || (!final && p->t >= w))
-				continue;
-			if (es < 0 || p->t < first->t) {
-				es = s;
-				first = p;
-				slot = q;
-				wheel = qw;
-			}
-		}
+		int es = weir_pendings_earliest(&j->side[LEFT].pending, &j->side[RIGHT].pending, LEFT, w,
+		    final, &slot, &wheel);
 		if (es < 0)
 			break;
 		unsigned at = (la->head + la->n++) % LOOKAHEAD;

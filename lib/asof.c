@@ -203,23 +203,10 @@ advance(struct weir_ctx *ctx, struct weir_asof *a, int64_t w, bool final)
 {
 	int rc = 0;
 	while (rc == 0) {
-		int es = -1;
-		const struct weir_pending *first = NULL;
 		uint32_t slot = 0;
 		bool wheel = false;
-		for (int s = RIGHT; s >= LEFT; s--) {
-			uint32_t q;
-			bool qw;
-			const struct weir_pending *p = weir_pendings_peek(&a->pending[s], &q, &qw);
-			if (p == NULL || (!final && p->t >= w))
-				continue;
-			if (es < 0 || p->t < first->t) {
-				es = s;
-				first = p;
-				slot = q;
-				wheel = qw;
-			}
-		}
+		int es = weir_pendings_earliest(&a->pending[LEFT], &a->pending[RIGHT], RIGHT, w, final,
+		    &slot, &wheel);
 		if (es < 0)
 			break;
 		struct weir_pending p = weir_pendings_take(&a->pending[es], slot, wheel);

@@ -237,4 +237,31 @@ weir_pendings_take(struct weir_pendings *ps, uint32_t slot, bool from_wheel)
 	return ps->slots[slot];
 }
 
+/* Of two sets (a join's inputs), the one whose earliest event comes first
+ * and lies below w (any, with final); at equal times the set `prefer`
+ * (0 or 1).  Returns 0 or 1 with the event's place in *slot and *wheel for
+ * weir_pendings_take, or -1 when neither has one. */
+static inline int
+weir_pendings_earliest(const struct weir_pendings *ps0, const struct weir_pendings *ps1,
+    int prefer, int64_t w, bool final, uint32_t *slot, bool *wheel)
+{
+	int es = -1;
+	const struct weir_pending *first = NULL;
+	for (int i = 0; i < 2; i++) {
+		int s = i == 0 ? prefer : 1 - prefer;
+		uint32_t q;
+		bool qw;
+		const struct weir_pending *p = weir_pendings_peek(s ? ps1 : ps0, &q, &qw);
+		if (p == NULL || (!final && p->t >= w))
+			continue;
+		if (es < 0 || p->t < first->t) {
+			es = s;
+			first = p;
+			*slot = q;
+			*wheel = qw;
+		}
+	}
+	return es;
+}
+
 #endif
