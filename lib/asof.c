@@ -163,7 +163,7 @@ process(struct weir_ctx *ctx, struct weir_asof *a, int s, struct weir_pending *p
 		key_give(a, k);
 		return 0;
 	}
-	if (k && k->ev.line && (a->within == INT64_MAX || p->t - k->t <= a->within)) {
+	if (k && k->ev.line && weir_time_add_sat(k->t, a->within) >= p->t) {
 		a->matched++;
 		rc = weir_merge_emit(ctx, a->merge, &a->row, a->nest, p->ev.line, p->ev.len, p->clean,
 		    p->shape, k->ev.line, k->ev.len, -1, 0);
