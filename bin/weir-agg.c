@@ -578,10 +578,9 @@ fire_due(void *arg, struct weir_wtimes *t)
 {
 	struct agg *ag = ((struct weir_ctx *)arg)->prog_state;
 	struct group *g = (struct group *)t;
-	int rc = ag->filling ? weir_fill_before(&ag->fill, g->t.start) : 0;
+	int rc = ag->filling ? weir_fill_before(&ag->fill, &g->key->held, g->t.start, g->t.end) : 0;
 	if (rc == 0 && (ag->emit == EMIT_FINAL || g->dirty))
 		rc = write_row(arg, ag, g);
-	weir_fill_row(&g->key->held, g->t.end);
 	return rc;
 }
 

@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../lib/driver.h"
@@ -282,14 +281,6 @@ human(int64_t ns, char *buf, size_t size)
 		snprintf(buf, size, "%.1fs", (double)ns / 1e9);
 }
 
-static int64_t
-wall_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * WEIR_NS_PER_SEC + ts.tv_nsec;
-}
-
 /* The status line: where event time stands, what comes in, what upstream
  * reported. */
 static void
@@ -299,7 +290,7 @@ draw_status(struct weir_ctx *ctx, struct top *tp, int y, size_t open)
 	format_time(ctx->watermark, wm, sizeof wm);
 	if (ctx->watermark != WEIR_TIME_NONE && ctx->watermark != INT64_MAX) {
 		char d[32];
-		int64_t lag = wall_ns() - ctx->watermark;
+		int64_t lag = weir_wall_now() - ctx->watermark;
 		human(lag > 0 ? lag : -lag, d, sizeof d);
 		snprintf(behind, sizeof behind, " (%s %s)", d, lag >= 0 ? "behind" : "ahead");
 	}

@@ -58,8 +58,8 @@ weir_interrupt_count(void)
 	return got_interrupt;
 }
 
-static int64_t
-wall_now(void)
+int64_t
+weir_wall_now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -1120,7 +1120,7 @@ handle_record(struct weir_ctx *ctx, const struct weir_scanned *rec,
 	if (ctx->untimed) {
 		ev.t = WEIR_TIME_NONE;
 	} else if (ctx->opts->processing_time) {
-		ev.t = wall_now();
+		ev.t = weir_wall_now();
 	} else if (ctx->time_in_reader) {
 		ev.t = rec->t;
 		repr = (enum weir_repr)rec->repr;
@@ -1194,7 +1194,7 @@ weir_classify_scanned(struct weir_ctx *ctx, const struct weir_scanned *rec,
 	enum weir_repr repr = WEIR_REPR_RFC3339;
 	const struct weir_span *ts = &spans[rec->aux];
 	if (ctx->opts->processing_time) {
-		*t = wall_now();
+		*t = weir_wall_now();
 	} else if (ctx->time_in_reader) {
 		*t = rec->t;
 		repr = (enum weir_repr)rec->repr;

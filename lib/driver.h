@@ -266,6 +266,9 @@ int weir_reject_line(struct weir_ctx *ctx, const char *line, size_t len, const c
 /* The monotonic clock in ns: the wall clock a source may read (pacing,
  * --idle, progress, Kafka's commits), as the driver does. */
 int64_t weir_mono_now(void);
+/* The wall clock in ns since the epoch (--processing-time; how far event
+ * time trails it, in weir-top). */
+int64_t weir_wall_now(void);
 
 /* SIGINT or SIGTERM arrived (with interrupt_ends_input). */
 bool weir_interrupted(void);

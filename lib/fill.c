@@ -58,8 +58,9 @@ weir_fill_free(struct weir_fill *f)
 	weir_buf_free(&f->row);
 }
 
-void
-weir_fill_row(struct weir_held_key *k, int64_t end)
+/* k has its row in the window ending at end. */
+static void
+shown(struct weir_held_key *k, int64_t end)
 {
 	if (!k->filled_any || end > k->filled) {
 		k->filled = end;
@@ -81,7 +82,7 @@ complete(struct weir_fill *f)
 	for (struct weir_held_key *k = *f->keys; k && rc == 0 && start < end; k = k->hh.next) {
 		if (!k->filled_any || k->filled >= end)
 			continue;	/* not yet in a row, or in this window's */
-		weir_fill_row(k, end);
+		shown(k, end);
 		struct weir_buf *b = &f->row;
 		if (weir_window_row_open(b, k->members, k->members_len, NULL, 0, f->zone,
 		    weir_output_repr(f->ctx), start, end) < 0 ||
@@ -95,7 +96,7 @@ complete(struct weir_fill *f)
 }
 
 int
-weir_fill_before(struct weir_fill *f, int64_t start)
+weir_fill_before(struct weir_fill *f, struct weir_held_key *k, int64_t start, int64_t end)
 {
 	int64_t s = f->zone ? weir_zone_local(f->zone, start) : start;
 	if (f->next == WEIR_FILL_NONE)
@@ -105,6 +106,7 @@ weir_fill_before(struct weir_fill *f, int64_t start)
 	int rc = 0;
 	while (rc == 0 && f->next < s)
 		rc = complete(f);
+	shown(k, end);	/* after: the windows before it are k's to fill */
 	return rc;
 }
 

@@ -15,8 +15,8 @@
  * The program writes a window's rows in order of end (SPEC 5) and calls
  * weir_fill_before ahead of each: every window before that one is then
  * complete, and gets the rows of the keys that had none, after its own
- * rows, keys in the order they were first seen.  weir_fill_row says a key
- * has its row in a window.  After the watermark moves, weir_fill_through
+ * rows, keys in the order they were first seen.  After the watermark
+ * moves, weir_fill_through
  * completes each window that ends at or before it; at the end of input
  * (INT64_MAX), up to the last window with a row.
  *
@@ -57,11 +57,10 @@ int weir_fill_init(struct weir_fill *f, const struct weir_window_spec *w, struct
     bool partial, const char *value, char *err, size_t errlen);
 void weir_fill_free(struct weir_fill *f);
 
-/* A row of a window starting at `start` is about to be written.  0, or
+/* Key k's row of the window [start, end) is about to be written: the
+ * windows before it are complete, and k has its row in this one.  0, or
  * what writing a row returned. */
-int weir_fill_before(struct weir_fill *f, int64_t start);
-/* Key k has its row in the window ending at end. */
-void weir_fill_row(struct weir_held_key *k, int64_t end);
+int weir_fill_before(struct weir_fill *f, struct weir_held_key *k, int64_t start, int64_t end);
 /* The watermark is now w.  0, or what writing a row returned. */
 int weir_fill_through(struct weir_fill *f, int64_t w);
 

@@ -3,6 +3,7 @@
  * weir-join --on): their bytes, their hash, and comparing them.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -376,48 +377,51 @@ int
 weir_held_keys_load(struct weir_held_key **set, const struct weir_keys *by,
     const struct weir_plan *plan, size_t size, const char *path, char *err, size_t errlen)
 {
-	FILE *f = fopen(path, "re");
-	if (f == NULL) {
-		snprintf(err, errlen, "--fill-keys: cannot open '%s': %s", path, strerror(errno));
-		return -1;
-	}
+	size_t plen = strlen(path);
+	bool csv = plen > 4 && strcmp(path + plen - 4, ".csv") == 0;
+	struct weir_input *in = weir_input_open(path, csv);
 	struct weir_span *spans = calloc(weir_plan_size(plan) + 1, sizeof *spans);
-	char *line = NULL, *scratch = NULL;
-	size_t cap = 0, scap = 0;
-	ssize_t n;
-	uint64_t lineno = 0;
-	int rc = spans ? 0 : -1;
-	if (rc < 0)
-		snprintf(err, errlen, "out of memory");
-	while (rc == 0 && (n = getline(&line, &cap, f)) >= 0) {
-		lineno++;
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			n--;
-		if (strspn(line, " \t") == (size_t)n)
+	char *scratch = NULL;
+	size_t scap = 0;
+	int rc = 0;
+	if (in == NULL || spans == NULL) {
+		snprintf(err, errlen, "--fill-keys: cannot open '%s': %s", path,
+		    in ? "out of memory" : strerror(errno));
+		rc = -1;
+	}
+	while (rc == 0) {
+		const char *line, *why;
+		size_t len;
+		uint64_t lineno;
+		if (weir_input_line(in, &line, &len, &lineno) != 1) {
+			if (weir_input_eof(in))
+				break;
+			if (weir_input_fill(in) < 0 && errno != EINTR) {
+				snprintf(err, errlen, "--fill-keys: cannot read '%s': %s", path,
+				    strerror(errno));
+				rc = -1;
+			}
 			continue;
-		const char *why = NULL;
-		if (weir_scan(plan, line, (size_t)n, spans, &why) < 0) {
+		}
+		if (strspn(line, " \t") == len)
+			continue;	/* a blank line */
+		if ((why = weir_input_rejected(in)) != NULL ||
+		    weir_scan(plan, line, len, spans, &why) < 0) {
 			snprintf(err, errlen, "--fill-keys %s:%llu: %s", path,
 			    (unsigned long long)lineno, why ? why : "not a JSON object");
 			rc = -1;
-		} else {
-			struct weir_held_key *k = weir_held_key_of(set, by, spans, size, &scratch,
-			    &scap);
-			if (k == NULL) {
-				snprintf(err, errlen, "out of memory");
-				rc = -1;
-			} else if (!k->filled_any) {
-				k->filled = INT64_MIN;	/* in a row from the first window on */
-				k->filled_any = true;
-			}
+			break;
+		}
+		struct weir_held_key *k = weir_held_key_of(set, by, spans, size, &scratch, &scap);
+		if (k == NULL) {
+			snprintf(err, errlen, "out of memory");
+			rc = -1;
+		} else if (!k->filled_any) {
+			k->filled = INT64_MIN;	/* in a row from the first window on */
+			k->filled_any = true;
 		}
 	}
-	if (rc == 0 && ferror(f)) {
-		snprintf(err, errlen, "--fill-keys: cannot read '%s': %s", path, strerror(errno));
-		rc = -1;
-	}
-	fclose(f);
-	free(line);
+	weir_input_close(in);
 	free(scratch);
 	free(spans);
 	return rc;

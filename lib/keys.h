@@ -104,11 +104,11 @@ struct weir_held_key *weir_held_key_add(struct weir_held_key **set, const char *
     size_t len, const char *members, size_t members_len, size_t size);
 
 /* Adds the keys a file lists (weir-agg --fill-keys: NDJSON objects with
- * the key fields, as events hold them) to *set in the file's order, as
+ * the key fields, as events hold them, or a CSV file whose header names
+ * them, read by lib/io as a --table is) to *set in the file's order, as
  * weir_held_key_of adds an event's, each in a row of every window to fill
- * (lib/fill.h); blank lines are skipped.  -1 with a
- * message in err: the file cannot be read, a line is not a JSON object,
- * or memory ran out. */
+ * (lib/fill.h); blank lines are skipped.  -1 with a message in err: the
+ * file cannot be read, a line is not a JSON object, or memory ran out. */
 int weir_held_keys_load(struct weir_held_key **set, const struct weir_keys *by,
     const struct weir_plan *plan, size_t size, const char *path, char *err, size_t errlen);
 

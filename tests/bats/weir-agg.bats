@@ -841,6 +841,9 @@ PY
 	cmp expect got
 	weir-agg --window 10s --lag 1h --by host --fill-keys keys count < in | sort > got.lag
 	sort expect | cmp - got.lag
+	# the keys as CSV, its header naming the field
+	printf '%s\n' host spare h2 > keys.csv
+	weir-agg --window 10s --lag 2s --by host --fill-keys keys.csv count < in | cmp - expect
 }
 
 @test "--fill: the watermark moves silent windows out; batch = stream; a checkpoint and kill -9 keep a silent key" {

@@ -88,12 +88,9 @@ windows_before_a_row_complete_in_key_order(void **state)
 	start(&b, "10s", NULL, NULL);
 	struct weir_held_key *a = key(&b, "a"), *c = key(&b, "c"), *z = key(&b, "z");
 	(void)c;	/* seen, never in a row: no row */
-	assert_int_equal(weir_fill_before(&b.f, 0), 0);	/* a's row of [0,10) */
-	weir_fill_row(a, 10 * SEC);
-	assert_int_equal(weir_fill_before(&b.f, 0), 0);	/* z's row of [0,10) */
-	weir_fill_row(z, 10 * SEC);
-	assert_int_equal(weir_fill_before(&b.f, 30 * SEC), 0);	/* a's row of [30,40) */
-	weir_fill_row(a, 40 * SEC);
+	assert_int_equal(weir_fill_before(&b.f, a, 0, 10 * SEC), 0);	/* a's row of [0,10) */
+	assert_int_equal(weir_fill_before(&b.f, z, 0, 10 * SEC), 0);	/* z's row of [0,10) */
+	assert_int_equal(weir_fill_before(&b.f, a, 30 * SEC, 40 * SEC), 0);	/* a's [30,40) */
 	assert_int_equal(weir_fill_through(&b.f, 45 * SEC), 0);
 	assert_int_equal(b.f.rows, 5);
 	assert_string_equal(finish(&b),
@@ -114,11 +111,9 @@ through_the_watermark_and_the_end(void **state)
 	start(&b, "20s/10s", NULL, "-1");
 	struct weir_held_key *a = key(&b, "a");
 	assert_int_equal(weir_fill_through(&b.f, 100 * SEC), 0);	/* no row yet: nothing */
-	assert_int_equal(weir_fill_before(&b.f, -10 * SEC), 0);
-	weir_fill_row(a, 10 * SEC);
+	assert_int_equal(weir_fill_before(&b.f, a, -10 * SEC, 10 * SEC), 0);
 	assert_int_equal(weir_fill_through(&b.f, 29 * SEC), 0);	/* [0,20) only */
-	assert_int_equal(weir_fill_before(&b.f, 30 * SEC), 0);	/* [10,30) before it */
-	weir_fill_row(a, 50 * SEC);
+	assert_int_equal(weir_fill_before(&b.f, a, 30 * SEC, 50 * SEC), 0);	/* [10,30) first */
 	assert_int_equal(weir_fill_through(&b.f, INT64_MAX), 0);
 	assert_string_equal(finish(&b),
 	    "{\"host\":\"a\",\"window_start\":0,\"window_end\":20,\"count\":0,\"avg_v\":-1}\n"
@@ -136,8 +131,7 @@ local_days_follow_the_clock_change(void **state)
 	struct weir_held_key *a = key(&b, "a");
 	int64_t mar28;	/* 2026-03-28T00:00:00+01:00 */
 	assert_int_equal(weir_time_parse_rfc3339("2026-03-27T23:00:00Z", 20, &mar28), 0);
-	assert_int_equal(weir_fill_before(&b.f, mar28), 0);
-	weir_fill_row(a, mar28 + 24 * 3600 * SEC);
+	assert_int_equal(weir_fill_before(&b.f, a, mar28, mar28 + 24 * 3600 * SEC), 0);
 	assert_int_equal(weir_fill_through(&b.f, mar28 + 48 * 3600 * SEC), 0);
 	assert_string_equal(finish(&b),
 	    "{\"host\":\"a\",\"window_start\":\"2026-03-29T00:00:00+01:00\","
