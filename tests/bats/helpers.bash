@@ -25,6 +25,18 @@ feed() {
 	python3 "$LIB/feed.py" "$@"
 }
 
+# ref_queue OUT COMMAND ARG...: a run of tests/lib/reference.py, its output
+# to OUT, kept for ref_run, which does every queued run in one process (a
+# sweep pays one start-up of python, not one a case)
+ref_queue() {
+	local IFS=$'\t'
+	printf '%s\n' "$*" >> refs.queue
+}
+
+ref_run() {
+	python3 "$LIB/reference.py" many refs.queue && rm -f refs.queue
+}
+
 # batch_equals_stream INPUT CMD...: the same bytes whether INPUT arrives
 # whole or piece by piece.
 batch_equals_stream() {

@@ -31,6 +31,7 @@ PY
 
 @test "output and dups match the reference: keep first/last, horizons, lags, keys, --max-keys" {
 	keyed > in.ndjson
+	n=0
 	for keep in first last; do
 		for within in 0 2 10; do
 			for lag in 0 3; do
@@ -38,19 +39,17 @@ PY
 					for max in 1000000 50; do
 						kopt=(); [ "$key" = - ] || kopt=(--key "$key")
 						wopt=(); [ "$within" = 0 ] || wopt=(--within "${within}s")
-						ref dedupe "$key" "$within" "$lag" "$keep" "$max" in.ndjson expect.dups > expect 2> expect.err
-						rm -f got.dups
+						n=$((n + 1))
 						weir-dedupe "${kopt[@]}" "${wopt[@]}" --lag "${lag}s" --keep "$keep" --max-keys "$max" \
-							--dups got.dups --stats < in.ndjson > got 2> got.err
-						cmp expect got
-						cmp expect.dups got.dups
-						forced=$(tail -n 1 got.err | python3 -c 'import json,sys; print(json.load(sys.stdin)["forced"])')
-						assert_equal "forced $forced" "$(cat expect.err)"
+							--dups "got.$n.dups" --stats < in.ndjson > "got.$n" 2> "got.$n.err"
+						echo "$key $within $lag $keep $max got.$n" >> checks
 					done
 				done
 			done
 		done
 	done
+	# the reference, once for all of them
+	ref dedupe-many checks in.ndjson
 }
 
 @test "thousands of keys within the horizon (the wheel of horizons grows) match the reference" {

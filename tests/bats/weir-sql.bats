@@ -32,7 +32,8 @@ events() {
 	[ "$WEIR_BIN" = bin ] || skip "the programs' own suites cover the sanitizers"
 	events 2500 11 30 > ev
 	python3 "$LIB/sqlref.py" tables ev 5
-	run python3 "$LIB/sqlref.py" check ev "$ROOT/tests/sql/queries.txt" --disordered --lag 1m
+	# --explain's pipeline is checked on ordered events (the first test)
+	run python3 "$LIB/sqlref.py" check ev "$ROOT/tests/sql/queries.txt" --disordered --no-explain --lag 1m
 	assert_success
 	assert_output --partial "queries, 0 differ"
 }

@@ -295,7 +295,7 @@ def window(kind, size_s, other_s, lag_s, by, collect, path, lateness_s="0"):
 
 def get_path(obj, path):
     cur = obj
-    for part in path.split("."):
+    for part in (path.split(".") if "." in path else (path,)):
         cur = cur.get(part) if isinstance(cur, dict) else None
         if cur is None:
             return None
@@ -306,12 +306,19 @@ def raw(v):
     return json.dumps(v, separators=(",", ":"), ensure_ascii=False)
 
 
+def dec(v):
+    """A JSON number as a Decimal of its text (json.dumps writes a float as
+    repr does)."""
+    return Decimal(repr(v)) if isinstance(v, float) else Decimal(v)
+
+
 def is_num(v):
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def agg_value(spec, members):
-    """members: parsed events of one group, in arrival order."""
+def agg_value(spec, members, cache=None):
+    """members: parsed events of one group, in arrival order; cache, where
+    given, keeps each field's values for the other aggregates of the group."""
     import math
     import statistics
     spec = spec.split("=")[0]
@@ -320,15 +327,19 @@ def agg_value(spec, members):
     if fn == "count" and len(parts) == 1:
         return len(members)
     field = parts[1] if fn == "hist" else parts[-1]
-    vals = [get_path(m, field) for m in members]
-    present = [v for v in vals if v is not None]
-    nums = [v for v in present if is_num(v)]
+    got = cache.get(field) if cache is not None else None
+    if got is None:
+        present = [v for v in (get_path(m, field) for m in members) if v is not None]
+        got = present, [v for v in present if is_num(v)]
+        if cache is not None:
+            cache[field] = got
+    present, nums = got
     if fn == "count":
         return len(present)
     if fn == "sum":
         if all(isinstance(v, int) for v in nums):
             return sum(nums)
-        return float(sum(Decimal(raw(v)) for v in nums))
+        return float(sum(dec(v) for v in nums))
     if fn in ("min", "max"):
         if not nums:
             return None
@@ -338,11 +349,11 @@ def agg_value(spec, members):
                 best = v
         return best
     if fn == "avg":
-        return float(sum(Decimal(raw(v)) for v in nums) / len(nums)) if nums else None
+        return float(sum(dec(v) for v in nums) / len(nums)) if nums else None
     if fn in ("var", "stddev"):
         if len(nums) < 2:
             return None
-        var = statistics.variance([Decimal(raw(v)) for v in nums])
+        var = statistics.variance([dec(v) for v in nums])
         return float(var) if fn == "var" else math.sqrt(float(var))
     if fn == "first":
         return present[0] if present else None
@@ -446,8 +457,9 @@ def agg(spec_json, path):
             items.append('"window_start":%s' % ns_to_repr(g["start"], repr_))
             items.append('"window_end":%s' % ns_to_repr(g["end"], repr_))
         members = [m for _, m in sorted(g["members"], key=lambda x: x[0])]
+        cache = {}
         for a in aggs:
-            v = agg_value(a, members)
+            v = agg_value(a, members, cache)
             if empty and v is None and fill_value is not None:
                 v = json.loads(fill_value)
             items.append('"%s":%s' % (agg_name(a), raw(v)))
@@ -589,6 +601,26 @@ def agg_compare(expect_path, got_path):
                 fail("row %d: %s is %r, expected %r" % (i + 1, k, gv, ev))
 
 
+def agg_many(list_path, path):
+    """agg and agg-compare for each line `SPEC<TAB>GOT` of list_path, in one
+    process: the expected rows are kept beside GOT as GOT.expect."""
+    import io
+    for line in open(list_path):
+        spec, got = line.rstrip("\n").split("\t")
+        buf, stdout = io.StringIO(), sys.stdout
+        sys.stdout = buf
+        try:
+            agg(spec, path)
+        finally:
+            sys.stdout = stdout
+        with open(got + ".expect", "w") as f:
+            f.write(buf.getvalue())
+        try:
+            agg_compare(got + ".expect", got)
+        except SystemExit as e:
+            raise SystemExit("%s: %s\nspec: %s" % (got, e, spec))
+
+
 def dedupe(key_spec, within_s, lag_s, keep, max_keys, path, dups_path=None):
     from collections import OrderedDict
     within = int(Decimal(within_s) * 10**9)
@@ -668,7 +700,34 @@ def dedupe(key_spec, within_s, lag_s, keep, max_keys, path, dups_path=None):
     rest = sorted(((st[0] + within if within else 2**63, st[1], k) for k, st in state.items()))
     for _, _, k in rest:
         finish(k)
+    if dups:
+        dups.close()
     sys.stderr.write("forced %d\n" % forced)
+
+
+def dedupe_many(list_path, path):
+    """dedupe for each line `KEY WITHIN LAG KEEP MAX GOT` of list_path, in
+    one process, compared with what weir-dedupe wrote: GOT, GOT.dups, and
+    the count of forced keys in GOT.err's last --stats line."""
+    import io
+    for line in open(list_path):
+        args = line.split()
+        got = args[5]
+        buf, err = io.StringIO(), io.StringIO()
+        stdout, stderr = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = buf, err
+        try:
+            dedupe(*args[:5], path, got + ".expect.dups")
+        finally:
+            sys.stdout, sys.stderr = stdout, stderr
+        where = "%s (--key %s --within %ss --lag %ss --keep %s --max-keys %s)" % (got, *args[:5])
+        if open(got).read() != buf.getvalue():
+            raise SystemExit("%s: the events differ from the reference" % where)
+        if open(got + ".dups").read() != open(got + ".expect.dups").read():
+            raise SystemExit("%s: the duplicates differ from the reference" % where)
+        stats = json.loads(open(got + ".err").read().splitlines()[-1])
+        if "forced %d\n" % stats["forced"] != err.getvalue():
+            raise SystemExit("%s: forced %d, the reference says %s" % (where, stats["forced"], err.getvalue()))
 
 
 def join_events(n, seed, disorder_ms, side):
@@ -861,29 +920,36 @@ def tz_windows(zone, size_s, step_s, path):
         print(json.dumps(r, separators=(",", ":")))
 
 
+COMMANDS = {
+    "agg": agg, "agg-many": agg_many, "agg-compare": agg_compare, "watermark": watermark,
+    "window": window, "dedupe": dedupe, "dedupe-many": dedupe_many, "join": join,
+    "asof": asof, "join-events": join_events, "tz-events": tz_events,
+    "tz-windows": tz_windows, "events": events,
+}
+
+
+def many(list_path):
+    """Each line `OUT<TAB>COMMAND<TAB>ARG...` of list_path, in one process:
+    the command's output goes to OUT (a suite's sweep pays one start-up)."""
+    import io
+    stdout = sys.stdout
+    for line in open(list_path):
+        out, cmd, *args = line.rstrip("\n").split("\t")
+        buf = io.StringIO()
+        sys.stdout = buf
+        try:
+            COMMANDS[cmd](*args)
+        finally:
+            sys.stdout = stdout
+        with open(out, "w") as f:
+            f.write(buf.getvalue())
+
+
 if __name__ == "__main__":
     cmd = sys.argv[1]
-    if cmd == "agg":
-        agg(*sys.argv[2:])
-    elif cmd == "agg-compare":
-        agg_compare(*sys.argv[2:])
-    elif cmd == "watermark":
-        watermark(*sys.argv[2:])
-    elif cmd == "window":
-        window(*sys.argv[2:])
-    elif cmd == "dedupe":
-        dedupe(*sys.argv[2:])
-    elif cmd == "join":
-        join(*sys.argv[2:])
-    elif cmd == "asof":
-        asof(*sys.argv[2:])
-    elif cmd == "join-events":
-        join_events(*sys.argv[2:])
-    elif cmd == "tz-events":
-        tz_events(*sys.argv[2:])
-    elif cmd == "tz-windows":
-        tz_windows(*sys.argv[2:])
-    elif cmd == "events":
-        events(*sys.argv[2:])
+    if cmd == "many":
+        many(*sys.argv[2:])
+    elif cmd in COMMANDS:
+        COMMANDS[cmd](*sys.argv[2:])
     else:
         sys.exit("unknown command " + cmd)
