@@ -31,10 +31,13 @@ PY
 
 @test "output and dups match the reference: keep first/last, horizons, lags, keys, --max-keys" {
 	keyed > in.ndjson
+	# under the sanitizers one lag and two horizons cover the same code
+	withins="0 2 10" lags="0 3"
+	[ "$WEIR_BIN" = bin ] || { withins="0 10"; lags=3; }
 	n=0
 	for keep in first last; do
-		for within in 0 2 10; do
-			for lag in 0 3; do
+		for within in $withins; do
+			for lag in $lags; do
 				for key in id id,u -; do
 					for max in 1000000 50; do
 						kopt=(); [ "$key" = - ] || kopt=(--key "$key")

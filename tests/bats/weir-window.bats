@@ -46,8 +46,11 @@ PY
 
 @test "sessions and --collect windows match the reference for several lags, keys and allowed lateness" {
 	keyed_events > in.ndjson
+	# under the sanitizers one lag covers the same code
+	lags="0 3 10"
+	[ "$WEIR_BIN" = bin ] || lags=3
 	n=0
-	for lag in 0 3 10; do
+	for lag in $lags; do
 		for by in - host host,u.id; do
 			for late in 0 5; do
 				opt=()
