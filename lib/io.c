@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -829,6 +830,19 @@ struct weir_output {
 	uint64_t new_blocks;	/* rows with a column the header lacks */
 };
 
+void
+weir_pipe_widen(int fd)
+{
+#ifdef F_SETPIPE_SZ
+	struct stat st;
+	if (fstat(fd, &st) == 0 && S_ISFIFO(st.st_mode) &&
+	    fcntl(fd, F_GETPIPE_SZ) < (int)WEIR_PIPE_SIZE)
+		(void)fcntl(fd, F_SETPIPE_SZ, (int)WEIR_PIPE_SIZE);
+#else
+	(void)fd;
+#endif
+}
+
 struct weir_output *
 weir_output_new(int fd, bool csv, bool unbuffered)
 {
@@ -839,6 +853,7 @@ weir_output_new(int fd, bool csv, bool unbuffered)
 	out->csv = csv;
 	out->unbuffered = unbuffered;
 	out->cap = WEIR_OUT_CAP;
+	weir_pipe_widen(fd);
 	out->buf = malloc(out->cap);
 	if (out->buf == NULL) {
 		free(out);

@@ -193,6 +193,13 @@ bool weir_out_gone(short revents);
  * contents kept.  Returns 0, or -1 when memory ran out (*buf unchanged). */
 int weir_reserve(char **buf, size_t *cap, size_t need);
 
+/* When fd is a pipe, gives it room for WEIR_PIPE_SIZE bytes (Linux's
+ * F_SETPIPE_SZ; the default is 64 KiB): fewer and larger reads and writes
+ * across it, a system call a megabyte.  Anything else, or a refusal (above
+ * /proc/sys/fs/pipe-max-size), leaves it as it was. */
+#define WEIR_PIPE_SIZE ((size_t)1 << 20)
+void weir_pipe_widen(int fd);
+
 /* A growable byte string for building rows; owns p (free with
  * weir_buf_free).  The adders return 0, or -1 when memory runs out. */
 struct weir_buf {

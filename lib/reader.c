@@ -168,6 +168,7 @@ try_map(struct weir_reader *r)
 {
 	struct stat st;
 	off_t at = lseek(r->fd, 0, SEEK_CUR);
+	weir_pipe_widen(r->fd);
 	if (fstat(r->fd, &st) < 0 || !S_ISREG(st.st_mode) || at < 0 || st.st_size <= at)
 		return;
 	void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, r->fd, 0);
@@ -253,7 +254,9 @@ run(void *arg)
 			continue;
 		}
 		size_t filled = r->carry_len;
-		if (weir_reserve(&b->buf, &b->cap, r->carry_len + MIN_READ) < 0) {
+		/* room for a read of a whole widened pipe (weir_pipe_widen) */
+		size_t want = r->carry_len + MIN_READ;
+		if (weir_reserve(&b->buf, &b->cap, want > WEIR_PIPE_SIZE ? want : WEIR_PIPE_SIZE) < 0) {
 			b->err = ENOMEM;
 		} else {
 			if (r->carry_len)
