@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <math.h>
 #include <stdio.h>
@@ -394,6 +395,37 @@ closed_pipe_is_reported_as_epipe(void **state)
 	close(fds[1]);
 }
 
+/* A pipe an output writes to holds a megabyte (where the system allows
+ * it: /proc/sys/fs/pipe-max-size, 1 MiB unless lowered); a file is left
+ * alone. */
+static void
+outputs_widen_their_pipes(void **state)
+{
+	(void)state;
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	assert_true(fcntl(fds[1], F_GETPIPE_SZ) < (int)WEIR_PIPE_SIZE);
+	struct weir_output *out = weir_output_new(fds[1], false, false);
+	FILE *max = fopen("/proc/sys/fs/pipe-max-size", "r");
+	long limit = 0;
+	if (max != NULL && fscanf(max, "%ld", &limit) != 1)
+		limit = 0;
+	if (max != NULL)
+		fclose(max);
+	if (limit >= (long)WEIR_PIPE_SIZE || geteuid() == 0)
+		assert_true(fcntl(fds[0], F_GETPIPE_SZ) >= (int)WEIR_PIPE_SIZE);
+	weir_output_free(out);
+	close(fds[0]);
+	close(fds[1]);
+	char path[] = "/tmp/weir-widen-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	weir_pipe_widen(fd);	/* not a pipe: nothing happens */
+	assert_int_equal(fcntl(fd, F_GETPIPE_SZ), -1);
+	close(fd);
+	unlink(path);
+}
+
 static void
 json_quote_escapes(void **state)
 {
@@ -506,6 +538,7 @@ main(void)
 		cmocka_unit_test(inserts_at_the_end_of_the_buffer),
 		cmocka_unit_test(csv_output_with_header_blocks),
 		cmocka_unit_test(closed_pipe_is_reported_as_epipe),
+		cmocka_unit_test(outputs_widen_their_pipes),
 		cmocka_unit_test(json_quote_escapes),
 		cmocka_unit_test(doubles_are_written_shortest_and_read_back),
 		cmocka_unit_test(growable_strings_grow),
