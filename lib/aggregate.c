@@ -837,6 +837,8 @@ weir_cell_result(const struct weir_aggdef *def, union weir_cell *c, uint64_t cou
 	case WEIR_AGG_COUNT_FIELD:
 		return weir_buf_printf(b, "%llu", (unsigned long long)c->count);
 	case WEIR_AGG_SUM:
+		if (def->null_empty && c->m.n == 0)
+			return weir_buf_str(b, "null");
 		if (!c->m.inexact)
 			return buf_decimal(b, c->m.dsum, c->m.scale);
 		return weir_buf_double(b, (double)moments_total(&c->m));
@@ -1258,6 +1260,9 @@ weir_aggdef_parse(struct weir_plan *plan, struct weir_aggdef *def, const char *s
 	    (fn[0] == 'p' && strspn(fn + 1, "0123456789.") == strlen(fn + 1)))) {
 		*linear = '\0';
 		def->linear = true;
+	} else if (linear && strcmp(linear, ":null") == 0 && strcmp(fn, "sum") == 0) {
+		*linear = '\0';
+		def->null_empty = true;
 	}
 	if (strcmp(fn, "count") == 0) {
 		def->func = field ? WEIR_AGG_COUNT_FIELD : WEIR_AGG_COUNT;

@@ -36,6 +36,7 @@ struct weir_aggdef {
 	int slot;
 	double rank;		/* WEIR_AGG_QUANTILE: 0..1 */
 	bool linear;		/* WEIR_AGG_QUANTILE: interpolated between ranks */
+	bool null_empty;	/* WEIR_AGG_SUM: null over no value (SQL's SUM), not 0 */
 	size_t k;		/* WEIR_AGG_TOP */
 	double *bounds;		/* WEIR_AGG_HIST: upper bounds, ascending (owned) */
 	size_t nbounds;
@@ -46,7 +47,8 @@ struct weir_aggdef {
 };
 
 /* Parses an AGG operand, FUNC[:ARGS][=NAME] (count, sum:latency_ms,
- * p99:latency_ms=p99, p50:latency_ms:linear, top:5:path, hist:latency_ms:50,100,250), into def,
+ * p99:latency_ms=p99, p50:latency_ms:linear, sum:bytes:null, top:5:path,
+ * hist:latency_ms:50,100,250), into def,
  * adding its field to plan.
  * Returns 0, or -1 with a usage message in err.  def owns field, name
  * and plain (free them), also after a failure. */

@@ -1069,8 +1069,10 @@ aggregate(struct compiler *c, json_t *call, const char *name)
 		fail(c, at, "DISTINCT inside %s(): weir has count(DISTINCT x) only", fn);
 	} else {
 		char *field = agg_field(c, json_array_get(args, 0), filter);
+		/* SQL's sum of no value is NULL (weir-agg's sum writes 0) */
 		if (field)
-			spec = fmt("%s:%s", distinct ? "distinct" : agg_names[k].weir, field);
+			spec = fmt("%s:%s%s", distinct ? "distinct" : agg_names[k].weir, field,
+			    strcmp(fn, "sum") == 0 ? ":null" : "");
 		free(field);
 	}
 	if (c->failed) {

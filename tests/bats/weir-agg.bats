@@ -14,7 +14,8 @@ ref() {
 	python3 "$LIB/reference.py" "$@"
 }
 
-ALL_AGGS=(count count:status sum:bytes sum:latency_ms min:latency_ms max:latency_ms
+ALL_AGGS=(count count:status sum:bytes sum:latency_ms sum:latency_ms:null=sum_latency_null
+	min:latency_ms max:latency_ms
 	avg:latency_ms stddev:latency_ms var:latency_ms first:path last:path distinct:path
 	approx_distinct:user median:latency_ms p99:latency_ms p10:bytes top:3:path collect:status
 	hist:bytes:exp:1000,4,5:cumulative)
@@ -261,6 +262,28 @@ PY
 	weir-window sliding 1m 20s < in.ndjson | weir-agg --lag 3s --by host count > got
 	weir-agg --window 1m/20s --lag 3s --by host count < in.ndjson > expect
 	cmp expect got
+}
+
+@test "sum:F:null is null for a group with no value of F, as SQL's SUM is; sum:F is 0" {
+	printf '%s\n' '{"ts":1,"h":"a","v":2}' '{"ts":2,"h":"b"}' '{"ts":3,"h":"b","v":null}' \
+	    '{"ts":4,"h":"c","v":"x"}' > in
+	want=$(printf '%s\n' '{"h":"a","sum_v":2,"s":2,"avg_v":2}' \
+	    '{"h":"b","sum_v":0,"s":null,"avg_v":null}' '{"h":"c","sum_v":0,"s":null,"avg_v":null}')
+	run --separate-stderr weir-agg --by h sum:v sum:v:null=s avg:v < in
+	assert_success
+	assert_output "$want"
+	# through partial state and a merge
+	run --separate-stderr bash -c 'weir-agg --by h --partial sum:v sum:v:null=s avg:v < in |
+	    weir-agg --merge --by h sum:v sum:v:null=s avg:v'
+	assert_success
+	assert_output "$want"
+	# a window --fill adds: null, as over no value
+	printf '%s\n' '{"ts":1,"v":1}' '{"ts":3,"v":2}' > in
+	run weir-agg --window 1s --fill sum:v:null=n sum:v < in
+	assert_success
+	assert_output "$(printf '%s\n' '{"window_start":1,"window_end":2,"n":1,"sum_v":1}' \
+	    '{"window_start":2,"window_end":3,"n":null,"sum_v":0}' \
+	    '{"window_start":3,"window_end":4,"n":2,"sum_v":2}')"
 }
 
 @test "min, max, first and last write values as they came; a renamed aggregate; nested fields" {

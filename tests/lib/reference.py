@@ -324,6 +324,9 @@ def agg_value(spec, members, cache=None):
     spec = spec.split("=")[0]
     parts = spec.split(":")
     fn = parts[0]
+    null_empty = fn == "sum" and len(parts) == 3 and parts[2] == "null"
+    if null_empty:
+        parts = parts[:2]     # sum:F:null, SQL's SUM: null over no value
     if fn == "count" and len(parts) == 1:
         return len(members)
     field = parts[1] if fn == "hist" else parts[-1]
@@ -337,6 +340,8 @@ def agg_value(spec, members, cache=None):
     if fn == "count":
         return len(present)
     if fn == "sum":
+        if null_empty and not nums:
+            return None
         if all(isinstance(v, int) for v in nums):
             return sum(nums)
         return float(sum(dec(v) for v in nums))

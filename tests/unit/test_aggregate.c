@@ -187,6 +187,22 @@ operands_parse_to_functions_and_names(void **state)
 	assert_string_equal(d.field, "a.b");
 	assert_string_equal(d.plain, "p90_a_b");
 	weir_aggdef_free(&d);
+	/* sum:F:null, SQL's SUM: named as sum:F, null over no value */
+	assert_int_equal(weir_aggdef_parse(plan, &d, "sum:a.b:null", err, sizeof err), 0);
+	assert_true(d.null_empty);
+	assert_string_equal(d.field, "a.b");
+	assert_string_equal(d.plain, "sum_a_b");
+	union weir_cell c;
+	memset(&c, 0, sizeof c);
+	struct weir_buf b = {0};
+	assert_int_equal(weir_cell_result(&d, &c, 3, &b), 0);
+	assert_string_equal(b.p, "null");
+	d.null_empty = false;
+	b.n = 0;
+	assert_int_equal(weir_cell_result(&d, &c, 3, &b), 0);
+	assert_string_equal(b.p, "0");
+	weir_buf_free(&b);
+	weir_aggdef_free(&d);
 	const char *bad[] = {"p101:x", "top:0:x", "top:5", "sum", "nope:x", "avg:x=", "pNN:x"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		err[0] = '\0';

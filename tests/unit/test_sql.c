@@ -61,7 +61,7 @@ expressions_are_cut_from_the_query_whole(void **state)
 	assert_string_equal(compile("SELECT (status / 100) * 100 AS c, sum(CASE WHEN x IS NOT "
 	    "NULL THEN 1 ELSE 0 END) AS s FROM stdin GROUP BY status / 100"),
 	    "weir-select --set __g1=status / 100 --set __v2=CASE WHEN x IS NOT NULL THEN 1 ELSE "
-	    "0 END | weir-agg --by __g1 --processing-time sum:__v2=s | "
+	    "0 END | weir-agg --by __g1 --processing-time sum:__v2:null=s | "
 	    "weir-select --only --set c=(__g1) * 100 --set s=s");
 	/* names PostgreSQL would read otherwise are quoted */
 	assert_string_equal(compile("SELECT k AS \"K\", count(*) AS \"N\" FROM stdin GROUP BY k"),
