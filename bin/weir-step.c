@@ -146,7 +146,7 @@ value_of(const struct step *st, const struct weir_span *v, double *d)
 static int
 put_number(struct weir_buf *b, double v)
 {
-	return weir_buf_double(b, weir_round15(v));
+	return weir_buf_double15(b, v);
 }
 
 /* Writes `"name":VALUE` for f at this event of k, then moves f's state

@@ -1363,6 +1363,127 @@ weir_round15(double v)
 	return v < 0 ? -r : r;
 }
 
+/* Writes ±m / 10^k (m > 0 with nd digits in digits, 0 <= k) as a plain
+ * decimal, as weir_format_double's fast path does. */
+static size_t
+put_decimal(char *buf, bool neg, const char *digits, int nd, int k)
+{
+	char *p = buf;
+	if (neg)
+		*p++ = '-';
+	if (k == 0) {
+		memcpy(p, digits, (size_t)nd + 1);
+		return (size_t)(p - buf) + (size_t)nd;
+	}
+	if (nd <= k) {	/* 0.00ddd */
+		*p++ = '0';
+		*p++ = '.';
+		for (int z = 0; z < k - nd; z++)
+			*p++ = '0';
+		memcpy(p, digits, (size_t)nd + 1);
+		return (size_t)(p - buf) + (size_t)nd;
+	}
+	memcpy(p, digits, (size_t)(nd - k));
+	p += nd - k;
+	*p++ = '.';
+	memcpy(p, digits + nd - k, (size_t)k + 1);
+	return (size_t)(p - buf) + (size_t)k;
+}
+
+/* The digits of m > 0 into digits (NUL-terminated); returns how many.
+ * Two digits a division, from the end of a buffer. */
+static int
+decimal_digits(unsigned long long m, char *digits)
+{
+	static const char pairs[201] =
+	    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+	    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+	    "8081828384858687888990919293949596979899";
+	char tmp[24];
+	char *p = tmp + sizeof tmp;
+	while (m >= 100) {
+		unsigned r = (unsigned)(m % 100);
+		m /= 100;
+		p -= 2;
+		memcpy(p, pairs + 2 * r, 2);
+	}
+	if (m >= 10) {
+		p -= 2;
+		memcpy(p, pairs + 2 * m, 2);
+	} else {
+		*--p = (char)('0' + m);
+	}
+	int nd = (int)(tmp + sizeof tmp - p);
+	memcpy(digits, p, (size_t)nd);
+	digits[nd] = '\0';
+	return nd;
+}
+
+/* floor(log10(a)) for 1e-4 <= a < 1e15, as weir_round15 takes it: by
+ * comparisons with the powers of ten, and from log10 itself next to one of
+ * them (where its rounding could put a on the other side). */
+static int
+floor_log10(double a)
+{
+	static const double p[] = {1e-4, 1e-3, 1e-2, 1e-1, 1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6,
+		1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15};	/* 10^e at e + 4 */
+	uint64_t bits;
+	memcpy(&bits, &a, sizeof bits);
+	int e2 = (int)((bits >> 52) & 0x7ff) - 1023;	/* 2^e2 <= a < 2^(e2+1) */
+	int e = e2 * 3 / 10;				/* within one of the answer */
+	if (e < -4)
+		e = -4;
+	if (e > 14)
+		e = 14;
+	while (e > -4 && a < p[e + 4])
+		e--;
+	while (e < 14 && a >= p[e + 5])
+		e++;
+	if (a < p[e + 4] * (1 + 1e-13) || a > p[e + 5] * (1 - 1e-13))
+		return (int)floor(log10(a));
+	return e;
+}
+
+/*
+ * weir_round15 gives r = m / 10^k with m of 15 digits; r's shortest text is
+ * m without its trailing zeros over the matching power of ten, since two
+ * decimals of at most 15 digits are never the same double.  A division
+ * checks it; anything else goes the long way.
+ */
+size_t
+weir_format_double15(double v, char *buf)
+{
+	static const double p10[] = {1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10,
+		1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
+	double a = fabs(v);
+	if (!(a >= 1e-4 && a < 1e15))
+		return weir_format_double(v, buf);
+	int k = 14 - floor_log10(a);
+	if (k < 0 || k > 18)
+		return weir_format_double(v, buf);
+	long long m = (long long)(a * p10[k] + 0.5);
+	double r = (double)m / p10[k];	/* weir_round15(v), unsigned */
+	if (!(r >= 1e-4 && r < 1e15) || m <= 0)
+		return weir_format_double(v < 0 ? -r : r, buf);
+	while (k > 0 && m % 10 == 0) {
+		m /= 10;
+		k--;
+	}
+	if ((double)m / p10[k] != r)
+		return weir_format_double(v < 0 ? -r : r, buf);
+	char digits[24];
+	int nd = decimal_digits((unsigned long long)m, digits);
+	return put_decimal(buf, v < 0, digits, nd, k);
+}
+
+int
+weir_buf_double15(struct weir_buf *b, double v)
+{
+	char tmp[32];
+	size_t n = weir_format_double15(v, tmp);
+	return weir_buf_add(b, tmp, n);
+}
+
 size_t
 weir_format_double(double v, char *buf)
 {
@@ -1389,35 +1510,9 @@ weir_format_double(double v, char *buf)
 			long long m = (long long)(scaled + 0.5);	/* scaled >= 0 */
 			if ((double)m / p10[k] != a)
 				continue;
-			char digits[24], rev[24];
-			int nd = 0;
-			do {
-				rev[nd++] = (char)('0' + m % 10);
-				m /= 10;
-			} while (m > 0);
-			for (int i = 0; i < nd; i++)
-				digits[i] = rev[nd - 1 - i];
-			digits[nd] = '\0';
-			char *p = buf;
-			if (v < 0)
-				*p++ = '-';
-			if (k == 0) {
-				memcpy(p, digits, (size_t)nd + 1);
-				return (size_t)(p - buf) + (size_t)nd;
-			}
-			if (nd <= k) {	/* 0.00ddd */
-				*p++ = '0';
-				*p++ = '.';
-				for (int z = 0; z < k - nd; z++)
-					*p++ = '0';
-				memcpy(p, digits, (size_t)nd + 1);
-				return (size_t)(p - buf) + (size_t)nd;
-			}
-			memcpy(p, digits, (size_t)(nd - k));
-			p += nd - k;
-			*p++ = '.';
-			memcpy(p, digits + nd - k, (size_t)k + 1);
-			return (size_t)(p - buf) + (size_t)k;
+			char digits[24];
+			int nd = decimal_digits((unsigned long long)m, digits);
+			return put_decimal(buf, v < 0, digits, nd, k);
 		}
 	}
 	int n = 0;

@@ -226,6 +226,11 @@ double weir_round15(double v);
  * "null" when v is not finite.  Returns the length. */
 size_t weir_format_double(double v, char *buf);
 
+/* weir_format_double(weir_round15(v), buf), the same bytes, from the 15
+ * digits the rounding finds (no search for the shortest form). */
+size_t weir_format_double15(double v, char *buf);
+int weir_buf_double15(struct weir_buf *b, double v);
+
 /* Appends s as a JSON string (quotes and escapes) to buf; returns the new
  * length or -1 if cap would be exceeded. */
 long weir_json_quote(char *buf, size_t cap, size_t len, const char *s, size_t n);

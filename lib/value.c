@@ -286,7 +286,7 @@ weir_value_text(const struct weir_value *v, struct weir_scratch *sc, const char 
 		} else if (isinf(v->d)) {
 			k = (size_t)snprintf(tmp, sizeof tmp, v->d > 0 ? "Infinity" : "-Infinity");
 		} else {
-			k = weir_format_double(weir_round15(v->d), tmp);
+			k = weir_format_double15(v->d, tmp);
 		}
 		break;
 	case WEIR_V_TIME:
@@ -323,7 +323,7 @@ weir_value_json(const struct weir_value *v, struct weir_buf *b)
 	case WEIR_V_FLOAT:
 		if (v->s)
 			return weir_buf_add(b, v->s, v->n);
-		return weir_buf_double(b, weir_round15(v->d));
+		return weir_buf_double15(b, v->d);
 	case WEIR_V_JSON:
 		return weir_buf_add(b, v->s, v->n);
 	case WEIR_V_TIME:

@@ -462,6 +462,67 @@ doubles_are_written_shortest_and_read_back(void **state)
 	assert_string_equal(buf, "null");
 }
 
+/* weir_format_double15 writes what rounding to 15 digits and writing the
+ * shortest form write: over values of every magnitude (some of them short
+ * decimals, sums of them, and neighbours of powers of ten), seeded. */
+static void
+doubles_rounded_to_15_digits_are_written_as_the_long_way_writes(void **state)
+{
+	(void)state;
+	char fast[32], slow[32];
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+	for (int i = 0; i < 300000; i++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		double v;
+		int e = (int)(x % 44) - 22;
+		switch (i % 5) {
+		case 0:		/* any mantissa, any magnitude */
+			v = ((double)(x >> 11) / 9007199254740992.0) * pow(10, e);
+			break;
+		case 1:		/* a short decimal */
+			v = (double)(x % 100000) / pow(10, (double)((x >> 40) % 9));
+			break;
+		case 2:		/* a sum of short decimals: 0.1 + 0.2 */
+			v = (double)(x % 1000) / 10 + (double)((x >> 20) % 1000) / 100;
+			break;
+		case 3:		/* next to a power of ten */
+			v = nextafter(pow(10, e), (x & 1) ? INFINITY : 0);
+			break;
+		default:	/* an integer */
+			v = (double)(int64_t)(x >> (x % 40));
+			break;
+		}
+		if (x & 2)
+			v = -v;
+		weir_format_double15(v, fast);
+		weir_format_double(weir_round15(v), slow);
+		if (strcmp(fast, slow) != 0)
+			fail_msg("%.17g: %s, the long way %s", v, fast, slow);
+	}
+	/* every power of ten in the fast range, and its neighbours: a few
+	 * doubles away, and a little over 1e-13 away either side */
+	for (int e = -5; e <= 15; e++) {
+		double p = pow(10, e);
+		double near[] = {p * (1 + 1.1e-13), p * (1 - 1.1e-13), p * (1 + 3e-13), p};
+		for (size_t i = 0; i < sizeof near / sizeof near[0]; i++) {
+			double v = near[i];
+			for (int step = 0; step < 4; step++) {
+				v = nextafter(v, step < 2 ? 0 : INFINITY);
+				weir_format_double15(v, fast);
+				weir_format_double(weir_round15(v), slow);
+				if (strcmp(fast, slow) != 0)
+					fail_msg("%.17g: %s, the long way %s", v, fast, slow);
+			}
+		}
+	}
+	weir_format_double15(0.1 + 0.2, fast);
+	assert_string_equal(fast, "0.3");
+	weir_format_double15(226.73482938472911, fast);
+	assert_string_equal(fast, "226.734829384729");
+	weir_format_double15(NAN, fast);
+	assert_string_equal(fast, "null");
+}
+
 static void
 growable_strings_grow(void **state)
 {
@@ -541,6 +602,7 @@ main(void)
 		cmocka_unit_test(outputs_widen_their_pipes),
 		cmocka_unit_test(json_quote_escapes),
 		cmocka_unit_test(doubles_are_written_shortest_and_read_back),
+		cmocka_unit_test(doubles_rounded_to_15_digits_are_written_as_the_long_way_writes),
 		cmocka_unit_test(growable_strings_grow),
 		cmocka_unit_test(utf8_is_checked_as_rfc_3629_says),
 	};
