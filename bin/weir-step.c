@@ -89,6 +89,8 @@ struct step {
 	uint64_t seq;
 	struct weir_held_key *keys;
 	struct weir_span *spans;
+	size_t nslots;		/* the plan's */
+	uint32_t *where;	/* a held event's fields: offset and length each */
 	struct weir_buf members;
 	char *scratch;
 	size_t scratch_cap;
@@ -222,13 +224,39 @@ step_one(struct step *st, const struct func *f, struct skey *k, struct fstate *s
 	return 0;
 }
 
+/* Holds an event: its bytes in the store, and after them where each field
+ * of the plan is in them (UINT32_MAX: absent), so that its turn needs no
+ * second scan.  -1 when memory ran out, -2 after weir_fail. */
+static int
+hold(struct weir_ctx *ctx, struct step *st, const char *line, size_t len,
+    const struct weir_span *spans, struct weir_stored *out)
+{
+	for (size_t i = 0; i < st->nslots; i++)
+		if (spans[i].p && (spans[i].p < line || spans[i].p + spans[i].n > line + len)) {
+			const char *why;	/* spans of other bytes: those of these */
+			if (weir_scan(ctx->plan, line, len, st->spans, &why) < 0) {
+				weir_fail(ctx, "a held event no longer scans: %s", why);
+				return -2;
+			}
+			spans = st->spans;
+			break;
+		}
+	for (size_t i = 0; i < st->nslots; i++) {
+		st->where[2 * i] = spans[i].p ? (uint32_t)(spans[i].p - line) : UINT32_MAX;
+		st->where[2 * i + 1] = (uint32_t)spans[i].n;
+	}
+	return weir_store_put_tail(st->store, line, len, st->where,
+	    2 * st->nslots * sizeof *st->where, out);
+}
+
 /* An event whose turn came: its key's values, then the event with them. */
 static int
 release_one(struct weir_ctx *ctx, struct step *st, const char *line, size_t len, int64_t t)
 {
-	const char *why;
-	if (weir_scan(ctx->plan, line, len, st->spans, &why) < 0)
-		return weir_fail(ctx, "a held event no longer scans: %s", why);
+	memcpy(st->where, line + len, 2 * st->nslots * sizeof *st->where);
+	for (size_t i = 0; i < st->nslots; i++)
+		st->spans[i] = st->where[2 * i] == UINT32_MAX ? (struct weir_span){NULL, 0} :
+		    (struct weir_span){line + st->where[2 * i], st->where[2 * i + 1]};
 	struct skey *k = (struct skey *)weir_held_key_of(&st->keys, &st->by, st->spans,
 	    sizeof(struct skey) + (size_t)st->nfuncs * sizeof(struct fstate), &st->scratch,
 	    &st->scratch_cap);
@@ -273,8 +301,10 @@ on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 	if (ev->t < ctx->watermark)
 		return weir_late(ctx, ev);
 	struct weir_pending p = {ev->t, st->seq++, NULL, {0}, false, 0};
-	if (weir_store_put(st->store, ev->line, ev->len, &p.ev) < 0 ||
-	    weir_pendings_push(&st->pending, &p) < 0)
+	int held = hold(ctx, st, ev->line, ev->len, ev->fields, &p.ev);
+	if (held == -2)
+		return -1;
+	if (held < 0 || weir_pendings_push(&st->pending, &p) < 0)
 		return weir_fail(ctx, "out of memory holding %zu events",
 		    weir_pendings_count(&st->pending));
 	ctx->count.held = weir_pendings_count(&st->pending);
@@ -371,11 +401,15 @@ on_restore(struct weir_ctx *ctx, struct weir_get *g)
 	for (uint64_t i = 0; i < n && !g->bad; i++) {
 		struct weir_pending p = {weir_get_i64(g), weir_get_u64(g), NULL, {0}, false, 0};
 		size_t len;
-		const char *line = weir_get_bytes(g, &len);
+		const char *line = weir_get_bytes(g, &len), *why;
 		if (g->bad)
 			break;
-		if (weir_store_put(st->store, line, len, &p.ev) < 0 ||
-		    weir_pendings_push(&st->pending, &p) < 0)
+		if (weir_scan(ctx->plan, line, len, st->spans, &why) < 0)
+			return weir_fail(ctx, "a held event in the state no longer scans: %s", why);
+		int held = hold(ctx, st, line, len, st->spans, &p.ev);
+		if (held == -2)
+			return -1;
+		if (held < 0 || weir_pendings_push(&st->pending, &p) < 0)
 			return weir_fail(ctx, "out of memory");
 	}
 	uint64_t nkeys = weir_get_count(g, 32);
@@ -550,8 +584,10 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 	if (weir_keys_option(ctx, &st->by, "--by", st->by_list, err, errlen) < 0)
 		return -1;
 	st->store = weir_store_new();
-	st->spans = calloc(weir_plan_size(ctx->plan) + 1, sizeof *st->spans);
-	if (st->store == NULL || st->spans == NULL ||
+	st->nslots = weir_plan_size(ctx->plan);
+	st->spans = calloc(st->nslots + 1, sizeof *st->spans);
+	st->where = calloc(2 * st->nslots + 1, sizeof *st->where);
+	if (st->store == NULL || st->spans == NULL || st->where == NULL ||
 	    weir_pendings_init(&st->pending, ctx->opts->lag > 0 ? 2 * ctx->opts->lag : 1000000000) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
@@ -577,6 +613,7 @@ teardown(void *state)
 	weir_pendings_free(&st->pending);
 	weir_store_free(st->store);
 	free(st->spans);
+	free(st->where);
 	weir_buf_free(&st->members);
 	free(st->scratch);
 }

@@ -81,7 +81,14 @@ int
 weir_store_put(struct weir_store *s, const char *line, size_t len,
     struct weir_stored *out)
 {
-	size_t need = footprint(len);
+	return weir_store_put_tail(s, line, len, NULL, 0, out);
+}
+
+int
+weir_store_put_tail(struct weir_store *s, const char *line, size_t len,
+    const void *tail, size_t ntail, struct weir_stored *out)
+{
+	size_t need = footprint(len + ntail);
 	struct weir_chunk *c = s->current;
 	if (c == NULL || c->cap - c->used < need) {
 		if (c != NULL) {
@@ -112,6 +119,8 @@ weir_store_put(struct weir_store *s, const char *line, size_t len,
 	char *at = c->data + c->used;
 	*(uint32_t *)(void *)at = 1;
 	memcpy(at + HEADER, line, len);
+	if (ntail > 0)
+		memcpy(at + HEADER + len, tail, ntail);
 	out->line = at + HEADER;
 	out->len = len;
 	out->chunk = c;

@@ -41,6 +41,12 @@ void weir_store_free(struct weir_store *s);
 int weir_store_put(struct weir_store *s, const char *line, size_t len,
     struct weir_stored *out);
 
+/* The same, with tail[0..ntail) kept right after the line's bytes (at
+ * out->line + out->len, unaligned): what the program wants back with the
+ * event, such as where its fields are. */
+int weir_store_put_tail(struct weir_store *s, const char *line, size_t len,
+    const void *tail, size_t ntail, struct weir_stored *out);
+
 /* One more reference to the same bytes (an event in several windows). */
 void weir_store_ref(const struct weir_stored *h);
 

@@ -67,6 +67,28 @@ an_event_longer_than_a_chunk(void **state)
 	weir_store_free(NULL);
 }
 
+/* A tail kept after the line comes back as it was, and the next event's
+ * bytes do not overwrite it. */
+static void
+a_tail_is_kept_after_the_line(void **state)
+{
+	(void)state;
+	struct weir_store *s = weir_store_new();
+	struct weir_stored a, b;
+	const uint32_t where[] = {1, 5, UINT32_MAX, 0, 7};
+	assert_int_equal(weir_store_put_tail(s, "{\"a\":1}", 7, where, sizeof where, &a), 0);
+	assert_int_equal(weir_store_put(s, "{\"b\":2}", 7, &b), 0);
+	assert_int_equal(a.len, 7);
+	assert_memory_equal(a.line, "{\"a\":1}", 7);
+	uint32_t back[5];
+	memcpy(back, a.line + a.len, sizeof back);
+	assert_memory_equal(back, where, sizeof where);
+	assert_memory_equal(b.line, "{\"b\":2}", 7);
+	weir_store_release(s, &a);
+	weir_store_release(s, &b);
+	weir_store_free(s);
+}
+
 int
 main(void)
 {
@@ -74,6 +96,7 @@ main(void)
 		cmocka_unit_test(bytes_survive_until_released),
 		cmocka_unit_test(memory_follows_what_is_held_not_what_went_through),
 		cmocka_unit_test(an_event_longer_than_a_chunk),
+		cmocka_unit_test(a_tail_is_kept_after_the_line),
 	};
 	return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
