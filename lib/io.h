@@ -195,7 +195,7 @@ int weir_reserve(char **buf, size_t *cap, size_t need);
 
 /* When fd is a pipe, gives it room for WEIR_PIPE_SIZE bytes (Linux's
  * F_SETPIPE_SZ; the default is 64 KiB): fewer and larger reads and writes
- * across it, a system call a megabyte.  Anything else, or a refusal (above
+ * across it.  Anything else, or a refusal (above
  * /proc/sys/fs/pipe-max-size), leaves it as it was. */
 #define WEIR_PIPE_SIZE ((size_t)1 << 20)
 void weir_pipe_widen(int fd);

@@ -72,7 +72,9 @@ check() {
 	# several lags for one key: what the lag changes (which events are
 	# late, when windows close) does not depend on the key; under the
 	# sanitizers one lag covers the same code, and keeps make check short
-	for by in - host host,u.id; do
+	keysets="- host host,u.id"
+	[ "$WEIR_BIN" = bin ] || keysets="- host,u.id"
+	for by in $keysets; do
 		opt=() lags=2
 		[ "$by" = - ] || opt=(--by "$by")
 		[ "$by" != host ] || [ "$WEIR_BIN" != bin ] || lags="0 2 10"
@@ -154,8 +156,9 @@ PY
 	access_events 3000 6000 > in.ndjson
 	split -n l/4 -d in.ndjson shard.
 	windows=("" "--window 1m" "--window 10m/5m" "--window session:3s")
-	# under the sanitizers the sliding windows cover the tumbling ones' code
-	[ "$WEIR_BIN" = bin ] || windows=("" "--window 10m/5m" "--window session:3s")
+	# under the sanitizers the sliding windows cover the tumbling ones' code,
+	# and sessions (whose totals alone are compared) are the plain build's
+	[ "$WEIR_BIN" = bin ] || windows=("" "--window 10m/5m")
 	for w in "${windows[@]}"; do
 		# shards are contiguous pieces of the input, kept in order
 		weir-agg $w --lag 1h --by host "${ALL_AGGS[@]}" < in.ndjson > one 2>/dev/null
@@ -211,6 +214,8 @@ PY
 	access_events 2000 3000 > in.ndjson
 	batch_equals_stream in.ndjson weir-agg --window 1m --lag 2s --by host "${ALL_AGGS[@]}"
 	batch_equals_stream in.ndjson weir-agg --window session:2s --lag 2s --by host count avg:latency_ms
+	# under the sanitizers the two above cover the code of the two below
+	[ "$WEIR_BIN" = bin ] || return 0
 	batch_equals_stream in.ndjson weir-agg --window 1m --lag 2s --by host --emit updates count sum:bytes
 	batch_equals_stream in.ndjson weir-agg --by host "${ALL_AGGS[@]}"
 }
