@@ -42,6 +42,10 @@ def fold(done, rows, expect, run):
     n = len(rows)
     for back in range(0, done + 1):
         at = done - back
+        # the first row first: a slice of n rows at every position costs
+        # seconds once thousands of rows are done
+        if n and (at >= len(expect) or expect[at] != rows[0]):
+            continue
         if expect[at:at + n] == rows:
             return max(done, at + n), min(back, n)
     for i, r in enumerate(rows):

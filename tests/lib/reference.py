@@ -847,14 +847,18 @@ def join(lag_s, within_s, typ, nest, on, left_path, right_path):
     def row(l, r):
         return joined_row(l, r, nest == "1", on)
 
+    by_key = {}     # each key's events, in rank order
+    for e in order:
+        if e["key"] is not None:
+            by_key.setdefault(e["key"], []).append(e)
     matched = set()
     out = sys.stdout
     for _, what, e in actions:
         if what == "take":
             if e["key"] is None:
                 continue
-            partners = [p for p in order if p["rank"] < e["rank"] and p["side"] != e["side"]
-                        and p["key"] == e["key"] and abs(p["t"] - e["t"]) <= within]
+            partners = [p for p in by_key[e["key"]] if p["rank"] < e["rank"]
+                        and p["side"] != e["side"] and abs(p["t"] - e["t"]) <= within]
             for p in partners:
                 matched.add(p["rank"])
                 matched.add(e["rank"])
