@@ -11,11 +11,8 @@
  * polls together with its input before each read(2), so no thread is ever
  * cancelled and no lock is ever left held.
  *
- * A regular file is mapped instead of read: batches point into the mapping
- * (no copy through the kernel, no line cut between blocks), and the pages of
- * batches given back are released, so resident memory stays at a few
- * blocks.  What follows the last newline of the mapping, and anything
- * appended later, is read(2) as from a pipe.
+ * A regular file is read(2) as a pipe is, not mapped: on the virtual
+ * machines weir runs on, a page fault costs more than the copy a read makes.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,14 +21,11 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "io.h"
 #include "reader.h"
 
-#define BLOCK ((size_t)1 << 20)
 #define MIN_READ ((size_t)1 << 16)
 /* A batch reads up to a quarter of a widened pipe (weir_pipe_widen) at
  * once: as fast as reading all of it, and its lines and records stay in
@@ -57,11 +51,6 @@ struct weir_reader {
 	uint64_t lineno;
 	char *carry;		/* the cut line, between two blocks */
 	size_t carry_len, carry_cap;
-	char *map;		/* a regular file, mapped whole; or NULL */
-	size_t map_size;
-	size_t map_pos;		/* the next byte to hand out */
-	size_t map_done;	/* pages below this are released */
-	size_t page;
 };
 
 /* Hands a filled batch to the main thread. */
@@ -167,75 +156,11 @@ split(struct weir_reader *r, struct weir_batch *b, const char *buf, size_t n)
 	return 0;
 }
 
-static void
-try_map(struct weir_reader *r)
-{
-	struct stat st;
-	off_t at = lseek(r->fd, 0, SEEK_CUR);
-	weir_pipe_widen(r->fd);
-	if (fstat(r->fd, &st) < 0 || !S_ISREG(st.st_mode) || at < 0 || st.st_size <= at)
-		return;
-	void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, r->fd, 0);
-	if (m == MAP_FAILED)
-		return;	/* read(2) it is */
-	madvise(m, (size_t)st.st_size, MADV_SEQUENTIAL);
-	r->map = m;
-	r->map_size = (size_t)st.st_size;
-	r->map_pos = (size_t)at;
-	r->page = (size_t)sysconf(_SC_PAGESIZE);
-	r->map_done = (size_t)at / r->page * r->page;
-}
-
-/*
- * Fills b with the next block of whole lines from the mapping.  Returns
- * false when the mapping has no whole line left; the file offset is then
- * where read(2) must go on.
- */
-static bool
-fill_from_map(struct weir_reader *r, struct weir_batch *b)
-{
-	if (r->map == NULL || r->map_pos >= r->map_size)
-		return false;
-	size_t start = r->map_pos;
-	size_t end = start + BLOCK < r->map_size ? start + BLOCK : r->map_size;
-	const char *nl = memrchr(r->map + start, '\n', end - start);
-	if (nl == NULL)
-		nl = memchr(r->map + end, '\n', r->map_size - end);
-	if (nl == NULL) {
-		/* a last line without newline: read(2) takes it, and what follows */
-		lseek(r->fd, (off_t)start, SEEK_SET);
-		r->map_pos = r->map_size;
-		return false;
-	}
-	end = (size_t)(nl - r->map) + 1;
-	if (split(r, b, r->map + start, end - start) < 0)
-		b->err = ENOMEM;
-	b->map_end = end;
-	r->map_pos = end;
-	if (end == r->map_size)
-		lseek(r->fd, (off_t)end, SEEK_SET);
-	return true;
-}
-
-/* A batch came back: the pages wholly before its end are not needed. */
-static void
-release_pages(struct weir_reader *r, struct weir_batch *b)
-{
-	if (r->map == NULL || b->map_end == 0)
-		return;
-	size_t upto = b->map_end / r->page * r->page;
-	if (upto > r->map_done) {
-		madvise(r->map + r->map_done, upto - r->map_done, MADV_DONTNEED);
-		r->map_done = upto;
-	}
-	b->map_end = 0;
-}
-
 static void *
 run(void *arg)
 {
 	struct weir_reader *r = arg;
-	try_map(r);
+	weir_pipe_widen(r->fd);
 	for (unsigned k = 0;; k++) {
 		struct weir_batch *b = &r->batch[k % 2];
 		pthread_mutex_lock(&r->lock);
@@ -246,17 +171,9 @@ run(void *arg)
 		if (stop)
 			return NULL;
 
-		release_pages(r, b);
 		b->n = 0;
 		b->eof = false;
 		b->err = 0;
-		if (fill_from_map(r, b)) {
-			bool failed = b->err != 0;
-			publish(r, b);
-			if (failed)
-				return NULL;
-			continue;
-		}
 		size_t filled = r->carry_len;
 		size_t want = r->carry_len + MIN_READ;
 		if (weir_reserve(&b->buf, &b->cap, want > READ_SIZE ? want : READ_SIZE) < 0) {
@@ -377,8 +294,6 @@ weir_reader_stop(struct weir_reader *r)
 		free(r->batch[i].spans);
 	}
 	free(r->carry);
-	if (r->map)
-		munmap(r->map, r->map_size);
 	if (r->notify[0] >= 0)
 		close(r->notify[0]);
 	if (r->notify[1] >= 0)

@@ -55,7 +55,6 @@ struct weir_batch {
 	char *buf;
 	size_t cap, used;
 	size_t reccap;
-	size_t map_end;		/* where its lines end in a mapped file, or 0 */
 	int state;
 	bool eof;
 	int err;
