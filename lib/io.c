@@ -760,6 +760,19 @@ csv_end(struct weir_input *in)
 	in->pending.start = in->pending.end = 0;
 }
 
+int
+weir_input_next(struct weir_input *in, const char **line, size_t *len, uint64_t *lineno)
+{
+	for (;;) {
+		if (weir_input_line(in, line, len, lineno) == 1)
+			return 1;
+		if (weir_input_eof(in))
+			return 0;
+		if (weir_input_fill(in) < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
 long
 weir_input_fill(struct weir_input *in)
 {

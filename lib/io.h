@@ -118,6 +118,15 @@ int weir_input_seek(struct weir_input *in, uint64_t offset);
 long weir_input_fill(struct weir_input *in);
 
 /*
+ * weir_input_line, reading (and blocking) as needed: for a file read whole
+ * at once, as a lookup table or a list of keys is (not with follow).
+ * Returns 1 with the line, 0 at the end of input, -1 on a read error
+ * (errno as weir_input_fill sets it).
+ */
+int weir_input_next(struct weir_input *in, const char **line, size_t *len,
+    uint64_t *lineno);
+
+/*
  * CSV is read strictly (RFC 4180).  A malformed record (a stray quote, or a
  * quote still open at the end of input) is handed out by weir_input_line
  * as its raw lines, byte for byte, each in its place among the records;

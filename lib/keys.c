@@ -393,15 +393,14 @@ weir_held_keys_load(struct weir_held_key **set, const struct weir_keys *by,
 		const char *line, *why;
 		size_t len;
 		uint64_t lineno;
-		if (weir_input_line(in, &line, &len, &lineno) != 1) {
-			if (weir_input_eof(in))
-				break;
-			if (weir_input_fill(in) < 0 && errno != EINTR) {
+		int got = weir_input_next(in, &line, &len, &lineno);
+		if (got <= 0) {
+			if (got < 0) {
 				snprintf(err, errlen, "--fill-keys: cannot read '%s': %s", path,
 				    strerror(errno));
 				rc = -1;
 			}
-			continue;
+			break;
 		}
 		if (strspn(line, " \t") == len)
 			continue;	/* a blank line */

@@ -507,15 +507,14 @@ table_read_lines(struct table_read *tr, struct weir_input *in)
 		const char *line, *why;
 		size_t len;
 		uint64_t lineno;
-		if (weir_input_line(in, &line, &len, &lineno) != 1) {
-			if (weir_input_eof(in))
-				break;
-			if (weir_input_fill(in) < 0 && errno != EINTR) {
+		int got = weir_input_next(in, &line, &len, &lineno);
+		if (got <= 0) {
+			if (got < 0) {
 				snprintf(tr->err, tr->errlen, "cannot read table '%s': %s", src->path,
 				    strerror(errno));
 				rc = -1;
 			}
-			continue;
+			break;
 		}
 		if ((why = weir_input_rejected(in)) != NULL) {
 			/* a malformed CSV row: rejected as a stream's line is, and

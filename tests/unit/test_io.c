@@ -426,6 +426,41 @@ outputs_widen_their_pipes(void **state)
 	unlink(path);
 }
 
+/* weir_input_next reads as it needs: every line of a file bigger than one
+ * read, the last without its newline, then 0. */
+static void
+next_reads_a_file_line_by_line_to_its_end(void **state)
+{
+	(void)state;
+	char path[] = "/tmp/weir-next-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *f = fdopen(fd, "w");
+	for (int i = 0; i < 50000; i++)
+		fprintf(f, "{\"i\":%d}\n", i);
+	fputs("last", f);
+	fclose(f);
+	struct weir_input *in = weir_input_open(path, false);
+	assert_non_null(in);
+	const char *line;
+	size_t len;
+	uint64_t lineno;
+	char want[32];
+	for (int i = 0; i < 50000; i++) {
+		assert_int_equal(weir_input_next(in, &line, &len, &lineno), 1);
+		snprintf(want, sizeof want, "{\"i\":%d}", i);
+		assert_int_equal(len, strlen(want));
+		assert_memory_equal(line, want, len);
+		assert_int_equal(lineno, (uint64_t)i + 1);
+	}
+	assert_int_equal(weir_input_next(in, &line, &len, &lineno), 1);
+	assert_int_equal(len, 4);
+	assert_memory_equal(line, "last", 4);
+	assert_int_equal(weir_input_next(in, &line, &len, &lineno), 0);
+	weir_input_close(in);
+	unlink(path);
+}
+
 static void
 json_quote_escapes(void **state)
 {
@@ -600,6 +635,7 @@ main(void)
 		cmocka_unit_test(csv_output_with_header_blocks),
 		cmocka_unit_test(closed_pipe_is_reported_as_epipe),
 		cmocka_unit_test(outputs_widen_their_pipes),
+		cmocka_unit_test(next_reads_a_file_line_by_line_to_its_end),
 		cmocka_unit_test(json_quote_escapes),
 		cmocka_unit_test(doubles_are_written_shortest_and_read_back),
 		cmocka_unit_test(doubles_rounded_to_15_digits_are_written_as_the_long_way_writes),
