@@ -1438,9 +1438,11 @@ run_threaded(struct weir_ctx *ctx, struct loop *lp, int fd, unsigned input)
 			continue;
 		}
 		size_t nslots = weir_plan_size(ctx->plan);
+		weir_batch_scanned(reader, b, 2 * WEIR_AHEAD + 1);
 		if (ctx->hooks->on_ahead && ctx->hooks->on_scan)
 			ahead_start(ctx, b);
 		for (size_t i = 0; i < b->n && rc == 0; i++) {
+			weir_batch_scanned(reader, b, i + 2 * WEIR_AHEAD + 1);
 			weir_batch_prefetch(b, i, nslots);
 			if (ctx->hooks->on_ahead && ctx->hooks->on_scan)
 				ahead(ctx, b, i);

@@ -316,6 +316,7 @@ next_record(struct weir_ctx *ctx, struct weir_in *in, struct weir_scanned *local
 	for (;;) {
 		struct weir_batch *b = in->batch;
 		if (b && in->at < b->n) {
+			weir_batch_scanned(in->reader, b, in->at + 2 * WEIR_AHEAD + 1);
 			*rec = &b->recs[in->at];
 			*spans = &b->spans[in->at * nslots];
 			weir_batch_prefetch(b, in->at, nslots);

@@ -7,7 +7,11 @@
  *
  * The reader waits for a FREE batch on a condition variable; the main
  * thread learns of READY batches through a pipe it can poll(2) with its
- * timers.  To stop, the main thread writes to a second pipe that the reader
+ * timers.  A batch is READY once its lines are split; the reader then
+ * scans its chunks, claimed one at a time with the taker (weir_batch_scan_to),
+ * and goes on to read the next block when none is left to claim.  A chunk's
+ * done flag is stored with release order after its records, and loaded
+ * with acquire order before they are read.  To stop, the main thread writes to a second pipe that the reader
  * polls together with its input before each read(2), so no thread is ever
  * cancelled and no lock is ever left held.
  *
@@ -32,6 +36,8 @@
  * the caches of a small machine. */
 #define READ_SIZE (WEIR_PIPE_SIZE / 4)
 
+#define NBATCH 3
+
 enum { FREE, READY, TAKEN };
 
 struct weir_reader {
@@ -43,9 +49,11 @@ struct weir_reader {
 	bool started;
 	pthread_mutex_t lock;
 	pthread_cond_t freed;
-	struct weir_batch batch[2];
+	struct weir_batch batch[NBATCH];
 	unsigned next_take;
 	bool stopping;
+	atomic_bool waiting;	/* the taker sleeps on `scanned` for a chunk */
+	pthread_cond_t scanned;
 	int notify[2];		/* reader -> main: a batch is ready */
 	int stop[2];		/* main -> reader: stop now */
 	uint64_t lineno;
@@ -90,9 +98,96 @@ add_record(struct weir_reader *r, struct weir_batch *b, const char *line, size_t
 	rec->line = line;
 	rec->len = len;
 	rec->lineno = ++r->lineno;
-	r->fn(r->arg, rec, &b->spans[b->n * r->nslots]);
 	b->n++;
 	return 0;
+}
+
+/* Scans chunk c of b, on whichever thread claimed it. */
+static void
+scan_chunk(struct weir_reader *r, struct weir_batch *b, size_t c)
+{
+	size_t end = (c + 1) * WEIR_CHUNK < b->n ? (c + 1) * WEIR_CHUNK : b->n;
+	for (size_t i = c * WEIR_CHUNK; i < end; i++)
+		r->fn(r->arg, &b->recs[i], &b->spans[i * r->nslots]);
+	atomic_store_explicit(&b->done[c], 1, memory_order_release);
+	if (atomic_load(&r->waiting)) {
+		pthread_mutex_lock(&r->lock);
+		pthread_cond_broadcast(&r->scanned);
+		pthread_mutex_unlock(&r->lock);
+	}
+}
+
+/* Claims and scans chunks of b until none is left unclaimed.  Returns
+ * false when there was none. */
+static bool
+scan_some(struct weir_reader *r, struct weir_batch *b)
+{
+	size_t c = atomic_fetch_add_explicit(&b->claim, 1, memory_order_relaxed);
+	if (c >= b->nchunks)
+		return false;
+	scan_chunk(r, b, c);
+	return true;
+}
+
+static bool
+is_free(struct weir_reader *r, const struct weir_batch *b)
+{
+	pthread_mutex_lock(&r->lock);
+	bool free = b->state == FREE;
+	pthread_mutex_unlock(&r->lock);
+	return free;
+}
+
+/* Before a batch is published: its chunks unclaimed and not done. */
+static int
+chunks_reset(struct weir_batch *b)
+{
+	b->nchunks = (b->n + WEIR_CHUNK - 1) / WEIR_CHUNK;
+	if (b->nchunks > b->donecap) {
+		atomic_uchar *done = realloc(b->done, b->nchunks * sizeof *done);
+		if (done == NULL)
+			return -1;
+		b->done = done;
+		b->donecap = b->nchunks;
+	}
+	for (size_t c = 0; c < b->nchunks; c++)
+		atomic_init(&b->done[c], 0);
+	atomic_init(&b->claim, 0);
+	b->ready = 0;
+	return 0;
+}
+
+void
+weir_batch_scan_to(struct weir_reader *r, struct weir_batch *b, size_t upto)
+{
+	if (upto > b->n)
+		upto = b->n;
+	while (b->ready < upto) {
+		size_t c = b->ready / WEIR_CHUNK;
+		if (atomic_load_explicit(&b->done[c], memory_order_acquire)) {
+			b->ready = (c + 1) * WEIR_CHUNK < b->n ? (c + 1) * WEIR_CHUNK : b->n;
+			continue;
+		}
+		if (scan_some(r, b))
+			continue;	/* one the reader would have had to scan */
+		/* the reader is scanning chunk c: a few microseconds, unless it
+		 * lost its core */
+		for (int spin = 0; spin < 4096; spin++) {
+			if (atomic_load_explicit(&b->done[c], memory_order_acquire))
+				break;
+#if defined(__x86_64__) || defined(__i386__)
+			__builtin_ia32_pause();
+#endif
+		}
+		if (atomic_load_explicit(&b->done[c], memory_order_acquire))
+			continue;
+		pthread_mutex_lock(&r->lock);
+		atomic_store(&r->waiting, true);
+		while (!atomic_load_explicit(&b->done[c], memory_order_acquire))
+			pthread_cond_wait(&r->scanned, &r->lock);
+		atomic_store(&r->waiting, false);
+		pthread_mutex_unlock(&r->lock);
+	}
 }
 
 /* Reads until the batch holds a whole line, end of input or an error. */
@@ -162,7 +257,7 @@ run(void *arg)
 	struct weir_reader *r = arg;
 	weir_pipe_widen(r->fd);
 	for (unsigned k = 0;; k++) {
-		struct weir_batch *b = &r->batch[k % 2];
+		struct weir_batch *b = &r->batch[k % NBATCH];
 		pthread_mutex_lock(&r->lock);
 		while (b->state != FREE && !r->stopping)
 			pthread_cond_wait(&r->freed, &r->lock);
@@ -192,6 +287,10 @@ run(void *arg)
 		}
 		if (b->err != ENOMEM && split(r, b, b->buf, complete) < 0)
 			b->err = ENOMEM;
+		if (chunks_reset(b) < 0) {
+			b->n = 0;	/* lines no thread could scan */
+			b->err = ENOMEM;
+		}
 		if (!b->eof && !b->err && filled > complete) {
 			if (weir_reserve(&r->carry, &r->carry_cap, filled - complete) < 0)
 				b->err = ENOMEM;
@@ -202,6 +301,11 @@ run(void *arg)
 		}
 		bool last = b->eof || b->err;
 		publish(r, b);
+		/* reading the next block comes first: the taker scans what is
+		 * left of this one */
+		struct weir_batch *next = &r->batch[(k + 1) % NBATCH];
+		while ((last || !is_free(r, next)) && scan_some(r, b))
+			;
 		if (last)
 			return NULL;
 	}
@@ -220,6 +324,7 @@ weir_reader_start(int fd, size_t nslots, weir_scan_fn *fn, void *arg)
 	r->notify[0] = r->notify[1] = r->stop[0] = r->stop[1] = -1;
 	pthread_mutex_init(&r->lock, NULL);
 	pthread_cond_init(&r->freed, NULL);
+	pthread_cond_init(&r->scanned, NULL);
 	if (pipe2(r->notify, O_CLOEXEC | O_NONBLOCK) < 0 || pipe2(r->stop, O_CLOEXEC) < 0)
 		goto fail;
 	sigset_t all, saved;
@@ -250,7 +355,7 @@ weir_reader_take(struct weir_reader *r, struct weir_batch **out)
 	char drain[64];
 	while (read(r->notify[0], drain, sizeof drain) > 0)
 		;
-	struct weir_batch *b = &r->batch[r->next_take % 2];
+	struct weir_batch *b = &r->batch[r->next_take % NBATCH];
 	pthread_mutex_lock(&r->lock);
 	int state = b->state;
 	if (state == READY)
@@ -288,10 +393,11 @@ weir_reader_stop(struct weir_reader *r)
 		while (w < 0 && errno == EINTR);
 		pthread_join(r->thread, NULL);
 	}
-	for (int i = 0; i < 2; i++) {
+	for (int i = 0; i < NBATCH; i++) {
 		free(r->batch[i].buf);
 		free(r->batch[i].recs);
 		free(r->batch[i].spans);
+		free(r->batch[i].done);
 	}
 	free(r->carry);
 	if (r->notify[0] >= 0)
@@ -303,5 +409,6 @@ weir_reader_stop(struct weir_reader *r)
 			close(r->stop[i]);
 	pthread_mutex_destroy(&r->lock);
 	pthread_cond_destroy(&r->freed);
+	pthread_cond_destroy(&r->scanned);
 	free(r);
 }

@@ -2,14 +2,17 @@
  * reader.h: a thread that reads NDJSON, splits lines and scans them, so
  * that the program's own work runs on the other core.
  *
- *   reader thread:  read(2) ─► split lines ─► scan_fn per line ─► batch READY
- *   main thread:    take batch ─► hooks, output ─► give it back (FREE)
+ *   reader thread:  read(2) ─► split lines ─► batch READY ─► scan chunks
+ *   main thread:    take batch ─► scan chunks, hooks, output ─► give it back
  *
- * Two batches alternate, so the reader scans block k+1 while the main
- * thread works on block k.  A batch owns its bytes: the lines and spans it
- * holds stay valid until it is given back.  A line cut by the end of a
- * block is carried into the next one; a line longer than a block grows the
- * block, up to WEIR_MAX_LINE.
+ * Two batches alternate, so the reader reads block k+1 while the main
+ * thread works on block k.  The scan of a batch is shared: it is cut into
+ * chunks of WEIR_CHUNK lines, and whichever thread comes first claims the
+ * next one, so the two cores stay busy whichever side has more to do.  The
+ * taker calls weir_batch_scanned before it reads a record's scan.  A batch
+ * owns its bytes: the lines and spans it holds stay valid until it is
+ * given back.  A line cut by the end of a block is carried into the next
+ * one; a line longer than a block grows the block, up to WEIR_MAX_LINE.
  *
  * weir_reader_fd is readable whenever a batch may be ready, so the main
  * thread can poll(2) it together with its timers; when no batch is ready,
@@ -20,6 +23,7 @@
 #ifndef WEIR_READER_H
 #define WEIR_READER_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -43,14 +47,16 @@ struct weir_scanned {
 				   (in the padding after the flags: a record stays 80 bytes) */
 };
 
-/* Runs in the reader thread, once per line: fills rec (line, len and
- * lineno are set) and spans[0..nslots).  Must only read shared state. */
+/* Runs once per line, in the reader thread or in the one that took the
+ * batch, two lines at once on the two: fills rec (line, len and lineno are
+ * set) and spans[0..nslots).  Must only read shared state. */
 typedef void weir_scan_fn(void *arg, struct weir_scanned *rec, struct weir_span *spans);
 
 struct weir_batch {
-	struct weir_scanned *recs;
+	struct weir_scanned *recs;	/* scanned up to `ready` (weir_batch_scanned) */
 	struct weir_span *spans;	/* nslots per record */
 	size_t n;
+	size_t ready;			/* the taker's: records [0, ready) are scanned */
 	/* private */
 	char *buf;
 	size_t cap, used;
@@ -58,7 +64,15 @@ struct weir_batch {
 	int state;
 	bool eof;
 	int err;
+	size_t nchunks;			/* chunks of WEIR_CHUNK records */
+	atomic_size_t claim;		/* the next chunk a thread may scan */
+	atomic_uchar *done;		/* per chunk: scanned (release) */
+	size_t donecap;
 };
+
+/* Lines a thread scans at a time: enough that claiming them (an atomic
+ * operation between the cores) costs little beside their scan. */
+#define WEIR_CHUNK 64
 
 /* How many records ahead of the one being handled its successors are
  * fetched into cache: far enough that a miss to memory (~100 ns) is over
@@ -89,6 +103,18 @@ weir_batch_prefetch(const struct weir_batch *b, size_t i, size_t nslots)
 }
 
 struct weir_reader;
+
+void weir_batch_scan_to(struct weir_reader *r, struct weir_batch *b, size_t upto);
+
+/* Makes records [0, upto) of b scanned (all of them when upto is past
+ * b->n), for the thread that took b: it scans the chunks no thread has
+ * claimed yet itself, and waits only for one the reader is scanning. */
+static inline void
+weir_batch_scanned(struct weir_reader *r, struct weir_batch *b, size_t upto)
+{
+	if (upto > b->ready)
+		weir_batch_scan_to(r, b, upto);
+}
 
 /* Starts the thread on fd.  Returns NULL with errno set on failure. */
 struct weir_reader *weir_reader_start(int fd, size_t nslots, weir_scan_fn *fn, void *arg);

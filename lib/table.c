@@ -470,6 +470,7 @@ table_read_threaded(struct table_read *tr, struct weir_input *in)
 			continue;
 		}
 		for (size_t i = 0; i < b->n && rc == 0; i++) {
+			weir_batch_scanned(r, b, i + 1);
 			const struct weir_scanned *rec = &b->recs[i];
 			if (rec->kind != 0) {
 				snprintf(tr->err, tr->errlen, "table %s:%llu: %s", src->path,

@@ -9,18 +9,25 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <stdatomic.h>
+#include <stdio.h>
 
 #include "../../lib/io.h"
 #include "../../lib/reader.h"
 
-/* The scan function of the tests: records the length as the "time". */
+static atomic_size_t scans_total;
+
+/* The scan function of the tests: records the length as the "time" and
+ * counts its calls, per record (aux) and in all. */
 static void
 scan_len(void *arg, struct weir_scanned *rec, struct weir_span *spans)
 {
 	(void)arg;
 	rec->t = (int64_t)rec->len;
+	rec->aux++;
 	spans[0].p = rec->line;
 	spans[0].n = rec->len;
+	atomic_fetch_add(&scans_total, 1);
 }
 
 /* Reads everything from fd through a reader; returns lines joined by '|'. */
@@ -41,9 +48,11 @@ drain(int fd, size_t *nlines)
 			continue;
 		}
 		for (size_t i = 0; i < b->n; i++) {
+			weir_batch_scanned(r, b, i + 1);
 			const struct weir_scanned *rec = &b->recs[i];
 			assert_int_equal(rec->lineno, expect_lineno++);
 			assert_int_equal(rec->t, (int64_t)rec->len);
+			assert_int_equal(rec->aux, 1);	/* scanned once, before it is read */
 			assert_ptr_equal(b->spans[i].p, rec->line);
 			while (len + rec->len + 2 > cap)
 				acc = realloc(acc, cap *= 2);
@@ -118,6 +127,32 @@ lines_cut_by_block_ends_and_longer_than_a_block(void **state)
 	close(fd);
 }
 
+/* Many batches of short lines, whose scan the two threads share: each
+ * line is scanned exactly once, and before the taker reads it. */
+static void
+every_line_scanned_once_by_one_of_the_threads(void **state)
+{
+	(void)state;
+	size_t lines = 300000, n = 0;
+	char *text = malloc(lines * 40);
+	for (size_t k = 0; k < lines; k++)
+		n += (size_t)sprintf(text + n, "{\"k\":%zu,\"pad\":\"%.*s\"}\n", k,
+		    (int)(k % 17), "abcdefghijklmnopq");
+	int fd = file_with(text, n);
+	atomic_store(&scans_total, 0);
+	size_t got_lines;
+	char *got = drain(fd, &got_lines);
+	assert_int_equal(got_lines, lines);
+	assert_int_equal(atomic_load(&scans_total), lines);
+	for (size_t i = 0; i < n; i++)
+		if (text[i] == '\n')
+			text[i] = '|';
+	assert_memory_equal(got, text, n);
+	free(got);
+	free(text);
+	close(fd);
+}
+
 static void
 empty_input(void **state)
 {
@@ -156,6 +191,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(lines_crlf_and_a_last_line_without_newline),
 		cmocka_unit_test(lines_cut_by_block_ends_and_longer_than_a_block),
+		cmocka_unit_test(every_line_scanned_once_by_one_of_the_threads),
 		cmocka_unit_test(empty_input),
 		cmocka_unit_test(stops_while_blocked_on_a_pipe),
 	};
