@@ -841,9 +841,6 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 				return snprintf(err, errlen, "bad path '%s'", j->time[s]), -1;
 		ctx->watermark_trail = j->asof ? 0 : j->within;
 		ctx->max_ahead = j->max_buffer;
-		/* one thread joins what two read: the readers parse the times,
-		 * as the join's thread is the busier */
-		ctx->time_in_reader = true;
 		/* what is pending spans about the lag and a batch's disorder */
 		int64_t lag = ctx->opts->lag, span = lag > INT64_MAX / 4 ? INT64_MAX :
 		    lag > WEIR_NS_PER_SEC / 4 ? 4 * lag : WEIR_NS_PER_SEC;

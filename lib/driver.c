@@ -1005,10 +1005,10 @@ enum { RECORD_DATA = WEIR_LINE_DATA, RECORD_WATERMARK = WEIR_LINE_WATERMARK,
 	RECORD_BLANK = WEIR_LINE_BLANK };
 
 /*
- * Scans and classifies one line and finds its event-time field.  Reads
- * only what weir_run set up before the loop (plan, slots, options), so it
- * runs in the reader thread too.  The time itself is parsed in
- * handle_record, which balances the work of the two threads best.
+ * Scans and classifies one line and parses its event time.  Reads only
+ * what weir_run set up before the loop (plan, slots, options), so it runs
+ * on either thread of lib/reader, which share the scan of a batch: the
+ * more is done here, the more of it the less busy thread takes.
  */
 static void
 scan_record(void *arg, struct weir_scanned *rec, struct weir_span *spans)
@@ -1057,16 +1057,14 @@ scan_record(void *arg, struct weir_scanned *rec, struct weir_span *spans)
 	for (int i = 0; i < nslots; i++)
 		if (spans[slots[i]].p) {
 			rec->aux = slots[i];	/* the time field's slot */
-			if (ctx->time_in_reader) {
-				const struct weir_span *ts = &spans[rec->aux];
-				enum weir_repr repr = WEIR_REPR_RFC3339;
-				if (weir_time_from_json(&ctx->opts->time_format, ts->p, ts->n,
-				    &rec->t, &repr, &rec->why) < 0) {
-					rec->kind = RECORD_BAD;
-					rec->no_time = true;
-				}
-				rec->repr = (int)repr;
+			const struct weir_span *ts = &spans[rec->aux];
+			enum weir_repr repr = WEIR_REPR_RFC3339;
+			if (weir_time_from_json(&ctx->opts->time_format, ts->p, ts->n, &rec->t,
+			    &repr, &rec->why) < 0) {
+				rec->kind = RECORD_BAD;
+				rec->no_time = true;
 			}
+			rec->repr = (int)repr;
 			return;
 		}
 	rec->kind = RECORD_BAD;
@@ -1121,17 +1119,9 @@ handle_record(struct weir_ctx *ctx, const struct weir_scanned *rec,
 		ev.t = WEIR_TIME_NONE;
 	} else if (ctx->opts->processing_time) {
 		ev.t = weir_wall_now();
-	} else if (ctx->time_in_reader) {
+	} else {
 		ev.t = rec->t;
 		repr = (enum weir_repr)rec->repr;
-	} else {
-		const struct weir_span *ts = &spans[rec->aux];
-		const char *why;
-		if (weir_time_from_json(&ctx->opts->time_format, ts->p, ts->n, &ev.t, &repr,
-		    &why) < 0) {
-			weir_advice_time_reject(&ctx->advice, rec->line, rec->len, why);
-			return reject(ctx, rec->line, rec->len, &ref, why);
-		}
 	}
 	if (ctx->opts->max_ahead > 0 && ctx->watermark != WEIR_TIME_NONE &&
 	    ev.t > weir_time_add_sat(ctx->watermark, ctx->opts->max_ahead))
@@ -1192,15 +1182,11 @@ weir_classify_scanned(struct weir_ctx *ctx, const struct weir_scanned *rec,
 		return WEIR_LINE_DATA;
 	}
 	enum weir_repr repr = WEIR_REPR_RFC3339;
-	const struct weir_span *ts = &spans[rec->aux];
 	if (ctx->opts->processing_time) {
 		*t = weir_wall_now();
-	} else if (ctx->time_in_reader) {
+	} else {
 		*t = rec->t;
 		repr = (enum weir_repr)rec->repr;
-	} else if (weir_time_from_json(&ctx->opts->time_format, ts->p, ts->n, t, &repr, why) < 0) {
-		weir_advice_time_reject(&ctx->advice, rec->line, rec->len, *why);
-		return WEIR_LINE_BAD;
 	}
 	if (ctx->repr == WEIR_REPR_NONE)
 		first_event(ctx, repr, rec->aux);

@@ -135,9 +135,6 @@ struct weir_ctx {
 	bool interrupt_ends_input;	/* SIGINT/SIGTERM end the input (then on_end) */
 	bool report_only;		/* writes a report, not a stream: protocol
 					   lines are counted, not forwarded */
-	bool time_in_reader;		/* the event time is parsed where the line is
-					   scanned (a program whose main thread is
-					   the busier: weir-join); set before weir_run */
 	bool untimed;			/* events need no time field (weir-agg
 					   --merge): t is WEIR_TIME_NONE */
 	bool pass_protocol;		/* watermark lines go on as they came (a
