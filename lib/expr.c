@@ -61,6 +61,8 @@ struct node {
 	int nargs;
 	struct node *dflt;	/* CASE's ELSE, simple CASE's operand in args[0] */
 	bool simple_case;
+	int field_vs_int;	/* N_CMP of a field (args[0] when 1, args[1] when
+				   2) and an integer constant; 0 otherwise */
 	struct regex re;
 	char *owned;		/* a constant's text */
 };
@@ -748,6 +750,10 @@ fold(struct compiler *c, struct node *n)
 		node_free(n);
 		return NULL;
 	}
+	for (int f = 0; n->op == N_CMP && f < 2; f++)
+		if (n->args[f]->op == N_FIELD && n->args[1 - f]->op == N_CONST &&
+		    n->args[1 - f]->k.type == WEIR_V_INT)
+			n->field_vs_int = f + 1;
 	for (int i = 0; i < n->nargs; i++)
 		if (n->args[i] && n->args[i]->op != N_CONST)
 			return n;
@@ -1445,6 +1451,32 @@ two_texts(struct weir_expr *e, struct node *n, const char **s, size_t *sn, const
 	return text_of(e, &a, s, sn) < 0 || text_of(e, &b, t, tn) < 0 ? -1 : 0;
 }
 
+/* A field that holds a JSON integer of up to 18 digits, read without
+ * making a value of it: what an integer field compared with an integer
+ * constant (`status >= 500`) nearly always holds.  False for anything
+ * else, which takes the general way. */
+static inline bool
+small_int(const struct weir_span *sp, int64_t *v)
+{
+	const char *p = sp->p;
+	size_t n = sp->n;
+	if (p == NULL || n == 0 || n > 18)
+		return false;
+	bool neg = p[0] == '-';
+	size_t i = neg;
+	if (i == n)
+		return false;
+	int64_t m = 0;
+	for (; i < n; i++) {
+		unsigned d = (unsigned char)p[i] - '0';
+		if (d > 9)
+			return false;
+		m = m * 10 + d;
+	}
+	*v = neg ? -m : m;
+	return true;
+}
+
 static int
 eval(struct weir_expr *e, struct node *n, struct weir_value *out)
 {
@@ -1501,6 +1533,11 @@ eval(struct weir_expr *e, struct node *n, struct weir_value *out)
 			return null_out(out);
 		return arith(e, n->sub, &a, &b, out);
 	case N_CMP:
+		if (n->field_vs_int && e->spans != NULL && small_int(&e->spans[n->args[n->field_vs_int - 1]->slot], &a.i)) {
+			int64_t k = n->args[2 - n->field_vs_int]->k.i;
+			r = (a.i > k) - (a.i < k);
+			return bool_out(out, cmp_holds(n->sub, n->field_vs_int == 1 ? r : -r));
+		}
 		if (eval(e, n->args[0], &a) < 0 || eval(e, n->args[1], &b) < 0)
 			return -1;
 		if (a.type == WEIR_V_NULL || b.type == WEIR_V_NULL)
