@@ -219,3 +219,21 @@ PY
 @test "io contract: empty input, an unknown option, a bad line, a closed pipe, a full disk" {
 	io_contract weir-select --where "v >= 10" --set "w = v + 1"
 }
+
+@test "no data race where the two threads share the scan of each block (ThreadSanitizer)" {
+	[ "$WEIR_BIN" = bin ] || skip "the ThreadSanitizer build runs once, with the plain build's suite"
+	tsan="$ROOT/build/tsan/bin/weir-select"
+	[ -x "$tsan" ] || skip "no ThreadSanitizer build (make check builds it)"
+	# 40,000 events: about 25 blocks, each scanned 64 lines at a time by
+	# whichever thread comes first
+	ref events 40000 11 3000 > in.ndjson
+	export TSAN_OPTIONS="halt_on_error=1 exitcode=66"
+	"$tsan" --where "status >= 500 OR latency_ms > 900" --set "s = latency_ms / 1000" \
+	    --stats < in.ndjson > tsan.out 2> tsan.err
+	weir-select --where "status >= 500 OR latency_ms > 900" --set "s = latency_ms / 1000" \
+	    < in.ndjson > plain.out
+	cmp plain.out tsan.out
+	[ -s plain.out ]
+	run grep -c "ThreadSanitizer" tsan.err
+	assert_output 0
+}
