@@ -97,6 +97,25 @@ lines_crlf_and_a_last_line_without_newline(void **state)
 	close(fd);
 }
 
+/* Reads text[0..n) (lines of it, each ending with a newline) from a file
+ * through a reader and checks that every line comes back as it was; frees
+ * text. */
+static void
+reads_back(char *text, size_t n, size_t lines)
+{
+	int fd = file_with(text, n);
+	size_t got_lines;
+	char *got = drain(fd, &got_lines);
+	assert_int_equal(got_lines, lines);
+	for (size_t i = 0; i < n; i++)
+		if (text[i] == '\n')
+			text[i] = '|';
+	assert_memory_equal(got, text, n);
+	free(got);
+	free(text);
+	close(fd);
+}
+
 static void
 lines_cut_by_block_ends_and_longer_than_a_block(void **state)
 {
@@ -114,17 +133,7 @@ lines_cut_by_block_ends_and_longer_than_a_block(void **state)
 	n += 5u << 20;
 	text[n++] = '\n';
 	lines++;
-	int fd = file_with(text, n);
-	size_t got_lines;
-	char *got = drain(fd, &got_lines);
-	assert_int_equal(got_lines, lines);
-	for (size_t i = 0; i < n; i++)
-		if (text[i] == '\n')
-			text[i] = '|';
-	assert_memory_equal(got, text, n);
-	free(got);
-	free(text);
-	close(fd);
+	reads_back(text, n, lines);
 }
 
 /* Many batches of short lines, whose scan the two threads share: each
@@ -138,19 +147,9 @@ every_line_scanned_once_by_one_of_the_threads(void **state)
 	for (size_t k = 0; k < lines; k++)
 		n += (size_t)sprintf(text + n, "{\"k\":%zu,\"pad\":\"%.*s\"}\n", k,
 		    (int)(k % 17), "abcdefghijklmnopq");
-	int fd = file_with(text, n);
 	atomic_store(&scans_total, 0);
-	size_t got_lines;
-	char *got = drain(fd, &got_lines);
-	assert_int_equal(got_lines, lines);
+	reads_back(text, n, lines);
 	assert_int_equal(atomic_load(&scans_total), lines);
-	for (size_t i = 0; i < n; i++)
-		if (text[i] == '\n')
-			text[i] = '|';
-	assert_memory_equal(got, text, n);
-	free(got);
-	free(text);
-	close(fd);
 }
 
 static void
