@@ -1,19 +1,22 @@
 /*
- * reader.c: the reader thread and its two alternating batches.
+ * reader.c: the reader thread and its three batches, taken in turn.
  *
- *   batch state:  FREE ──(reader fills, scans)──► READY ──(main takes)──► TAKEN
- *                   ▲                                                      │
- *                   └──────────────────(main gives back)───────────────────┘
+ *   batch state:  FREE ──(reader fills, splits)──► READY ──(main takes)──► TAKEN
+ *                   ▲                                                       │
+ *                   └───────────────────(main gives back)───────────────────┘
  *
  * The reader waits for a FREE batch on a condition variable; the main
  * thread learns of READY batches through a pipe it can poll(2) with its
  * timers.  A batch is READY once its lines are split; the reader then
- * scans its chunks, claimed one at a time with the taker (weir_batch_scan_to),
- * and goes on to read the next block when none is left to claim.  A chunk's
- * done flag is stored with release order after its records, and loaded
- * with acquire order before they are read.  To stop, the main thread writes to a second pipe that the reader
- * polls together with its input before each read(2), so no thread is ever
- * cancelled and no lock is ever left held.
+ * scans its chunks, claimed one at a time against the taker
+ * (weir_batch_scan_to), until the next batch is FREE to read into.  A
+ * chunk's done flag is stored after its records and loaded before they are
+ * read; a taker that must wait for a chunk sleeps on `scanned`, and the
+ * flag and `waiting` are both sequentially consistent, so that either the
+ * scanner sees the sleeper or the sleeper sees the flag.  To stop, the
+ * main thread writes to a second pipe that the reader polls together with
+ * its input before each read(2), so no thread is ever cancelled and no
+ * lock is ever left held.
  *
  * A regular file is read(2) as a pipe is, not mapped: on the virtual
  * machines weir runs on, a page fault costs more than the copy a read makes.
@@ -109,7 +112,7 @@ scan_chunk(struct weir_reader *r, struct weir_batch *b, size_t c)
 	size_t end = (c + 1) * WEIR_CHUNK < b->n ? (c + 1) * WEIR_CHUNK : b->n;
 	for (size_t i = c * WEIR_CHUNK; i < end; i++)
 		r->fn(r->arg, &b->recs[i], &b->spans[i * r->nslots]);
-	atomic_store_explicit(&b->done[c], 1, memory_order_release);
+	atomic_store(&b->done[c], 1);
 	if (atomic_load(&r->waiting)) {
 		pthread_mutex_lock(&r->lock);
 		pthread_cond_broadcast(&r->scanned);
@@ -183,7 +186,7 @@ weir_batch_scan_to(struct weir_reader *r, struct weir_batch *b, size_t upto)
 			continue;
 		pthread_mutex_lock(&r->lock);
 		atomic_store(&r->waiting, true);
-		while (!atomic_load_explicit(&b->done[c], memory_order_acquire))
+		while (!atomic_load(&b->done[c]))
 			pthread_cond_wait(&r->scanned, &r->lock);
 		atomic_store(&r->waiting, false);
 		pthread_mutex_unlock(&r->lock);

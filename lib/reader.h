@@ -5,8 +5,8 @@
  *   reader thread:  read(2) ─► split lines ─► batch READY ─► scan chunks
  *   main thread:    take batch ─► scan chunks, hooks, output ─► give it back
  *
- * Two batches alternate, so the reader reads block k+1 while the main
- * thread works on block k.  The scan of a batch is shared: it is cut into
+ * Three batches are taken in turn, so the reader reads block k+1 while
+ * the main thread works on block k.  The scan of a batch is shared: it is cut into
  * chunks of WEIR_CHUNK lines, and whichever thread comes first claims the
  * next one, so the two cores stay busy whichever side has more to do.  The
  * taker calls weir_batch_scanned before it reads a record's scan.  A batch

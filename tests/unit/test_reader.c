@@ -10,7 +10,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <stdatomic.h>
+#include <pthread.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "../../lib/io.h"
 #include "../../lib/reader.h"
@@ -152,6 +154,68 @@ every_line_scanned_once_by_one_of_the_threads(void **state)
 	assert_int_equal(atomic_load(&scans_total), lines);
 }
 
+static pthread_t taker;
+
+/* scan_len, slow on the reader thread at the start of each chunk, so that
+ * the taker comes to chunks the reader has claimed and not finished. */
+static void
+scan_slow_on_reader(void *arg, struct weir_scanned *rec, struct weir_span *spans)
+{
+	if (!pthread_equal(pthread_self(), taker) && (rec->lineno - 1) % WEIR_CHUNK == 0) {
+		struct timespec ts = {0, 1000000};
+		nanosleep(&ts, NULL);
+	}
+	scan_len(arg, rec, spans);
+}
+
+/* The taker holds all three batches, so that the reader, with none to read
+ * into, scans the last one while the taker does: the taker then waits for
+ * the chunks the reader is still scanning, and must be woken as each is
+ * done (a lost wake-up hangs here). */
+static void
+the_taker_waits_for_chunks_the_reader_scans(void **state)
+{
+	(void)state;
+	size_t lines = 65536, n = 0;
+	char *text = malloc(lines * 64);
+	for (size_t k = 0; k < lines; k++)
+		n += (size_t)sprintf(text + n, "%060zu\n", k);
+	int fd = file_with(text, n);
+	taker = pthread_self();
+	atomic_store(&scans_total, 0);
+	struct weir_reader *r = weir_reader_start(fd, 1, scan_slow_on_reader, NULL);
+	assert_non_null(r);
+	size_t got = 0;
+	for (bool last = false; !last;) {
+		struct weir_batch *held[3];
+		int nheld = 0;
+		while (nheld < 3 && !last) {
+			if (weir_reader_take(r, &held[nheld]) == 0) {
+				struct pollfd p = {weir_reader_fd(r), POLLIN, 0};
+				poll(&p, 1, 1000);
+				continue;
+			}
+			last = held[nheld]->eof || held[nheld]->err;
+			nheld++;
+		}
+		for (int h = 0; h < nheld; h++) {
+			struct weir_batch *b = held[h];
+			for (size_t i = 0; i < b->n; i++, got++) {
+				weir_batch_scanned(r, b, i + 1);
+				assert_int_equal(b->recs[i].aux, 1);
+				assert_int_equal(b->recs[i].lineno, got + 1);
+				assert_int_equal(b->recs[i].len, 60);
+			}
+			weir_reader_give_back(r, b);
+		}
+	}
+	weir_reader_stop(r);
+	assert_int_equal(got, lines);
+	assert_int_equal(atomic_load(&scans_total), lines);
+	free(text);
+	close(fd);
+}
+
 static void
 empty_input(void **state)
 {
@@ -191,6 +255,7 @@ main(void)
 		cmocka_unit_test(lines_crlf_and_a_last_line_without_newline),
 		cmocka_unit_test(lines_cut_by_block_ends_and_longer_than_a_block),
 		cmocka_unit_test(every_line_scanned_once_by_one_of_the_threads),
+		cmocka_unit_test(the_taker_waits_for_chunks_the_reader_scans),
 		cmocka_unit_test(empty_input),
 		cmocka_unit_test(stops_while_blocked_on_a_pipe),
 	};
