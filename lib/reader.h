@@ -6,13 +6,14 @@
  *   main thread:    take batch ─► scan chunks, hooks, output ─► give it back
  *
  * Three batches are taken in turn, so the reader reads block k+1 while
- * the main thread works on block k.  The scan of a batch is shared: it is cut into
- * chunks of WEIR_CHUNK lines, and whichever thread comes first claims the
- * next one, so the two cores stay busy whichever side has more to do.  The
- * taker calls weir_batch_scanned before it reads a record's scan.  A batch
- * owns its bytes: the lines and spans it holds stay valid until it is
- * given back.  A line cut by the end of a block is carried into the next
- * one; a line longer than a block grows the block, up to WEIR_MAX_LINE.
+ * the main thread works on block k.  The scan of a batch is shared: it is
+ * cut into chunks of WEIR_CHUNK lines, and whichever thread comes first
+ * claims the next one, so the two cores stay busy whichever side has more
+ * to do.  The taker calls weir_batch_scanned before it reads a record's
+ * scan.  A batch owns its bytes: the lines and spans it holds stay valid
+ * until it is given back.  A line cut by the end of a block is carried
+ * into the next one; a line longer than a block grows the block, up to
+ * WEIR_MAX_LINE.
  *
  * weir_reader_fd is readable whenever a batch may be ready, so the main
  * thread can poll(2) it together with its timers; when no batch is ready,
@@ -47,9 +48,10 @@ struct weir_scanned {
 				   (in the padding after the flags: a record stays 80 bytes) */
 };
 
-/* Runs once per line, in the reader thread or in the one that took the
- * batch, two lines at once on the two: fills rec (line, len and lineno are
- * set) and spans[0..nslots).  Must only read shared state. */
+/* Runs once per line, on the reader thread or on the thread that took the
+ * batch (the two scan different lines at the same time): fills rec (line,
+ * len and lineno are set) and spans[0..nslots).  Must only read shared
+ * state. */
 typedef void weir_scan_fn(void *arg, struct weir_scanned *rec, struct weir_span *spans);
 
 struct weir_batch {
@@ -66,7 +68,7 @@ struct weir_batch {
 	int err;
 	size_t nchunks;			/* chunks of WEIR_CHUNK records */
 	atomic_size_t claim;		/* the next chunk a thread may scan */
-	atomic_uchar *done;		/* per chunk: scanned (release) */
+	atomic_uchar *done;		/* per chunk: scanned */
 	size_t donecap;
 };
 
