@@ -1533,7 +1533,8 @@ eval(struct weir_expr *e, struct node *n, struct weir_value *out)
 			return null_out(out);
 		return arith(e, n->sub, &a, &b, out);
 	case N_CMP:
-		if (n->field_vs_int && e->spans != NULL && small_int(&e->spans[n->args[n->field_vs_int - 1]->slot], &a.i)) {
+		if (n->field_vs_int && e->spans != NULL &&
+		    small_int(&e->spans[n->args[n->field_vs_int - 1]->slot], &a.i)) {
 			int64_t k = n->args[2 - n->field_vs_int]->k.i;
 			r = (a.i > k) - (a.i < k);
 			return bool_out(out, cmp_holds(n->sub, n->field_vs_int == 1 ? r : -r));

@@ -32,6 +32,18 @@ scan_len(void *arg, struct weir_scanned *rec, struct weir_span *spans)
 	atomic_fetch_add(&scans_total, 1);
 }
 
+/* The next batch in order, waiting on the reader's descriptor for it. */
+static struct weir_batch *
+take(struct weir_reader *r)
+{
+	struct weir_batch *b;
+	while (weir_reader_take(r, &b) == 0) {
+		struct pollfd p = {weir_reader_fd(r), POLLIN, 0};
+		poll(&p, 1, 1000);
+	}
+	return b;
+}
+
 /* Reads everything from fd through a reader; returns lines joined by '|'. */
 static char *
 drain(int fd, size_t *nlines)
@@ -43,12 +55,7 @@ drain(int fd, size_t *nlines)
 	*nlines = 0;
 	uint64_t expect_lineno = 1;
 	for (;;) {
-		struct weir_batch *b;
-		if (weir_reader_take(r, &b) == 0) {
-			struct pollfd p = {weir_reader_fd(r), POLLIN, 0};
-			poll(&p, 1, 1000);
-			continue;
-		}
+		struct weir_batch *b = take(r);
 		for (size_t i = 0; i < b->n; i++) {
 			weir_batch_scanned(r, b, i + 1);
 			const struct weir_scanned *rec = &b->recs[i];
@@ -190,11 +197,7 @@ the_taker_waits_for_chunks_the_reader_scans(void **state)
 		struct weir_batch *held[3];
 		int nheld = 0;
 		while (nheld < 3 && !last) {
-			if (weir_reader_take(r, &held[nheld]) == 0) {
-				struct pollfd p = {weir_reader_fd(r), POLLIN, 0};
-				poll(&p, 1, 1000);
-				continue;
-			}
+			held[nheld] = take(r);
 			last = held[nheld]->eof || held[nheld]->err;
 			nheld++;
 		}
@@ -236,10 +239,7 @@ stops_while_blocked_on_a_pipe(void **state)
 	assert_int_equal(pipe(fds), 0);
 	assert_int_equal(write(fds[1], "x\n", 2), 2);
 	struct weir_reader *r = weir_reader_start(fds[0], 1, scan_len, NULL);
-	struct weir_batch *b;
-	struct pollfd p = {weir_reader_fd(r), POLLIN, 0};
-	while (weir_reader_take(r, &b) == 0)
-		poll(&p, 1, 1000);
+	struct weir_batch *b = take(r);
 	assert_int_equal(b->n, 1);
 	weir_reader_give_back(r, b);
 	/* the reader is now blocked in read(2) on the empty pipe */
