@@ -893,7 +893,7 @@ weir_cell_result(const struct weir_aggdef *def, union weir_cell *c, uint64_t cou
 		for (size_t i = 0; i <= def->nbounds && rc == 0; i++) {
 			uint64_t n = c->hist ? c->hist[i] : 0;
 			sum += n;
-			char num[32] = "+Inf";
+			char num[WEIR_DOUBLE_ROOM] = "+Inf";
 			if (i < def->nbounds)
 				weir_format_double(def->bounds[i], num);
 			rc = weir_buf_printf(b, "%s\"%s\":%llu", i ? "," : "", num,

@@ -1377,7 +1377,7 @@ weir_round15(double v)
 }
 
 /* Writes ±m / 10^k (m > 0 with nd digits in digits, 0 <= k) as a plain
- * decimal, as weir_format_double's fast path does. */
+ * decimal. */
 static size_t
 put_decimal(char *buf, bool neg, const char *digits, int nd, int k)
 {
@@ -1457,11 +1457,29 @@ floor_log10(double a)
 	return e;
 }
 
+/* x < 10^8 as 8 digits (0..9 a byte, the first in the low byte), leading
+ * zeros kept: x as two lanes of four digits, each of those as two lanes
+ * of two, by multiplications in lanes rather than a division per pair
+ * (x * 5243 >> 19 is x / 100 below 43699, x * 103 >> 10 is x / 10 below
+ * 179). */
+static inline uint64_t
+digits8(uint32_t x)
+{
+	uint64_t four = (uint64_t)(x / 10000) | (uint64_t)(x % 10000) << 32;
+	uint64_t hund = ((four * 5243) >> 19) & UINT64_C(0x0000007F0000007F);
+	uint64_t two = hund | (four - 100 * hund) << 16;
+	uint64_t tens = ((two * 103) >> 10) & UINT64_C(0x000F000F000F000F);
+	return tens | (two - 10 * tens) << 8;
+}
+
 /*
  * weir_round15 gives r = m / 10^k with m of 15 digits; r's shortest text is
  * m without its trailing zeros over the matching power of ten, since two
- * decimals of at most 15 digits are never the same double.  A division
- * checks it; anything else goes the long way.
+ * decimals of at most 15 digits are never the same double.  (m and 10^k
+ * are exact doubles and division rounds correctly, so m / 10^k with the
+ * zeros or without them is the same r.)  The digits are made in two
+ * registers and stored 16 bytes at a time, past the text's end but within
+ * WEIR_DOUBLE_ROOM.
  */
 size_t
 weir_format_double15(double v, char *buf)
@@ -1474,27 +1492,47 @@ weir_format_double15(double v, char *buf)
 	int k = 14 - floor_log10(a);
 	if (k < 0 || k > 18)
 		return weir_format_double(v, buf);
-	long long m = (long long)(a * p10[k] + 0.5);
-	double r = (double)m / p10[k];	/* weir_round15(v), unsigned */
-	if (!(r >= 1e-4 && r < 1e15) || m <= 0)
-		return weir_format_double(v < 0 ? -r : r, buf);
-	while (k > 0 && m % 10 == 0) {
-		m /= 10;
-		k--;
+	/* 10^14 <= m <= 10^15 */
+	uint64_t m = (uint64_t)(a * p10[k] + 0.5);
+	if (k == 0 && m >= UINT64_C(1000000000000000))	/* r is 1e15 */
+		return weir_format_double(v < 0 ? -(double)m : (double)m, buf);
+	uint64_t hi = digits8((uint32_t)(m / 100000000)), lo = digits8((uint32_t)(m % 100000000));
+	int nd = m >= UINT64_C(1000000000000000) ? 16 : 15;
+	/* trailing zeros, down to the decimal point: zero bytes at the top */
+	int tz = lo ? __builtin_clzll(lo) / 8 : 8 + __builtin_clzll(hi) / 8;
+	int strip = tz < k ? tz : k;
+	unsigned __int128 d = ((unsigned __int128)lo << 64 | hi) >> (8 * (16 - nd));
+	d |= (unsigned __int128)UINT64_C(0x3030303030303030) << 64 | UINT64_C(0x3030303030303030);
+	nd -= strip;
+	k -= strip;
+	char *p = buf;
+	*p = '-';
+	p += v < 0;
+	if (nd <= k) {	/* 0.00ddd */
+		memcpy(p, "0.0000000000000000000000", 24);
+		p += 2 + k - nd;
+		memcpy(p, &d, 16);
+		p += nd;
+	} else {
+		memcpy(p, &d, 16);
+		p += nd - k;
+		if (k > 0) {	/* k < nd <= 16: the point and k digits fit 16 bytes */
+			unsigned __int128 f = (d >> (8 * (nd - k))) << 8 | '.';
+			memcpy(p, &f, 16);
+			p += 1 + k;
+		}
 	}
-	if ((double)m / p10[k] != r)
-		return weir_format_double(v < 0 ? -r : r, buf);
-	char digits[24];
-	int nd = decimal_digits((unsigned long long)m, digits);
-	return put_decimal(buf, v < 0, digits, nd, k);
+	*p = '\0';
+	return (size_t)(p - buf);
 }
 
 int
 weir_buf_double15(struct weir_buf *b, double v)
 {
-	char tmp[32];
-	size_t n = weir_format_double15(v, tmp);
-	return weir_buf_add(b, tmp, n);
+	if (weir_reserve(&b->p, &b->cap, b->n + WEIR_DOUBLE_ROOM) < 0)
+		return -1;
+	b->n += weir_format_double15(v, b->p + b->n);
+	return 0;
 }
 
 size_t
@@ -1543,7 +1581,7 @@ weir_format_double(double v, char *buf)
 int
 weir_buf_double(struct weir_buf *b, double v)
 {
-	char tmp[32];
+	char tmp[WEIR_DOUBLE_ROOM];
 	size_t n = weir_format_double(v, tmp);
 	return weir_buf_add(b, tmp, n);
 }

@@ -231,8 +231,12 @@ void weir_buf_free(struct weir_buf *b);
  * [1e-4, 1e15) it is v. */
 double weir_round15(double v);
 
-/* The shortest text that reads back as v (at most 24 bytes and a NUL);
- * "null" when v is not finite.  Returns the length. */
+/* The room buf needs for the two below: the text is at most 24 bytes and
+ * a NUL, and they may write past its end, within this. */
+#define WEIR_DOUBLE_ROOM 40
+
+/* The shortest text that reads back as v; "null" when v is not finite.
+ * Returns the length. */
 size_t weir_format_double(double v, char *buf);
 
 /* weir_format_double(weir_round15(v), buf), the same bytes, from the 15

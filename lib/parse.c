@@ -355,7 +355,7 @@ put_typed(struct weir_parser *p, enum type type, const char *name, const char *s
 			double v = strtod(tmp, &end);	/* decimal only: no hex, inf or nan */
 			if (end == tmp + n && v - v == 0 && strchr("0123456789.+-", tmp[0]) &&
 			    strpbrk(tmp, "xXnN") == NULL) {
-				char num[32];
+				char num[WEIR_DOUBLE_ROOM];
 				return put_raw(b, num, weir_format_double(v, num));
 			}
 		}
