@@ -25,6 +25,7 @@
 #include "../lib/aggregate.h"
 #include "../lib/driver.h"
 #include "../lib/keys.h"
+#include "../lib/map.h"
 #include "../lib/pending.h"
 #include "../lib/program.h"
 #include "../lib/state.h"
@@ -69,6 +70,7 @@ struct fstate {
 
 struct skey {
 	struct weir_held_key held;	/* first (keys.h) */
+	uint64_t hash;			/* weir_map_hash of its bytes */
 	int64_t prev_t;			/* the key's previous event */
 	struct fstate f[];
 };
@@ -87,7 +89,8 @@ struct step {
 	struct weir_pendings pending;
 	struct weir_store *store;
 	uint64_t seq;
-	struct weir_held_key *keys;
+	struct weir_held_key *keys;	/* every key, for checkpoints */
+	struct weir_map index;		/* the same keys by hash */
 	struct weir_span *spans;
 	size_t nslots;		/* the plan's */
 	uint32_t *where;	/* a held event's fields: offset and length each */
@@ -224,6 +227,54 @@ step_one(struct step *st, const struct func *f, struct skey *k, struct fstate *s
 	return 0;
 }
 
+/* The key with these bytes and hash, or NULL. */
+static struct skey *
+key_find(const struct step *st, uint64_t h, const char *bytes, size_t len)
+{
+	size_t at = weir_map_start(&st->index, h);
+	struct skey *k;
+	while ((k = weir_map_next(&st->index, h, &at)) != NULL)
+		if (k->held.len == len && memcmp(k->held.bytes, bytes, len) == 0)
+			return k;
+	return NULL;
+}
+
+static size_t
+key_size(const struct step *st)
+{
+	return sizeof(struct skey) + (size_t)st->nfuncs * sizeof(struct fstate);
+}
+
+/* The event's key, found by the hash its scan computed (on_scan), or
+ * added; NULL when memory ran out.  Keys stay for the whole run. */
+static struct skey *
+key_of(struct step *st, uint64_t h, const struct weir_span *spans)
+{
+	size_t at = weir_map_start(&st->index, h);
+	struct skey *k;
+	while ((k = weir_map_next(&st->index, h, &at)) != NULL)
+		if (weir_keys_equal(&st->by, spans, k->held.bytes, k->held.len))
+			return k;
+	k = (struct skey *)weir_held_key_of(&st->keys, &st->by, spans, key_size(st), &st->scratch,
+	    &st->scratch_cap);
+	if (k == NULL)
+		return NULL;
+	k->hash = h;
+	if (weir_map_insert(&st->index, h, k) < 0) {
+		weir_held_key_drop(&st->keys, &k->held);
+		return NULL;
+	}
+	return k;
+}
+
+static void
+on_scan(const void *state, unsigned input, const char *line, size_t len,
+    const struct weir_span *spans, uint64_t digest[2])
+{
+	(void)input, (void)line, (void)len;
+	digest[0] = weir_keys_hash(&((const struct step *)state)->by, spans);
+}
+
 /* Holds an event: its bytes in the store, and after them where each field
  * of the plan is in them (UINT32_MAX: absent), so that its turn needs no
  * second scan.  -1 when memory ran out, -2 after weir_fail. */
@@ -249,19 +300,15 @@ hold(struct weir_ctx *ctx, struct step *st, const char *line, size_t len,
 	    2 * st->nslots * sizeof *st->where, out);
 }
 
-/* An event whose turn came: its key's values, then the event with them. */
+/* An event of key k whose turn came: k's values, then the event with them. */
 static int
-release_one(struct weir_ctx *ctx, struct step *st, const char *line, size_t len, int64_t t)
+release_one(struct weir_ctx *ctx, struct step *st, struct skey *k, const char *line, size_t len,
+    int64_t t)
 {
 	memcpy(st->where, line + len, 2 * st->nslots * sizeof *st->where);
 	for (size_t i = 0; i < st->nslots; i++)
 		st->spans[i] = st->where[2 * i] == UINT32_MAX ? (struct weir_span){NULL, 0} :
 		    (struct weir_span){line + st->where[2 * i], st->where[2 * i + 1]};
-	struct skey *k = (struct skey *)weir_held_key_of(&st->keys, &st->by, st->spans,
-	    sizeof(struct skey) + (size_t)st->nfuncs * sizeof(struct fstate), &st->scratch,
-	    &st->scratch_cap);
-	if (k == NULL)
-		return weir_fail(ctx, "out of memory");
 	struct weir_buf *b = &st->members;
 	b->n = 0;
 	for (int i = 0; i < st->nfuncs; i++) {
@@ -283,7 +330,7 @@ release(struct weir_ctx *ctx, struct step *st, int64_t upto)
 	const struct weir_pending *p;
 	while ((p = weir_pendings_peek(&st->pending, &slot, &wheel)) != NULL && p->t <= upto) {
 		struct weir_pending e = weir_pendings_take(&st->pending, slot, wheel);
-		int rc = release_one(ctx, st, e.ev.line, e.ev.len, e.t);
+		int rc = release_one(ctx, st, e.key, e.ev.line, e.ev.len, e.t);
 		weir_store_release(st->store, &e.ev);
 		ctx->count.out++;
 		ctx->count.forced += st->forcing;
@@ -300,8 +347,9 @@ on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 	struct step *st = ctx->prog_state;
 	if (ev->t < ctx->watermark)
 		return weir_late(ctx, ev);
-	struct weir_pending p = {ev->t, st->seq++, NULL, {0}, false, 0};
-	int held = hold(ctx, st, ev->line, ev->len, ev->fields, &p.ev);
+	struct weir_pending p = {ev->t, st->seq++, key_of(st, ev->digest[0], ev->fields), {0},
+		false, 0};
+	int held = p.key ? hold(ctx, st, ev->line, ev->len, ev->fields, &p.ev) : -1;
 	if (held == -2)
 		return -1;
 	if (held < 0 || weir_pendings_push(&st->pending, &p) < 0)
@@ -406,7 +454,8 @@ on_restore(struct weir_ctx *ctx, struct weir_get *g)
 			break;
 		if (weir_scan(ctx->plan, line, len, st->spans, &why) < 0)
 			return weir_fail(ctx, "a held event in the state no longer scans: %s", why);
-		int held = hold(ctx, st, line, len, st->spans, &p.ev);
+		p.key = key_of(st, weir_keys_hash(&st->by, st->spans), st->spans);
+		int held = p.key ? hold(ctx, st, line, len, st->spans, &p.ev) : -1;
 		if (held == -2)
 			return -1;
 		if (held < 0 || weir_pendings_push(&st->pending, &p) < 0)
@@ -418,10 +467,18 @@ on_restore(struct weir_ctx *ctx, struct weir_get *g)
 		const char *bytes = weir_get_bytes(g, &len), *members = weir_get_bytes(g, &mlen);
 		if (g->bad)
 			break;
-		struct skey *k = (struct skey *)weir_held_key_add(&st->keys, bytes, len, members, mlen,
-		    sizeof(struct skey) + (size_t)st->nfuncs * sizeof(struct fstate));
-		if (k == NULL)
-			return weir_fail(ctx, "out of memory");
+		/* a held event's key is there already, with no state yet */
+		uint64_t h = weir_map_hash(bytes, len);
+		struct skey *k = key_find(st, h, bytes, len);
+		if (k == NULL) {
+			k = (struct skey *)weir_held_key_add(&st->keys, bytes, len, members, mlen,
+			    key_size(st));
+			if (k == NULL)
+				return weir_fail(ctx, "out of memory");
+			k->hash = h;
+			if (weir_map_insert(&st->index, h, k) < 0)
+				return weir_fail(ctx, "out of memory");
+		}
 		k->prev_t = weir_get_i64(g);
 		for (int j = 0; j < st->nfuncs && !g->bad; j++) {
 			struct fstate *f = &k->f[j];
@@ -610,6 +667,7 @@ teardown(void *state)
 	for (int i = 0; i < st->nfuncs; i++)
 		free(st->funcs[i].key);
 	weir_keys_free(&st->by);
+	weir_map_free(&st->index);
 	weir_pendings_free(&st->pending);
 	weir_store_free(st->store);
 	free(st->spans);
@@ -622,7 +680,7 @@ int
 main(int argc, char **argv)
 {
 	static const struct weir_hooks hooks = {on_event, on_watermark, NULL, on_end,
-		.on_save = on_save, .on_restore = on_restore};
+		.on_save = on_save, .on_restore = on_restore, .on_scan = on_scan};
 	static struct step st = {.max_buffer = DEFAULT_MAX_BUFFER};
 	static const struct weir_program program = {
 		.name = "weir-step",
