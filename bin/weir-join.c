@@ -222,7 +222,7 @@ key_take_hashed(struct join *j, uint64_t h, const char *bytes, size_t len)
 static struct key *
 key_take(struct join *j, const char *bytes, size_t len)
 {
-	return key_take_hashed(j, weir_map_hash(bytes, len), bytes, len);
+	return key_take_hashed(j, weir_keys_bytes_hash(bytes, len), bytes, len);
 }
 
 /* The event's key, hashed to h by the reader thread: found without

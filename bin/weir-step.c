@@ -70,7 +70,7 @@ struct fstate {
 
 struct skey {
 	struct weir_held_key held;	/* first (keys.h) */
-	uint64_t hash;			/* weir_map_hash of its bytes */
+	uint64_t hash;			/* weir_keys_bytes_hash of its bytes */
 	int64_t prev_t;			/* the key's previous event */
 	struct fstate f[];
 };
@@ -155,13 +155,12 @@ put_number(struct weir_buf *b, double v)
 }
 
 /* Writes `"name":VALUE` for f at this event of k, then moves f's state
- * on.  -1 when memory ran out. */
+ * on: v is the event's value for f, d its number when num.  -1 when
+ * memory ran out. */
 static int
 step_one(struct step *st, const struct func *f, struct skey *k, struct fstate *s, int64_t t,
-    const struct weir_span *v, struct weir_buf *b)
+    const struct weir_span *v, bool num, double d, struct weir_buf *b)
 {
-	double d = 0;
-	bool num = f->slot >= 0 && value_of(st, v, &d);
 	if (weir_buf_add(b, f->key, f->key_len) < 0)
 		return -1;
 	int rc = 0;
@@ -311,10 +310,17 @@ release_one(struct weir_ctx *ctx, struct step *st, struct skey *k, const char *l
 		    (struct weir_span){line + st->where[2 * i], st->where[2 * i + 1]};
 	struct weir_buf *b = &st->members;
 	b->n = 0;
+	double d = 0;
+	bool num = false;
 	for (int i = 0; i < st->nfuncs; i++) {
 		const struct func *f = &st->funcs[i];
+		const struct weir_span *v = f->slot >= 0 ? &st->spans[f->slot] : NULL;
+		if (f->slot >= 0 && (i == 0 || f->slot != st->funcs[i - 1].slot)) {
+			d = 0;	/* (functions of one field in a row read it once) */
+			num = value_of(st, v, &d);
+		}
 		if ((i > 0 && weir_buf_add(b, ",", 1) < 0) ||
-		    step_one(st, f, k, &k->f[i], t, f->slot >= 0 ? &st->spans[f->slot] : NULL, b) < 0)
+		    step_one(st, f, k, &k->f[i], t, v, f->slot >= 0 && num, f->slot >= 0 ? d : 0, b) < 0)
 			return weir_fail(ctx, "out of memory");
 	}
 	k->prev_t = t;
@@ -468,7 +474,7 @@ on_restore(struct weir_ctx *ctx, struct weir_get *g)
 		if (g->bad)
 			break;
 		/* a held event's key is there already, with no state yet */
-		uint64_t h = weir_map_hash(bytes, len);
+		uint64_t h = weir_keys_bytes_hash(bytes, len);
 		struct skey *k = key_find(st, h, bytes, len);
 		if (k == NULL) {
 			k = (struct skey *)weir_held_key_add(&st->keys, bytes, len, members, mlen,

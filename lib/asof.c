@@ -14,7 +14,7 @@ enum { LEFT, RIGHT };
 
 /* A key: its latest right event, and the pending events that refer to it. */
 struct weir_asof_key {
-	uint64_t hash;		/* weir_keys_hash: weir_map_hash of bytes */
+	uint64_t hash;		/* weir_keys_hash: weir_keys_bytes_hash of bytes */
 	int64_t t;
 	struct weir_stored ev;	/* ev.line NULL: no right event yet */
 	uint64_t row_seq;	/* the right event's arrival */
@@ -254,7 +254,7 @@ key_bytes(const void *key, const char **bytes, size_t *len)
 static void *
 key_of(void *arg, const char *bytes, size_t len)
 {
-	struct weir_asof_key *k = key_of_bytes(arg, weir_map_hash(bytes, len), bytes, len);
+	struct weir_asof_key *k = key_of_bytes(arg, weir_keys_bytes_hash(bytes, len), bytes, len);
 	if (k)
 		k->refs++;
 	return k;
@@ -309,7 +309,7 @@ on_restore(struct weir_ctx *ctx, struct weir_get *g)
 		const char *line = weir_get_u64(g) ? weir_get_bytes(g, &ln) : NULL;
 		if (g->bad)
 			break;
-		struct weir_asof_key *k = key_of_bytes(a, weir_map_hash(bytes, len), bytes, len);
+		struct weir_asof_key *k = key_of_bytes(a, weir_keys_bytes_hash(bytes, len), bytes, len);
 		oom = k == NULL || (line && weir_store_put(a->store, line, ln, &k->ev) < 0);
 		if (oom)
 			break;

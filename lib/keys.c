@@ -200,9 +200,11 @@ key_gather(const struct weir_keys *k, const struct weir_span *spans, char *buf)
 	return (long)n;
 }
 
-/* The key bytes streamed into st, a field at a time. */
+/* The key bytes streamed into st, a field at a time; the last NUL too
+ * with last_nul (weir_keys_hash128; weir_keys_bytes_hash leaves it). */
 static void
-key_stream(const struct weir_keys *k, const struct weir_span *spans, XXH3_state_t *st)
+key_stream(const struct weir_keys *k, const struct weir_span *spans, XXH3_state_t *st,
+    bool last_nul)
 {
 	for (int i = 0; i < k->n; i++) {
 		const struct weir_span *v = &spans[k->slots[i]];
@@ -215,20 +217,36 @@ key_stream(const struct weir_keys *k, const struct weir_span *spans, XXH3_state_
 			XXH3_64bits_update(st, t, tn);
 			free(out);
 		}
-		XXH3_64bits_update(st, "", 1);
+		if (i + 1 < k->n || last_nul)
+			XXH3_64bits_update(st, "", 1);
 	}
 }
 
 uint64_t
+weir_keys_bytes_hash(const char *bytes, size_t len)
+{
+	return weir_map_hash(bytes, len ? len - 1 : 0);
+}
+
+/* The key's bytes but the last NUL: one field's text hashed where it is
+ * (no copy, which the hash would read back before the copy's stores
+ * reach the cache), else gathered or streamed. */
+uint64_t
 weir_keys_hash(const struct weir_keys *k, const struct weir_span *spans)
 {
 	char buf[KEY_STACK];
+	if (k->n == 1 && spans[k->slots[0]].n <= KEY_STACK) {
+		const struct weir_span *v = &spans[k->slots[0]];
+		size_t tn;
+		const char *t = v->p ? key_text(v, buf, &tn) : "\1";
+		return weir_map_hash(t, v->p ? tn : 1);
+	}
 	long n = key_gather(k, spans, buf);
 	if (n >= 0)
-		return weir_map_hash(buf, (size_t)n);
+		return weir_keys_bytes_hash(buf, (size_t)n);
 	XXH3_state_t st;
 	XXH3_64bits_reset(&st);
-	key_stream(k, spans, &st);
+	key_stream(k, spans, &st, false);
 	return XXH3_64bits_digest(&st);
 }
 
@@ -244,7 +262,7 @@ weir_keys_hash128(const struct weir_keys *k, const struct weir_span *spans, uint
 		/* the 128-bit update is the 64-bit one; only the digest differs */
 		XXH3_state_t st;
 		XXH3_128bits_reset(&st);
-		key_stream(k, spans, &st);
+		key_stream(k, spans, &st, true);
 		h = XXH3_128bits_digest(&st);
 	}
 	out[0] = h.low64;

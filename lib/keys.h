@@ -49,8 +49,13 @@ int weir_keys_split_pairs(const char *list, char **left, char **right);
 long weir_keys_bytes(const struct weir_keys *k, const struct weir_span *spans, char **buf,
     size_t *cap);
 
-/* weir_map_hash of the event's key bytes, without writing them anywhere
- * (the reader thread computes it into the event's digest). */
+/* The hash of key bytes (weir_map_hash of all but their last byte, the
+ * NUL every key ends with: so the key of one plain field hashes the
+ * field's own bytes in the line, copied nowhere). */
+uint64_t weir_keys_bytes_hash(const char *bytes, size_t len);
+
+/* weir_keys_bytes_hash of the event's key bytes, without writing them
+ * anywhere (the reader thread computes it into the event's digest). */
 uint64_t weir_keys_hash(const struct weir_keys *k, const struct weir_span *spans);
 
 /* What a join's reader thread finds of an event's key (weir_hooks'
