@@ -2,108 +2,68 @@
  * weir-watermark: orders events within a bounded delay, separates late
  * events, emits watermarks.
  *
- * Held events sit in a min-heap ordered by (event time, arrival number), so
- * ties leave in arrival order.  Their bytes wait in a weir_store (chunks,
- * recycled as events leave): memory follows the events inside the lag,
- * never the size of the input.
+ * Held events wait in a weir_pendings (lib/pending.h: a wheel of buckets
+ * by time, a heap for what falls outside it), taken out in (event time,
+ * arrival number) order, so ties leave in arrival order.  Their bytes wait
+ * in a weir_store (chunks, recycled as events leave): memory follows the
+ * events inside the lag, never the size of the input.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../lib/driver.h"
-#include "../lib/heap.h"
+#include "../lib/pending.h"
 #include "../lib/program.h"
 #include "../lib/store.h"
 
 #define DEFAULT_MAX_BUFFER 1000000
 
-/* A heap entry is small (24 bytes) so that sifting touches little memory;
- * the bytes' whereabouts wait in a slot table. */
-struct held {
-	int64_t t;
-	uint64_t seq;
-	uint32_t slot;
-	uint32_t spare;
-};
-
-union slot {
-	struct weir_stored event;
-	uint32_t next_free;	/* when free: the next free slot's index */
-};
-
-/* (t, seq) order, computed without branches: the heap compares often and
- * the outcome is unpredictable. */
-static inline bool
-before(const struct held *a, const struct held *b)
-{
-	return (a->t < b->t) | ((a->t == b->t) & (a->seq < b->seq));
-}
-
-WEIR_HEAP_DEFINE(held, struct held, before)
-
 struct reorder {
-	struct held_heap heap;	/* on (t, seq) */
-	union slot *slots;
-	size_t nslots, slots_cap;
-	uint32_t free_slot;	/* head of the free list, UINT32_MAX if none */
+	struct weir_pendings pending;	/* on (t, seq) */
 	uint64_t seq;
 	size_t max_buffer;
 	struct weir_store *store;
 	bool forcing;
 };
 
-static int
-slot_take(struct reorder *r, uint32_t *index)
-{
-	if (r->free_slot != UINT32_MAX) {
-		*index = r->free_slot;
-		r->free_slot = r->slots[*index].next_free;
-		return 0;
-	}
-	if (r->nslots == r->slots_cap) {
-		size_t cap = r->slots_cap ? r->slots_cap * 2 : 1024;
-		union slot *p = realloc(r->slots, cap * sizeof *p);
-		if (p == NULL || cap > UINT32_MAX)
-			return -1;
-		r->slots = p;
-		r->slots_cap = cap;
-	}
-	*index = (uint32_t)r->nslots++;
-	return 0;
-}
-
-static void
-slot_give(struct reorder *r, uint32_t index)
-{
-	r->slots[index].next_free = r->free_slot;
-	r->free_slot = index;
-}
-
 static void
 update_gauges(struct weir_ctx *ctx, struct reorder *r)
 {
-	ctx->count.held = r->heap.n;
-	ctx->count.state_bytes = weir_store_bytes(r->store) + r->heap.cap * sizeof *r->heap.items +
-	    r->slots_cap * sizeof *r->slots;
+	ctx->count.held = weir_pendings_count(&r->pending);
+	ctx->count.state_bytes = weir_store_bytes(r->store) + weir_pendings_bytes(&r->pending);
 }
 
 /* Lets out every held event at or before `upto`, in order. */
 static int
 release(struct weir_ctx *ctx, struct reorder *r, int64_t upto)
 {
-	while (r->heap.n > 0 && r->heap.items[0].t <= upto) {
-		struct held h = held_pop(&r->heap);
-		struct weir_stored ev = r->slots[h.slot].event;
-		slot_give(r, h.slot);
-		int rc = weir_emit(ctx, ev.line, ev.len);
-		weir_store_release(r->store, &ev);
+	uint32_t slot;
+	bool wheel;
+	const struct weir_pending *p;
+	while ((p = weir_pendings_peek(&r->pending, &slot, &wheel)) != NULL && p->t <= upto) {
+		struct weir_pending e = weir_pendings_take(&r->pending, slot, wheel);
+		int rc = weir_emit(ctx, e.ev.line, e.ev.len);
+		weir_store_release(r->store, &e.ev);
 		if (r->forcing)
 			ctx->count.forced++;
 		if (rc != 0)
 			return rc;
 	}
 	update_gauges(ctx, r);
+	return 0;
+}
+
+static int
+hold(struct reorder *r, int64_t t, uint64_t seq, const char *line, size_t len)
+{
+	struct weir_pending p = {t, seq, NULL, {0}, false, 0};
+	if (weir_store_put(r->store, line, len, &p.ev) < 0)
+		return -1;
+	if (weir_pendings_push(&r->pending, &p) < 0) {
+		weir_store_release(r->store, &p.ev);
+		return -1;
+	}
 	return 0;
 }
 
@@ -117,18 +77,17 @@ on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 	 * lies past the watermark), so it goes out now, not at the next advance. */
 	if (ev->t == ctx->watermark)
 		return weir_emit(ctx, ev->line, ev->len);
-	struct held h = {ev->t, r->seq++, 0, 0};
-	struct weir_stored copy;
-	if (weir_store_put(r->store, ev->line, ev->len, &copy) < 0 ||
-	    slot_take(r, &h.slot) < 0 || held_push(&r->heap, h) < 0)
-		return weir_fail(ctx, "out of memory holding %zu events", r->heap.n);
-	r->slots[h.slot].event = copy;
+	if (hold(r, ev->t, r->seq++, ev->line, ev->len) < 0)
+		return weir_fail(ctx, "out of memory holding %zu events",
+		    weir_pendings_count(&r->pending));
 	update_gauges(ctx, r);
-	if (r->heap.n < r->max_buffer)
+	if (weir_pendings_count(&r->pending) < r->max_buffer)
 		return 0;
 	/* Full: force the watermark to the oldest held event. */
+	uint32_t slot;
+	bool wheel;
 	r->forcing = true;
-	int rc = weir_force_watermark(ctx, r->heap.items[0].t);
+	int rc = weir_force_watermark(ctx, weir_pendings_peek(&r->pending, &slot, &wheel)->t);
 	r->forcing = false;
 	return rc;
 }
@@ -145,19 +104,22 @@ on_end(struct weir_ctx *ctx)
 	return release(ctx, ctx->prog_state, INT64_MAX);
 }
 
-/* --state: the held events, in heap order (pushed back in that order, they
- * make the same heap), and the arrival counter. */
+static int
+save_one(void *arg, const struct weir_pending *p)
+{
+	struct weir_buf *b = arg;
+	return weir_put_i64(b, p->t) | weir_put_u64(b, p->seq) | weir_put_bytes(b, p->ev.line,
+	    p->ev.len);
+}
+
+/* --state: the arrival counter and the held events, in no order (pushed
+ * back, they leave in (time, arrival) order again). */
 static int
 on_save(struct weir_ctx *ctx, struct weir_buf *b)
 {
 	struct reorder *r = ctx->prog_state;
-	int rc = weir_put_u64(b, r->seq) | weir_put_u64(b, r->heap.n);
-	for (size_t i = 0; i < r->heap.n && rc == 0; i++) {
-		const struct held *h = &r->heap.items[i];
-		const struct weir_stored *ev = &r->slots[h->slot].event;
-		rc = weir_put_i64(b, h->t) | weir_put_u64(b, h->seq) |
-		    weir_put_bytes(b, ev->line, ev->len);
-	}
+	int rc = weir_put_u64(b, r->seq) | weir_put_u64(b, weir_pendings_count(&r->pending)) |
+	    weir_pendings_each(&r->pending, save_one, b);
 	return rc ? weir_fail(ctx, "out of memory writing state") : 0;
 }
 
@@ -168,16 +130,15 @@ on_restore(struct weir_ctx *ctx, struct weir_get *g)
 	r->seq = weir_get_u64(g);
 	uint64_t n = weir_get_count(g, 24);
 	for (uint64_t i = 0; i < n && !g->bad; i++) {
-		struct held h = {weir_get_i64(g), weir_get_u64(g), 0, 0};
+		int64_t t = weir_get_i64(g);
+		uint64_t seq = weir_get_u64(g);
 		size_t len;
 		const char *line = weir_get_bytes(g, &len);
-		struct weir_stored copy;
 		if (g->bad)
 			break;
-		if (weir_store_put(r->store, line, len, &copy) < 0 || slot_take(r, &h.slot) < 0 ||
-		    held_push(&r->heap, h) < 0)
-			return weir_fail(ctx, "out of memory restoring %zu events", r->heap.n);
-		r->slots[h.slot].event = copy;
+		if (hold(r, t, seq, line, len) < 0)
+			return weir_fail(ctx, "out of memory restoring %zu events",
+			    weir_pendings_count(&r->pending));
 	}
 	update_gauges(ctx, r);
 	return g->bad ? -1 : 0;
@@ -186,8 +147,7 @@ on_restore(struct weir_ctx *ctx, struct weir_get *g)
 static void
 reorder_free(struct reorder *r)
 {
-	held_free(&r->heap);
-	free(r->slots);
+	weir_pendings_free(&r->pending);
 	weir_store_free(r->store);
 }
 
@@ -215,7 +175,8 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 	(void)argc;
 	(void)argv;
 	r->store = weir_store_new();
-	if (r->store == NULL) {
+	if (r->store == NULL || weir_pendings_init(&r->pending,
+	    ctx->opts->lag > 0 ? 2 * ctx->opts->lag : 1000000000) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return -1;
 	}
@@ -233,7 +194,7 @@ main(int argc, char **argv)
 {
 	static const struct weir_hooks hooks = {on_event, on_watermark, NULL, on_end,
 		.on_save = on_save, .on_restore = on_restore};
-	static struct reorder r = {.max_buffer = DEFAULT_MAX_BUFFER, .free_slot = UINT32_MAX};
+	static struct reorder r = {.max_buffer = DEFAULT_MAX_BUFFER};
 	static const struct weir_program program = {
 		.name = "weir-watermark",
 		.synopsis = "weir-watermark [--lag DUR] [--punctuate DUR] [--max-buffer N] "

@@ -18,6 +18,8 @@ struct weir_asof_key {
 	int64_t t;
 	struct weir_stored ev;	/* ev.line NULL: no right event yet */
 	uint64_t row_seq;	/* the right event's arrival */
+	uint32_t shape;		/* the right event's scan found: weir_scan_shape, */
+	int8_t clean;		/* weir_line_is_clean (-1: not known, restored) */
 	uint32_t refs;		/* pending events and aging entries */
 	size_t len;
 	char bytes[];
@@ -155,6 +157,8 @@ process(struct weir_ctx *ctx, struct weir_asof *a, int s, struct weir_pending *p
 		k->t = p->t;
 		k->ev = p->ev;
 		k->row_seq = p->seq;
+		k->clean = p->clean;
+		k->shape = p->shape;
 		if (a->within != INT64_MAX) {
 			if (weir_asof_agings_push(&a->aging, (struct weir_asof_aging){p->t, p->seq, k}) < 0)
 				return weir_fail(ctx, "out of memory");
@@ -166,7 +170,7 @@ process(struct weir_ctx *ctx, struct weir_asof *a, int s, struct weir_pending *p
 	if (k && k->ev.line && weir_time_add_sat(k->t, a->within) >= p->t) {
 		a->matched++;
 		rc = weir_merge_emit(ctx, a->merge, &a->row, a->nest, p->ev.line, p->ev.len, p->clean,
-		    p->shape, k->ev.line, k->ev.len, -1, 0);
+		    p->shape, k->ev.line, k->ev.len, k->clean, k->shape);
 	} else if (a->keep_unmatched) {
 		a->unmatched++;
 		rc = weir_merge_emit(ctx, a->merge, &a->row, a->nest, p->ev.line, p->ev.len, -1, 0,
@@ -315,6 +319,8 @@ on_restore(struct weir_ctx *ctx, struct weir_get *g)
 			break;
 		k->t = t;
 		k->row_seq = row_seq;
+		k->clean = -1;
+		k->shape = 0;
 		if (line && a->within != INT64_MAX) {
 			oom = weir_asof_agings_push(&a->aging,
 			    (struct weir_asof_aging){t, row_seq, k}) < 0;
