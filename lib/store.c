@@ -7,7 +7,8 @@
 
 #include "store.h"
 
-#define CHUNK_SIZE ((size_t)1 << 20)
+#define CHUNK_SIZE ((size_t)1 << 16)
+#define SPARES 8
 
 struct weir_chunk {
 	struct weir_chunk *next;	/* every chunk, for weir_store_free */
@@ -35,7 +36,8 @@ refs_of(const struct weir_stored *h)
 struct weir_store {
 	struct weir_chunk *all;
 	struct weir_chunk *current;	/* where new events are copied */
-	struct weir_chunk *spare;	/* one empty chunk kept for reuse */
+	struct weir_chunk *spare[SPARES];	/* empty chunks kept for reuse */
+	int nspare;
 	size_t bytes;
 };
 
@@ -65,13 +67,14 @@ weir_store_free(struct weir_store *s)
 	free(s);
 }
 
-/* A chunk nobody refers to and nobody writes to: keep one, free the rest. */
+/* A chunk nobody refers to and nobody writes to: keep a few, free the
+ * rest. */
 static void
 retire(struct weir_store *s, struct weir_chunk *c)
 {
-	if (c->cap == CHUNK_SIZE && s->spare == NULL) {
+	if (c->cap == CHUNK_SIZE && s->nspare < SPARES) {
 		c->used = 0;
-		s->spare = c;
+		s->spare[s->nspare++] = c;
 		return;
 	}
 	unlink_chunk(s, c);
@@ -96,9 +99,8 @@ weir_store_put_tail(struct weir_store *s, const char *line, size_t len,
 			if (c->live == 0)
 				retire(s, c);
 		}
-		if (need <= CHUNK_SIZE && s->spare != NULL) {
-			c = s->spare;
-			s->spare = NULL;
+		if (need <= CHUNK_SIZE && s->nspare > 0) {
+			c = s->spare[--s->nspare];	/* the last retired: the likeliest in cache */
 		} else {
 			size_t cap = need > CHUNK_SIZE ? need : CHUNK_SIZE;
 			c = malloc(sizeof *c + cap);
@@ -141,7 +143,7 @@ weir_store_release(struct weir_store *s, const struct weir_stored *h)
 	if (--*refs_of(h) > 0)
 		return 0;
 	struct weir_chunk *c = h->chunk;
-	if (--c->live == 0 && c != s->current && c != s->spare)
+	if (--c->live == 0 && c != s->current)
 		retire(s, c);
 	return 1;
 }

@@ -2,12 +2,15 @@
  * store.h: where held events keep their bytes.
  *
  * A program that holds events past its hook (a reorder buffer, windows,
- * sessions) copies their bytes here: into chunks of 1 MiB, not one
+ * sessions) copies their bytes here: into chunks of 64 KiB, not one
  * allocation per event.  A chunk counts the references to events in it and
  * is recycled when the last one is released.  Events leave in roughly the
  * order they came (disorder is bounded by the lag and the window), so few
  * chunks are alive at once and memory follows what is held, never what was
- * read.  An event longer than a chunk gets a chunk of its own.
+ * read.  Chunks are small so that those in use, and the few empty ones
+ * kept for reuse, stay in a core's cache: a new event's bytes are written
+ * where an older one's were, not into memory last touched megabytes ago.
+ * An event longer than a chunk gets a chunk of its own.
  *
  *   chunk: [ refs|ev1 bytes | refs|ev2 bytes | ... free ]   live = events in it
  *
