@@ -25,6 +25,20 @@ struct weir_asof_key {
 	char bytes[];
 };
 
+/* Keys come and go with the events (each order its own key, say): those
+ * of up to KEY_SMALL bytes come from a slab. */
+#define KEY_SMALL 72
+#define KEYS_A_BLOCK 512
+
+static void
+key_free(struct weir_asof *a, struct weir_asof_key *k)
+{
+	if (k->len > KEY_SMALL) {
+		a->long_key_bytes -= sizeof *k + k->len;
+		free(k);
+	} else
+		weir_slab_put(&a->small_keys, k);
+}
 
 static void
 key_drop(struct weir_asof *a, struct weir_asof_key *k)
@@ -32,7 +46,7 @@ key_drop(struct weir_asof *a, struct weir_asof_key *k)
 	if (k->ev.line)
 		weir_store_release(a->store, &k->ev);
 	weir_map_remove(&a->keys, k->hash, k);
-	free(k);
+	key_free(a, k);
 }
 
 /* The key of these bytes, made when it is new; NULL when memory ran out. */
@@ -44,13 +58,17 @@ key_of_bytes(struct weir_asof *a, uint64_t h, const char *bytes, size_t len)
 	while ((k = weir_map_next(&a->keys, h, &at)) != NULL)
 		if (k->len == len && memcmp(k->bytes, bytes, len) == 0)
 			return k;
-	if ((k = calloc(1, sizeof *k + len)) == NULL)
+	k = len > KEY_SMALL ? malloc(sizeof *k + len) : weir_slab_get(&a->small_keys);
+	if (k == NULL)
 		return NULL;
+	if (len > KEY_SMALL)
+		a->long_key_bytes += sizeof *k + len;
+	memset(k, 0, sizeof *k);
 	k->hash = h;
 	k->len = len;
 	memcpy(k->bytes, bytes, len);
 	if (weir_map_insert(&a->keys, h, k) < 0) {
-		free(k);
+		key_free(a, k);
 		return NULL;
 	}
 	return k;
@@ -77,9 +95,11 @@ weir_asof_free(struct weir_asof *a)
 		struct weir_asof_key *k = a->keys.slots[i].item;
 		if (k && k->ev.line)
 			weir_store_release(a->store, &k->ev);
-		free(k);
+		if (k)
+			key_free(a, k);
 	}
 	weir_map_free(&a->keys);
+	weir_slab_free(&a->small_keys);
 	for (int s = 0; s < 2; s++)
 		weir_pendings_free(&a->pending[s]);
 	weir_asof_agings_free(&a->aging);
@@ -115,7 +135,7 @@ update_gauges(struct weir_ctx *ctx, struct weir_asof *a)
 	    weir_pendings_count(&a->pending[RIGHT]);
 	ctx->count.state_bytes = weir_store_bytes(a->store) + weir_pendings_bytes(&a->pending[LEFT]) +
 	    weir_pendings_bytes(&a->pending[RIGHT]) + a->aging.cap * sizeof *a->aging.items +
-	    weir_map_bytes(&a->keys) + a->keys.n * (sizeof(struct weir_asof_key) + 16);
+	    weir_map_bytes(&a->keys) + a->small_keys.bytes + a->long_key_bytes;
 }
 
 /* An event that is not late: it waits with its key for the watermark.  A
@@ -350,6 +370,7 @@ weir_asof_start(struct weir_ctx *ctx, struct weir_asof *a, int64_t span, char *e
 	};
 	ctx->hooks = &hooks;
 	ctx->prog_state = a;
+	weir_slab_init(&a->small_keys, sizeof(struct weir_asof_key) + KEY_SMALL, KEYS_A_BLOCK);
 	int rc = (a->store = weir_store_new()) == NULL ? -1 : 0;
 	for (int s = 0; s < 2 && rc == 0; s++)
 		rc = weir_pendings_init(&a->pending[s], span);

@@ -38,6 +38,7 @@
 #include "map.h"
 #include "merge.h"
 #include "pending.h"
+#include "slab.h"
 #include "store.h"
 
 /* A right row that ages out when the watermark passes its time + within. */
@@ -66,6 +67,8 @@ struct weir_asof {
 	struct weir_pendings pending[2];
 	uint64_t seq[2];
 	struct weir_map keys;		/* of struct weir_asof_key, by hash */
+	struct weir_slab small_keys;	/* where the short ones live */
+	size_t long_key_bytes;		/* of the others, malloc's */
 	struct weir_asof_agings_heap aging;	/* with within: the rows, by time */
 	struct weir_store *store;
 	struct weir_buf row;
