@@ -93,7 +93,9 @@ struct step {
 	struct weir_map index;		/* the same keys by hash */
 	struct weir_span *spans;
 	size_t nslots;		/* the plan's */
-	uint32_t *where;	/* a held event's fields: offset and length each */
+	int fslots[MAX_FUNCS];	/* the functions' fields, each once */
+	size_t nfslots;
+	uint32_t *where;	/* a held event's: offset and length of each */
 	struct weir_buf members;
 	char *scratch;
 	size_t scratch_cap;
@@ -274,15 +276,16 @@ on_scan(const void *state, unsigned input, const char *line, size_t len,
 	digest[0] = weir_keys_hash(&((const struct step *)state)->by, spans);
 }
 
-/* Holds an event: its bytes in the store, and after them where each field
- * of the plan is in them (UINT32_MAX: absent), so that its turn needs no
- * second scan.  -1 when memory ran out, -2 after weir_fail. */
+/* Holds an event: its bytes in the store, and after them where each
+ * function's field is in them (UINT32_MAX: absent), so that its turn needs
+ * no second scan.  -1 when memory ran out, -2 after weir_fail. */
 static int
 hold(struct weir_ctx *ctx, struct step *st, const char *line, size_t len,
     const struct weir_span *spans, struct weir_stored *out)
 {
-	for (size_t i = 0; i < st->nslots; i++)
-		if (spans[i].p && (spans[i].p < line || spans[i].p + spans[i].n > line + len)) {
+	for (size_t j = 0; j < st->nfslots; j++) {
+		const struct weir_span *v = &spans[st->fslots[j]];
+		if (v->p && (v->p < line || v->p + v->n > line + len)) {
 			const char *why;	/* spans of other bytes: those of these */
 			if (weir_scan(ctx->plan, line, len, st->spans, &why) < 0) {
 				weir_fail(ctx, "a held event no longer scans: %s", why);
@@ -291,12 +294,14 @@ hold(struct weir_ctx *ctx, struct step *st, const char *line, size_t len,
 			spans = st->spans;
 			break;
 		}
-	for (size_t i = 0; i < st->nslots; i++) {
-		st->where[2 * i] = spans[i].p ? (uint32_t)(spans[i].p - line) : UINT32_MAX;
-		st->where[2 * i + 1] = (uint32_t)spans[i].n;
+	}
+	for (size_t j = 0; j < st->nfslots; j++) {
+		const struct weir_span *v = &spans[st->fslots[j]];
+		st->where[2 * j] = v->p ? (uint32_t)(v->p - line) : UINT32_MAX;
+		st->where[2 * j + 1] = (uint32_t)v->n;
 	}
 	return weir_store_put_tail(st->store, line, len, st->where,
-	    2 * st->nslots * sizeof *st->where, out);
+	    2 * st->nfslots * sizeof *st->where, out);
 }
 
 /* An event of key k whose turn came: k's values, then the event with them. */
@@ -304,10 +309,11 @@ static int
 release_one(struct weir_ctx *ctx, struct step *st, struct skey *k, const char *line, size_t len,
     int64_t t)
 {
-	memcpy(st->where, line + len, 2 * st->nslots * sizeof *st->where);
-	for (size_t i = 0; i < st->nslots; i++)
-		st->spans[i] = st->where[2 * i] == UINT32_MAX ? (struct weir_span){NULL, 0} :
-		    (struct weir_span){line + st->where[2 * i], st->where[2 * i + 1]};
+	memcpy(st->where, line + len, 2 * st->nfslots * sizeof *st->where);
+	for (size_t j = 0; j < st->nfslots; j++)
+		st->spans[st->fslots[j]] = st->where[2 * j] == UINT32_MAX ?
+		    (struct weir_span){NULL, 0} :
+		    (struct weir_span){line + st->where[2 * j], st->where[2 * j + 1]};
 	struct weir_buf *b = &st->members;
 	b->n = 0;
 	double d = 0;
@@ -648,6 +654,13 @@ setup(struct weir_ctx *ctx, int argc, char **argv, char *err, size_t errlen)
 		return -1;
 	st->store = weir_store_new();
 	st->nslots = weir_plan_size(ctx->plan);
+	for (int i = 0; i < st->nfuncs; i++) {
+		size_t j = 0;
+		while (j < st->nfslots && st->fslots[j] != st->funcs[i].slot)
+			j++;
+		if (j == st->nfslots && st->funcs[i].slot >= 0)
+			st->fslots[st->nfslots++] = st->funcs[i].slot;
+	}
 	st->spans = calloc(st->nslots + 1, sizeof *st->spans);
 	st->where = calloc(2 * st->nslots + 1, sizeof *st->where);
 	if (st->store == NULL || st->spans == NULL || st->where == NULL ||
