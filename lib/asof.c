@@ -25,6 +25,36 @@ struct weir_asof_key {
 	char bytes[];
 };
 
+/* Appends a row that ages after every one in the ring; -1 when memory
+ * ran out. */
+static int
+aging_push(struct weir_asof_agings *q, struct weir_asof_aging g)
+{
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? 2 * q->cap : 1024;
+		struct weir_asof_aging *items = malloc(cap * sizeof *items);
+		if (items == NULL)
+			return -1;
+		for (size_t i = 0; i < q->n; i++)
+			items[i] = q->items[(q->head + i) & (q->cap - 1)];
+		free(q->items);
+		q->items = items;
+		q->head = 0;
+		q->cap = cap;
+	}
+	q->items[(q->head + q->n++) & (q->cap - 1)] = g;
+	return 0;
+}
+
+static int
+aging_cmp(const void *x, const void *y)
+{
+	const struct weir_asof_aging *a = x, *b = y;
+	if (a->t != b->t)
+		return a->t < b->t ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
 /* Keys come and go with the events (each order its own key, say): those
  * of up to KEY_SMALL bytes come from a slab. */
 #define KEY_SMALL 72
@@ -102,7 +132,7 @@ weir_asof_free(struct weir_asof *a)
 	weir_slab_free(&a->small_keys);
 	for (int s = 0; s < 2; s++)
 		weir_pendings_free(&a->pending[s]);
-	weir_asof_agings_free(&a->aging);
+	free(a->aging.items);
 	weir_store_free(a->store);
 	weir_buf_free(&a->row);
 	free(a->scratch);
@@ -180,7 +210,7 @@ process(struct weir_ctx *ctx, struct weir_asof *a, int s, struct weir_pending *p
 		k->clean = p->clean;
 		k->shape = p->shape;
 		if (a->within != INT64_MAX) {
-			if (weir_asof_agings_push(&a->aging, (struct weir_asof_aging){p->t, p->seq, k}) < 0)
+			if (aging_push(&a->aging, (struct weir_asof_aging){p->t, p->seq, k}) < 0)
 				return weir_fail(ctx, "out of memory");
 			k->refs++;
 		}
@@ -209,8 +239,11 @@ process(struct weir_ctx *ctx, struct weir_asof *a, int s, struct weir_pending *p
 static void
 age(struct weir_asof *a, int64_t w)
 {
-	while (a->aging.n > 0 && weir_time_add_sat(a->aging.items[0].t, a->within) < w) {
-		struct weir_asof_aging g = weir_asof_agings_pop(&a->aging);
+	struct weir_asof_agings *q = &a->aging;
+	while (q->n > 0 && weir_time_add_sat(q->items[q->head].t, a->within) < w) {
+		struct weir_asof_aging g = q->items[q->head];
+		q->head = (q->head + 1) & (q->cap - 1);
+		q->n--;
 		struct weir_asof_key *k = g.key;
 		if (k->ev.line && k->row_seq == g.seq) {
 			weir_store_release(a->store, &k->ev);
@@ -342,11 +375,14 @@ on_restore(struct weir_ctx *ctx, struct weir_get *g)
 		k->clean = -1;
 		k->shape = 0;
 		if (line && a->within != INT64_MAX) {
-			oom = weir_asof_agings_push(&a->aging,
-			    (struct weir_asof_aging){t, row_seq, k}) < 0;
+			oom = aging_push(&a->aging, (struct weir_asof_aging){t, row_seq, k}) < 0;
 			k->refs++;
 		}
 	}
+	/* the rows came in the keys' order: into aging order (pushed last, from
+	 * head 0, they lie in one run) */
+	if (a->aging.n > 1)
+		qsort(a->aging.items, a->aging.n, sizeof *a->aging.items, aging_cmp);
 	for (int s = 0; s < 2 && !g->bad && !oom; s++)
 		oom = weir_pendings_restore(&a->pending[s], g, a->store, key_of, a) < 0;
 	if (oom)

@@ -33,7 +33,6 @@
 #include <stdint.h>
 
 #include "driver.h"
-#include "heap.h"
 #include "keys.h"
 #include "map.h"
 #include "merge.h"
@@ -48,13 +47,14 @@ struct weir_asof_aging {
 	void *key;
 };
 
-static inline bool
-weir_asof_aging_before(const struct weir_asof_aging *a, const struct weir_asof_aging *b)
-{
-	return a->t != b->t ? a->t < b->t : a->seq < b->seq;
-}
-
-WEIR_HEAP_DEFINE(weir_asof_agings, struct weir_asof_aging, weir_asof_aging_before)
+/* The rows in the order they age: right events become rows in event-time
+ * order (the join takes both inputs in one order), so each new row ages
+ * last and the rows wait in a ring, oldest first, with no heap to sift
+ * (restored rows are sorted once). */
+struct weir_asof_agings {
+	struct weir_asof_aging *items;
+	size_t head, n, cap;	/* cap a power of two */
+};
 
 struct weir_asof {
 	/* set by the program */
@@ -69,7 +69,7 @@ struct weir_asof {
 	struct weir_map keys;		/* of struct weir_asof_key, by hash */
 	struct weir_slab small_keys;	/* where the short ones live */
 	size_t long_key_bytes;		/* of the others, malloc's */
-	struct weir_asof_agings_heap aging;	/* with within: the rows, by time */
+	struct weir_asof_agings aging;	/* with within: the rows, by time */
 	struct weir_store *store;
 	struct weir_buf row;
 	char *scratch;

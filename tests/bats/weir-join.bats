@@ -765,6 +765,25 @@ for l in open("expect"):
 	grep -qx '{"ts":8,"id":1,"a":2,"right_ts":2,"b":1}' second
 }
 
+@test "--asof --within: rows restored from a checkpoint age in time order, whatever order the state kept them in" {
+	# rows of 25 keys at 100..124 s and of 25 more at 200..224 s; none is
+	# old enough to go before the barrier (the watermark is 224 s there,
+	# --within 130s); after it the watermark reaches 300 s: the first 25
+	# rows are let go, their keys with them, the others stay, with the
+	# keys of the 3 right events after the barrier: 28 keys at the end
+	mkdir ck
+	{ for i in $(seq 0 24); do printf '{"ts":%d,"id":"a%d"}\n' $((100 + i)) "$i"; done
+	  for i in $(seq 0 24); do printf '{"ts":%d,"id":"b%d"}\n' $((200 + i)) "$i"; done
+	  printf '{"_checkpoint":1}\n'
+	  for t in 300 301 302; do printf '{"ts":%d,"id":"c%d"}\n' "$t" "$t"; done; } > right
+	{ printf '{"ts":250,"id":"none"}\n{"_checkpoint":1}\n'
+	  for t in 300 301 302; do printf '{"ts":%d,"id":"none"}\n' "$t"; done; } > left
+	weir-join --asof left right --on id --within 130s --state ck/j > first 2> /dev/null
+	run --separate-stderr weir-join --asof left right --on id --within 130s --state ck/j --stats
+	[ "$status" -eq 0 ]
+	[[ $stderr =~ \"keys\":28, ]] || { echo "$stderr"; false; }
+}
+
 @test "--asof: what it does not take is a usage error; keys with no right event are not kept" {
 	run --separate-stderr weir-join --asof L R --on id --type full
 	assert_failure 2
