@@ -355,17 +355,18 @@ lag_that_keeps(const struct weir_ctx *ctx, int64_t behind, char *buf, size_t siz
 	weir_duration_format_up(weir_time_add_sat(ctx->opts->lag, behind), buf, size);
 }
 
-/* How far behind the watermark a late event was: for the notice at exit,
- * and, once more than 5% of a thousand or more events were late, a notice
- * now, so that a live pipeline hears of it before its end. */
+/* How far behind the watermark w that made it late a late event was: for
+ * the notice at exit, and, once more than 5% of a thousand or more events
+ * were late, a notice now, so that a live pipeline hears of it before its
+ * end. */
 static void
-note_lateness(struct weir_ctx *ctx, const struct weir_event *ev)
+note_lateness(struct weir_ctx *ctx, const struct weir_event *ev, int64_t w)
 {
-	if (ctx->watermark == WEIR_TIME_NONE || ev->t >= ctx->watermark)
+	if (w == WEIR_TIME_NONE || ev->t >= w)
 		return;
 	if (ctx->lateness == NULL && (ctx->lateness = calloc(1, sizeof *ctx->lateness)) == NULL)
 		return;
-	weir_lateness_add(ctx->lateness, ctx->watermark - ev->t);
+	weir_lateness_add(ctx->lateness, w - ev->t);
 	if (ctx->late_told || ctx->count.late < 1000 || ctx->count.late * 20 < ctx->count.in ||
 	    ctx->opts->late != WEIR_LATE_DROP)
 		return;
@@ -380,8 +381,14 @@ note_lateness(struct weir_ctx *ctx, const struct weir_event *ev)
 int
 weir_late(struct weir_ctx *ctx, const struct weir_event *ev)
 {
+	return weir_late_behind(ctx, ev, ctx->watermark);
+}
+
+int
+weir_late_behind(struct weir_ctx *ctx, const struct weir_event *ev, int64_t w)
+{
 	ctx->count.late++;
-	note_lateness(ctx, ev);
+	note_lateness(ctx, ev, w);
 	switch (ctx->opts->late) {
 	case WEIR_LATE_PASS:
 		return weir_out_line(ctx->out, ev->line, ev->len);

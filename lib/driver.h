@@ -331,6 +331,10 @@ int weir_top(struct weir_ctx *ctx, const struct weir_keys *by, const char *const
 
 /* Routes a late event by --late and counts it. */
 int weir_late(struct weir_ctx *ctx, const struct weir_event *ev);
+/* The same for an event that is late for watermark w rather than the
+ * program's (an input's own, lib/inputs.h): how far behind it was is
+ * measured from w, for the notice at exit. */
+int weir_late_behind(struct weir_ctx *ctx, const struct weir_event *ev, int64_t w);
 
 /*
  * For a source (weir-replay, weir-kafka-source), an event older than what

@@ -270,10 +270,13 @@ take_line(struct weir_ctx *ctx, struct weir_inputs *ins, struct weir_in *in,
 	int rc;
 	if (ctx->where && !weir_where(ctx, &ev, NULL, &rc))
 		return rc;
+	/* late for this input's own watermark (which the others' pace does not
+	 * move), or the program's; measured from the higher */
 	int64_t w = in_watermark(ctx, in);
-	if ((w != WEIR_TIME_NONE && t < w) ||
-	    (ctx->watermark != WEIR_TIME_NONE && t < ctx->watermark))
-		return weir_late(ctx, &ev);
+	if (w == WEIR_TIME_NONE || (ctx->watermark != WEIR_TIME_NONE && ctx->watermark > w))
+		w = ctx->watermark;
+	if (w != WEIR_TIME_NONE && t < w)
+		return weir_late_behind(ctx, &ev, w);
 	if (t > in->max_t)
 		in->max_t = t;
 	return ctx->hooks->on_event ? ctx->hooks->on_event(ctx, &ev) : 0;

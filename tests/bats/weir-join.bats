@@ -765,6 +765,51 @@ for l in open("expect"):
 	grep -qx '{"ts":8,"id":1,"a":2,"right_ts":2,"b":1}' second
 }
 
+@test "two inputs: the notice at exit measures lateness from the input's own watermark, and the --lag it advises keeps every event" {
+	# keys and times at random, out of order by up to 400 s on each side
+	python3 - <<'PY'
+import random
+r = random.Random(50)
+for side in ("L", "R"):
+    n = r.randint(0, 1500)
+    t = 1000
+    with open(side, "w") as f:
+        for i in range(n):
+            t += r.choice([0, 1, 2, 5, 40])
+            d = r.choice([0, 0, r.randint(0, 30), r.randint(0, 400)])
+            k = r.randint(0, r.choice([3, 30, 300]))
+            if r.random() < 0.03:
+                f.write('{"ts":%d,"x":%d}\n' % (t - d, i))
+            else:
+                f.write('{"ts":%d,"id":"k%d","%s":%d}\n' % (t - d, k, "a" if side == "L" else "b", i))
+PY
+	# the reference: on each input, an event is late when it is behind that
+	# input's latest time less the lag (the other input's pace moves the
+	# join's watermark, not which events are late)
+	read -r n behind lag < <(python3 -c '
+import json
+worst, n = 0, 0
+for f in ("L", "R"):
+    top = None
+    for line in open(f):
+        t = json.loads(line)["ts"]
+        if top is not None and t < top - 20:
+            n, worst = n + 1, max(worst, top - 20 - t)
+        elif top is None or t > top:
+            top = t
+print(n, worst, worst + 20)')
+	[ "$n" -gt 0 ]
+	for i in 1 2 3; do
+		run --separate-stderr weir-join --asof L R --on id --lag 20s --within 15s
+		[ "$status" -eq 0 ]
+		[[ $stderr == *"$n late events dropped, up to ${behind}s behind the watermark: --lag ${lag}s would have kept them all"* ]] ||
+			{ echo "$stderr"; false; }
+	done
+	run --separate-stderr weir-join --asof L R --on id --lag "${lag}s" --within 15s
+	[ "$status" -eq 0 ]
+	[[ $stderr != *late* ]] || { echo "$stderr"; false; }
+}
+
 @test "--asof --within: rows restored from a checkpoint age in time order, whatever order the state kept them in" {
 	# rows of 25 keys at 100..124 s and of 25 more at 200..224 s; none is
 	# old enough to go before the barrier (the watermark is 224 s there,
