@@ -600,8 +600,17 @@ on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 		ctx->count.dropped++;	/* no key: no partner, and no outer row */
 		return 0;
 	}
-	if (weir_store_put(j->store, ev->line, ev->len, &p.ev) < 0 ||
-	    weir_pendings_push(&sd->pending, &p) < 0)
+	/* into its slot in place: the line's handle is written once, not
+	 * copied on through the stack (pending.h) */
+	struct weir_pending *slot = weir_pendings_reserve(&sd->pending);
+	if (slot == NULL || weir_store_put(j->store, ev->line, ev->len, &slot->ev) < 0)
+		return weir_fail(ctx, "out of memory holding events");
+	slot->t = p.t;
+	slot->seq = p.seq;
+	slot->key = p.key;
+	slot->clean = p.clean;
+	slot->shape = p.shape;
+	if (weir_pendings_commit(&sd->pending) < 0)
 		return weir_fail(ctx, "out of memory holding events");
 	ctx->count.held++;	/* (advance_to counts it all again) */
 	return 0;

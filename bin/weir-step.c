@@ -359,12 +359,18 @@ on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 	struct step *st = ctx->prog_state;
 	if (ev->t < ctx->watermark)
 		return weir_late(ctx, ev);
-	struct weir_pending p = {ev->t, st->seq++, key_of(st, ev->digest[0], ev->fields), {0},
-		false, 0};
-	int held = p.key ? hold(ctx, st, ev->line, ev->len, ev->fields, &p.ev) : -1;
+	struct weir_pending *p = weir_pendings_reserve(&st->pending);	/* filled in place */
+	int held = -1;
+	if (p != NULL && (p->key = key_of(st, ev->digest[0], ev->fields)) != NULL) {
+		p->t = ev->t;
+		p->seq = st->seq++;
+		p->clean = false;
+		p->shape = 0;
+		held = hold(ctx, st, ev->line, ev->len, ev->fields, &p->ev);
+	}
 	if (held == -2)
 		return -1;
-	if (held < 0 || weir_pendings_push(&st->pending, &p) < 0)
+	if (held < 0 || weir_pendings_commit(&st->pending) < 0)
 		return weir_fail(ctx, "out of memory holding %zu events",
 		    weir_pendings_count(&st->pending));
 	ctx->count.held = weir_pendings_count(&st->pending);

@@ -165,20 +165,46 @@ weir_pendings_wheel_put(struct weir_pendings *ps, uint32_t slot)
 	return true;
 }
 
-static inline int
-weir_pendings_push(struct weir_pendings *ps, const struct weir_pending *p)
+/*
+ * The slot the next event goes into, to be filled in place and then
+ * placed with weir_pendings_commit (nothing else in between): a caller
+ * that builds the event field by field (weir_store_put writing its ev)
+ * writes it once, where a copy of a whole struct from the stack would
+ * load in 16 bytes what was just stored in 8, which the CPU cannot
+ * forward and waits for.  NULL when memory ran out.
+ */
+static inline struct weir_pending *
+weir_pendings_reserve(struct weir_pendings *ps)
 {
 	if (ps->nfree == 0 && weir_pendings_grow(ps) < 0)
-		return -1;
+		return NULL;
+	return &ps->slots[ps->free[ps->nfree - 1]];
+}
+
+/* Places the event filled in the reserved slot; -1 when memory ran out
+ * (the slot stays free). */
+static inline int
+weir_pendings_commit(struct weir_pendings *ps)
+{
 	uint32_t slot = ps->free[--ps->nfree];
-	ps->slots[slot] = *p;
 	if (ps->first && weir_pendings_wheel_put(ps, slot))
 		return 0;
+	const struct weir_pending *p = &ps->slots[slot];
 	if (weir_pending_refs_push(&ps->heap, (struct weir_pending_ref){p->t, p->seq, slot}) < 0) {
 		ps->nfree++;
 		return -1;
 	}
 	return 0;
+}
+
+static inline int
+weir_pendings_push(struct weir_pendings *ps, const struct weir_pending *p)
+{
+	struct weir_pending *s = weir_pendings_reserve(ps);
+	if (s == NULL)
+		return -1;
+	*s = *p;
+	return weir_pendings_commit(ps);
 }
 
 /* The wheel's first bucket that is not empty, from the cursor on; the
