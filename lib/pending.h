@@ -15,11 +15,14 @@
  *
  *   weir_pendings_init(&ps, span)          buckets to span about `span` ns
  *   weir_pendings_push(&ps, &p)            0, or -1 (memory)
+ *   p = weir_pendings_reserve(&ps)         or a slot to fill in place,
+ *   weir_pendings_commit(&ps)              then placed: 0, or -1 (memory)
  *   p = weir_pendings_peek(&ps, &slot, &wheel)   the earliest, or NULL
  *   *p = weir_pendings_take(&ps, slot, wheel)    and out it goes
  *
- * The set owns its slots, wheel and heap, and copies each event in; the
- * event's bytes (ev) and its key stay the caller's, handed back by
+ * The set owns its slots, wheel and heap, and copies each event in (or
+ * has it written in place); the event's bytes (ev) and its key stay the
+ * caller's, handed back by
  * weir_pendings_take.  weir_pendings_free accepts a zeroed set.  A set that
  * was never given weir_pendings_init works too, on its heap alone.
  */
