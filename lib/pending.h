@@ -22,9 +22,9 @@
  *
  * The set owns its slots, wheel and heap, and copies each event in (or
  * has it written in place); the event's bytes (ev) and its key stay the
- * caller's, handed back by
- * weir_pendings_take.  weir_pendings_free accepts a zeroed set.  A set that
- * was never given weir_pendings_init works too, on its heap alone.
+ * caller's, handed back by weir_pendings_take.  weir_pendings_free accepts
+ * a zeroed set.  A set that was never given weir_pendings_init works too,
+ * on its heap alone.
  */
 #ifndef WEIR_PENDING_H
 #define WEIR_PENDING_H
