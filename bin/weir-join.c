@@ -591,26 +591,17 @@ on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 {
 	struct join *j = ctx->prog_state;
 	struct side *sd = &j->side[ev->input];
-	struct weir_pending p = {ev->t, sd->seq++, NULL, {0}, ev->clean, ev->shape};
+	struct key *k = NULL;
 	if ((ev->digest[1] & WEIR_KEY_COMPLETE) &&
-	    (p.key = key_take_event(j, ev->input == RIGHT ? &j->rkeys : &j->keys, ev->digest[0],
+	    (k = key_take_event(j, ev->input == RIGHT ? &j->rkeys : &j->keys, ev->digest[0],
 	    ev->fields)) == NULL)
 		return weir_fail(ctx, "out of memory");
-	if (p.key == NULL && !outer(j, (int)ev->input)) {
+	if (k == NULL && !outer(j, (int)ev->input)) {
 		ctx->count.dropped++;	/* no key: no partner, and no outer row */
 		return 0;
 	}
-	/* into its slot in place: the line's handle is written once, not
-	 * copied on through the stack (pending.h) */
-	struct weir_pending *slot = weir_pendings_reserve(&sd->pending);
-	if (slot == NULL || weir_store_put(j->store, ev->line, ev->len, &slot->ev) < 0)
-		return weir_fail(ctx, "out of memory holding events");
-	slot->t = p.t;
-	slot->seq = p.seq;
-	slot->key = p.key;
-	slot->clean = p.clean;
-	slot->shape = p.shape;
-	if (weir_pendings_commit(&sd->pending) < 0)
+	if (weir_pendings_hold(&sd->pending, j->store, ev->line, ev->len, ev->t, sd->seq++, k,
+	    ev->clean, ev->shape) < 0)
 		return weir_fail(ctx, "out of memory holding events");
 	ctx->count.held++;	/* (advance_to counts it all again) */
 	return 0;

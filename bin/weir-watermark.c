@@ -57,21 +57,7 @@ release(struct weir_ctx *ctx, struct reorder *r, int64_t upto)
 static int
 hold(struct reorder *r, int64_t t, uint64_t seq, const char *line, size_t len)
 {
-	struct weir_pending *p = weir_pendings_reserve(&r->pending);
-	if (p == NULL)
-		return -1;
-	p->t = t;
-	p->seq = seq;
-	p->key = NULL;
-	p->clean = false;
-	p->shape = 0;
-	if (weir_store_put(r->store, line, len, &p->ev) < 0)
-		return -1;
-	if (weir_pendings_commit(&r->pending) < 0) {
-		weir_store_release(r->store, &p->ev);
-		return -1;
-	}
-	return 0;
+	return weir_pendings_hold(&r->pending, r->store, line, len, t, seq, NULL, false, 0);
 }
 
 static int

@@ -176,28 +176,17 @@ on_event(struct weir_ctx *ctx, const struct weir_event *ev)
 {
 	struct weir_asof *a = ctx->prog_state;
 	int s = ev->input == RIGHT;
-	struct weir_pending p = {ev->t, a->seq[s]++, NULL, {0}, ev->clean, ev->shape};
+	struct weir_asof_key *k = NULL;
 	if (ev->digest[1] & WEIR_KEY_COMPLETE) {
-		struct weir_asof_key *k = key_of_event(a, s, ev->digest[0], ev->fields);
-		if (k == NULL)
+		if ((k = key_of_event(a, s, ev->digest[0], ev->fields)) == NULL)
 			return weir_fail(ctx, "out of memory");
 		k->refs++;
-		p.key = k;
 	} else if (s == RIGHT || !a->keep_unmatched) {
 		ctx->count.dropped++;
 		return 0;
 	}
-	/* into its slot in place: the line's handle is written once, not
-	 * copied on through the stack (pending.h) */
-	struct weir_pending *slot = weir_pendings_reserve(&a->pending[s]);
-	if (slot == NULL || weir_store_put(a->store, ev->line, ev->len, &slot->ev) < 0)
-		return weir_fail(ctx, "out of memory holding events");
-	slot->t = p.t;
-	slot->seq = p.seq;
-	slot->key = p.key;
-	slot->clean = p.clean;
-	slot->shape = p.shape;
-	if (weir_pendings_commit(&a->pending[s]) < 0)
+	if (weir_pendings_hold(&a->pending[s], a->store, ev->line, ev->len, ev->t, a->seq[s]++, k,
+	    ev->clean, ev->shape) < 0)
 		return weir_fail(ctx, "out of memory holding events");
 	ctx->count.held++;
 	return 0;

@@ -112,11 +112,13 @@ weir_pendings_restore(struct weir_pendings *ps, struct weir_get *g, struct weir_
 {
 	uint64_t n = weir_get_count(g, 32);
 	for (uint64_t i = 0; i < n && !g->bad; i++) {
-		struct weir_pending p = {weir_get_i64(g), weir_get_u64(g), NULL, {0}, false, 0};
+		int64_t t = weir_get_i64(g);
+		uint64_t seq = weir_get_u64(g);
+		void *key = NULL;
 		size_t len;
 		if (weir_get_u64(g)) {
 			const char *bytes = weir_get_bytes(g, &len);
-			if (bytes == NULL || (p.key = key_of(arg, bytes, len)) == NULL) {
+			if (bytes == NULL || (key = key_of(arg, bytes, len)) == NULL) {
 				g->bad = true;
 				break;
 			}
@@ -124,8 +126,8 @@ weir_pendings_restore(struct weir_pendings *ps, struct weir_get *g, struct weir_
 		const char *line = weir_get_bytes(g, &len);
 		if (g->bad)
 			break;
-		p.clean = weir_line_is_clean(line, len);
-		if (weir_store_put(store, line, len, &p.ev) < 0 || weir_pendings_push(ps, &p) < 0)
+		if (weir_pendings_hold(ps, store, line, len, t, seq, key, weir_line_is_clean(line, len),
+		    0) < 0)
 			return -1;
 	}
 	return 0;

@@ -17,6 +17,8 @@
  *   weir_pendings_push(&ps, &p)            0, or -1 (memory)
  *   p = weir_pendings_reserve(&ps)         or a slot to fill in place,
  *   weir_pendings_commit(&ps)              then placed: 0, or -1 (memory)
+ *   weir_pendings_hold(&ps, store, line, len, t, seq, key, clean, shape)
+ *                                          the line's bytes stored, held so
  *   p = weir_pendings_peek(&ps, &slot, &wheel)   the earliest, or NULL
  *   *p = weir_pendings_take(&ps, slot, wheel)    and out it goes
  *
@@ -195,6 +197,28 @@ weir_pendings_commit(struct weir_pendings *ps)
 	const struct weir_pending *p = &ps->slots[slot];
 	if (weir_pending_refs_push(&ps->heap, (struct weir_pending_ref){p->t, p->seq, slot}) < 0) {
 		ps->nfree++;
+		return -1;
+	}
+	return 0;
+}
+
+/* Holds line[0..len) at (t, seq): its bytes copied into store, the event
+ * written in its slot in place.  0, or -1 when memory ran out (nothing is
+ * held then). */
+static inline int
+weir_pendings_hold(struct weir_pendings *ps, struct weir_store *store, const char *line,
+    size_t len, int64_t t, uint64_t seq, void *key, bool clean, uint32_t shape)
+{
+	struct weir_pending *p = weir_pendings_reserve(ps);
+	if (p == NULL || weir_store_put(store, line, len, &p->ev) < 0)
+		return -1;
+	p->t = t;
+	p->seq = seq;
+	p->key = key;
+	p->clean = clean;
+	p->shape = shape;
+	if (weir_pendings_commit(ps) < 0) {
+		weir_store_release(store, &p->ev);
 		return -1;
 	}
 	return 0;
