@@ -4,9 +4,8 @@ its output and errors to /dev/null, and prints its wall seconds, its CPU
 seconds (user + sys of all its processes) and its peak RSS in KiB.
 
 The clock starts as the command is spawned and stops once it has been
-waited for, so the harness's own work (starting Python, a `date` before and
-after to read the clock) is not in the figure: on the 2-core VMs two
-`date`s cost 20 to 25 ms a run, a fifth of a fast program's time.  The RSS
+waited for, so the harness's own work (starting Python, reading the clock)
+is not in the figure.  The RSS
 comes from time(1), whose child is a fresh shell: a child of Python would
 count Python's own pages, which Linux keeps in the peak across exec."""
 import os
